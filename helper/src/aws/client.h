@@ -1,0 +1,112 @@
+/* The AWS client: region, endpoints, signing, retries and the two wire
+ * protocols the rollout needs (Query for Auto Scaling, EC2 and STS; JSON 1.1
+ * for ECS). Service calls in svc/ are built on aws_query_call and
+ * aws_json_call and never touch HTTP themselves. */
+#ifndef ECSR_AWS_CLIENT_H
+#define ECSR_AWS_CLIENT_H
+
+#include <signal.h>
+
+#include <cjson/cJSON.h>
+
+#include "aws/creds.h"
+#include "aws/http.h"
+#include "aws/xml.h"
+#include "util/err.h"
+#include "util/strv.h"
+
+struct aws_service {
+    const char *name;            /* for messages: "Auto Scaling" */
+    const char *signing_name;    /* "autoscaling" */
+    const char *endpoint_prefix; /* "autoscaling" */
+    const char *env_suffix;      /* AWS_ENDPOINT_URL_<env_suffix>: "AUTO_SCALING" */
+};
+
+extern const struct aws_service AWS_SVC_AUTOSCALING;
+extern const struct aws_service AWS_SVC_ECS;
+extern const struct aws_service AWS_SVC_EC2;
+extern const struct aws_service AWS_SVC_STS;
+
+/* Partition facts for a region: "aws" / "amazonaws.com", "aws-cn" /
+ * "amazonaws.com.cn", "aws-us-gov" / "amazonaws.com". */
+const char *aws_partition_of(const char *region);
+const char *aws_dns_suffix_of(const char *region);
+
+/* Standard-mode retry settings. */
+struct aws_retry {
+    int max_attempts;      /* 0: AWS_MAX_ATTEMPTS or 3 */
+    double max_backoff_s;  /* 0: 20 */
+    /* Injected for tests; NULL: nanosleep / a seeded PRNG. */
+    void (*sleep_ms)(long ms, void *ud);
+    double (*random01)(void *ud);
+    void *ud;
+};
+
+struct aws_stats {
+    unsigned long calls;      /* API calls made */
+    unsigned long attempts;   /* HTTP attempts, retries included */
+    unsigned long retries;
+    unsigned long throttled;  /* attempts answered with a throttling error */
+};
+
+struct aws_client {
+    struct http_client *http;    /* borrowed */
+    struct cred_provider *creds; /* borrowed; NULL: unsigned requests */
+    char *region;                /* owned */
+    char *endpoint_url;          /* owned; --endpoint-url, overrides every service */
+    struct aws_retry retry;
+    struct aws_stats stats;
+    /* Set by a signal handler: backoff sleeps end early with ERR_INTERRUPTED. */
+    const volatile sig_atomic_t *interrupted;
+    /* Fixed clock for signing in tests (0: time(NULL)). */
+    long long fixed_time;
+};
+
+/* Zeroes *c, copies region and endpoint_url. */
+void aws_client_init(struct aws_client *c, struct http_client *http, struct cred_provider *creds,
+                     const char *region, const char *endpoint_url);
+void aws_client_cleanup(struct aws_client *c);
+
+/* The endpoint for a service: --endpoint-url, AWS_ENDPOINT_URL_<SVC>,
+ * AWS_ENDPOINT_URL, then https://<prefix>.<region>.<dns suffix>.
+ * Returns a new string. */
+char *aws_endpoint_for(const struct aws_client *c, const struct aws_service *svc);
+
+/* Query protocol parameters, in insertion order. */
+struct aws_params {
+    struct strv keys;
+    struct strv values;
+};
+#define AWS_PARAMS_INIT { STRV_INIT, STRV_INIT }
+void aws_params_add(struct aws_params *p, const char *key, const char *value);
+void aws_params_addf(struct aws_params *p, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Adds key.member.1 = v[0], key.member.2 = v[1], ... */
+void aws_params_add_list(struct aws_params *p, const char *key, const char *const *v, size_t n);
+void aws_params_free(struct aws_params *p);
+
+enum aws_call_flags {
+    AWS_CALL_UNSIGNED = 1, /* AssumeRoleWithWebIdentity */
+};
+
+/* A Query call (POST form, XML answer), with retries. On success *result is
+ * the response document's root element (<ActionResponse>); free it with
+ * xml_free. Errors: ERR_SERVICE with AWS's code, message and request id;
+ * ERR_PROTOCOL for a body that is neither; network kinds from http_send.
+ * The message always starts with the action name. */
+int aws_query_call(struct aws_client *c, const struct aws_service *svc, const char *action,
+                   const char *version, const struct aws_params *params, int flags,
+                   struct xml_node **result, struct err *err);
+
+/* A JSON 1.1 call (X-Amz-Target: <target_prefix>.<action>), with retries.
+ * `request` may be NULL for "{}". On success *response is the parsed body
+ * (an object); free it with cJSON_Delete. Errors as for aws_query_call. */
+int aws_json_call(struct aws_client *c, const struct aws_service *svc, const char *target_prefix,
+                  const char *action, const cJSON *request, cJSON **response, struct err *err);
+
+/* Whether an error is one the standard retry mode retries (throttling,
+ * transient codes, 5xx, timeouts, connection failures). */
+int aws_error_is_retryable(const struct err *e);
+int aws_error_is_throttling(const struct err *e);
+
+#endif

@@ -1,0 +1,86 @@
+/* HTTP over libcurl: one easy handle per client, so connections are reused
+ * across calls; TLS verification is always on. */
+#ifndef ECSR_AWS_HTTP_H
+#define ECSR_AWS_HTTP_H
+
+#include <stddef.h>
+
+#include "util/buf.h"
+#include "util/err.h"
+
+struct http_header {
+    char *name;
+    char *value;
+};
+
+struct http_headers {
+    struct http_header *v;
+    size_t n;
+    size_t cap;
+};
+
+#define HTTP_HEADERS_INIT { NULL, 0, 0 }
+
+void http_headers_add(struct http_headers *h, const char *name, const char *value);
+/* Replace every header of that name (case-insensitive) with one value. */
+void http_headers_set(struct http_headers *h, const char *name, const char *value);
+/* First value of that name (case-insensitive), or NULL. */
+const char *http_headers_get(const struct http_headers *h, const char *name);
+void http_headers_free(struct http_headers *h);
+
+struct http_options {
+    long connect_timeout_ms; /* 0: 5000 */
+    long request_timeout_ms; /* 0: 60000; the whole transfer */
+    const char *ca_bundle;   /* PEM file; NULL: AWS_CA_BUNDLE, else the system store */
+};
+
+struct http_client;
+
+struct http_client *http_client_new(const struct http_options *opts, struct err *err);
+void http_client_free(struct http_client *c);
+
+struct http_request {
+    const char *method; /* "GET", "POST", "PUT" */
+    const char *url;
+    const struct http_headers *headers; /* may be NULL; Host is set from the URL if absent */
+    const void *body;
+    size_t body_len;
+    long timeout_ms; /* 0: the client's request timeout */
+};
+
+struct http_response {
+    long status;
+    struct http_headers headers; /* names as received */
+    struct buf body;
+};
+
+/* Sends one request. A response with any status is success (0); only
+ * transport failures return -1, with err kind ERR_NETWORK, ERR_TIMEOUT or
+ * ERR_TLS and a message naming the host. `resp` must be zeroed by the caller
+ * and freed with http_response_free whatever the result. */
+int http_send(struct http_client *c, const struct http_request *req, struct http_response *resp,
+              struct err *err);
+void http_response_free(struct http_response *r);
+
+/* Counters for benchmarks and tests. */
+struct http_stats {
+    unsigned long requests;    /* requests sent, retries included */
+    unsigned long connections; /* new connections opened */
+};
+void http_client_stats(const struct http_client *c, struct http_stats *out);
+
+struct http_url {
+    char *scheme; /* "https" / "http" */
+    char *host;   /* without brackets or port */
+    int port;     /* effective port (443 for https when absent) */
+    char *path;   /* "/" when absent; as written (not decoded) */
+    char *query;  /* without '?', NULL when absent */
+    /* The Host header exactly as libcurl sends it: "host" for the scheme's
+     * default port, "host:port" otherwise. SigV4 signs this value. */
+    char *host_header;
+};
+
+int http_url_parse(const char *url, struct http_url *out, struct err *err);
+void http_url_free(struct http_url *u);
+
+#endif

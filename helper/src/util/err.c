@@ -1,0 +1,116 @@
+#include "err.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+
+static void copy_field(char *dst, size_t cap, const char *src)
+{
+    if (!src)
+        src = "";
+    snprintf(dst, cap, "%s", src);
+}
+
+void err_clear(struct err *e)
+{
+    memset(e, 0, sizeof(*e));
+}
+
+int err_vset(struct err *e, enum err_kind kind, const char *fmt, va_list ap)
+{
+    if (!e)
+        return -1;
+    err_clear(e);
+    e->kind = kind;
+    vsnprintf(e->message, sizeof(e->message), fmt, ap);
+    log_scrub(e->message);
+    return -1;
+}
+
+int err_set(struct err *e, enum err_kind kind, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    err_vset(e, kind, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+int err_service(struct err *e, long http_status, const char *code, const char *message,
+                const char *request_id)
+{
+    if (!e)
+        return -1;
+    err_clear(e);
+    e->kind = ERR_SERVICE;
+    e->http_status = http_status;
+    copy_field(e->code, sizeof(e->code), code);
+    copy_field(e->message, sizeof(e->message), message);
+    copy_field(e->request_id, sizeof(e->request_id), request_id);
+    log_scrub(e->message);
+    return -1;
+}
+
+int err_prefix(struct err *e, const char *fmt, ...)
+{
+    if (!e)
+        return -1;
+    char prefix[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(prefix, sizeof(prefix), fmt, ap);
+    va_end(ap);
+    size_t plen = strlen(prefix), mlen = strlen(e->message);
+    if (plen >= sizeof(e->message))
+        plen = sizeof(e->message) - 1;
+    if (plen + mlen >= sizeof(e->message))
+        mlen = sizeof(e->message) - 1 - plen;
+    memmove(e->message + plen, e->message, mlen);
+    memcpy(e->message, prefix, plen);
+    e->message[plen + mlen] = '\0';
+    return -1;
+}
+
+const char *err_kind_name(enum err_kind kind)
+{
+    switch (kind) {
+    case ERR_NONE: return "none";
+    case ERR_USAGE: return "usage";
+    case ERR_CONFIG: return "config";
+    case ERR_CREDENTIALS: return "credentials";
+    case ERR_NETWORK: return "network";
+    case ERR_TIMEOUT: return "timeout";
+    case ERR_TLS: return "tls";
+    case ERR_SERVICE: return "service";
+    case ERR_PROTOCOL: return "protocol";
+    case ERR_IO: return "io";
+    case ERR_STATE: return "state";
+    case ERR_INTERRUPTED: return "interrupted";
+    case ERR_INTERNAL: return "internal";
+    }
+    return "unknown";
+}
+
+void err_format(const struct err *e, struct buf *out)
+{
+    size_t start = out->len;
+    if (e->kind == ERR_SERVICE && e->code[0]) {
+        buf_printf(out, "%s: %s", e->code, e->message[0] ? e->message : "(no message)");
+    } else {
+        buf_puts(out, e->message[0] ? e->message : err_kind_name(e->kind));
+    }
+    if (e->http_status || e->request_id[0]) {
+        buf_puts(out, " (");
+        if (e->http_status)
+            buf_printf(out, "HTTP %ld", e->http_status);
+        if (e->http_status && e->request_id[0])
+            buf_puts(out, ", ");
+        if (e->request_id[0])
+            buf_printf(out, "request id %s", e->request_id);
+        buf_puts(out, ")");
+    }
+    if (out->data)
+        log_scrub(out->data + start);
+    out->len = out->data ? strlen(out->data) : 0;
+}

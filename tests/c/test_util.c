@@ -1,0 +1,53 @@
+#include <stdlib.h>
+
+#include "test.h"
+#include "util/buf.h"
+#include "util/err.h"
+#include "util/log.h"
+#include "util/strv.h"
+
+TEST(buf_grows_and_formats)
+{
+    struct buf b = BUF_INIT;
+    CHECK_STR(buf_cstr(&b), "");
+    for (int i = 0; i < 1000; i++)
+        buf_printf(&b, "%d,", i);
+    CHECK_INT(b.len, 3890);
+    CHECK(strncmp(b.data, "0,1,2,", 6) == 0);
+    char *s = buf_steal(&b);
+    CHECK_INT(b.len, 0);
+    CHECK(b.data == NULL);
+    free(s);
+}
+
+TEST(strv_push_sort_contains)
+{
+    struct strv sv = STRV_INIT;
+    strv_push(&sv, "b");
+    strv_pushf(&sv, "%s", "a");
+    strv_sort(&sv);
+    CHECK_STR(sv.v[0], "a");
+    CHECK(strv_contains(&sv, "b"));
+    CHECK(!strv_contains(&sv, "c"));
+    strv_free(&sv);
+}
+
+TEST(err_format_service_error)
+{
+    struct err e;
+    err_service(&e, 400, "ThrottlingException", "Rate exceeded", "abc-123");
+    err_prefix(&e, "DescribeTasks: ");
+    struct buf b = BUF_INIT;
+    err_format(&e, &b);
+    CHECK_STR(buf_cstr(&b), "ThrottlingException: DescribeTasks: Rate exceeded (HTTP 400, request id abc-123)");
+    buf_free(&b);
+}
+
+TEST(secrets_are_scrubbed_from_errors)
+{
+    log_add_secret("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY");
+    struct err e;
+    err_set(&e, ERR_CREDENTIALS, "process printed wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY twice: wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY");
+    CHECK_STR(e.message, "process printed **** twice: ****");
+    log_clear_secrets();
+}

@@ -1,0 +1,70 @@
+"""Shared pieces for the Python tests: a unittest runner that speaks the
+PASS/FAIL/SKIP line protocol of tests/run, and paths to what the tests use."""
+import os
+import pathlib
+import socket
+import sys
+import traceback
+import unittest
+
+ROOT = pathlib.Path(os.environ.get("REPO_ROOT") or pathlib.Path(__file__).resolve().parents[2])
+
+
+def helper_bin(sanitized=True):
+    """The ecs-rollout binary under test. Integration tests use the ASan+UBSan
+    build when it exists, so memory errors on real I/O paths fail the run."""
+    if sanitized:
+        p = os.environ.get("ECS_ROLLOUT_ASAN_BIN") or str(ROOT / "helper/build-asan/ecs-rollout")
+        if os.path.exists(p):
+            return p
+    p = os.environ.get("ECS_ROLLOUT_BIN") or str(ROOT / "helper/ecs-rollout")
+    if not os.path.exists(p):
+        raise RuntimeError(f"{p} is missing: run `make` first")
+    return p
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class _LineResult(unittest.TextTestResult):
+    def _name(self, test):
+        return f"{pathlib.Path(sys.argv[0]).stem}/{test.id().split('.', 1)[-1]}"
+
+    def addSuccess(self, test):
+        super().addSuccess(test)
+        print(f"PASS {self._name(test)}", flush=True)
+
+    def addFailure(self, test, err):
+        super().addFailure(test, err)
+        self._fail(test, err)
+
+    def addError(self, test, err):
+        super().addError(test, err)
+        self._fail(test, err)
+
+    def _fail(self, test, err):
+        msg = "".join(traceback.format_exception_only(err[0], err[1])).strip().replace("\n", " | ")
+        print(f"FAIL {self._name(test)}: {msg[:500]}", flush=True)
+        traceback.print_exception(*err, file=sys.stdout)
+
+    def addSkip(self, test, reason):
+        super().addSkip(test, reason)
+        print(f"SKIP {self._name(test)}: {reason}", flush=True)
+
+    def addUnexpectedSuccess(self, test):
+        super().addUnexpectedSuccess(test)
+        print(f"FAIL {self._name(test)}: unexpected success", flush=True)
+
+    def addExpectedFailure(self, test, err):
+        super().addExpectedFailure(test, err)
+        print(f"PASS {self._name(test)}", flush=True)
+
+
+def main():
+    """unittest.main() with the line protocol. Accepts test names as argv."""
+    runner = unittest.TextTestRunner(resultclass=_LineResult, stream=sys.stderr, verbosity=0)
+    prog = unittest.main(module="__main__", testRunner=runner, exit=False)
+    sys.exit(0 if prog.result.wasSuccessful() else 1)
