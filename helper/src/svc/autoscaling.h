@@ -91,7 +91,8 @@ int asg_detach_instances(struct aws_client *c, const char *group, const char *co
 /* SetInstanceProtection, 50 per call. */
 int asg_set_instance_protection(struct aws_client *c, const char *group, const char *const *ids,
                                 size_t n, int protected_from_scale_in, struct err *err);
-/* SuspendProcesses / ResumeProcesses of these process names. */
+/* SuspendProcesses / ResumeProcesses of these process names. n == 0 is
+ * refused (ERR_INTERNAL): AWS would act on every process of the group. */
 int asg_suspend_processes(struct aws_client *c, const char *group, const char *const *processes,
                           size_t n, struct err *err);
 int asg_resume_processes(struct aws_client *c, const char *group, const char *const *processes,
@@ -102,5 +103,12 @@ int asg_put_tags(struct aws_client *c, const char *group, const struct asg_tag *
                  struct err *err);
 int asg_delete_tags(struct aws_client *c, const char *group, const char *const *keys, size_t n,
                     struct err *err);
+
+/* Parses one DescribeAutoScalingGroups response (the root element),
+ * appending its groups to *groups / *n; *next_token is a new string, NULL on
+ * the last page. On error (ERR_PROTOCOL naming the field) *groups and *n are
+ * unchanged. Exposed for unit tests and fuzzing. */
+int asg_parse_describe_groups(const struct xml_node *root, struct asg_group **groups, size_t *n,
+                              char **next_token, struct err *err);
 
 #endif

@@ -37,4 +37,18 @@ int ec2_describe_instances(struct aws_client *c, const char *const *ids, size_t 
                            struct ec2_instance **out, size_t *n_out, struct err *err);
 void ec2_instances_free(struct ec2_instance *v, size_t n);
 
+/* Response parsers, exposed for unit tests and fuzzing; ERR_PROTOCOL naming
+ * the field on a malformed response. */
+/* Every template of a DescribeLaunchTemplates response (*v is new). */
+int ec2_parse_launch_templates(const struct xml_node *root, struct ec2_launch_template **v,
+                               size_t *n, struct err *err);
+/* The first version of a DescribeLaunchTemplateVersions response: *found
+ * is 0 when there is none; *image_id is NULL when it sets no ImageId. */
+int ec2_parse_launch_template_image(const struct xml_node *root, char **image_id, int *found,
+                                    struct err *err);
+/* Appends every instance of every reservation to *v / *n (unchanged on
+ * error); *next_token is a new string, NULL on the last page. */
+int ec2_parse_instances(const struct xml_node *root, struct ec2_instance **v, size_t *n,
+                        char **next_token, struct err *err);
+
 #endif

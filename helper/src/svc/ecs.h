@@ -127,4 +127,26 @@ void ecs_services_free(struct ecs_service *v, size_t n);
 int ecs_stop_task(struct aws_client *c, const char *cluster, const char *task,
                   const char *reason, struct err *err);
 
+/* Response parsers, exposed for unit tests and fuzzing. Each appends what
+ * it parsed to the caller's array (or strv) and leaves it unchanged on error
+ * (ERR_PROTOCOL naming the call and field); *next_token is a new string,
+ * NULL on the last page. */
+int ecs_parse_describe_clusters(const cJSON *resp, struct ecs_cluster **v, size_t *n,
+                                struct err *err);
+int ecs_parse_capacity_providers(const cJSON *resp, struct ecs_capacity_provider **v, size_t *n,
+                                 char **next_token, struct err *err);
+int ecs_parse_container_instances(const cJSON *resp, struct ecs_container_instance **v,
+                                  size_t *n, struct err *err);
+int ecs_parse_tasks(const cJSON *resp, struct ecs_task **v, size_t *n, struct err *err);
+int ecs_parse_services(const cJSON *resp, struct ecs_service **v, size_t *n, struct err *err);
+/* A List* page: the ARN array under `key` (ListTasks: "taskArns"). */
+int ecs_parse_arn_page(const cJSON *resp, const char *call, const char *key, struct strv *arns,
+                       char **next_token, struct err *err);
+/* The "failures" of a Describe/Update response. Failures with reason
+ * MISSING are ignored when missing_ok; any other makes an ERR_SERVICE whose
+ * code is ECS's reason and whose message names the call, the ARN and the
+ * detail. *n_failed counts the failures that were not ignored. */
+int ecs_parse_failures(const cJSON *resp, const char *call, int missing_ok, size_t *n_failed,
+                       struct err *err);
+
 #endif
