@@ -60,8 +60,9 @@ void asg_groups_free(struct asg_group *v, size_t n);
 /* The value of a tag on the group, or NULL. */
 const char *asg_group_tag(const struct asg_group *g, const char *key);
 
-/* DescribeAutoScalingGroups for these names (all groups when n == 0),
- * following NextToken. */
+/* DescribeAutoScalingGroups for these names (all groups when n == 0):
+ * 100 names and MaxRecords 100 per call, following NextToken. Names that do
+ * not exist are left out. */
 int asg_describe_groups(struct aws_client *c, const char *const *names, size_t n,
                         struct asg_group **out, size_t *n_out, struct err *err);
 /* One group; a group that does not exist is ERR_STATE "Auto Scaling group

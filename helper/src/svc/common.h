@@ -84,9 +84,8 @@ int svc_json_parse_items(struct svc_parse *p, const cJSON *arr, const char *name
  * returns the (reallocated) array and frees nothing. */
 void *svc_append(void *base, size_t *n, const void *items, size_t count, size_t size);
 
-/* The next-page token of a response: *token is a new string, NULL on the
- * last page. A token equal to `previous` (a service that would page forever)
- * is ERR_PROTOCOL. */
+/* A next-page token equal to the previous one (a service that would page
+ * forever) is ERR_PROTOCOL; NULL tokens always pass. */
 int svc_next_token_check(struct svc_parse *p, const char *token, const char *previous);
 
 /* Building JSON requests; these abort on out of memory like xmalloc. */

@@ -14,13 +14,17 @@ struct ec2_launch_template {
     long default_version;
 };
 
-/* DescribeLaunchTemplates for one template, by id or (id NULL) by name. */
+/* DescribeLaunchTemplates for one template, by id or (id NULL) by name. A
+ * template that does not exist is ERR_STATE "launch template X not found in
+ * REGION". */
 int ec2_describe_launch_template(struct aws_client *c, const char *id, const char *name,
                                  struct ec2_launch_template *out, struct err *err);
 void ec2_launch_template_free(struct ec2_launch_template *t);
 
 /* The AMI (ImageId) of one launch template version ("3", "$Latest",
- * "$Default"); *image_id is a new string, NULL when the version sets none. */
+ * "$Default"); *image_id is a new string, NULL when the version sets none.
+ * An ImageId given as "resolve:ssm:..." comes back resolved (ResolveAlias).
+ * A missing template or version is ERR_STATE. */
 int ec2_launch_template_image(struct aws_client *c, const char *id, const char *name,
                               const char *version, char **image_id, struct err *err);
 
@@ -32,7 +36,8 @@ struct ec2_instance {
 };
 
 /* DescribeInstances for these ids, 100 per call. Instances AWS does not know
- * are left out of the result, not an error. */
+ * are left out of the result, not an error: a batch AWS refuses with
+ * InvalidInstanceID.NotFound is asked again through an instance-id filter. */
 int ec2_describe_instances(struct aws_client *c, const char *const *ids, size_t n,
                            struct ec2_instance **out, size_t *n_out, struct err *err);
 void ec2_instances_free(struct ec2_instance *v, size_t n);

@@ -34,6 +34,8 @@ struct ecs_capacity_provider {
     int managed_draining;             /* == ENABLED */
 };
 
+/* DescribeCapacityProviders for these names (every provider, FARGATE
+ * included, when n == 0), following nextToken; unknown names are left out. */
 int ecs_describe_capacity_providers(struct aws_client *c, const char *const *names, size_t n,
                                     struct ecs_capacity_provider **out, size_t *n_out,
                                     struct err *err);
@@ -54,8 +56,9 @@ struct ecs_container_instance {
     char *instance_type;
 };
 
-/* ListContainerInstances, following nextToken. `filter` (cluster query
- * language) and `status` may be NULL. Appends ARNs to *arns. */
+/* ListContainerInstances, following nextToken (maxResults 100). `filter`
+ * (cluster query language) and `status` may be NULL. Appends ARNs to
+ * *arns; on error *arns is as it was. */
 int ecs_list_container_instances(struct aws_client *c, const char *cluster, const char *filter,
                                  const char *status, struct strv *arns, struct err *err);
 /* DescribeContainerInstances, 100 per call. ARNs ECS reports as failures
@@ -66,7 +69,9 @@ int ecs_describe_container_instances(struct aws_client *c, const char *cluster,
                                      struct err *err);
 void ecs_container_instances_free(struct ecs_container_instance *v, size_t n);
 /* UpdateContainerInstancesState, 10 per call; status "ACTIVE" or
- * "DRAINING". A failure ECS reports for any ARN is an error naming it. */
+ * "DRAINING". A failure ECS reports for any ARN is an error (ERR_SERVICE,
+ * code = ECS's reason) naming it and saying how many were updated; later
+ * batches are not sent. */
 int ecs_update_container_instances_state(struct aws_client *c, const char *cluster,
                                          const char *const *arns, size_t n, const char *status,
                                          struct err *err);
@@ -79,7 +84,8 @@ struct ecs_task_filter {
     const char *desired_status; /* RUNNING (ECS default), PENDING, STOPPED */
 };
 
-/* ListTasks, following nextToken; appends ARNs to *arns. */
+/* ListTasks, following nextToken (maxResults 100); appends ARNs to *arns,
+ * which is as it was on error. */
 int ecs_list_tasks(struct aws_client *c, const char *cluster, const struct ecs_task_filter *f,
                    struct strv *arns, struct err *err);
 
@@ -100,7 +106,8 @@ int ecs_describe_tasks(struct aws_client *c, const char *cluster, const char *co
                        size_t n, struct ecs_task **out, size_t *n_out, struct err *err);
 void ecs_tasks_free(struct ecs_task *v, size_t n);
 
-/* ListServices, following nextToken; appends ARNs to *arns. */
+/* ListServices, following nextToken (maxResults 100); appends ARNs to
+ * *arns, which is as it was on error. */
 int ecs_list_services(struct aws_client *c, const char *cluster, struct strv *arns,
                       struct err *err);
 
