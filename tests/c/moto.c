@@ -33,7 +33,7 @@ struct moto {
     pid_t pid; /* also the process group */
     int port;
     char url[64];
-    char log_path[64];
+    char log_path[256];
 };
 
 static void sleep_ms(long ms)
@@ -243,8 +243,9 @@ struct moto *moto_start(const struct moto_options *opts)
         m->port = free_port();
         if (m->port < 0)
             continue;
-        snprintf(m->log_path, sizeof(m->log_path), "/tmp/ecsr-moto-%ld-%d.log", (long)getpid(),
-                 m->port);
+        const char *tmp = getenv("TMPDIR");
+        snprintf(m->log_path, sizeof(m->log_path), "%s/ecsr-moto-%ld-%d.log",
+                 tmp && *tmp ? tmp : "/tmp", (long)getpid(), m->port);
         m->pid = spawn(prog, m->port, m->log_path, opts);
         if (m->pid < 0)
             break;
@@ -255,6 +256,9 @@ struct moto *moto_start(const struct moto_options *opts)
                 break;
             }
             if (http_status(m->port, "GET", "/moto-api/") > 0) {
+                /* The server keeps its descriptor; nothing is left behind
+                 * even if this program dies. */
+                unlink(m->log_path);
                 free(prog);
                 snprintf(m->url, sizeof(m->url), "http://127.0.0.1:%d", m->port);
                 return m;
@@ -280,7 +284,6 @@ void moto_stop(struct moto *m)
     if (!m)
         return;
     stop_server(m->pid);
-    unlink(m->log_path);
     free(m);
 }
 
