@@ -73,6 +73,11 @@ struct cred_chain_options {
 struct cred_provider *cred_default_chain_new(const struct cred_chain_options *opts,
                                              struct err *err);
 
+/* An ISO 8601 / RFC 3339 time as credential sources write Expiration
+ * ("2024-05-01T12:00:00Z", "...T12:00:00.123+02:00") to a time_t.
+ * Returns 0, or -1 when it is not such a time. */
+int cred_parse_time(const char *s, time_t *out);
+
 /* A provider that always returns fixed credentials (tests, benchmarks). */
 struct cred_provider *cred_static_new(const char *access_key_id, const char *secret_access_key,
                                       const char *session_token);

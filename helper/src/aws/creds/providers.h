@@ -97,10 +97,7 @@ int cred_err_append(struct err *err, const char *fmt, ...) __attribute__((format
 /* A non-empty environment variable, or NULL. */
 const char *cred_getenv(const char *name);
 
-/* ISO 8601 / RFC 3339 UTC or offset time ("2024-05-01T12:00:00Z",
- * "...T12:00:00.123+02:00") to a time_t. Returns 0 or -1. */
-int cred_parse_time(const char *s, time_t *out);
-/* "2024-05-01T12:00:00Z" */
+/* cred_parse_time is in aws/creds.h. "2024-05-01T12:00:00Z" */
 void cred_format_time(time_t t, char out[32]);
 
 /* Fill `out` from a JSON object with AccessKeyId, SecretAccessKey,

@@ -161,7 +161,7 @@ static struct cred_provider *build_credential_source(struct builder *b, const ch
                     profile, source);
             return NULL;
         }
-        if (source[1] == 'c') /* Ec2InstanceMetadata */
+        if (strcmp(source, "Ec2InstanceMetadata") == 0)
             return cred_imds_new(b->rp->http, b->rp->cfg, profile);
         return cred_ecs_new(b->rp->http);
     }
