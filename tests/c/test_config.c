@@ -307,6 +307,7 @@ TEST(region_shape_is_validated)
     char *cfg = tdir_write(dir, "config", "[default]\nregion = us_east_1\n");
     setenv("AWS_CONFIG_FILE", cfg, 1);
     CHECK_INT(aws_resolve_region(NULL, NULL, &r, &err), -1);
+    CHECK_INT(err.kind, ERR_CONFIG);
     CHECK_CONTAINS(err.message, "region in profile 'default'");
     CHECK_CONTAINS(err.message, cfg);
     tdir_remove(dir);

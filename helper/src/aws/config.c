@@ -102,10 +102,11 @@ const char *aws_shared_config_get(const struct aws_shared_config *c, const char 
     return v ? v : aws_shared_config_get_config_file(c, profile, key);
 }
 
-static int accept_region(const char *value, const char *where, char **out, struct err *err)
+static int accept_region(const char *value, const char *where, enum err_kind kind, char **out,
+                         struct err *err)
 {
     if (!aws_region_is_valid(value))
-        return err_set(err, ERR_USAGE,
+        return err_set(err, kind,
                        "%s = '%s' is not a valid AWS region name; a region looks like us-east-1",
                        where, value);
     *out = xstrdup(value);
@@ -117,13 +118,13 @@ int aws_resolve_region(const char *flag_region, const char *flag_profile, char *
 {
     *out = NULL;
     if (flag_region && *flag_region)
-        return accept_region(flag_region, "--aws-region", out, err);
+        return accept_region(flag_region, "--aws-region", ERR_USAGE, out, err);
     const char *env = env_nonempty("AWS_REGION");
     if (env)
-        return accept_region(env, "AWS_REGION", out, err);
+        return accept_region(env, "AWS_REGION", ERR_USAGE, out, err);
     env = env_nonempty("AWS_DEFAULT_REGION");
     if (env)
-        return accept_region(env, "AWS_DEFAULT_REGION", out, err);
+        return accept_region(env, "AWS_DEFAULT_REGION", ERR_USAGE, out, err);
 
     struct aws_shared_config cfg;
     if (aws_shared_config_load(&cfg, err) != 0)
@@ -141,7 +142,7 @@ int aws_resolve_region(const char *flag_region, const char *flag_profile, char *
                        aws_shared_config_get_credentials_file(&cfg, profile, "region")
                            ? cfg.credentials.path
                            : cfg.config.path);
-            rc = accept_region(region, buf_cstr(&where), out, err);
+            rc = accept_region(region, buf_cstr(&where), ERR_CONFIG, out, err);
             buf_free(&where);
         } else {
             rc = err_set(err, ERR_USAGE,

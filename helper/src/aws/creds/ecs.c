@@ -151,7 +151,7 @@ static int ecs_get(struct cred_provider *self, struct aws_credentials *out, int 
     cJSON *json = cred_json_parse(buf_cstr(&resp.body), resp.body.len, buf_cstr(&who),
                                   "answered", err);
     if (!json) {
-        rc = -1;
+        rc = cred_err_append(err, "; is another service or a proxy answering at that address?");
         goto done;
     }
     rc = cred_from_json(json, "Token", buf_cstr(&who), out, err);

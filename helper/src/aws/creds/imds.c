@@ -171,8 +171,9 @@ static int imds_get(struct cred_provider *self, struct aws_credentials *out, int
     if (resp.status != 200) {
         cred_body_excerpt(&resp, excerpt, sizeof(excerpt));
         rc = err_set(err, ERR_CREDENTIALS,
-                     "EC2 instance metadata (%s): GET %s answered HTTP %ld: %s", buf_cstr(&base),
-                     CREDS_PATH, resp.status, excerpt);
+                     "EC2 instance metadata (%s): GET %s answered HTTP %ld: %s; check the "
+                     "instance's metadata options",
+                     buf_cstr(&base), CREDS_PATH, resp.status, excerpt);
         goto done;
     }
     size_t n = strcspn(buf_cstr(&resp.body), "\r\n");
@@ -189,20 +190,24 @@ static int imds_get(struct cred_provider *self, struct aws_credentials *out, int
         goto done;
     if (resp.status != 200) {
         cred_body_excerpt(&resp, excerpt, sizeof(excerpt));
-        rc = err_set(err, ERR_CREDENTIALS, "%s answered HTTP %ld: %s", buf_cstr(&who),
-                     resp.status, excerpt);
+        rc = err_set(err, ERR_CREDENTIALS,
+                     "%s answered HTTP %ld: %s; check the instance's metadata options and its "
+                     "instance profile",
+                     buf_cstr(&who), resp.status, excerpt);
         goto done;
     }
     cJSON *json = cred_json_parse(buf_cstr(&resp.body), resp.body.len, buf_cstr(&who),
                                   "answered", err);
     if (!json) {
-        rc = -1;
+        rc = cred_err_append(err, "; is another service or a proxy answering at that address?");
         goto done;
     }
     const cJSON *code = cJSON_GetObjectItemCaseSensitive(json, "Code");
     if (cJSON_IsString(code) && strcmp(code->valuestring, "Success") != 0) {
         const cJSON *msg = cJSON_GetObjectItemCaseSensitive(json, "Message");
-        rc = err_set(err, ERR_CREDENTIALS, "%s: credentials not available: %s: %s",
+        rc = err_set(err, ERR_CREDENTIALS,
+                     "%s: credentials not available: %s: %s; check the instance profile's role "
+                     "and its trust policy (it must trust ec2.amazonaws.com)",
                      buf_cstr(&who), code->valuestring,
                      cJSON_IsString(msg) ? msg->valuestring : "(no message)");
     } else {
