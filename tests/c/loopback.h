@@ -24,11 +24,11 @@
 #include "util/buf.h"
 
 enum loopback_action {
-    LOOPBACK_RESPOND = 0, /* status line, headers, body */
-    LOOPBACK_RESET,       /* abort the connection with a TCP RST, no answer */
-    LOOPBACK_CLOSE,       /* close the connection cleanly without answering */
+    LOOPBACK_RESPOND = 0,    /* status line, headers, body */
+    LOOPBACK_RESET,          /* abort the connection with a TCP RST, no answer */
+    LOOPBACK_CLOSE,          /* close the connection cleanly without answering */
     LOOPBACK_CLOSE_MID_BODY, /* announce the whole body, send half, close */
-    LOOPBACK_RAW,         /* send the body bytes as they are (no status line), close */
+    LOOPBACK_RAW,            /* send the body bytes as they are (no status line), close */
 };
 
 /* A scripted response. Pointers are copied by loopback_push_spec. */
@@ -61,9 +61,9 @@ struct loopback_header {
 
 struct loopback_request {
     char *method;
-    char *target; /* as on the request line */
-    char *path;   /* target without the query */
-    char *query;  /* after '?', NULL when absent */
+    char *target;                    /* as on the request line */
+    char *path;                      /* target without the query */
+    char *query;                     /* after '?', NULL when absent */
     struct loopback_header *headers; /* in order received */
     size_t n_headers;
     char *body; /* NUL-terminated for convenience; body_len excludes it */
@@ -71,8 +71,8 @@ struct loopback_request {
     int connection; /* 1 for the first connection accepted, 2 for the next, ... */
 };
 
-typedef void (*loopback_handler)(const struct loopback_request *req,
-                                 struct loopback_reply *reply, void *ud);
+typedef void (*loopback_handler)(const struct loopback_request *req, struct loopback_reply *reply,
+                                 void *ud);
 
 struct loopback;
 
@@ -93,12 +93,16 @@ void loopback_push_spec(struct loopback *lb, const struct loopback_spec *spec);
 void loopback_push(struct loopback *lb, int status, const char *headers, const char *body);
 void loopback_push_action(struct loopback *lb, enum loopback_action action);
 /* Push the same response n times. */
-void loopback_push_n(struct loopback *lb, int n, int status, const char *headers,
-                     const char *body);
+void loopback_push_n(struct loopback *lb, int n, int status, const char *headers, const char *body);
 
 /* Answer with a callback when the script is empty. The handler runs on a
  * connection thread, serialised with other handler calls by the server. */
 void loopback_set_handler(struct loopback *lb, loopback_handler fn, void *ud);
+
+/* Bytes sent on every new connection as soon as it is accepted, before any
+ * request is read (e.g. plain text where a TLS client expects a
+ * ServerHello). NULL: none. Copied. */
+void loopback_set_greeting(struct loopback *lb, const char *greeting);
 
 /* Recorded requests, in arrival order. The pointers stay valid until stop. */
 size_t loopback_request_count(struct loopback *lb);

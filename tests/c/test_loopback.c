@@ -148,8 +148,7 @@ TEST(failure_actions)
     loopback_stop(lb); /* interrupts nothing left; must not hang */
 }
 
-static void echo_handler(const struct loopback_request *req, struct loopback_reply *reply,
-                         void *ud)
+static void echo_handler(const struct loopback_request *req, struct loopback_reply *reply, void *ud)
 {
     int *calls = ud;
     (*calls)++;
