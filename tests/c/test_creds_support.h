@@ -132,6 +132,7 @@ struct fake_sts {
     int calls_assume, calls_web;
     char role_arn[256], session_name[128], external_id[128], token[1024];
     char source_key_id[128]; /* the access key id of the source credentials */
+    char history[1024];      /* "role<-source key id;" per AssumeRole call */
     int duration;
     /* the answer */
     const char *key_id, *secret, *session_token;
@@ -178,6 +179,8 @@ static inline int fake_assume_role(void *ctx, struct cred_provider *source,
     if (cred_provider_get(source, &src, err) != 0)
         return -1;
     snprintf(f->source_key_id, sizeof(f->source_key_id), "%s", src.access_key_id);
+    size_t n = strlen(f->history);
+    snprintf(f->history + n, sizeof(f->history) - n, "%s<-%s;", req->role_arn, src.access_key_id);
     aws_credentials_free(&src);
     return fake_answer(f, "AssumeRole", out, err);
 }
