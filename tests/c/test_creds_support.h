@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "aws/config.h"
 #include "aws/creds.h"
 #include "util/buf.h"
 #include "util/err.h"
@@ -98,6 +99,30 @@ static inline void tdir_remove(char *dir)
     }
     rmdir(dir);
     free(dir);
+}
+
+/* Write the two files (NULL: none) into a new directory and load them. */
+static inline char *load_files(struct aws_shared_config *sc, const char *config,
+                               const char *creds)
+{
+    tenv_clear();
+    char *dir = tdir_new();
+    if (config) {
+        char *p = tdir_write(dir, "config", config);
+        setenv("AWS_CONFIG_FILE", p, 1);
+        free(p);
+    }
+    if (creds) {
+        char *p = tdir_write(dir, "credentials", creds);
+        setenv("AWS_SHARED_CREDENTIALS_FILE", p, 1);
+        free(p);
+    }
+    struct err err;
+    if (aws_shared_config_load(sc, &err) != 0) {
+        fprintf(stderr, "load: %s\n", err.message);
+        abort();
+    }
+    return dir;
 }
 
 /* Everything logged while capturing, one line each. */
