@@ -6,6 +6,7 @@
 #define ECSR_AWS_CLIENT_H
 
 #include <signal.h>
+#include <stdint.h>
 
 #include <cjson/cJSON.h>
 
@@ -60,7 +61,14 @@ struct aws_client {
     const volatile sig_atomic_t *interrupted;
     /* Fixed clock for signing in tests (0: time(NULL)). */
     long long fixed_time;
+    /* Standard-mode retry quota (botocore's RetryQuotaChecker): starts at
+     * AWS_RETRY_QUOTA_MAX; a retry costs 5 (10 after a timeout); a success
+     * gives back 1, or what its last retry cost. Set by aws_client_init. */
+    int retry_quota;
+    uint64_t rng_state; /* backoff jitter when retry.random01 is NULL */
 };
+
+#define AWS_RETRY_QUOTA_MAX 500
 
 /* Zeroes *c, copies region and endpoint_url. */
 void aws_client_init(struct aws_client *c, struct http_client *http, struct cred_provider *creds,
@@ -68,9 +76,18 @@ void aws_client_init(struct aws_client *c, struct http_client *http, struct cred
 void aws_client_cleanup(struct aws_client *c);
 
 /* The endpoint for a service: --endpoint-url, AWS_ENDPOINT_URL_<SVC>,
- * AWS_ENDPOINT_URL, then https://<prefix>.<region>.<dns suffix>.
- * Returns a new string. */
+ * AWS_ENDPOINT_URL (both skipped when AWS_IGNORE_CONFIGURED_ENDPOINT_URLS is
+ * true), then https://<prefix>.<region>.<dns suffix>. Returns a new string,
+ * or NULL when no endpoint is set and the region is missing or invalid. */
 char *aws_endpoint_for(const struct aws_client *c, const struct aws_service *svc);
+/* The same with a reason on failure; *source says where the URL came from
+ * ("--endpoint-url", "AWS_ENDPOINT_URL_ECS", "AWS_ENDPOINT_URL", "region"). */
+int aws_endpoint_resolve(const struct aws_client *c, const struct aws_service *svc, char **url,
+                         const char **source, struct err *err);
+
+/* Max attempts per call: retry.max_attempts, else AWS_MAX_ATTEMPTS (a whole
+ * number from 1 to 100; anything else is an ERR_USAGE error), else 3. */
+int aws_retry_max_attempts(const struct aws_client *c, int *out, struct err *err);
 
 /* Query protocol parameters, in insertion order. */
 struct aws_params {

@@ -55,9 +55,15 @@ struct http_response {
 };
 
 /* Sends one request. A response with any status is success (0); only
- * transport failures return -1, with err kind ERR_NETWORK, ERR_TIMEOUT or
- * ERR_TLS and a message naming the host. `resp` must be zeroed by the caller
- * and freed with http_response_free whatever the result. */
+ * transport failures return -1, with err kind ERR_NETWORK (refused, reset,
+ * closed, cut short, not HTTP, DNS), ERR_TIMEOUT or ERR_TLS and a message
+ * naming the host and port (ERR_PROTOCOL for an answer over 64 MiB).
+ * `resp` must be zeroed by the caller and freed with http_response_free
+ * whatever the result.
+ *
+ * Proxies: libcurl's own handling of http_proxy, https_proxy, all_proxy and
+ * no_proxy, except that loopback and link-local hosts (see
+ * http_host_bypasses_proxy) are always reached directly. */
 int http_send(struct http_client *c, const struct http_request *req, struct http_response *resp,
               struct err *err);
 void http_response_free(struct http_response *r);
@@ -68,6 +74,11 @@ struct http_stats {
     unsigned long connections; /* new connections opened */
 };
 void http_client_stats(const struct http_client *c, struct http_stats *out);
+
+/* Whether requests to this host skip any proxy: localhost, 127.0.0.0/8,
+ * ::1, link-local 169.254.0.0/16 (instance metadata, the ECS container
+ * endpoint), fe80::/10 and fd00:ec2::254. */
+int http_host_bypasses_proxy(const char *host);
 
 struct http_url {
     char *scheme; /* "https" / "http" */

@@ -29,6 +29,9 @@ struct sigv4_params {
      * after signing (some services want that; the suite's
      * post-sts-header-after case). 0 for everything we call. */
     int omit_session_token;
+    /* Also sign and send X-Amz-Content-Sha256 (the payload hash), as S3
+     * wants and the suite's sign_body cases do. 0 for everything we call. */
+    int content_sha256_header;
 };
 
 struct sigv4_result {
@@ -36,7 +39,8 @@ struct sigv4_result {
     struct buf string_to_sign;
     char signature[65];
     /* Headers to add to the request: X-Amz-Date, X-Amz-Security-Token
-     * (when there is a token) and Authorization, in that order. */
+     * (when there is a token), X-Amz-Content-Sha256 (when asked for) and
+     * Authorization, in that order. */
     struct http_headers add_headers;
 };
 

@@ -1,0 +1,66 @@
+/* Internals shared by the client's files (client.c, endpoint.c, retry.c,
+ * aws_error.c, query.c, json_proto.c). Not for use outside src/aws. */
+#ifndef ECSR_AWS_CLIENT_IMPL_H
+#define ECSR_AWS_CLIENT_IMPL_H
+
+#include "aws/client.h"
+
+enum aws_wire {
+    AWS_WIRE_QUERY, /* form request, XML answer */
+    AWS_WIRE_JSON,  /* JSON 1.1 */
+};
+
+/* Parses a 2xx answer; on failure fills err (ERR_PROTOCOL) without the
+ * action prefix, which the caller adds. */
+typedef int (*aws_parse_ok_fn)(void *ud, const struct http_response *resp, const char *url,
+                               struct err *err);
+
+struct aws_call {
+    const struct aws_service *svc;
+    const char *action;
+    enum aws_wire wire;
+    const char *content_type;
+    const char *target; /* X-Amz-Target, NULL for Query */
+    const char *body;
+    size_t body_len;
+    int unsigned_call;
+    aws_parse_ok_fn parse_ok;
+    void *parse_ud;
+};
+
+/* Sends the call with signing, retries, logging and stats. Errors start
+ * with the action name. */
+int aws_call_perform(struct aws_client *c, const struct aws_call *call, struct err *err);
+
+/* aws_error.c: the AWS error in a non-2xx answer (ERR_SERVICE), or
+ * ERR_PROTOCOL when the body is not one; http_status and request id are
+ * filled either way. No action prefix. */
+int aws_error_from_response(const struct aws_call *call, const char *url,
+                            const struct http_response *resp, struct err *err);
+/* ERR_PROTOCOL: "expected <what> from <service> at <url>, got HTTP n with
+ * <body description>". `detail` (may be NULL) says what was wrong. */
+int aws_unexpected_answer(struct err *err, const struct aws_call *call, const char *url,
+                          const struct http_response *resp, const char *expected,
+                          const char *detail);
+/* The request id in x-amzn-requestid / x-amz-request-id, or NULL. */
+const char *aws_header_request_id(const struct http_headers *h);
+/* A short printable excerpt of a body: control and non-ASCII bytes shown as
+ * '.', whitespace collapsed, at most `cap - 1` bytes with "..." when cut. */
+void aws_body_excerpt(const char *data, size_t len, char *out, size_t cap);
+
+/* retry.c */
+double aws_retry_backoff_s(struct aws_client *c, int attempts_made);
+/* Sleeps through retry.sleep_ms or nanosleep; -1 with ERR_INTERRUPTED when
+ * *interrupted becomes non-zero. */
+int aws_retry_sleep(struct aws_client *c, double seconds, struct err *err);
+/* Takes the cost of retrying after `e` from the quota; returns it, or 0 when
+ * the quota cannot pay (no retry then). */
+int aws_retry_quota_acquire(struct aws_client *c, const struct err *e);
+void aws_retry_quota_release(struct aws_client *c, int amount);
+
+/* redact.c: copies of bodies safe to log at LOG_TRACE. */
+char *aws_redact_form(const char *body, size_t len);
+char *aws_redact_xml(const char *body, size_t len);
+char *aws_redact_json(const char *body, size_t len);
+
+#endif

@@ -1,0 +1,127 @@
+/* Service descriptions, partitions and endpoint resolution. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "aws/client_impl.h"
+#include "util/buf.h"
+#include "util/mem.h"
+
+const struct aws_service AWS_SVC_AUTOSCALING = {"Auto Scaling", "autoscaling", "autoscaling",
+                                                "AUTO_SCALING"};
+const struct aws_service AWS_SVC_ECS = {"ECS", "ecs", "ecs", "ECS"};
+const struct aws_service AWS_SVC_EC2 = {"EC2", "ec2", "ec2", "EC2"};
+/* Regional STS (sts.<region>.amazonaws.com), the SDKs' default since 2022. */
+const struct aws_service AWS_SVC_STS = {"STS", "sts", "sts", "STS"};
+
+struct partition {
+    const char *region_prefix;
+    const char *name;
+    const char *dns_suffix;
+};
+
+/* Longer prefixes first: "us-isob-" before "us-iso-". */
+static const struct partition partitions[] = {
+    {"cn-", "aws-cn", "amazonaws.com.cn"},
+    {"us-gov-", "aws-us-gov", "amazonaws.com"},
+    {"us-isob-", "aws-iso-b", "sc2s.sgov.gov"},
+    {"us-iso-", "aws-iso", "c2s.ic.gov"},
+};
+
+static const struct partition *partition_for(const char *region)
+{
+    static const struct partition standard = {"", "aws", "amazonaws.com"};
+    for (size_t i = 0; region && i < sizeof(partitions) / sizeof(partitions[0]); i++)
+        if (strncmp(region, partitions[i].region_prefix, strlen(partitions[i].region_prefix)) == 0)
+            return &partitions[i];
+    return &standard;
+}
+
+const char *aws_partition_of(const char *region)
+{
+    return partition_for(region)->name;
+}
+
+const char *aws_dns_suffix_of(const char *region)
+{
+    return partition_for(region)->dns_suffix;
+}
+
+/* Region names are lower-case letters, digits and dashes; anything else
+ * would end up inside a host name. */
+static int valid_region(const char *r)
+{
+    if (!r || !*r || strlen(r) > 64 || r[0] == '-')
+        return 0;
+    for (const char *p = r; *p; p++)
+        if (!(islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '-'))
+            return 0;
+    return 1;
+}
+
+static int env_true(const char *name)
+{
+    const char *v = getenv(name);
+    return v && strcasecmp(v, "true") == 0;
+}
+
+int aws_endpoint_resolve(const struct aws_client *c, const struct aws_service *svc, char **url,
+                         const char **source, struct err *err)
+{
+    *url = NULL;
+    *source = NULL;
+    if (c->endpoint_url && *c->endpoint_url) {
+        *url = xstrdup(c->endpoint_url);
+        *source = "--endpoint-url";
+        return 0;
+    }
+    if (!env_true("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")) {
+        /* The variable names are fixed strings so *source can point at them. */
+        static const struct {
+            const char *suffix;
+            const char *var;
+        } vars[] = {{"AUTO_SCALING", "AWS_ENDPOINT_URL_AUTO_SCALING"},
+                    {"ECS", "AWS_ENDPOINT_URL_ECS"},
+                    {"EC2", "AWS_ENDPOINT_URL_EC2"},
+                    {"STS", "AWS_ENDPOINT_URL_STS"}};
+        for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+            if (strcmp(vars[i].suffix, svc->env_suffix) != 0)
+                continue;
+            const char *v = getenv(vars[i].var);
+            if (v && *v) {
+                *url = xstrdup(v);
+                *source = vars[i].var;
+                return 0;
+            }
+        }
+        const char *v = getenv("AWS_ENDPOINT_URL");
+        if (v && *v) {
+            *url = xstrdup(v);
+            *source = "AWS_ENDPOINT_URL";
+            return 0;
+        }
+    }
+    if (!c->region || !*c->region)
+        return err_set(err, ERR_USAGE,
+                       "no AWS region: set --aws-region, AWS_REGION or AWS_DEFAULT_REGION, or "
+                       "region in the profile");
+    if (!valid_region(c->region))
+        return err_set(err, ERR_USAGE, "'%s' is not an AWS region name (e.g. us-east-1)",
+                       c->region);
+    struct buf b = BUF_INIT;
+    buf_printf(&b, "https://%s.%s.%s/", svc->endpoint_prefix, c->region,
+               aws_dns_suffix_of(c->region));
+    *url = buf_steal(&b);
+    *source = "region";
+    return 0;
+}
+
+char *aws_endpoint_for(const struct aws_client *c, const struct aws_service *svc)
+{
+    char *url;
+    const char *source;
+    struct err e;
+    return aws_endpoint_resolve(c, svc, &url, &source, &e) == 0 ? url : NULL;
+}

@@ -1,0 +1,508 @@
+/* HTTP over libcurl. One easy handle per client: libcurl keeps the
+ * connection cache in the handle, so consecutive calls to the same endpoint
+ * share one connection. Options are reset before every request
+ * (curl_easy_reset keeps live connections), so nothing leaks from one
+ * request into the next. */
+#include "aws/http.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "util/log.h"
+#include "util/mem.h"
+
+/* An answer bigger than this is not an AWS API response. */
+#define MAX_RESPONSE_BYTES (64u * 1024u * 1024u)
+
+struct http_client {
+    CURL *curl;
+    long connect_timeout_ms;
+    long request_timeout_ms;
+    char *ca_bundle; /* NULL: the system store */
+    struct http_stats stats;
+    char errbuf[CURL_ERROR_SIZE];
+};
+
+/* ---- headers ------------------------------------------------------------ */
+
+void http_headers_add(struct http_headers *h, const char *name, const char *value)
+{
+    h->v = xgrow(h->v, &h->cap, h->n + 1, sizeof(*h->v));
+    h->v[h->n].name = xstrdup(name);
+    h->v[h->n].value = xstrdup(value ? value : "");
+    h->n++;
+}
+
+void http_headers_set(struct http_headers *h, const char *name, const char *value)
+{
+    size_t out = 0;
+    for (size_t i = 0; i < h->n; i++) {
+        if (strcasecmp(h->v[i].name, name) == 0) {
+            free(h->v[i].name);
+            free(h->v[i].value);
+            continue;
+        }
+        h->v[out++] = h->v[i];
+    }
+    h->n = out;
+    http_headers_add(h, name, value);
+}
+
+const char *http_headers_get(const struct http_headers *h, const char *name)
+{
+    for (size_t i = 0; i < h->n; i++)
+        if (strcasecmp(h->v[i].name, name) == 0)
+            return h->v[i].value;
+    return NULL;
+}
+
+void http_headers_free(struct http_headers *h)
+{
+    for (size_t i = 0; i < h->n; i++) {
+        free(h->v[i].name);
+        free(h->v[i].value);
+    }
+    free(h->v);
+    h->v = NULL;
+    h->n = h->cap = 0;
+}
+
+/* ---- URLs ----------------------------------------------------------------- */
+
+void http_url_free(struct http_url *u)
+{
+    if (!u)
+        return;
+    free(u->scheme);
+    free(u->host);
+    free(u->path);
+    free(u->query);
+    free(u->host_header);
+    memset(u, 0, sizeof(*u));
+}
+
+int http_url_parse(const char *url, struct http_url *out, struct err *err)
+{
+    memset(out, 0, sizeof(*out));
+    const char *sep = url ? strstr(url, "://") : NULL;
+    if (!url || !sep)
+        return err_set(err, ERR_USAGE,
+                       "'%s' is not a URL: expected http://host[:port]/ or https://host[:port]/",
+                       url ? url : "");
+    out->scheme = xstrndup(url, (size_t)(sep - url));
+    for (char *p = out->scheme; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    int default_port;
+    if (strcmp(out->scheme, "https") == 0) {
+        default_port = 443;
+    } else if (strcmp(out->scheme, "http") == 0) {
+        default_port = 80;
+    } else {
+        err_set(err, ERR_USAGE, "unsupported URL scheme '%s' in '%s': use http:// or https://",
+                out->scheme, url);
+        http_url_free(out);
+        return -1;
+    }
+    const char *auth = sep + 3;
+    size_t auth_len = strcspn(auth, "/?#");
+    if (memchr(auth, '@', auth_len)) {
+        /* Do not echo the URL: the user information may hold a password. */
+        http_url_free(out);
+        return err_set(err, ERR_USAGE,
+                       "endpoint URLs with a user name or password are not supported");
+    }
+    const char *host = auth, *host_end, *port_str = NULL;
+    const char *auth_end = auth + auth_len;
+    if (*host == '[') {
+        host_end = memchr(host, ']', auth_len);
+        if (!host_end) {
+            err_set(err, ERR_USAGE, "'%s' is not a URL: unclosed '[' in the host", url);
+            http_url_free(out);
+            return -1;
+        }
+        out->host = xstrndup(host + 1, (size_t)(host_end - host - 1));
+        if (host_end + 1 < auth_end) {
+            if (host_end[1] != ':') {
+                err_set(err, ERR_USAGE, "'%s' is not a URL: junk after the host", url);
+                http_url_free(out);
+                return -1;
+            }
+            port_str = host_end + 2;
+        }
+    } else {
+        const char *colon = memchr(host, ':', auth_len);
+        host_end = colon ? colon : auth_end;
+        out->host = xstrndup(host, (size_t)(host_end - host));
+        if (colon)
+            port_str = colon + 1;
+    }
+    if (!out->host[0]) {
+        err_set(err, ERR_USAGE, "'%s' is not a URL: no host name", url);
+        http_url_free(out);
+        return -1;
+    }
+    out->port = default_port;
+    int explicit_port = 0;
+    if (port_str && port_str < auth_end) {
+        long port = 0;
+        for (const char *p = port_str; p < auth_end; p++) {
+            if (!isdigit((unsigned char)*p) || port > 65535) {
+                port = -1;
+                break;
+            }
+            port = port * 10 + (*p - '0');
+        }
+        if (port < 1 || port > 65535) {
+            err_set(err, ERR_USAGE, "'%s' is not a URL: bad port number", url);
+            http_url_free(out);
+            return -1;
+        }
+        out->port = (int)port;
+        explicit_port = 1;
+    }
+    const char *rest = auth_end;
+    size_t path_len = strcspn(rest, "?#");
+    out->path = path_len ? xstrndup(rest, path_len) : xstrdup("/");
+    if (rest[path_len] == '?') {
+        const char *q = rest + path_len + 1;
+        out->query = xstrndup(q, strcspn(q, "#"));
+    }
+    /* libcurl leaves the port out of Host for the scheme's default port,
+     * even when the URL spells it. */
+    int bracket = strchr(out->host, ':') != NULL;
+    struct buf hh = BUF_INIT;
+    buf_printf(&hh, "%s%s%s", bracket ? "[" : "", out->host, bracket ? "]" : "");
+    if (explicit_port && out->port != default_port)
+        buf_printf(&hh, ":%d", out->port);
+    out->host_header = buf_steal(&hh);
+    return 0;
+}
+
+/* Loopback and link-local hosts (instance metadata at 169.254.169.254 and
+ * fd00:ec2::254, the ECS container endpoint at 169.254.170.2) never go
+ * through a proxy: a proxy cannot reach them on our behalf. */
+int http_host_bypasses_proxy(const char *host)
+{
+    if (strcasecmp(host, "localhost") == 0)
+        return 1;
+    unsigned char a[16];
+    if (inet_pton(AF_INET, host, a) == 1)
+        return a[0] == 127 || (a[0] == 169 && a[1] == 254);
+    if (inet_pton(AF_INET6, host, a) == 1) {
+        static const unsigned char loop6[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+        static const unsigned char imds6[16] = {0xfd, 0x00, 0x0e, 0xc2, 0, 0, 0,    0,
+                                                0,    0,    0,    0,    0, 0, 0x02, 0x54};
+        return memcmp(a, loop6, 16) == 0 || memcmp(a, imds6, 16) == 0 ||
+               (a[0] == 0xfe && (a[1] & 0xc0) == 0x80);
+    }
+    return 0;
+}
+
+/* ---- client ------------------------------------------------------------- */
+
+struct http_client *http_client_new(const struct http_options *opts, struct err *err)
+{
+    static int global_done;
+    if (!global_done) {
+        CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+        if (rc != CURLE_OK) {
+            err_set(err, ERR_INTERNAL, "cannot initialise libcurl: %s", curl_easy_strerror(rc));
+            return NULL;
+        }
+        global_done = 1;
+    }
+    const char *ca = opts && opts->ca_bundle ? opts->ca_bundle : NULL;
+    const char *ca_source = "the CA bundle option";
+    if (!ca) {
+        const char *env = getenv("AWS_CA_BUNDLE");
+        if (env && *env) {
+            ca = env;
+            ca_source = "AWS_CA_BUNDLE";
+        }
+    }
+    if (ca && access(ca, R_OK) != 0) {
+        err_set(err, ERR_CONFIG, "%s names the CA bundle %s, which cannot be read: %s", ca_source,
+                ca, strerror(errno));
+        return NULL;
+    }
+    CURL *curl = curl_easy_init();
+    if (!curl) {
+        err_set(err, ERR_INTERNAL, "cannot create a libcurl handle");
+        return NULL;
+    }
+    struct http_client *c = xcalloc(1, sizeof(*c));
+    c->curl = curl;
+    c->connect_timeout_ms = opts && opts->connect_timeout_ms > 0 ? opts->connect_timeout_ms : 5000;
+    c->request_timeout_ms = opts && opts->request_timeout_ms > 0 ? opts->request_timeout_ms : 60000;
+    c->ca_bundle = xstrdup(ca);
+    return c;
+}
+
+void http_client_free(struct http_client *c)
+{
+    if (!c)
+        return;
+    curl_easy_cleanup(c->curl);
+    free(c->ca_bundle);
+    free(c);
+}
+
+void http_client_stats(const struct http_client *c, struct http_stats *out)
+{
+    *out = c->stats;
+}
+
+void http_response_free(struct http_response *r)
+{
+    if (!r)
+        return;
+    http_headers_free(&r->headers);
+    buf_free(&r->body);
+    r->status = 0;
+}
+
+/* ---- one request --------------------------------------------------------- */
+
+struct transfer {
+    struct http_response *resp;
+    int too_big;
+};
+
+static size_t on_body(char *p, size_t size, size_t n, void *ud)
+{
+    struct transfer *t = ud;
+    size_t len = size * n;
+    if (t->resp->body.len + len > MAX_RESPONSE_BYTES) {
+        t->too_big = 1;
+        return 0; /* makes libcurl fail with CURLE_WRITE_ERROR */
+    }
+    buf_append(&t->resp->body, p, len);
+    return len;
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *ud)
+{
+    struct transfer *t = ud;
+    size_t len = size * n;
+    if (len >= 5 && memcmp(p, "HTTP/", 5) == 0) {
+        /* A new status line (after 100 Continue or a proxy's CONNECT
+         * answer): only the final response's headers count. */
+        http_headers_free(&t->resp->headers);
+        return len;
+    }
+    const char *colon = memchr(p, ':', len);
+    if (!colon)
+        return len;
+    const char *v = colon + 1, *end = p + len;
+    while (v < end && (*v == ' ' || *v == '\t'))
+        v++;
+    while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\t'))
+        end--;
+    char *name = xstrndup(p, (size_t)(colon - p));
+    char *value = xstrndup(v, (size_t)(end - v));
+    http_headers_add(&t->resp->headers, name, value);
+    free(name);
+    free(value);
+    return len;
+}
+
+static int is_tls_error(CURLcode rc)
+{
+    switch (rc) {
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ENGINE_NOTFOUND:
+    case CURLE_SSL_ENGINE_SETFAILED:
+    case CURLE_SSL_ENGINE_INITFAILED:
+    case CURLE_SSL_SHUTDOWN_FAILED:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_USE_SSL_FAILED:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* Turns a libcurl failure into an error that names the host and port and
+ * says what to check. */
+static int transport_error(struct http_client *c, CURLcode rc, const struct http_url *u,
+                           long timeout_ms, int too_big, struct err *err)
+{
+    long os_errno = 0;
+    curl_easy_getinfo(c->curl, CURLINFO_OS_ERRNO, &os_errno);
+    const char *detail = c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc);
+    char where[300];
+    int v6 = strchr(u->host, ':') != NULL;
+    snprintf(where, sizeof(where), "%s%s%s:%d", v6 ? "[" : "", u->host, v6 ? "]" : "", u->port);
+
+    if (is_tls_error(rc))
+        return err_set(err, ERR_TLS,
+                       "TLS with %s failed: %s. If a proxy or a private certificate authority "
+                       "intercepts TLS, point AWS_CA_BUNDLE at its CA certificate (PEM)",
+                       where, detail);
+    switch (rc) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+        return err_set(err, ERR_NETWORK,
+                       "cannot resolve the host name %s (%s): check the region, the endpoint URL "
+                       "and DNS",
+                       u->host, detail);
+    case CURLE_COULDNT_RESOLVE_PROXY:
+        return err_set(err, ERR_NETWORK,
+                       "cannot resolve the proxy host for %s (%s): check https_proxy / http_proxy",
+                       where, detail);
+    case CURLE_COULDNT_CONNECT:
+        if (os_errno == ECONNREFUSED)
+            return err_set(err, ERR_NETWORK,
+                           "connection to %s refused (%s): is the endpoint right and the service "
+                           "up?",
+                           where, detail);
+        return err_set(err, ERR_NETWORK, "cannot connect to %s: %s", where, detail);
+    case CURLE_OPERATION_TIMEDOUT: {
+        curl_off_t connected = 0;
+        curl_easy_getinfo(c->curl, CURLINFO_CONNECT_TIME_T, &connected);
+        if (connected == 0)
+            return err_set(err, ERR_TIMEOUT, "connecting to %s timed out after %ld ms (%s)", where,
+                           c->connect_timeout_ms, detail);
+        return err_set(err, ERR_TIMEOUT, "no complete answer from %s within %ld ms (%s)", where,
+                       timeout_ms, detail);
+    }
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+        if (os_errno == ECONNRESET)
+            return err_set(err, ERR_NETWORK, "connection to %s was reset (%s)", where, detail);
+        return err_set(err, ERR_NETWORK, "connection to %s failed while %s (%s)", where,
+                       rc == CURLE_SEND_ERROR ? "sending" : "receiving", detail);
+    case CURLE_GOT_NOTHING:
+        return err_set(err, ERR_NETWORK, "%s closed the connection without answering (%s)", where,
+                       detail);
+    case CURLE_PARTIAL_FILE:
+        return err_set(err, ERR_NETWORK, "the answer from %s was cut short (%s)", where, detail);
+    case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_UNSUPPORTED_PROTOCOL:
+        /* A connection-level failure, retried like one (as botocore does
+         * with urllib3's protocol errors). */
+        return err_set(err, ERR_NETWORK, "%s did not answer with HTTP (%s)", where, detail);
+    case CURLE_WRITE_ERROR:
+        if (too_big)
+            return err_set(err, ERR_PROTOCOL, "the answer from %s is larger than %u MiB", where,
+                           MAX_RESPONSE_BYTES / (1024u * 1024u));
+        break;
+    default:
+        break;
+    }
+    return err_set(err, ERR_NETWORK, "request to %s failed: %s", where, detail);
+}
+
+static struct curl_slist *append_header(struct curl_slist *list, const char *name,
+                                        const char *value)
+{
+    struct buf line = BUF_INIT;
+    /* "Name;" sends an empty header; "Name:" would remove it. */
+    if (value && *value)
+        buf_printf(&line, "%s: %s", name, value);
+    else
+        buf_printf(&line, "%s;", name);
+    struct curl_slist *next = curl_slist_append(list, line.data);
+    buf_free_secret(&line); /* the line may hold a token */
+    if (!next) {
+        fprintf(stderr, "ecs-rollout: out of memory\n");
+        abort();
+    }
+    return next;
+}
+
+int http_send(struct http_client *c, const struct http_request *req, struct http_response *resp,
+              struct err *err)
+{
+    struct http_url u;
+    if (http_url_parse(req->url, &u, err) != 0)
+        return -1;
+    CURL *h = c->curl;
+    curl_easy_reset(h);
+    c->errbuf[0] = '\0';
+    long timeout_ms = req->timeout_ms > 0 ? req->timeout_ms : c->request_timeout_ms;
+    struct transfer t = {.resp = resp};
+
+    curl_easy_setopt(h, CURLOPT_URL, req->url);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "ecs-rollout/" ECSR_VERSION);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+    /* Verification is always on; there is deliberately no way to turn it off. */
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (c->ca_bundle)
+        curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_bundle);
+    /* Without CURLOPT_PROXY libcurl follows http_proxy, https_proxy,
+     * all_proxy and no_proxy itself. */
+    if (http_host_bypasses_proxy(u.host))
+        curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &t);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, &t);
+
+    /* Host goes out exactly as the caller gave (and maybe signed) it. */
+    struct curl_slist *hdrs = NULL;
+    int have_host = 0, have_ctype = 0;
+    if (req->headers) {
+        for (size_t i = 0; i < req->headers->n; i++) {
+            const struct http_header *hd = &req->headers->v[i];
+            have_host |= strcasecmp(hd->name, "Host") == 0;
+            have_ctype |= strcasecmp(hd->name, "Content-Type") == 0;
+            hdrs = append_header(hdrs, hd->name, hd->value);
+        }
+    }
+    if (!have_host)
+        hdrs = append_header(hdrs, "Host", u.host_header);
+    /* No default form Content-Type, no 100-continue round trip. */
+    if (!have_ctype)
+        hdrs = curl_slist_append(hdrs, "Content-Type:");
+    hdrs = curl_slist_append(hdrs, "Expect:");
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+
+    const char *method = req->method ? req->method : "GET";
+    const char *body = req->body ? (const char *)req->body : "";
+    if (strcmp(method, "GET") == 0 && req->body_len == 0) {
+        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    } else if (strcmp(method, "HEAD") == 0) {
+        curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+    } else {
+        if (strcmp(method, "POST") != 0)
+            curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+        curl_easy_setopt(h, CURLOPT_POST, 1L);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+    }
+
+    CURLcode rc = curl_easy_perform(h);
+    curl_slist_free_all(hdrs);
+    c->stats.requests++;
+    long new_conns = 0;
+    if (curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &new_conns) == CURLE_OK && new_conns > 0)
+        c->stats.connections += (unsigned long)new_conns;
+    int result = 0;
+    if (rc != CURLE_OK) {
+        result = transport_error(c, rc, &u, timeout_ms, t.too_big, err);
+    } else {
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
+    }
+    http_url_free(&u);
+    return result;
+}

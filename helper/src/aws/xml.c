@@ -1,0 +1,209 @@
+/* A read-only DOM over expat, for AWS Query responses. Namespaces are
+ * processed so that names are local names whatever prefix a server uses.
+ * Documents with a DOCTYPE are refused (AWS never sends one, and refusing
+ * it removes entity tricks), and nesting is bounded. */
+#include "aws/xml.h"
+
+#include <expat.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/buf.h"
+#include "util/mem.h"
+
+#define MAX_DEPTH 256
+#define NS_SEP '\x01'
+
+struct builder {
+    XML_Parser parser;
+    struct xml_node *root;
+    struct xml_node *cur;         /* element being filled */
+    struct xml_node **last_child; /* per depth: last child appended, for O(1) appends */
+    struct buf *text;             /* per depth: character data */
+    int depth;
+    const char *fail; /* our own reason to stop, when set */
+};
+
+static void node_free_shallow(struct xml_node *n)
+{
+    free(n->name);
+    free(n->text);
+    free(n);
+}
+
+void xml_free(struct xml_node *root)
+{
+    /* Iterative post-order walk, so that freeing never recurses. */
+    struct xml_node *n = root;
+    while (n) {
+        if (n->child) {
+            n = n->child;
+            continue;
+        }
+        struct xml_node *parent = n->parent, *next = n->next;
+        if (n == root) {
+            node_free_shallow(n);
+            return;
+        }
+        if (parent && parent->child == n)
+            parent->child = next;
+        node_free_shallow(n);
+        n = next ? next : parent;
+    }
+}
+
+static void stop(struct builder *b, const char *why)
+{
+    if (!b->fail)
+        b->fail = why;
+    XML_StopParser(b->parser, XML_FALSE);
+}
+
+static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **attrs)
+{
+    (void)attrs;
+    struct builder *b = ud;
+    if (b->depth >= MAX_DEPTH) {
+        stop(b, "elements nested too deeply");
+        return;
+    }
+    if (!b->cur && b->root) {
+        stop(b, "more than one root element");
+        return;
+    }
+    const char *local = strrchr(name, NS_SEP);
+    struct xml_node *n = xcalloc(1, sizeof(*n));
+    n->name = xstrdup(local ? local + 1 : name);
+    n->parent = b->cur;
+    if (!b->cur) {
+        b->root = n;
+    } else {
+        struct xml_node **last = &b->last_child[b->depth - 1];
+        if (*last)
+            (*last)->next = n;
+        else
+            b->cur->child = n;
+        *last = n;
+    }
+    b->cur = n;
+    b->last_child[b->depth] = NULL;
+    buf_reset(&b->text[b->depth]);
+    b->depth++;
+}
+
+static void XMLCALL on_end(void *ud, const XML_Char *name)
+{
+    (void)name;
+    struct builder *b = ud;
+    if (!b->cur)
+        return;
+    b->depth--;
+    struct buf *t = &b->text[b->depth];
+    /* Containers keep no text: the whitespace between their children means
+     * nothing. */
+    int blank = 1;
+    for (size_t i = 0; i < t->len && blank; i++)
+        blank = t->data[i] == ' ' || t->data[i] == '\t' || t->data[i] == '\r' || t->data[i] == '\n';
+    b->cur->text = (b->cur->child && blank) ? xstrdup("") : xstrdup(buf_cstr(t));
+    buf_reset(t);
+    b->cur = b->cur->parent;
+}
+
+static void XMLCALL on_chars(void *ud, const XML_Char *s, int len)
+{
+    struct builder *b = ud;
+    if (b->cur && len > 0)
+        buf_append(&b->text[b->depth - 1], s, (size_t)len);
+}
+
+static void XMLCALL on_doctype(void *ud, const XML_Char *name, const XML_Char *sysid,
+                               const XML_Char *pubid, int has_internal_subset)
+{
+    (void)name;
+    (void)sysid;
+    (void)pubid;
+    (void)has_internal_subset;
+    stop(ud, "a DOCTYPE declaration (not allowed in AWS responses)");
+}
+
+int xml_parse(const char *data, size_t len, struct xml_node **root, struct err *err)
+{
+    *root = NULL;
+    struct builder b;
+    memset(&b, 0, sizeof(b));
+    b.parser = XML_ParserCreateNS(NULL, NS_SEP);
+    if (!b.parser)
+        return err_set(err, ERR_INTERNAL, "cannot create an XML parser");
+    b.last_child = xcalloc(MAX_DEPTH, sizeof(*b.last_child));
+    b.text = xcalloc(MAX_DEPTH, sizeof(*b.text));
+    XML_SetUserData(b.parser, &b);
+    XML_SetElementHandler(b.parser, on_start, on_end);
+    XML_SetCharacterDataHandler(b.parser, on_chars);
+    XML_SetStartDoctypeDeclHandler(b.parser, on_doctype);
+
+    int rc = 0;
+    /* XML_Parse takes an int length; AWS answers are far below that, and
+     * http.c caps bodies at 64 MiB. */
+    enum XML_Status st = XML_Parse(b.parser, data ? data : "", (int)len, XML_TRUE);
+    if (st != XML_STATUS_OK || b.fail || !b.root || b.cur) {
+        unsigned long line = XML_GetCurrentLineNumber(b.parser);
+        unsigned long col = XML_GetCurrentColumnNumber(b.parser);
+        const char *why = b.fail                ? b.fail
+                          : st != XML_STATUS_OK ? XML_ErrorString(XML_GetErrorCode(b.parser))
+                                                : "no root element";
+        err_set(err, ERR_PROTOCOL, "malformed XML at line %lu, column %lu: %s", line, col + 1, why);
+        xml_free(b.root);
+        rc = -1;
+    } else {
+        *root = b.root;
+    }
+    for (int i = 0; i < MAX_DEPTH; i++)
+        buf_free(&b.text[i]);
+    free(b.text);
+    free(b.last_child);
+    XML_ParserFree(b.parser);
+    return rc;
+}
+
+const struct xml_node *xml_child(const struct xml_node *n, const char *name)
+{
+    if (!n)
+        return NULL;
+    for (const struct xml_node *c = n->child; c; c = c->next)
+        if (strcmp(c->name, name) == 0)
+            return c;
+    return NULL;
+}
+
+const struct xml_node *xml_path(const struct xml_node *n, const char *path)
+{
+    const char *p = path;
+    while (n && p && *p) {
+        size_t len = strcspn(p, "/");
+        const struct xml_node *found = NULL;
+        for (const struct xml_node *c = n->child; c && !found; c = c->next)
+            if (strlen(c->name) == len && memcmp(c->name, p, len) == 0)
+                found = c;
+        n = found;
+        p += len;
+        if (*p == '/')
+            p++;
+    }
+    return n;
+}
+
+const char *xml_text(const struct xml_node *n, const char *path)
+{
+    const struct xml_node *x = path && *path ? xml_path(n, path) : n;
+    return x ? x->text : NULL;
+}
+
+const struct xml_node *xml_next_same(const struct xml_node *n)
+{
+    if (!n)
+        return NULL;
+    for (const struct xml_node *s = n->next; s; s = s->next)
+        if (strcmp(s->name, n->name) == 0)
+            return s;
+    return NULL;
+}
