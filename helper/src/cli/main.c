@@ -158,7 +158,8 @@ static int run_rollout(struct cli_aws *a, const struct cli_options *o)
             printf("report: %s\n", o->report);
     }
     report_free(&rep);
-    if (r != ROLLOUT_DONE && r != ROLLOUT_NOTHING_TO_DO && o->output == OUTPUT_TEXT) {
+    /* Text output already ended with the reason; JSON consumers get it on stderr. */
+    if (r != ROLLOUT_DONE && r != ROLLOUT_NOTHING_TO_DO && o->output == OUTPUT_JSON) {
         struct buf b = BUF_INIT;
         err_format(&err, &b);
         fprintf(stderr, "ecs-rollout: %s\n", buf_cstr(&b));

@@ -51,8 +51,9 @@ void cli_aws_close(struct cli_aws *a)
 {
     if (a->open)
         aws_client_cleanup(&a->client);
-    aws_client_cleanup(&a->sts);
+    /* The chain borrows the STS client: free it first. */
     cred_provider_free(a->creds);
+    aws_client_cleanup(&a->sts);
     http_client_free(a->http);
     memset(a, 0, sizeof(*a));
 }
