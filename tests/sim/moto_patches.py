@@ -224,7 +224,27 @@ def _patch_autoscaling():
         return result
     AutoScalingResponse.create_auto_scaling_group = create_auto_scaling_group
 
+    # Changes after which the group must be looked at again.
+    for action in ("suspend_processes", "resume_processes", "set_instance_protection", "put_lifecycle_hook",
+                   "delete_lifecycle_hook", "put_scaling_policy", "execute_policy"):
+        _mark_group_after(AutoScalingResponse, action)
+
     _wrap_handlers(AutoScalingResponse, asg_api.HANDLERS, asg_api.ORIGINAL)
+
+
+def _mark_group_after(cls, action):
+    orig = getattr(cls, action)
+
+    def handler(self):
+        result = orig(self)
+        eng = active()
+        name = self._get_param("AutoScalingGroupName")
+        if eng is not None and name:
+            eng.ledger.event("group_changed", group=name, action=action)
+            eng.mark_group(self.region, name)
+        return result
+    handler.__name__ = action
+    setattr(cls, action, handler)
 
 
 def _patch_ecs():
