@@ -342,16 +342,21 @@ static int tally_tasks(struct observer *ob, const char *ci_arn, const char *desi
         const struct ecs_task *t = &tasks[i];
         if (t->last_status && strcmp(t->last_status, "STOPPED") == 0)
             continue;
+        int told_to_stop = t->desired_status && strcmp(t->desired_status, "STOPPED") == 0;
         if (t->group && strncmp(t->group, "service:", 8) == 0) {
             const char *svc = t->group + 8;
             if (!strv_contains(&d->services, svc))
                 strv_push(&d->services, svc);
             if (!strv_contains(&ob->affected_services, svc))
                 strv_push(&ob->affected_services, svc);
-            if (service_is_daemon(ob, svc))
+            if (told_to_stop)
+                d->stopping++;
+            else if (service_is_daemon(ob, svc))
                 d->daemon_tasks++;
             else
                 d->service_tasks++;
+        } else if (told_to_stop) {
+            d->stopping++;
         } else if (t->arn) {
             strv_push(&d->standalone, t->arn);
         }
@@ -396,7 +401,7 @@ static int observe_drains(struct observer *ob, struct rollout_snapshot *s, struc
             return -1;
         d->known = 1;
         d->empty = counters == 0 && d->service_tasks == 0 && d->daemon_tasks == 0 &&
-                   d->standalone.n == 0;
+                   d->stopping == 0 && d->standalone.n == 0;
         m->confirmed_empty = d->empty;
     }
     return 0;
