@@ -396,7 +396,7 @@ variable "rollout_endpoint_url" {
 }
 
 variable "rollout_environment" {
-  description = "Extra environment variables for the helper, e.g. AWS_CA_BUNDLE or HTTPS_PROXY. They are stored in the Terraform state: do not put long-lived secrets here, give the helper credentials through terraform's own environment or rollout_aws_profile."
+  description = "Extra environment variables for the helper, e.g. AWS_CA_BUNDLE or HTTPS_PROXY. They are stored in the Terraform state: do not put long-lived secrets here, give the helper credentials through terraform's own environment or rollout_aws_profile. (A sensitive value here would also make Terraform hide the rollout's output.)"
   type        = map(string)
   default     = {}
 
