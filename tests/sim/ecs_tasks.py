@@ -175,6 +175,17 @@ class TaskOps:
                     tags=tags or [], networking_configuration=network)
         task._status = "NEW"
         task.desired_status = "NEW"
+        task.stopped_reason = None  # moto sets "", ECS leaves it out until the task stops
+        for c in task.containers:
+            # moto: the task definition's ARN as taskArn, numbers for cpu/memory, an exit
+            # code before the container ran; ECS reports the task's ARN and strings.
+            c.task_arn = task.task_arn
+            c.container_arn = (f"arn:aws:ecs:{region}:{ecs.account_id}:container/{cluster.name}/"
+                               f"{task.id}/{c.container_arn.rsplit('/', 1)[-1]}")
+            c.cpu = None if c.cpu is None else str(c.cpu)
+            c.memory = None if c.memory is None else str(c.memory)
+            c.exitCode = None
+            c.health_status = "UNKNOWN"
         now = utcnow()
         task.created_at = now
         task.availability_zone = ci._sim_az

@@ -67,6 +67,7 @@ class Engine:
         self._stop = threading.Event()
         self._thread = None
         self.tick_stats = {"ticks": 0, "busy": 0, "total_ms": 0.0, "max_ms": 0.0, "events": 0}
+        self.request_stats = {}
         self.errors = []
         from .ecs_agent import Agent
         from .ecs_scheduler import Scheduler
@@ -226,6 +227,14 @@ class Engine:
             self.faults.clear()
             self.ledger.reset()
             self.errors.clear()
+
+    def request_time(self, name, seconds):
+        """Server-side time of one AWS request (with the lock held), per action."""
+        st = self.request_stats.setdefault(name, {"count": 0, "total_ms": 0.0, "max_ms": 0.0})
+        ms = seconds * 1000.0
+        st["count"] += 1
+        st["total_ms"] += ms
+        st["max_ms"] = max(st["max_ms"], ms)
 
     # Helpers used across modules.
     def activity(self, region, group, description, cause, status="Successful", message=None):

@@ -169,7 +169,9 @@ class Fleet:
         eng.ledger.event("instance_in_service", instance=si.id, group=si.group)
         if eng.faults.take("unhealthy", si.id):
             eng.schedule(eng.faults.unhealthy_after(), self.fail_health, si, "fault: failed health check")
-        eng.mark_group(si.region, si.group)
+        group = self.group(si.region, si.group)
+        if group is not None and getattr(group, "_sim_rebalance", None) == si.id:
+            eng.mark_group(si.region, si.group)
 
     def fail_health(self, si, cause):
         """The instance fails its health check; Auto Scaling replaces it."""
@@ -177,7 +179,7 @@ class Fleet:
             return
         si.state.health_status = "Unhealthy"
         self.eng.ledger.event("instance_unhealthy", instance=si.id, group=si.group, cause=cause)
-        self.eng.mark_group(si.region, si.group)
+        self.watch(si)
 
     # Lifecycle hooks.
     def _start_hook(self, si, hook):
@@ -351,8 +353,7 @@ class Fleet:
         if group is None:
             return
         suspended = self.suspended(group)
-        self._notice_dead_members(group, suspended)
-        self._replace_unhealthy(group, suspended)
+        self._health(group, suspended)
         counted = [s for s in group.instance_states if s.lifecycle_state in COUNTED]
         desired = group.desired_capacity or 0
         rebalancing = getattr(group, "_sim_rebalance", None)
@@ -378,28 +379,39 @@ class Fleet:
         elif not suspended & {"AZRebalance", "Launch", "Terminate"}:
             self._maybe_rebalance(group, counted)
 
-    def _notice_dead_members(self, group, suspended):
-        """Instances terminated through EC2 fail the group's health check."""
-        if "HealthCheck" in suspended:
+    def watch(self, si):
+        """Asks the group's health check to look at this member on its next pass."""
+        group = self.group(si.region, si.group) if si.group else None
+        if group is not None:
+            if not hasattr(group, "_sim_watch"):
+                group._sim_watch = set()
+            group._sim_watch.add(si.id)
+            self.eng.mark_group(si.region, si.group)
+
+    def _health(self, group, suspended):
+        """Members terminated through EC2 fail the health check; unhealthy members are
+        replaced (unless HealthCheck or ReplaceUnhealthy is suspended)."""
+        watch = getattr(group, "_sim_watch", None)
+        if not watch:
             return
         now = self.eng.now()
-        for state in group.instance_states:
-            si = self.eng.instances.get(state.instance.id)
-            if si is None or si.alive() or state.health_status == "Unhealthy" or si.notice_at > now:
+        for iid in sorted(watch):
+            si = self.eng.instances.get(iid)
+            st = si.state if si is not None else None
+            if st is None or si.group != group.name or st.lifecycle_state.startswith("Terminating"):
+                watch.discard(iid)
                 continue
-            state.health_status = "Unhealthy"
-            self.eng.ledger.event("instance_unhealthy", instance=si.id, group=group.name,
-                                  cause="EC2 instance no longer running")
-
-    def _replace_unhealthy(self, group, suspended):
-        if "ReplaceUnhealthy" in suspended:
-            return
-        for state in list(group.instance_states):
-            if state.health_status == "Unhealthy" and state.lifecycle_state in COUNTED + ("Standby",):
-                si = self.eng.instances.get(state.instance.id)
-                if si is not None:
-                    self.begin_terminate(si, "failed health check: an instance was taken out of service "
-                                         "in response to a health check")
+            if not si.alive() and st.health_status != "Unhealthy":
+                if "HealthCheck" in suspended or si.notice_at > now:
+                    continue
+                st.health_status = "Unhealthy"
+                self.eng.ledger.event("instance_unhealthy", instance=si.id, group=group.name,
+                                      cause="EC2 instance no longer running")
+            if st.health_status != "Unhealthy":
+                watch.discard(iid)
+            elif st.lifecycle_state in COUNTED + ("Standby",) and "ReplaceUnhealthy" not in suspended:
+                self.begin_terminate(si, "failed health check: an instance was taken out of service "
+                                     "in response to a health check")
 
     def choose_victims(self, group, counted, n):
         """Which instances scale-in terminates: the AZ with the most instances first,
@@ -534,7 +546,7 @@ class Fleet:
         self.ec2_shutdown(si, "TerminateInstances")
         if si.state is not None and not si.state.lifecycle_state.startswith("Terminating"):
             si.notice_at = self.eng.now() + self.eng.delay("health_check")
-            self.eng.schedule(self.eng.delay("health_check"), self.eng.mark_group, si.region, si.group)
+            self.eng.schedule(self.eng.delay("health_check"), self.watch, si)
 
     def _terminated(self, si):
         eng = self.eng
@@ -551,7 +563,7 @@ class Fleet:
         if si.state is not None and si.state.lifecycle_state.startswith("Terminating"):
             self._leave_group(si)
         elif si.group:
-            eng.mark_group(si.region, si.group)
+            self.watch(si)
 
     def _leave_group(self, si):
         group = self.group(si.region, si.group) if si.group else None
@@ -628,7 +640,7 @@ class Fleet:
             raise ValidationError(f"Instance Id not found - No managed instance found for instance ID: {instance_id}")
         si.state.health_status = status
         self.eng.ledger.event("instance_health_set", instance=instance_id, health=status)
-        self.eng.mark_group(si.region, si.group)
+        self.watch(si)
 
     def attach(self, group, states):
         for st in states:

@@ -121,6 +121,7 @@ class SimApp:
             return lambda data: None
 
         with self.engine.lock:
+            started = time.perf_counter()
             self.engine.ledger.count_call(name)
             try:
                 result = self.moto(environ, capture)
@@ -137,6 +138,7 @@ class SimApp:
                 status, headers, payload = error_response(service, protocol, "error", 500)
                 start_response(f"{status} Internal Server Error", headers)
                 return [payload]
+            self.engine.request_time(name, time.perf_counter() - started)
         if self.engine.dirty_groups or self.engine.dirty_services:
             self.engine.poke()
         start_response(captured["status"], captured["headers"])

@@ -44,6 +44,9 @@ def report(eng, timeline=True):
         st["max_ms"] = round(st["max_ms"], 3)
         st["total_ms"] = round(st["total_ms"], 1)
         extra["ticks"] = st
+        extra["request_ms"] = {k: {"count": v["count"], "avg": round(v["total_ms"] / v["count"], 3),
+                                   "max": round(v["max_ms"], 3)}
+                               for k, v in sorted(eng.request_stats.items())}
         return eng.ledger.report(extra, include_timeline=timeline)
 
 
