@@ -361,6 +361,12 @@ class TaskOps:
         if not task._sim_alive:
             return
         svc = task._sim_svc
+        if task._status in ("NEW", "PENDING"):
+            # Its container never ran: nothing served is lost, but the start is.
+            eng.ledger.event("task_lost_pending", task=task.id, service=svc.name if svc else None,
+                             instance=si.id, cause=cause)
+            task._sim_alive = False
+            return
         eng.ledger.abrupt_kill(task=task.task_arn, task_id=task.id, service=svc.name if svc else None,
                                cluster=task.cluster_name, group=task.group, instance=si.id,
                                container_instance=task.container_instance_arn, last_status=task._status,

@@ -98,8 +98,15 @@ class SimApp:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        body = environ["wsgi.input"].read(length) if length > 0 else b""
+        if length > 0:
+            body = environ["wsgi.input"].read(length)
+        elif environ.get("wsgi.input_terminated"):  # chunked request body
+            body = environ["wsgi.input"].read()
+        else:
+            body = b""
         environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        environ.pop("wsgi.input_terminated", None)
         service, action, protocol = identify(environ, body)
         decision = self.engine.faults.decide(service, action)
         if decision.latency > 0:
@@ -150,8 +157,11 @@ class SimServer:
         self.app = SimApp(engine, control, verbose=verbose)
         if not verbose:
             logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        self.server = make_server(host, port, self.app, threaded=True, request_handler=_Handler,
-                                  passthrough_errors=True)
+        try:
+            self.server = make_server(host, port, self.app, threaded=True, request_handler=_Handler,
+                                      passthrough_errors=True)
+        except OSError as e:
+            raise OSError(e.errno, f"cannot listen on {host}:{port}: {e.strerror}") from None
         self.server.sim_verbose = verbose
         self.server.daemon_threads = True
         self.host, self.port = self.server.server_address[:2]
