@@ -8,7 +8,7 @@ import base64
 import json
 
 from moto.core.responses import ActionResult
-from moto.ecs.exceptions import ECSException, InvalidParameterException, ServiceNotFoundException
+from moto.ecs.exceptions import ECSException, InvalidParameterException
 
 from . import cql, fastjson
 from .engine import active

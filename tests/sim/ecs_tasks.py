@@ -7,7 +7,6 @@ still STOPPING counts nowhere) and pendingTasksCount those whose lastStatus is
 PENDING; a service's and a cluster's runningCount/pendingCount count lastStatus
 RUNNING/PENDING. Every status change goes through TaskOps._set so they stay true."""
 import heapq
-import math
 import re
 
 from moto.core.utils import utcnow

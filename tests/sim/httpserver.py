@@ -6,7 +6,6 @@ Connection resets: the middleware raises ResetConnection; the request handler
 catches it and closes the socket with SO_LINGER 0, so the client sees a TCP
 reset and no response at all."""
 import io
-import json
 import logging
 import socket
 import struct

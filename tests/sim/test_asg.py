@@ -126,7 +126,7 @@ class Asg(unittest.TestCase):
         for name, transition in (("launch", "autoscaling:EC2_INSTANCE_LAUNCHING"),
                                  ("drain", "autoscaling:EC2_INSTANCE_TERMINATING")):
             self.asg.put_lifecycle_hook(LifecycleHookName=name, AutoScalingGroupName="prod-asg",
-                                        LifecycleTransition=transition, HeartbeatTimeout=600, DefaultResult="ABANDON")
+                                        LifecycleTransition=transition, HeartbeatTimeout=3000, DefaultResult="ABANDON")
         self.asg.set_desired_capacity(AutoScalingGroupName="prod-asg", DesiredCapacity=2)
         new = self.sim.wait_until(lambda: ids(self.asg, states=("Pending:Wait",)))[0]
         self.sim.sleep(100)

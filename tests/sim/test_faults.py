@@ -9,7 +9,7 @@ import testlib
 
 from sim import Simulator
 from sim.faults import FaultConfigError, FaultState
-from sim.testing import AMI_NEW, container_instances, control, group, instance_empty, raw_call, scenario, tasks
+from sim.testing import container_instances, control, group, instance_empty, raw_call, scenario, tasks
 
 
 class ApiFaults(unittest.TestCase):
