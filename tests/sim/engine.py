@@ -139,7 +139,11 @@ class Engine:
         while not self._stop.is_set():
             with self.lock:
                 started = time.perf_counter()
-                worked = self.step()
+                try:
+                    worked = self.step()
+                except Exception as e:  # keep time flowing; the ledger says something broke
+                    self._record_error(f"tick: {type(e).__name__}: {e}")
+                    worked = True
                 ms = (time.perf_counter() - started) * 1000.0
                 st = self.tick_stats
                 st["ticks"] += 1
@@ -192,10 +196,13 @@ class Engine:
             fn(*args)
         except Exception as e:  # a bug in the dynamics must not stop the clock
             import traceback
-            msg = f"{getattr(fn, '__qualname__', fn)}: {type(e).__name__}: {e}"
-            self.errors.append(msg)
-            self.ledger.event("simulator_error", error=msg)
             traceback.print_exc()
+            self._record_error(f"{getattr(fn, '__qualname__', fn)}: {type(e).__name__}: {e}")
+
+    def _record_error(self, msg):
+        if len(self.errors) < 1000:
+            self.errors.append(msg)
+        self.ledger.event("simulator_error", error=msg)
 
     def settle(self, horizon=900.0, timeout=300.0):
         """Lets simulated time pass instantly until nothing is left to do within

@@ -137,8 +137,7 @@ class SimApp:
                     if hasattr(result, "close"):
                         result.close()
             except Exception as e:  # a moto or simulator bug: answer like AWS's 500
-                msg = f"{name}: {type(e).__name__}: {e}"
-                self.engine.errors.append(msg)
+                self.engine._record_error(f"{name}: {type(e).__name__}: {e}")
                 if self.verbose:
                     traceback.print_exc()
                 status, headers, payload = error_response(service, protocol, "error", 500)
