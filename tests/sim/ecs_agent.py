@@ -10,7 +10,7 @@ from moto.core.utils import utcnow
 from moto.ecs.models import ContainerInstance
 
 from . import instance_types
-from .engine import ecs_backend
+from .engine import asg_backend, ecs_backend
 
 AGENT_VERSION = {"agentVersion": "1.89.2", "agentHash": "b4d3e5a1",
                  "dockerVersion": "DockerVersion: 25.0.6"}
@@ -71,26 +71,49 @@ class Agent:
             attrs["ecs.vpc-id"] = vpc
         ci.attributes = attrs
         ci.version_info = dict(AGENT_VERSION)
-        ci.agent_update_status = None
         ci.registered_at = utcnow()
-        ci.version = 1
-        ci._sim_instance = si.id
-        ci._sim_az = si.az
-        ci._sim_tasks = set()
-        ci._sim_cpu = cpu
-        ci._sim_mem = mem
-        ci._sim_ports = set(RESERVED_PORTS)
-        ci._sim_registered_t = eng.now()
-        ci._sim_draining_t = None
+        provider = self._capacity_provider(si, ecs)
+        if provider:
+            ci.capacity_provider_name = provider
         ecs.container_instances.setdefault(name, {})[ci.id] = ci
         cluster.registered_container_instances_count += 1
+        self.adopt(ci, si)
+
+    def adopt(self, ci, si=None):
+        """Indexes a container instance (ours, or one a client registered through the API)."""
+        eng = self.eng
+        res = {r["name"]: r for r in ci.registered_resources}
+        ci.agent_update_status = None
+        ci.version = getattr(ci, "version", 1)
+        ci._sim_instance = ci.ec2_instance_id
+        ci._sim_az = ci.attributes.get("ecs.availability-zone") or (si.az if si else None)
+        ci._sim_tasks = set()
+        ci._sim_cpu = res["CPU"]["integerValue"]
+        ci._sim_mem = res["MEMORY"]["integerValue"]
+        ci._sim_ports = set(res.get("PORTS", {}).get("stringSetValue") or RESERVED_PORTS)
+        ci._sim_registered_t = eng.now()
+        ci._sim_draining_t = None
         eng.cis[ci.id] = ci
-        eng.ci_by_ec2[si.id] = ci.id
-        si.ci_id = ci.id
-        si.register_note = None
-        eng.ledger.event("container_instance_registered", instance=si.id, cluster=name,
-                         container_instance=ci.container_instance_arn, ami=inst.image_id)
-        eng.mark_cluster(si.region, name)
+        eng.ci_by_ec2[ci.ec2_instance_id] = ci.id
+        if si is not None:
+            si.ci_id = ci.id
+            si.register_note = None
+        eng.ledger.event("container_instance_registered", instance=ci.ec2_instance_id, cluster=ci.cluster_name,
+                         container_instance=ci.container_instance_arn, ami=ci.attributes.get("ecs.ami-id"))
+        eng.mark_cluster(ci.region_name, ci.cluster_name)
+
+    @staticmethod
+    def _capacity_provider(si, ecs):
+        """The capacity provider whose Auto Scaling group launched the instance, if any."""
+        name = si.group or si.was_group
+        group = asg_backend(si.region).autoscaling_groups.get(name) if name else None
+        if group is None:
+            return None
+        for cp in ecs.capacity_providers.values():
+            arn = (cp.auto_scaling_group_provider or {}).get("autoScalingGroupArn")
+            if arn in (group.arn, group.name):
+                return cp.name
+        return None
 
     def instance_down(self, si, cause):
         """The instance is shutting down: the agent and every container die now."""

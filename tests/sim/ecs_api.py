@@ -8,10 +8,13 @@ import base64
 import json
 
 from moto.core.responses import ActionResult
-from moto.ecs.exceptions import ECSException, InvalidParameterException, ServiceNotFoundException
+from moto.ecs.exceptions import ECSException, InvalidParameterException
 
-from . import cql
+from . import cql, fastjson
 from .engine import active
+
+# Render the hot Describe* responses with fastjson (False: moto's serializer).
+FAST_RENDER = True
 
 CI_STATUSES = ("ACTIVE", "DRAINING", "REGISTERING", "DEREGISTERING", "REGISTRATION_FAILED")
 
@@ -97,7 +100,10 @@ def describe_container_instances(self):
             failures.append({"arn": ref, "reason": "MISSING"})
         else:
             found.append(ci)
-    return ActionResult({"containerInstances": found, "failures": failures})
+    if not FAST_RENDER:
+        return ActionResult({"containerInstances": found, "failures": failures})
+    return fastjson.response({"containerInstances": [fastjson.container_instance(ci) for ci in found],
+                              "failures": failures})
 
 
 def update_container_instances_state(self):
@@ -203,7 +209,10 @@ def describe_tasks(self):
             failures.append({"arn": ref, "reason": "MISSING"})
         else:
             found.append(task)
-    if "TAGS" in (self._get_param("include") or []):
+    with_tags = "TAGS" in (self._get_param("include") or [])
+    if FAST_RENDER:
+        return fastjson.response({"tasks": [fastjson.task(t, with_tags) for t in found], "failures": failures})
+    if with_tags:
         self._include_in_response("DescribeTasksResponse.tasks.Task.tags")
     else:
         self._exclude_from_response("DescribeTasksResponse.tasks.Task.tags")

@@ -7,7 +7,6 @@ still STOPPING counts nowhere) and pendingTasksCount those whose lastStatus is
 PENDING; a service's and a cluster's runningCount/pendingCount count lastStatus
 RUNNING/PENDING. Every status change goes through TaskOps._set so they stay true."""
 import heapq
-import math
 import re
 
 from moto.core.utils import utcnow
@@ -175,6 +174,17 @@ class TaskOps:
                     tags=tags or [], networking_configuration=network)
         task._status = "NEW"
         task.desired_status = "NEW"
+        task.stopped_reason = None  # moto sets "", ECS leaves it out until the task stops
+        for c in task.containers:
+            # moto: the task definition's ARN as taskArn, numbers for cpu/memory, an exit
+            # code before the container ran; ECS reports the task's ARN and strings.
+            c.task_arn = task.task_arn
+            c.container_arn = (f"arn:aws:ecs:{region}:{ecs.account_id}:container/{cluster.name}/"
+                               f"{task.id}/{c.container_arn.rsplit('/', 1)[-1]}")
+            c.cpu = None if c.cpu is None else str(c.cpu)
+            c.memory = None if c.memory is None else str(c.memory)
+            c.exitCode = None
+            c.health_status = "UNKNOWN"
         now = utcnow()
         task.created_at = now
         task.availability_zone = ci._sim_az
@@ -350,6 +360,12 @@ class TaskOps:
         if not task._sim_alive:
             return
         svc = task._sim_svc
+        if task._status in ("NEW", "PENDING"):
+            # Its container never ran: nothing served is lost, but the start is.
+            eng.ledger.event("task_lost_pending", task=task.id, service=svc.name if svc else None,
+                             instance=si.id, cause=cause)
+            task._sim_alive = False
+            return
         eng.ledger.abrupt_kill(task=task.task_arn, task_id=task.id, service=svc.name if svc else None,
                                cluster=task.cluster_name, group=task.group, instance=si.id,
                                container_instance=task.container_instance_arn, last_status=task._status,

@@ -67,6 +67,7 @@ class Engine:
         self._stop = threading.Event()
         self._thread = None
         self.tick_stats = {"ticks": 0, "busy": 0, "total_ms": 0.0, "max_ms": 0.0, "events": 0}
+        self.request_stats = {}
         self.errors = []
         from .ecs_agent import Agent
         from .ecs_scheduler import Scheduler
@@ -138,7 +139,11 @@ class Engine:
         while not self._stop.is_set():
             with self.lock:
                 started = time.perf_counter()
-                worked = self.step()
+                try:
+                    worked = self.step()
+                except Exception as e:  # keep time flowing; the ledger says something broke
+                    self._record_error(f"tick: {type(e).__name__}: {e}")
+                    worked = True
                 ms = (time.perf_counter() - started) * 1000.0
                 st = self.tick_stats
                 st["ticks"] += 1
@@ -191,10 +196,13 @@ class Engine:
             fn(*args)
         except Exception as e:  # a bug in the dynamics must not stop the clock
             import traceback
-            msg = f"{getattr(fn, '__qualname__', fn)}: {type(e).__name__}: {e}"
-            self.errors.append(msg)
-            self.ledger.event("simulator_error", error=msg)
             traceback.print_exc()
+            self._record_error(f"{getattr(fn, '__qualname__', fn)}: {type(e).__name__}: {e}")
+
+    def _record_error(self, msg):
+        if len(self.errors) < 1000:
+            self.errors.append(msg)
+        self.ledger.event("simulator_error", error=msg)
 
     def settle(self, horizon=900.0, timeout=300.0):
         """Lets simulated time pass instantly until nothing is left to do within
@@ -226,6 +234,14 @@ class Engine:
             self.faults.clear()
             self.ledger.reset()
             self.errors.clear()
+
+    def request_time(self, name, seconds):
+        """Server-side time of one AWS request (with the lock held), per action."""
+        st = self.request_stats.setdefault(name, {"count": 0, "total_ms": 0.0, "max_ms": 0.0})
+        ms = seconds * 1000.0
+        st["count"] += 1
+        st["total_ms"] += ms
+        st["max_ms"] = max(st["max_ms"], ms)
 
     # Helpers used across modules.
     def activity(self, region, group, description, cause, status="Successful", message=None):

@@ -9,6 +9,10 @@ API fault rules, in order, first match wins for errors (latency adds up):
      "error_status": 500,   # 500 (default) or 503
      "reset": 0.05,         # probability of closing the connection without a response
      "latency_ms": 200,     # added before the request is handled ([lo, hi] = uniform)
+     "rate": 20,            # token bucket shared by the rule's actions: requests per
+     "burst": 40,           #   real second, and the bucket size (default: rate);
+                            #   a request finding it empty is throttled, like ECS's
+                            #   per-account buckets
      "times": 3,            # optional: only the next 3 matching requests
      "after": 2}            # optional: let the first 2 matching requests through
 Rolls come from one RNG seeded by `seed`, so a run with the same request order
@@ -17,6 +21,7 @@ import fnmatch
 import json
 import random
 import threading
+import time
 import uuid
 
 ECS_TARGET_PREFIX = "AmazonEC2ContainerServiceV20141113"
@@ -42,7 +47,7 @@ QUERY_NAMESPACES = {
 CLUSTER_FAULT_KEYS = ("never_register", "unhealthy", "unhealthy_after", "stuck_tasks",
                       "account_limit")
 RULE_KEYS = ("action", "throttle", "error", "error_status", "reset", "latency_ms",
-             "times", "after")
+             "times", "after", "rate", "burst")
 
 
 class FaultConfigError(ValueError):
@@ -88,6 +93,13 @@ def validate_rule(rule):
             or not all(isinstance(x, (int, float)) and x >= 0 for x in lat) or lat[0] > lat[1]):
         raise FaultConfigError(f"fault rule {rule!r}: latency_ms must be a number or [lo, hi] milliseconds")
     out["latency_ms"] = [float(lat[0]), float(lat[1])]
+    rate = rule.get("rate")
+    if rate is not None and (not isinstance(rate, (int, float)) or rate <= 0):
+        raise FaultConfigError(f"fault rule {rule!r}: rate must be requests per second > 0")
+    burst = rule.get("burst", rate)
+    if rate is not None and (not isinstance(burst, (int, float)) or burst < 1):
+        raise FaultConfigError(f"fault rule {rule!r}: burst must be >= 1")
+    out["rate"], out["burst"] = rate, burst
     for k in ("times", "after"):
         v = rule.get(k)
         if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 0):
@@ -171,6 +183,8 @@ class FaultState:
             for r in rules:
                 r["matched"] = 0
                 r["fired"] = 0
+                r["tokens"] = r["burst"]
+                r["refilled"] = time.monotonic()
             if replace:
                 self.rules = rules
                 self.cluster = cluster
@@ -207,7 +221,15 @@ class FaultState:
                 lo, hi = rule["latency_ms"]
                 lat = (lo if lo == hi else self.rng.uniform(lo, hi)) / 1000.0
                 kind = None
-                if decision.kind is None:
+                if decision.kind is None and rule["rate"] is not None:
+                    now = time.monotonic()
+                    rule["tokens"] = min(rule["burst"], rule["tokens"] + (now - rule["refilled"]) * rule["rate"])
+                    rule["refilled"] = now
+                    if rule["tokens"] >= 1:
+                        rule["tokens"] -= 1
+                    else:
+                        kind = "throttle"
+                if decision.kind is None and kind is None:
                     roll = self.rng.random()
                     if roll < rule["reset"]:
                         kind = "reset"

@@ -11,17 +11,15 @@ import re
 import uuid
 from collections import Counter
 
-from moto.autoscaling.exceptions import AutoscalingClientError, ValidationError
 from moto.autoscaling.models import InstanceState as AsgInstanceState
 from moto.core.types import Base64EncodedString
 from moto.ec2.models.instances import InstanceState as Ec2InstanceState
 
 from .engine import asg_backend, ec2_backend
+from .fleet_requests import ASG_TAG, COUNTED, FleetRequests
 
-COUNTED = ("Pending", "Pending:Wait", "Pending:Proceed", "InService")
 LAUNCHING = "autoscaling:EC2_INSTANCE_LAUNCHING"
 TERMINATING = "autoscaling:EC2_INSTANCE_TERMINATING"
-ASG_TAG = "aws:autoscaling:groupName"
 
 _CLUSTER_RE = re.compile(r"ECS_CLUSTER\s*=\s*[\"']?([A-Za-z0-9_-]{1,255})")
 
@@ -102,7 +100,7 @@ class SimInstance:
         return self.phase in ("pending", "running")
 
 
-class Fleet:
+class Fleet(FleetRequests):
     def __init__(self, eng):
         self.eng = eng
         self.run_instances = None     # moto's unpatched run_instances, set by moto_patches
@@ -169,7 +167,9 @@ class Fleet:
         eng.ledger.event("instance_in_service", instance=si.id, group=si.group)
         if eng.faults.take("unhealthy", si.id):
             eng.schedule(eng.faults.unhealthy_after(), self.fail_health, si, "fault: failed health check")
-        eng.mark_group(si.region, si.group)
+        group = self.group(si.region, si.group)
+        if group is not None and getattr(group, "_sim_rebalance", None) == si.id:
+            eng.mark_group(si.region, si.group)
 
     def fail_health(self, si, cause):
         """The instance fails its health check; Auto Scaling replaces it."""
@@ -177,7 +177,7 @@ class Fleet:
             return
         si.state.health_status = "Unhealthy"
         self.eng.ledger.event("instance_unhealthy", instance=si.id, group=si.group, cause=cause)
-        self.eng.mark_group(si.region, si.group)
+        self.watch(si)
 
     # Lifecycle hooks.
     def _start_hook(self, si, hook):
@@ -207,25 +207,6 @@ class Fleet:
         else:
             si.state.lifecycle_state = "Terminating:Proceed"
             self.ec2_shutdown(si, si.terminate_cause or "scale-in")
-
-    def complete_lifecycle_action(self, group_name, hook_name, result, instance_id=None, token=None,
-                                  heartbeat=False):
-        if result not in (None, "CONTINUE", "ABANDON") and not heartbeat:
-            raise ValidationError("LifecycleActionResult must be CONTINUE or ABANDON")
-        for si in self.eng.instances.values():
-            if si.group != group_name or not si.hook or si.hook["name"] != hook_name:
-                continue
-            if (instance_id and si.id == instance_id) or (token and si.hook["token"] == token):
-                if heartbeat:
-                    si.hook["event"].cancel()
-                    si.hook["event"] = self.eng.schedule(si.hook["timeout"], self._hook_timeout, si,
-                                                         si.hook["token"])
-                    self.eng.ledger.event("lifecycle_heartbeat", instance=si.id, hook=hook_name)
-                else:
-                    self._finish_hook(si, result, "CompleteLifecycleAction")
-                return
-        what = f"instance ID {instance_id}" if instance_id else f"token {token}"
-        raise ValidationError(f"No active Lifecycle Action found with {what}")
 
     # Launching.
     def launch_spec(self, group):
@@ -351,8 +332,7 @@ class Fleet:
         if group is None:
             return
         suspended = self.suspended(group)
-        self._notice_dead_members(group, suspended)
-        self._replace_unhealthy(group, suspended)
+        self._health(group, suspended)
         counted = [s for s in group.instance_states if s.lifecycle_state in COUNTED]
         desired = group.desired_capacity or 0
         rebalancing = getattr(group, "_sim_rebalance", None)
@@ -378,28 +358,39 @@ class Fleet:
         elif not suspended & {"AZRebalance", "Launch", "Terminate"}:
             self._maybe_rebalance(group, counted)
 
-    def _notice_dead_members(self, group, suspended):
-        """Instances terminated through EC2 fail the group's health check."""
-        if "HealthCheck" in suspended:
+    def watch(self, si):
+        """Asks the group's health check to look at this member on its next pass."""
+        group = self.group(si.region, si.group) if si.group else None
+        if group is not None:
+            if not hasattr(group, "_sim_watch"):
+                group._sim_watch = set()
+            group._sim_watch.add(si.id)
+            self.eng.mark_group(si.region, si.group)
+
+    def _health(self, group, suspended):
+        """Members terminated through EC2 fail the health check; unhealthy members are
+        replaced (unless HealthCheck or ReplaceUnhealthy is suspended)."""
+        watch = getattr(group, "_sim_watch", None)
+        if not watch:
             return
         now = self.eng.now()
-        for state in group.instance_states:
-            si = self.eng.instances.get(state.instance.id)
-            if si is None or si.alive() or state.health_status == "Unhealthy" or si.notice_at > now:
+        for iid in sorted(watch):
+            si = self.eng.instances.get(iid)
+            st = si.state if si is not None else None
+            if st is None or si.group != group.name or st.lifecycle_state.startswith("Terminating"):
+                watch.discard(iid)
                 continue
-            state.health_status = "Unhealthy"
-            self.eng.ledger.event("instance_unhealthy", instance=si.id, group=group.name,
-                                  cause="EC2 instance no longer running")
-
-    def _replace_unhealthy(self, group, suspended):
-        if "ReplaceUnhealthy" in suspended:
-            return
-        for state in list(group.instance_states):
-            if state.health_status == "Unhealthy" and state.lifecycle_state in COUNTED + ("Standby",):
-                si = self.eng.instances.get(state.instance.id)
-                if si is not None:
-                    self.begin_terminate(si, "failed health check: an instance was taken out of service "
-                                         "in response to a health check")
+            if not si.alive() and st.health_status != "Unhealthy":
+                if "HealthCheck" in suspended or si.notice_at > now:
+                    continue
+                st.health_status = "Unhealthy"
+                self.eng.ledger.event("instance_unhealthy", instance=si.id, group=group.name,
+                                      cause="EC2 instance no longer running")
+            if st.health_status != "Unhealthy":
+                watch.discard(iid)
+            elif st.lifecycle_state in COUNTED + ("Standby",) and "ReplaceUnhealthy" not in suspended:
+                self.begin_terminate(si, "failed health check: an instance was taken out of service "
+                                     "in response to a health check")
 
     def choose_victims(self, group, counted, n):
         """Which instances scale-in terminates: the AZ with the most instances first,
@@ -534,7 +525,7 @@ class Fleet:
         self.ec2_shutdown(si, "TerminateInstances")
         if si.state is not None and not si.state.lifecycle_state.startswith("Terminating"):
             si.notice_at = self.eng.now() + self.eng.delay("health_check")
-            self.eng.schedule(self.eng.delay("health_check"), self.eng.mark_group, si.region, si.group)
+            self.eng.schedule(self.eng.delay("health_check"), self.watch, si)
 
     def _terminated(self, si):
         eng = self.eng
@@ -551,7 +542,7 @@ class Fleet:
         if si.state is not None and si.state.lifecycle_state.startswith("Terminating"):
             self._leave_group(si)
         elif si.group:
-            eng.mark_group(si.region, si.group)
+            self.watch(si)
 
     def _leave_group(self, si):
         group = self.group(si.region, si.group) if si.group else None
@@ -560,99 +551,3 @@ class Fleet:
         if si.group:
             self.eng.mark_group(si.region, si.group)
         si.group, si.state = None, None
-
-    # API-driven changes (called from asg_api with the lock held).
-    def set_desired(self, group, new, cause):
-        old = group.desired_capacity
-        group.desired_capacity = new
-        if old != new:
-            self.eng.ledger.desired_change(group.name, old, new, cause)
-            group._sim_cause = (f"A user request explicitly set group desired capacity changing the desired "
-                                f"capacity from {old} to {new}.")
-        # Auto Scaling starts the launches/terminations right away; the instances then take their time.
-        self.reconcile(group.region, group.name)
-
-    def detach(self, group, instance_ids, decrement):
-        eng = self.eng
-        states = {s.instance.id: s for s in group.instance_states}
-        for iid in instance_ids:
-            if iid not in states:
-                raise ValidationError(f"The instance {iid} is not part of Auto Scaling group {group.name}.")
-            if states[iid].lifecycle_state not in ("InService", "Standby"):
-                raise ValidationError(f"The instance {iid} is not in InService or Standby.")
-        if decrement:
-            new = (group.desired_capacity or 0) - sum(1 for i in set(instance_ids)
-                                                       if states[i].lifecycle_state == "InService")
-            if new < (group.min_size or 0):
-                raise ValidationError(f"Detaching {len(set(instance_ids))} instance(s) would result in the "
-                                      f"group having desired capacity {new}, which is below its minimum "
-                                      f"size {group.min_size}.")
-        activities = []
-        ec2 = ec2_backend(group.region)
-        for iid in dict.fromkeys(instance_ids):
-            st = states[iid]
-            group.instance_states.remove(st)
-            ec2.delete_tags([iid], {ASG_TAG: group.name})
-            si = eng.instances.get(iid)
-            if si is not None:
-                si.group, si.state, si.detached_at = None, None, eng.now()
-            eng.ledger.event("instance_detached", instance=iid, group=group.name, decrement=bool(decrement))
-            activities.append(eng.activity(group.region, group, f"Detaching EC2 instance: {iid}",
-                                           f"An instance was detached in response to a user request."))
-        if decrement:
-            self.set_desired(group, new, "DetachInstances")
-        eng.mark_group(group.region, group.name)
-        return activities
-
-    def terminate_in_group(self, instance_id, decrement):
-        eng = self.eng
-        si = eng.instances.get(instance_id)
-        group = self.group(si.region, si.group) if si is not None and si.group else None
-        if group is None or si.state is None:
-            raise ValidationError(f"Instance Id not found - No managed instance found for instance ID: {instance_id}")
-        new = None
-        if decrement and si.state.lifecycle_state in COUNTED:
-            new = (group.desired_capacity or 0) - 1
-            if new < (group.min_size or 0):
-                raise ValidationError(
-                    f"Currently, desiredCapacity={group.desired_capacity} and minSize={group.min_size}. "
-                    "Terminating instance without replacement will violate group's min size constraint. "
-                    "Either set shouldDecrementDesiredCapacity flag to false or lower group's min size.")
-        # The named instance leaves first: the decrement accounts for it, so Auto
-        # Scaling must not pick another instance to scale in (as it would if the
-        # lower desired capacity were reconciled while the instance still counted).
-        self.begin_terminate(si, "TerminateInstanceInAutoScalingGroup")
-        if new is not None:
-            self.set_desired(group, new, "TerminateInstanceInAutoScalingGroup")
-        acts = eng.activities.get((group.region, group.name)) or []
-        return acts[-1] if acts else None
-
-    def set_health(self, instance_id, status):
-        si = self.eng.instances.get(instance_id)
-        if si is None or si.state is None:
-            raise ValidationError(f"Instance Id not found - No managed instance found for instance ID: {instance_id}")
-        si.state.health_status = status
-        self.eng.ledger.event("instance_health_set", instance=instance_id, health=status)
-        self.eng.mark_group(si.region, si.group)
-
-    def attach(self, group, states):
-        for st in states:
-            si = self.eng.instances.get(st.instance.id)
-            st._sim_lt, st._sim_lc = None, None
-            if si is not None:
-                si.group, si.state, si.was_group = group.name, st, group.name
-            self.eng.ledger.event("instance_attached", instance=st.instance.id, group=group.name)
-        self.eng.mark_group(group.region, group.name)
-
-    def delete_group(self, group, force):
-        if group.instance_states and not force:
-            raise AutoscalingClientError(
-                "ResourceInUse", "You cannot delete an AutoScalingGroup while there are instances or "
-                "pending Spot instance request(s) still in the group.")
-        for st in list(group.instance_states):
-            si = self.eng.instances.get(st.instance.id)
-            if si is not None:
-                si.group, si.state = None, None
-                self.ec2_shutdown(si, "DeleteAutoScalingGroup ForceDelete")
-        group.instance_states = []
-        self.eng.ledger.event("group_deleted", group=group.name, force=bool(force))

@@ -6,7 +6,6 @@ Connection resets: the middleware raises ResetConnection; the request handler
 catches it and closes the socket with SO_LINGER 0, so the client sees a TCP
 reset and no response at all."""
 import io
-import json
 import logging
 import socket
 import struct
@@ -98,8 +97,15 @@ class SimApp:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        body = environ["wsgi.input"].read(length) if length > 0 else b""
+        if length > 0:
+            body = environ["wsgi.input"].read(length)
+        elif environ.get("wsgi.input_terminated"):  # chunked request body
+            body = environ["wsgi.input"].read()
+        else:
+            body = b""
         environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        environ.pop("wsgi.input_terminated", None)
         service, action, protocol = identify(environ, body)
         decision = self.engine.faults.decide(service, action)
         if decision.latency > 0:
@@ -121,6 +127,7 @@ class SimApp:
             return lambda data: None
 
         with self.engine.lock:
+            started = time.perf_counter()
             self.engine.ledger.count_call(name)
             try:
                 result = self.moto(environ, capture)
@@ -130,13 +137,13 @@ class SimApp:
                     if hasattr(result, "close"):
                         result.close()
             except Exception as e:  # a moto or simulator bug: answer like AWS's 500
-                msg = f"{name}: {type(e).__name__}: {e}"
-                self.engine.errors.append(msg)
+                self.engine._record_error(f"{name}: {type(e).__name__}: {e}")
                 if self.verbose:
                     traceback.print_exc()
                 status, headers, payload = error_response(service, protocol, "error", 500)
                 start_response(f"{status} Internal Server Error", headers)
                 return [payload]
+            self.engine.request_time(name, time.perf_counter() - started)
         if self.engine.dirty_groups or self.engine.dirty_services:
             self.engine.poke()
         start_response(captured["status"], captured["headers"])
@@ -148,8 +155,11 @@ class SimServer:
         self.app = SimApp(engine, control, verbose=verbose)
         if not verbose:
             logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        self.server = make_server(host, port, self.app, threaded=True, request_handler=_Handler,
-                                  passthrough_errors=True)
+        try:
+            self.server = make_server(host, port, self.app, threaded=True, request_handler=_Handler,
+                                      passthrough_errors=True)
+        except OSError as e:
+            raise OSError(e.errno, f"cannot listen on {host}:{port}: {e.strerror}") from None
         self.server.sim_verbose = verbose
         self.server.daemon_threads = True
         self.host, self.port = self.server.server_address[:2]

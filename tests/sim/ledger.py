@@ -11,7 +11,9 @@ number against what the deployment configuration allows:
 where high_water is the most tasks that served since desiredCount last changed,
 so a service that is still starting, or was just scaled out, is not counted as
 a dip. Every task that was not STOPPED when its instance went away is an abrupt
-kill. The timeline holds every event with its AWS time (seconds since start)."""
+kill (a task whose container was running: RUNNING, DEACTIVATING or STOPPING; a
+PENDING task lost with its instance is only a timeline event). The timeline holds
+every event with its AWS time `t`: seconds since the scenario became ready."""
 import datetime
 import math
 
@@ -106,7 +108,12 @@ class Ledger:
         self.timeline_limit = timeline_limit
         self.reset()
 
+    def now(self):
+        """AWS seconds since the ledger was (re)started (the scenario became ready)."""
+        return self.clock.now() - self.t0
+
     def reset(self):
+        self.t0 = self.clock.now()
         self.timeline = []
         self.timeline_dropped = 0
         self.services = {}          # key -> ServiceRecord
@@ -120,7 +127,7 @@ class Ledger:
         if len(self.timeline) >= self.timeline_limit:
             self.timeline_dropped += 1
             return
-        rec = {"t": round(self.clock.now(), 3), "event": kind}
+        rec = {"t": round(self.now(), 3), "event": kind}
         rec.update(fields)
         self.timeline.append(rec)
 
@@ -128,29 +135,29 @@ class Ledger:
         self.api_calls[name] = self.api_calls.get(name, 0) + 1
 
     def abrupt_kill(self, **fields):
-        rec = {"t": round(self.clock.now(), 3), "wall": _now_wall()}
+        rec = {"t": round(self.now(), 3), "wall": _now_wall()}
         rec.update(fields)
         self.abrupt_kills.append(rec)
         self.event("abrupt_kill", **fields)
 
     def desired_change(self, group, old, new, cause):
-        rec = {"t": round(self.clock.now(), 3), "group": group, "from": old, "to": new, "cause": cause}
+        rec = {"t": round(self.now(), 3), "group": group, "from": old, "to": new, "cause": cause}
         self.desired_changes.append(rec)
         self.event("desired_capacity", group=group, **{"from": old, "to": new}, cause=cause)
 
     def service(self, key, cluster, name):
         rec = self.services.get(key)
         if rec is None:
-            rec = self.services[key] = ServiceRecord(cluster, name, self.clock.now())
+            rec = self.services[key] = ServiceRecord(cluster, name, self.now())
         return rec
 
     def observe_service(self, key, cluster, name, running, desired, min_pct, max_pct, scheduling):
-        self.service(key, cluster, name).observe(self.clock.now(), running, desired, min_pct,
+        self.service(key, cluster, name).observe(self.now(), running, desired, min_pct,
                                                  max_pct, scheduling)
 
     def report(self, extra=None, include_timeline=True):
         """The ledger as a JSON-ready dict; `extra` adds the engine's end-state findings."""
-        t = self.clock.now()
+        t = self.now()
         services = [rec.report(t) for rec in self.services.values()]
         extra = extra or {}
         left_draining = extra.get("instances_left_draining", [])

@@ -268,4 +268,18 @@ def _patch_ecs():
         paths[f"{action}Response.{key}{suffix}"] = format_attributes
     EC2ContainerServiceResponse.RESPONSE_KEY_PATH_TO_TRANSFORMER = paths
 
+    orig_register = EC2ContainerServiceResponse.register_container_instance
+
+    def register_container_instance(self):
+        # A client acting as an ECS agent: index what moto registered.
+        result = orig_register(self)
+        eng = active()
+        if eng is not None:
+            for per_cluster in self.ecs_backend.container_instances.values():
+                for ci in per_cluster.values():
+                    if not hasattr(ci, "_sim_tasks"):
+                        eng.agent.adopt(ci, eng.instances.get(ci.ec2_instance_id))
+        return result
+    EC2ContainerServiceResponse.register_container_instance = register_container_instance
+
     _wrap_handlers(EC2ContainerServiceResponse, ecs_api.HANDLERS, ecs_api.ORIGINAL)

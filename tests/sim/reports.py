@@ -19,16 +19,16 @@ def findings(eng):
                 "instance": ci.ec2_instance_id, "container_instance": ci.container_instance_arn,
                 "cluster": ci.cluster_name, "running_tasks": ci.running_tasks_count,
                 "tasks_not_stopped": sum(1 for t in ci._sim_tasks if t in eng.tasks),
-                "draining_since": None if ci._sim_draining_t is None else round(ci._sim_draining_t, 3)})
+                "draining_since": None if ci._sim_draining_t is None else round(ci._sim_draining_t - eng.ledger.t0, 3)})
     grace = eng.delays["agent_register"]
     for si in eng.instances.values():
         if si.phase == "running" and si.ci_id is None and (now - (si.running_at or now)) >= grace:
             never_registered.append({"instance": si.id, "group": si.group or si.was_group, "cluster": si.cluster,
-                                     "running_since": round(si.running_at, 3),
+                                     "running_since": round(si.running_at - eng.ledger.t0, 3),
                                      "reason": si.register_note or "agent not registered"})
         if si.detached_at is not None and si.alive():
             detached_running.append({"instance": si.id, "group": si.was_group,
-                                     "detached_at": round(si.detached_at, 3),
+                                     "detached_at": round(si.detached_at - eng.ledger.t0, 3),
                                      "registered": si.ci_id is not None})
     return {"instances_left_draining": left_draining, "never_registered": never_registered,
             "detached_still_running": detached_running}
@@ -44,6 +44,9 @@ def report(eng, timeline=True):
         st["max_ms"] = round(st["max_ms"], 3)
         st["total_ms"] = round(st["total_ms"], 1)
         extra["ticks"] = st
+        extra["request_ms"] = {k: {"count": v["count"], "avg": round(v["total_ms"] / v["count"], 3),
+                                   "max": round(v["max_ms"], 3)}
+                               for k, v in sorted(eng.request_stats.items())}
         return eng.ledger.report(extra, include_timeline=timeline)
 
 

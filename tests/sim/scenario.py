@@ -28,7 +28,7 @@
     [[services]]
     cluster = "prod"
     name = "web"
-    task_definition = "web"
+    task_definition = "web"    # or cpu/memory/host_port here: a definition named after the service
     desired = 8
     minimum_healthy_percent = 100
     maximum_percent = 200
@@ -59,14 +59,15 @@ KEYS = {
                             "termination_policies", "protect_from_scale_in", "suspended_processes",
                             "user_data", "lifecycle_hooks", "health_check_grace_period", "tags"},
     "services": {"cluster", "name", "task_definition", "desired", "minimum_healthy_percent",
-                 "maximum_percent", "scheduling", "placement_strategy", "placement_constraints"},
+                 "maximum_percent", "scheduling", "placement_strategy", "placement_constraints",
+                 "cpu", "memory", "host_port"},
     "tasks": {"cluster", "task_definition", "count", "started_by", "group"},
 }
 REQUIRED = {
     "clusters": {"name"},
     "task_definitions": {"family"},
     "auto_scaling_groups": {"name", "ami"},
-    "services": {"cluster", "name", "task_definition"},
+    "services": {"cluster", "name"},
     "tasks": {"cluster", "task_definition"},
 }
 
@@ -151,7 +152,12 @@ def apply(sim, data):
     region = sim.region
     for c in data.get("clusters", []):
         ecs.create_cluster(clusterName=c["name"])
-    for td in data.get("task_definitions", []):
+    tds = list(data.get("task_definitions", []))
+    for s in data.get("services", []):
+        if "task_definition" not in s:  # cpu/memory given on the service: a definition of its own
+            tds.append({"family": s["name"], "cpu": s.get("cpu", 128), "memory": s.get("memory", 256),
+                        "host_port": s.get("host_port", 0)})
+    for td in tds:
         ecs.register_task_definition(family=td["family"], containerDefinitions=_containers(td),
                                      networkMode=td.get("network_mode", "bridge"))
     templates = set()
@@ -186,8 +192,9 @@ def apply(sim, data):
                                    DefaultResult=h.get("default_result", "CONTINUE"))
     sim.engine.settle()
     for s in data.get("services", []):
-        kwargs = dict(cluster=s["cluster"], serviceName=s["name"], taskDefinition=s["task_definition"],
-                      launchType="EC2", schedulingStrategy=s.get("scheduling", "REPLICA"))
+        kwargs = dict(cluster=s["cluster"], serviceName=s["name"], launchType="EC2",
+                      taskDefinition=s.get("task_definition", s["name"]),
+                      schedulingStrategy=s.get("scheduling", "REPLICA"))
         if kwargs["schedulingStrategy"] == "REPLICA":
             kwargs["desiredCount"] = s.get("desired", 1)
             kwargs["deploymentConfiguration"] = {
@@ -223,7 +230,7 @@ def apply(sim, data):
             asg.suspend_processes(AutoScalingGroupName=g["name"], ScalingProcesses=g["suspended_processes"])
 
 
-def critical_path(data, delays, time_scale, batches=1):
+def critical_path_of(data, delays, time_scale, batches=1):
     """The least time a rollout can take, per batch: boot the replacements, let their
     agents register, start the moved tasks, stop the old ones, terminate the old
     instances. Nothing about the helper; only the simulated AWS delays."""
@@ -247,3 +254,11 @@ def critical_path(data, delays, time_scale, batches=1):
         "tasks": sum(s.get("desired", 1) for s in data.get("services", []) if s.get("scheduling", "REPLICA") == "REPLICA")
                  + sum(t.get("count", 1) for t in data.get("tasks", [])),
     }
+
+
+def critical_path(source, batches=1, time_scale=None):
+    """critical_path_of() for a scenario (dict or file) with its own delays and time scale."""
+    from .engine import DEFAULT_DELAYS
+    data = load(source)
+    delays = dict(DEFAULT_DELAYS, **(data.get("delays") or {}))
+    return critical_path_of(data, delays, float(time_scale or data.get("time_scale") or 1.0), batches)

@@ -160,7 +160,7 @@ class Simulator:
             time.sleep(interval)
 
     def critical_path(self, batches=1):
-        return scenario_mod.critical_path(self.scenario, self.engine.delays, self.time_scale, batches)
+        return scenario_mod.critical_path_of(self.scenario, self.engine.delays, self.time_scale, batches)
 
     def stop(self):
         """Stops serving; returns the ledger and writes it to ledger_path."""

@@ -5,7 +5,6 @@ import os
 import tempfile
 import unittest
 
-import requests
 import testlib
 
 from sim import Simulator

@@ -101,7 +101,7 @@ class AbruptKills(unittest.TestCase):
 
     def test_counters_at_zero_are_not_an_empty_instance(self):
         sc = scenario(instances=2, tasks=4)
-        sc["delays"]["task_stop"] = 60
+        sc["delays"]["task_stop"] = 300  # room to look before the tasks finish stopping
         with Simulator(scenario=sc, time_scale=0.01) as sim:
             ecs, ec2 = sim.client("ecs"), sim.client("ec2")
             old = new_version_and_scale_out(sim, 4)

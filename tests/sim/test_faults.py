@@ -9,7 +9,7 @@ import testlib
 
 from sim import Simulator
 from sim.faults import FaultConfigError, FaultState
-from sim.testing import AMI_NEW, container_instances, control, group, instance_empty, raw_call, scenario, tasks
+from sim.testing import container_instances, control, group, instance_empty, raw_call, scenario, tasks
 
 
 class ApiFaults(unittest.TestCase):
@@ -103,6 +103,15 @@ class ApiFaults(unittest.TestCase):
         self.assertIn("throttle", da)
         self.assertIn(None, da[2:])
         self.assertIsNone(a.decide("autoscaling", "DescribeAutoScalingGroups").kind)
+
+    def test_token_bucket_throttles_beyond_the_rate(self):
+        state = FaultState(seed=1)
+        state.configure({"api": [{"action": ["ecs:DescribeTasks", "ecs:DescribeContainerInstances"],
+                                  "rate": 0.001, "burst": 5}]})
+        kinds = [state.decide("ecs", "DescribeTasks" if i % 2 else "DescribeContainerInstances").kind
+                 for i in range(8)]
+        self.assertEqual(kinds, [None] * 5 + ["throttle"] * 3, "one bucket shared by both actions")
+        self.assertIsNone(state.decide("ecs", "ListTasks").kind)
 
     def test_bad_fault_config_is_refused(self):
         with self.assertRaises(FaultConfigError):

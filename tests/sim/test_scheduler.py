@@ -1,5 +1,6 @@
 """The ECS scheduler: placement, resources, daemon and standalone tasks, task
 states and counters, deployments, and the API's limits and filters."""
+import json
 import unittest
 
 import botocore.exceptions
@@ -134,6 +135,35 @@ class DaemonAndStandalone(unittest.TestCase):
             ecs.describe_tasks(cluster="prod", tasks=[target])["tasks"][0]))
         self.assertEqual((done["stoppedReason"], done["stopCode"]), ("done for today", "UserInitiated"))
         self.assertIn("stoppedAt", done)
+
+
+class ApiRegisteredInstancesAndStartTask(unittest.TestCase):
+    def test_start_task_on_chosen_instances_and_capacity_provider_name(self):
+        with Simulator(scenario=scenario(instances=1, tasks=0), time_scale=0.01) as sim:
+            ecs, asg, ec2 = sim.client("ecs"), sim.client("autoscaling"), sim.client("ec2")
+            g = group(asg)
+            ecs.create_capacity_provider(name="prod-cp", autoScalingGroupProvider={
+                "autoScalingGroupArn": g["AutoScalingGroupARN"]})
+            asg.set_desired_capacity(AutoScalingGroupName="prod-asg", DesiredCapacity=2)
+            sim.wait_until(lambda: len(container_instances(ecs)) == 2)
+            names = sorted(str(c.get("capacityProviderName")) for c in container_instances(ecs))
+            self.assertEqual(names, ["None", "prod-cp"], "only instances launched after the provider existed")
+            # An instance whose "agent" is a client calling RegisterContainerInstance.
+            iid = ec2.run_instances(ImageId="ami-0c0c0c0c0c0c0c0c0", MinCount=1, MaxCount=1,
+                                    InstanceType="t3.small")["Instances"][0]["InstanceId"]
+            sim.wait_until(lambda: ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]
+                           ["State"]["Name"] == "running")
+            ci = ecs.register_container_instance(cluster="prod", instanceIdentityDocument=json.dumps(
+                {"instanceId": iid}))["containerInstance"]
+            out = ecs.start_task(cluster="prod", taskDefinition="web", containerInstances=[ci["containerInstanceArn"]],
+                                 startedBy="manual")
+            self.assertEqual(out["failures"], [])
+            task = out["tasks"][0]
+            self.assertEqual((task["containerInstanceArn"], task["startedBy"]), (ci["containerInstanceArn"], "manual"))
+            sim.wait_until(lambda: ecs.describe_tasks(cluster="prod", tasks=[task["taskArn"]])["tasks"][0]
+                           ["lastStatus"] == "RUNNING")
+            self.assertEqual(ecs.describe_container_instances(cluster="prod", containerInstances=[
+                ci["containerInstanceArn"]])["containerInstances"][0]["runningTasksCount"], 1)
 
 
 class Deployments(unittest.TestCase):
