@@ -85,7 +85,7 @@ class Cases(Checks, unittest.TestCase):
         with simulator(self.standalone_scenario()) as sim:
             new_template_version(sim)
             old = instance_ids(sim)
-            r = run(sim, "--drain-timeout", "5")
+            r = run(sim, "--drain-timeout", "8")
             self.assertEqual(r.rc, 1, r)
             self.assertEqual(r.done()["result"], "rolled-back")
             self.assertIn("standalone", r.done()["message"])

@@ -90,8 +90,10 @@ void observer_free(struct observer *ob)
     strv_free(&ob->drained);
     strv_free(&ob->affected_services);
     strv_free(&ob->daemon_services);
-    for (size_t i = 0; i < ob->n_memo; i++)
+    for (size_t i = 0; i < ob->n_memo; i++) {
         free(ob->memo[i].instance_id);
+        strv_free(&ob->memo[i].standalone);
+    }
     free(ob->memo);
     free(ob->target_key);
     rollout_target_free(&ob->target);
@@ -387,8 +389,18 @@ static int observe_drains(struct observer *ob, struct rollout_snapshot *s, struc
         else if (ob->polls - m->unchanged_since >= (unsigned long)stall &&
                  (!m->checked || ob->polls - m->last_checked >= TASK_RECHECK_POLLS))
             desired = "RUNNING";
-        if (!desired || budget <= 0)
+        if (!desired || budget <= 0) {
+            if (m->checked && m->listed_counters == counters && counters > 0) {
+                /* Nothing moved since the last listing: it still holds. */
+                d->known = 1;
+                d->service_tasks = m->service_tasks;
+                d->daemon_tasks = m->daemon_tasks;
+                d->stopping = m->stopping;
+                for (size_t k = 0; k < m->standalone.n; k++)
+                    strv_push(&d->standalone, m->standalone.v[k]);
+            }
             continue;
+        }
         budget--;
         m->checked = 1;
         m->last_checked = ob->polls;
@@ -424,7 +436,15 @@ static int observe_drains(struct observer *ob, struct rollout_snapshot *s, struc
         d->known = 1;
         d->empty = listed[di] == 2 && d->service_tasks == 0 && d->daemon_tasks == 0 &&
                    d->stopping == 0 && d->standalone.n == 0;
-        memo_for(ob, d->instance_id)->confirmed_empty = d->empty;
+        struct drain_memo *m = memo_for(ob, d->instance_id);
+        m->confirmed_empty = d->empty;
+        m->listed_counters = m->last_counters;
+        m->service_tasks = d->service_tasks;
+        m->daemon_tasks = d->daemon_tasks;
+        m->stopping = d->stopping;
+        strv_free(&m->standalone);
+        for (size_t k = 0; k < d->standalone.n; k++)
+            strv_push(&m->standalone, d->standalone.v[k]);
     }
     rc = 0;
 out:

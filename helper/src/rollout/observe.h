@@ -17,6 +17,10 @@ struct drain_memo {
     int checked;
     unsigned long last_checked; /* poll number of the last task listing */
     int confirmed_empty;
+    /* What the last listing found, valid while the counters read the same. */
+    int listed_counters;
+    int service_tasks, daemon_tasks, stopping;
+    struct strv standalone;
 };
 
 struct observer {
