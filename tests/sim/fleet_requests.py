@@ -78,6 +78,7 @@ class FleetRequests:
         group = self.group(si.region, si.group) if si is not None and si.group else None
         if group is None or si.state is None:
             raise ValidationError(f"Instance Id not found - No managed instance found for instance ID: {instance_id}")
+        new = None
         if decrement and si.state.lifecycle_state in COUNTED:
             new = (group.desired_capacity or 0) - 1
             if new < (group.min_size or 0):
@@ -85,8 +86,12 @@ class FleetRequests:
                     f"Currently, desiredCapacity={group.desired_capacity} and minSize={group.min_size}. "
                     "Terminating instance without replacement will violate group's min size constraint. "
                     "Either set shouldDecrementDesiredCapacity flag to false or lower group's min size.")
-            self.set_desired(group, new, "TerminateInstanceInAutoScalingGroup")
+        # The named instance leaves first: the decrement accounts for it, so Auto
+        # Scaling must not pick another instance to scale in (as it would if the
+        # lower desired capacity were reconciled while the instance still counted).
         self.begin_terminate(si, "TerminateInstanceInAutoScalingGroup")
+        if new is not None:
+            self.set_desired(group, new, "TerminateInstanceInAutoScalingGroup")
         acts = eng.activities.get((group.region, group.name)) or []
         return acts[-1] if acts else None
 

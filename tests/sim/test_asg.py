@@ -86,6 +86,20 @@ class Asg(unittest.TestCase):
         self.asg.set_desired_capacity(AutoScalingGroupName="prod-asg", DesiredCapacity=2)
         self.wait_count(2)
 
+    def test_terminate_with_decrement_removes_only_the_named_instance(self):
+        """TerminateInstanceInAutoScalingGroup(ShouldDecrementDesiredCapacity) takes
+        exactly that instance out; Auto Scaling does not scale in another one."""
+        self.start(instances=3, tasks=0)
+        a, b, c = ids(self.asg)
+        self.asg.terminate_instance_in_auto_scaling_group(InstanceId=b, ShouldDecrementDesiredCapacity=True)
+        states = {i["InstanceId"]: i["LifecycleState"] for i in group(self.asg)["Instances"]}
+        self.assertEqual(states, {a: "InService", b: "Terminating", c: "InService"})
+        self.assertEqual(group(self.asg)["DesiredCapacity"], 2)
+        self.sim.wait_until(lambda: b not in [i["InstanceId"] for i in group(self.asg)["Instances"]])
+        self.assertEqual(sorted(ids(self.asg)), sorted([a, c]))
+        terminated = [e["instance"] for e in self.sim.ledger()["timeline"] if e["event"] == "instance_terminating"]
+        self.assertEqual(terminated, [b])
+
     def test_detach_terminate_and_ec2_termination(self):
         self.start(instances=3, tasks=0)
         a, b, c = ids(self.asg)

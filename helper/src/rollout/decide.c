@@ -63,6 +63,42 @@ void rollout_decision_free(struct rollout_decision *d)
     memset(d, 0, sizeof(*d));
 }
 
+static int is_member(const struct instance_view *v);
+
+int rollout_zone_spread(const struct rollout_snapshot *s, const struct rollout_assessment *a,
+                        int *zones)
+{
+    enum { MAX_ZONES = 64 };
+    const char *names[MAX_ZONES];
+    int count[MAX_ZONES] = {0};
+    int n = 0;
+    for (size_t i = 0; i < s->group.availability_zones.n && n < MAX_ZONES; i++)
+        names[n++] = s->group.availability_zones.v[i];
+    for (size_t i = 0; i < a->n; i++) {
+        const struct instance_view *v = &a->v[i];
+        if (!is_member(v) || !v->asg->availability_zone)
+            continue;
+        int z = 0;
+        while (z < n && strcmp(names[z], v->asg->availability_zone) != 0)
+            z++;
+        if (z == n) {
+            if (n == MAX_ZONES)
+                continue;
+            names[n++] = v->asg->availability_zone;
+        }
+        count[z]++;
+    }
+    *zones = n;
+    if (n < 2)
+        return 0;
+    int lo = count[0], hi = count[0];
+    for (int z = 1; z < n; z++) {
+        lo = count[z] < lo ? count[z] : lo;
+        hi = count[z] > hi ? count[z] : hi;
+    }
+    return hi - lo;
+}
+
 int rollout_batch_size(const struct rollout_options *o, int original_desired, int max_size)
 {
     int b = o->batch_size > 0 ? o->batch_size : original_desired;
@@ -100,67 +136,106 @@ static int tasks_on(const struct instance_view *v)
     return v->ci ? v->ci->running_tasks_count + v->ci->pending_tasks_count : 0;
 }
 
-/* Per-AZ balance used to pick which instances to drain: for each candidate,
- * how many ACTIVE current instances its zone has gained that are not yet
- * offset by a draining old one. Draining where the new capacity landed keeps
- * the zones even. */
-static int zone_credit(const struct rollout_assessment *a, const char *az)
-{
-    int credit = 0;
-    for (size_t i = 0; i < a->n; i++) {
-        const struct instance_view *v = &a->v[i];
-        if (!is_member(v) || !v->asg->availability_zone || !az ||
-            strcmp(v->asg->availability_zone, az) != 0)
-            continue;
-        if (!v->outdated && v->phase == PHASE_ACTIVE)
-            credit++;
-        if (v->outdated && is_draining(v))
-            credit--;
-    }
-    return credit;
-}
-
+/* Which instances to take, when only some of the candidates are needed.
+ * Auto Scaling launches into the zones with the fewest instances, so where
+ * the rollout removes instances decides where the new ones land. Old
+ * instances go first from the zones with the most old instances left (then
+ * the most instances in all), which keeps the zones even as the group turns
+ * over; other picks take from the zones that keep the most instances, as
+ * Auto Scaling's own scale-in does. A group left uneven would be evened out
+ * by AZRebalance once resumed - by launching, then terminating an instance
+ * without draining it - so the rollout finishes by evening the zones itself
+ * (see rollout_decide). */
 struct candidate {
     const struct instance_view *v;
-    int credit;
     int tasks;
+    int taken;
 };
 
-static int cmp_candidate(const void *pa, const void *pb)
+static int zone_index(const char **zones, int *n_zones, int cap, const char *az)
 {
-    const struct candidate *a = pa, *b = pb;
-    if (a->credit != b->credit)
-        return b->credit - a->credit; /* zones that gained capacity first */
-    if (a->tasks != b->tasks)
-        return a->tasks - b->tasks; /* fewer tasks to move first */
-    return strcmp(a->v->asg->instance_id, b->v->asg->instance_id);
+    const char *z = az ? az : "";
+    for (int i = 0; i < *n_zones; i++)
+        if (strcmp(zones[i], z) == 0)
+            return i;
+    if (*n_zones == cap)
+        return cap - 1;
+    zones[*n_zones] = z;
+    return (*n_zones)++;
 }
 
 typedef int (*view_pred)(const struct instance_view *v);
 
-/* Adds up to k instance ids matching `pred` to d->ids, best first.
- * Returns how many were added. */
-static int pick(const struct rollout_assessment *a, view_pred pred, int k,
-                struct rollout_decision *d)
+enum pick_order { BY_ZONE_SIZE, BY_OLD_IN_ZONE };
+
+/* Adds up to k instance ids matching `pred` to d->ids. Returns how many. */
+static int pick_ordered(const struct rollout_assessment *a, view_pred pred, int k,
+                        enum pick_order order, struct rollout_decision *d)
 {
     if (k <= 0)
         return 0;
+    enum { MAX_ZONES = 64 };
+    const char *zones[MAX_ZONES];
+    int staying[MAX_ZONES] = {0};
+    int old_left[MAX_ZONES] = {0};
+    int n_zones = 0;
     struct candidate *c = xcalloc(a->n ? a->n : 1, sizeof(*c));
+    int *zone_of = xcalloc(a->n ? a->n : 1, sizeof(*zone_of));
     size_t n = 0;
     for (size_t i = 0; i < a->n; i++) {
-        if (!pred(&a->v[i]))
+        const struct instance_view *v = &a->v[i];
+        int z = zone_index(zones, &n_zones, MAX_ZONES, v->asg->availability_zone);
+        if (is_member(v) && !is_draining(v)) {
+            staying[z]++;
+            old_left[z] += v->outdated;
+        }
+        if (!pred(v))
             continue;
-        c[n].v = &a->v[i];
-        c[n].credit = zone_credit(a, a->v[i].asg->availability_zone);
-        c[n].tasks = tasks_on(&a->v[i]);
+        c[n].v = v;
+        c[n].tasks = tasks_on(v);
+        zone_of[n] = z;
         n++;
     }
-    qsort(c, n, sizeof(*c), cmp_candidate);
     int added = 0;
-    for (size_t i = 0; i < n && added < k; i++, added++)
-        strv_push(&d->ids, c[i].v->asg->instance_id);
+    while (added < k) {
+        size_t best = n;
+        for (size_t i = 0; i < n; i++) {
+            if (c[i].taken)
+                continue;
+            if (best == n) {
+                best = i;
+                continue;
+            }
+            int oi = order == BY_OLD_IN_ZONE ? old_left[zone_of[i]] : 0;
+            int ob = order == BY_OLD_IN_ZONE ? old_left[zone_of[best]] : 0;
+            int zi = staying[zone_of[i]], zb = staying[zone_of[best]];
+            int better = oi != ob   ? oi > ob
+                         : zi != zb ? zi > zb
+                         : c[i].tasks != c[best].tasks
+                             ? c[i].tasks < c[best].tasks
+                             : strcmp(c[i].v->asg->instance_id, c[best].v->asg->instance_id) < 0;
+            if (better)
+                best = i;
+        }
+        if (best == n)
+            break;
+        c[best].taken = 1;
+        if (is_member(c[best].v) && !is_draining(c[best].v)) {
+            staying[zone_of[best]]--;
+            old_left[zone_of[best]] -= c[best].v->outdated;
+        }
+        strv_push(&d->ids, c[best].v->asg->instance_id);
+        added++;
+    }
+    free(zone_of);
     free(c);
     return added;
+}
+
+static int pick(const struct rollout_assessment *a, view_pred pred, int k,
+                struct rollout_decision *d)
+{
+    return pick_ordered(a, pred, k, BY_ZONE_SIZE, d);
 }
 
 static int old_drainable(const struct instance_view *v)
@@ -409,7 +484,7 @@ void rollout_decide(const struct rollout_snapshot *s, const struct rollout_asses
         int room = a->active - n_orig;
         int k = a->old_active < room ? a->old_active : room;
         if (k > 0) {
-            pick(a, old_drainable, k, d);
+            pick_ordered(a, old_drainable, k, BY_OLD_IN_ZONE, d);
             say(d, ACT_DRAIN, "draining %d out-of-date instance(s); %d new instance(s) ready", k,
                 a->new_ready);
             return;
@@ -426,8 +501,10 @@ void rollout_decide(const struct rollout_snapshot *s, const struct rollout_asses
             wait_or_fail(s, o, t, WAIT_DRAIN, d);
             return;
         }
-        say(d, ACT_WAIT, "waiting for new instances: %d of %d ready, %d launching or registering",
-            a->new_ready, surge, a->new_not_ready);
+        say(d, ACT_WAIT,
+            "waiting for new instances: %d ready, %d launching or registering (desired capacity "
+            "%d, %d in the group)",
+            a->new_ready, a->new_not_ready, s->group.desired_capacity, a->members);
         wait_or_fail(s, o, t, WAIT_NEW_INSTANCES, d);
         return;
     }
@@ -476,6 +553,21 @@ void rollout_decide(const struct rollout_snapshot *s, const struct rollout_asses
     if (a->leaving > 0) {
         say(d, ACT_WAIT, "waiting for %d instance(s) to finish terminating", a->leaving);
         wait_or_fail(s, o, t, WAIT_TERMINATION, d);
+        return;
+    }
+    /* Uneven zones would make AZRebalance, once resumed, launch an instance
+     * and terminate another without draining it. Even them out the safe way:
+     * one more instance (Auto Scaling puts it in the emptiest zone), then
+     * the surplus rule above drains one from the fullest zone. */
+    int zones, spread = rollout_zone_spread(s, a, &zones);
+    if (spread > 1 && (!t || t->zone_evenings < ROLLOUT_ZONE_EVENINGS_PER_ZONE * zones) &&
+        s->group.max_size > n_orig) {
+        d->number = n_orig + 1;
+        d->evens_zones = 1;
+        say(d, ACT_SET_DESIRED,
+            "zones differ by %d instance(s): launching one more to even them out before "
+            "AZRebalance is resumed",
+            spread);
         return;
     }
     say(d, ACT_FINISH, "all %d instance(s) current: restoring the group", a->members);

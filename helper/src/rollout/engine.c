@@ -575,7 +575,7 @@ enum rollout_result rollout_run(struct aws_client *c, const struct rollout_confi
         goto out;
     }
 
-    struct rollout_timers timers = {WAIT_NONE, 0};
+    struct rollout_timers timers = {WAIT_NONE, 0, 0};
     double interval = poll_min;
     unsigned long last_print = 0;
     double transient_since = 0;
@@ -665,6 +665,8 @@ enum rollout_result rollout_run(struct aws_client *c, const struct rollout_confi
             if (e.rollback && e.phase && strcmp(e.phase, "rollback") != 0)
                 set_phase(&e, "rollback");
             int rc = perform(&e, &s, &d, &step_err);
+            if (rc == 0 && d.evens_zones)
+                timers.zone_evenings++;
             if (rc == 0) {
                 emit(&e, EV_ACTION, rollout_action_name(d.action), d.message, &d.ids, NULL);
                 if (d.wait == WAIT_NONE && d.action != ACT_STOP_TASKS && d.action != ACT_ACTIVATE &&

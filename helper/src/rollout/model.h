@@ -49,7 +49,8 @@ struct drain_tasks {
     int empty;               /* no task in any state but STOPPED */
     int service_tasks;       /* replica service tasks not yet STOPPED */
     int daemon_tasks;        /* daemon service tasks not yet STOPPED */
-    struct strv standalone;  /* ARNs of standalone tasks not yet STOPPED */
+    int stopping;            /* tasks already told to stop (desired STOPPED), not yet STOPPED */
+    struct strv standalone;  /* ARNs of standalone tasks still meant to run */
     struct strv services;    /* names of services that had tasks here */
 };
 
@@ -154,6 +155,7 @@ struct rollout_decision {
     enum rollout_wait wait; /* for ACT_WAIT */
     struct strv ids;
     int number;
+    int evens_zones;   /* an ACT_SET_DESIRED that launches one instance to even out zones */
     char message[512]; /* what and why, for the event log */
 };
 
@@ -163,7 +165,12 @@ void rollout_decision_free(struct rollout_decision *d);
 struct rollout_timers {
     enum rollout_wait waiting; /* what the previous decision waited for */
     long long since;           /* when that wait started */
+    int zone_evenings;         /* instances launched so far to even out the zones */
 };
+
+/* At most this many instances per zone are launched to even out the zones
+ * at the end of a rollout (Auto Scaling may keep placing them elsewhere). */
+#define ROLLOUT_ZONE_EVENINGS_PER_ZONE 2
 
 /* The next step forward. Returns ACT_FAIL (with the reason) when a wait has
  * outlasted its timeout. */
@@ -182,6 +189,11 @@ void rollout_decide_rollback(const struct rollout_snapshot *s, const struct roll
  * already suspended), and resumes at the end. */
 extern const char *const rollout_processes_to_suspend[];
 extern const size_t rollout_n_processes_to_suspend;
+
+/* Instances per zone, most minus fewest, over the group's zones; *zones
+ * gets how many zones the group has. */
+int rollout_zone_spread(const struct rollout_snapshot *s, const struct rollout_assessment *a,
+                        int *zones);
 
 /* The batch size in effect for a group of `original_desired` instances. */
 int rollout_batch_size(const struct rollout_options *o, int original_desired, int max_size);

@@ -10,7 +10,7 @@
 
 /* Task listings per poll for draining instances: enough to follow a large
  * batch within a few polls, few enough to stay far below ECS' rate limits. */
-#define TASK_CHECKS_PER_POLL 20
+#define TASK_CHECKS_PER_POLL 40
 /* How often (in polls) an instance that still holds tasks is listed again
  * to learn which kind of tasks remain. */
 #define TASK_RECHECK_POLLS 5
@@ -90,8 +90,10 @@ void observer_free(struct observer *ob)
     strv_free(&ob->drained);
     strv_free(&ob->affected_services);
     strv_free(&ob->daemon_services);
-    for (size_t i = 0; i < ob->n_memo; i++)
+    for (size_t i = 0; i < ob->n_memo; i++) {
         free(ob->memo[i].instance_id);
+        strv_free(&ob->memo[i].standalone);
+    }
     free(ob->memo);
     free(ob->target_key);
     rollout_target_free(&ob->target);
@@ -319,87 +321,136 @@ static int service_is_daemon(const struct observer *ob, const char *name)
     return strv_contains(&ob->daemon_services, name);
 }
 
-/* Lists the tasks of one container instance with this desired status and
- * tallies those not yet STOPPED into d. */
-static int tally_tasks(struct observer *ob, const char *ci_arn, const char *desired,
-                       struct drain_tasks *d, struct err *err)
+/* Counts one described task into the drain record of its instance. A
+ * STOPPED task only tells which services were there. */
+static void tally_task(struct observer *ob, const struct ecs_task *t, struct drain_tasks *d)
 {
-    struct ecs_task_filter f = {0};
-    f.container_instance = ci_arn;
-    f.desired_status = desired;
-    struct strv arns = STRV_INIT;
-    if (ecs_list_tasks(ob->client, ob->cluster_name, &f, &arns, err) != 0) {
-        strv_free(&arns);
-        return -1;
-    }
-    struct ecs_task *tasks = NULL;
-    size_t n = 0;
-    int rc = 0;
-    if (arns.n)
-        rc = ecs_describe_tasks(ob->client, ob->cluster_name, (const char *const *)arns.v, arns.n,
-                                &tasks, &n, err);
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        const struct ecs_task *t = &tasks[i];
-        if (t->last_status && strcmp(t->last_status, "STOPPED") == 0)
-            continue;
-        if (t->group && strncmp(t->group, "service:", 8) == 0) {
-            const char *svc = t->group + 8;
-            if (!strv_contains(&d->services, svc))
-                strv_push(&d->services, svc);
-            if (!strv_contains(&ob->affected_services, svc))
-                strv_push(&ob->affected_services, svc);
-            if (service_is_daemon(ob, svc))
-                d->daemon_tasks++;
-            else
-                d->service_tasks++;
-        } else if (t->arn) {
+    int stopped = t->last_status && strcmp(t->last_status, "STOPPED") == 0;
+    int told_to_stop = t->desired_status && strcmp(t->desired_status, "STOPPED") == 0;
+    if (t->group && strncmp(t->group, "service:", 8) == 0) {
+        const char *svc = t->group + 8;
+        if (!strv_contains(&d->services, svc))
+            strv_push(&d->services, svc);
+        if (!strv_contains(&ob->affected_services, svc))
+            strv_push(&ob->affected_services, svc);
+        if (stopped)
+            return;
+        if (told_to_stop)
+            d->stopping++;
+        else if (service_is_daemon(ob, svc))
+            d->daemon_tasks++;
+        else
+            d->service_tasks++;
+    } else if (!stopped) {
+        if (told_to_stop)
+            d->stopping++;
+        else if (t->arn)
             strv_push(&d->standalone, t->arn);
-        }
     }
-    ecs_tasks_free(tasks, n);
-    strv_free(&arns);
-    return rc;
 }
 
-/* What is left on each DRAINING member. Counters first; task states only
- * where the counters cannot tell (at zero: tasks may still be stopping) or
- * where the kind of the remaining tasks matters. */
+/* What is left on each DRAINING member. The counters say most of it and
+ * cost nothing; tasks are listed only where the counters cannot tell:
+ * at zero, because tasks still DEACTIVATING or STOPPING are not counted
+ * (one listing per instance, once), and where the counters have stopped
+ * moving, to learn whether standalone tasks hold the instance. The tasks
+ * found are described together, 100 per call. */
 static int observe_drains(struct observer *ob, struct rollout_snapshot *s, struct err *err)
 {
     int budget = TASK_CHECKS_PER_POLL;
+    int stall = ob->options && ob->options->standalone == STANDALONE_STOP ? 2 : TASK_RECHECK_POLLS;
+    struct strv arns = STRV_INIT;
+    int *listed = xcalloc(s->n_cis ? s->n_cis : 1, sizeof(*listed));
+    int rc = -1;
     s->drains = xcalloc(s->n_cis ? s->n_cis : 1, sizeof(*s->drains));
     for (size_t i = 0; i < s->n_cis; i++) {
         const struct ecs_container_instance *ci = &s->cis[i];
         if (!ci->status || strcmp(ci->status, "DRAINING") != 0)
             continue;
-        struct drain_tasks *d = &s->drains[s->n_drains++];
+        size_t di = s->n_drains++;
+        struct drain_tasks *d = &s->drains[di];
         d->instance_id = xstrdup(ci->ec2_instance_id);
         struct drain_memo *m = memo_for(ob, ci->ec2_instance_id);
         int counters = ci->running_tasks_count + ci->pending_tasks_count;
+        if (counters != m->last_counters || !m->seen) {
+            m->seen = 1;
+            m->last_counters = counters;
+            m->unchanged_since = ob->polls;
+        }
         if (m->confirmed_empty && counters == 0) {
             d->known = 1;
             d->empty = 1;
             continue;
         }
         m->confirmed_empty = 0;
-        int due = counters == 0 || !m->checked ||
-                  ob->polls - m->last_checked >= TASK_RECHECK_POLLS ||
-                  (ob->options && ob->options->standalone == STANDALONE_STOP &&
-                   ob->polls != m->last_checked);
-        if (!due || budget <= 0)
+        const char *desired = NULL;
+        if (counters == 0)
+            desired = "STOPPED";
+        else if (ob->polls - m->unchanged_since >= (unsigned long)stall &&
+                 (!m->checked || ob->polls - m->last_checked >= TASK_RECHECK_POLLS))
+            desired = "RUNNING";
+        if (!desired || budget <= 0) {
+            if (m->checked && m->listed_counters == counters && counters > 0) {
+                /* Nothing moved since the last listing: it still holds. */
+                d->known = 1;
+                d->service_tasks = m->service_tasks;
+                d->daemon_tasks = m->daemon_tasks;
+                d->stopping = m->stopping;
+                for (size_t k = 0; k < m->standalone.n; k++)
+                    strv_push(&d->standalone, m->standalone.v[k]);
+            }
             continue;
+        }
         budget--;
         m->checked = 1;
         m->last_checked = ob->polls;
-        if (tally_tasks(ob, ci->arn, "RUNNING", d, err) != 0 ||
-            tally_tasks(ob, ci->arn, "STOPPED", d, err) != 0)
-            return -1;
-        d->known = 1;
-        d->empty = counters == 0 && d->service_tasks == 0 && d->daemon_tasks == 0 &&
-                   d->standalone.n == 0;
-        m->confirmed_empty = d->empty;
+        struct ecs_task_filter f = {0};
+        f.container_instance = ci->arn;
+        f.desired_status = desired;
+        if (ecs_list_tasks(ob->client, ob->cluster_name, &f, &arns, err) != 0)
+            goto out;
+        listed[di] = counters == 0 ? 2 : 1;
     }
-    return 0;
+    if (arns.n) {
+        struct ecs_task *tasks = NULL;
+        size_t n = 0;
+        if (ecs_describe_tasks(ob->client, ob->cluster_name, (const char *const *)arns.v, arns.n,
+                               &tasks, &n, err) != 0)
+            goto out;
+        for (size_t k = 0; k < n; k++) {
+            const char *owner = NULL;
+            for (size_t i = 0; i < s->n_cis && !owner; i++)
+                if (s->cis[i].arn && tasks[k].container_instance_arn &&
+                    strcmp(s->cis[i].arn, tasks[k].container_instance_arn) == 0)
+                    owner = s->cis[i].ec2_instance_id;
+            for (size_t di = 0; owner && di < s->n_drains; di++)
+                if (listed[di] && strcmp(s->drains[di].instance_id, owner) == 0)
+                    tally_task(ob, &tasks[k], &s->drains[di]);
+        }
+        ecs_tasks_free(tasks, n);
+    }
+    for (size_t di = 0; di < s->n_drains; di++) {
+        if (!listed[di])
+            continue;
+        struct drain_tasks *d = &s->drains[di];
+        d->known = 1;
+        d->empty = listed[di] == 2 && d->service_tasks == 0 && d->daemon_tasks == 0 &&
+                   d->stopping == 0 && d->standalone.n == 0;
+        struct drain_memo *m = memo_for(ob, d->instance_id);
+        m->confirmed_empty = d->empty;
+        m->listed_counters = m->last_counters;
+        m->service_tasks = d->service_tasks;
+        m->daemon_tasks = d->daemon_tasks;
+        m->stopping = d->stopping;
+        strv_free(&m->standalone);
+        for (size_t k = 0; k < d->standalone.n; k++)
+            strv_push(&m->standalone, d->standalone.v[k]);
+    }
+    rc = 0;
+out:
+    free(listed);
+    strv_free(&arns);
+    return rc;
 }
 
 /* Daemon services, learnt once: their tasks leave a draining instance

@@ -11,9 +11,16 @@
 /* What a previous poll learnt about one draining instance. */
 struct drain_memo {
     char *instance_id;
+    int seen;
+    int last_counters;            /* running + pending at the last poll */
+    unsigned long unchanged_since; /* poll number since which they have not moved */
     int checked;
-    unsigned long last_checked; /* poll number */
+    unsigned long last_checked; /* poll number of the last task listing */
     int confirmed_empty;
+    /* What the last listing found, valid while the counters read the same. */
+    int listed_counters;
+    int service_tasks, daemon_tasks, stopping;
+    struct strv standalone;
 };
 
 struct observer {
