@@ -15,6 +15,8 @@
 #include "util/mem.h"
 
 #define EXCERPT_BYTES 160
+/* The excerpt comes from the start of the body; redacting more is waste. */
+#define EXCERPT_SOURCE_MAX (64u * 1024u)
 
 const char *aws_header_request_id(const struct http_headers *h)
 {
@@ -67,8 +69,17 @@ int aws_unexpected_answer(struct err *err, const struct aws_call *call, const ch
                           const struct http_response *resp, const char *expected,
                           const char *detail)
 {
+    /* The answer may carry credentials that are not registered as secrets
+     * yet (an STS answer being read), so the excerpt comes from a redacted
+     * copy. */
     char excerpt[EXCERPT_BYTES];
-    aws_body_excerpt(buf_cstr(&resp->body), resp->body.len, excerpt, sizeof(excerpt));
+    size_t safe_len;
+    char *safe = aws_redact_text(buf_cstr(&resp->body),
+                                 resp->body.len < EXCERPT_SOURCE_MAX ? resp->body.len
+                                                                     : EXCERPT_SOURCE_MAX,
+                                 &safe_len);
+    aws_body_excerpt(safe, safe_len, excerpt, sizeof(excerpt));
+    free(safe);
     const char *ct = http_headers_get(&resp->headers, "Content-Type");
     struct buf what = BUF_INIT;
     if (resp->body.len == 0) {
@@ -106,6 +117,19 @@ static char *trim_dup(const char *s)
     return xstrndup(s, n);
 }
 
+/* An AWS error message as shown: trimmed, and with any credential field
+ * quoted inside it (XML or JSON text) redacted. NULL stays NULL. */
+static char *message_dup(const char *s)
+{
+    char *t = trim_dup(s);
+    if (!t)
+        return NULL;
+    size_t n;
+    char *safe = aws_redact_text(t, strlen(t), &n);
+    free(t);
+    return safe;
+}
+
 static int query_error(const struct aws_call *call, const char *url,
                        const struct http_response *resp, struct err *err)
 {
@@ -134,7 +158,7 @@ static int query_error(const struct aws_call *call, const char *url,
         xml_free(root);
         return aws_unexpected_answer(err, call, url, resp, expected, detail);
     }
-    char *message = trim_dup(xml_text(e, "Message"));
+    char *message = message_dup(xml_text(e, "Message"));
     const char *id = aws_header_request_id(&resp->headers);
     char *body_id = trim_dup(xml_text(root, "RequestId"));
     if (!body_id)
@@ -195,7 +219,7 @@ static int json_error(const struct aws_call *call, const char *url,
         return aws_unexpected_answer(err, call, url, resp, expected,
                                      resp->body.len ? "no __type in the JSON" : NULL);
     }
-    char *message = doc ? trim_dup(json_string(doc, message_keys)) : NULL;
+    char *message = doc ? message_dup(json_string(doc, message_keys)) : NULL;
     err_service(err, resp->status, code, message, aws_header_request_id(&resp->headers));
     free(message);
     cJSON_Delete(doc);
