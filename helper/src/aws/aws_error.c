@@ -144,9 +144,11 @@ static int query_error(const struct aws_call *call, const char *url,
      * <Response><Errors><Error>..</Error></Errors><RequestID/>, or a bare
      * <Error> as some endpoints send. */
     const struct xml_node *e = NULL;
-    if (strcmp(root->name, "ErrorResponse") == 0)
+    if (strcmp(root->name, "ErrorResponse") == 0) {
         e = xml_child(root, "Error");
-    else if (strcmp(root->name, "Response") == 0)
+        if (!e) /* <ErrorResponse><Errors><Error>: botocore accepts it too */
+            e = xml_path(root, "Errors/Error");
+    } else if (strcmp(root->name, "Response") == 0)
         e = xml_path(root, "Errors/Error");
     else if (strcmp(root->name, "Error") == 0)
         e = root;
@@ -226,9 +228,27 @@ static int json_error(const struct aws_call *call, const char *url,
     return -1;
 }
 
+/* Whether a body starts like an XML document. */
+static int looks_like_xml(const struct http_response *resp)
+{
+    for (size_t i = 0; i < resp->body.len; i++) {
+        if (isspace((unsigned char)resp->body.data[i]))
+            continue;
+        return resp->body.data[i] == '<' && resp->body.len > i + 1 &&
+               resp->body.data[i + 1] != '!' && resp->body.data[i + 1] != 'h' &&
+               resp->body.data[i + 1] != 'H';
+    }
+    return 0;
+}
+
 int aws_error_from_response(const struct aws_call *call, const char *url,
                             const struct http_response *resp, struct err *err)
 {
-    return call->wire == AWS_WIRE_JSON ? json_error(call, url, resp, err)
-                                       : query_error(call, url, resp, err);
+    /* An authenticating front end may answer a JSON service with the XML
+     * error document of the Query services (moto does, for AccessDenied);
+     * read the code from it rather than calling it garbage. HTML pages
+     * (<!DOCTYPE, <html) stay protocol errors. */
+    if (call->wire == AWS_WIRE_JSON && !looks_like_xml(resp))
+        return json_error(call, url, resp, err);
+    return query_error(call, url, resp, err);
 }

@@ -31,11 +31,19 @@ void aws_credentials_copy(struct aws_credentials *dst, const struct aws_credenti
 int cred_provider_get(struct cred_provider *p, struct aws_credentials *out, struct err *err)
 {
     int absent = 0;
+    return cred_provider_try(p, out, &absent, err);
+}
+
+int cred_provider_try(struct cred_provider *p, struct aws_credentials *out, int *absent,
+                      struct err *err)
+{
+    *absent = 0;
     memset(out, 0, sizeof(*out));
-    if (p->get(p, out, &absent, err) != 0) {
+    if (p->get(p, out, absent, err) != 0) {
         aws_credentials_free(out);
         return -1;
     }
+    *absent = 0;
     if (!out->access_key_id || !*out->access_key_id || !out->secret_access_key ||
         !*out->secret_access_key) {
         aws_credentials_free(out);
@@ -44,6 +52,8 @@ int cred_provider_get(struct cred_provider *p, struct aws_credentials *out, stru
     }
     log_add_secret(out->secret_access_key);
     log_add_secret(out->session_token);
+    if (!out->source)
+        out->source = xstrdup(p->name);
     return 0;
 }
 

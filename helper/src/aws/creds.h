@@ -24,16 +24,21 @@ struct cred_provider {
     const char *name; /* "environment", "profile foo", "process", "imds", ... */
     /* Fill `out` (zeroed by the caller), or fail with a message that names
      * the source and the fix. When the source is simply not configured (no
-     * variables set, no such profile key) set *absent = 1 so that a chain
-     * moves on to the next provider; when it is configured but broken
-     * (unreadable file, bad JSON, expired token) leave *absent = 0 and the
-     * chain stops with this error, as the SDKs do. */
+     * variables set, no such profile key) return -1 with *absent = 1 and a
+     * short reason in err (the chain lists it when no source has
+     * credentials), so that a chain moves on to the next provider; when it
+     * is configured but broken (unreadable file, bad JSON, expired token)
+     * return -1 with *absent = 0 and the chain stops with this error, as the
+     * SDKs do. */
     int (*get)(struct cred_provider *self, struct aws_credentials *out, int *absent,
                struct err *err);
     void (*destroy)(struct cred_provider *self);
 };
 
 int cred_provider_get(struct cred_provider *p, struct aws_credentials *out, struct err *err);
+/* The same, telling whether a failure means "not configured" (*absent = 1). */
+int cred_provider_try(struct cred_provider *p, struct aws_credentials *out, int *absent,
+                      struct err *err);
 void cred_provider_free(struct cred_provider *p);
 
 /* What the role providers ask STS for. The STS calls themselves live in the
@@ -67,6 +72,11 @@ struct cred_chain_options {
  * credentials ahead of their expiry (a rollout can outlast them). */
 struct cred_provider *cred_default_chain_new(const struct cred_chain_options *opts,
                                              struct err *err);
+
+/* An ISO 8601 / RFC 3339 time as credential sources write Expiration
+ * ("2024-05-01T12:00:00Z", "...T12:00:00.123+02:00") to a time_t.
+ * Returns 0, or -1 when it is not such a time. */
+int cred_parse_time(const char *s, time_t *out);
 
 /* A provider that always returns fixed credentials (tests, benchmarks). */
 struct cred_provider *cred_static_new(const char *access_key_id, const char *secret_access_key,

@@ -60,8 +60,9 @@ void asg_groups_free(struct asg_group *v, size_t n);
 /* The value of a tag on the group, or NULL. */
 const char *asg_group_tag(const struct asg_group *g, const char *key);
 
-/* DescribeAutoScalingGroups for these names (all groups when n == 0),
- * following NextToken. */
+/* DescribeAutoScalingGroups for these names (all groups when n == 0):
+ * 100 names and MaxRecords 100 per call, following NextToken. Names that do
+ * not exist are left out. */
 int asg_describe_groups(struct aws_client *c, const char *const *names, size_t n,
                         struct asg_group **out, size_t *n_out, struct err *err);
 /* One group; a group that does not exist is ERR_STATE "Auto Scaling group
@@ -91,7 +92,8 @@ int asg_detach_instances(struct aws_client *c, const char *group, const char *co
 /* SetInstanceProtection, 50 per call. */
 int asg_set_instance_protection(struct aws_client *c, const char *group, const char *const *ids,
                                 size_t n, int protected_from_scale_in, struct err *err);
-/* SuspendProcesses / ResumeProcesses of these process names. */
+/* SuspendProcesses / ResumeProcesses of these process names. n == 0 is
+ * refused (ERR_INTERNAL): AWS would act on every process of the group. */
 int asg_suspend_processes(struct aws_client *c, const char *group, const char *const *processes,
                           size_t n, struct err *err);
 int asg_resume_processes(struct aws_client *c, const char *group, const char *const *processes,
@@ -102,5 +104,12 @@ int asg_put_tags(struct aws_client *c, const char *group, const struct asg_tag *
                  struct err *err);
 int asg_delete_tags(struct aws_client *c, const char *group, const char *const *keys, size_t n,
                     struct err *err);
+
+/* Parses one DescribeAutoScalingGroups response (the root element),
+ * appending its groups to *groups / *n; *next_token is a new string, NULL on
+ * the last page. On error (ERR_PROTOCOL naming the field) *groups and *n are
+ * unchanged. Exposed for unit tests and fuzzing. */
+int asg_parse_describe_groups(const struct xml_node *root, struct asg_group **groups, size_t *n,
+                              char **next_token, struct err *err);
 
 #endif

@@ -34,6 +34,8 @@ struct ecs_capacity_provider {
     int managed_draining;             /* == ENABLED */
 };
 
+/* DescribeCapacityProviders for these names (every provider, FARGATE
+ * included, when n == 0), following nextToken; unknown names are left out. */
 int ecs_describe_capacity_providers(struct aws_client *c, const char *const *names, size_t n,
                                     struct ecs_capacity_provider **out, size_t *n_out,
                                     struct err *err);
@@ -54,8 +56,9 @@ struct ecs_container_instance {
     char *instance_type;
 };
 
-/* ListContainerInstances, following nextToken. `filter` (cluster query
- * language) and `status` may be NULL. Appends ARNs to *arns. */
+/* ListContainerInstances, following nextToken (maxResults 100). `filter`
+ * (cluster query language) and `status` may be NULL. Appends ARNs to
+ * *arns; on error *arns is as it was. */
 int ecs_list_container_instances(struct aws_client *c, const char *cluster, const char *filter,
                                  const char *status, struct strv *arns, struct err *err);
 /* DescribeContainerInstances, 100 per call. ARNs ECS reports as failures
@@ -66,7 +69,9 @@ int ecs_describe_container_instances(struct aws_client *c, const char *cluster,
                                      struct err *err);
 void ecs_container_instances_free(struct ecs_container_instance *v, size_t n);
 /* UpdateContainerInstancesState, 10 per call; status "ACTIVE" or
- * "DRAINING". A failure ECS reports for any ARN is an error naming it. */
+ * "DRAINING". A failure ECS reports for any ARN is an error (ERR_SERVICE,
+ * code = ECS's reason) naming it and saying how many were updated; later
+ * batches are not sent. */
 int ecs_update_container_instances_state(struct aws_client *c, const char *cluster,
                                          const char *const *arns, size_t n, const char *status,
                                          struct err *err);
@@ -79,7 +84,8 @@ struct ecs_task_filter {
     const char *desired_status; /* RUNNING (ECS default), PENDING, STOPPED */
 };
 
-/* ListTasks, following nextToken; appends ARNs to *arns. */
+/* ListTasks, following nextToken (maxResults 100); appends ARNs to *arns,
+ * which is as it was on error. */
 int ecs_list_tasks(struct aws_client *c, const char *cluster, const struct ecs_task_filter *f,
                    struct strv *arns, struct err *err);
 
@@ -100,7 +106,8 @@ int ecs_describe_tasks(struct aws_client *c, const char *cluster, const char *co
                        size_t n, struct ecs_task **out, size_t *n_out, struct err *err);
 void ecs_tasks_free(struct ecs_task *v, size_t n);
 
-/* ListServices, following nextToken; appends ARNs to *arns. */
+/* ListServices, following nextToken (maxResults 100); appends ARNs to
+ * *arns, which is as it was on error. */
 int ecs_list_services(struct aws_client *c, const char *cluster, struct strv *arns,
                       struct err *err);
 
@@ -126,5 +133,27 @@ void ecs_services_free(struct ecs_service *v, size_t n);
 
 int ecs_stop_task(struct aws_client *c, const char *cluster, const char *task,
                   const char *reason, struct err *err);
+
+/* Response parsers, exposed for unit tests and fuzzing. Each appends what
+ * it parsed to the caller's array (or strv) and leaves it unchanged on error
+ * (ERR_PROTOCOL naming the call and field); *next_token is a new string,
+ * NULL on the last page. */
+int ecs_parse_describe_clusters(const cJSON *resp, struct ecs_cluster **v, size_t *n,
+                                struct err *err);
+int ecs_parse_capacity_providers(const cJSON *resp, struct ecs_capacity_provider **v, size_t *n,
+                                 char **next_token, struct err *err);
+int ecs_parse_container_instances(const cJSON *resp, struct ecs_container_instance **v,
+                                  size_t *n, struct err *err);
+int ecs_parse_tasks(const cJSON *resp, struct ecs_task **v, size_t *n, struct err *err);
+int ecs_parse_services(const cJSON *resp, struct ecs_service **v, size_t *n, struct err *err);
+/* A List* page: the ARN array under `key` (ListTasks: "taskArns"). */
+int ecs_parse_arn_page(const cJSON *resp, const char *call, const char *key, struct strv *arns,
+                       char **next_token, struct err *err);
+/* The "failures" of a Describe/Update response. Failures with reason
+ * MISSING are ignored when missing_ok; any other makes an ERR_SERVICE whose
+ * code is ECS's reason and whose message names the call, the ARN and the
+ * detail. *n_failed counts the failures that were not ignored. */
+int ecs_parse_failures(const cJSON *resp, const char *call, int missing_ok, size_t *n_failed,
+                       struct err *err);
 
 #endif

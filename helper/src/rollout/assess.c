@@ -1,0 +1,170 @@
+/* Turns a snapshot into one view per instance: is it out of date, and where
+ * is it in its life (launching, serving, draining, leaving). Pure. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rollout/model.h"
+#include "util/mem.h"
+
+const char *instance_phase_name(enum instance_phase p)
+{
+    switch (p) {
+    case PHASE_LAUNCHING: return "launching";
+    case PHASE_UNREGISTERED: return "not registered";
+    case PHASE_DISCONNECTED: return "agent disconnected";
+    case PHASE_ACTIVE: return "active";
+    case PHASE_DRAINING: return "draining";
+    case PHASE_DRAINED: return "drained";
+    case PHASE_LEAVING: return "leaving";
+    case PHASE_IGNORED: return "ignored";
+    }
+    return "?";
+}
+
+static int starts_with(const char *s, const char *prefix)
+{
+    return s && strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static const struct ecs_container_instance *find_ci(const struct rollout_snapshot *s,
+                                                    const char *instance_id)
+{
+    for (size_t i = 0; i < s->n_cis; i++)
+        if (s->cis[i].ec2_instance_id && strcmp(s->cis[i].ec2_instance_id, instance_id) == 0)
+            return &s->cis[i];
+    return NULL;
+}
+
+static const struct drain_tasks *find_drain(const struct rollout_snapshot *s,
+                                            const char *instance_id)
+{
+    for (size_t i = 0; i < s->n_drains; i++)
+        if (strcmp(s->drains[i].instance_id, instance_id) == 0)
+            return &s->drains[i];
+    return NULL;
+}
+
+static enum instance_phase phase_of(const struct asg_instance *in,
+                                    const struct ecs_container_instance *ci,
+                                    const struct drain_tasks *drain)
+{
+    const char *ls = in->lifecycle_state ? in->lifecycle_state : "";
+    if (starts_with(ls, "Terminat") || starts_with(ls, "Detach"))
+        return PHASE_LEAVING;
+    if (starts_with(ls, "Pending"))
+        return PHASE_LAUNCHING;
+    if (strcmp(ls, "InService") != 0)
+        return PHASE_IGNORED; /* Standby, EnteringStandby, Warmed:*, ... */
+    if (!ci || !ci->status)
+        return PHASE_UNREGISTERED;
+    if (strcmp(ci->status, "DRAINING") == 0)
+        return drain && drain->known && drain->empty ? PHASE_DRAINED : PHASE_DRAINING;
+    if (strcmp(ci->status, "ACTIVE") != 0)
+        return PHASE_UNREGISTERED; /* REGISTERING, DEREGISTERING, ... */
+    return ci->agent_connected ? PHASE_ACTIVE : PHASE_DISCONNECTED;
+}
+
+/* Why an instance is out of date, or "" when it is current. */
+static void judge(const struct rollout_snapshot *s, const struct rollout_options *o, size_t idx,
+                  char *why, size_t cap)
+{
+    const struct asg_instance *in = &s->group.instances[idx];
+    const struct rollout_target *t = &s->target;
+    why[0] = '\0';
+    if (t->launch_template_id || t->launch_template_name) {
+        const struct asg_template_ref *lt = &in->launch_template;
+        if (!lt->id && !lt->name) {
+            snprintf(why, cap, "launched from launch configuration %s, the group uses launch template %s",
+                     in->launch_configuration ? in->launch_configuration : "(unknown)",
+                     t->launch_template_id ? t->launch_template_id : t->launch_template_name);
+            return;
+        }
+        int same_template = (lt->id && t->launch_template_id)
+                                ? strcmp(lt->id, t->launch_template_id) == 0
+                                : (lt->name && t->launch_template_name &&
+                                   strcmp(lt->name, t->launch_template_name) == 0);
+        if (!same_template) {
+            snprintf(why, cap, "launched from launch template %s, the group uses %s",
+                     lt->id ? lt->id : lt->name,
+                     t->launch_template_id ? t->launch_template_id : t->launch_template_name);
+            return;
+        }
+        char *end = NULL;
+        long v = lt->version ? strtol(lt->version, &end, 10) : -1;
+        if (!lt->version || !end || *end || v <= 0) {
+            snprintf(why, cap, "launch template version \"%s\" is not a number",
+                     lt->version ? lt->version : "");
+            return;
+        }
+        if (v != t->launch_template_version) {
+            snprintf(why, cap, "launch template version %ld, the group uses version %ld", v,
+                     t->launch_template_version);
+            return;
+        }
+    } else if (t->launch_configuration) {
+        if (!in->launch_configuration ||
+            strcmp(in->launch_configuration, t->launch_configuration) != 0) {
+            snprintf(why, cap, "launched from %s%s, the group uses launch configuration %s",
+                     in->launch_configuration ? "launch configuration " : "launch template ",
+                     in->launch_configuration  ? in->launch_configuration
+                     : in->launch_template.id ? in->launch_template.id
+                                               : "(unknown)",
+                     t->launch_configuration);
+            return;
+        }
+    }
+    if (o->ami && s->instance_ami && s->instance_ami[idx] &&
+        strcmp(s->instance_ami[idx], o->ami) != 0)
+        snprintf(why, cap, "runs %s, not %s", s->instance_ami[idx], o->ami);
+}
+
+void rollout_assess(const struct rollout_snapshot *s, const struct rollout_options *o,
+                    struct rollout_assessment *a)
+{
+    memset(a, 0, sizeof(*a));
+    a->n = s->group.n_instances;
+    a->v = xcalloc(a->n ? a->n : 1, sizeof(*a->v));
+    for (size_t i = 0; i < a->n; i++) {
+        struct instance_view *v = &a->v[i];
+        v->asg = &s->group.instances[i];
+        v->ci = find_ci(s, v->asg->instance_id);
+        v->drain = find_drain(s, v->asg->instance_id);
+        v->phase = phase_of(v->asg, v->ci, v->drain);
+        if (v->phase == PHASE_LEAVING) {
+            a->leaving++;
+            continue;
+        }
+        if (v->phase == PHASE_IGNORED)
+            continue;
+        judge(s, o, i, v->why, sizeof(v->why));
+        v->outdated = v->why[0] != '\0';
+        a->members++;
+        if (v->outdated)
+            a->outdated++;
+        else
+            a->current++;
+        int draining = v->phase == PHASE_DRAINING || v->phase == PHASE_DRAINED;
+        if (v->phase == PHASE_ACTIVE)
+            a->active++;
+        if (!v->outdated && v->phase == PHASE_ACTIVE)
+            a->new_ready++;
+        if (!v->outdated && (v->phase == PHASE_LAUNCHING || v->phase == PHASE_UNREGISTERED ||
+                             v->phase == PHASE_DISCONNECTED))
+            a->new_not_ready++;
+        if (v->outdated && v->phase == PHASE_ACTIVE)
+            a->old_active++;
+        if (v->outdated && draining)
+            a->old_draining++;
+        if (!v->outdated && draining)
+            a->new_draining++;
+        if (draining && v->ci)
+            a->tasks_to_move += v->ci->running_tasks_count + v->ci->pending_tasks_count;
+    }
+}
+
+void rollout_assessment_free(struct rollout_assessment *a)
+{
+    free(a->v);
+    memset(a, 0, sizeof(*a));
+}

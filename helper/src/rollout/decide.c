@@ -1,0 +1,540 @@
+/* The rollout's decisions: given what one poll observed, the single next
+ * action. Pure functions; the engine performs the action and polls again.
+ *
+ * The safety rule everything rests on: an instance is put into DRAINING only
+ * while the cluster keeps at least the group's original number of ACTIVE
+ * container instances without it. New instances therefore have to be
+ * registered and connected before any old one drains, and the group never
+ * serves with less than it had. Instances are removed only once their tasks
+ * are all STOPPED and the services they hosted are back at their desired
+ * count, by terminating exactly those instances (never by lowering the
+ * desired capacity and leaving the choice to the group). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rollout/model.h"
+#include "util/mem.h"
+
+/* Processes that would fight a rollout: AZRebalance terminates instances to
+ * even out zones, scaling policies and scheduled actions change the desired
+ * capacity under our feet. Launch, Terminate, HealthCheck and
+ * ReplaceUnhealthy stay on: the rollout needs them. */
+const char *const rollout_processes_to_suspend[] = {"AZRebalance", "AlarmNotification",
+                                                     "ScheduledActions"};
+const size_t rollout_n_processes_to_suspend =
+    sizeof(rollout_processes_to_suspend) / sizeof(rollout_processes_to_suspend[0]);
+
+const char *rollout_action_name(enum rollout_action a)
+{
+    switch (a) {
+    case ACT_WAIT: return "wait";
+    case ACT_NOTHING_TO_DO: return "nothing-to-do";
+    case ACT_BEGIN: return "begin";
+    case ACT_SUSPEND: return "suspend-processes";
+    case ACT_RAISE_MAX: return "raise-max-size";
+    case ACT_SET_DESIRED: return "set-desired-capacity";
+    case ACT_DRAIN: return "drain";
+    case ACT_ACTIVATE: return "activate";
+    case ACT_STOP_TASKS: return "stop-tasks";
+    case ACT_TERMINATE: return "terminate";
+    case ACT_FINISH: return "finish";
+    case ACT_FAIL: return "fail";
+    }
+    return "?";
+}
+
+const char *rollout_wait_name(enum rollout_wait w)
+{
+    switch (w) {
+    case WAIT_NONE: return "none";
+    case WAIT_NEW_INSTANCES: return "new-instances";
+    case WAIT_DRAIN: return "drain";
+    case WAIT_SERVICES: return "services";
+    case WAIT_TERMINATION: return "termination";
+    }
+    return "?";
+}
+
+void rollout_decision_free(struct rollout_decision *d)
+{
+    strv_free(&d->ids);
+    memset(d, 0, sizeof(*d));
+}
+
+int rollout_batch_size(const struct rollout_options *o, int original_desired, int max_size)
+{
+    int b = o->batch_size > 0 ? o->batch_size : original_desired;
+    if (b < 1)
+        b = 1;
+    if (o->keep_max_size && b > max_size - original_desired)
+        b = max_size - original_desired;
+    return b;
+}
+
+static void say(struct rollout_decision *d, enum rollout_action action, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void say(struct rollout_decision *d, enum rollout_action action, const char *fmt, ...)
+{
+    d->action = action;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(d->message, sizeof(d->message), fmt, ap);
+    va_end(ap);
+}
+
+static int is_draining(const struct instance_view *v)
+{
+    return v->phase == PHASE_DRAINING || v->phase == PHASE_DRAINED;
+}
+
+static int is_member(const struct instance_view *v)
+{
+    return v->phase != PHASE_LEAVING && v->phase != PHASE_IGNORED;
+}
+
+static int tasks_on(const struct instance_view *v)
+{
+    return v->ci ? v->ci->running_tasks_count + v->ci->pending_tasks_count : 0;
+}
+
+/* Per-AZ balance used to pick which instances to drain: for each candidate,
+ * how many ACTIVE current instances its zone has gained that are not yet
+ * offset by a draining old one. Draining where the new capacity landed keeps
+ * the zones even. */
+static int zone_credit(const struct rollout_assessment *a, const char *az)
+{
+    int credit = 0;
+    for (size_t i = 0; i < a->n; i++) {
+        const struct instance_view *v = &a->v[i];
+        if (!is_member(v) || !v->asg->availability_zone || !az ||
+            strcmp(v->asg->availability_zone, az) != 0)
+            continue;
+        if (!v->outdated && v->phase == PHASE_ACTIVE)
+            credit++;
+        if (v->outdated && is_draining(v))
+            credit--;
+    }
+    return credit;
+}
+
+struct candidate {
+    const struct instance_view *v;
+    int credit;
+    int tasks;
+};
+
+static int cmp_candidate(const void *pa, const void *pb)
+{
+    const struct candidate *a = pa, *b = pb;
+    if (a->credit != b->credit)
+        return b->credit - a->credit; /* zones that gained capacity first */
+    if (a->tasks != b->tasks)
+        return a->tasks - b->tasks; /* fewer tasks to move first */
+    return strcmp(a->v->asg->instance_id, b->v->asg->instance_id);
+}
+
+typedef int (*view_pred)(const struct instance_view *v);
+
+/* Adds up to k instance ids matching `pred` to d->ids, best first.
+ * Returns how many were added. */
+static int pick(const struct rollout_assessment *a, view_pred pred, int k,
+                struct rollout_decision *d)
+{
+    if (k <= 0)
+        return 0;
+    struct candidate *c = xcalloc(a->n ? a->n : 1, sizeof(*c));
+    size_t n = 0;
+    for (size_t i = 0; i < a->n; i++) {
+        if (!pred(&a->v[i]))
+            continue;
+        c[n].v = &a->v[i];
+        c[n].credit = zone_credit(a, a->v[i].asg->availability_zone);
+        c[n].tasks = tasks_on(&a->v[i]);
+        n++;
+    }
+    qsort(c, n, sizeof(*c), cmp_candidate);
+    int added = 0;
+    for (size_t i = 0; i < n && added < k; i++, added++)
+        strv_push(&d->ids, c[i].v->asg->instance_id);
+    free(c);
+    return added;
+}
+
+static int old_drainable(const struct instance_view *v)
+{
+    return is_member(v) && v->outdated && (v->phase == PHASE_ACTIVE);
+}
+static int old_disconnected(const struct instance_view *v)
+{
+    return is_member(v) && v->outdated && v->phase == PHASE_DISCONNECTED;
+}
+static int old_drained(const struct instance_view *v)
+{
+    return is_member(v) && v->outdated && v->phase == PHASE_DRAINED;
+}
+static int old_draining(const struct instance_view *v)
+{
+    return is_member(v) && v->outdated && is_draining(v);
+}
+/* Out of date and holding no task at all: launching or never registered.
+ * Terminating these kills nothing. */
+static int old_idle(const struct instance_view *v)
+{
+    return is_member(v) && v->outdated &&
+           (v->phase == PHASE_LAUNCHING || v->phase == PHASE_UNREGISTERED);
+}
+static int new_draining(const struct instance_view *v)
+{
+    return is_member(v) && !v->outdated && is_draining(v);
+}
+static int new_drained(const struct instance_view *v)
+{
+    return is_member(v) && !v->outdated && v->phase == PHASE_DRAINED;
+}
+static int new_active(const struct instance_view *v)
+{
+    return is_member(v) && !v->outdated && v->phase == PHASE_ACTIVE;
+}
+static int new_unready_idle(const struct instance_view *v)
+{
+    return is_member(v) && !v->outdated &&
+           (v->phase == PHASE_LAUNCHING || v->phase == PHASE_UNREGISTERED ||
+            (v->phase == PHASE_DISCONNECTED && tasks_on(v) == 0));
+}
+static int any_draining(const struct instance_view *v)
+{
+    return is_member(v) && is_draining(v);
+}
+
+static int count(const struct rollout_assessment *a, view_pred pred)
+{
+    int n = 0;
+    for (size_t i = 0; i < a->n; i++)
+        n += pred(&a->v[i]) ? 1 : 0;
+    return n;
+}
+
+static long timeout_for(enum rollout_wait w, const struct rollout_options *o)
+{
+    switch (w) {
+    case WAIT_NEW_INSTANCES:
+    case WAIT_TERMINATION:
+        return o->instance_timeout_s;
+    case WAIT_DRAIN:
+    case WAIT_SERVICES:
+        return o->drain_timeout_s;
+    case WAIT_NONE:
+        break;
+    }
+    return 0;
+}
+
+/* Turns a wait into a failure once it has lasted longer than its timeout. */
+static void wait_or_fail(const struct rollout_snapshot *s, const struct rollout_options *o,
+                         const struct rollout_timers *t, enum rollout_wait w,
+                         struct rollout_decision *d)
+{
+    d->wait = w;
+    long limit = timeout_for(w, o);
+    if (t && t->waiting == w && limit > 0 && s->now - t->since > limit) {
+        char why[sizeof(d->message)];
+        snprintf(why, sizeof(why), "%s", d->message);
+        say(d, ACT_FAIL, "timed out after %lds: %s", limit, why);
+    }
+}
+
+/* Lists the services not yet back at their desired count into buf. */
+static int unstable_services(const struct rollout_snapshot *s, char *buf, size_t cap)
+{
+    int n = 0;
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < s->n_services; i++) {
+        const struct ecs_service *svc = &s->services[i];
+        if (svc->status && strcmp(svc->status, "ACTIVE") != 0)
+            continue;
+        if (svc->running_count >= svc->desired_count)
+            continue;
+        if (n < 4 && used < cap) {
+            int w = snprintf(buf + used, cap - used, "%s%s %d/%d", n ? ", " : "",
+                             svc->name ? svc->name : "?", svc->running_count, svc->desired_count);
+            if (w > 0)
+                used += (size_t)w;
+        }
+        n++;
+    }
+    if (n > 4 && used < cap)
+        snprintf(buf + used, cap - used, " and %d more", n - 4);
+    return n;
+}
+
+/* Standalone tasks left on draining instances whose service tasks are gone,
+ * for --standalone-tasks stop. */
+static int standalone_to_stop(const struct rollout_assessment *a, struct rollout_decision *d)
+{
+    int n = 0;
+    for (size_t i = 0; i < a->n; i++) {
+        const struct instance_view *v = &a->v[i];
+        if (!old_draining(v) || !v->drain || !v->drain->known)
+            continue;
+        if (v->drain->service_tasks > 0 || v->drain->standalone.n == 0)
+            continue;
+        for (size_t k = 0; k < v->drain->standalone.n; k++, n++)
+            strv_push(&d->ids, v->drain->standalone.v[k]);
+    }
+    return n;
+}
+
+static void missing_processes(const struct rollout_snapshot *s, struct rollout_decision *d)
+{
+    for (size_t i = 0; i < s->state.suspended_by_us.n; i++)
+        if (!strv_contains(&s->group.suspended_processes, s->state.suspended_by_us.v[i]))
+            strv_push(&d->ids, s->state.suspended_by_us.v[i]);
+}
+
+/* Draining instances that hold tasks, summarised for a wait message. */
+static void describe_drain(const struct rollout_assessment *a, char *buf, size_t cap)
+{
+    int standalone = 0, waiting = 0;
+    for (size_t i = 0; i < a->n; i++) {
+        const struct instance_view *v = &a->v[i];
+        if (!any_draining(v) || v->phase == PHASE_DRAINED)
+            continue;
+        waiting++;
+        if (v->drain && v->drain->known)
+            standalone += (int)v->drain->standalone.n;
+    }
+    if (standalone)
+        snprintf(buf, cap, "%d instance(s) draining, %d task(s) left, %d of them standalone", waiting,
+                 a->tasks_to_move, standalone);
+    else
+        snprintf(buf, cap, "%d instance(s) draining, %d task(s) left to move", waiting,
+                 a->tasks_to_move);
+}
+
+void rollout_decide(const struct rollout_snapshot *s, const struct rollout_assessment *a,
+                    const struct rollout_options *o, const struct rollout_timers *t,
+                    struct rollout_decision *d)
+{
+    memset(d, 0, sizeof(*d));
+    const struct rollout_state *st = &s->state;
+
+    if (!st->in_progress) {
+        if (a->outdated == 0) {
+            say(d, ACT_NOTHING_TO_DO, "all %d instance(s) are current", a->members);
+            return;
+        }
+        d->number = rollout_batch_size(o, s->group.desired_capacity, s->group.max_size);
+        say(d, ACT_BEGIN, "%d of %d instance(s) are out of date", a->outdated, a->members);
+        return;
+    }
+
+    const int n_orig = st->desired_capacity;
+    int batch = rollout_batch_size(o, n_orig, st->max_size);
+    if (batch < 1) {
+        say(d, ACT_FAIL,
+            "no room to add instances: MaxSize %d equals the desired capacity %d and "
+            "--keep-max-size forbids raising it",
+            st->max_size, n_orig);
+        return;
+    }
+    const int surge = a->outdated < batch ? a->outdated : batch;
+    const int desired_target = n_orig + surge;
+    const int need_max = desired_target > st->max_size ? desired_target : st->max_size;
+
+    /* Processes this rollout suspends stay suspended until it finishes. */
+    missing_processes(s, d);
+    if (d->ids.n) {
+        say(d, ACT_SUSPEND, "suspending %zu process(es) that would fight the rollout", d->ids.n);
+        return;
+    }
+
+    /* New instances left DRAINING (an interrupted rollback) serve again
+     * while old ones remain to be replaced. */
+    if (a->outdated > 0 && pick(a, new_draining, a->n ? (int)a->n : 1, d) > 0) {
+        say(d, ACT_ACTIVATE, "returning %zu current instance(s) to ACTIVE", d->ids.n);
+        return;
+    }
+
+    /* Out-of-date instances that never registered hold no task. */
+    if (pick(a, old_idle, (int)a->n, d) > 0) {
+        say(d, ACT_TERMINATE, "removing %zu out-of-date instance(s) that run no task", d->ids.n);
+        return;
+    }
+
+    /* A batch is removed once all of it has drained and the services it
+     * hosted are whole again. */
+    int drained = count(a, old_drained);
+    if (drained > 0 && drained == a->old_draining) {
+        char unstable[256];
+        if (!s->services_observed) {
+            say(d, ACT_WAIT, "%d drained instance(s): checking their services", drained);
+            wait_or_fail(s, o, t, WAIT_SERVICES, d);
+            return;
+        }
+        if (unstable_services(s, unstable, sizeof(unstable)) > 0) {
+            say(d, ACT_WAIT, "waiting for services to reach their desired count: %s", unstable);
+            wait_or_fail(s, o, t, WAIT_SERVICES, d);
+            return;
+        }
+        pick(a, old_drained, drained, d);
+        say(d, ACT_TERMINATE, "terminating %d drained instance(s)", drained);
+        return;
+    }
+
+    if (a->outdated > 0) {
+        if (s->group.max_size < need_max) {
+            d->number = need_max;
+            say(d, ACT_RAISE_MAX, "raising MaxSize from %d to %d to make room for %d new instance(s)",
+                s->group.max_size, need_max, surge);
+            return;
+        }
+        if (s->group.desired_capacity < desired_target) {
+            d->number = desired_target;
+            say(d, ACT_SET_DESIRED, "launching %d new instance(s): desired capacity %d -> %d",
+                desired_target - s->group.desired_capacity, s->group.desired_capacity,
+                desired_target);
+            return;
+        }
+        /* Disconnected old instances serve nothing ECS can schedule; draining
+         * them costs no capacity. */
+        if (pick(a, old_disconnected, (int)a->n, d) > 0) {
+            say(d, ACT_DRAIN, "draining %zu out-of-date instance(s) whose agent is disconnected",
+                d->ids.n);
+            return;
+        }
+        int room = a->active - n_orig;
+        int k = a->old_active < room ? a->old_active : room;
+        if (k > 0) {
+            pick(a, old_drainable, k, d);
+            say(d, ACT_DRAIN, "draining %d out-of-date instance(s); %d new instance(s) ready", k,
+                a->new_ready);
+            return;
+        }
+        if (o->standalone == STANDALONE_STOP && standalone_to_stop(a, d) > 0) {
+            say(d, ACT_STOP_TASKS, "stopping %zu standalone task(s) on draining instances",
+                d->ids.n);
+            return;
+        }
+        if (a->old_draining > 0) {
+            char what[256];
+            describe_drain(a, what, sizeof(what));
+            say(d, ACT_WAIT, "%s", what);
+            wait_or_fail(s, o, t, WAIT_DRAIN, d);
+            return;
+        }
+        say(d, ACT_WAIT, "waiting for new instances: %d of %d ready, %d launching or registering",
+            a->new_ready, surge, a->new_not_ready);
+        wait_or_fail(s, o, t, WAIT_NEW_INSTANCES, d);
+        return;
+    }
+
+    /* Every member is current. Remove any surplus beyond the original size
+     * the same safe way, then finish. */
+    int surplus = a->members - n_orig;
+    if (surplus > 0) {
+        int drained_new = count(a, new_drained);
+        if (drained_new > 0) {
+            pick(a, new_drained, drained_new < surplus ? drained_new : surplus, d);
+            say(d, ACT_TERMINATE, "terminating %zu drained surplus instance(s)", d->ids.n);
+            return;
+        }
+        int want = surplus - a->new_draining;
+        int room = a->active - n_orig;
+        if (want > room)
+            want = room;
+        if (want > 0) {
+            pick(a, new_active, want, d);
+            say(d, ACT_DRAIN, "draining %d surplus instance(s) to return to %d", want, n_orig);
+            return;
+        }
+        if (a->new_draining > 0) {
+            char what[256];
+            describe_drain(a, what, sizeof(what));
+            say(d, ACT_WAIT, "%s", what);
+            wait_or_fail(s, o, t, WAIT_DRAIN, d);
+            return;
+        }
+        say(d, ACT_WAIT, "waiting for %d surplus instance(s) to become ready before removing them",
+            a->new_not_ready);
+        wait_or_fail(s, o, t, WAIT_NEW_INSTANCES, d);
+        return;
+    }
+    if (a->new_draining > 0) {
+        pick(a, new_draining, a->new_draining, d);
+        say(d, ACT_ACTIVATE, "returning %zu current instance(s) to ACTIVE", d->ids.n);
+        return;
+    }
+    if (a->new_not_ready > 0) {
+        say(d, ACT_WAIT, "waiting for %d new instance(s) to register", a->new_not_ready);
+        wait_or_fail(s, o, t, WAIT_NEW_INSTANCES, d);
+        return;
+    }
+    if (a->leaving > 0) {
+        say(d, ACT_WAIT, "waiting for %d instance(s) to finish terminating", a->leaving);
+        wait_or_fail(s, o, t, WAIT_TERMINATION, d);
+        return;
+    }
+    say(d, ACT_FINISH, "all %d instance(s) current: restoring the group", a->members);
+}
+
+void rollout_decide_rollback(const struct rollout_snapshot *s, const struct rollout_assessment *a,
+                             const struct rollout_options *o, const struct rollout_timers *t,
+                             struct rollout_decision *d)
+{
+    memset(d, 0, sizeof(*d));
+    const int n_orig = s->state.desired_capacity;
+
+    if (pick(a, old_draining, (int)a->n, d) > 0) {
+        say(d, ACT_ACTIVATE, "returning %zu out-of-date instance(s) to ACTIVE", d->ids.n);
+        return;
+    }
+    if (pick(a, new_unready_idle, (int)a->n, d) > 0) {
+        say(d, ACT_TERMINATE, "removing %zu new instance(s) that never became ready", d->ids.n);
+        return;
+    }
+    int surplus = a->members - n_orig;
+    if (surplus > 0) {
+        int drained_new = count(a, new_drained);
+        if (drained_new > 0) {
+            pick(a, new_drained, drained_new < surplus ? drained_new : surplus, d);
+            say(d, ACT_TERMINATE, "removing %zu drained new instance(s)", d->ids.n);
+            return;
+        }
+        int want = surplus - a->new_draining;
+        int room = a->active - n_orig;
+        if (want > room)
+            want = room;
+        if (want > 0) {
+            pick(a, new_active, want, d);
+            say(d, ACT_DRAIN, "draining %d new instance(s) to return to %d instance(s)", want,
+                n_orig);
+            return;
+        }
+        if (a->new_draining > 0) {
+            char what[256];
+            describe_drain(a, what, sizeof(what));
+            say(d, ACT_WAIT, "%s", what);
+            wait_or_fail(s, o, t, WAIT_DRAIN, d);
+            return;
+        }
+        say(d, ACT_WAIT, "%d instance(s) above the original %d cannot be drained safely yet",
+            surplus, n_orig);
+        wait_or_fail(s, o, t, WAIT_NEW_INSTANCES, d);
+        return;
+    }
+    if (a->new_draining > 0) {
+        pick(a, new_draining, a->new_draining, d);
+        say(d, ACT_ACTIVATE, "returning %zu instance(s) to ACTIVE", d->ids.n);
+        return;
+    }
+    if (a->leaving > 0) {
+        say(d, ACT_WAIT, "waiting for %d instance(s) to finish terminating", a->leaving);
+        wait_or_fail(s, o, t, WAIT_TERMINATION, d);
+        return;
+    }
+    say(d, ACT_FINISH, "the group is back to %d instance(s): restoring its settings", n_orig);
+}

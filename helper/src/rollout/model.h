@@ -1,0 +1,189 @@
+/* The rollout's view of a cluster, and the decisions taken over it.
+ *
+ * A rollout is a reconciler: each poll observes the group and the cluster
+ * (observe.c) into a `struct rollout_snapshot`, `rollout_assess` turns it into
+ * one view per instance, and `rollout_decide` returns the single next action
+ * (or what to wait for). Everything here is pure: no I/O, no clock, no
+ * globals, so every decision is unit-tested from hand-built snapshots. The
+ * only memory a rollout needs between polls lives on the group itself (tags,
+ * see state.h), which is why a killed rollout resumes from any machine. */
+#ifndef ECSR_ROLLOUT_MODEL_H
+#define ECSR_ROLLOUT_MODEL_H
+
+#include <stddef.h>
+
+#include "rollout/state.h"
+#include "svc/autoscaling.h"
+#include "svc/ecs.h"
+#include "util/strv.h"
+
+enum standalone_mode {
+    STANDALONE_WAIT = 0, /* wait for standalone tasks to stop by themselves */
+    STANDALONE_STOP,     /* stop them once the instance's service tasks have moved */
+};
+
+struct rollout_options {
+    int batch_size;          /* instances replaced at once; 0: all (double the group) */
+    int keep_max_size;       /* never raise MaxSize: batches shrink to fit */
+    enum standalone_mode standalone;
+    const char *ami;         /* --ami: also out of date when running another AMI */
+    long instance_timeout_s; /* new instances must be ready within this */
+    long drain_timeout_s;    /* a batch must drain within this */
+};
+
+/* What "current" means for this group. */
+struct rollout_target {
+    char *launch_template_id;     /* NULL when the group uses a launch configuration */
+    char *launch_template_name;
+    long launch_template_version; /* $Latest/$Default resolved to a number */
+    char *launch_configuration;   /* NULL when the group uses a template */
+    char *template_image_id;      /* AMI the template launches, NULL when unknown */
+};
+
+void rollout_target_free(struct rollout_target *t);
+
+/* What is known about the tasks of one DRAINING container instance. */
+struct drain_tasks {
+    char *instance_id;
+    int known;               /* the fields below come from a task listing */
+    int empty;               /* no task in any state but STOPPED */
+    int service_tasks;       /* replica service tasks not yet STOPPED */
+    int daemon_tasks;        /* daemon service tasks not yet STOPPED */
+    struct strv standalone;  /* ARNs of standalone tasks not yet STOPPED */
+    struct strv services;    /* names of services that had tasks here */
+};
+
+/* Everything one poll observed. Arrays are owned by the snapshot. */
+struct rollout_snapshot {
+    long long now;                     /* Unix seconds */
+    struct asg_group group;
+    struct rollout_target target;
+    struct ecs_container_instance *cis; /* the group's members that are registered */
+    size_t n_cis;
+    /* AMI of each group instance (parallel to group.instances); an entry
+     * is NULL when unknown. Filled only with --ami. */
+    char **instance_ami;
+    struct drain_tasks *drains;
+    size_t n_drains;
+    /* Services whose stability gates termination (those that had tasks on
+     * the draining instances; all services when that is unknown). */
+    struct ecs_service *services;
+    size_t n_services;
+    int services_observed; /* services[] is current for this poll */
+    struct rollout_state state; /* parsed from the group's tags */
+};
+
+void rollout_snapshot_free(struct rollout_snapshot *s);
+
+/* ---- Assessment: one view per group instance. ---- */
+
+enum instance_phase {
+    PHASE_LAUNCHING,    /* Pending (or any pre-InService state) */
+    PHASE_UNREGISTERED, /* InService, not (yet) a container instance of the cluster */
+    PHASE_DISCONNECTED, /* registered, agent not connected */
+    PHASE_ACTIVE,       /* registered ACTIVE, agent connected: can take tasks */
+    PHASE_DRAINING,     /* DRAINING, tasks remain (or not yet known) */
+    PHASE_DRAINED,      /* DRAINING and confirmed empty */
+    PHASE_LEAVING,      /* Terminating, Detaching, Detached, Terminated */
+    PHASE_IGNORED,      /* Standby, warm pool: not ours to touch */
+};
+
+const char *instance_phase_name(enum instance_phase p);
+
+struct instance_view {
+    const struct asg_instance *asg;         /* borrowed from the snapshot */
+    const struct ecs_container_instance *ci; /* NULL when not registered */
+    const struct drain_tasks *drain;        /* NULL unless DRAINING */
+    enum instance_phase phase;
+    int outdated;
+    char why[192]; /* why it is out of date, "" when current */
+};
+
+struct rollout_assessment {
+    struct instance_view *v; /* one per group instance, in the group's order */
+    size_t n;
+    /* Counts over members (instances not LEAVING or IGNORED). */
+    int members;
+    int outdated;        /* members out of date */
+    int current;         /* members current */
+    int active;          /* members ACTIVE (old or new) */
+    int new_ready;       /* current and ACTIVE */
+    int new_not_ready;   /* current, LAUNCHING / UNREGISTERED / DISCONNECTED */
+    int old_active;      /* outdated and ACTIVE */
+    int old_draining;    /* outdated and DRAINING or DRAINED */
+    int new_draining;    /* current and DRAINING or DRAINED */
+    int leaving;         /* LEAVING */
+    int tasks_to_move;   /* running + pending tasks on draining instances */
+};
+
+void rollout_assess(const struct rollout_snapshot *s, const struct rollout_options *o,
+                    struct rollout_assessment *out);
+void rollout_assessment_free(struct rollout_assessment *a);
+
+/* ---- Decisions ---- */
+
+enum rollout_action {
+    ACT_WAIT = 0,
+    ACT_NOTHING_TO_DO, /* no rollout in progress and every instance current */
+    ACT_BEGIN,         /* record the original sizes and take the lease */
+    ACT_SUSPEND,       /* suspend processes (ids = names) */
+    ACT_RAISE_MAX,     /* UpdateAutoScalingGroup MaxSize = number */
+    ACT_SET_DESIRED,   /* SetDesiredCapacity = number */
+    ACT_DRAIN,         /* container instances of ids -> DRAINING */
+    ACT_ACTIVATE,      /* container instances of ids -> ACTIVE */
+    ACT_STOP_TASKS,    /* StopTask for ids (task ARNs) */
+    ACT_TERMINATE,     /* TerminateInstanceInAutoScalingGroup, decrementing */
+    ACT_FINISH,        /* restore sizes, resume processes, drop the tags */
+    ACT_FAIL,          /* give up: the caller rolls back */
+};
+
+const char *rollout_action_name(enum rollout_action a);
+
+enum rollout_wait {
+    WAIT_NONE = 0,
+    WAIT_NEW_INSTANCES, /* launched instances becoming InService and registered */
+    WAIT_DRAIN,         /* tasks leaving draining instances */
+    WAIT_SERVICES,      /* affected services back at their desired count */
+    WAIT_TERMINATION,   /* removed instances finishing termination */
+};
+
+const char *rollout_wait_name(enum rollout_wait w);
+
+struct rollout_decision {
+    enum rollout_action action;
+    enum rollout_wait wait; /* for ACT_WAIT */
+    struct strv ids;
+    int number;
+    char message[512]; /* what and why, for the event log */
+};
+
+void rollout_decision_free(struct rollout_decision *d);
+
+/* How long each kind of wait has lasted, kept by the engine across polls. */
+struct rollout_timers {
+    enum rollout_wait waiting; /* what the previous decision waited for */
+    long long since;           /* when that wait started */
+};
+
+/* The next step forward. Returns ACT_FAIL (with the reason) when a wait has
+ * outlasted its timeout. */
+void rollout_decide(const struct rollout_snapshot *s, const struct rollout_assessment *a,
+                    const struct rollout_options *o, const struct rollout_timers *t,
+                    struct rollout_decision *out);
+
+/* The next step of undoing a failed rollout: old instances back to ACTIVE,
+ * unready new instances removed, surplus new instances drained and removed,
+ * sizes and processes restored. */
+void rollout_decide_rollback(const struct rollout_snapshot *s, const struct rollout_assessment *a,
+                             const struct rollout_options *o, const struct rollout_timers *t,
+                             struct rollout_decision *out);
+
+/* Auto Scaling processes a rollout suspends for its duration (those not
+ * already suspended), and resumes at the end. */
+extern const char *const rollout_processes_to_suspend[];
+extern const size_t rollout_n_processes_to_suspend;
+
+/* The batch size in effect for a group of `original_desired` instances. */
+int rollout_batch_size(const struct rollout_options *o, int original_desired, int max_size);
+
+#endif

@@ -1,0 +1,58 @@
+/* Building a rollout snapshot from AWS, with the caches that keep each poll
+ * cheap: a container instance's ARN and an instance's AMI never change, a
+ * drained instance stays drained, and $Latest is re-resolved only now and
+ * then. Requests per poll grow with instances/100, not with instances. */
+#ifndef ECSR_ROLLOUT_OBSERVE_H
+#define ECSR_ROLLOUT_OBSERVE_H
+
+#include "aws/client.h"
+#include "rollout/model.h"
+
+/* What a previous poll learnt about one draining instance. */
+struct drain_memo {
+    char *instance_id;
+    int checked;
+    unsigned long last_checked; /* poll number */
+    int confirmed_empty;
+};
+
+struct observer {
+    struct aws_client *client; /* borrowed */
+    const char *asg_name;
+    const char *cluster_name;
+    const struct rollout_options *options;
+    /* ec2 instance id -> container instance ARN */
+    struct strv ci_ids, ci_arns;
+    /* ec2 instance id -> AMI (with --ami) */
+    struct strv ami_ids, ami_values;
+    /* draining instances confirmed empty */
+    struct strv drained;
+    /* services that had tasks on draining instances */
+    struct strv affected_services;
+    /* daemon services (their tasks leave a draining instance last) */
+    struct strv daemon_services;
+    int daemon_services_known;
+    struct drain_memo *memo;
+    size_t n_memo, cap_memo;
+    /* resolved target */
+    char *target_key;  /* "id|name|version" the resolution is for */
+    long long target_resolved_at;
+    struct rollout_target target;
+    /* calls made by observe (for figures) */
+    unsigned long polls;
+};
+
+void observer_init(struct observer *ob, struct aws_client *c, const char *asg_name,
+                   const char *cluster_name, const struct rollout_options *o);
+void observer_free(struct observer *ob);
+
+/* One poll. */
+int observe(struct observer *ob, long long now, struct rollout_snapshot *out, struct err *err);
+
+/* The ARN of an instance's container instance in the last snapshot, or NULL. */
+const char *snapshot_ci_arn(const struct rollout_snapshot *s, const char *instance_id);
+
+/* "launch template lt-x (name) version 7" or "launch configuration NAME". */
+void rollout_target_describe(const struct rollout_target *t, char *buf, size_t cap);
+
+#endif

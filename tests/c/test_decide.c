@@ -1,0 +1,586 @@
+/* The rollout's decisions, from hand-built snapshots, and whole rollouts
+ * played against a tiny model of Auto Scaling + ECS that applies each
+ * decision, checking the safety rule at every step. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rollout/model.h"
+#include "test.h"
+
+#define MAX_INST 256
+
+/* A fixture owns every string through these fixed arrays. */
+struct fx {
+    struct rollout_snapshot s;
+    struct rollout_options o;
+    struct rollout_timers t;
+    struct asg_instance inst[MAX_INST];
+    struct ecs_container_instance ci[MAX_INST];
+    struct drain_tasks dr[MAX_INST];
+    struct ecs_service svc[4];
+    char ids[MAX_INST][24];
+    char versions[MAX_INST][8];
+    char *suspended[8];
+    int next_id;
+    /* model knobs */
+    int tasks_per_instance;
+    int stuck_drain;     /* draining never finishes */
+    int never_register;  /* new instances never register */
+    int launch_cap;      /* at most this many members (account limit); 0: none */
+};
+
+static struct fx F;
+
+static void fx_init(int desired, int max, int outdated_version)
+{
+    memset(&F, 0, sizeof(F));
+    F.s.group.name = "asg";
+    F.s.group.desired_capacity = desired;
+    F.s.group.min_size = desired;
+    F.s.group.max_size = max;
+    F.s.group.instances = F.inst;
+    F.s.target.launch_template_id = "lt-1";
+    F.s.target.launch_template_version = 2;
+    F.s.cis = F.ci;
+    F.s.drains = F.dr;
+    F.s.services = F.svc;
+    F.s.services_observed = 1;
+    F.s.now = 1000;
+    F.o.instance_timeout_s = 600;
+    F.o.drain_timeout_s = 900;
+    F.tasks_per_instance = 2;
+    static const char *const azs[] = {"us-east-1a", "us-east-1b", "us-east-1c"};
+    for (int i = 0; i < desired; i++) {
+        struct asg_instance *in = &F.inst[F.s.group.n_instances];
+        snprintf(F.ids[F.s.group.n_instances], sizeof(F.ids[0]), "i-%04d", F.next_id++);
+        snprintf(F.versions[F.s.group.n_instances], sizeof(F.versions[0]), "%d", outdated_version);
+        in->instance_id = F.ids[F.s.group.n_instances];
+        in->availability_zone = (char *)azs[i % 3];
+        in->lifecycle_state = "InService";
+        in->launch_template.id = "lt-1";
+        in->launch_template.version = F.versions[F.s.group.n_instances];
+        struct ecs_container_instance *ci = &F.ci[F.s.n_cis++];
+        ci->ec2_instance_id = in->instance_id;
+        ci->status = "ACTIVE";
+        ci->agent_connected = 1;
+        ci->running_tasks_count = F.tasks_per_instance;
+        F.s.group.n_instances++;
+    }
+}
+
+static void fx_begin(void)
+{
+    F.s.state.in_progress = 1;
+    F.s.state.desired_capacity = F.s.group.desired_capacity;
+    F.s.state.min_size = F.s.group.min_size;
+    F.s.state.max_size = F.s.group.max_size;
+}
+
+static struct asg_instance *find_inst(const char *id)
+{
+    for (size_t i = 0; i < F.s.group.n_instances; i++)
+        if (strcmp(F.inst[i].instance_id, id) == 0)
+            return &F.inst[i];
+    return NULL;
+}
+
+static struct ecs_container_instance *find_ci(const char *id)
+{
+    for (size_t i = 0; i < F.s.n_cis; i++)
+        if (F.ci[i].ec2_instance_id && strcmp(F.ci[i].ec2_instance_id, id) == 0)
+            return &F.ci[i];
+    return NULL;
+}
+
+static int count_active(void)
+{
+    int n = 0;
+    for (size_t i = 0; i < F.s.group.n_instances; i++) {
+        struct asg_instance *in = &F.inst[i];
+        struct ecs_container_instance *ci = find_ci(in->instance_id);
+        if (strcmp(in->lifecycle_state, "InService") == 0 && ci && ci->status &&
+            strcmp(ci->status, "ACTIVE") == 0 && ci->agent_connected)
+            n++;
+    }
+    return n;
+}
+
+static void decide(struct rollout_decision *d)
+{
+    struct rollout_assessment a;
+    rollout_assess(&F.s, &F.o, &a);
+    rollout_decide(&F.s, &a, &F.o, &F.t, d);
+    rollout_assessment_free(&a);
+}
+
+/* ---- the model: applies a decision, then lets time pass one step ---- */
+
+static int members(void)
+{
+    int n = 0;
+    for (size_t i = 0; i < F.s.group.n_instances; i++)
+        if (strcmp(F.inst[i].lifecycle_state, "Terminating") != 0)
+            n++;
+    return n;
+}
+
+static void model_apply(const struct rollout_decision *d)
+{
+    switch (d->action) {
+    case ACT_SET_DESIRED:
+        F.s.group.desired_capacity = d->number;
+        break;
+    case ACT_RAISE_MAX:
+        F.s.group.max_size = d->number;
+        break;
+    case ACT_DRAIN:
+    case ACT_ACTIVATE:
+        for (size_t i = 0; i < d->ids.n; i++) {
+            struct ecs_container_instance *ci = find_ci(d->ids.v[i]);
+            if (ci)
+                ci->status = d->action == ACT_DRAIN ? "DRAINING" : "ACTIVE";
+        }
+        break;
+    case ACT_TERMINATE:
+        for (size_t i = 0; i < d->ids.n; i++) {
+            struct asg_instance *in = find_inst(d->ids.v[i]);
+            struct ecs_container_instance *ci = find_ci(d->ids.v[i]);
+            if (in) {
+                in->lifecycle_state = "Terminating";
+                F.s.group.desired_capacity--;
+            }
+            if (ci && ci->running_tasks_count > 0)
+                test_fail(__FILE__, __LINE__, "terminated %s while it ran tasks", d->ids.v[i]);
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+static void model_tick(void)
+{
+    F.s.now += 10;
+    /* terminating instances disappear */
+    size_t w = 0;
+    for (size_t i = 0; i < F.s.group.n_instances; i++) {
+        if (strcmp(F.inst[i].lifecycle_state, "Terminating") == 0) {
+            struct ecs_container_instance *ci = find_ci(F.inst[i].instance_id);
+            if (ci)
+                ci->ec2_instance_id = NULL, ci->status = NULL;
+            continue;
+        }
+        if (w != i) {
+            F.inst[w] = F.inst[i];
+            memcpy(F.ids[w], F.ids[i], sizeof(F.ids[0]));
+            memcpy(F.versions[w], F.versions[i], sizeof(F.versions[0]));
+            F.inst[w].instance_id = F.ids[w];
+            F.inst[w].launch_template.version = F.versions[w];
+            struct ecs_container_instance *ci = NULL;
+            for (size_t k = 0; k < F.s.n_cis; k++)
+                if (F.ci[k].ec2_instance_id == F.ids[i])
+                    ci = &F.ci[k];
+            if (ci)
+                ci->ec2_instance_id = F.ids[w];
+        }
+        w++;
+    }
+    F.s.group.n_instances = w;
+    /* pending -> in service + registered */
+    for (size_t i = 0; i < F.s.group.n_instances; i++) {
+        struct asg_instance *in = &F.inst[i];
+        if (strcmp(in->lifecycle_state, "Pending") == 0) {
+            in->lifecycle_state = "InService";
+        } else if (strcmp(in->lifecycle_state, "InService") == 0 && !find_ci(in->instance_id) &&
+                   !F.never_register) {
+            struct ecs_container_instance *ci = &F.ci[F.s.n_cis++];
+            memset(ci, 0, sizeof(*ci));
+            ci->ec2_instance_id = in->instance_id;
+            ci->status = "ACTIVE";
+            ci->agent_connected = 1;
+        }
+    }
+    /* launch up to desired */
+    static const char *const azs[] = {"us-east-1a", "us-east-1b", "us-east-1c"};
+    while (members() < F.s.group.desired_capacity && members() < F.s.group.max_size &&
+           (!F.launch_cap || members() < F.launch_cap) && F.s.group.n_instances < MAX_INST) {
+        size_t n = F.s.group.n_instances++;
+        struct asg_instance *in = &F.inst[n];
+        memset(in, 0, sizeof(*in));
+        snprintf(F.ids[n], sizeof(F.ids[0]), "i-%04d", F.next_id++);
+        snprintf(F.versions[n], sizeof(F.versions[0]), "%ld", F.s.target.launch_template_version);
+        in->instance_id = F.ids[n];
+        in->availability_zone = (char *)azs[F.next_id % 3];
+        in->lifecycle_state = "Pending";
+        in->launch_template.id = "lt-1";
+        in->launch_template.version = F.versions[n];
+    }
+    /* draining moves tasks to active instances */
+    F.s.n_drains = 0;
+    for (size_t i = 0; i < F.s.n_cis; i++) {
+        struct ecs_container_instance *ci = &F.ci[i];
+        if (!ci->status || strcmp(ci->status, "DRAINING") != 0)
+            continue;
+        struct drain_tasks *dr = &F.dr[F.s.n_drains++];
+        memset(dr, 0, sizeof(*dr));
+        dr->instance_id = ci->ec2_instance_id;
+        if (!F.stuck_drain)
+            ci->running_tasks_count = 0;
+        dr->known = 1;
+        dr->empty = ci->running_tasks_count == 0;
+        dr->service_tasks = ci->running_tasks_count;
+    }
+}
+
+/* Plays decisions until the rollout finishes or fails; checks the safety
+ * rule after every action. Returns the final action. */
+static enum rollout_action play(int max_steps, int *min_active_seen)
+{
+    int n_orig = F.s.state.desired_capacity;
+    *min_active_seen = count_active();
+    for (int step = 0; step < max_steps; step++) {
+        struct rollout_decision d;
+        decide(&d);
+        enum rollout_action act = d.action;
+        if (act == ACT_WAIT) {
+            if (F.t.waiting != d.wait) {
+                F.t.waiting = d.wait;
+                F.t.since = F.s.now;
+            }
+        } else {
+            F.t.waiting = WAIT_NONE;
+        }
+        model_apply(&d);
+        rollout_decision_free(&d);
+        if (act == ACT_FINISH || act == ACT_FAIL)
+            return act;
+        int active = count_active();
+        if (active < *min_active_seen)
+            *min_active_seen = active;
+        if (active < n_orig) {
+            test_fail(__FILE__, __LINE__, "only %d ACTIVE instances after %s (need %d)", active,
+                      rollout_action_name(act), n_orig);
+            return ACT_FAIL;
+        }
+        if (act == ACT_WAIT)
+            model_tick();
+    }
+    return ACT_WAIT;
+}
+
+static int all_current(void)
+{
+    for (size_t i = 0; i < F.s.group.n_instances; i++)
+        if (strcmp(F.inst[i].launch_template.version, "2") != 0)
+            return 0;
+    return 1;
+}
+
+TEST(nothing_to_do_when_every_instance_is_current)
+{
+    fx_init(3, 6, 2);
+    struct rollout_decision d;
+    decide(&d);
+    CHECK_INT(d.action, ACT_NOTHING_TO_DO);
+    rollout_decision_free(&d);
+}
+
+TEST(begins_when_an_instance_is_out_of_date)
+{
+    fx_init(3, 6, 2);
+    F.versions[1][0] = '1';
+    struct rollout_decision d;
+    decide(&d);
+    CHECK_INT(d.action, ACT_BEGIN);
+    CHECK_CONTAINS(d.message, "1 of 3");
+    rollout_decision_free(&d);
+}
+
+TEST(scales_out_before_draining_anything)
+{
+    fx_init(3, 6, 1);
+    fx_begin();
+    struct rollout_decision d;
+    decide(&d);
+    CHECK_INT(d.action, ACT_SET_DESIRED);
+    CHECK_INT(d.number, 6);
+    rollout_decision_free(&d);
+    F.s.group.desired_capacity = 6;
+    decide(&d);
+    CHECK_INT(d.action, ACT_WAIT);
+    CHECK_INT(d.wait, WAIT_NEW_INSTANCES);
+    rollout_decision_free(&d);
+}
+
+TEST(raises_max_size_when_the_group_is_full)
+{
+    fx_init(3, 3, 1);
+    fx_begin();
+    struct rollout_decision d;
+    decide(&d);
+    CHECK_INT(d.action, ACT_RAISE_MAX);
+    CHECK_INT(d.number, 6);
+    rollout_decision_free(&d);
+}
+
+TEST(keep_max_size_without_room_fails_clearly)
+{
+    fx_init(3, 3, 1);
+    fx_begin();
+    F.o.keep_max_size = 1;
+    struct rollout_decision d;
+    decide(&d);
+    CHECK_INT(d.action, ACT_FAIL);
+    CHECK_CONTAINS(d.message, "--keep-max-size");
+    rollout_decision_free(&d);
+}
+
+TEST(full_rollout_doubles_once_and_never_loses_capacity)
+{
+    fx_init(3, 6, 1);
+    fx_begin();
+    int min_active;
+    CHECK_INT(play(200, &min_active), ACT_FINISH);
+    CHECK(!test_failed());
+    CHECK(all_current());
+    CHECK_INT(members(), 3);
+    CHECK_INT(F.s.group.desired_capacity, 3);
+    CHECK(min_active >= 3);
+}
+
+TEST(keep_max_size_rolls_in_batches_that_fit)
+{
+    fx_init(10, 12, 1);
+    fx_begin();
+    F.o.keep_max_size = 1;
+    int min_active;
+    CHECK_INT(play(1000, &min_active), ACT_FINISH);
+    CHECK(!test_failed());
+    CHECK(all_current());
+    CHECK_INT(members(), 10);
+    CHECK(F.s.group.max_size == 12);
+}
+
+TEST(batch_size_one_replaces_one_at_a_time)
+{
+    fx_init(5, 10, 1);
+    fx_begin();
+    F.o.batch_size = 1;
+    int max_members = 0;
+    for (int step = 0; step < 1000; step++) {
+        struct rollout_decision d;
+        decide(&d);
+        enum rollout_action act = d.action;
+        model_apply(&d);
+        rollout_decision_free(&d);
+        if (members() > max_members)
+            max_members = members();
+        if (act == ACT_FINISH)
+            break;
+        CHECK(act != ACT_FAIL);
+        if (act == ACT_WAIT)
+            model_tick();
+    }
+    CHECK(all_current());
+    CHECK_INT(max_members, 6);
+}
+
+TEST(large_group_with_batches)
+{
+    fx_init(100, 100, 1);
+    fx_begin();
+    F.o.batch_size = 25;
+    int min_active;
+    CHECK_INT(play(5000, &min_active), ACT_FINISH);
+    CHECK(!test_failed());
+    CHECK(all_current());
+    CHECK_INT(members(), 100);
+}
+
+TEST(new_instances_that_never_register_time_out)
+{
+    fx_init(2, 4, 1);
+    fx_begin();
+    F.never_register = 1;
+    int min_active;
+    CHECK_INT(play(1000, &min_active), ACT_FAIL);
+    CHECK(!test_failed());
+    /* nothing old was drained */
+    for (size_t i = 0; i < F.s.n_cis; i++)
+        if (F.ci[i].status)
+            CHECK_STR(F.ci[i].status, "ACTIVE");
+}
+
+TEST(tasks_that_never_drain_time_out)
+{
+    fx_init(2, 4, 1);
+    fx_begin();
+    F.stuck_drain = 1;
+    int min_active;
+    CHECK_INT(play(1000, &min_active), ACT_FAIL);
+    CHECK(!test_failed());
+    CHECK(min_active >= 2);
+}
+
+TEST(account_limit_caps_scale_out_and_times_out)
+{
+    fx_init(3, 6, 1);
+    fx_begin();
+    F.launch_cap = 3;
+    int min_active;
+    CHECK_INT(play(1000, &min_active), ACT_FAIL);
+}
+
+TEST(rollback_after_stuck_drain_returns_to_the_original_instances)
+{
+    fx_init(2, 4, 1);
+    fx_begin();
+    F.stuck_drain = 1;
+    int min_active;
+    CHECK_INT(play(1000, &min_active), ACT_FAIL);
+    F.stuck_drain = 0; /* the new instances drain normally */
+    F.t.waiting = WAIT_NONE;
+    for (int step = 0; step < 1000; step++) {
+        struct rollout_assessment a;
+        struct rollout_decision d;
+        rollout_assess(&F.s, &F.o, &a);
+        rollout_decide_rollback(&F.s, &a, &F.o, &F.t, &d);
+        rollout_assessment_free(&a);
+        enum rollout_action act = d.action;
+        model_apply(&d);
+        rollout_decision_free(&d);
+        CHECK(count_active() >= 2 || act == ACT_ACTIVATE || step == 0);
+        if (act == ACT_FINISH)
+            break;
+        CHECK_MSG(act != ACT_FAIL, "rollback failed");
+        if (act == ACT_WAIT)
+            model_tick();
+    }
+    CHECK_INT(members(), 2);
+    /* the survivors are the original, out-of-date instances, serving */
+    for (size_t i = 0; i < F.s.group.n_instances; i++) {
+        CHECK_STR(F.inst[i].launch_template.version, "1");
+        CHECK_STR(find_ci(F.inst[i].instance_id)->status, "ACTIVE");
+    }
+}
+
+TEST(resumes_from_a_drain_in_progress)
+{
+    fx_init(4, 8, 1);
+    fx_begin();
+    int min_active;
+    /* play a few steps, then forget all in-memory timers (a new process) */
+    for (int i = 0; i < 6; i++) {
+        struct rollout_decision d;
+        decide(&d);
+        model_apply(&d);
+        if (d.action == ACT_WAIT)
+            model_tick();
+        rollout_decision_free(&d);
+    }
+    memset(&F.t, 0, sizeof(F.t));
+    CHECK_INT(play(500, &min_active), ACT_FINISH);
+    CHECK(all_current());
+    CHECK_INT(members(), 4);
+}
+
+TEST(drains_only_this_groups_out_of_date_instances)
+{
+    fx_init(2, 4, 1);
+    fx_begin();
+    /* a container instance of another group in the same cluster */
+    struct ecs_container_instance *other = &F.ci[F.s.n_cis++];
+    other->ec2_instance_id = "i-other";
+    other->status = "ACTIVE";
+    other->agent_connected = 1;
+    int min_active;
+    CHECK_INT(play(500, &min_active), ACT_FINISH);
+    CHECK_STR(other->status, "ACTIVE");
+}
+
+TEST(waits_for_services_before_terminating)
+{
+    fx_init(1, 2, 1);
+    fx_begin();
+    F.s.n_services = 1;
+    F.svc[0].name = "web";
+    F.svc[0].status = "ACTIVE";
+    F.svc[0].desired_count = 2;
+    F.svc[0].running_count = 1;
+    struct rollout_decision d;
+    for (int i = 0; i < 50; i++) {
+        decide(&d);
+        if (d.action == ACT_WAIT && d.wait == WAIT_SERVICES)
+            break;
+        model_apply(&d);
+        if (d.action == ACT_WAIT)
+            model_tick();
+        rollout_decision_free(&d);
+    }
+    CHECK_INT(d.wait, WAIT_SERVICES);
+    CHECK_CONTAINS(d.message, "web 1/2");
+    rollout_decision_free(&d);
+    F.svc[0].running_count = 2;
+    decide(&d);
+    CHECK_INT(d.action, ACT_TERMINATE);
+    rollout_decision_free(&d);
+}
+
+TEST(standalone_tasks_are_stopped_only_in_stop_mode)
+{
+    fx_init(1, 2, 1);
+    fx_begin();
+    F.stuck_drain = 1;
+    struct rollout_decision d;
+    for (int i = 0; i < 20; i++) {
+        decide(&d);
+        enum rollout_action act = d.action;
+        model_apply(&d);
+        rollout_decision_free(&d);
+        if (act == ACT_WAIT)
+            model_tick();
+        if (F.s.n_drains)
+            break;
+    }
+    CHECK_INT(F.s.n_drains, 1);
+    F.dr[0].service_tasks = 0;
+    strv_push(&F.dr[0].standalone, "arn:task/solo");
+    decide(&d);
+    CHECK_INT(d.action, ACT_WAIT);
+    CHECK_CONTAINS(d.message, "standalone");
+    rollout_decision_free(&d);
+    F.o.standalone = STANDALONE_STOP;
+    decide(&d);
+    CHECK_INT(d.action, ACT_STOP_TASKS);
+    CHECK_STR(d.ids.v[0], "arn:task/solo");
+    rollout_decision_free(&d);
+    strv_free(&F.dr[0].standalone);
+}
+
+TEST(outdated_reasons_are_specific)
+{
+    fx_init(2, 4, 2);
+    F.inst[0].launch_template.version = "1";
+    F.inst[1].launch_template.id = NULL;
+    F.inst[1].launch_configuration = "old-lc";
+    struct rollout_assessment a;
+    rollout_assess(&F.s, &F.o, &a);
+    CHECK_INT(a.outdated, 2);
+    CHECK_CONTAINS(a.v[0].why, "version 1, the group uses version 2");
+    CHECK_CONTAINS(a.v[1].why, "launch configuration old-lc");
+    rollout_assessment_free(&a);
+}
+
+TEST(ami_flag_marks_instances_on_other_images)
+{
+    fx_init(2, 4, 2);
+    char *amis[2] = {"ami-new", "ami-old"};
+    F.s.instance_ami = amis;
+    F.o.ami = "ami-new";
+    struct rollout_assessment a;
+    rollout_assess(&F.s, &F.o, &a);
+    CHECK_INT(a.outdated, 1);
+    CHECK_CONTAINS(a.v[1].why, "runs ami-old, not ami-new");
+    rollout_assessment_free(&a);
+}
