@@ -189,6 +189,9 @@ def write_corpora():
         write("response", name, first.encode() + head.encode() + b"\n" + body)
         if WIRE[svc] == "query":
             write("xml", name + ".xml", body)
+            write("svc_xml", name + ".xml", body)
+        else:
+            write("svc_json", name + ".json", body)
         # redact: selector byte (format | name << 2), secret length byte,
         # secret bytes, then the text (split at 0xff where it is planted).
         half = len(body) // 2

@@ -80,7 +80,10 @@ def signing_suite():
 
 
 def runtime_seeds(target, scratch):
-    """Seed folders that are read at run time and not committed."""
+    """Seed folders read at run time: the service parsers' unit-test
+    fixtures (in the repository already), the SigV4 suite (never copied in)."""
+    if target in ("fuzz_svc_xml", "fuzz_svc_json"):
+        return [ROOT / "tests" / "c" / "fixtures" / "svc"]
     if target != "fuzz_sigv4":
         return []
     suite = signing_suite()
