@@ -1,0 +1,110 @@
+"""The ecs-cluster module consumed as users do, through a git source URL
+(git::file://REPO//modules/ecs-cluster?ref=TAG) in a fresh directory: terraform
+init downloads the whole repository, the configuration validates, and the
+downloaded wrapper, with no ecs-rollout on PATH and an empty cache, builds the
+helper from the downloaded helper/ sources and runs it.
+
+The repository is a temporary git repository holding this working tree's
+modules/ and helper/, so uncommitted changes are what gets tested. (Applying
+it against the simulator is an end-to-end test of its own.)"""
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import testlib  # noqa: E402
+import tflib  # noqa: E402
+
+ROOT_CONFIG = """
+module "ecs_cluster" {
+  source = "git::file://%(repo)s//modules/ecs-cluster?ref=v0.0.0-test"
+
+  cluster_name          = "git-source"
+  cluster_instance_type = "t3.micro"
+  cluster_min_size      = 1
+  cluster_max_size      = 2
+  vpc_id                = "vpc-0123456789abcdef0"
+  vpc_subnet_ids        = ["subnet-0123456789abcdef0"]
+}
+
+provider "aws" {
+  region = "us-east-1"
+}
+"""
+
+
+def git(args, cwd):
+    env = dict(os.environ, GIT_AUTHOR_NAME="test", GIT_AUTHOR_EMAIL="test@example.invalid",
+               GIT_COMMITTER_NAME="test", GIT_COMMITTER_EMAIL="test@example.invalid",
+               GIT_CONFIG_GLOBAL="/dev/null", GIT_CONFIG_NOSYSTEM="1")
+    proc = subprocess.run(["git"] + args, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True)
+    if proc.returncode != 0:
+        raise AssertionError(f"git {' '.join(args)} failed:\n{proc.stdout}")
+
+
+class GitSource(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        tflib.terraform_bin()
+        tflib.plugin_dir()
+        if not shutil.which("git"):
+            raise tflib.MissingTool("git is not on PATH")
+        cls.tmp = tflib.TempDir("tf-git-source-")
+        repo = cls.tmp.path / "repo"
+        ignore = shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "terraform.tfstate*",
+                                        "build", "build-asan", "ecs-rollout", "*.o", "*.d")
+        shutil.copytree(tflib.MODULES, repo / "modules", ignore=ignore)
+        shutil.copytree(tflib.ROOT / "helper", repo / "helper", ignore=ignore)
+        git(["init", "-q"], repo)
+        git(["add", "-A"], repo)
+        git(["commit", "-q", "-m", "snapshot"], repo)
+        git(["tag", "v0.0.0-test"], repo)
+
+        cls.workdir = cls.tmp.path / "consumer"
+        cls.workdir.mkdir()
+        (cls.workdir / "main.tf").write_text(ROOT_CONFIG % {"repo": repo})
+        cls.environ = tflib.env(cls.tmp.path)
+        cls.init = tflib.run(["init", "-backend=false", "-input=false", "-no-color",
+                              f"-plugin-dir={tflib.plugin_dir()}"], cls.workdir, cls.environ)
+        cls.module_dir = cls.workdir / ".terraform" / "modules" / "ecs_cluster" / "modules" / "ecs-cluster"
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def test_init_downloads_the_whole_repository(self):
+        self.assertEqual(self.init.returncode, 0, self.init.stdout)
+        self.assertTrue((self.module_dir / "scripts" / "ecs-rollout-wrapper").is_file())
+        self.assertTrue((self.module_dir / ".." / ".." / "helper" / "Makefile").resolve().is_file(),
+                        "the helper sources must come with the module")
+
+    def test_configuration_validates(self):
+        self.assertEqual(self.init.returncode, 0, self.init.stdout)
+        proc = tflib.run(["validate", "-no-color"], self.workdir, self.environ)
+        self.assertEqual(proc.returncode, 0, proc.stdout)
+
+    def test_downloaded_wrapper_builds_the_helper_from_the_downloaded_sources(self):
+        self.assertEqual(self.init.returncode, 0, self.init.stdout)
+        version = (tflib.ROOT / "helper" / "VERSION").read_text().strip()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ECS_ROLLOUT_")}
+        env["PATH"] = os.pathsep.join(d for d in env.get("PATH", "").split(os.pathsep)
+                                      if d and not os.path.exists(os.path.join(d, "ecs-rollout")))
+        env["ECS_ROLLOUT_CACHE_DIR"] = str(self.tmp.path / "cache")
+        for k in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL"):
+            env.pop(k, None)
+        # As local-exec runs it: bash, the module-relative path, from the root module.
+        wrapper = pathlib.Path(".terraform/modules/ecs_cluster/modules/ecs-cluster/scripts/ecs-rollout-wrapper")
+        proc = subprocess.run(["bash", str(wrapper), "--version"], cwd=self.workdir, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=1200)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(proc.stdout.strip(), f"ecs-rollout {version}")
+        helper_src = (self.workdir / ".terraform" / "modules" / "ecs_cluster" / "helper").resolve()
+        self.assertIn(f"from {helper_src} ", proc.stderr)
+
+
+if __name__ == "__main__":
+    testlib.main()

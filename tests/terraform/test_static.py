@@ -1,0 +1,78 @@
+"""Static checks of every module and example: `terraform fmt -check` over the
+tree, and `terraform init` (offline, from the provider mirror) plus
+`terraform validate` of each, in a temporary copy so the repository stays
+clean."""
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import testlib  # noqa: E402
+import tflib  # noqa: E402
+
+
+class Format(unittest.TestCase):
+    def test_fmt_check_recursive(self):
+        tmp = tflib.TempDir("tf-fmt-")
+        self.addCleanup(tmp.cleanup)
+        environ = tflib.env(tmp.path)
+        for base in (tflib.MODULES, tflib.EXAMPLES):
+            proc = tflib.run(["fmt", "-check", "-recursive", "-diff", "-no-color"], base, environ)
+            self.assertEqual(proc.returncode, 0, f"terraform fmt found unformatted files under {base}:\n{proc.stdout}")
+
+
+class Validate(unittest.TestCase):
+    """One test per module and example, added below."""
+
+    @classmethod
+    def setUpClass(cls):
+        tflib.terraform_bin()
+        tflib.plugin_dir()
+
+
+def _validate_test(config_dir):
+    rel = config_dir.relative_to(tflib.ROOT)
+
+    def test(self):
+        tmp = tflib.TempDir("tf-validate-")
+        self.addCleanup(tmp.cleanup)
+        environ = tflib.env(tmp.path)
+        copy = tflib.copy_tree(tmp.path / "repo")
+        workdir = copy / rel
+        tflib.init(workdir, environ)
+        proc = tflib.run(["validate", "-no-color"], workdir, environ)
+        self.assertEqual(proc.returncode, 0, f"terraform validate failed for {rel}:\n{proc.stdout}")
+        self.assertIn("The configuration is valid", proc.stdout)
+
+    return test
+
+
+for _dir in tflib.config_dirs():
+    _name = "test_init_and_validate_" + str(_dir.relative_to(tflib.ROOT)).replace("/", "_").replace("-", "_")
+    setattr(Validate, _name, _validate_test(_dir))
+
+
+class Layout(unittest.TestCase):
+    def test_every_module_and_example_was_found(self):
+        found = {str(d.relative_to(tflib.ROOT)) for d in tflib.config_dirs()}
+        for expected in ("modules/ecs-cluster", "modules/ecs-service",
+                         "examples/docker-service-with-elb", "examples/local-simulator"):
+            self.assertIn(expected, found)
+
+    def test_modules_follow_the_file_convention(self):
+        for module in ("ecs-cluster", "ecs-service"):
+            for name in ("main.tf", "variables.tf", "outputs.tf", "versions.tf", "README.md"):
+                self.assertTrue((tflib.MODULES / module / name).is_file(), f"modules/{module}/{name} is missing")
+
+    def test_every_variable_is_typed_and_described(self):
+        import re
+        block = re.compile(r'^variable "([^"]+)" \{\n(.*?)^\}', re.S | re.M)
+        for d in tflib.config_dirs():
+            for tf in d.glob("*.tf"):
+                for m in block.finditer(tf.read_text()):
+                    self.assertRegex(m.group(2), r"(?m)^  type\s*=", f"{tf}: variable {m.group(1)} has no type")
+                    self.assertRegex(m.group(2), r"(?m)^  description\s*=", f"{tf}: variable {m.group(1)} has no description")
+
+
+if __name__ == "__main__":
+    testlib.main()
