@@ -117,6 +117,19 @@ static char *trim_dup(const char *s)
     return xstrndup(s, n);
 }
 
+/* AWS error codes are one word of printable ASCII ("Throttling",
+ * "InvalidInstanceID.NotFound") that fits struct err's code field; a cut
+ * or spaced one would be no code the retry rules or a reader know. */
+static int valid_code(const char *s, size_t n)
+{
+    if (n == 0 || n >= sizeof(((struct err *)0)->code))
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
+            return 0;
+    return 1;
+}
+
 /* An AWS error message as shown: trimmed, and with any credential field
  * quoted inside it (XML or JSON text) redacted. NULL stays NULL. */
 static char *message_dup(const char *s)
@@ -153,9 +166,10 @@ static int query_error(const struct aws_call *call, const char *url,
     else if (strcmp(root->name, "Error") == 0)
         e = root;
     char *code = e ? trim_dup(xml_text(e, "Code")) : NULL;
-    if (!code || !*code) {
+    if (!code || !valid_code(code, strlen(code))) {
         char detail[160];
-        snprintf(detail, sizeof(detail), "XML root <%s> holds no error code", root->name);
+        snprintf(detail, sizeof(detail), "XML root <%s> holds no error code%s", root->name,
+                 code && *code ? " that is one word" : "");
         free(code);
         xml_free(root);
         return aws_unexpected_answer(err, call, url, resp, expected, detail);
@@ -175,7 +189,8 @@ static int query_error(const struct aws_call *call, const char *url,
     return -1;
 }
 
-/* "aws.protocoltests#FooError:http://internal..." -> "FooError". */
+/* "aws.protocoltests#FooError:http://internal..." -> "FooError"; "" when
+ * what is left is no error code. */
 static void clean_json_code(const char *raw, char *out, size_t cap)
 {
     const char *hash = strrchr(raw, '#');
@@ -185,6 +200,8 @@ static void clean_json_code(const char *raw, char *out, size_t cap)
         n--;
     while (n && isspace((unsigned char)*s))
         s++, n--;
+    if (!valid_code(s, n))
+        n = 0;
     snprintf(out, cap, "%.*s", (int)n, s);
 }
 
