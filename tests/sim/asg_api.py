@@ -1,0 +1,210 @@
+"""Auto Scaling actions the simulator answers itself (patched onto moto's
+response class by moto_patches.py): capacity changes become simulated launches
+and terminations instead of moto's instant ones, with AWS's validation."""
+from moto.autoscaling.exceptions import ValidationError
+from moto.core.responses import ActionResult, EmptyResult
+
+from .engine import active
+
+
+def _group(self, name):
+    group = self.autoscaling_backend.autoscaling_groups.get(name)
+    if group is None:
+        raise ValidationError(f"AutoScalingGroup name not found - AutoScalingGroup {name} not found")
+    return group
+
+
+def set_desired_capacity(self):
+    eng = active()
+    group = _group(self, self._get_param("AutoScalingGroupName"))
+    desired = self._get_int_param("DesiredCapacity")
+    if desired is None:
+        raise ValidationError("DesiredCapacity is required")
+    if group.max_size is not None and desired > group.max_size:
+        raise ValidationError(f"New SetDesiredCapacity value {desired} is above max value {group.max_size} "
+                              "for the AutoScalingGroup.")
+    if group.min_size is not None and desired < group.min_size:
+        raise ValidationError(f"New SetDesiredCapacity value {desired} is below min value {group.min_size} "
+                              "for the AutoScalingGroup.")
+    eng.fleet.set_desired(group, desired, "SetDesiredCapacity")
+    return EmptyResult()
+
+
+def update_auto_scaling_group(self):
+    eng = active()
+    group = _group(self, self._get_param("AutoScalingGroupName"))
+    min_p, max_p = self._get_int_param("MinSize"), self._get_int_param("MaxSize")
+    des_p = self._get_int_param("DesiredCapacity")
+    new_min = group.min_size if min_p is None else min_p
+    new_max = group.max_size if max_p is None else max_p
+    desired = group.desired_capacity if des_p is None else des_p
+    if des_p is None:
+        # AWS raises/lowers the desired capacity to a new min/max (moto compares the
+        # instance count instead).
+        if min_p is not None and desired < new_min:
+            desired = new_min
+        if max_p is not None and desired > new_max:
+            desired = new_max
+    if new_min > new_max:
+        raise ValidationError(f"Max bound, {new_max}, must be greater than or equal to min bound, {new_min}")
+    if not new_min <= desired <= new_max:
+        raise ValidationError(f"Desired capacity:{desired} must be between the specified min size:{new_min} "
+                              f"and max size:{new_max}")
+    mip = self._get_param("MixedInstancesPolicy")
+    old_desired = group.desired_capacity
+    self.autoscaling_backend.update_auto_scaling_group(
+        name=group.name,
+        availability_zones=self._get_param("AvailabilityZones", []),
+        desired_capacity=None, max_size=max_p, min_size=min_p,
+        launch_config_name=self._get_param("LaunchConfigurationName"),
+        launch_template=self._get_param("LaunchTemplate", {}),
+        vpc_zone_identifier=self._get_param("VPCZoneIdentifier"),
+        health_check_period=self._get_int_param("HealthCheckGracePeriod"),
+        health_check_type=self._get_param("HealthCheckType"),
+        new_instances_protected_from_scale_in=self._get_bool_param("NewInstancesProtectedFromScaleIn", None),
+        # moto 5.2 clears the mixed instances policy on every update that does not repeat it.
+        mixed_instances_policy=mip if mip is not None else group.mixed_instances_policy,
+    )
+    # moto 5.2 ignores these on update; the Terraform provider sets them there.
+    policies = self._get_param("TerminationPolicies")
+    if policies:
+        group.termination_policies = list(policies)
+    for param, attr in (("DefaultCooldown", "default_cooldown"), ("MaxInstanceLifetime", "max_instance_lifetime"),
+                        ("DefaultInstanceWarmup", "default_instance_warmup")):
+        value = self._get_int_param(param)
+        if value is not None:
+            setattr(group, attr, value)
+    rebalance = self._get_bool_param("CapacityRebalance", None)
+    if rebalance is not None:
+        group.capacity_rebalance = rebalance
+    group.desired_capacity = old_desired  # moto's update guesses one from the instance count
+    eng.fleet.set_desired(group, desired, "UpdateAutoScalingGroup")
+    return EmptyResult()
+
+
+def delete_auto_scaling_group(self):
+    eng = active()
+    group = _group(self, self._get_param("AutoScalingGroupName"))
+    eng.fleet.delete_group(group, self._get_bool_param("ForceDelete", False))
+    self.autoscaling_backend.autoscaling_groups.pop(group.name, None)
+    return EmptyResult()
+
+
+def detach_instances(self):
+    eng = active()
+    group = _group(self, self._get_param("AutoScalingGroupName"))
+    ids = self._get_param("InstanceIds", [])
+    if len(ids) > 20:
+        raise ValidationError("The number of instances to detach must be between 1 and 20.")
+    acts = eng.fleet.detach(group, ids, self._get_bool_param("ShouldDecrementDesiredCapacity", False))
+    return ActionResult({"Activities": acts})
+
+
+def terminate_instance_in_auto_scaling_group(self):
+    eng = active()
+    act = eng.fleet.terminate_in_group(self._get_param("InstanceId"),
+                                       self._get_bool_param("ShouldDecrementDesiredCapacity", False))
+    return ActionResult({"Activity": act})
+
+
+def set_instance_health(self):
+    eng = active()
+    status = self._get_param("HealthStatus")
+    if status not in ("Healthy", "Unhealthy"):
+        raise ValidationError("Valid instance health states are: [Healthy, Unhealthy]")
+    eng.fleet.set_health(self._get_param("InstanceId"), status)
+    return EmptyResult()
+
+
+def attach_instances(self):
+    eng = active()
+    group = _group(self, self._get_param("AutoScalingGroupName"))
+    ids = self._get_param("InstanceIds", [])
+    before = set(id(s) for s in group.instance_states)
+    if group.max_size is not None and (group.desired_capacity or 0) + len(ids) > group.max_size:
+        raise ValidationError(f"AutoScalingGroup {group.name} has min-size={group.min_size}, "
+                              f"max-size={group.max_size}, and desired-size={group.desired_capacity}. "
+                              f"To attach {len(ids)} instance(s), please update the AutoScalingGroup sizes "
+                              "appropriately.")
+    old = group.desired_capacity
+    self.autoscaling_backend.attach_instances(group.name, ids)
+    new_states = [s for s in group.instance_states if id(s) not in before]
+    eng.fleet.attach(group, new_states)
+    new = group.desired_capacity
+    group.desired_capacity = old
+    eng.fleet.set_desired(group, new, "AttachInstances")
+    return EmptyResult()
+
+
+def _standby(action):
+    def handler(self):
+        eng = active()
+        group = _group(self, self._get_param("AutoScalingGroupName"))
+        old = group.desired_capacity
+        result = ORIGINAL[action](self)
+        if group.desired_capacity != old:
+            new, group.desired_capacity = group.desired_capacity, old
+            eng.fleet.set_desired(group, new, "EnterStandby" if action == "enter_standby" else "ExitStandby")
+        eng.mark_group(group.region, group.name)
+        return result
+    return handler
+
+
+def describe_scaling_activities(self):
+    eng = active()
+    name = self._get_param("AutoScalingGroupName")
+    ids = set(self._get_param("ActivityIds", []) or [])
+    acts = []
+    for (region, group), lst in eng.activities.items():
+        if region == self.region and (not name or group == name):
+            acts.extend(lst)
+    acts.sort(key=lambda a: a["StartTime"], reverse=True)
+    if ids:
+        acts = [a for a in acts if a["ActivityId"] in ids]
+    max_records = self._get_int_param("MaxRecords", 100)
+    token = self._get_param("NextToken")
+    start = int(token) if token and token.isdigit() else 0
+    page = acts[start:start + max_records]
+    nxt = str(start + max_records) if start + max_records < len(acts) else None
+    return ActionResult({"Activities": page, "NextToken": nxt})
+
+
+def complete_lifecycle_action(self):
+    # moto 5.2 defect: CompleteLifecycleAction is not implemented.
+    eng = active()
+    _group(self, self._get_param("AutoScalingGroupName"))
+    eng.fleet.complete_lifecycle_action(self._get_param("AutoScalingGroupName"),
+                                        self._get_param("LifecycleHookName"),
+                                        self._get_param("LifecycleActionResult"),
+                                        instance_id=self._get_param("InstanceId"),
+                                        token=self._get_param("LifecycleActionToken"))
+    return EmptyResult()
+
+
+def record_lifecycle_action_heartbeat(self):
+    # moto 5.2 defect: RecordLifecycleActionHeartbeat is not implemented.
+    eng = active()
+    _group(self, self._get_param("AutoScalingGroupName"))
+    eng.fleet.complete_lifecycle_action(self._get_param("AutoScalingGroupName"),
+                                        self._get_param("LifecycleHookName"), None,
+                                        instance_id=self._get_param("InstanceId"),
+                                        token=self._get_param("LifecycleActionToken"), heartbeat=True)
+    return EmptyResult()
+
+
+ORIGINAL = {}
+
+HANDLERS = {
+    "set_desired_capacity": set_desired_capacity,
+    "update_auto_scaling_group": update_auto_scaling_group,
+    "delete_auto_scaling_group": delete_auto_scaling_group,
+    "detach_instances": detach_instances,
+    "terminate_instance_in_auto_scaling_group": terminate_instance_in_auto_scaling_group,
+    "set_instance_health": set_instance_health,
+    "attach_instances": attach_instances,
+    "describe_scaling_activities": describe_scaling_activities,
+    "enter_standby": _standby("enter_standby"),
+    "exit_standby": _standby("exit_standby"),
+    "complete_lifecycle_action": complete_lifecycle_action,
+    "record_lifecycle_action_heartbeat": record_lifecycle_action_heartbeat,
+}

@@ -1,0 +1,121 @@
+"""What Auto Scaling does when asked through its API (called from asg_api.py
+with the engine lock held): desired capacity, detaching, terminating, health,
+attaching, deleting, lifecycle actions. Mixed into fleet.Fleet."""
+from moto.autoscaling.exceptions import AutoscalingClientError, ValidationError
+
+from .engine import ec2_backend
+
+ASG_TAG = "aws:autoscaling:groupName"
+# Lifecycle states that count towards the desired capacity.
+COUNTED = ("Pending", "Pending:Wait", "Pending:Proceed", "InService")
+
+
+class FleetRequests:
+    def complete_lifecycle_action(self, group_name, hook_name, result, instance_id=None, token=None,
+                                  heartbeat=False):
+        if result not in (None, "CONTINUE", "ABANDON") and not heartbeat:
+            raise ValidationError("LifecycleActionResult must be CONTINUE or ABANDON")
+        for si in self.eng.instances.values():
+            if si.group != group_name or not si.hook or si.hook["name"] != hook_name:
+                continue
+            if (instance_id and si.id == instance_id) or (token and si.hook["token"] == token):
+                if heartbeat:
+                    si.hook["event"].cancel()
+                    si.hook["event"] = self.eng.schedule(si.hook["timeout"], self._hook_timeout, si,
+                                                         si.hook["token"])
+                    self.eng.ledger.event("lifecycle_heartbeat", instance=si.id, hook=hook_name)
+                else:
+                    self._finish_hook(si, result, "CompleteLifecycleAction")
+                return
+        what = f"instance ID {instance_id}" if instance_id else f"token {token}"
+        raise ValidationError(f"No active Lifecycle Action found with {what}")
+
+    def set_desired(self, group, new, cause):
+        old = group.desired_capacity
+        group.desired_capacity = new
+        if old != new:
+            self.eng.ledger.desired_change(group.name, old, new, cause)
+            group._sim_cause = (f"A user request explicitly set group desired capacity changing the desired "
+                                f"capacity from {old} to {new}.")
+        # Auto Scaling starts the launches/terminations right away; the instances then take their time.
+        self.reconcile(group.region, group.name)
+
+    def detach(self, group, instance_ids, decrement):
+        eng = self.eng
+        states = {s.instance.id: s for s in group.instance_states}
+        for iid in instance_ids:
+            if iid not in states:
+                raise ValidationError(f"The instance {iid} is not part of Auto Scaling group {group.name}.")
+            if states[iid].lifecycle_state not in ("InService", "Standby"):
+                raise ValidationError(f"The instance {iid} is not in InService or Standby.")
+        if decrement:
+            new = (group.desired_capacity or 0) - sum(1 for i in set(instance_ids)
+                                                       if states[i].lifecycle_state == "InService")
+            if new < (group.min_size or 0):
+                raise ValidationError(f"Detaching {len(set(instance_ids))} instance(s) would result in the "
+                                      f"group having desired capacity {new}, which is below its minimum "
+                                      f"size {group.min_size}.")
+        activities = []
+        ec2 = ec2_backend(group.region)
+        for iid in dict.fromkeys(instance_ids):
+            st = states[iid]
+            group.instance_states.remove(st)
+            ec2.delete_tags([iid], {ASG_TAG: group.name})
+            si = eng.instances.get(iid)
+            if si is not None:
+                si.group, si.state, si.detached_at = None, None, eng.now()
+            eng.ledger.event("instance_detached", instance=iid, group=group.name, decrement=bool(decrement))
+            activities.append(eng.activity(group.region, group, f"Detaching EC2 instance: {iid}",
+                                           f"An instance was detached in response to a user request."))
+        if decrement:
+            self.set_desired(group, new, "DetachInstances")
+        eng.mark_group(group.region, group.name)
+        return activities
+
+    def terminate_in_group(self, instance_id, decrement):
+        eng = self.eng
+        si = eng.instances.get(instance_id)
+        group = self.group(si.region, si.group) if si is not None and si.group else None
+        if group is None or si.state is None:
+            raise ValidationError(f"Instance Id not found - No managed instance found for instance ID: {instance_id}")
+        if decrement and si.state.lifecycle_state in COUNTED:
+            new = (group.desired_capacity or 0) - 1
+            if new < (group.min_size or 0):
+                raise ValidationError(
+                    f"Currently, desiredCapacity={group.desired_capacity} and minSize={group.min_size}. "
+                    "Terminating instance without replacement will violate group's min size constraint. "
+                    "Either set shouldDecrementDesiredCapacity flag to false or lower group's min size.")
+            self.set_desired(group, new, "TerminateInstanceInAutoScalingGroup")
+        self.begin_terminate(si, "TerminateInstanceInAutoScalingGroup")
+        acts = eng.activities.get((group.region, group.name)) or []
+        return acts[-1] if acts else None
+
+    def set_health(self, instance_id, status):
+        si = self.eng.instances.get(instance_id)
+        if si is None or si.state is None:
+            raise ValidationError(f"Instance Id not found - No managed instance found for instance ID: {instance_id}")
+        si.state.health_status = status
+        self.eng.ledger.event("instance_health_set", instance=instance_id, health=status)
+        self.watch(si)
+
+    def attach(self, group, states):
+        for st in states:
+            si = self.eng.instances.get(st.instance.id)
+            st._sim_lt, st._sim_lc = None, None
+            if si is not None:
+                si.group, si.state, si.was_group = group.name, st, group.name
+            self.eng.ledger.event("instance_attached", instance=st.instance.id, group=group.name)
+        self.eng.mark_group(group.region, group.name)
+
+    def delete_group(self, group, force):
+        if group.instance_states and not force:
+            raise AutoscalingClientError(
+                "ResourceInUse", "You cannot delete an AutoScalingGroup while there are instances or "
+                "pending Spot instance request(s) still in the group.")
+        for st in list(group.instance_states):
+            si = self.eng.instances.get(st.instance.id)
+            if si is not None:
+                si.group, si.state = None, None
+                self.ec2_shutdown(si, "DeleteAutoScalingGroup ForceDelete")
+        group.instance_states = []
+        self.eng.ledger.event("group_deleted", group=group.name, force=bool(force))

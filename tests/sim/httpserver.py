@@ -1,0 +1,186 @@
+"""The HTTP front: moto's WSGI application behind a middleware that counts
+calls, injects faults, takes the engine lock around every AWS request, and
+serves the control API under /_sim/.
+
+Connection resets: the middleware raises ResetConnection; the request handler
+catches it and closes the socket with SO_LINGER 0, so the client sees a TCP
+reset and no response at all."""
+import io
+import logging
+import socket
+import struct
+import threading
+import time
+import traceback
+import urllib.parse
+
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from .faults import ECS_TARGET_PREFIX, QUERY_VERSIONS, error_response
+
+CONTROL_PREFIX = "/_sim/"
+
+
+class ResetConnection(Exception):
+    pass
+
+
+class _Handler(WSGIRequestHandler):
+    def handle(self):
+        try:
+            super().handle()
+        except ResetConnection:
+            try:
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                fd = self.connection.detach()
+                socket.socket(fileno=fd).close()
+            except OSError:
+                pass
+            self.close_connection = True
+
+    def log_request(self, code="-", size="-"):
+        if self.server.sim_verbose:
+            super().log_request(code, size)
+
+    def log_error(self, format, *args):
+        if self.server.sim_verbose:
+            super().log_error(format, *args)
+
+
+def identify(environ, body):
+    """(service, action, protocol) of an AWS request; protocol is json, ec2 or query."""
+    target = environ.get("HTTP_X_AMZ_TARGET")
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    signed_service = None
+    if "Credential=" in auth:
+        try:
+            scope = auth.split("Credential=", 1)[1].split(",", 1)[0].split("/")
+            signed_service = scope[3]
+        except IndexError:
+            pass
+    if target:
+        prefix, _, action = target.partition(".")
+        service = "ecs" if prefix == ECS_TARGET_PREFIX else (signed_service or prefix)
+        return service, action, "json"
+    params = {}
+    ctype = environ.get("CONTENT_TYPE", "")
+    if body and ctype.startswith("application/x-www-form-urlencoded"):
+        params = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
+    if environ.get("QUERY_STRING"):
+        for k, v in urllib.parse.parse_qs(environ["QUERY_STRING"]).items():
+            params.setdefault(k, v)
+    action = (params.get("Action") or [None])[0]
+    version = (params.get("Version") or [None])[0]
+    service = QUERY_VERSIONS.get(version) or signed_service
+    return service, action, "ec2" if service == "ec2" else "query"
+
+
+class SimApp:
+    def __init__(self, engine, control, verbose=False):
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+        self.engine = engine
+        self.control = control
+        self.verbose = verbose
+        self.moto = DomainDispatcherApplication(create_backend_app)
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path.startswith(CONTROL_PREFIX) or path == CONTROL_PREFIX.rstrip("/"):
+            status, headers, body = self.control.handle(environ)
+            start_response(status, headers)
+            return [body]
+        if path.startswith("/moto-api/reset"):
+            self.engine.reset()
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [b'{"status": "ok"}']
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > 0:
+            body = environ["wsgi.input"].read(length)
+        elif environ.get("wsgi.input_terminated"):  # chunked request body
+            body = environ["wsgi.input"].read()
+        else:
+            body = b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        environ.pop("wsgi.input_terminated", None)
+        service, action, protocol = identify(environ, body)
+        decision = self.engine.faults.decide(service, action)
+        if decision.latency > 0:
+            time.sleep(decision.latency)
+        name = f"{service}:{action}"
+        if decision.kind is not None:
+            with self.engine.lock:
+                self.engine.ledger.count_call(name)
+                self.engine.ledger.event("fault_injected", call=name, fault=decision.kind)
+            if decision.kind == "reset":
+                raise ResetConnection()
+            status, headers, payload = error_response(service, protocol, decision.kind, decision.status)
+            start_response(f"{status} {'Bad Request' if status == 400 else 'Error'}", headers)
+            return [payload]
+        captured = {}
+
+        def capture(status, headers, exc_info=None):
+            captured["status"], captured["headers"] = status, headers
+            return lambda data: None
+
+        with self.engine.lock:
+            started = time.perf_counter()
+            self.engine.ledger.count_call(name)
+            try:
+                result = self.moto(environ, capture)
+                try:
+                    payload = b"".join(result)
+                finally:
+                    if hasattr(result, "close"):
+                        result.close()
+            except Exception as e:  # a moto or simulator bug: answer like AWS's 500
+                self.engine._record_error(f"{name}: {type(e).__name__}: {e}")
+                if self.verbose:
+                    traceback.print_exc()
+                status, headers, payload = error_response(service, protocol, "error", 500)
+                start_response(f"{status} Internal Server Error", headers)
+                return [payload]
+            self.engine.request_time(name, time.perf_counter() - started)
+        if self.engine.dirty_groups or self.engine.dirty_services:
+            self.engine.poke()
+        start_response(captured["status"], captured["headers"])
+        return [payload]
+
+
+class SimServer:
+    def __init__(self, engine, control, host="127.0.0.1", port=0, verbose=False):
+        self.app = SimApp(engine, control, verbose=verbose)
+        if not verbose:
+            logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        try:
+            self.server = make_server(host, port, self.app, threaded=True, request_handler=_Handler,
+                                      passthrough_errors=True)
+        except OSError as e:
+            raise OSError(e.errno, f"cannot listen on {host}:{port}: {e.strerror}") from None
+        self.server.sim_verbose = verbose
+        self.server.daemon_threads = True
+        self.host, self.port = self.server.server_address[:2]
+        self._thread = None
+
+    def start(self):
+        self._thread = threading.Thread(target=self.server.serve_forever, name="sim-http", daemon=True)
+        self._thread.start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+        if self._thread:
+            self._thread.join(timeout=10)
+
+    def prewarm(self, services=("ecs", "autoscaling", "ec2", "sts", "iam", "ssm", "elbv2")):
+        """Builds moto's per-service Flask apps now rather than on the first request."""
+        moto = self.app.moto
+        for svc in services:
+            try:
+                if svc not in moto.app_instances:
+                    moto.app_instances[svc] = moto.create_app(svc)
+            except Exception:
+                pass

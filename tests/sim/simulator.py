@@ -1,0 +1,202 @@
+"""The Python API other tests use:
+
+    sim = Simulator(scenario="tests/sim/scenarios/small.toml", time_scale=0.02).start()
+    env = sim.env()                      # AWS_ENDPOINT_URL, AWS_REGION, dummy keys...
+    ecs = sim.client("ecs")
+    sim.set_faults({"api": [{"action": "ecs:DescribeTasks", "throttle": 0.5}]})
+    sim.wait_until(lambda: sim.state()["services"][0]["running"] == 8, timeout=30)
+    ledger = sim.stop()                  # also written to ledger_path if given
+
+moto's backends are global to the process, so one Simulator runs at a time in a
+process (start() refuses a second one)."""
+import json
+import os
+import pathlib
+import tempfile
+import threading
+import time
+
+from . import engine as engine_mod
+from . import moto_patches, reports, scenario as scenario_mod
+from .control import Control
+from .httpserver import SimServer
+
+DUMMY_ACCESS_KEY = "AKIASIMULATORDUMMY01"
+DUMMY_SECRET_KEY = "simulator-dummy-secret-key-not-a-secret"
+
+_running_lock = threading.Lock()
+
+
+class Simulator:
+    def __init__(self, scenario=None, port=None, host="127.0.0.1", time_scale=None, ledger_path=None,
+                 seed=None, tick=0.02, region=None, delays=None, verbose=False):
+        self.scenario = scenario_mod.load(scenario)
+        sc = self.scenario
+        self.region = region or sc.get("region") or "us-east-1"
+        self.time_scale = float(time_scale or sc.get("time_scale") or 1.0)
+        self.seed = sc.get("seed", 0) if seed is None else seed
+        merged = dict(sc.get("delays") or {})
+        merged.update(delays or {})
+        self.engine = engine_mod.Engine(region=self.region, time_scale=self.time_scale, delays=merged,
+                                        seed=self.seed, tick=tick)
+        self.host = host
+        self.port = port or 0
+        self.ledger_path = ledger_path
+        self.verbose = verbose
+        self.server = None
+        self.started_in = None
+        self._stopped = False
+
+    @property
+    def endpoint(self):
+        return f"http://{self.host}:{self.port}"
+
+    def start(self):
+        if not _running_lock.acquire(blocking=False):
+            raise RuntimeError("another Simulator is running in this process (moto's state is global); "
+                               "stop() it first")
+        t0 = time.monotonic()
+        try:
+            moto_patches.install()
+            engine_mod.ACTIVE = self.engine
+            self.engine.fleet.run_instances = moto_patches.ORIGINAL["run_instances"]
+            self.engine.reset()
+            self.server = SimServer(self.engine, Control(self), host=self.host, port=self.port,
+                                    verbose=self.verbose)
+            self.port = self.server.port
+            self.server.prewarm()
+            self.server.start()
+            self.engine.start()
+            scenario_mod.apply(self, self.scenario)
+            with self.engine.lock:
+                self.engine.ledger.reset()
+                self.engine.ledger.event("scenario_ready", instances=len(self.engine.instances),
+                                         tasks=len(self.engine.tasks))
+                for svc in self.engine.services.values():
+                    if hasattr(svc, "_sim"):
+                        self.engine.sched.observe(svc)
+            self.set_faults(self.scenario.get("faults") or {}, replace=True)
+        except BaseException:
+            self._teardown()
+            raise
+        self.started_in = time.monotonic() - t0
+        return self
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def env(self):
+        """Environment for an AWS client (the helper, the aws CLI, Terraform) to use the simulator."""
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_ACCESS_KEY_ID": DUMMY_ACCESS_KEY,
+            "AWS_SECRET_ACCESS_KEY": DUMMY_SECRET_KEY,
+            "AWS_EC2_METADATA_DISABLED": "true",
+        }
+
+    def client(self, service, max_attempts=None, **kwargs):
+        """A boto3 client bound to the simulator (max_attempts=1: no retries)."""
+        import boto3
+        from botocore.config import Config
+        if max_attempts is not None:
+            kwargs.setdefault("config", Config(retries={"max_attempts": max_attempts, "mode": "standard"}))
+        return boto3.client(service, endpoint_url=self.endpoint, region_name=self.region,
+                            aws_access_key_id=DUMMY_ACCESS_KEY, aws_secret_access_key=DUMMY_SECRET_KEY, **kwargs)
+
+    def ledger(self, timeline=True):
+        return reports.report(self.engine, timeline=timeline)
+
+    def state(self):
+        return reports.state(self.engine)
+
+    def set_faults(self, faults, replace=False):
+        """Sets faults ({"seed", "api": [...], "cluster": {...}}); replace=False adds to the current ones."""
+        self.engine.faults.configure(faults, replace=replace)
+        with self.engine.lock:
+            self.engine.ledger.event("faults_set", replace=replace, faults=faults)
+        reports.apply_cluster_faults_now(self.engine)
+        self.engine.poke()
+
+    def clear_faults(self):
+        self.engine.faults.clear()
+        with self.engine.lock:
+            self.engine.ledger.event("faults_cleared")
+
+    def pause(self):
+        """Freezes simulated time (API calls are still served); resume() goes on."""
+        with self.engine.lock:
+            self.engine.clock.pause()
+            self.engine.ledger.event("paused")
+
+    def resume(self):
+        with self.engine.lock:
+            self.engine.clock.resume()
+            self.engine.ledger.event("resumed")
+        self.engine.poke()
+
+    def now(self):
+        """AWS seconds since start."""
+        return self.engine.now()
+
+    def sleep(self, aws_seconds):
+        time.sleep(self.engine.clock.real(aws_seconds))
+
+    def wait_until(self, predicate, timeout=60.0, interval=0.02, message=None):
+        """Polls predicate() (real seconds) until it returns something true; returns it."""
+        deadline = time.monotonic() + timeout
+        last = None
+        while True:
+            last = predicate()
+            if last:
+                return last
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"{message or 'condition'} not reached within {timeout}s "
+                                   f"(AWS time {self.now():.1f}s; last value {last!r})")
+            time.sleep(interval)
+
+    def critical_path(self, batches=1):
+        return scenario_mod.critical_path_of(self.scenario, self.engine.delays, self.time_scale, batches)
+
+    def stop(self):
+        """Stops serving; returns the ledger and writes it to ledger_path."""
+        if self._stopped:
+            return None
+        ledger = None
+        if self.server is not None:
+            ledger = self.ledger()
+            if self.ledger_path:
+                write_json(self.ledger_path, ledger)
+        self._teardown()
+        return ledger
+
+    def _teardown(self):
+        if self._stopped:
+            return
+        self._stopped = True
+        try:
+            if self.server is not None:
+                self.server.stop()
+            self.engine.stop()
+        finally:
+            if engine_mod.ACTIVE is self.engine:
+                engine_mod.ACTIVE = None
+            try:
+                _running_lock.release()
+            except RuntimeError:
+                pass
+
+
+def write_json(path, obj):
+    """Writes JSON atomically (a reader never sees half a file)."""
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", dir=path.parent)
+    with os.fdopen(fd, "w") as f:
+        json.dump(obj, f, indent=1, default=str)
+        f.write("\n")
+    os.replace(tmp, path)

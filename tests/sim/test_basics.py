@@ -1,0 +1,142 @@
+"""The simulator starts, serves the AWS APIs and the control API, boots
+instances and registers them with the cluster named in their user data."""
+import json
+import os
+import tempfile
+import unittest
+
+import testlib
+
+from sim import Simulator
+from sim.testing import AMI_NEW, AMI_OLD, container_instances, control, group, scenario
+
+
+class StartAndControl(unittest.TestCase):
+    def test_env_health_and_unknown_endpoint(self):
+        with Simulator(scenario=scenario(instances=1, tasks=1), time_scale=0.01) as sim:
+            env = sim.env()
+            self.assertEqual(env["AWS_ENDPOINT_URL"], sim.endpoint)
+            self.assertTrue(sim.endpoint.startswith("http://127.0.0.1:"))
+            self.assertEqual(env["AWS_REGION"], "us-east-1")
+            self.assertEqual(env["AWS_EC2_METADATA_DISABLED"], "true")
+            self.assertTrue(env["AWS_ACCESS_KEY_ID"] and env["AWS_SECRET_ACCESS_KEY"])
+            status, health = control(sim, "GET", "/_sim/health")
+            self.assertEqual((status, health["ok"], health["time_scale"]), (200, True, 0.01))
+            status, body = control(sim, "GET", "/_sim/nope")
+            self.assertEqual(status, 404)
+            self.assertIn("no control endpoint", body["error"])
+            print(f"started in {sim.started_in:.2f}s")
+
+    def test_second_simulator_in_process_is_refused(self):
+        with Simulator(time_scale=0.01):
+            with self.assertRaisesRegex(RuntimeError, "another Simulator"):
+                Simulator(time_scale=0.01).start()
+
+    def test_reset_forgets_everything(self):
+        with Simulator(scenario=scenario(instances=1, tasks=1), time_scale=0.01) as sim:
+            ecs = sim.client("ecs")
+            self.assertEqual(len(ecs.list_clusters()["clusterArns"]), 1)
+            self.assertEqual(control(sim, "POST", "/_sim/reset")[0], 200)
+            self.assertEqual(ecs.list_clusters()["clusterArns"], [])
+            self.assertEqual(sim.ledger()["timeline"], [])
+
+    def test_ledger_written_on_stop(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "out", "ledger.json")
+            sim = Simulator(scenario=scenario(instances=1, tasks=2), time_scale=0.01, ledger_path=path).start()
+            returned = sim.stop()
+            with open(path) as f:
+                written = json.load(f)
+            self.assertEqual(written["services"], returned["services"])
+            self.assertTrue(written["zero_downtime"])
+            self.assertEqual(written["services"][0]["running"], 2)
+
+
+class BootAndRegistration(unittest.TestCase):
+    def setUp(self):
+        sc = scenario(instances=0, tasks=0)
+        sc["auto_scaling_groups"][0]["instance_type"] = "t3.medium"
+        self.sim = Simulator(scenario=sc, time_scale=0.01).start()
+        self.asg = self.sim.client("autoscaling")
+        self.ecs = self.sim.client("ecs")
+        self.ec2 = self.sim.client("ec2")
+
+    def tearDown(self):
+        self.sim.stop()
+
+    def test_instances_boot_then_register_with_real_attributes(self):
+        self.sim.pause()  # so the Pending state can be looked at
+        self.asg.set_desired_capacity(AutoScalingGroupName="prod-asg", DesiredCapacity=3)
+        g = group(self.asg)
+        self.assertEqual(len(g["Instances"]), 3)
+        self.assertEqual({i["LifecycleState"] for i in g["Instances"]}, {"Pending"})
+        ids = [i["InstanceId"] for i in g["Instances"]]
+        states = {i["InstanceId"]: i["State"]["Name"] for r in self.ec2.describe_instances(InstanceIds=ids)["Reservations"]
+                  for i in r["Instances"]}
+        self.assertEqual(set(states.values()), {"pending"})
+        self.assertEqual(sorted(i["AvailabilityZone"] for i in g["Instances"]),
+                         ["us-east-1a", "us-east-1b", "us-east-1c"], "instances spread over the AZs")
+        self.assertEqual(container_instances(self.ecs), [])
+        self.sim.resume()
+
+        cis = self.sim.wait_until(lambda: len(container_instances(self.ecs)) == 3 and container_instances(self.ecs),
+                                  message="three container instances")
+        g = group(self.asg)
+        self.assertEqual({i["LifecycleState"] for i in g["Instances"]}, {"InService"})
+        az_of = {i["InstanceId"]: i["AvailabilityZone"] for i in g["Instances"]}
+        for ci in cis:
+            attrs = {a["name"]: a.get("value") for a in ci["attributes"]}
+            self.assertEqual(attrs["ecs.ami-id"], AMI_OLD)
+            self.assertEqual(attrs["ecs.instance-type"], "t3.medium")
+            self.assertEqual(attrs["ecs.availability-zone"], az_of[ci["ec2InstanceId"]])
+            self.assertEqual(ci["status"], "ACTIVE")
+            self.assertTrue(ci["agentConnected"])
+            res = {r["name"]: r.get("integerValue") for r in ci["registeredResources"]}
+            self.assertEqual(res["CPU"], 2048)
+            self.assertGreater(res["MEMORY"], 3000)
+            self.assertLess(res["MEMORY"], 4096)
+            self.assertEqual((ci["runningTasksCount"], ci["pendingTasksCount"]), (0, 0))
+        # Registration follows boot by the agent delay, in AWS time.
+        timeline = self.sim.ledger()["timeline"]
+        for iid in ids:
+            ev = {e["event"]: e["t"] for e in timeline if e.get("instance") == iid}
+            self.assertGreaterEqual(ev["instance_running"] - ev["instance_launched"], 20 - 0.01)
+            self.assertGreaterEqual(ev["container_instance_registered"] - ev["instance_running"], 5 - 0.01)
+        cluster = self.ecs.describe_clusters(clusters=["prod"])["clusters"][0]
+        self.assertEqual(cluster["registeredContainerInstancesCount"], 3)
+
+    def test_instances_report_the_template_version_they_were_launched_with(self):
+        self.asg.set_desired_capacity(AutoScalingGroupName="prod-asg", DesiredCapacity=2)
+        self.sim.wait_until(lambda: len(container_instances(self.ecs)) == 2)
+        self.ec2.create_launch_template_version(LaunchTemplateName="prod-lt", SourceVersion="1",
+                                                LaunchTemplateData={"ImageId": AMI_NEW})
+        self.asg.set_desired_capacity(AutoScalingGroupName="prod-asg", DesiredCapacity=4)
+        self.sim.wait_until(lambda: len(container_instances(self.ecs)) == 4)
+        versions = sorted(i["LaunchTemplate"]["Version"] for i in group(self.asg)["Instances"])
+        self.assertEqual(versions, ["1", "1", "2", "2"])
+        by_ami = sorted(next(a["value"] for a in ci["attributes"] if a["name"] == "ecs.ami-id")
+                        for ci in container_instances(self.ecs))
+        self.assertEqual(by_ami, [AMI_OLD, AMI_OLD, AMI_NEW, AMI_NEW])
+        new_ids = {i["InstanceId"] for i in group(self.asg)["Instances"] if i["LaunchTemplate"]["Version"] == "2"}
+        for r in self.ec2.describe_instances(InstanceIds=sorted(new_ids))["Reservations"]:
+            for inst in r["Instances"]:
+                self.assertEqual(inst["ImageId"], AMI_NEW)
+        asi = self.asg.describe_auto_scaling_instances(InstanceIds=sorted(new_ids))["AutoScalingInstances"]
+        self.assertEqual({a["LaunchTemplate"]["Version"] for a in asi}, {"2"})
+
+    def test_instance_without_a_cluster_never_registers_and_is_reported(self):
+        self.ec2.create_launch_template(LaunchTemplateName="plain-lt",
+                                        LaunchTemplateData={"ImageId": AMI_OLD, "InstanceType": "t3.small"})
+        self.asg.create_auto_scaling_group(AutoScalingGroupName="plain", MinSize=0, MaxSize=2, DesiredCapacity=1,
+                                           LaunchTemplate={"LaunchTemplateName": "plain-lt"},
+                                           AvailabilityZones=["us-east-1a"])
+        self.sim.wait_until(lambda: group(self.asg, "plain")["Instances"][0]["LifecycleState"] == "InService")
+        self.sim.sleep(30)
+        iid = group(self.asg, "plain")["Instances"][0]["InstanceId"]
+        rec = self.sim.wait_until(lambda: [r for r in self.sim.ledger()["never_registered"] if r["instance"] == iid])
+        self.assertIn("no ECS_CLUSTER in user data", rec[0]["reason"])
+        self.assertEqual(container_instances(self.ecs), [])
+
+
+if __name__ == "__main__":
+    testlib.main()

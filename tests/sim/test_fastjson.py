@@ -1,0 +1,52 @@
+"""The fast renderer of DescribeContainerInstances/DescribeTasks says exactly
+what moto's own serializer says about the same objects."""
+import unittest
+
+import testlib
+
+from sim import Simulator, ecs_api
+from sim.testing import container_instances, raw_call, scenario, tasks
+
+
+class FastJson(unittest.TestCase):
+    def both(self, sim, action, params):
+        try:
+            ecs_api.FAST_RENDER = False
+            slow = raw_call(sim, "ecs", action, params)
+        finally:
+            ecs_api.FAST_RENDER = True
+        fast = raw_call(sim, "ecs", action, params)
+        self.assertEqual((slow.status_code, fast.status_code), (200, 200))
+        self.assertEqual(fast.headers["Content-Type"], slow.headers["Content-Type"])
+        self.assertNotIn("status", {k.lower() for k in fast.headers})
+        return slow.json(), fast.json()
+
+    def test_same_output_in_every_state(self):
+        sc = scenario(instances=3, tasks=3)
+        with Simulator(scenario=sc, time_scale=0.01) as sim:
+            ecs, asg = sim.client("ecs"), sim.client("autoscaling")
+            cis = container_instances(ecs)
+            ecs.update_container_instances_state(cluster="prod", containerInstances=[cis[0]["containerInstanceArn"]],
+                                                 status="DRAINING")
+            asg.terminate_instance_in_auto_scaling_group(InstanceId=cis[1]["ec2InstanceId"],
+                                                         ShouldDecrementDesiredCapacity=False)
+            sim.wait_until(lambda: any(t["lastStatus"] == "STOPPED" for t in tasks(ecs)))
+            ecs.tag_resource(resourceArn=tasks(ecs)[0]["taskArn"], tags=[{"key": "team", "value": "web"}])
+            sim.pause()
+            all_tasks = [t["taskArn"] for t in tasks(ecs)]
+            self.assertGreaterEqual(len({t["lastStatus"] for t in tasks(ecs)}), 2)
+            arns = [c["containerInstanceArn"] for c in cis]
+            slow, fast = self.both(sim, "DescribeContainerInstances", {"cluster": "prod",
+                                                                       "containerInstances": arns + ["nope"]})
+            self.assertEqual(fast, slow)
+            self.assertTrue({c["status"] for c in fast["containerInstances"]} >= {"DRAINING", "ACTIVE"})
+            for include in ([], ["TAGS"]):
+                slow, fast = self.both(sim, "DescribeTasks", {"cluster": "prod", "tasks": all_tasks,
+                                                              "include": include})
+                self.assertEqual(fast, slow)
+            self.assertTrue(any("tags" in t for t in fast["tasks"]))
+            sim.resume()
+
+
+if __name__ == "__main__":
+    testlib.main()
