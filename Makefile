@@ -6,6 +6,8 @@
 #                 simulator, integration, Terraform); ends "N passed, N failed"
 #   make demo     a real rollout inside `terraform apply` on the local simulator
 #   make bench    rollout benchmarks (prints figures)
+#   make fuzz     every libFuzzer target for FUZZ_SECONDS (default 60) each;
+#                 prints executions per target (tests/fuzz/fuzz_runner.py)
 #   make install  PREFIX=/usr/local DESTDIR=
 
 PREFIX ?= /usr/local
@@ -13,7 +15,10 @@ DESTDIR ?=
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 SUBMAKE := $(MAKE) --no-print-directory -C helper -j$(JOBS)
 
-.PHONY: all build build-tests build-asan test demo bench install clean deps-build deps-test
+FUZZ_SECONDS ?= 60
+
+.PHONY: all build build-tests build-asan build-fuzz test fuzz demo bench install clean deps-build \
+	deps-test
 
 all: build
 
@@ -32,8 +37,15 @@ build-tests: deps-build
 build-asan: deps-build
 	@$(SUBMAKE) BUILD=build-asan BIN=build-asan/ecs-rollout SANITIZE=1 CFLAGS="-O1 -g" all tests
 
-test: deps-test build-tests build-asan
+# libFuzzer targets: clang with -fsanitize=fuzzer,address,undefined.
+build-fuzz: deps-test
+	@$(SUBMAKE) CC=clang FUZZ=1 BUILD=build-fuzz CFLAGS="-O1 -g" fuzzers
+
+test: deps-test build-tests build-asan build-fuzz
 	@python3 tests/run
+
+fuzz: build-fuzz
+	@python3 tests/fuzz/fuzz_runner.py --seconds $(FUZZ_SECONDS)
 
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin
