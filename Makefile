@@ -53,3 +53,9 @@ install: build
 
 clean:
 	@$(MAKE) --no-print-directory -C helper clean
+
+# Rollout benchmarks on the simulator: wall time / critical path, AWS requests
+# and peak memory at 3, 50 and 1,000 instances (prints figures; takes minutes).
+BENCH_SIZES ?= 3,50,1000
+bench: deps-test build
+	@python3 tests/bench/rollout_bench.py --sizes $(BENCH_SIZES)

@@ -86,6 +86,8 @@ class BasicRollouts(Checks, unittest.TestCase):
             r = run(sim, "--batch-size", "2")
             self.assertEqual(r.rc, 0, r)
             self.assertEqual(r.done()["batches"], 3)
+            desired = [c["to"] for c in sim.ledger(timeline=False)["desired_capacity_changes"] if "to" in c]
+            self.assertEqual(max(desired), 8, "never more than 2 instances above the original 6")
             self.assertZeroDowntime(sim)
             self.assertAllCurrent(sim, v)
             self.assertClean(sim, desired=6, max_size=12)

@@ -269,6 +269,16 @@ struct http_client *http_client_new(const struct http_options *opts, struct err 
     return c;
 }
 
+struct http_client *http_client_clone(const struct http_client *c, struct err *err)
+{
+    struct http_options o;
+    memset(&o, 0, sizeof(o));
+    o.connect_timeout_ms = c->connect_timeout_ms;
+    o.request_timeout_ms = c->request_timeout_ms;
+    o.ca_bundle = c->ca_bundle;
+    return http_client_new(&o, err);
+}
+
 void http_client_free(struct http_client *c)
 {
     if (!c)

@@ -42,6 +42,8 @@ struct http_client;
 
 struct http_client *http_client_new(const struct http_options *opts, struct err *err);
 void http_client_free(struct http_client *c);
+/* A new client (its own connection) with the same options. */
+struct http_client *http_client_clone(const struct http_client *c, struct err *err);
 
 struct http_request {
     const char *method; /* "GET", "POST", "PUT" */

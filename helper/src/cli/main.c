@@ -93,7 +93,7 @@ static void rollout_config_from(const struct cli_options *o, struct rollout_conf
     cfg->cluster_name = o->cluster_name;
     cfg->options = o->rollout;
     cfg->poll_min_s = o->poll_interval > 0 ? o->poll_interval : 1.0;
-    cfg->poll_max_s = cfg->poll_min_s * 3;
+    cfg->poll_max_s = cfg->poll_min_s * 2;
     cfg->stop = &stop_requested;
 }
 

@@ -441,7 +441,8 @@ void rollout_decide(const struct rollout_snapshot *s, const struct rollout_asses
     }
 
     /* A batch is removed once all of it has drained and the services it
-     * hosted are whole again. */
+     * hosted are whole again: if any of it cannot drain, the rollback
+     * returns all of it to service. */
     int drained = count(a, old_drained);
     if (drained > 0 && drained == a->old_draining) {
         char unstable[256];

@@ -55,9 +55,8 @@ struct engine {
     char last_wait[512];
     struct strv initial; /* instance ids at start */
     struct strv launched;
-    double batch_started;
-    double batch_time_total;
-    int batches_done;
+    double first_change;  /* when the first instance was launched, for the estimate */
+    int batch;            /* the batch size in effect */
     int outdated_at_start;
 };
 
@@ -310,8 +309,8 @@ static int perform(struct engine *e, const struct rollout_snapshot *s,
     case ACT_SET_DESIRED:
         if (!e->rollback) {
             set_phase(e, "scale-out");
-            if (e->batch_started == 0)
-                e->batch_started = now_s();
+            if (e->first_change == 0)
+                e->first_change = now_s();
         }
         return asg_set_desired_capacity(e->c, group, d->number, err);
     case ACT_DRAIN:
@@ -333,21 +332,10 @@ static int perform(struct engine *e, const struct rollout_snapshot *s,
     case ACT_TERMINATE: {
         if (!e->rollback)
             set_phase(e, "terminate");
-        int old = 0;
-        for (size_t i = 0; i < d->ids.n; i++) {
-            if (asg_terminate_instance(e->c, d->ids.v[i], 1, err) != 0)
-                return -1;
-            if (strv_contains(&e->initial, d->ids.v[i]) && !e->rollback) {
-                e->sum->replaced++;
-                old++;
-            }
-        }
-        if (old && e->batch_started > 0) {
-            e->batches_done++;
-            e->batch_time_total += now_s() - e->batch_started;
-            e->batch_started = 0;
-        }
-        return 0;
+        /* A failure is retried from a fresh look: the instances already
+         * terminating are no longer candidates then. */
+        return asg_terminate_instances(e->c, (const char *const *)d->ids.v, d->ids.n, 1, NULL,
+                                       err);
     }
     case ACT_FINISH:
         set_phase(e, "finish");
@@ -361,12 +349,36 @@ static int perform(struct engine *e, const struct rollout_snapshot *s,
     return 0;
 }
 
+/* Applies the effect of a group-level write to the snapshot, for the writes
+ * whose effect is exactly known and changes no instance. */
+static int apply_to_snapshot(struct rollout_snapshot *s, const struct rollout_decision *d)
+{
+    switch (d->action) {
+    case ACT_SUSPEND:
+        for (size_t i = 0; i < d->ids.n; i++)
+            if (!strv_contains(&s->group.suspended_processes, d->ids.v[i]))
+                strv_push(&s->group.suspended_processes, d->ids.v[i]);
+        return 1;
+    case ACT_RAISE_MAX:
+        s->group.max_size = d->number;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 /* ---- progress ---- */
 
 static void progress(struct engine *e, const struct rollout_snapshot *s,
                      const struct rollout_assessment *a, struct rollout_progress *p)
 {
     memset(p, 0, sizeof(*p));
+    /* Replaced: instances of the start that are no longer members. */
+    int still = 0;
+    for (size_t i = 0; i < a->n; i++)
+        if (a->v[i].phase != PHASE_LEAVING && strv_contains(&e->initial, a->v[i].asg->instance_id))
+            still++;
+    e->sum->replaced = (int)e->initial.n - still;
     p->members = a->members;
     p->current = a->current;
     p->outdated = a->outdated;
@@ -387,15 +399,13 @@ static void progress(struct engine *e, const struct rollout_snapshot *s,
         batch = 1;
     int total = e->outdated_at_start > 0 ? e->outdated_at_start : a->outdated;
     p->n_batches = (total + batch - 1) / batch;
-    p->batch = e->batches_done + (e->batch_started > 0 ? 1 : 0);
+    e->batch = batch;
+    p->batch = (e->sum->replaced + batch - 1) / batch;
     p->eta_s = -1;
-    if (e->batches_done > 0 && !e->rollback) {
-        double per = e->batch_time_total / e->batches_done;
-        int left = (a->outdated + batch - 1) / batch;
-        double in_current = e->batch_started > 0 ? now_s() - e->batch_started : 0;
-        p->eta_s = per * left - in_current;
-        if (p->eta_s < 0)
-            p->eta_s = 0;
+    if (e->sum->replaced > 0 && !e->rollback && e->first_change > 0) {
+        /* The pace so far, applied to what is left. */
+        double per_instance = (now_s() - e->first_change) / e->sum->replaced;
+        p->eta_s = per_instance * a->outdated;
     }
     for (size_t i = 0; i < s->group.n_instances; i++) {
         const char *id = s->group.instances[i].instance_id;
@@ -434,7 +444,7 @@ static enum rollout_result conclude(struct engine *e, enum rollout_result r, con
     sum->result = r;
     sum->elapsed_s = now_s() - e->t0;
     sum->launched = (int)e->launched.n;
-    sum->batches = e->batches_done;
+    sum->batches = e->batch > 0 ? (sum->replaced + e->batch - 1) / e->batch : 0;
     sum->aws_calls = e->c->stats.calls;
     sum->aws_attempts = e->c->stats.attempts;
     va_list ap;
@@ -499,8 +509,9 @@ static enum rollout_result start(struct engine *e, struct err *err)
     if (observe(&e->ob, (long long)time(NULL), &s, err) != 0)
         return err->kind == ERR_STATE ? ROLLOUT_REFUSED : ROLLOUT_ERROR;
     rollout_assess(&s, &e->cfg->options, &a);
-    for (size_t i = 0; i < s.group.n_instances; i++)
-        strv_push(&e->initial, s.group.instances[i].instance_id);
+    for (size_t i = 0; i < a.n; i++)
+        if (a.v[i].phase != PHASE_LEAVING && a.v[i].phase != PHASE_IGNORED)
+            strv_push(&e->initial, a.v[i].asg->instance_id);
     e->outdated_at_start = a.outdated;
     rollout_decide(&s, &a, &e->cfg->options, NULL, &d);
     enum rollout_result r = ROLLOUT_DONE;
@@ -614,6 +625,7 @@ enum rollout_result rollout_run(struct aws_client *c, const struct rollout_confi
             r = conclude(&e, ROLLOUT_STUCK, "%s", err->message);
             goto out;
         }
+    redecide:
         if (e.rollback)
             rollout_decide_rollback(&s, &a, &cfg->options, &timers, &d);
         else
@@ -667,6 +679,13 @@ enum rollout_result rollout_run(struct aws_client *c, const struct rollout_confi
             int rc = perform(&e, &s, &d, &step_err);
             if (rc == 0 && d.evens_zones)
                 timers.zone_evenings++;
+            if (rc == 0 && apply_to_snapshot(&s, &d)) {
+                /* The write's whole effect is known: decide again at once
+                 * instead of asking AWS what we just told it. */
+                emit(&e, EV_ACTION, rollout_action_name(d.action), d.message, &d.ids, NULL);
+                rollout_decision_free(&d);
+                goto redecide;
+            }
             if (rc == 0) {
                 emit(&e, EV_ACTION, rollout_action_name(d.action), d.message, &d.ids, NULL);
                 if (d.wait == WAIT_NONE && d.action != ACT_STOP_TASKS && d.action != ACT_ACTIVATE &&
@@ -684,7 +703,8 @@ enum rollout_result rollout_run(struct aws_client *c, const struct rollout_confi
                                  "rollout failed and was rolled back: %s", e.failure);
                 } else {
                     r = conclude(&e, ROLLOUT_DONE, "replaced %d instance(s) in %d batch(es), %d task(s) moved",
-                                 sum->replaced, e.batches_done, sum->tasks_moved);
+                                 sum->replaced, e.batch > 0 ? (sum->replaced + e.batch - 1) / e.batch : 0,
+                                 sum->tasks_moved);
                 }
                 goto out;
             }

@@ -11,9 +11,13 @@
 /* Task listings per poll for draining instances: enough to follow a large
  * batch within a few polls, few enough to stay far below ECS' rate limits. */
 #define TASK_CHECKS_PER_POLL 40
-/* How often (in polls) an instance that still holds tasks is listed again
- * to learn which kind of tasks remain. */
-#define TASK_RECHECK_POLLS 5
+/* An instance whose task counters have not moved for this long (seconds)
+ * is listed to learn which kind of tasks hold it (standalone tasks never
+ * move), and again at most this often. With --standalone-tasks stop the
+ * wait is short: those tasks are to be stopped. */
+#define STALL_SECONDS_WAIT 30
+#define STALL_SECONDS_STOP 3
+#define RECHECK_SECONDS 30
 /* $Latest / $Default are re-resolved this often (seconds). */
 #define TARGET_TTL_S 30
 /* ListContainerInstances filter: ids per `ec2InstanceId in [...]`. */
@@ -93,6 +97,7 @@ void observer_free(struct observer *ob)
     for (size_t i = 0; i < ob->n_memo; i++) {
         free(ob->memo[i].instance_id);
         strv_free(&ob->memo[i].standalone);
+        strv_free(&ob->memo[i].pending);
     }
     free(ob->memo);
     free(ob->target_key);
@@ -193,8 +198,38 @@ static int in_service(const struct asg_instance *in)
     return in->lifecycle_state && strcmp(in->lifecycle_state, "InService") == 0;
 }
 
-/* Container instances of the group's members: unknown InService instances
- * are looked up by ec2InstanceId, then every known ARN is described. */
+/* Finds the container instances of unmapped InService members: a few by
+ * `ec2InstanceId in [...]` filters, many (a whole batch registering) by
+ * listing the cluster in pages of 100, which costs instances/100 rather
+ * than instances/20. ARNs already known (of any instance) are skipped. */
+static int find_new_container_instances(struct observer *ob, const struct strv *unmapped,
+                                        struct strv *arns, struct err *err)
+{
+    struct strv found = STRV_INIT;
+    int rc = 0;
+    if (unmapped->n > 2 * IDS_PER_FILTER) {
+        rc = ecs_list_container_instances(ob->client, ob->cluster_name, NULL, NULL, &found, err);
+    } else {
+        for (size_t i = 0; rc == 0 && i < unmapped->n; i += IDS_PER_FILTER) {
+            char filter[1024];
+            size_t used = (size_t)snprintf(filter, sizeof(filter), "ec2InstanceId in [");
+            for (size_t k = i; k < unmapped->n && k < i + IDS_PER_FILTER; k++)
+                used += (size_t)snprintf(filter + used, sizeof(filter) - used, "%s%s",
+                                         k > i ? "," : "", unmapped->v[k]);
+            snprintf(filter + used, sizeof(filter) - used, "]");
+            rc = ecs_list_container_instances(ob->client, ob->cluster_name, filter, NULL, &found,
+                                              err);
+        }
+    }
+    for (size_t k = 0; rc == 0 && k < found.n; k++)
+        if (lookup(&ob->ci_arns, found.v[k]) < 0 && !strv_contains(arns, found.v[k]))
+            strv_push(arns, found.v[k]);
+    strv_free(&found);
+    return rc;
+}
+
+/* Container instances of the group's members: every known ARN is
+ * described each poll; unknown InService members are looked up first. */
 static int observe_container_instances(struct observer *ob, struct rollout_snapshot *s,
                                        struct err *err)
 {
@@ -210,24 +245,8 @@ static int observe_container_instances(struct observer *ob, struct rollout_snaps
         else if (in_service(in))
             strv_push(&unmapped, in->instance_id);
     }
-    for (size_t i = 0; i < unmapped.n; i += IDS_PER_FILTER) {
-        char filter[1024];
-        size_t used = (size_t)snprintf(filter, sizeof(filter), "ec2InstanceId in [");
-        for (size_t k = i; k < unmapped.n && k < i + IDS_PER_FILTER; k++)
-            used += (size_t)snprintf(filter + used, sizeof(filter) - used, "%s%s",
-                                     k > i ? "," : "", unmapped.v[k]);
-        snprintf(filter + used, sizeof(filter) - used, "]");
-        struct strv found = STRV_INIT;
-        if (ecs_list_container_instances(ob->client, ob->cluster_name, filter, NULL, &found,
-                                         err) != 0) {
-            strv_free(&found);
-            goto out;
-        }
-        for (size_t k = 0; k < found.n; k++)
-            if (!strv_contains(&arns, found.v[k]))
-                strv_push(&arns, found.v[k]);
-        strv_free(&found);
-    }
+    if (unmapped.n && find_new_container_instances(ob, &unmapped, &arns, err) != 0)
+        goto out;
 
     struct ecs_container_instance *cis = NULL;
     size_t n = 0;
@@ -235,10 +254,15 @@ static int observe_container_instances(struct observer *ob, struct rollout_snaps
                                                    (const char *const *)arns.v, arns.n, &cis, &n,
                                                    err) != 0)
         goto out;
-    /* Keep those that belong to this group's members; remember their ARNs. */
+    /* Remember every ARN's instance (a container instance never moves);
+     * keep those of this group's members. */
     size_t kept = 0;
     for (size_t i = 0; i < n; i++) {
         const char *id = cis[i].ec2_instance_id;
+        if (id && cis[i].arn && lookup(&ob->ci_arns, cis[i].arn) < 0) {
+            strv_push(&ob->ci_ids, id);
+            strv_push(&ob->ci_arns, cis[i].arn);
+        }
         int member = 0;
         for (size_t k = 0; id && k < g->n_instances && !member; k++)
             member = strcmp(g->instances[k].instance_id, id) == 0;
@@ -246,10 +270,6 @@ static int observe_container_instances(struct observer *ob, struct rollout_snaps
             ecs_container_instances_free(&cis[i], 1);
             memset(&cis[i], 0, sizeof(cis[i]));
             continue;
-        }
-        if (lookup(&ob->ci_ids, id) < 0) {
-            strv_push(&ob->ci_ids, id);
-            strv_push(&ob->ci_arns, cis[i].arn);
         }
         if (kept != i) {
             cis[kept] = cis[i];
@@ -349,33 +369,53 @@ static void tally_task(struct observer *ob, const struct ecs_task *t, struct dra
     }
 }
 
+/* Lists tasks of the cluster with a desired status, appending ARNs. */
+static int list_cluster_tasks(struct observer *ob, const char *ci_arn, const char *desired,
+                              struct strv *arns, struct err *err)
+{
+    struct ecs_task_filter f = {0};
+    f.container_instance = ci_arn;
+    f.desired_status = desired;
+    return ecs_list_tasks(ob->client, ob->cluster_name, &f, arns, err);
+}
+
 /* What is left on each DRAINING member. The counters say most of it and
  * cost nothing; tasks are listed only where the counters cannot tell:
  * at zero, because tasks still DEACTIVATING or STOPPING are not counted
- * (one listing per instance, once), and where the counters have stopped
- * moving, to learn whether standalone tasks hold the instance. The tasks
- * found are described together, 100 per call. */
+ * (once per instance; when many instances reach zero together, one listing
+ * of the cluster's stopping tasks serves them all), and where the counters
+ * have stopped moving, to learn whether standalone tasks hold the
+ * instance. The tasks found are described together, 100 per call. */
 static int observe_drains(struct observer *ob, struct rollout_snapshot *s, struct err *err)
 {
-    int budget = TASK_CHECKS_PER_POLL;
-    int stall = ob->options && ob->options->standalone == STANDALONE_STOP ? 2 : TASK_RECHECK_POLLS;
+    const struct rollout_options *o = ob->options;
+    long long stall = STALL_SECONDS_WAIT;
+    if (o && o->standalone == STANDALONE_STOP)
+        stall = STALL_SECONDS_STOP;
+    else if (o && o->drain_timeout_s > 0 && o->drain_timeout_s / 2 < stall)
+        stall = o->drain_timeout_s / 2; /* so a timeout can say what held the drain */
     struct strv arns = STRV_INIT;
+    /* per drain record: 0 not listed, 1 listed for its kinds, 2 listed at zero */
     int *listed = xcalloc(s->n_cis ? s->n_cis : 1, sizeof(*listed));
-    int rc = -1;
+    int *at_zero = xcalloc(s->n_cis ? s->n_cis : 1, sizeof(*at_zero));
+    int rc = -1, n_zero = 0;
+    struct strv *pending_of = NULL;
     s->drains = xcalloc(s->n_cis ? s->n_cis : 1, sizeof(*s->drains));
+    const struct ecs_container_instance **ci_of = xcalloc(s->n_cis ? s->n_cis : 1, sizeof(*ci_of));
     for (size_t i = 0; i < s->n_cis; i++) {
         const struct ecs_container_instance *ci = &s->cis[i];
         if (!ci->status || strcmp(ci->status, "DRAINING") != 0)
             continue;
         size_t di = s->n_drains++;
         struct drain_tasks *d = &s->drains[di];
+        ci_of[di] = ci;
         d->instance_id = xstrdup(ci->ec2_instance_id);
         struct drain_memo *m = memo_for(ob, ci->ec2_instance_id);
         int counters = ci->running_tasks_count + ci->pending_tasks_count;
         if (counters != m->last_counters || !m->seen) {
             m->seen = 1;
             m->last_counters = counters;
-            m->unchanged_since = ob->polls;
+            m->unchanged_since = s->now;
         }
         if (m->confirmed_empty && counters == 0) {
             d->known = 1;
@@ -383,34 +423,65 @@ static int observe_drains(struct observer *ob, struct rollout_snapshot *s, struc
             continue;
         }
         m->confirmed_empty = 0;
-        const char *desired = NULL;
-        if (counters == 0)
-            desired = "STOPPED";
-        else if (ob->polls - m->unchanged_since >= (unsigned long)stall &&
-                 (!m->checked || ob->polls - m->last_checked >= TASK_RECHECK_POLLS))
-            desired = "RUNNING";
-        if (!desired || budget <= 0) {
-            if (m->checked && m->listed_counters == counters && counters > 0) {
-                /* Nothing moved since the last listing: it still holds. */
-                d->known = 1;
-                d->service_tasks = m->service_tasks;
-                d->daemon_tasks = m->daemon_tasks;
-                d->stopping = m->stopping;
-                for (size_t k = 0; k < m->standalone.n; k++)
-                    strv_push(&d->standalone, m->standalone.v[k]);
-            }
-            continue;
+        if (counters > 0) {
+            m->zero_listed = 0;
+        } else if (m->zero_listed) {
+            /* Only the tasks still stopping at the last look can hold it. */
+            for (size_t k = 0; k < m->pending.n; k++)
+                strv_push(&arns, m->pending.v[k]);
+            listed[di] = 2;
+        } else {
+            at_zero[di] = 1;
+            n_zero++;
         }
+    }
+
+    int budget = TASK_CHECKS_PER_POLL;
+    if (n_zero > TASK_CHECKS_PER_POLL) {
+        /* Many at once: the cluster's tasks on their way to STOPPED, in
+         * pages of 100, instead of one listing per instance. */
+        if (list_cluster_tasks(ob, NULL, "STOPPED", &arns, err) != 0)
+            goto out;
+        for (size_t di = 0; di < s->n_drains; di++)
+            if (at_zero[di])
+                listed[di] = 2;
+        budget = 0;
+    }
+    for (size_t di = 0; di < s->n_drains && budget > 0; di++) {
+        struct drain_tasks *d = &s->drains[di];
+        if (d->known)
+            continue;
+        struct drain_memo *m = memo_for(ob, d->instance_id);
+        const char *desired = NULL;
+        if (at_zero[di])
+            desired = "STOPPED";
+        else if (s->now - m->unchanged_since >= stall &&
+                 (!m->checked || s->now - m->last_checked >= RECHECK_SECONDS))
+            desired = "RUNNING";
+        if (!desired)
+            continue;
         budget--;
         m->checked = 1;
-        m->last_checked = ob->polls;
-        struct ecs_task_filter f = {0};
-        f.container_instance = ci->arn;
-        f.desired_status = desired;
-        if (ecs_list_tasks(ob->client, ob->cluster_name, &f, &arns, err) != 0)
+        m->last_checked = s->now;
+        if (list_cluster_tasks(ob, ci_of[di]->arn, desired, &arns, err) != 0)
             goto out;
-        listed[di] = counters == 0 ? 2 : 1;
+        listed[di] = at_zero[di] ? 2 : 1;
     }
+    for (size_t di = 0; di < s->n_drains; di++) {
+        struct drain_tasks *d = &s->drains[di];
+        struct drain_memo *m = memo_for(ob, d->instance_id);
+        if (listed[di] || d->known || !m->checked || m->listed_counters != m->last_counters ||
+            m->last_counters == 0)
+            continue;
+        /* Nothing moved since the last listing: what it found still holds. */
+        d->known = 1;
+        d->service_tasks = m->service_tasks;
+        d->daemon_tasks = m->daemon_tasks;
+        d->stopping = m->stopping;
+        for (size_t k = 0; k < m->standalone.n; k++)
+            strv_push(&d->standalone, m->standalone.v[k]);
+    }
+    pending_of = xcalloc(s->n_drains ? s->n_drains : 1, sizeof(*pending_of));
     if (arns.n) {
         struct ecs_task *tasks = NULL;
         size_t n = 0;
@@ -418,14 +489,17 @@ static int observe_drains(struct observer *ob, struct rollout_snapshot *s, struc
                                &tasks, &n, err) != 0)
             goto out;
         for (size_t k = 0; k < n; k++) {
-            const char *owner = NULL;
-            for (size_t i = 0; i < s->n_cis && !owner; i++)
-                if (s->cis[i].arn && tasks[k].container_instance_arn &&
-                    strcmp(s->cis[i].arn, tasks[k].container_instance_arn) == 0)
-                    owner = s->cis[i].ec2_instance_id;
-            for (size_t di = 0; owner && di < s->n_drains; di++)
-                if (listed[di] && strcmp(s->drains[di].instance_id, owner) == 0)
+            if (!tasks[k].container_instance_arn)
+                continue;
+            for (size_t di = 0; di < s->n_drains; di++)
+                if (listed[di] && ci_of[di] && ci_of[di]->arn &&
+                    strcmp(ci_of[di]->arn, tasks[k].container_instance_arn) == 0) {
                     tally_task(ob, &tasks[k], &s->drains[di]);
+                    if (tasks[k].arn && (!tasks[k].last_status ||
+                                         strcmp(tasks[k].last_status, "STOPPED") != 0))
+                        strv_push(&pending_of[di], tasks[k].arn);
+                    break;
+                }
         }
         ecs_tasks_free(tasks, n);
     }
@@ -438,6 +512,12 @@ static int observe_drains(struct observer *ob, struct rollout_snapshot *s, struc
                    d->stopping == 0 && d->standalone.n == 0;
         struct drain_memo *m = memo_for(ob, d->instance_id);
         m->confirmed_empty = d->empty;
+        if (listed[di] == 2) {
+            m->zero_listed = 1;
+            strv_free(&m->pending);
+            m->pending = pending_of[di];
+            memset(&pending_of[di], 0, sizeof(pending_of[di]));
+        }
         m->listed_counters = m->last_counters;
         m->service_tasks = d->service_tasks;
         m->daemon_tasks = d->daemon_tasks;
@@ -448,6 +528,11 @@ static int observe_drains(struct observer *ob, struct rollout_snapshot *s, struc
     }
     rc = 0;
 out:
+    for (size_t di = 0; pending_of && di < s->n_drains; di++)
+        strv_free(&pending_of[di]);
+    free(pending_of);
+    free(ci_of);
+    free(at_zero);
     free(listed);
     strv_free(&arns);
     return rc;
@@ -479,13 +564,13 @@ static int learn_daemon_services(struct observer *ob, struct err *err)
 
 /* The services that gate termination: those seen on draining instances, or
  * every service of the cluster when none was seen (e.g. resumed after the
- * drain). Described only once every draining member is confirmed empty. */
+ * drain). Described while some draining member is confirmed empty. */
 static int observe_services(struct observer *ob, struct rollout_snapshot *s, struct err *err)
 {
     size_t empty = 0;
     for (size_t i = 0; i < s->n_drains; i++)
         empty += s->drains[i].known && s->drains[i].empty;
-    if (s->n_drains == 0 || empty != s->n_drains)
+    if (empty == 0)
         return 0;
     struct strv names = STRV_INIT;
     if (ob->affected_services.n) {

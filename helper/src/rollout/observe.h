@@ -13,14 +13,19 @@ struct drain_memo {
     char *instance_id;
     int seen;
     int last_counters;            /* running + pending at the last poll */
-    unsigned long unchanged_since; /* poll number since which they have not moved */
+    long long unchanged_since;    /* time since which they have not moved */
     int checked;
-    unsigned long last_checked; /* poll number of the last task listing */
+    long long last_checked;       /* time of the last task listing */
     int confirmed_empty;
     /* What the last listing found, valid while the counters read the same. */
     int listed_counters;
     int service_tasks, daemon_tasks, stopping;
     struct strv standalone;
+    /* Listed at zero already: the tasks then not yet STOPPED, which are all
+     * that can still hold the instance (nothing new lands on a DRAINING
+     * instance), so they are described again instead of listing again. */
+    int zero_listed;
+    struct strv pending;
 };
 
 struct observer {

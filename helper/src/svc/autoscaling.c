@@ -1,5 +1,7 @@
 #include "svc/autoscaling.h"
 
+#include "aws/fanout.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -420,6 +422,34 @@ int asg_terminate_instance(struct aws_client *c, const char *instance_id,
                    should_decrement_desired ? "true" : "false");
     int rc = asg_call(c, "TerminateInstanceInAutoScalingGroup", &params, err);
     aws_params_free(&params);
+    return rc;
+}
+
+struct terminate_job {
+    const char *const *ids;
+    int decrement;
+};
+
+static int terminate_one(struct aws_client *worker, size_t i, void *userdata, struct err *err)
+{
+    const struct terminate_job *j = userdata;
+    return asg_terminate_instance(worker, j->ids[i], j->decrement, err);
+}
+
+int asg_terminate_instances(struct aws_client *c, const char *const *ids, size_t n,
+                            int should_decrement_desired, int *done, struct err *err)
+{
+    struct terminate_job j = {ids, should_decrement_desired};
+    int *ok = xcalloc(n ? n : 1, sizeof(*ok));
+    int rc = aws_fanout(c, n, TERMINATE_WORKERS, terminate_one, &j, ok, err);
+    int count = 0;
+    for (size_t i = 0; i < n; i++)
+        count += ok[i];
+    free(ok);
+    if (done)
+        *done = count;
+    if (rc != 0)
+        svc_err_progress(err, (size_t)count, n, "instances were terminated");
     return rc;
 }
 

@@ -86,6 +86,12 @@ int asg_update_group_size(struct aws_client *c, const char *group,
 /* TerminateInstanceInAutoScalingGroup. */
 int asg_terminate_instance(struct aws_client *c, const char *instance_id,
                            int should_decrement_desired, struct err *err);
+/* TerminateInstanceInAutoScalingGroup for many instances, several calls at
+ * once (TERMINATE_WORKERS): every instance is tried; *done (may be NULL)
+ * counts those terminated; the error is the first failure's. */
+#define TERMINATE_WORKERS 8
+int asg_terminate_instances(struct aws_client *c, const char *const *ids, size_t n,
+                            int should_decrement_desired, int *done, struct err *err);
 /* DetachInstances, 20 per call. */
 int asg_detach_instances(struct aws_client *c, const char *group, const char *const *ids,
                          size_t n, int should_decrement_desired, struct err *err);

@@ -1,0 +1,160 @@
+#include "aws/fanout.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/mem.h"
+
+struct fanout {
+    struct aws_client *c;
+    struct cred_provider *snapshot; /* the credentials, read once */
+    size_t n;
+    aws_fanout_job job;
+    void *userdata;
+    int *ok;
+    struct err *errs;
+    pthread_mutex_t lock;
+    size_t next; /* the next job to take */
+    struct aws_stats stats;
+};
+
+struct worker {
+    struct fanout *f;
+    pthread_t thread;
+    struct aws_client client;
+    struct http_client *http;
+    struct err setup_err;
+    int setup_failed;
+};
+
+static void *work(void *arg)
+{
+    struct worker *w = arg;
+    struct fanout *f = w->f;
+    for (;;) {
+        pthread_mutex_lock(&f->lock);
+        size_t i = f->next < f->n ? f->next++ : f->n;
+        pthread_mutex_unlock(&f->lock);
+        if (i == f->n)
+            break;
+        err_clear(&f->errs[i]);
+        f->ok[i] = f->job(&w->client, i, f->userdata, &f->errs[i]) == 0;
+    }
+    return NULL;
+}
+
+static void add_stats(struct aws_stats *to, const struct aws_stats *from)
+{
+    to->calls += from->calls;
+    to->attempts += from->attempts;
+    to->retries += from->retries;
+    to->throttled += from->throttled;
+}
+
+int aws_fanout(struct aws_client *c, size_t n, int max_workers, aws_fanout_job job,
+               void *userdata, int *ok, struct err *first_err)
+{
+    err_clear(first_err);
+    if (n == 0)
+        return 0;
+    struct fanout f;
+    memset(&f, 0, sizeof(f));
+    f.c = c;
+    f.n = n;
+    f.job = job;
+    f.userdata = userdata;
+    int *ok_local = ok ? ok : xcalloc(n, sizeof(*ok_local));
+    f.ok = ok_local;
+    f.errs = xcalloc(n, sizeof(*f.errs));
+    pthread_mutex_init(&f.lock, NULL);
+
+    int workers = max_workers < 1 ? 1 : max_workers;
+    if ((size_t)workers > n)
+        workers = (int)n;
+    if (workers > 1 && c->creds) {
+        /* Workers sign with one snapshot: a refresh inside the fan-out would
+         * touch the shared cache from many threads. */
+        struct aws_credentials creds;
+        if (cred_provider_get(c->creds, &creds, first_err) != 0) {
+            free(f.errs);
+            if (!ok)
+                free(ok_local);
+            pthread_mutex_destroy(&f.lock);
+            return -1;
+        }
+        f.snapshot = cred_static_new(creds.access_key_id, creds.secret_access_key,
+                                     creds.session_token);
+        aws_credentials_free(&creds);
+    }
+
+    if (workers == 1) {
+        struct worker w;
+        memset(&w, 0, sizeof(w));
+        w.f = &f;
+        w.client = *c;
+        work(&w);
+        c->stats = w.client.stats;
+        c->retry_quota = w.client.retry_quota;
+        c->rng_state = w.client.rng_state;
+    } else {
+        struct worker *ws = xcalloc((size_t)workers, sizeof(*ws));
+        int started = 0;
+        for (int k = 0; k < workers; k++) {
+            struct worker *w = &ws[k];
+            w->f = &f;
+            w->http = http_client_clone(c->http, &w->setup_err);
+            if (!w->http) {
+                w->setup_failed = 1;
+                continue;
+            }
+            aws_client_init(&w->client, w->http, f.snapshot, c->region, c->endpoint_url);
+            w->client.retry = c->retry;
+            w->client.interrupted = c->interrupted;
+            w->client.fixed_time = c->fixed_time;
+            w->client.rng_state ^= (uint64_t)(k + 1) * 0x9e3779b97f4a7c15ULL;
+            if (pthread_create(&w->thread, NULL, work, w) != 0) {
+                w->setup_failed = 1;
+                err_set(&w->setup_err, ERR_INTERNAL, "cannot start a worker thread");
+                aws_client_cleanup(&w->client);
+                http_client_free(w->http);
+                w->http = NULL;
+                continue;
+            }
+            started++;
+        }
+        if (started == 0) {
+            /* No thread could start: do the work here, one after another. */
+            struct worker w;
+            memset(&w, 0, sizeof(w));
+            w.f = &f;
+            w.client = *c;
+            work(&w);
+            c->stats = w.client.stats;
+        }
+        for (int k = 0; k < workers; k++) {
+            struct worker *w = &ws[k];
+            if (w->setup_failed)
+                continue;
+            pthread_join(w->thread, NULL);
+            add_stats(&c->stats, &w->client.stats);
+            aws_client_cleanup(&w->client);
+            http_client_free(w->http);
+        }
+        free(ws);
+    }
+
+    int rc = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!ok_local[i]) {
+            if (rc == 0)
+                *first_err = f.errs[i];
+            rc = -1;
+        }
+    cred_provider_free(f.snapshot);
+    free(f.errs);
+    if (!ok)
+        free(ok_local);
+    pthread_mutex_destroy(&f.lock);
+    return rc;
+}
