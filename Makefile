@@ -7,13 +7,15 @@
 #   make demo     a real rollout inside `terraform apply` on the local simulator
 #   make bench    rollout benchmarks (prints figures)
 #   make install  PREFIX=/usr/local DESTDIR=
+#   make docs     regenerate the Inputs/Outputs tables of the modules' and
+#                 examples' READMEs from their .tf files (scripts/tfdocs)
 
 PREFIX ?= /usr/local
 DESTDIR ?=
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 SUBMAKE := $(MAKE) --no-print-directory -C helper -j$(JOBS)
 
-.PHONY: all build build-tests build-asan test demo bench install clean deps-build deps-test
+.PHONY: all build build-tests build-asan test demo bench install clean deps-build deps-test docs
 
 all: build
 
@@ -38,6 +40,9 @@ test: deps-test build-tests build-asan
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 helper/ecs-rollout $(DESTDIR)$(PREFIX)/bin/ecs-rollout
+
+docs:
+	@scripts/tfdocs
 
 clean:
 	@$(MAKE) --no-print-directory -C helper clean
