@@ -6,6 +6,8 @@
 #                 simulator, integration, Terraform); ends "N passed, N failed"
 #   make demo     a real rollout inside `terraform apply` on the local simulator
 #   make bench    rollout benchmarks (prints figures)
+#   make fuzz     every libFuzzer target for FUZZ_SECONDS (default 60) each;
+#                 prints executions per target (tests/fuzz/fuzz_runner.py)
 #   make install  installs $(DESTDIR)$(PREFIX)/bin/ecs-rollout and
 #                 $(DESTDIR)$(PREFIX)/share/man/man1/ecs-rollout.1
 #                 (PREFIX=/usr/local by default; DESTDIR for staging)
@@ -20,7 +22,10 @@ MANDIR ?= $(PREFIX)/share/man
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 SUBMAKE := $(MAKE) --no-print-directory -C helper -j$(JOBS)
 
-.PHONY: all build build-tests build-asan test demo bench install uninstall clean deps-build deps-test docs
+FUZZ_SECONDS ?= 60
+
+.PHONY: all build build-tests build-asan build-fuzz test fuzz demo bench install uninstall \
+	clean deps-build deps-test docs
 
 all: build
 
@@ -39,8 +44,15 @@ build-tests: deps-build
 build-asan: deps-build
 	@$(SUBMAKE) BUILD=build-asan BIN=build-asan/ecs-rollout SANITIZE=1 CFLAGS="-O1 -g" all tests
 
-test: deps-test build-tests build-asan
+# libFuzzer targets: clang with -fsanitize=fuzzer,address,undefined.
+build-fuzz: deps-test
+	@$(SUBMAKE) CC=clang FUZZ=1 BUILD=build-fuzz CFLAGS="-O1 -g" fuzzers
+
+test: deps-test build-tests build-asan build-fuzz
 	@python3 tests/run
+
+fuzz: build-fuzz
+	@python3 tests/fuzz/fuzz_runner.py --seconds $(FUZZ_SECONDS)
 
 # The man page comes from the same option table as --help (helper/tools/mkman.c).
 install: build

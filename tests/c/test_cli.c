@@ -41,6 +41,23 @@ TEST(old_script_flags_still_work)
     CHECK_INT(o.rollout.instance_timeout_s, 1200);
 }
 
+/* Found by fuzz_cli (corpus/cli/regress-getopt-state): a parse that
+ * stopped inside "-qqw" left getopt pointing into that argv, so the next
+ * parse of other arguments went on from there. */
+TEST(a_failed_parse_leaves_nothing_behind)
+{
+    struct cli_options o;
+    struct err e;
+    char first[] = "-qqw";
+    CHECK_INT(parse(&o, &e, first, NULL), -1);
+    CHECK_CONTAINS(e.message, "--quiet is given twice");
+    memset(first, 'v', 3); /* that argv is gone now */
+    CHECK_INT(parse(&o, &e, "-y", REQ, NULL), 0);
+    CHECK(o.yes);
+    CHECK(!o.verbose);
+    CHECK(!o.quiet);
+}
+
 TEST(defaults)
 {
     struct cli_options o;

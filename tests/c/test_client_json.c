@@ -101,6 +101,34 @@ TEST(error_shapes)
     }
 }
 
+/* Found by fuzz_response (corpus/response/regress-long-error-type): an
+ * error type longer than struct err's code field was cut and kept a
+ * trailing blank. A code that is not one word is no AWS error. */
+TEST(error_codes_that_are_no_word_are_protocol_errors)
+{
+    char long_type[300];
+    memset(long_type, 'E', sizeof(long_type));
+    memcpy(long_type + 126, " x", 2);
+    long_type[sizeof(long_type) - 1] = '\0';
+    char header[400];
+    snprintf(header, sizeof(header), JSON_HDR "x-amzn-ErrorType: %s\r\n", long_type);
+    const char *const bodies[] = {"", "{\"__type\":\"Bad Code\",\"message\":\"m\"}",
+                                  "{\"__type\":\"aws#\u00e9t\u00e9\"}"};
+    for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+        struct fixture f;
+        fixture_start(&f);
+        loopback_push(f.lb, 400, i == 0 ? header : JSON_HDR, bodies[i]);
+        cJSON *resp = NULL;
+        struct err e;
+        int rc =
+            aws_json_call(&f.client, &AWS_SVC_ECS, ECS_PREFIX, "DescribeClusters", NULL, &resp, &e);
+        fixture_stop(&f);
+        CHECK_MSG(rc == -1 && e.kind == ERR_PROTOCOL, "case %zu: %s %s", i, e.code, e.message);
+        CHECK_CONTAINS(e.message, "expected an AWS JSON error document");
+        CHECK_INT(e.http_status, 400);
+    }
+}
+
 TEST(bodies_that_are_not_json)
 {
     static const struct {

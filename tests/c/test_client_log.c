@@ -192,3 +192,49 @@ TEST(secrets_echoed_by_a_server_are_scrubbed)
     CHECK_STR(e.message, "GetCallerIdentity: bad token ****");
     log_clear_secrets();
 }
+
+/* Found by fuzz_response: the excerpt of an answer the client cannot read
+ * quoted the body as it was, so a cut-short STS answer put credentials that
+ * are not registered yet (they are being read) into the error message. */
+TEST(unreadable_answers_are_quoted_without_credentials)
+{
+    struct fixture f;
+    fixture_start(&f);
+    f.client.retry.max_attempts = 1;
+    /* The STS answer cut short inside the session token. */
+    const char *cut = strstr(ASSUME_ROLE_ANSWER, "<SecretAccessKey>");
+    char *xml_body = strndup(cut, strlen("<SecretAccessKey>" NEW_SECRET "</SecretAccessKey>"
+                                         "<SessionToken>NewSessionToken"));
+    loopback_push(f.lb, 200, XML_HDR, xml_body);
+    free(xml_body);
+    /* JSON cut short, as a credentials endpoint or a proxy might. */
+    loopback_push(f.lb, 200, JSON_HDR,
+                  "{\"Credentials\": {\"SecretAccessKey\": \"" NEW_SECRET
+                  "\", \"SessionToken\": \"" NEW_TOKEN "\", \"Expir");
+    /* An error status with a body that is no AWS error. */
+    loopback_push(f.lb, 502, "Content-Type: text/plain\r\n",
+                  "upstream said: \"secretAccessKey\":\"" NEW_SECRET "\"");
+    struct xml_node *root;
+    cJSON *doc;
+    struct err e1, e2, e3;
+    int rc1 = aws_query_call(&f.client, &AWS_SVC_STS, "AssumeRoleWithWebIdentity", "2011-06-15",
+                             NULL, 0, &root, &e1);
+    int rc2 = aws_json_call(&f.client, &AWS_SVC_ECS, "AmazonEC2ContainerServiceV20141113",
+                            "ListClusters", NULL, &doc, &e2);
+    int rc3 = aws_json_call(&f.client, &AWS_SVC_ECS, "AmazonEC2ContainerServiceV20141113",
+                            "ListClusters", NULL, &doc, &e3);
+    fixture_stop(&f);
+    CHECK_INT(rc1, -1);
+    CHECK_INT(rc2, -1);
+    CHECK_INT(rc3, -1);
+    const char *secrets[] = {NEW_SECRET, NEW_TOKEN, "NewSessionToken"};
+    const struct err *errs[] = {&e1, &e2, &e3};
+    for (size_t i = 0; i < 3; i++) {
+        CHECK_INT(errs[i]->kind, ERR_PROTOCOL);
+        const char *leak = find_any(errs[i]->message, secrets, 3);
+        CHECK_MSG(!leak, "error %zu shows %s: %s", i + 1, leak, errs[i]->message);
+    }
+    CHECK_CONTAINS(e1.message, "<SecretAccessKey><redacted></SecretAccessKey><SessionToken><redacted>");
+    CHECK_CONTAINS(e2.message, "\"SecretAccessKey\": \"<redacted>\", \"SessionToken\": \"<redacted>\"");
+    CHECK_CONTAINS(e3.message, "upstream said: \"secretAccessKey\":\"<redacted>\"");
+}

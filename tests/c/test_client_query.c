@@ -204,6 +204,17 @@ TEST(bodies_that_are_neither_give_clear_protocol_errors)
          "10 bytes"},
         {400, XML_HDR, "<ErrorResponse><Error><Message>no code</Message></Error></ErrorResponse>",
          0, "no error code"},
+        /* Codes that are no code (found by fuzz_response: a cut one kept
+         * a trailing blank). */
+        {400, XML_HDR,
+         "<ErrorResponse><Error><Code>Throttling Exception</Code></Error></ErrorResponse>", 0,
+         "holds no error code that is one word"},
+        {400, XML_HDR,
+         "<ErrorResponse><Error><Code>"
+         "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+         "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+         "</Code></Error></ErrorResponse>",
+         0, "holds no error code that is one word"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct fixture f;

@@ -33,6 +33,18 @@ TEST(parse_time_accepts_iso8601_forms)
     CHECK_INT(cred_parse_time("2024-05-01T12:00Z", &t), -1);
     CHECK_INT(cred_parse_time("2024-05-01T12:00:00Zjunk", &t), -1);
     CHECK_INT(cred_parse_time("", &t), -1);
+    /* Found by fuzz_creds_json: an expiry at the epoch read as "never
+     * expires", and the year 99 printed as "99-..." (corpus/creds_json/
+     * regress-*). */
+    CHECK_INT(cred_parse_time("1970-01-01T01:00:00+01:00", &t), -1);
+    CHECK_INT(cred_parse_time("1969-12-31T23:59:59Z", &t), -1);
+    CHECK_INT(cred_parse_time("1970-01-01T00:00:01Z", &t), 0);
+    CHECK_INT(t, 1);
+    char when[32];
+    cred_format_time(-59019837168LL, when);
+    CHECK_STR(when, "0099-09-26T00:47:12Z");
+    cred_format_time(1714564800, when);
+    CHECK_STR(when, "2024-05-01T12:00:00Z");
     char out[32];
     cred_format_time(1714564800, out);
     CHECK_STR(out, "2024-05-01T12:00:00Z");

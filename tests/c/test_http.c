@@ -79,8 +79,16 @@ TEST(url_parsing)
     CHECK_STR(u.query, "q");
     http_url_free(&u);
 
+    CHECK_INT(http_url_parse("http://[fe80::1%25eth0]:8080/", &u, &e), 0);
+    CHECK_STR(u.host_header, "[fe80::1%25eth0]:8080");
+    http_url_free(&u);
+
+    /* "http://[[h]" (found by fuzz_url) made the Host header "[h", which
+     * is no host at all; hosts are checked now. */
     const char *bad[] = {"ecs.amazonaws.com", "ftp://h/",      "http://",      "http://h:0/",
-                         "http://h:70000/",   "http://h:12a/", "http://[::1/", "http://[::1]x/"};
+                         "http://h:70000/",   "http://h:12a/", "http://[::1/", "http://[::1]x/",
+                         "http://[[h]",       "http://[h]/",   "http://a b/",  "http://h\x01/",
+                         "http://a[b/",       "http://h;x/"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         CHECK_MSG(http_url_parse(bad[i], &u, &e) == -1, "accepted %s", bad[i]);
         CHECK_INT(e.kind, ERR_USAGE);

@@ -372,6 +372,58 @@ TEST(rejects_requests_it_cannot_sign)
     http_headers_free(&h);
 }
 
+/* The canonical request of GET `path`?`query` with Host and one header. */
+static char *canonical_of(const char *path, const char *query, int normalize,
+                          const char *header_value)
+{
+    struct http_headers h = HTTP_HEADERS_INIT;
+    http_headers_add(&h, "Host", "example.amazonaws.com");
+    http_headers_add(&h, "X-Empty", header_value);
+    struct sigv4_request req = {.method = "GET", .path = path, .query = query, .headers = &h};
+    struct sigv4_params p = {.access_key_id = "AKID",
+                             .secret_access_key = "secret-key",
+                             .region = "us-east-1",
+                             .service = "service",
+                             .amz_date = "20150830T123600Z",
+                             .normalize_path = normalize};
+    struct sigv4_result r;
+    struct err e;
+    char *out = NULL;
+    if (sigv4_sign(&req, &p, &r, &e) == 0)
+        out = strdup(r.canonical_request.data);
+    sigv4_result_free(&r);
+    http_headers_free(&h);
+    return out;
+}
+
+#define CANON_TAIL(hdr)                                                                    \
+    "host:example.amazonaws.com\nx-amz-date:20150830T123600Z\nx-empty:" hdr "\n\n"          \
+    "host;x-amz-date;x-empty\n"                                                            \
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+/* Cases fuzz_sigv4 found (tests/fuzz/corpus/sigv4/regress-*): empty
+ * values and keys read an unterminated buffer, "&" alone passed NULL to
+ * qsort, "%00" cut the name short, and an unnormalised path without a
+ * leading '/' gave a relative canonical URI. */
+TEST(canonical_odd_queries_and_paths)
+{
+    char *c = canonical_of("/", "b=&=a&&a", 1, "");
+    CHECK_STR(c, "GET\n/\n=a&a=&b=\n" CANON_TAIL(""));
+    free(c);
+    c = canonical_of("/", "&", 1, "  ");
+    CHECK_STR(c, "GET\n/\n\n" CANON_TAIL(""));
+    free(c);
+    c = canonical_of("/", "a%00b=%00&a=1", 1, "v");
+    CHECK_STR(c, "GET\n/\na=1&a%00b=%00\n" CANON_TAIL("v"));
+    free(c);
+    c = canonical_of("x/y", NULL, 0, "v");
+    CHECK_STR(c, "GET\n/x/y\n\n" CANON_TAIL("v"));
+    free(c);
+    c = canonical_of("x/y", NULL, 1, "v");
+    CHECK_STR(c, "GET\n/x/y\n\n" CANON_TAIL("v"));
+    free(c);
+}
+
 TEST(resigning_replaces_stale_signature_headers)
 {
     /* A retry signs a header list that may still carry the last attempt's

@@ -105,6 +105,36 @@ TEST(malformed_tags_are_refused_with_the_tag_named)
     rollout_state_free(&st);
 }
 
+/* Found by fuzz_rollout_state (corpus/rollout_state/regress-*): a second
+ * ecs-rollout:target or :lease tag leaked the first one's value, and "-,"
+ * read as a suspended process named "-" that was written back as "-",
+ * which reads as none. */
+TEST(duplicate_tags_and_bad_process_names_are_refused)
+{
+    struct asg_tag twice[2] = {{"ecs-rollout:target", "lt-1/2", 0},
+                               {"ecs-rollout:target", "lt-1/3", 0}};
+    struct asg_group g = group_with(twice, 2);
+    struct rollout_state st;
+    CHECK_INT(rollout_state_parse(&g, &st), -1);
+    CHECK_CONTAINS(st.problem, "ecs-rollout:target appears twice");
+    rollout_state_free(&st);
+
+    static const char *const bad[] = {"-,", "AZRebalance,-", "Launch,Health Check", ",,;"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct asg_tag t = {"ecs-rollout:suspended", (char *)bad[i], 0};
+        g = group_with(&t, 1);
+        CHECK_MSG(rollout_state_parse(&g, &st) == -1, "accepted \"%s\"", bad[i]);
+        CHECK_CONTAINS(st.problem, "ecs-rollout:suspended");
+        rollout_state_free(&st);
+    }
+    struct asg_tag ok = {"ecs-rollout:suspended", "AZRebalance,,Launch,AZRebalance", 0};
+    g = group_with(&ok, 1);
+    CHECK_INT(rollout_state_parse(&g, &st), 0);
+    CHECK_INT(st.suspended_by_us.n, 2);
+    CHECK_STR(st.suspended_by_us.v[1], "Launch");
+    rollout_state_free(&st);
+}
+
 TEST(other_tags_are_ignored)
 {
     struct asg_tag t[2] = {{"Name", "web", 1}, {"ecs-rollout-not-ours", "x", 0}};

@@ -20,6 +20,24 @@ TEST(buf_grows_and_formats)
     free(s);
 }
 
+/* Found by fuzz_sigv4: a reserved but empty buffer was not terminated, so
+ * the canonical query of "a=" (and an empty header value) read garbage. */
+TEST(buf_reserved_but_empty_is_an_empty_string)
+{
+    struct buf b = BUF_INIT;
+    buf_reserve(&b, 64);
+    CHECK(b.data != NULL);
+    CHECK_STR(buf_cstr(&b), "");
+    char *s = buf_steal(&b);
+    CHECK_STR(s, "");
+    free(s);
+    buf_puts(&b, "abc");
+    buf_reset(&b);
+    buf_reserve(&b, 4096);
+    CHECK_STR(buf_cstr(&b), "");
+    buf_free(&b);
+}
+
 TEST(strv_push_sort_contains)
 {
     struct strv sv = STRV_INIT;

@@ -15,6 +15,8 @@
 #include "util/mem.h"
 
 #define EXCERPT_BYTES 160
+/* The excerpt comes from the start of the body; redacting more is waste. */
+#define EXCERPT_SOURCE_MAX (64u * 1024u)
 
 const char *aws_header_request_id(const struct http_headers *h)
 {
@@ -67,8 +69,17 @@ int aws_unexpected_answer(struct err *err, const struct aws_call *call, const ch
                           const struct http_response *resp, const char *expected,
                           const char *detail)
 {
+    /* The answer may carry credentials that are not registered as secrets
+     * yet (an STS answer being read), so the excerpt comes from a redacted
+     * copy. */
     char excerpt[EXCERPT_BYTES];
-    aws_body_excerpt(buf_cstr(&resp->body), resp->body.len, excerpt, sizeof(excerpt));
+    size_t safe_len;
+    char *safe = aws_redact_text(buf_cstr(&resp->body),
+                                 resp->body.len < EXCERPT_SOURCE_MAX ? resp->body.len
+                                                                     : EXCERPT_SOURCE_MAX,
+                                 &safe_len);
+    aws_body_excerpt(safe, safe_len, excerpt, sizeof(excerpt));
+    free(safe);
     const char *ct = http_headers_get(&resp->headers, "Content-Type");
     struct buf what = BUF_INIT;
     if (resp->body.len == 0) {
@@ -106,6 +117,32 @@ static char *trim_dup(const char *s)
     return xstrndup(s, n);
 }
 
+/* AWS error codes are one word of printable ASCII ("Throttling",
+ * "InvalidInstanceID.NotFound") that fits struct err's code field; a cut
+ * or spaced one would be no code the retry rules or a reader know. */
+static int valid_code(const char *s, size_t n)
+{
+    if (n == 0 || n >= sizeof(((struct err *)0)->code))
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
+            return 0;
+    return 1;
+}
+
+/* An AWS error message as shown: trimmed, and with any credential field
+ * quoted inside it (XML or JSON text) redacted. NULL stays NULL. */
+static char *message_dup(const char *s)
+{
+    char *t = trim_dup(s);
+    if (!t)
+        return NULL;
+    size_t n;
+    char *safe = aws_redact_text(t, strlen(t), &n);
+    free(t);
+    return safe;
+}
+
 static int query_error(const struct aws_call *call, const char *url,
                        const struct http_response *resp, struct err *err)
 {
@@ -129,14 +166,15 @@ static int query_error(const struct aws_call *call, const char *url,
     else if (strcmp(root->name, "Error") == 0)
         e = root;
     char *code = e ? trim_dup(xml_text(e, "Code")) : NULL;
-    if (!code || !*code) {
+    if (!code || !valid_code(code, strlen(code))) {
         char detail[160];
-        snprintf(detail, sizeof(detail), "XML root <%s> holds no error code", root->name);
+        snprintf(detail, sizeof(detail), "XML root <%s> holds no error code%s", root->name,
+                 code && *code ? " that is one word" : "");
         free(code);
         xml_free(root);
         return aws_unexpected_answer(err, call, url, resp, expected, detail);
     }
-    char *message = trim_dup(xml_text(e, "Message"));
+    char *message = message_dup(xml_text(e, "Message"));
     const char *id = aws_header_request_id(&resp->headers);
     char *body_id = trim_dup(xml_text(root, "RequestId"));
     if (!body_id)
@@ -151,7 +189,8 @@ static int query_error(const struct aws_call *call, const char *url,
     return -1;
 }
 
-/* "aws.protocoltests#FooError:http://internal..." -> "FooError". */
+/* "aws.protocoltests#FooError:http://internal..." -> "FooError"; "" when
+ * what is left is no error code. */
 static void clean_json_code(const char *raw, char *out, size_t cap)
 {
     const char *hash = strrchr(raw, '#');
@@ -161,6 +200,8 @@ static void clean_json_code(const char *raw, char *out, size_t cap)
         n--;
     while (n && isspace((unsigned char)*s))
         s++, n--;
+    if (!valid_code(s, n))
+        n = 0;
     snprintf(out, cap, "%.*s", (int)n, s);
 }
 
@@ -197,7 +238,7 @@ static int json_error(const struct aws_call *call, const char *url,
         return aws_unexpected_answer(err, call, url, resp, expected,
                                      resp->body.len ? "no __type in the JSON" : NULL);
     }
-    char *message = doc ? trim_dup(json_string(doc, message_keys)) : NULL;
+    char *message = doc ? message_dup(json_string(doc, message_keys)) : NULL;
     err_service(err, resp->status, code, message, aws_header_request_id(&resp->headers));
     free(message);
     cJSON_Delete(doc);

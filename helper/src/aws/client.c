@@ -60,7 +60,7 @@ static void trace_body(const char *what, const struct aws_call *call, enum aws_w
     else if (is_request)
         safe = aws_redact_form(body, len);
     else
-        safe = aws_redact_xml(body, len);
+        safe = aws_redact_xml(body, len, NULL);
     make_printable(safe);
     log_trace("%s %s: %s: %s", call->svc->name, call->action, what, safe);
     free(safe);
@@ -161,6 +161,16 @@ static int finish_error(struct err *err, const struct err *last, const struct aw
     return err_prefix(err, "%s: ", call->action);
 }
 
+enum aws_answer aws_answer_classify(const struct aws_call *call, const char *url,
+                                    const struct http_response *resp, struct err *err)
+{
+    if (resp->status >= 200 && resp->status < 300)
+        return call->parse_ok(call->parse_ud, resp, url, err) == 0 ? AWS_ANSWER_OK
+                                                                   : AWS_ANSWER_UNREADABLE;
+    aws_error_from_response(call, url, resp, err);
+    return AWS_ANSWER_ERROR;
+}
+
 int aws_call_perform(struct aws_client *c, const struct aws_call *call, struct err *err)
 {
     char *url;
@@ -208,23 +218,23 @@ int aws_call_perform(struct aws_client *c, const struct aws_call *call, struct e
         int ok = 0;
         if (sent == 0) {
             trace_body("response body", call, call->wire, 0, buf_cstr(&resp.body), resp.body.len);
-            if (resp.status >= 200 && resp.status < 300) {
-                ok = call->parse_ok(call->parse_ud, &resp, url, &last) == 0;
-                if (!ok) {
-                    /* A 2xx answer we cannot read is not retried: sending
-                     * the same request again would not change it. */
-                    log_debug("%s %s: attempt %d/%d: HTTP %ld, request id %s, unreadable answer",
-                              call->svc->name, call->action, attempt, max_attempts, resp.status,
-                              last.request_id[0] ? last.request_id : "(none)");
-                    http_response_free(&resp);
-                    finish_error(err, &last, call);
-                    break;
-                }
+            enum aws_answer answer = aws_answer_classify(call, url, &resp, &last);
+            if (answer == AWS_ANSWER_UNREADABLE) {
+                /* A 2xx answer we cannot read is not retried: sending the
+                 * same request again would not change it. */
+                log_debug("%s %s: attempt %d/%d: HTTP %ld, request id %s, unreadable answer",
+                          call->svc->name, call->action, attempt, max_attempts, resp.status,
+                          last.request_id[0] ? last.request_id : "(none)");
+                http_response_free(&resp);
+                finish_error(err, &last, call);
+                break;
+            }
+            if (answer == AWS_ANSWER_OK) {
+                ok = 1;
                 const char *id = aws_header_request_id(&resp.headers);
                 log_debug("%s %s: attempt %d/%d: HTTP %ld, request id %s", call->svc->name,
                           call->action, attempt, max_attempts, resp.status, id ? id : "(none)");
             } else {
-                aws_error_from_response(call, url, &resp, &last);
                 log_debug("%s %s: attempt %d/%d: HTTP %ld, request id %s, error %s",
                           call->svc->name, call->action, attempt, max_attempts, resp.status,
                           last.request_id[0] ? last.request_id : "(none)",

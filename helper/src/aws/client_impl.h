@@ -32,6 +32,25 @@ struct aws_call {
  * with the action name. */
 int aws_call_perform(struct aws_client *c, const struct aws_call *call, struct err *err);
 
+/* What one HTTP answer to a call is. */
+enum aws_answer {
+    AWS_ANSWER_OK,         /* 2xx that call->parse_ok accepted */
+    AWS_ANSWER_UNREADABLE, /* 2xx that call->parse_ok refused (err: ERR_PROTOCOL) */
+    AWS_ANSWER_ERROR,      /* anything else: the AWS error or an unexpected answer */
+};
+/* Classifies an answer, filling err unless it is AWS_ANSWER_OK. No action
+ * prefix. Pure: the seam aws_call_perform and the fuzz targets share. */
+enum aws_answer aws_answer_classify(const struct aws_call *call, const char *url,
+                                    const struct http_response *resp, struct err *err);
+
+/* query.c, json_proto.c: the readers of a 2xx answer behind the calls'
+ * parse_ok. *root: the <ActionResponse> element; *doc: a JSON object. */
+int aws_query_read_result(const struct aws_call *call, const char *url,
+                          const struct http_response *resp, struct xml_node **root,
+                          struct err *err);
+int aws_json_read_result(const struct aws_call *call, const char *url,
+                         const struct http_response *resp, cJSON **doc, struct err *err);
+
 /* aws_error.c: the AWS error in a non-2xx answer (ERR_SERVICE), or
  * ERR_PROTOCOL when the body is not one; http_status and request id are
  * filled either way. No action prefix. */
@@ -60,7 +79,11 @@ void aws_retry_quota_release(struct aws_client *c, int amount);
 
 /* redact.c: copies of bodies safe to log at LOG_TRACE. */
 char *aws_redact_form(const char *body, size_t len);
-char *aws_redact_xml(const char *body, size_t len);
+/* *out_len (may be NULL): the copy's length, NULs included. */
+char *aws_redact_xml(const char *body, size_t len, size_t *out_len);
 char *aws_redact_json(const char *body, size_t len);
+/* Both textual passes (XML elements, JSON string fields), for text of
+ * unknown shape: the excerpts of unexpected answers in error messages. */
+char *aws_redact_text(const char *body, size_t len, size_t *out_len);
 
 #endif

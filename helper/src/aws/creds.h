@@ -75,7 +75,8 @@ struct cred_provider *cred_default_chain_new(const struct cred_chain_options *op
 
 /* An ISO 8601 / RFC 3339 time as credential sources write Expiration
  * ("2024-05-01T12:00:00Z", "...T12:00:00.123+02:00") to a time_t.
- * Returns 0, or -1 when it is not such a time. */
+ * Returns 0, or -1 when it is not such a time or not after 1970 (0 means
+ * "never expires" in struct aws_credentials). */
 int cred_parse_time(const char *s, time_t *out);
 
 /* A provider that always returns fixed credentials (tests, benchmarks). */

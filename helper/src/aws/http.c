@@ -88,6 +88,22 @@ void http_url_free(struct http_url *u)
     memset(u, 0, sizeof(*u));
 }
 
+/* What the Host header and SigV4 can carry unchanged: a DNS name or IPv4
+ * address, or inside brackets an IPv6 address (with a zone id such as
+ * "%25eth0"). Anything else would make a Host header that is not the host. */
+static int valid_host(const char *host, int bracketed)
+{
+    int colons = 0;
+    for (const char *p = host; *p; p++) {
+        unsigned char ch = (unsigned char)*p;
+        colons += ch == ':';
+        if (!(isalnum(ch) || ch == '-' || ch == '.' || ch == '_' || ch == '~' ||
+              (bracketed && (ch == ':' || ch == '%'))))
+            return 0;
+    }
+    return !bracketed || colons > 0;
+}
+
 int http_url_parse(const char *url, struct http_url *out, struct err *err)
 {
     memset(out, 0, sizeof(*out));
@@ -145,6 +161,14 @@ int http_url_parse(const char *url, struct http_url *out, struct err *err)
     }
     if (!out->host[0]) {
         err_set(err, ERR_USAGE, "'%s' is not a URL: no host name", url);
+        http_url_free(out);
+        return -1;
+    }
+    if (!valid_host(out->host, *host == '[')) {
+        err_set(err, ERR_USAGE,
+                "'%s' is not a URL: the host may only hold letters, digits, '-', '.', '_' and "
+                "'~' (or be an IPv6 address in brackets)",
+                url);
         http_url_free(out);
         return -1;
     }
@@ -287,29 +311,34 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
     return len;
 }
 
-static size_t on_header(char *p, size_t size, size_t n, void *ud)
+void http_headers_parse_line(struct http_headers *h, const char *line, size_t len)
 {
-    struct transfer *t = ud;
-    size_t len = size * n;
-    if (len >= 5 && memcmp(p, "HTTP/", 5) == 0) {
+    if (len >= 5 && memcmp(line, "HTTP/", 5) == 0) {
         /* A new status line (after 100 Continue or a proxy's CONNECT
          * answer): only the final response's headers count. */
-        http_headers_free(&t->resp->headers);
-        return len;
+        http_headers_free(h);
+        return;
     }
-    const char *colon = memchr(p, ':', len);
+    const char *colon = memchr(line, ':', len);
     if (!colon)
-        return len;
-    const char *v = colon + 1, *end = p + len;
+        return;
+    const char *v = colon + 1, *end = line + len;
     while (v < end && (*v == ' ' || *v == '\t'))
         v++;
     while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\t'))
         end--;
-    char *name = xstrndup(p, (size_t)(colon - p));
+    char *name = xstrndup(line, (size_t)(colon - line));
     char *value = xstrndup(v, (size_t)(end - v));
-    http_headers_add(&t->resp->headers, name, value);
+    http_headers_add(h, name, value);
     free(name);
     free(value);
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *ud)
+{
+    struct transfer *t = ud;
+    size_t len = size * n;
+    http_headers_parse_line(&t->resp->headers, p, len);
     return len;
 }
 

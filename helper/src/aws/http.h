@@ -27,6 +27,10 @@ void http_headers_set(struct http_headers *h, const char *name, const char *valu
 /* First value of that name (case-insensitive), or NULL. */
 const char *http_headers_get(const struct http_headers *h, const char *name);
 void http_headers_free(struct http_headers *h);
+/* Adds one received header line ("Name: value\r\n"; surrounding blanks
+ * dropped) to h; a status line ("HTTP/...") clears h, a line without a
+ * colon is ignored. What libcurl's header callback does with each line. */
+void http_headers_parse_line(struct http_headers *h, const char *line, size_t len);
 
 struct http_options {
     long connect_timeout_ms; /* 0: 5000 */

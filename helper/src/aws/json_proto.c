@@ -13,23 +13,30 @@ struct json_parse {
     cJSON *doc;
 };
 
-static int parse_json_ok(void *ud, const struct http_response *resp, const char *url,
-                         struct err *err)
+int aws_json_read_result(const struct aws_call *call, const char *url,
+                         const struct http_response *resp, cJSON **out, struct err *err)
 {
-    struct json_parse *jp = ud;
+    *out = NULL;
     if (resp->body.len == 0) {
         /* Actions without output answer with an empty body or "{}". */
-        jp->doc = cJSON_CreateObject();
+        *out = cJSON_CreateObject();
         return 0;
     }
     cJSON *doc = cJSON_ParseWithLength(resp->body.data, resp->body.len);
     if (!cJSON_IsObject(doc)) {
         cJSON_Delete(doc);
-        return aws_unexpected_answer(err, jp->call, url, resp, "a JSON object",
+        return aws_unexpected_answer(err, call, url, resp, "a JSON object",
                                      "not a JSON object, or truncated");
     }
-    jp->doc = doc;
+    *out = doc;
     return 0;
+}
+
+static int parse_json_ok(void *ud, const struct http_response *resp, const char *url,
+                         struct err *err)
+{
+    struct json_parse *jp = ud;
+    return aws_json_read_result(jp->call, url, resp, &jp->doc, err);
 }
 
 int aws_json_call(struct aws_client *c, const struct aws_service *svc, const char *target_prefix,

@@ -29,28 +29,35 @@ struct query_parse {
     struct xml_node *root;
 };
 
+int aws_query_read_result(const struct aws_call *call, const char *url,
+                          const struct http_response *resp, struct xml_node **out,
+                          struct err *err)
+{
+    *out = NULL;
+    char expected[192];
+    snprintf(expected, sizeof(expected), "an XML <%sResponse> document", call->action);
+    if (resp->body.len == 0)
+        return aws_unexpected_answer(err, call, url, resp, expected, NULL);
+    struct xml_node *root;
+    struct err perr;
+    if (xml_parse(resp->body.data, resp->body.len, &root, &perr) != 0)
+        return aws_unexpected_answer(err, call, url, resp, expected, perr.message);
+    size_t alen = strlen(call->action);
+    if (strncmp(root->name, call->action, alen) != 0 || strcmp(root->name + alen, "Response") != 0) {
+        char detail[192];
+        snprintf(detail, sizeof(detail), "the root element is <%s>", root->name);
+        xml_free(root);
+        return aws_unexpected_answer(err, call, url, resp, expected, detail);
+    }
+    *out = root;
+    return 0;
+}
+
 static int parse_query_ok(void *ud, const struct http_response *resp, const char *url,
                           struct err *err)
 {
     struct query_parse *qp = ud;
-    char expected[192];
-    snprintf(expected, sizeof(expected), "an XML <%sResponse> document", qp->call->action);
-    if (resp->body.len == 0)
-        return aws_unexpected_answer(err, qp->call, url, resp, expected, NULL);
-    struct xml_node *root;
-    struct err perr;
-    if (xml_parse(resp->body.data, resp->body.len, &root, &perr) != 0)
-        return aws_unexpected_answer(err, qp->call, url, resp, expected, perr.message);
-    size_t alen = strlen(qp->call->action);
-    if (strncmp(root->name, qp->call->action, alen) != 0 ||
-        strcmp(root->name + alen, "Response") != 0) {
-        char detail[192];
-        snprintf(detail, sizeof(detail), "the root element is <%s>", root->name);
-        xml_free(root);
-        return aws_unexpected_answer(err, qp->call, url, resp, expected, detail);
-    }
-    qp->root = root;
-    return 0;
+    return aws_query_read_result(qp->call, url, resp, &qp->root, err);
 }
 
 int aws_query_call(struct aws_client *c, const struct aws_service *svc, const char *action,

@@ -66,7 +66,7 @@ char *aws_redact_form(const char *body, size_t len)
     return buf_steal(&out);
 }
 
-char *aws_redact_xml(const char *body, size_t len)
+char *aws_redact_xml(const char *body, size_t len, size_t *out_len)
 {
     /* A textual pass over "<Name>value</Name>": enough for AWS answers,
      * which have no CDATA or attributes on such elements; it never needs
@@ -83,8 +83,10 @@ char *aws_redact_xml(const char *body, size_t len)
         size_t at = (size_t)(lt - body);
         buf_append(&out, body + i, at - i);
         size_t name_start = at + 1, name_end = name_start;
-        while (name_end < len && (isalnum((unsigned char)body[name_end]) || body[name_end] == ':' ||
-                                  body[name_end] == '_'))
+        /* XML name characters: "<x-amz-security-token>" is one name. */
+        while (name_end < len &&
+               (isalnum((unsigned char)body[name_end]) || body[name_end] == ':' ||
+                body[name_end] == '_' || body[name_end] == '-' || body[name_end] == '.'))
             name_end++;
         if (name_end < len && body[name_end] == '>' && name_end > name_start) {
             const char *name = body + name_start;
@@ -106,6 +108,8 @@ char *aws_redact_xml(const char *body, size_t len)
         buf_putc(&out, '<');
         i = at + 1;
     }
+    if (out_len)
+        *out_len = out.len;
     return buf_steal(&out);
 }
 
@@ -119,12 +123,71 @@ static void redact_json_node(cJSON *node)
     }
 }
 
+/* End of the JSON string whose opening quote is at `at`: the index of its
+ * closing quote, or len when it is cut short. */
+static size_t json_string_end(const char *s, size_t len, size_t at)
+{
+    size_t i = at + 1;
+    while (i < len && s[i] != '"')
+        i += s[i] == '\\' ? 2 : 1;
+    return i < len ? i : len;
+}
+
+/* A textual pass for text that does not parse as JSON (cut short, or not
+ * JSON at all). Every `"Name" : "` with a secret-looking name, wherever it
+ * stands (even inside another string: the text's structure is unknown),
+ * has its value replaced up to the next unescaped quote or the end. Values
+ * are marked first and replaced after, so no earlier match can hide a
+ * later one. */
+static void redact_json_text(struct buf *out, const char *body, size_t len)
+{
+    buf_reserve(out, len);
+    unsigned char *mark = xcalloc(len + 1, 1);
+    for (const char *q = body; (q = memchr(q, '"', len - (size_t)(q - body))) != NULL; q++) {
+        size_t key = (size_t)(q - body) + 1, key_end = key;
+        while (key_end < len && body[key_end] != '"')
+            key_end++;
+        size_t j = key_end + 1;
+        while (j < len && isspace((unsigned char)body[j]))
+            j++;
+        if (j >= len || body[j] != ':')
+            continue;
+        j++;
+        while (j < len && isspace((unsigned char)body[j]))
+            j++;
+        if (j >= len || body[j] != '"' || !secret_name(body + key, key_end - key))
+            continue;
+        size_t v = json_string_end(body, len, j);
+        memset(mark + j + 1, 1, v - (j + 1));
+    }
+    for (size_t i = 0; i < len; i++) {
+        if (!mark[i]) {
+            buf_putc(out, body[i]);
+        } else if (i == 0 || !mark[i - 1]) {
+            buf_puts(out, REDACTED);
+        }
+    }
+    free(mark);
+}
+
+char *aws_redact_text(const char *body, size_t len, size_t *out_len)
+{
+    char *xml = aws_redact_xml(body ? body : "", len, out_len);
+    struct buf out = BUF_INIT;
+    redact_json_text(&out, xml, *out_len);
+    free(xml);
+    *out_len = out.len;
+    return buf_steal(&out);
+}
+
 char *aws_redact_json(const char *body, size_t len)
 {
     cJSON *doc = len ? cJSON_ParseWithLength(body, len) : NULL;
     if (!doc) {
-        /* Not JSON: show it as it is; the log still scrubs known secrets. */
-        return xstrndup(body ? body : "", len);
+        /* Not JSON, or cut short: still no credential field shows. */
+        struct buf out = BUF_INIT;
+        redact_json_text(&out, body ? body : "", len);
+        return buf_steal(&out);
     }
     redact_json_node(doc);
     char *s = cJSON_PrintUnformatted(doc);

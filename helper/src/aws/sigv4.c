@@ -71,8 +71,10 @@ static int hexval(char c)
     return -1;
 }
 
-/* Percent-decoding of a query component; malformed escapes stay as they are. */
-static char *uri_decode(const char *s, size_t n)
+/* Percent-decoding of a query component; malformed escapes stay as they are.
+ * *out_len counts every byte: "%00" decodes to a NUL that must be signed
+ * as "%00", as the service will. */
+static char *uri_decode(const char *s, size_t n, size_t *out_len)
 {
     struct buf out = BUF_INIT;
     buf_reserve(&out, n);
@@ -84,6 +86,7 @@ static char *uri_decode(const char *s, size_t n)
             buf_putc(&out, s[i]);
         }
     }
+    *out_len = out.len;
     return buf_steal(&out);
 }
 
@@ -94,6 +97,10 @@ static void canonical_uri(struct buf *out, const char *path, int normalize)
     if (!path || !*path)
         path = "/";
     if (!normalize) {
+        /* The canonical URI is absolute whatever the caller passed, as it
+         * is when normalising. */
+        if (path[0] != '/')
+            buf_putc(out, '/');
         uri_encode(out, path, strlen(path), 1);
         return;
     }
@@ -157,11 +164,12 @@ static void canonical_query(struct buf *out, const char *query)
         if (len) {
             const char *eq = memchr(p, '=', len);
             size_t klen = eq ? (size_t)(eq - p) : len;
-            char *k = uri_decode(p, klen);
-            char *v = eq ? uri_decode(eq + 1, len - klen - 1) : xstrdup("");
+            size_t kn, vn = 0;
+            char *k = uri_decode(p, klen, &kn);
+            char *v = eq ? uri_decode(eq + 1, len - klen - 1, &vn) : xstrdup("");
             struct buf ek = BUF_INIT, ev = BUF_INIT;
-            uri_encode(&ek, k, strlen(k), 0);
-            uri_encode(&ev, v, strlen(v), 0);
+            uri_encode(&ek, k, kn, 0);
+            uri_encode(&ev, v, vn, 0);
             free(k);
             free(v);
             pairs = xgrow(pairs, &cap, n + 1, sizeof(*pairs));
@@ -173,7 +181,9 @@ static void canonical_query(struct buf *out, const char *query)
         if (*p == '&')
             p++;
     }
-    qsort(pairs, n, sizeof(*pairs), cmp_pair);
+    /* "&" alone has no pairs, and qsort must not be given NULL. */
+    if (n)
+        qsort(pairs, n, sizeof(*pairs), cmp_pair);
     for (size_t i = 0; i < n; i++) {
         buf_printf(out, "%s%s=%s", i ? "&" : "", pairs[i].key, pairs[i].value);
         free(pairs[i].key);

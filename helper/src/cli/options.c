@@ -171,7 +171,10 @@ int cli_parse(int argc, char **argv, struct cli_options *o, struct err *err)
     int seen[OPT_COUNT] = {0};
     long batch = 0, surge = 0;
     double timeout = 900, drain = -1, instance = -1;
-    optind = 1;
+    /* 0, not 1: glibc (and musl) then also forget the position inside a
+     * cluster of short options ("-qqv") left by an earlier call that
+     * stopped midway, which would point into that call's argv. */
+    optind = 0;
     opterr = 0;
     int c, longindex;
     while ((c = getopt_long(argc, argv, shortopts, longopts, &longindex)) != -1) {

@@ -69,11 +69,31 @@ static int bad_tag(struct rollout_state *st, const char *key, const char *value,
     return -1;
 }
 
+/* Auto Scaling process names: letters only ("AZRebalance"). */
+static int process_name(const char *s)
+{
+    for (const char *c = s; *c; c++)
+        if (!((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z')))
+            return 0;
+    return *s != '\0';
+}
+
 int rollout_state_parse(const struct asg_group *g, struct rollout_state *st)
 {
     memset(st, 0, sizeof(*st));
     for (size_t i = 0; i < g->n_tags; i++) {
         const char *k = g->tags[i].key, *v = g->tags[i].value ? g->tags[i].value : "";
+        /* Tag keys are unique on a group; one of ours twice means an answer
+         * that cannot be trusted (and would leak the first value). */
+        if (strncmp(k, ROLLOUT_TAG_PREFIX, strlen(ROLLOUT_TAG_PREFIX)) == 0)
+            for (size_t j = 0; j < i; j++)
+                if (strcmp(g->tags[j].key, k) == 0) {
+                    snprintf(st->problem, sizeof(st->problem),
+                             "tag %s appears twice on the group; if no rollout is running, "
+                             "delete the ecs-rollout:* tags of the group",
+                             k);
+                    return -1;
+                }
         if (strcmp(k, ROLLOUT_TAG_ORIGINAL) == 0) {
             long long min, max, desired;
             if (kv_int(v, "min", 0, &min) || kv_int(v, "max", 0, &max) ||
@@ -87,9 +107,16 @@ int rollout_state_parse(const struct asg_group *g, struct rollout_state *st)
         } else if (strcmp(k, ROLLOUT_TAG_SUSPENDED) == 0) {
             if (strcmp(v, "-") != 0) {
                 char *copy = xstrdup(v), *save = NULL;
-                for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
-                    if (*tok && !strv_contains(&st->suspended_by_us, tok))
+                for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+                    /* A name that is not a process would be resumed at the
+                     * end of the rollout, and fail it then. */
+                    if (!process_name(tok)) {
+                        free(copy);
+                        return bad_tag(st, k, v, "\"-\" or process names separated by commas");
+                    }
+                    if (!strv_contains(&st->suspended_by_us, tok))
                         strv_push(&st->suspended_by_us, tok);
+                }
                 free(copy);
             }
         } else if (strcmp(k, ROLLOUT_TAG_LEASE) == 0) {

@@ -79,11 +79,11 @@ static void add_role_params(struct aws_params *p, const struct sts_role_request 
         aws_params_addf(p, "DurationSeconds", "%d", req->duration_seconds);
 }
 
-/* Credentials from <ActionResult><Credentials>. */
-static int parse_credentials(const struct xml_node *root, const char *action,
-                             const char *result_name, struct aws_credentials *out,
-                             struct err *err)
+int sts_parse_credentials(const struct xml_node *root, const char *action,
+                          struct aws_credentials *out, struct err *err)
 {
+    char result_name[64];
+    snprintf(result_name, sizeof(result_name), "%sResult", action);
     const struct xml_node *creds = xml_path(root, result_name);
     creds = creds ? xml_child(creds, "Credentials") : NULL;
     const char *key_id = creds ? xml_text(creds, "AccessKeyId") : NULL;
@@ -114,9 +114,7 @@ static int role_call(struct aws_client *c, const char *action, const struct aws_
     struct xml_node *root = NULL;
     if (aws_query_call(c, &AWS_SVC_STS, action, STS_VERSION, params, flags, &root, err) != 0)
         return -1;
-    char result_name[64];
-    snprintf(result_name, sizeof(result_name), "%sResult", action);
-    int rc = parse_credentials(root, action, result_name, out, err);
+    int rc = sts_parse_credentials(root, action, out, err);
     if (rc != 0)
         aws_credentials_free(out);
     else

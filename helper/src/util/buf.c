@@ -9,6 +9,9 @@
 void buf_reserve(struct buf *b, size_t extra)
 {
     b->data = xgrow(b->data, &b->cap, b->len + extra + 1, 1);
+    /* Keep the promise of buf.h even when nothing is added after this:
+     * buf_cstr and buf_steal of a reserved empty buffer give "". */
+    b->data[b->len] = '\0';
 }
 
 void buf_append(struct buf *b, const void *p, size_t n)

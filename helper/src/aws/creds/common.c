@@ -111,15 +111,24 @@ int cred_parse_time(const char *s, time_t *out)
     time_t t = timegm(&tm);
     if (t == (time_t)-1)
         return -1;
+    /* Expirations are after 1970: 0 means "never expires" in struct
+     * aws_credentials, and an earlier time is no credential's. */
+    if (t - offset <= 0)
+        return -1;
     *out = t - offset;
     return 0;
 }
 
 void cred_format_time(time_t t, char out[32])
 {
+    /* The year with four digits always (strftime's %Y gives "99" for the
+     * year 99), so that what is printed parses back. */
     struct tm tm;
-    if (!gmtime_r(&t, &tm) || strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+    if (!gmtime_r(&t, &tm) || tm.tm_year < -1900 || tm.tm_year > 9999 - 1900)
         snprintf(out, 32, "@%lld", (long long)t);
+    else
+        snprintf(out, 32, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 static const char *json_string(const cJSON *obj, const char *key)

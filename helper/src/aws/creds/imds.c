@@ -144,6 +144,28 @@ static int imds_get_path(struct imds_provider *ip, const char *base, const char 
     return rc;
 }
 
+int cred_imds_parse_credentials(const char *who, const struct http_response *resp,
+                                struct aws_credentials *out, struct err *err)
+{
+    cJSON *json = cred_json_parse(buf_cstr(&resp->body), resp->body.len, who, "answered", err);
+    if (!json)
+        return cred_err_append(err, "; is another service or a proxy answering at that address?");
+    int rc;
+    const cJSON *code = cJSON_GetObjectItemCaseSensitive(json, "Code");
+    if (cJSON_IsString(code) && strcmp(code->valuestring, "Success") != 0) {
+        const cJSON *msg = cJSON_GetObjectItemCaseSensitive(json, "Message");
+        rc = err_set(err, ERR_CREDENTIALS,
+                     "%s: credentials not available: %s: %s; check the instance profile's role "
+                     "and its trust policy (it must trust ec2.amazonaws.com)",
+                     who, code->valuestring,
+                     cJSON_IsString(msg) ? msg->valuestring : "(no message)");
+    } else {
+        rc = cred_from_json(json, "Token", who, out, err);
+    }
+    cred_json_free(json);
+    return rc;
+}
+
 static int imds_get(struct cred_provider *self, struct aws_credentials *out, int *absent,
                     struct err *err)
 {
@@ -196,24 +218,7 @@ static int imds_get(struct cred_provider *self, struct aws_credentials *out, int
                      buf_cstr(&who), resp.status, excerpt);
         goto done;
     }
-    cJSON *json = cred_json_parse(buf_cstr(&resp.body), resp.body.len, buf_cstr(&who),
-                                  "answered", err);
-    if (!json) {
-        rc = cred_err_append(err, "; is another service or a proxy answering at that address?");
-        goto done;
-    }
-    const cJSON *code = cJSON_GetObjectItemCaseSensitive(json, "Code");
-    if (cJSON_IsString(code) && strcmp(code->valuestring, "Success") != 0) {
-        const cJSON *msg = cJSON_GetObjectItemCaseSensitive(json, "Message");
-        rc = err_set(err, ERR_CREDENTIALS,
-                     "%s: credentials not available: %s: %s; check the instance profile's role "
-                     "and its trust policy (it must trust ec2.amazonaws.com)",
-                     buf_cstr(&who), code->valuestring,
-                     cJSON_IsString(msg) ? msg->valuestring : "(no message)");
-    } else {
-        rc = cred_from_json(json, "Token", buf_cstr(&who), out, err);
-    }
-    cred_json_free(json);
+    rc = cred_imds_parse_credentials(buf_cstr(&who), &resp, out, err);
     if (rc == 0) {
         buf_reset(&who);
         buf_printf(&who, "EC2 instance metadata (role %s)", role);

@@ -212,8 +212,8 @@ static void stderr_summary(const struct buf *b, char *out, size_t cap)
     log_scrub(out);
 }
 
-static int parse_output(const char *who, const struct buf *out, struct aws_credentials *creds,
-                        struct err *err)
+int cred_process_parse_output(const char *who, const struct buf *out,
+                              struct aws_credentials *creds, struct err *err)
 {
     const char *text = buf_cstr(out);
     size_t len = out->len, i = 0;
@@ -290,7 +290,7 @@ static int process_get(struct cred_provider *self, struct aws_credentials *out, 
                      "wrong",
                      buf_cstr(&who), WEXITSTATUS(res.status), detail);
     } else if (rc == 0) {
-        rc = parse_output(buf_cstr(&who), &res.out, out, err);
+        rc = cred_process_parse_output(buf_cstr(&who), &res.out, out, err);
         if (rc == 0) {
             buf_reset(&who);
             buf_printf(&who, "credential_process (%s)", pp->label);

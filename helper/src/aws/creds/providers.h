@@ -11,6 +11,7 @@
 #include "aws/config.h"
 #include "aws/creds.h"
 #include "aws/http.h"
+#include "util/buf.h"
 #include "util/err.h"
 
 /* --- the sources, in the chain's order -------------------------------- */
@@ -44,6 +45,13 @@ struct cred_provider *cred_profile_process_new(const struct aws_shared_config *c
  * 'x'"). timeout_ms 0: CRED_PROCESS_TIMEOUT_MS. */
 #define CRED_PROCESS_TIMEOUT_MS (5L * 60 * 1000)
 struct cred_provider *cred_process_new(const char *label, const char *command, long timeout_ms);
+
+/* The credential_process output in `out` (what the process printed), and
+ * the credentials document of an IMDS answer; exposed for the fuzz targets. */
+int cred_process_parse_output(const char *who, const struct buf *out,
+                              struct aws_credentials *creds, struct err *err);
+int cred_imds_parse_credentials(const char *who, const struct http_response *resp,
+                                struct aws_credentials *out, struct err *err);
 
 /* ECS container credentials: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI (from
  * http://169.254.170.2, or ECS_ROLLOUT_CONTAINER_CREDENTIALS_HOST when set,
