@@ -8,17 +8,24 @@
 #   make bench    rollout benchmarks (prints figures)
 #   make fuzz     every libFuzzer target for FUZZ_SECONDS (default 60) each;
 #                 prints executions per target (tests/fuzz/fuzz_runner.py)
-#   make install  PREFIX=/usr/local DESTDIR=
+#   make install  installs $(DESTDIR)$(PREFIX)/bin/ecs-rollout and
+#                 $(DESTDIR)$(PREFIX)/share/man/man1/ecs-rollout.1
+#                 (PREFIX=/usr/local by default; DESTDIR for staging)
+#   make uninstall removes both
+#   make docs     regenerate the Inputs/Outputs tables of the modules' and
+#                 examples' READMEs from their .tf files (scripts/tfdocs)
 
 PREFIX ?= /usr/local
 DESTDIR ?=
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 SUBMAKE := $(MAKE) --no-print-directory -C helper -j$(JOBS)
 
 FUZZ_SECONDS ?= 60
 
-.PHONY: all build build-tests build-asan build-fuzz test fuzz demo bench install clean deps-build \
-	deps-test
+.PHONY: all build build-tests build-asan build-fuzz test fuzz demo bench install uninstall \
+	clean deps-build deps-test docs
 
 all: build
 
@@ -29,10 +36,10 @@ deps-test:
 	@scripts/install-deps test
 
 build: deps-build
-	@$(SUBMAKE) BUILD=build BIN=ecs-rollout all
+	@$(SUBMAKE) BUILD=build BIN=ecs-rollout all man
 
 build-tests: deps-build
-	@$(SUBMAKE) BUILD=build BIN=ecs-rollout all tests
+	@$(SUBMAKE) BUILD=build BIN=ecs-rollout all man tests
 
 build-asan: deps-build
 	@$(SUBMAKE) BUILD=build-asan BIN=build-asan/ecs-rollout SANITIZE=1 CFLAGS="-O1 -g" all tests
@@ -47,9 +54,17 @@ test: deps-test build-tests build-asan build-fuzz
 fuzz: build-fuzz
 	@python3 tests/fuzz/fuzz_runner.py --seconds $(FUZZ_SECONDS)
 
+# The man page comes from the same option table as --help (helper/tools/mkman.c).
 install: build
-	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 0755 helper/ecs-rollout $(DESTDIR)$(PREFIX)/bin/ecs-rollout
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 0755 helper/ecs-rollout $(DESTDIR)$(BINDIR)/ecs-rollout
+	install -m 0644 helper/build/ecs-rollout.1 $(DESTDIR)$(MANDIR)/man1/ecs-rollout.1
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/ecs-rollout $(DESTDIR)$(MANDIR)/man1/ecs-rollout.1
+
+docs:
+	@scripts/tfdocs
 
 clean:
 	@$(MAKE) --no-print-directory -C helper clean

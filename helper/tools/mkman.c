@@ -23,6 +23,9 @@ static void roff(const char *s)
 int main(void)
 {
     printf(".TH ECS-ROLLOUT 1 \"\" \"ecs-rollout %s\" \"User Commands\"\n", ECSR_VERSION);
+    /* No hyphenation, ragged right: option and variable names must never be
+     * split across lines (a reader copies them). */
+    printf(".nh\n.ad l\n");
     printf(".SH NAME\necs\\-rollout \\- replace the EC2 instances of an ECS cluster with zero "
            "downtime\n");
     printf(".SH SYNOPSIS\n.B ecs\\-rollout\n[\\fIcommand\\fR] \\fB\\-\\-asg\\-name\\fR "

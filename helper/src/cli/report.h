@@ -16,6 +16,7 @@ struct report_sample {
 struct report_point {
     double t;
     int running, desired;
+    unsigned long seq; /* which progress event: consecutive polls have consecutive seq */
 };
 
 struct report_series {
@@ -41,6 +42,7 @@ struct report {
     size_t n_events, cap_events;
     struct report_series *series;
     size_t n_series, cap_series;
+    unsigned long n_progress;
     struct rollout_summary summary;
     int have_summary;
     char *summary_text;
@@ -52,6 +54,9 @@ void report_free(struct report *r);
 void report_event(const struct rollout_event *ev, void *userdata);
 /* Writes the page (owner-only permissions, replaced atomically). */
 int report_write(const struct report *r, const char *path, struct err *err);
+/* The page itself (cli/report_html.c). */
+struct buf;
+void report_render(struct buf *b, const struct report *r);
 
 /* Sends each event to the output and, when set, the report. */
 struct event_tee {
