@@ -390,6 +390,54 @@ static void describe_drain(const struct rollout_assessment *a, char *buf, size_t
                  a->tasks_to_move);
 }
 
+/* Back to the original number of instances: surplus current instances
+ * are drained (within the capacity rule) and removed, current instances
+ * left DRAINING return to service, then terminations are waited for.
+ * Returns 1 with a decision, 0 when there is nothing of that left. */
+static int return_to_original(const struct rollout_snapshot *s, const struct rollout_assessment *a,
+                              const struct rollout_options *o, const struct rollout_timers *t,
+                              struct rollout_decision *d)
+{
+    const int n_orig = s->state.desired_capacity;
+    int surplus = a->members - n_orig;
+    if (surplus > 0) {
+        int drained_new = count(a, new_drained);
+        if (drained_new > 0) {
+            pick(a, new_drained, drained_new < surplus ? drained_new : surplus, d);
+            say(d, ACT_TERMINATE, "terminating %zu drained surplus instance(s)", d->ids.n);
+            return 1;
+        }
+        int want = surplus - a->new_draining;
+        int room = a->active - n_orig;
+        if (want > room)
+            want = room;
+        if (want > 0) {
+            pick(a, new_active, want, d);
+            say(d, ACT_DRAIN, "draining %d surplus instance(s) to return to %d", want, n_orig);
+            return 1;
+        }
+        if (a->new_draining > 0) {
+            char what[256];
+            describe_drain(a, what, sizeof(what));
+            say(d, ACT_WAIT, "%s", what);
+            wait_or_fail(s, o, t, WAIT_DRAIN, d);
+            return 1;
+        }
+        say(d, ACT_WAIT,
+            "%d instance(s) above the original %d: waiting until they can be drained safely "
+            "(%d launching or registering)",
+            surplus, n_orig, a->new_not_ready);
+        wait_or_fail(s, o, t, WAIT_NEW_INSTANCES, d);
+        return 1;
+    }
+    if (a->new_draining > 0) {
+        pick(a, new_draining, a->new_draining, d);
+        say(d, ACT_ACTIVATE, "returning %zu current instance(s) to ACTIVE", d->ids.n);
+        return 1;
+    }
+    return 0;
+}
+
 void rollout_decide(const struct rollout_snapshot *s, const struct rollout_assessment *a,
                     const struct rollout_options *o, const struct rollout_timers *t,
                     struct rollout_decision *d)
@@ -512,40 +560,8 @@ void rollout_decide(const struct rollout_snapshot *s, const struct rollout_asses
 
     /* Every member is current. Remove any surplus beyond the original size
      * the same safe way, then finish. */
-    int surplus = a->members - n_orig;
-    if (surplus > 0) {
-        int drained_new = count(a, new_drained);
-        if (drained_new > 0) {
-            pick(a, new_drained, drained_new < surplus ? drained_new : surplus, d);
-            say(d, ACT_TERMINATE, "terminating %zu drained surplus instance(s)", d->ids.n);
-            return;
-        }
-        int want = surplus - a->new_draining;
-        int room = a->active - n_orig;
-        if (want > room)
-            want = room;
-        if (want > 0) {
-            pick(a, new_active, want, d);
-            say(d, ACT_DRAIN, "draining %d surplus instance(s) to return to %d", want, n_orig);
-            return;
-        }
-        if (a->new_draining > 0) {
-            char what[256];
-            describe_drain(a, what, sizeof(what));
-            say(d, ACT_WAIT, "%s", what);
-            wait_or_fail(s, o, t, WAIT_DRAIN, d);
-            return;
-        }
-        say(d, ACT_WAIT, "waiting for %d surplus instance(s) to become ready before removing them",
-            a->new_not_ready);
-        wait_or_fail(s, o, t, WAIT_NEW_INSTANCES, d);
+    if (return_to_original(s, a, o, t, d))
         return;
-    }
-    if (a->new_draining > 0) {
-        pick(a, new_draining, a->new_draining, d);
-        say(d, ACT_ACTIVATE, "returning %zu current instance(s) to ACTIVE", d->ids.n);
-        return;
-    }
     if (a->new_not_ready > 0) {
         say(d, ACT_WAIT, "waiting for %d new instance(s) to register", a->new_not_ready);
         wait_or_fail(s, o, t, WAIT_NEW_INSTANCES, d);
@@ -589,41 +605,8 @@ void rollout_decide_rollback(const struct rollout_snapshot *s, const struct roll
         say(d, ACT_TERMINATE, "removing %zu new instance(s) that never became ready", d->ids.n);
         return;
     }
-    int surplus = a->members - n_orig;
-    if (surplus > 0) {
-        int drained_new = count(a, new_drained);
-        if (drained_new > 0) {
-            pick(a, new_drained, drained_new < surplus ? drained_new : surplus, d);
-            say(d, ACT_TERMINATE, "removing %zu drained new instance(s)", d->ids.n);
-            return;
-        }
-        int want = surplus - a->new_draining;
-        int room = a->active - n_orig;
-        if (want > room)
-            want = room;
-        if (want > 0) {
-            pick(a, new_active, want, d);
-            say(d, ACT_DRAIN, "draining %d new instance(s) to return to %d instance(s)", want,
-                n_orig);
-            return;
-        }
-        if (a->new_draining > 0) {
-            char what[256];
-            describe_drain(a, what, sizeof(what));
-            say(d, ACT_WAIT, "%s", what);
-            wait_or_fail(s, o, t, WAIT_DRAIN, d);
-            return;
-        }
-        say(d, ACT_WAIT, "%d instance(s) above the original %d cannot be drained safely yet",
-            surplus, n_orig);
-        wait_or_fail(s, o, t, WAIT_NEW_INSTANCES, d);
+    if (return_to_original(s, a, o, t, d))
         return;
-    }
-    if (a->new_draining > 0) {
-        pick(a, new_draining, a->new_draining, d);
-        say(d, ACT_ACTIVATE, "returning %zu instance(s) to ACTIVE", d->ids.n);
-        return;
-    }
     if (a->leaving > 0) {
         say(d, ACT_WAIT, "waiting for %d instance(s) to finish terminating", a->leaving);
         wait_or_fail(s, o, t, WAIT_TERMINATION, d);
