@@ -35,6 +35,9 @@ build-asan: deps-build
 test: deps-test build-tests build-asan
 	@python3 tests/run
 
+demo: build
+	@python3 scripts/demo
+
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 helper/ecs-rollout $(DESTDIR)$(PREFIX)/bin/ecs-rollout

@@ -11,6 +11,8 @@ import json
 import os
 import pathlib
 import re
+import signal
+import subprocess
 import time
 
 import tflib
@@ -26,6 +28,7 @@ TIME_SCALE = 0.02
 AMI_A = "ami-0a1a1a1a1a1a1a1a1"
 AMI_B = "ami-0b2b2b2b2b2b2b2b2"
 AMI_C = "ami-0c3c3c3c3c3c3c3c3"
+AMI_D = "ami-0d4d4d4d4d4d4d4d4"
 
 READ_PREFIXES = ("Describe", "List", "Get")
 
@@ -83,13 +86,20 @@ class Workspace:
     def init(self):
         return tflib.init(self.dir, self.environ)
 
-    def tf(self, command, **variables):
+    def tf(self, command, interrupt_when=None, **variables):
+        """Runs terraform COMMAND -auto-approve with the variables. With
+        interrupt_when (a regular expression), sends SIGINT to terraform's
+        process group - as Ctrl-C in a terminal does: terraform, its provider
+        and the helper - once an output line matches it."""
         self.runs += 1
         var_file = self.dir / f"step-{self.runs}.tfvars.json"
         var_file.write_text(json.dumps(dict(self.base_vars, **variables), indent=2))
         args = [command, "-auto-approve", "-input=false", "-no-color", f"-var-file={var_file.name}"]
         t0 = time.monotonic()
-        proc = tflib.run(args, self.dir, self.environ)
+        if interrupt_when is None:
+            proc = tflib.run(args, self.dir, self.environ)
+        else:
+            proc = _run_interrupted(args, self.dir, self.environ, re.compile(interrupt_when))
         run = TfRun(args, proc, time.monotonic() - t0)
         if run.rc != 0:
             ledger = self.sim.ledger(timeline=False)
@@ -103,6 +113,25 @@ class Workspace:
 
     def destroy(self, **variables):
         return self.tf("destroy", **variables)
+
+
+def _run_interrupted(args, cwd, environ, pattern):
+    proc = subprocess.Popen([tflib.terraform_bin()] + list(args), cwd=cwd, env=environ, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    lines = []
+    try:
+        for line in proc.stdout:
+            lines.append(line)
+            if pattern.search(line):
+                os.killpg(proc.pid, signal.SIGINT)
+                break
+        rest, _ = proc.communicate(timeout=tflib.TIMEOUT)
+        lines.append(rest)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    return subprocess.CompletedProcess(proc.args, proc.returncode, "".join(lines))
 
 
 class Snapshot:

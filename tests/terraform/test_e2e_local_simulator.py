@@ -6,13 +6,19 @@ against the cluster simulator, as a user would, in one walk:
                 every instance with zero downtime; its --report argument is
                 full of shell metacharacters and becomes a file name verbatim
   3 no change   apply again: no rollout, no AWS write
-  4 failure     apply with AMI C while new instances never register: apply
+  4 interrupted apply with AMI C, Ctrl-C (SIGINT to terraform's process group)
+                once the rollout has launched new instances: apply fails, the
+                old instances still serve, the rollout's state stays on the group
+  5 resumed     apply again: the plan leaves what the rollout owns alone, the
+                tainted rollout resource is replaced and the helper finishes
+                the interrupted rollout
+  6 failure     apply with AMI D while new instances never register: apply
                 fails with the helper's message, the cluster serves as before
-  5 recovery    apply again without the fault: the tainted rollout resource is
+  7 recovery    apply again without the fault: the tainted rollout resource is
                 replaced and the rollout finishes
-  6 destroy     nothing is left in the simulator
+  8 destroy     nothing is left in the simulator
 
-The walk runs once (setUpClass, about three minutes: terraform and the AWS
+The walk runs once (setUpClass, about four minutes: terraform and the AWS
 provider cost ~15 s of CPU per command); each test checks one step's record.
 The helper is the sanitizer build (rollout_helper_path), so memory errors on
 this path fail the walk."""
@@ -25,7 +31,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import testlib  # noqa: E402
 import tflib  # noqa: E402
-from e2elib import (AMI_A, AMI_B, AMI_C, HELPER_LINE, Snapshot, Walk, Workspace, leftovers,  # noqa: E402
+from e2elib import (AMI_A, AMI_B, AMI_C, AMI_D, HELPER_LINE, Snapshot, Walk, Workspace, leftovers,  # noqa: E402
                     start_simulator, wait_until_serving, writes_between)
 
 CLUSTER = "e2e-cluster"
@@ -94,28 +100,44 @@ class LocalSimulatorWalk(unittest.TestCase):
                            rollout_extra_args=[f"--report={cls.reports / NASTY_REPORT_NAME}"])
             return {"run": run, "before": before, "after": snap()}
 
+        def interrupted():
+            before = snap()
+            run = ws.apply(cluster_instance_ami=AMI_C,
+                           interrupt_when=r"\(local-exec\): \d\d:\d\d:\d\d launching 2 new instance\(s\)")
+            return {"run": run, "before": before, "after": snap()}
+
+        def resumed():
+            before = snap()
+            run = ws.apply(cluster_instance_ami=AMI_C)
+            facts = {"run": run, "before": before, "after": snap()}
+            if run.rc != 0:
+                facts["stop"] = f"the apply after the interruption failed: {run!r}"
+            return facts
+
         def failure():
             before = snap()
             # Both new instances of the batch (the whole group) never register.
             sim.set_faults({"cluster": {"never_register": 2}}, replace=True)
             try:
-                run = ws.apply(cluster_instance_ami=AMI_C, rollout_instance_timeout=10)
+                run = ws.apply(cluster_instance_ami=AMI_D, rollout_instance_timeout=10)
             finally:
                 sim.clear_faults()
             return {"run": run, "before": before, "after": snap()}
 
         def recovery():
             before = snap()
-            run = ws.apply(cluster_instance_ami=AMI_C)
+            run = ws.apply(cluster_instance_ami=AMI_D)
             return {"run": run, "before": before, "after": snap()}
 
         def destroy():
-            run = ws.destroy(cluster_instance_ami=AMI_C)
+            run = ws.destroy(cluster_instance_ami=AMI_D)
             return {"run": run, "leftovers": leftovers(sim)}
 
         walk.run("create", create)
         walk.run("new_ami", new_ami)
         walk.run("no_change", no_change)
+        walk.run("interrupted", interrupted)
+        walk.run("resumed", resumed)
         walk.run("failure", failure)
         walk.run("recovery", recovery)
         walk.stopped = None  # destroy whatever exists, whatever happened before
@@ -229,9 +251,46 @@ class LocalSimulatorWalk(unittest.TestCase):
         self.assertEqual(writes_between(s["before"].api_calls, s["after"].api_calls), {})
         self.assertEqual(s["after"].instance_ids(), s["before"].instance_ids())
 
-    # ---- 4 failure -------------------------------------------------------
+    # ---- 4 interrupted ---------------------------------------------------
 
-    def test_4_failed_rollout_fails_apply_with_the_helpers_message(self):
+    def test_4_interrupted_apply_fails_and_the_old_instances_still_serve(self):
+        s = self.walk.step(self, "interrupted")
+        run, before, after = s["run"], s["before"], s["after"]
+        self.assertNotEqual(run.rc, 0, run)
+        self.assertSays(run, r"Interrupt received")
+        # The rollout had started: its state is on the group, for the next apply.
+        self.assertLessEqual({"ecs-rollout:started", "ecs-rollout:target", "ecs-rollout:original"},
+                             set(after.rollout_tags()), after.group.get("Tags"))
+        self.assertEqual(after.group["LaunchTemplate"]["Version"], "3")
+        old = set(before.instance_ids())
+        self.assertLessEqual(old, set(after.instance_ids()), "no old instance may be gone yet")
+        active = {c["ec2InstanceId"] for c in after.container_instances if c["status"] == "ACTIVE"}
+        self.assertLessEqual(old, active, "the old instances must not be draining")
+        svc = [x for x in after.services if x["serviceName"] == SERVICE][0]
+        self.assertEqual(svc["runningCount"], 2)
+        self.assertZeroDowntime(after.ledger)
+
+    # ---- 5 resumed -------------------------------------------------------
+
+    def test_5_next_apply_keeps_the_rollouts_settings_and_finishes_it(self):
+        s = self.walk.step(self, "resumed")
+        run, before, after = s["run"], s["before"], s["after"]
+        self.assertEqual(run.rc, 0, run)
+        # The plan carried the live sizes, processes and tags over: the group
+        # is not touched while the rollout owns it.
+        self.assertNotIn("aws_autoscaling_group.this: Modifying", run.out, run)
+        self.assertSays(run, r"terraform_data\.rollout\[0\] is tainted, so must be replaced")
+        self.assertSays(run, r"\(local-exec\): \d\d:\d\d:\d\d resuming the rollout of group e2e-cluster started")
+        self.assertSays(run, r"\(local-exec\): \d\d:\d\d:\d\d done: ")
+        self.assertServing(after, 3, AMI_C)
+        self.assertFalse(set(self.walk.steps["interrupted"]["before"].instance_ids()) & set(after.instance_ids()),
+                         "every instance from before the interruption was replaced")
+        self.assertGroupRestored(after)
+        self.assertZeroDowntime(after.ledger)
+
+    # ---- 6 failure -------------------------------------------------------
+
+    def test_6_failed_rollout_fails_apply_with_the_helpers_message(self):
         s = self.walk.step(self, "failure")
         run = s["run"]
         self.assertNotEqual(run.rc, 0, run)
@@ -241,38 +300,38 @@ class LocalSimulatorWalk(unittest.TestCase):
         self.assertSays(run, r"failed: rollout failed and was rolled back: timed out after 10s: "
                              r"waiting for new instances", flat)
 
-    def test_4_failed_rollout_leaves_the_cluster_serving_as_before(self):
+    def test_6_failed_rollout_leaves_the_cluster_serving_as_before(self):
         s = self.walk.step(self, "failure")
         before, after = s["before"], s["after"]
         self.assertEqual(after.instance_ids(), before.instance_ids())
-        self.assertServing(after, 2, AMI_B)
+        self.assertServing(after, 3, AMI_C)
         self.assertGroupRestored(after)
         # The group itself has the new template: the next apply must roll it out.
-        self.assertEqual(after.group["LaunchTemplate"]["Version"], "3")
+        self.assertEqual(after.group["LaunchTemplate"]["Version"], "4")
         self.assertZeroDowntime(after.ledger)
         # The instances the fault kept from registering were removed again.
         self.assertEqual(len(after.ledger["never_registered"]), 0, after.ledger["never_registered"])
 
-    # ---- 5 recovery ------------------------------------------------------
+    # ---- 7 recovery ------------------------------------------------------
 
-    def test_5_next_apply_replaces_the_tainted_rollout_and_finishes_it(self):
+    def test_7_next_apply_replaces_the_tainted_rollout_and_finishes_it(self):
         s = self.walk.step(self, "recovery")
         run = s["run"]
         self.assertEqual(run.rc, 0, run)
         self.assertSays(run, r"terraform_data\.rollout\[0\] is tainted, so must be replaced")
         # The group got its new template in the failed apply; this one only
         # runs the rollout again.
-        self.assertEqual(s["before"].group["LaunchTemplate"]["Version"], "3")
+        self.assertEqual(s["before"].group["LaunchTemplate"]["Version"], "4")
         self.assertNotIn("aws_autoscaling_group.this: Modifying", run.out)
         self.assertRolloutInsideApply(run, after="terraform_data.rollout[0]: Creating...")
-        self.assertServing(s["after"], 3, AMI_C)
+        self.assertServing(s["after"], 4, AMI_D)
         self.assertFalse(set(s["before"].instance_ids()) & set(s["after"].instance_ids()))
         self.assertGroupRestored(s["after"])
         self.assertZeroDowntime(s["after"].ledger)
 
-    # ---- 6 destroy -------------------------------------------------------
+    # ---- 8 destroy -------------------------------------------------------
 
-    def test_6_destroy_leaves_nothing_behind(self):
+    def test_8_destroy_leaves_nothing_behind(self):
         s = self.walk.step(self, "destroy")
         self.assertEqual(s["run"].rc, 0, s["run"])
         self.assertSays(s["run"], r"Destroy complete!")
