@@ -95,15 +95,20 @@ class Workspace:
         var_file = self.dir / f"step-{self.runs}.tfvars.json"
         var_file.write_text(json.dumps(dict(self.base_vars, **variables), indent=2))
         args = [command, "-auto-approve", "-input=false", "-no-color", f"-var-file={var_file.name}"]
+        # The provider's debug log, to tell after a failure which requests it
+        # retried or saw fail.
+        log_path = self.dir / f"step-{self.runs}.provider.log"
+        environ = dict(self.environ, TF_LOG_PROVIDER="DEBUG", TF_LOG_PATH=str(log_path))
         t0 = time.monotonic()
         if interrupt_when is None:
-            proc = tflib.run(args, self.dir, self.environ)
+            proc = tflib.run(args, self.dir, environ)
         else:
-            proc = _run_interrupted(args, self.dir, self.environ, re.compile(interrupt_when))
+            proc = _run_interrupted(args, self.dir, environ, re.compile(interrupt_when))
         run = TfRun(args, proc, time.monotonic() - t0)
         if run.rc != 0:
             ledger = self.sim.ledger(timeline=False)
-            run.simulator = {"simulator_errors": ledger["simulator_errors"], "api_calls": ledger["api_calls"]}
+            run.simulator = {"simulator_errors": ledger["simulator_errors"], "api_calls": ledger["api_calls"],
+                             "provider_retries_and_errors": provider_http_problems(log_path)}
         print(f"terraform {command} ({', '.join(f'{k}={v}' for k, v in variables.items())}): "
               f"exit {run.rc} in {run.seconds:.1f}s", flush=True)
         return run
@@ -113,6 +118,33 @@ class Workspace:
 
     def destroy(self, **variables):
         return self.tf("destroy", **variables)
+
+
+def provider_http_problems(log_path, limit=40):
+    """From the AWS provider's debug log: the requests it sent again (attempt
+    2 and later) and the responses with an error status, in order."""
+    try:
+        text = pathlib.Path(log_path).read_text(errors="replace")
+    except OSError as e:
+        return [f"no provider log: {e}"]
+    entries = []
+    for line in text.splitlines():
+        if line[:1].isspace() and entries:
+            entries[-1] += " " + line.strip()
+        else:
+            entries.append(line)
+    found = []
+    for entry in entries:
+        method = re.search(r"rpc\.method=(\w+)", entry)
+        if not method:
+            continue
+        attempt = re.search(r"attempt=(\d+)", entry)
+        status = re.search(r"http\.status_code=(\d+)", entry)
+        if "HTTP Request Sent" in entry and attempt and int(attempt.group(1)) > 1:
+            found.append(f"{entry[:24]} {method.group(1)}: attempt {attempt.group(1)}")
+        elif "HTTP Response Received" in entry and status and int(status.group(1)) >= 400:
+            found.append(f"{entry[:24]} {method.group(1)}: HTTP {status.group(1)}")
+    return found[-limit:]
 
 
 def _run_interrupted(args, cwd, environ, pattern):
