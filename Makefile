@@ -54,6 +54,10 @@ test: deps-test build-tests build-asan build-fuzz
 fuzz: build-fuzz
 	@python3 tests/fuzz/fuzz_runner.py --seconds $(FUZZ_SECONDS)
 
+# The demo needs only the build and the python3/terraform the machine has.
+demo: build
+	@python3 scripts/demo
+
 # The man page comes from the same option table as --help (helper/tools/mkman.c).
 install: build
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1

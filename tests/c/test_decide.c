@@ -498,6 +498,28 @@ TEST(resumes_from_a_drain_in_progress)
     CHECK_INT(members(), 4);
 }
 
+TEST(drain_message_ends_with_the_instances_it_drains)
+{
+    /* The text output appends ": i-..., i-..." to the message, so the
+     * message must end with what those ids are: the old instances. */
+    fx_init(2, 4, 1);
+    fx_begin();
+    struct rollout_decision d;
+    decide(&d);
+    for (int step = 0; step < 20 && d.action != ACT_DRAIN; step++) {
+        model_apply(&d);
+        rollout_decision_free(&d);
+        model_tick();
+        decide(&d);
+    }
+    CHECK_INT(d.action, ACT_DRAIN);
+    CHECK_STR(d.message, "2 new instance(s) ready; draining 2 out-of-date instance(s)");
+    CHECK_INT((int)d.ids.n, 2);
+    CHECK_STR(d.ids.v[0], "i-0000");
+    CHECK_STR(d.ids.v[1], "i-0001");
+    rollout_decision_free(&d);
+}
+
 TEST(drains_only_this_groups_out_of_date_instances)
 {
     fx_init(2, 4, 1);

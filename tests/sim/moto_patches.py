@@ -20,6 +20,7 @@ def install():
     _patch_ec2()
     _patch_autoscaling()
     _patch_ecs()
+    _patch_iam()
 
 
 def _wrap_handlers(cls, handlers, originals):
@@ -36,6 +37,29 @@ def _wrap_handlers(cls, handlers, originals):
             return _fn(self)
         handler.__name__ = name
         setattr(cls, name, handler)
+
+
+def _patch_iam():
+    """moto 5 knows AWS's managed policies but leaves them out unless
+    MOTO_IAM_LOAD_MANAGED_POLICIES is set, so attaching one (the ecs-cluster
+    module attaches AmazonEC2ContainerServiceforEC2Role) failed with
+    NoSuchEntity. The simulator always has them, as AWS does; their 4 MB of JSON
+    is parsed once per process, not at every reset."""
+    import json
+    from moto.iam import models as iam_models
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+    orig_init = iam_models.IAMBackend._init_aws_policies
+    parsed = {}
+
+    def _init_aws_policies(self):
+        if active() is None:
+            return orig_init(self)
+        if "policies" not in parsed:
+            parsed["policies"] = json.loads(aws_managed_policies_data)
+        return [iam_models.AWSManagedPolicy.from_data(name, self.account_id, self.region_name, data)
+                for name, data in parsed["policies"].items()]
+    iam_models.IAMBackend._init_aws_policies = _init_aws_policies
 
 
 def _patch_ec2():

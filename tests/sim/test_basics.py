@@ -40,6 +40,25 @@ class StartAndControl(unittest.TestCase):
             self.assertEqual(ecs.list_clusters()["clusterArns"], [])
             self.assertEqual(sim.ledger()["timeline"], [])
 
+    def test_aws_managed_policies_can_be_attached_before_and_after_a_reset(self):
+        # The ecs-cluster module attaches AWS managed policies to its instance role.
+        arns = ["arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role",
+                "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"]
+        trust = json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+        self.assertNotEqual(os.environ.get("MOTO_IAM_LOAD_MANAGED_POLICIES", "").lower(), "true")
+        with Simulator(time_scale=0.01) as sim:
+            iam = sim.client("iam")
+            for attempt in ("first", "after reset"):
+                iam.create_role(RoleName="ecs-instance", AssumeRolePolicyDocument=trust)
+                for arn in arns:
+                    iam.attach_role_policy(RoleName="ecs-instance", PolicyArn=arn)
+                attached = iam.list_attached_role_policies(RoleName="ecs-instance")["AttachedPolicies"]
+                self.assertEqual(sorted(p["PolicyArn"] for p in attached), sorted(arns), attempt)
+                self.assertEqual(iam.get_policy(PolicyArn=arns[0])["Policy"]["PolicyName"],
+                                 "AmazonEC2ContainerServiceforEC2Role")
+                self.assertEqual(control(sim, "POST", "/_sim/reset")[0], 200)
+
     def test_ledger_written_on_stop(self):
         with tempfile.TemporaryDirectory() as d:
             path = os.path.join(d, "out", "ledger.json")

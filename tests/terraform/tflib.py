@@ -103,6 +103,19 @@ def init(cwd, environ):
     return proc
 
 
+def git(args, cwd):
+    """Runs git with a fixed identity and no user or system configuration;
+    returns its output."""
+    e = dict(os.environ, GIT_AUTHOR_NAME="test", GIT_AUTHOR_EMAIL="test@example.invalid",
+             GIT_COMMITTER_NAME="test", GIT_COMMITTER_EMAIL="test@example.invalid",
+             GIT_CONFIG_GLOBAL="/dev/null", GIT_CONFIG_NOSYSTEM="1")
+    proc = subprocess.run(["git"] + list(args), cwd=cwd, env=e, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True)
+    if proc.returncode != 0:
+        raise AssertionError(f"git {' '.join(args)} failed:\n{proc.stdout}")
+    return proc.stdout
+
+
 class TempDir:
     """A temporary directory removed at exit unless KEEP_TEST_DIRS is set."""
 

@@ -534,8 +534,9 @@ void rollout_decide(const struct rollout_snapshot *s, const struct rollout_asses
         int k = a->old_active < room ? a->old_active : room;
         if (k > 0) {
             pick_ordered(a, old_drainable, k, BY_OLD_IN_ZONE, d);
-            say(d, ACT_DRAIN, "draining %d out-of-date instance(s); %d new instance(s) ready", k,
-                a->new_ready);
+            /* The ids follow the message: they must read as the drained ones. */
+            say(d, ACT_DRAIN, "%d new instance(s) ready; draining %d out-of-date instance(s)",
+                a->new_ready, k);
             return;
         }
         if (o->standalone == STANDALONE_STOP && standalone_to_stop(a, d) > 0) {

@@ -82,6 +82,15 @@ run "cluster_name_with_colon" {
   # error: each a letter, digit, hyphen or underscore
 }
 
+# A name reaches the helper through the environment, never a shell; it cannot
+# even hold shell metacharacters.
+run "cluster_name_with_shell_metacharacters" {
+  command = plan
+  variables { cluster_name = "prod;touch PWNED$(id)`id`|x&y" }
+  expect_failures = [var.cluster_name]
+  # error: each a letter, digit, hyphen or underscore
+}
+
 run "container_insights_unknown_value" {
   command = plan
   variables { cluster_container_insights = "on" }
