@@ -41,6 +41,8 @@ const char *rollout_action_name(enum rollout_action a)
     case ACT_TERMINATE: return "terminate";
     case ACT_FINISH: return "finish";
     case ACT_FAIL: return "fail";
+    case ACT_HOLD_LAUNCHES: return "hold-launches";
+    case ACT_RESUME: return "resume-processes";
     }
     return "?";
 }
@@ -363,11 +365,52 @@ static int standalone_to_stop(const struct rollout_assessment *a, struct rollout
     return n;
 }
 
+/* Launch is the one process a rollout needs; it is suspended only by
+ * hold_launches, just before the end, never re-suspended here. */
+static const char LAUNCH[] = "Launch";
+
 static void missing_processes(const struct rollout_snapshot *s, struct rollout_decision *d)
 {
     for (size_t i = 0; i < s->state.suspended_by_us.n; i++)
-        if (!strv_contains(&s->group.suspended_processes, s->state.suspended_by_us.v[i]))
+        if (strcmp(s->state.suspended_by_us.v[i], LAUNCH) != 0 &&
+            !strv_contains(&s->group.suspended_processes, s->state.suspended_by_us.v[i]))
             strv_push(&d->ids, s->state.suspended_by_us.v[i]);
+}
+
+/* The rollout suspended Launch (hold_launches) and needs launches again. */
+static int release_launches(const struct rollout_snapshot *s, struct rollout_decision *d)
+{
+    if (!strv_contains(&s->state.suspended_by_us, LAUNCH) ||
+        !strv_contains(&s->group.suspended_processes, LAUNCH))
+        return 0;
+    strv_push(&d->ids, LAUNCH);
+    say(d, ACT_RESUME, "resuming Launch: the rollout needs new instances again");
+    return 1;
+}
+
+/* The end of a rollout (or rollback) lowers the desired capacity to the
+ * original. While the desired capacity is above the number of instances -
+ * a launch Auto Scaling keeps retrying after an account limit or a lack of
+ * capacity, a replacement not yet started - that launch may succeed just
+ * before the capacity is lowered, and the group then scales in and
+ * terminates an instance of its own choosing, tasks and all. With Launch
+ * suspended first nothing can launch in between; the state records the
+ * suspension so that the end of the rollout resumes it, even after a
+ * kill. */
+static int hold_launches(const struct rollout_snapshot *s, const struct rollout_assessment *a,
+                         struct rollout_decision *d)
+{
+    const struct asg_group *g = &s->group;
+    if (g->desired_capacity <= s->state.desired_capacity || g->desired_capacity <= a->members ||
+        strv_contains(&g->suspended_processes, LAUNCH))
+        return 0;
+    strv_push(&d->ids, LAUNCH);
+    say(d, ACT_HOLD_LAUNCHES,
+        "desired capacity %d is above the %d instance(s) in the group (a launch is still "
+        "pending): suspending Launch before lowering it to %d, so that no serving instance is "
+        "scaled in",
+        g->desired_capacity, a->members, s->state.desired_capacity);
+    return 1;
 }
 
 /* Draining instances that hold tasks, summarised for a wait message. */
@@ -461,6 +504,8 @@ void rollout_decide(const struct rollout_snapshot *s, const struct rollout_asses
     }
 
     if (a->outdated > 0) {
+        if (release_launches(s, d))
+            return;
         if (s->group.max_size < need_max) {
             d->number = need_max;
             say(d, ACT_RAISE_MAX, "raising MaxSize from %d to %d to make room for %d new instance(s)",
@@ -560,8 +605,30 @@ void rollout_decide(const struct rollout_snapshot *s, const struct rollout_asses
      * one more instance (Auto Scaling puts it in the emptiest zone), then
      * the surplus rule above drains one from the fullest zone. */
     int zones, spread = rollout_zone_spread(s, a, &zones);
-    if (spread > 1 && (!t || t->zone_evenings < ROLLOUT_ZONE_EVENINGS_PER_ZONE * zones) &&
-        s->group.max_size > n_orig) {
+    int evening = spread > 1 && (!t || t->zone_evenings < ROLLOUT_ZONE_EVENINGS_PER_ZONE * zones) &&
+                  s->group.max_size > n_orig;
+    if (evening && s->group.desired_capacity > a->members &&
+        !strv_contains(&s->group.suspended_processes, LAUNCH)) {
+        /* The instance launched to even the zones has not shown up yet: wait
+         * for it rather than ask again. If it never comes (no capacity, an
+         * account limit), finish with uneven zones rather than not at all. */
+        long limit = o->instance_timeout_s;
+        int gave_up = t && t->waiting == WAIT_NEW_INSTANCES && limit > 0 && s->now - t->since > limit;
+        if (!gave_up) {
+            say(d, ACT_WAIT,
+                "waiting for the instance launched to even out the zones (desired capacity %d, "
+                "%d in the group)",
+                s->group.desired_capacity, a->members);
+            d->wait = WAIT_NEW_INSTANCES;
+            return;
+        }
+        evening = 0;
+    }
+    if (evening && s->group.desired_capacity > a->members)
+        evening = 0; /* Launch is held (see hold_launches): finishing */
+    if (evening) {
+        if (release_launches(s, d))
+            return;
         d->number = n_orig + 1;
         d->evens_zones = 1;
         say(d, ACT_SET_DESIRED,
@@ -570,6 +637,8 @@ void rollout_decide(const struct rollout_snapshot *s, const struct rollout_asses
             spread);
         return;
     }
+    if (hold_launches(s, a, d))
+        return;
     say(d, ACT_FINISH, "all %d instance(s) current: restoring the group", a->members);
 }
 
@@ -628,5 +697,7 @@ void rollout_decide_rollback(const struct rollout_snapshot *s, const struct roll
         wait_or_fail(s, o, t, WAIT_TERMINATION, d);
         return;
     }
+    if (hold_launches(s, a, d))
+        return;
     say(d, ACT_FINISH, "the group is back to %d instance(s): restoring its settings", n_orig);
 }

@@ -271,6 +271,30 @@ static int finish(struct engine *e, const struct rollout_snapshot *s, struct err
     return rc;
 }
 
+/* Adds process names to the ecs-rollout:suspended tag (processes the end
+ * of the rollout resumes). */
+static int record_suspended(struct engine *e, const struct rollout_snapshot *s,
+                            const struct strv *names, struct err *err)
+{
+    struct strv all = STRV_INIT;
+    for (size_t i = 0; i < s->state.suspended_by_us.n; i++)
+        strv_push(&all, s->state.suspended_by_us.v[i]);
+    size_t before = all.n;
+    for (size_t i = 0; i < names->n; i++)
+        if (!strv_contains(&all, names->v[i]))
+            strv_push(&all, names->v[i]);
+    int rc = 0;
+    if (all.n != before) {
+        struct asg_tag tag;
+        rollout_suspended_tag(&all, &tag);
+        rc = asg_put_tags(e->c, s->group.name, &tag, 1, err);
+        free(tag.key);
+        free(tag.value);
+    }
+    strv_free(&all);
+    return rc;
+}
+
 static int set_state(struct engine *e, const struct rollout_snapshot *s,
                      const struct strv *ids, const char *status, struct err *err)
 {
@@ -352,6 +376,14 @@ static int perform(struct engine *e, const struct rollout_snapshot *s,
     case ACT_FINISH:
         set_phase(e, "finish");
         return finish(e, s, err);
+    case ACT_HOLD_LAUNCHES:
+        /* Recorded first: a rollout killed right after the suspension
+         * still resumes Launch at its end. */
+        if (record_suspended(e, s, &d->ids, err) != 0)
+            return -1;
+        return asg_suspend_processes(e->c, group, (const char *const *)d->ids.v, d->ids.n, err);
+    case ACT_RESUME:
+        return asg_resume_processes(e->c, group, (const char *const *)d->ids.v, d->ids.n, err);
     case ACT_WAIT:
     case ACT_NOTHING_TO_DO:
     case ACT_BEGIN:
@@ -670,7 +702,8 @@ enum rollout_result rollout_run(struct aws_client *c, const struct rollout_confi
             if (rc == 0) {
                 emit(&e, EV_ACTION, rollout_action_name(d.action), d.message, &d.ids, NULL);
                 if (d.wait == WAIT_NONE && d.action != ACT_STOP_TASKS && d.action != ACT_ACTIVATE &&
-                    d.action != ACT_SUSPEND)
+                    d.action != ACT_SUSPEND && d.action != ACT_HOLD_LAUNCHES &&
+                    d.action != ACT_RESUME)
                     timers.waiting = WAIT_NONE;
                 interval = 0;
             }
