@@ -5,7 +5,8 @@ import threading
 import unittest
 
 import testlib
-from rollout import Checks, instance_ids, new_template_version, run, scenario, simulator
+from rollout import (Checks, container_instances, instance_ids, new_template_version, run,
+                     scenario, simulator)
 
 
 def when_called(sim, action, then, timeout=120):
@@ -48,6 +49,44 @@ class Races(Checks, unittest.TestCase):
             self.assertClean(sim, desired=2, max_size=12)
             launches = [e for e in sim.ledger()["timeline"] if e["event"] == "instance_launched"]
             self.assertEqual(launches, [])
+
+    def test_an_instance_drained_twice_is_not_taken_for_empty_the_second_time(self):
+        # A resumed rollout finds two new instances DRAINING and empty (a
+        # rollback was killed before removing them), returns them to ACTIVE,
+        # moves tasks onto them, then fails (a task that never stops) and
+        # drains them again. Their tasks then stop without being counted: what
+        # the first drain found ("empty") must not let them be terminated.
+        # With 0/100 ECS stops a drained instance's tasks before starting their
+        # replacements: the counters drop to 0 at once while the tasks take a
+        # while to stop, and a little latency lets the helper look just then.
+        sc = scenario(instances=2, tasks=4, min_healthy=0, max_percent=100)
+        sc["delays"].update(task_deactivate=30, task_stop=60)
+        with simulator(sc) as sim:
+            new_template_version(sim)
+            asg, ecs = sim.client("autoscaling"), sim.client("ecs")
+            old = instance_ids(sim)
+            asg.set_desired_capacity(AutoScalingGroupName="prod-asg", DesiredCapacity=4)
+            sim.wait_until(lambda: sum(1 for c in container_instances(ecs) if c["status"] == "ACTIVE") == 4,
+                           timeout=60, message="the new instances registered")
+            new = [i for i in instance_ids(sim) if i not in old]
+            arns = [c["containerInstanceArn"] for c in container_instances(ecs) if c["ec2InstanceId"] in new]
+            ecs.update_container_instances_state(cluster="prod", containerInstances=arns, status="DRAINING")
+            asg.create_or_update_tags(Tags=[
+                {"ResourceId": "prod-asg", "ResourceType": "auto-scaling-group", "Key": k, "Value": val,
+                 "PropagateAtLaunch": False}
+                for k, val in (("ecs-rollout:original", "min=0,max=12,desired=2"), ("ecs-rollout:suspended", "-"),
+                               ("ecs-rollout:started", "1700000000"))])
+            sim.set_faults({"api": [{"action": "ecs:DescribeContainerInstances", "latency_ms": 100}],
+                            "cluster": {"stuck_tasks": {"service": "web", "count": 1}}})
+            r = run(sim, "--drain-timeout", "3")
+            self.assertEqual(r.rc, 1, r)
+            actions = [e.get("action") for e in r.events() if e["event"] == "action"]
+            self.assertEqual(actions[0], "activate", r)
+            self.assertIn("drain", actions)
+            self.assertZeroDowntime(sim, strict_desired=False)
+            self.assertEqual(sorted(instance_ids(sim)), sorted(old))
+            self.assertServing(sim, old)
+            self.assertClean(sim, desired=2, max_size=12)
 
 
 if __name__ == "__main__":

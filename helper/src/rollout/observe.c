@@ -316,6 +316,25 @@ static struct drain_memo *memo_for(struct observer *ob, const char *instance_id)
     return m;
 }
 
+/* What was learnt about an instance's drain holds for that drain only. An
+ * instance seen in any other state (returned to ACTIVE by a rollback, or
+ * by hand) starts afresh if drained again: its tasks then stop without
+ * being counted, and an "empty" remembered from before would let it be
+ * terminated with them. */
+static void forget_drain(struct observer *ob, const char *instance_id)
+{
+    for (size_t i = 0; i < ob->n_memo; i++) {
+        struct drain_memo *m = &ob->memo[i];
+        if (strcmp(m->instance_id, instance_id) != 0)
+            continue;
+        char *id = m->instance_id;
+        strv_free(&m->standalone);
+        memset(m, 0, sizeof(*m));
+        m->instance_id = id;
+        return;
+    }
+}
+
 static int service_is_daemon(const struct observer *ob, const char *name)
 {
     return strv_contains(&ob->daemon_services, name);
@@ -365,8 +384,11 @@ static int observe_drains(struct observer *ob, struct rollout_snapshot *s, struc
     s->drains = xcalloc(s->n_cis ? s->n_cis : 1, sizeof(*s->drains));
     for (size_t i = 0; i < s->n_cis; i++) {
         const struct ecs_container_instance *ci = &s->cis[i];
-        if (!ci->status || strcmp(ci->status, "DRAINING") != 0)
+        if (!ci->status || strcmp(ci->status, "DRAINING") != 0) {
+            if (ci->ec2_instance_id)
+                forget_drain(ob, ci->ec2_instance_id);
             continue;
+        }
         size_t di = s->n_drains++;
         struct drain_tasks *d = &s->drains[di];
         d->instance_id = xstrdup(ci->ec2_instance_id);
