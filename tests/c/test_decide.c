@@ -807,3 +807,110 @@ TEST(an_evening_launch_is_awaited_then_given_up_safely)
     rollout_decision_free(&d);
     fx_free();
 }
+
+/* Plays rollback decisions to the end; returns the last action. */
+static enum rollout_action play_rollback(int max_steps, int *evening_launches)
+{
+    enum rollout_action act = ACT_WAIT;
+    *evening_launches = 0;
+    for (int step = 0; step < max_steps && act != ACT_FINISH; step++) {
+        struct rollout_decision d;
+        act = rollback_step(&d);
+        if (act == ACT_WAIT) {
+            if (F.t.waiting != d.wait) {
+                F.t.waiting = d.wait;
+                F.t.since = F.s.now;
+            }
+        } else {
+            F.t.waiting = WAIT_NONE;
+        }
+        if (d.evens_zones) {
+            F.t.zone_evenings++;
+            (*evening_launches)++;
+        }
+        model_apply(&d);
+        rollout_decision_free(&d);
+        if (act == ACT_FAIL)
+            break;
+        if (act == ACT_WAIT)
+            model_tick();
+        if (count_active() < F.s.state.desired_capacity && act != ACT_ACTIVATE)
+            test_fail(__FILE__, __LINE__, "only %d ACTIVE instances after %s", count_active(),
+                      rollout_action_name(act));
+    }
+    return act;
+}
+
+TEST(a_rollback_evens_zones_whose_fullest_holds_only_old_instances)
+{
+    /* a: none, b: two old, c: one new. The instance that evens the zones
+     * lands in a; the one to drain has to be an old one from b. */
+    fx_init(3, 6, 1);
+    fx_begin();
+    strv_push(&F.s.group.availability_zones, "us-east-1a");
+    strv_push(&F.s.group.availability_zones, "us-east-1b");
+    strv_push(&F.s.group.availability_zones, "us-east-1c");
+    F.inst[0].availability_zone = "us-east-1b";
+    F.versions[2][0] = '2';
+    CHECK_INT(zone_spread(), 2);
+    int launched;
+    CHECK_INT(play_rollback(200, &launched), ACT_FINISH);
+    CHECK_INT(launched, 1);
+    CHECK(!test_failed());
+    model_tick();
+    CHECK_INT(members(), 3);
+    CHECK_INT(zone_spread(), 0);
+    for (size_t i = 0; i < F.s.n_cis; i++)
+        if (F.ci[i].status)
+            CHECK_STR(F.ci[i].status, "ACTIVE");
+    fx_free();
+}
+
+TEST(a_rollback_evens_the_zones_before_restoring_the_group)
+{
+    /* After a failed rollout the survivors sit in two zones of three; once
+     * resumed, AZRebalance would terminate one without draining it. The
+     * rollback evens them out as the rollout does: one more instance, then
+     * a surplus one drained and removed from the fullest zone. */
+    fx_init(3, 6, 1);
+    fx_begin();
+    strv_push(&F.s.group.availability_zones, "us-east-1a");
+    strv_push(&F.s.group.availability_zones, "us-east-1b");
+    strv_push(&F.s.group.availability_zones, "us-east-1c");
+    F.inst[0].availability_zone = "us-east-1b";
+    F.versions[1][0] = '2';
+    F.versions[2][0] = '2';
+    CHECK_INT(zone_spread(), 2);
+    enum rollout_action act = ACT_WAIT;
+    int launched = 0;
+    for (int step = 0; step < 200 && act != ACT_FINISH; step++) {
+        struct rollout_decision d;
+        act = rollback_step(&d);
+        CHECK_MSG(act != ACT_FAIL, "the rollback failed: %s", d.message);
+        if (act == ACT_WAIT) {
+            if (F.t.waiting != d.wait) {
+                F.t.waiting = d.wait;
+                F.t.since = F.s.now;
+            }
+        } else {
+            F.t.waiting = WAIT_NONE;
+        }
+        if (d.evens_zones) {
+            F.t.zone_evenings++;
+            launched++;
+        }
+        model_apply(&d);
+        rollout_decision_free(&d);
+        if (act == ACT_FAIL)
+            break;
+        if (act == ACT_WAIT)
+            model_tick();
+    }
+    CHECK_INT(act, ACT_FINISH);
+    CHECK_INT(launched, 1);
+    CHECK(!test_failed());
+    model_tick();
+    CHECK_INT(members(), 3);
+    CHECK_INT(zone_spread(), 0);
+    fx_free();
+}

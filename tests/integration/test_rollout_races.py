@@ -88,6 +88,30 @@ class Races(Checks, unittest.TestCase):
             self.assertServing(sim, old)
             self.assertClean(sim, desired=2, max_size=12)
 
+    def test_a_rollback_leaves_the_zones_even(self):
+        # Three old instances in two of three zones (b: 2, c: 1). Every new
+        # instance fails to register, so the rollout rolls back - to zones two
+        # apart, which AZRebalance, once resumed, would even out by terminating
+        # an instance without draining it. The rollback evens them itself: one
+        # more instance lands in zone a, and one of zone b's (old) instances is
+        # drained and removed.
+        sc = scenario(instances=3, tasks=6)
+        sc["auto_scaling_groups"][0].update(availability_zones=["us-east-1b", "us-east-1c"],
+                                            suspended_processes=["AZRebalance"])
+        with simulator(sc) as sim:
+            new_template_version(sim)
+            asg = sim.client("autoscaling")
+            asg.update_auto_scaling_group(AutoScalingGroupName="prod-asg",
+                                          AvailabilityZones=["us-east-1a", "us-east-1b", "us-east-1c"])
+            sim.set_faults({"cluster": {"never_register": 3}})
+            r = run(sim, "--instance-timeout", "3")
+            self.assertEqual(r.rc, 1, r)
+            evenings = [e for e in r.events() if e.get("action") == "set-desired-capacity"
+                        and "even them out" in e.get("message", "")]
+            self.assertEqual(len(evenings), 1, r)
+            self.assertZeroDowntime(sim)
+            self.assertClean(sim, desired=3, max_size=12, suspended=["AZRebalance"])
+
 
 if __name__ == "__main__":
     testlib.main()

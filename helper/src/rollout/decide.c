@@ -168,7 +168,7 @@ static int zone_index(const char **zones, int *n_zones, int cap, const char *az)
 
 typedef int (*view_pred)(const struct instance_view *v);
 
-enum pick_order { BY_ZONE_SIZE, BY_OLD_IN_ZONE };
+enum pick_order { BY_ZONE_SIZE, BY_OLD_IN_ZONE, BY_ZONE_SIZE_NEW_FIRST };
 
 /* Adds up to k instance ids matching `pred` to d->ids. Returns how many. */
 static int pick_ordered(const struct rollout_assessment *a, view_pred pred, int k,
@@ -211,8 +211,11 @@ static int pick_ordered(const struct rollout_assessment *a, view_pred pred, int 
             int oi = order == BY_OLD_IN_ZONE ? old_left[zone_of[i]] : 0;
             int ob = order == BY_OLD_IN_ZONE ? old_left[zone_of[best]] : 0;
             int zi = staying[zone_of[i]], zb = staying[zone_of[best]];
+            int ni = order == BY_ZONE_SIZE_NEW_FIRST ? !c[i].v->outdated : 0;
+            int nb = order == BY_ZONE_SIZE_NEW_FIRST ? !c[best].v->outdated : 0;
             int better = oi != ob   ? oi > ob
                          : zi != zb ? zi > zb
+                         : ni != nb ? ni > nb
                          : c[i].tasks != c[best].tasks
                              ? c[i].tasks < c[best].tasks
                              : strcmp(c[i].v->asg->instance_id, c[best].v->asg->instance_id) < 0;
@@ -284,6 +287,14 @@ static int new_unready_idle(const struct instance_view *v)
 static int any_draining(const struct instance_view *v)
 {
     return is_member(v) && is_draining(v);
+}
+static int any_drained(const struct instance_view *v)
+{
+    return is_member(v) && v->phase == PHASE_DRAINED;
+}
+static int any_active(const struct instance_view *v)
+{
+    return is_member(v) && v->phase == PHASE_ACTIVE;
 }
 
 static int count(const struct rollout_assessment *a, view_pred pred)
@@ -431,6 +442,57 @@ static void describe_drain(const struct rollout_assessment *a, char *buf, size_t
     else
         snprintf(buf, cap, "%d instance(s) draining, %d task(s) left to move", waiting,
                  a->tasks_to_move);
+}
+
+/* An instance launched to even the zones has been awaited longer than
+ * new instances may take. */
+static int evening_given_up(const struct rollout_snapshot *s, const struct rollout_options *o,
+                            const struct rollout_timers *t)
+{
+    long limit = o->instance_timeout_s;
+    return t && t->waiting == WAIT_NEW_INSTANCES && limit > 0 && s->now - t->since > limit;
+}
+
+/* Uneven zones would make AZRebalance, once resumed, launch an instance
+ * and terminate another without draining it. Even them out the safe way:
+ * one more instance (Auto Scaling puts it in the emptiest zone), then the
+ * surplus rule drains one from the fullest zone. Returns 1 with a decision
+ * (launch, wait for that launch, or release a held Launch), 0 when the
+ * zones are even or evening them is given up. */
+static int even_zones(const struct rollout_snapshot *s, const struct rollout_assessment *a,
+                      const struct rollout_options *o, const struct rollout_timers *t,
+                      struct rollout_decision *d)
+{
+    const int n_orig = s->state.desired_capacity;
+    int zones, spread = rollout_zone_spread(s, a, &zones);
+    if (spread <= 1 || (t && t->zone_evenings >= ROLLOUT_ZONE_EVENINGS_PER_ZONE * zones) ||
+        s->group.max_size <= n_orig)
+        return 0;
+    if (s->group.desired_capacity > a->members) {
+        /* Launch is held (see hold_launches): finishing. */
+        if (strv_contains(&s->group.suspended_processes, LAUNCH))
+            return 0;
+        /* The instance launched to even the zones has not shown up yet: wait
+         * for it rather than ask again. If it never comes (no capacity, an
+         * account limit), finish with uneven zones rather than not at all. */
+        if (evening_given_up(s, o, t))
+            return 0;
+        say(d, ACT_WAIT,
+            "waiting for the instance launched to even out the zones (desired capacity %d, %d "
+            "in the group)",
+            s->group.desired_capacity, a->members);
+        d->wait = WAIT_NEW_INSTANCES;
+        return 1;
+    }
+    if (release_launches(s, d))
+        return 1;
+    d->number = n_orig + 1;
+    d->evens_zones = 1;
+    say(d, ACT_SET_DESIRED,
+        "zones differ by %d instance(s): launching one more to even them out before "
+        "AZRebalance is resumed",
+        spread);
+    return 1;
 }
 
 void rollout_decide(const struct rollout_snapshot *s, const struct rollout_assessment *a,
@@ -600,43 +662,8 @@ void rollout_decide(const struct rollout_snapshot *s, const struct rollout_asses
         wait_or_fail(s, o, t, WAIT_TERMINATION, d);
         return;
     }
-    /* Uneven zones would make AZRebalance, once resumed, launch an instance
-     * and terminate another without draining it. Even them out the safe way:
-     * one more instance (Auto Scaling puts it in the emptiest zone), then
-     * the surplus rule above drains one from the fullest zone. */
-    int zones, spread = rollout_zone_spread(s, a, &zones);
-    int evening = spread > 1 && (!t || t->zone_evenings < ROLLOUT_ZONE_EVENINGS_PER_ZONE * zones) &&
-                  s->group.max_size > n_orig;
-    if (evening && s->group.desired_capacity > a->members &&
-        !strv_contains(&s->group.suspended_processes, LAUNCH)) {
-        /* The instance launched to even the zones has not shown up yet: wait
-         * for it rather than ask again. If it never comes (no capacity, an
-         * account limit), finish with uneven zones rather than not at all. */
-        long limit = o->instance_timeout_s;
-        int gave_up = t && t->waiting == WAIT_NEW_INSTANCES && limit > 0 && s->now - t->since > limit;
-        if (!gave_up) {
-            say(d, ACT_WAIT,
-                "waiting for the instance launched to even out the zones (desired capacity %d, "
-                "%d in the group)",
-                s->group.desired_capacity, a->members);
-            d->wait = WAIT_NEW_INSTANCES;
-            return;
-        }
-        evening = 0;
-    }
-    if (evening && s->group.desired_capacity > a->members)
-        evening = 0; /* Launch is held (see hold_launches): finishing */
-    if (evening) {
-        if (release_launches(s, d))
-            return;
-        d->number = n_orig + 1;
-        d->evens_zones = 1;
-        say(d, ACT_SET_DESIRED,
-            "zones differ by %d instance(s): launching one more to even them out before "
-            "AZRebalance is resumed",
-            spread);
+    if (even_zones(s, a, o, t, d))
         return;
-    }
     if (hold_launches(s, a, d))
         return;
     say(d, ACT_FINISH, "all %d instance(s) current: restoring the group", a->members);
@@ -648,34 +675,48 @@ void rollout_decide_rollback(const struct rollout_snapshot *s, const struct roll
 {
     memset(d, 0, sizeof(*d));
     const int n_orig = s->state.desired_capacity;
+    /* Once the rollback launches an instance to even the zones (the last
+     * thing it does), every old instance is back in service: the surplus
+     * is then whichever instance the fullest zone can spare, old or new,
+     * and an old one drained for it is not returned to service. */
+    const int evening = t && t->zone_evenings > 0;
 
-    if (pick(a, old_draining, (int)a->n, d) > 0) {
+    if (!evening && pick(a, old_draining, (int)a->n, d) > 0) {
         say(d, ACT_ACTIVATE, "returning %zu out-of-date instance(s) to ACTIVE", d->ids.n);
         return;
     }
-    if (pick(a, new_unready_idle, (int)a->n, d) > 0) {
+    /* Unready new instances are removed - except the one launched to even
+     * the zones, while it may still come up. */
+    if ((!evening || evening_given_up(s, o, t)) && pick(a, new_unready_idle, (int)a->n, d) > 0) {
         say(d, ACT_TERMINATE, "removing %zu new instance(s) that never became ready", d->ids.n);
         return;
     }
+    view_pred drained_p = evening ? any_drained : new_drained;
+    view_pred draining_p = evening ? any_draining : new_draining;
+    int draining = count(a, draining_p);
     int surplus = a->members - n_orig;
     if (surplus > 0) {
-        int drained_new = count(a, new_drained);
-        if (drained_new > 0) {
-            pick(a, new_drained, drained_new < surplus ? drained_new : surplus, d);
-            say(d, ACT_TERMINATE, "removing %zu drained new instance(s)", d->ids.n);
+        int drained = count(a, drained_p);
+        if (drained > 0) {
+            pick(a, drained_p, drained < surplus ? drained : surplus, d);
+            say(d, ACT_TERMINATE, "removing %zu drained %sinstance(s)", d->ids.n,
+                evening ? "surplus " : "new ");
             return;
         }
-        int want = surplus - a->new_draining;
+        int want = surplus - draining;
         int room = a->active - n_orig;
         if (want > room)
             want = room;
         if (want > 0) {
-            pick(a, new_active, want, d);
-            say(d, ACT_DRAIN, "draining %d new instance(s) to return to %d instance(s)", want,
-                n_orig);
+            if (evening)
+                pick_ordered(a, any_active, want, BY_ZONE_SIZE_NEW_FIRST, d);
+            else
+                pick(a, new_active, want, d);
+            say(d, ACT_DRAIN, "draining %d %sinstance(s) to return to %d instance(s)", want,
+                evening ? "" : "new ", n_orig);
             return;
         }
-        if (a->new_draining > 0) {
+        if (draining > 0) {
             char what[256];
             describe_drain(a, what, sizeof(what));
             say(d, ACT_WAIT, "%s", what);
@@ -687,8 +728,8 @@ void rollout_decide_rollback(const struct rollout_snapshot *s, const struct roll
         wait_or_fail(s, o, t, WAIT_NEW_INSTANCES, d);
         return;
     }
-    if (a->new_draining > 0) {
-        pick(a, new_draining, a->new_draining, d);
+    if (draining > 0) {
+        pick(a, draining_p, draining, d);
         say(d, ACT_ACTIVATE, "returning %zu instance(s) to ACTIVE", d->ids.n);
         return;
     }
@@ -697,6 +738,8 @@ void rollout_decide_rollback(const struct rollout_snapshot *s, const struct roll
         wait_or_fail(s, o, t, WAIT_TERMINATION, d);
         return;
     }
+    if (even_zones(s, a, o, t, d))
+        return;
     if (hold_launches(s, a, d))
         return;
     say(d, ACT_FINISH, "the group is back to %d instance(s): restoring its settings", n_orig);
