@@ -6,6 +6,8 @@
 #                 simulator, integration, Terraform); ends "N passed, N failed"
 #   make demo     a real rollout inside `terraform apply` on the local simulator
 #   make bench    rollout benchmarks (prints figures)
+#   make chaos    CHAOS_RUNS=200 CHAOS_SEED=1: rollouts with random faults and
+#                 kills on the simulator; prints what they survived
 #   make install  PREFIX=/usr/local DESTDIR=
 
 PREFIX ?= /usr/local
@@ -13,7 +15,7 @@ DESTDIR ?=
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 SUBMAKE := $(MAKE) --no-print-directory -C helper -j$(JOBS)
 
-.PHONY: all build build-tests build-asan test demo bench install clean deps-build deps-test
+.PHONY: all build build-tests build-asan test demo bench install clean deps-build deps-test chaos
 
 all: build
 
@@ -34,6 +36,13 @@ build-asan: deps-build
 
 test: deps-test build-tests build-asan
 	@python3 tests/run
+
+CHAOS_RUNS ?= 200
+CHAOS_SEED ?= 1
+PY_TEST_ENV := PYTHONPATH=tests/lib:tests:tests/integration PYTHONDONTWRITEBYTECODE=1 REPO_ROOT=$(CURDIR)
+
+chaos: deps-test build-asan
+	@env $(PY_TEST_ENV) python3 tests/integration/chaos.py --runs $(CHAOS_RUNS) --seed $(CHAOS_SEED)
 
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin
