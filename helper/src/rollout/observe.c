@@ -557,3 +557,16 @@ fail:
     rollout_snapshot_free(s);
     return -1;
 }
+
+int observe_instances(struct observer *ob, long long now, struct rollout_snapshot *s,
+                      struct err *err)
+{
+    memset(s, 0, sizeof(*s));
+    s->now = now;
+    if (asg_describe_group(ob->client, ob->asg_name, &s->group, err) != 0 ||
+        observe_container_instances(ob, s, err) != 0) {
+        rollout_snapshot_free(s);
+        return -1;
+    }
+    return 0;
+}
