@@ -32,6 +32,7 @@ import uuid
 from werkzeug.exceptions import HTTPException
 
 JSON_SERVICES = {"ecs"}
+UNSIGNED_ACTIONS = {"AssumeRoleWithWebIdentity", "AssumeRoleWithSAML"}
 
 
 class AuthError(HTTPException):
@@ -314,6 +315,17 @@ def authorize(resp, root_access_key, on_error):
     key_id = auth.split("Credential=", 1)[1].split("/", 1)[0] if "Credential=" in auth else ""
     if key_id == root_access_key:
         return
+    if "Credential=" not in auth:
+        # STS's web identity and SAML calls are the unsigned ones; anything
+        # else without a signature is refused as AWS does.
+        if resp._get_action() in UNSIGNED_ACTIONS:
+            return
+        if resp.headers.get("X-Amz-Target"):
+            raise AuthError(400, json.dumps({"__type": "MissingAuthenticationTokenException",
+                                             "message": "Missing Authentication Token"}))
+        raise AuthError(403, (f"<ErrorResponse><Error><Type>Sender</Type><Code>MissingAuthenticationToken</Code>"
+                              f"<Message>Request is missing Authentication Token</Message></Error>"
+                              f"<RequestId>{_request_id()}</RequestId></ErrorResponse>"))
     from urllib.parse import urlparse
     parsed = urlparse(resp.uri)
     path = parsed.path + ("?" + parsed.query if parsed.query else "")

@@ -131,6 +131,19 @@ class IamAuth(unittest.TestCase):
                     "SignatureDoesNotMatch")
         self.denied(lambda: client_as(self.sim, "ec2", k, "wrong-secret").describe_instances(), "AuthFailure")
 
+    def test_web_identity_is_unsigned(self):
+        import botocore
+        from botocore.config import Config
+        import boto3
+        unsigned = Config(signature_version=botocore.UNSIGNED, retries={"max_attempts": 1, "mode": "standard"})
+        kw = dict(endpoint_url=self.sim.endpoint, region_name="us-east-1", config=unsigned)
+        self.sim.client("iam").create_role(RoleName="web", AssumeRolePolicyDocument=json.dumps(policy(
+            {"Effect": "Allow", "Principal": {"Federated": "accounts.example"},
+             "Action": "sts:AssumeRoleWithWebIdentity"})))
+        out = boto3.client("sts", **kw).assume_role_with_web_identity(
+            RoleArn=f"arn:aws:iam::{ACCOUNT}:role/web", RoleSessionName="web-session", WebIdentityToken="a.b.c")
+        self.assertTrue(out["Credentials"]["SessionToken"])
+
     def test_get_caller_identity_needs_no_permission(self):
         k, s = self.user(allow("ecs:ListClusters"))
         ident = client_as(self.sim, "sts", k, s).get_caller_identity()
