@@ -8,6 +8,8 @@
 #   make bench    rollout benchmarks (prints figures)
 #   make chaos    CHAOS_RUNS=200 CHAOS_SEED=1: rollouts with random faults and
 #                 kills on the simulator; prints what they survived
+#   make valgrind the rollout integration tests with the helper under
+#                 valgrind memcheck (normal build); any error or leak fails
 #   make install  PREFIX=/usr/local DESTDIR=
 
 PREFIX ?= /usr/local
@@ -15,7 +17,7 @@ DESTDIR ?=
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 SUBMAKE := $(MAKE) --no-print-directory -C helper -j$(JOBS)
 
-.PHONY: all build build-tests build-asan test demo bench install clean deps-build deps-test chaos
+.PHONY: all build build-tests build-asan test demo bench install clean deps-build deps-test chaos valgrind
 
 all: build
 
@@ -43,6 +45,9 @@ PY_TEST_ENV := PYTHONPATH=tests/lib:tests:tests/integration PYTHONDONTWRITEBYTEC
 
 chaos: deps-test build-asan
 	@env $(PY_TEST_ENV) python3 tests/integration/chaos.py --runs $(CHAOS_RUNS) --seed $(CHAOS_SEED)
+
+valgrind: deps-test build
+	@env $(PY_TEST_ENV) python3 tests/integration/valgrind.py
 
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin
