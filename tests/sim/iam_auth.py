@@ -237,7 +237,9 @@ def _condition(op, key, expected, ctx):
     if qualifier == "ForAllValues":
         return all(one(v) for v in values)  # true when the key is missing or empty
     if not present or not values:
-        return if_exists or negated
+        # A missing key matches nothing: false, except for IfExists and, for a
+        # single-valued key, the negated operators.
+        return if_exists or (negated and qualifier is None)
     # ForAnyValue, and single-valued keys
     return any(one(v) for v in values)
 

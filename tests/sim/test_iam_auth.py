@@ -161,6 +161,62 @@ class IamAuth(unittest.TestCase):
         self.assertEqual(json.loads(json.dumps(self.sim.state()))["region"], "us-east-1")
 
 
+class Evaluator(unittest.TestCase):
+    """iam_auth.evaluate on its own: IAM's rules for statements and conditions."""
+
+    def verdict(self, statement, action="ecs:ListTasks", resource="*", **ctx):
+        from sim import iam_auth
+        return iam_auth.evaluate([json.dumps(policy(statement))], action, resource,
+                                 {k.replace("__", ":"): v for k, v in ctx.items()})
+
+    def test_actions_match_without_case_and_with_wildcards(self):
+        self.assertEqual(self.verdict(allow("ECS:list*")), "Allow")
+        self.assertEqual(self.verdict(allow("ecs:List?asks")), "Allow")
+        self.assertEqual(self.verdict(allow("ecs:Describe*")), "ImplicitDeny")
+        self.assertEqual(self.verdict({"Effect": "Allow", "NotAction": "ecs:ListTasks", "Resource": "*"}),
+                         "ImplicitDeny")
+
+    def test_resources_match_with_wildcards_and_not_resource(self):
+        arn = f"arn:aws:ecs:us-east-1:{ACCOUNT}:task/prod/abc"
+        self.assertEqual(self.verdict(allow("ecs:StopTask", "arn:aws:ecs:*:*:task/prod/*"), "ecs:StopTask", arn),
+                         "Allow")
+        self.assertEqual(self.verdict(allow("ecs:StopTask", "arn:aws:ecs:*:*:task/other/*"), "ecs:StopTask", arn),
+                         "ImplicitDeny")
+        self.assertEqual(self.verdict({"Effect": "Allow", "Action": "ecs:StopTask",
+                                       "NotResource": "arn:aws:ecs:*:*:task/prod/*"}, "ecs:StopTask", arn),
+                         "ImplicitDeny")
+
+    def test_condition_operators_and_missing_keys(self):
+        st = allow("ecs:ListTasks", "*", ArnLike={"ecs:cluster": "arn:aws:ecs:*:*:cluster/prod"})
+        self.assertEqual(self.verdict(st, ecs__cluster=[CLUSTER_ARN]), "Allow")
+        self.assertEqual(self.verdict(st, ecs__cluster=[CLUSTER_ARN + "x"]), "ImplicitDeny")
+        self.assertEqual(self.verdict(st), "ImplicitDeny")  # key missing
+        neg = allow("ecs:ListTasks", "*", StringNotEquals={"aws:username": "eve"})
+        self.assertEqual(self.verdict(neg), "Allow")
+        self.assertEqual(self.verdict(neg, aws__username=["eve"]), "ImplicitDeny")
+        ife = allow("ecs:ListTasks", "*", StringEqualsIfExists={"aws:username": "bob"})
+        self.assertEqual(self.verdict(ife), "Allow")
+        self.assertEqual(self.verdict(ife, aws__username=["eve"]), "ImplicitDeny")
+        null = allow("ecs:ListTasks", "*", Null={"aws:TagKeys": "true"})
+        self.assertEqual(self.verdict(null), "Allow")
+        self.assertEqual(self.verdict(null, aws__TagKeys=["a"]), "ImplicitDeny")
+
+    def test_set_operators(self):
+        every = allow("ecs:ListTasks", "*", **{"ForAllValues:StringLike": {"aws:TagKeys": ["ecs-rollout:*"]}})
+        self.assertEqual(self.verdict(every, aws__TagKeys=["ecs-rollout:a", "ecs-rollout:b"]), "Allow")
+        self.assertEqual(self.verdict(every, aws__TagKeys=["ecs-rollout:a", "Name"]), "ImplicitDeny")
+        self.assertEqual(self.verdict(every), "Allow")  # no keys at all: vacuously true, as in IAM
+        some = allow("ecs:ListTasks", "*", **{"ForAnyValue:StringEquals": {"aws:TagKeys": ["Name"]}})
+        self.assertEqual(self.verdict(some, aws__TagKeys=["a", "Name"]), "Allow")
+        self.assertEqual(self.verdict(some, aws__TagKeys=["a"]), "ImplicitDeny")
+        self.assertEqual(self.verdict(some), "ImplicitDeny")
+
+    def test_unsupported_operators_are_refused_loudly(self):
+        from sim import iam_auth
+        with self.assertRaises(iam_auth.PolicyError):
+            self.verdict(allow("ecs:ListTasks", "*", DateGreaterThan={"aws:CurrentTime": "2020-01-01T00:00:00Z"}))
+
+
 class IamAuthOff(unittest.TestCase):
     def test_authentication_ends_with_the_simulator(self):
         from moto import settings
