@@ -14,6 +14,10 @@
 #   make uninstall removes both
 #   make docs     regenerate the Inputs/Outputs tables of the modules' and
 #                 examples' READMEs from their .tf files (scripts/tfdocs)
+#   make chaos    CHAOS_RUNS=200 CHAOS_SEED=1: rollouts with random faults and
+#                 kills on the simulator; prints what they survived
+#   make valgrind the rollout integration tests with the helper under
+#                 valgrind memcheck (normal build); any error or leak fails
 
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -25,7 +29,7 @@ SUBMAKE := $(MAKE) --no-print-directory -C helper -j$(JOBS)
 FUZZ_SECONDS ?= 60
 
 .PHONY: all build build-tests build-asan build-fuzz test fuzz demo bench install uninstall \
-	clean deps-build deps-test docs
+	clean deps-build deps-test docs chaos valgrind
 
 all: build
 
@@ -57,6 +61,16 @@ fuzz: build-fuzz
 # The demo needs only the build and the python3/terraform the machine has.
 demo: build
 	@python3 scripts/demo
+
+CHAOS_RUNS ?= 200
+CHAOS_SEED ?= 1
+PY_TEST_ENV := PYTHONPATH=tests/lib:tests:tests/integration PYTHONDONTWRITEBYTECODE=1 REPO_ROOT=$(CURDIR)
+
+chaos: deps-test build-asan
+	@env $(PY_TEST_ENV) python3 tests/integration/chaos.py --runs $(CHAOS_RUNS) --seed $(CHAOS_SEED)
+
+valgrind: deps-test build
+	@env $(PY_TEST_ENV) python3 tests/integration/valgrind.py
 
 # The man page comes from the same option table as --help (helper/tools/mkman.c).
 install: build

@@ -47,9 +47,12 @@ locals {
   # name is what identifies it.
   asg_arn_pattern = "arn:${local.policy_partition}:autoscaling:${local.policy_region}:${local.policy_account}:autoScalingGroup:*:autoScalingGroupName/${aws_autoscaling_group.this.name}"
 
-  # Every call ecs-rollout makes, scoped to this cluster and group wherever the
+  # Every call ecs-rollout makes and nothing else (tests/integration/
+  # test_least_privilege.py runs a rollout with exactly this policy, and with
+  # each action taken out), scoped to this cluster and group wherever the
   # API supports resource-level permissions. Describe/List calls without
-  # resource-level support need "*"; they only read.
+  # resource-level support need "*"; they only read. sts:GetCallerIdentity
+  # needs no permission at all.
   rollout_iam_policy = {
     Version = "2012-10-17"
     Statement = [
@@ -62,7 +65,6 @@ locals {
           "ec2:DescribeLaunchTemplates",
           "ec2:DescribeLaunchTemplateVersions",
           "ecs:DescribeCapacityProviders",
-          "sts:GetCallerIdentity",
         ]
         Resource = "*"
       },
@@ -73,8 +75,6 @@ locals {
           "autoscaling:SetDesiredCapacity",
           "autoscaling:UpdateAutoScalingGroup",
           "autoscaling:TerminateInstanceInAutoScalingGroup",
-          "autoscaling:DetachInstances",
-          "autoscaling:SetInstanceProtection",
           "autoscaling:SuspendProcesses",
           "autoscaling:ResumeProcesses",
         ]

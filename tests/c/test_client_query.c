@@ -165,11 +165,18 @@ TEST(ec2_error_shape_and_header_request_id)
     CHECK_STR(e.message, "TerminateInstances: You are not authorized");
     CHECK_STR(e.request_id, "ec2-req-1");
     CHECK_INT(e.http_status, 403);
+    CHECK_STR(e.permission, "ec2:TerminateInstances");
     CHECK_INT(aws_query_call(&f.client, &AWS_SVC_AUTOSCALING, "SetDesiredCapacity", "2011-01-01",
                              NULL, 0, &root, &e),
               -1);
     CHECK_STR(e.code, "AccessDenied");
     CHECK_STR(e.request_id, "hdr-req-2");
+    CHECK_STR(e.permission, "autoscaling:SetDesiredCapacity");
+    struct buf text = BUF_INIT;
+    err_format(&e, &text);
+    CHECK_CONTAINS(buf_cstr(&text), "This is a permissions problem: the credentials in use are "
+                                    "not allowed autoscaling:SetDesiredCapacity");
+    buf_free(&text);
     CHECK_INT(loopback_request_count(f.lb), 2);
     fixture_stop(&f);
 }

@@ -32,8 +32,17 @@ struct fx {
 
 static struct fx F;
 
+/* The fixture's only heap memory: process lists the model changes. */
+static void fx_free(void)
+{
+    strv_free(&F.s.group.suspended_processes);
+    strv_free(&F.s.state.suspended_by_us);
+    strv_free(&F.s.group.availability_zones);
+}
+
 static void fx_init(int desired, int max, int outdated_version)
 {
+    fx_free();
     memset(&F, 0, sizeof(F));
     F.s.group.name = "asg";
     F.s.group.desired_capacity = desired;
@@ -142,6 +151,26 @@ static void model_apply(const struct rollout_decision *d)
                 ci->status = d->action == ACT_DRAIN ? "DRAINING" : "ACTIVE";
         }
         break;
+    case ACT_HOLD_LAUNCHES:
+    case ACT_SUSPEND:
+        for (size_t i = 0; i < d->ids.n; i++) {
+            /* A hold is recorded in the state first, as the engine does. */
+            if (d->action == ACT_HOLD_LAUNCHES &&
+                !strv_contains(&F.s.state.suspended_by_us, d->ids.v[i]))
+                strv_push(&F.s.state.suspended_by_us, d->ids.v[i]);
+            if (!strv_contains(&F.s.group.suspended_processes, d->ids.v[i]))
+                strv_push(&F.s.group.suspended_processes, d->ids.v[i]);
+        }
+        break;
+    case ACT_RESUME: {
+        struct strv keep = STRV_INIT;
+        for (size_t i = 0; i < F.s.group.suspended_processes.n; i++)
+            if (!strv_contains(&d->ids, F.s.group.suspended_processes.v[i]))
+                strv_push(&keep, F.s.group.suspended_processes.v[i]);
+        strv_free(&F.s.group.suspended_processes);
+        F.s.group.suspended_processes = keep;
+        break;
+    }
     case ACT_TERMINATE:
         for (size_t i = 0; i < d->ids.n; i++) {
             struct asg_instance *in = find_inst(d->ids.v[i]);
@@ -203,7 +232,8 @@ static void model_tick(void)
     }
     /* launch up to desired */
     static const char *const azs[] = {"us-east-1a", "us-east-1b", "us-east-1c"};
-    while (members() < F.s.group.desired_capacity && members() < F.s.group.max_size &&
+    while (!strv_contains(&F.s.group.suspended_processes, "Launch") &&
+           members() < F.s.group.desired_capacity && members() < F.s.group.max_size &&
            (!F.launch_cap || members() < F.launch_cap) && F.s.group.n_instances < MAX_INST) {
         size_t n = F.s.group.n_instances++;
         struct asg_instance *in = &F.inst[n];
@@ -653,4 +683,256 @@ TEST(zones_stay_balanced_through_batches)
         CHECK_MSG(zone_spread() <= 1, "batch size %d ends with zones %d apart (%d evenings)",
                   batches[b], zone_spread(), F.t.zone_evenings);
     }
+}
+
+/* ---- a launch still pending when the rollout ends ---- */
+
+static enum rollout_action rollback_step(struct rollout_decision *d)
+{
+    struct rollout_assessment a;
+    rollout_assess(&F.s, &F.o, &a);
+    rollout_decide_rollback(&F.s, &a, &F.o, &F.t, d);
+    rollout_assessment_free(&a);
+    return d->action;
+}
+
+TEST(a_pending_launch_is_held_before_the_rollback_lowers_the_desired_capacity)
+{
+    /* The account limit lets no new instance start: the rollout times out
+     * with the desired capacity doubled and nothing launched. Lowering it
+     * then would race with Auto Scaling's next launch attempt. */
+    fx_init(3, 6, 1);
+    fx_begin();
+    F.launch_cap = 3;
+    int min_active;
+    CHECK_INT(play(1000, &min_active), ACT_FAIL);
+    CHECK_INT(F.s.group.desired_capacity, 6);
+    struct rollout_decision d;
+    CHECK_INT(rollback_step(&d), ACT_HOLD_LAUNCHES);
+    CHECK_INT(d.ids.n, 1);
+    CHECK_STR(d.ids.v[0], "Launch");
+    CHECK_CONTAINS(d.message, "desired capacity 6 is above the 3 instance(s)");
+    model_apply(&d);
+    rollout_decision_free(&d);
+    /* The limit is lifted now: nothing launches while Launch is held. */
+    F.launch_cap = 0;
+    model_tick();
+    CHECK_INT(members(), 3);
+    CHECK_INT(rollback_step(&d), ACT_FINISH);
+    rollout_decision_free(&d);
+    /* The end of the rollout resumes what the state lists. */
+    CHECK(strv_contains(&F.s.state.suspended_by_us, "Launch"));
+    fx_free();
+}
+
+TEST(a_pending_launch_is_held_before_a_finished_rollout_restores_the_group)
+{
+    fx_init(2, 4, 1);
+    fx_begin();
+    int min_active;
+    CHECK_INT(play(500, &min_active), ACT_FINISH);
+    model_tick();
+    /* As if a replacement launch were still pending at the end. */
+    F.s.group.desired_capacity = 3;
+    F.launch_cap = 2;
+    struct rollout_decision d;
+    decide(&d);
+    CHECK_INT(d.action, ACT_HOLD_LAUNCHES);
+    model_apply(&d);
+    rollout_decision_free(&d);
+    decide(&d);
+    CHECK_INT(d.action, ACT_FINISH);
+    rollout_decision_free(&d);
+    fx_free();
+}
+
+TEST(no_hold_without_a_pending_launch_or_when_launch_is_already_suspended)
+{
+    fx_init(2, 4, 2);
+    fx_begin();
+    struct rollout_decision d;
+    decide(&d);
+    CHECK_INT(d.action, ACT_FINISH);
+    rollout_decision_free(&d);
+    /* The owner suspended Launch: nothing can launch, and the end of the
+     * rollout must not resume it. */
+    F.s.group.desired_capacity = 3;
+    strv_push(&F.s.group.suspended_processes, "Launch");
+    decide(&d);
+    CHECK_INT(d.action, ACT_FINISH);
+    rollout_decision_free(&d);
+    CHECK(!strv_contains(&F.s.state.suspended_by_us, "Launch"));
+    fx_free();
+}
+
+TEST(a_held_launch_is_released_when_new_instances_are_needed_and_never_resuspended)
+{
+    fx_init(2, 4, 1);
+    fx_begin();
+    strv_push(&F.s.state.suspended_by_us, "AZRebalance");
+    strv_push(&F.s.state.suspended_by_us, "Launch");
+    struct rollout_decision d;
+    /* Missing suspensions are redone, but not Launch's. */
+    decide(&d);
+    CHECK_INT(d.action, ACT_SUSPEND);
+    CHECK_INT(d.ids.n, 1);
+    CHECK_STR(d.ids.v[0], "AZRebalance");
+    model_apply(&d);
+    rollout_decision_free(&d);
+    /* Launch held (a resumed rollout whose template changed again). */
+    strv_push(&F.s.group.suspended_processes, "Launch");
+    decide(&d);
+    CHECK_INT(d.action, ACT_RESUME);
+    CHECK_STR(d.ids.v[0], "Launch");
+    model_apply(&d);
+    rollout_decision_free(&d);
+    int min_active;
+    CHECK_INT(play(500, &min_active), ACT_FINISH);
+    CHECK(all_current());
+    fx_free();
+}
+
+TEST(an_evening_launch_is_awaited_then_given_up_safely)
+{
+    /* All current, but two zones apart: one instance is launched to even
+     * them out. It does not show up (an account limit): the rollout waits
+     * for it up to the instance timeout, then holds Launch and finishes. */
+    fx_init(3, 6, 2);
+    fx_begin();
+    strv_push(&F.s.group.availability_zones, "us-east-1a");
+    strv_push(&F.s.group.availability_zones, "us-east-1b");
+    strv_push(&F.s.group.availability_zones, "us-east-1c");
+    F.inst[1].availability_zone = "us-east-1a";
+    F.inst[2].availability_zone = "us-east-1a";
+    struct rollout_decision d;
+    decide(&d);
+    CHECK_INT(d.action, ACT_SET_DESIRED);
+    CHECK_INT(d.number, 4);
+    CHECK(d.evens_zones);
+    model_apply(&d);
+    rollout_decision_free(&d);
+    F.t.zone_evenings = 1;
+    decide(&d);
+    CHECK_INT(d.action, ACT_WAIT);
+    CHECK_INT(d.wait, WAIT_NEW_INSTANCES);
+    CHECK_CONTAINS(d.message, "even out the zones");
+    rollout_decision_free(&d);
+    F.t.waiting = WAIT_NEW_INSTANCES;
+    F.t.since = F.s.now;
+    F.s.now += F.o.instance_timeout_s + 1;
+    decide(&d);
+    CHECK_INT(d.action, ACT_HOLD_LAUNCHES);
+    model_apply(&d);
+    rollout_decision_free(&d);
+    decide(&d);
+    CHECK_INT(d.action, ACT_FINISH);
+    rollout_decision_free(&d);
+    fx_free();
+}
+
+/* Plays rollback decisions to the end; returns the last action. */
+static enum rollout_action play_rollback(int max_steps, int *evening_launches)
+{
+    enum rollout_action act = ACT_WAIT;
+    *evening_launches = 0;
+    for (int step = 0; step < max_steps && act != ACT_FINISH; step++) {
+        struct rollout_decision d;
+        act = rollback_step(&d);
+        if (act == ACT_WAIT) {
+            if (F.t.waiting != d.wait) {
+                F.t.waiting = d.wait;
+                F.t.since = F.s.now;
+            }
+        } else {
+            F.t.waiting = WAIT_NONE;
+        }
+        if (d.evens_zones) {
+            F.t.zone_evenings++;
+            (*evening_launches)++;
+        }
+        model_apply(&d);
+        rollout_decision_free(&d);
+        if (act == ACT_FAIL)
+            break;
+        if (act == ACT_WAIT)
+            model_tick();
+        if (count_active() < F.s.state.desired_capacity && act != ACT_ACTIVATE)
+            test_fail(__FILE__, __LINE__, "only %d ACTIVE instances after %s", count_active(),
+                      rollout_action_name(act));
+    }
+    return act;
+}
+
+TEST(a_rollback_evens_zones_whose_fullest_holds_only_old_instances)
+{
+    /* a: none, b: two old, c: one new. The instance that evens the zones
+     * lands in a; the one to drain has to be an old one from b. */
+    fx_init(3, 6, 1);
+    fx_begin();
+    strv_push(&F.s.group.availability_zones, "us-east-1a");
+    strv_push(&F.s.group.availability_zones, "us-east-1b");
+    strv_push(&F.s.group.availability_zones, "us-east-1c");
+    F.inst[0].availability_zone = "us-east-1b";
+    F.versions[2][0] = '2';
+    CHECK_INT(zone_spread(), 2);
+    int launched;
+    CHECK_INT(play_rollback(200, &launched), ACT_FINISH);
+    CHECK_INT(launched, 1);
+    CHECK(!test_failed());
+    model_tick();
+    CHECK_INT(members(), 3);
+    CHECK_INT(zone_spread(), 0);
+    for (size_t i = 0; i < F.s.n_cis; i++)
+        if (F.ci[i].status)
+            CHECK_STR(F.ci[i].status, "ACTIVE");
+    fx_free();
+}
+
+TEST(a_rollback_evens_the_zones_before_restoring_the_group)
+{
+    /* After a failed rollout the survivors sit in two zones of three; once
+     * resumed, AZRebalance would terminate one without draining it. The
+     * rollback evens them out as the rollout does: one more instance, then
+     * a surplus one drained and removed from the fullest zone. */
+    fx_init(3, 6, 1);
+    fx_begin();
+    strv_push(&F.s.group.availability_zones, "us-east-1a");
+    strv_push(&F.s.group.availability_zones, "us-east-1b");
+    strv_push(&F.s.group.availability_zones, "us-east-1c");
+    F.inst[0].availability_zone = "us-east-1b";
+    F.versions[1][0] = '2';
+    F.versions[2][0] = '2';
+    CHECK_INT(zone_spread(), 2);
+    enum rollout_action act = ACT_WAIT;
+    int launched = 0;
+    for (int step = 0; step < 200 && act != ACT_FINISH; step++) {
+        struct rollout_decision d;
+        act = rollback_step(&d);
+        CHECK_MSG(act != ACT_FAIL, "the rollback failed: %s", d.message);
+        if (act == ACT_WAIT) {
+            if (F.t.waiting != d.wait) {
+                F.t.waiting = d.wait;
+                F.t.since = F.s.now;
+            }
+        } else {
+            F.t.waiting = WAIT_NONE;
+        }
+        if (d.evens_zones) {
+            F.t.zone_evenings++;
+            launched++;
+        }
+        model_apply(&d);
+        rollout_decision_free(&d);
+        if (act == ACT_FAIL)
+            break;
+        if (act == ACT_WAIT)
+            model_tick();
+    }
+    CHECK_INT(act, ACT_FINISH);
+    CHECK_INT(launched, 1);
+    CHECK(!test_failed());
+    model_tick();
+    CHECK_INT(members(), 3);
+    CHECK_INT(zone_spread(), 0);
+    fx_free();
 }

@@ -61,6 +61,26 @@ TEST(err_format_service_error)
     buf_free(&b);
 }
 
+TEST(err_format_names_a_missing_permission)
+{
+    struct err e;
+    err_service(&e, 403, "AccessDenied", "User: arn:aws:iam::1:user/u is not authorized", "r-1");
+    err_prefix(&e, "SetDesiredCapacity: ");
+    snprintf(e.permission, sizeof(e.permission), "autoscaling:SetDesiredCapacity");
+    struct buf b = BUF_INIT;
+    err_format(&e, &b);
+    CHECK_STR(buf_cstr(&b),
+              "AccessDenied: SetDesiredCapacity: User: arn:aws:iam::1:user/u is not authorized "
+              "(HTTP 403, request id r-1). This is a permissions problem: the credentials in use "
+              "are not allowed autoscaling:SetDesiredCapacity; grant it in their IAM policy (the "
+              "ecs-cluster module's rollout_iam_policy_json output holds every permission "
+              "ecs-rollout needs)");
+    buf_free(&b);
+    /* err_clear and err_set forget it. */
+    err_set(&e, ERR_NETWORK, "reset");
+    CHECK_STR(e.permission, "");
+}
+
 TEST(secrets_are_scrubbed_from_errors)
 {
     log_add_secret("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY");

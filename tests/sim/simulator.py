@@ -17,7 +17,7 @@ import threading
 import time
 
 from . import engine as engine_mod
-from . import moto_patches, reports, scenario as scenario_mod
+from . import iam_auth, moto_patches, reports, scenario as scenario_mod
 from .control import Control
 from .httpserver import SimServer
 
@@ -29,7 +29,7 @@ _running_lock = threading.Lock()
 
 class Simulator:
     def __init__(self, scenario=None, port=None, host="127.0.0.1", time_scale=None, ledger_path=None,
-                 seed=None, tick=0.02, region=None, delays=None, verbose=False):
+                 seed=None, tick=0.02, region=None, delays=None, verbose=False, iam_auth=False):
         self.scenario = scenario_mod.load(scenario)
         sc = self.scenario
         self.region = region or sc.get("region") or "us-east-1"
@@ -43,6 +43,7 @@ class Simulator:
         self.port = port or 0
         self.ledger_path = ledger_path
         self.verbose = verbose
+        self.iam_auth = iam_auth
         self.server = None
         self.started_in = None
         self._stopped = False
@@ -76,11 +77,34 @@ class Simulator:
                     if hasattr(svc, "_sim"):
                         self.engine.sched.observe(svc)
             self.set_faults(self.scenario.get("faults") or {}, replace=True)
+            if self.iam_auth:
+                self._enable_iam_auth()
         except BaseException:
             self._teardown()
             raise
         self.started_in = time.monotonic() - t0
         return self
+
+    def _enable_iam_auth(self):
+        """Every request is authenticated and authorized from here on (see
+        iam_auth.py); the dummy key is the account's root user."""
+        from moto import settings
+        from moto.core.authorization import ActionAuthenticatorMixin
+        iam_auth.install(lambda: getattr(engine_mod.ACTIVE, "iam_auth", None))
+        self._saved_auth = (settings.INITIAL_NO_AUTH_ACTION_COUNT, ActionAuthenticatorMixin.request_count)
+        settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
+        ActionAuthenticatorMixin.request_count = 0
+        self.engine.iam_auth = (DUMMY_ACCESS_KEY, self.engine._record_error)
+
+    def _disable_iam_auth(self):
+        saved = getattr(self, "_saved_auth", None)
+        if saved is None:
+            return
+        from moto import settings
+        from moto.core.authorization import ActionAuthenticatorMixin
+        settings.INITIAL_NO_AUTH_ACTION_COUNT, ActionAuthenticatorMixin.request_count = saved
+        self.engine.iam_auth = None
+        self._saved_auth = None
 
     def __enter__(self):
         return self.start()
@@ -182,6 +206,7 @@ class Simulator:
             if self.server is not None:
                 self.server.stop()
             self.engine.stop()
+            self._disable_iam_auth()
         finally:
             if engine_mod.ACTIVE is self.engine:
                 engine_mod.ACTIVE = None

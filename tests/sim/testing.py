@@ -113,3 +113,23 @@ def raw_call(sim, service, action, params=None):
 def control(sim, method, path, body=None):
     r = requests.request(method, sim.endpoint + path, json=body, timeout=30)
     return r.status_code, r.json()
+
+
+def iam_user(sim, name, policy):
+    """An IAM user holding one inline policy (a dict or JSON text); returns
+    (access key id, secret). For Simulator(iam_auth=True)."""
+    iam = sim.client("iam")
+    iam.create_user(UserName=name)
+    iam.put_user_policy(UserName=name, PolicyName=f"{name}-policy",
+                        PolicyDocument=policy if isinstance(policy, str) else json.dumps(policy))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return key["AccessKeyId"], key["SecretAccessKey"]
+
+
+def client_as(sim, service, key_id, secret, session_token=None):
+    """A boto3 client of the simulator signing with the given credentials, no retries."""
+    import boto3
+    from botocore.config import Config
+    return boto3.client(service, endpoint_url=sim.endpoint, region_name=sim.region, aws_access_key_id=key_id,
+                        aws_secret_access_key=secret, aws_session_token=session_token,
+                        config=Config(retries={"max_attempts": 1, "mode": "standard"}))

@@ -124,6 +124,9 @@ int aws_json_call(struct aws_client *c, const struct aws_service *svc, const cha
 /* Whether an error is one the standard retry mode retries (throttling,
  * transient codes, 5xx, timeouts, connection failures). */
 int aws_error_is_retryable(const struct err *e);
+/* AWS refused the call for lack of an IAM permission (AccessDenied,
+ * AccessDeniedException, UnauthorizedOperation, ...). */
+int aws_error_is_access_denied(const struct err *e);
 int aws_error_is_throttling(const struct err *e);
 
 #endif

@@ -55,6 +55,23 @@ int aws_error_is_throttling(const struct err *e)
            in_list(e->code, throttling_codes, sizeof(throttling_codes) / sizeof(*throttling_codes));
 }
 
+/* The codes AWS services use for "not authorized": Query services,
+ * JSON services, EC2. */
+static const char *const access_denied_codes[] = {
+    "AccessDenied",
+    "AccessDeniedException",
+    "UnauthorizedOperation",
+    "UnauthorizedAccess",
+    "UnauthorizedException",
+};
+
+int aws_error_is_access_denied(const struct err *e)
+{
+    return e->kind == ERR_SERVICE && e->code[0] &&
+           in_list(e->code, access_denied_codes,
+                   sizeof(access_denied_codes) / sizeof(*access_denied_codes));
+}
+
 int aws_error_is_retryable(const struct err *e)
 {
     switch (e->kind) {

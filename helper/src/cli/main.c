@@ -2,6 +2,7 @@
  * runs one command, and maps its outcome to a documented exit code. */
 #include <signal.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -38,6 +39,14 @@ static void install_signals(void)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+}
+
+/* Credentials live in this process's memory: a core dump would write them
+ * to disk, wherever the system's core pattern points. */
+static void no_core_dumps(void)
+{
+    struct rlimit none = {0, 0};
+    setrlimit(RLIMIT_CORE, &none);
 }
 
 static int exit_for_error(const struct err *e)
@@ -254,6 +263,7 @@ static int run_external(struct cli_options *o)
 
 int main(int argc, char **argv)
 {
+    no_core_dumps();
     struct cli_options o;
     struct err err;
     if (cli_parse(argc, argv, &o, &err) != 0) {

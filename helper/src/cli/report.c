@@ -152,7 +152,14 @@ int report_write(const struct report *r, const char *path, struct err *err)
     report_render(&b, r);
     char tmp[4096];
     snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    /* A new file only (owner-only from the start), never through a link
+     * someone planted at the temporary name: that would truncate the file
+     * it points to. A leftover of ours (the same pid, long ago) is removed
+     * once - unlink removes a link, not its target. */
+    int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+    int fd = open(tmp, flags, 0600);
+    if (fd < 0 && errno == EEXIST && unlink(tmp) == 0)
+        fd = open(tmp, flags, 0600);
     if (fd < 0) {
         int e = errno;
         buf_free(&b);

@@ -41,6 +41,8 @@ const char *rollout_action_name(enum rollout_action a)
     case ACT_TERMINATE: return "terminate";
     case ACT_FINISH: return "finish";
     case ACT_FAIL: return "fail";
+    case ACT_HOLD_LAUNCHES: return "hold-launches";
+    case ACT_RESUME: return "resume-processes";
     }
     return "?";
 }
@@ -166,7 +168,7 @@ static int zone_index(const char **zones, int *n_zones, int cap, const char *az)
 
 typedef int (*view_pred)(const struct instance_view *v);
 
-enum pick_order { BY_ZONE_SIZE, BY_OLD_IN_ZONE };
+enum pick_order { BY_ZONE_SIZE, BY_OLD_IN_ZONE, BY_ZONE_SIZE_NEW_FIRST };
 
 /* Adds up to k instance ids matching `pred` to d->ids. Returns how many. */
 static int pick_ordered(const struct rollout_assessment *a, view_pred pred, int k,
@@ -209,8 +211,11 @@ static int pick_ordered(const struct rollout_assessment *a, view_pred pred, int 
             int oi = order == BY_OLD_IN_ZONE ? old_left[zone_of[i]] : 0;
             int ob = order == BY_OLD_IN_ZONE ? old_left[zone_of[best]] : 0;
             int zi = staying[zone_of[i]], zb = staying[zone_of[best]];
+            int ni = order == BY_ZONE_SIZE_NEW_FIRST ? !c[i].v->outdated : 0;
+            int nb = order == BY_ZONE_SIZE_NEW_FIRST ? !c[best].v->outdated : 0;
             int better = oi != ob   ? oi > ob
                          : zi != zb ? zi > zb
+                         : ni != nb ? ni > nb
                          : c[i].tasks != c[best].tasks
                              ? c[i].tasks < c[best].tasks
                              : strcmp(c[i].v->asg->instance_id, c[best].v->asg->instance_id) < 0;
@@ -282,6 +287,14 @@ static int new_unready_idle(const struct instance_view *v)
 static int any_draining(const struct instance_view *v)
 {
     return is_member(v) && is_draining(v);
+}
+static int any_drained(const struct instance_view *v)
+{
+    return is_member(v) && v->phase == PHASE_DRAINED;
+}
+static int any_active(const struct instance_view *v)
+{
+    return is_member(v) && v->phase == PHASE_ACTIVE;
 }
 
 static int count(const struct rollout_assessment *a, view_pred pred)
@@ -363,11 +376,52 @@ static int standalone_to_stop(const struct rollout_assessment *a, struct rollout
     return n;
 }
 
+/* Launch is the one process a rollout needs; it is suspended only by
+ * hold_launches, just before the end, never re-suspended here. */
+static const char LAUNCH[] = "Launch";
+
 static void missing_processes(const struct rollout_snapshot *s, struct rollout_decision *d)
 {
     for (size_t i = 0; i < s->state.suspended_by_us.n; i++)
-        if (!strv_contains(&s->group.suspended_processes, s->state.suspended_by_us.v[i]))
+        if (strcmp(s->state.suspended_by_us.v[i], LAUNCH) != 0 &&
+            !strv_contains(&s->group.suspended_processes, s->state.suspended_by_us.v[i]))
             strv_push(&d->ids, s->state.suspended_by_us.v[i]);
+}
+
+/* The rollout suspended Launch (hold_launches) and needs launches again. */
+static int release_launches(const struct rollout_snapshot *s, struct rollout_decision *d)
+{
+    if (!strv_contains(&s->state.suspended_by_us, LAUNCH) ||
+        !strv_contains(&s->group.suspended_processes, LAUNCH))
+        return 0;
+    strv_push(&d->ids, LAUNCH);
+    say(d, ACT_RESUME, "resuming Launch: the rollout needs new instances again");
+    return 1;
+}
+
+/* The end of a rollout (or rollback) lowers the desired capacity to the
+ * original. While the desired capacity is above the number of instances -
+ * a launch Auto Scaling keeps retrying after an account limit or a lack of
+ * capacity, a replacement not yet started - that launch may succeed just
+ * before the capacity is lowered, and the group then scales in and
+ * terminates an instance of its own choosing, tasks and all. With Launch
+ * suspended first nothing can launch in between; the state records the
+ * suspension so that the end of the rollout resumes it, even after a
+ * kill. */
+static int hold_launches(const struct rollout_snapshot *s, const struct rollout_assessment *a,
+                         struct rollout_decision *d)
+{
+    const struct asg_group *g = &s->group;
+    if (g->desired_capacity <= s->state.desired_capacity || g->desired_capacity <= a->members ||
+        strv_contains(&g->suspended_processes, LAUNCH))
+        return 0;
+    strv_push(&d->ids, LAUNCH);
+    say(d, ACT_HOLD_LAUNCHES,
+        "desired capacity %d is above the %d instance(s) in the group (a launch is still "
+        "pending): suspending Launch before lowering it to %d, so that no serving instance is "
+        "scaled in",
+        g->desired_capacity, a->members, s->state.desired_capacity);
+    return 1;
 }
 
 /* Draining instances that hold tasks, summarised for a wait message. */
@@ -390,52 +444,55 @@ static void describe_drain(const struct rollout_assessment *a, char *buf, size_t
                  a->tasks_to_move);
 }
 
-/* Back to the original number of instances: surplus current instances
- * are drained (within the capacity rule) and removed, current instances
- * left DRAINING return to service, then terminations are waited for.
- * Returns 1 with a decision, 0 when there is nothing of that left. */
-static int return_to_original(const struct rollout_snapshot *s, const struct rollout_assessment *a,
-                              const struct rollout_options *o, const struct rollout_timers *t,
-                              struct rollout_decision *d)
+/* An instance launched to even the zones has been awaited longer than
+ * new instances may take. */
+static int evening_given_up(const struct rollout_snapshot *s, const struct rollout_options *o,
+                            const struct rollout_timers *t)
+{
+    long limit = o->instance_timeout_s;
+    return t && t->waiting == WAIT_NEW_INSTANCES && limit > 0 && s->now - t->since > limit;
+}
+
+/* Uneven zones would make AZRebalance, once resumed, launch an instance
+ * and terminate another without draining it. Even them out the safe way:
+ * one more instance (Auto Scaling puts it in the emptiest zone), then the
+ * surplus rule drains one from the fullest zone. Returns 1 with a decision
+ * (launch, wait for that launch, or release a held Launch), 0 when the
+ * zones are even or evening them is given up. */
+static int even_zones(const struct rollout_snapshot *s, const struct rollout_assessment *a,
+                      const struct rollout_options *o, const struct rollout_timers *t,
+                      struct rollout_decision *d)
 {
     const int n_orig = s->state.desired_capacity;
-    int surplus = a->members - n_orig;
-    if (surplus > 0) {
-        int drained_new = count(a, new_drained);
-        if (drained_new > 0) {
-            pick(a, new_drained, drained_new < surplus ? drained_new : surplus, d);
-            say(d, ACT_TERMINATE, "terminating %zu drained surplus instance(s)", d->ids.n);
-            return 1;
-        }
-        int want = surplus - a->new_draining;
-        int room = a->active - n_orig;
-        if (want > room)
-            want = room;
-        if (want > 0) {
-            pick(a, new_active, want, d);
-            say(d, ACT_DRAIN, "draining %d surplus instance(s) to return to %d", want, n_orig);
-            return 1;
-        }
-        if (a->new_draining > 0) {
-            char what[256];
-            describe_drain(a, what, sizeof(what));
-            say(d, ACT_WAIT, "%s", what);
-            wait_or_fail(s, o, t, WAIT_DRAIN, d);
-            return 1;
-        }
+    int zones, spread = rollout_zone_spread(s, a, &zones);
+    if (spread <= 1 || (t && t->zone_evenings >= ROLLOUT_ZONE_EVENINGS_PER_ZONE * zones) ||
+        s->group.max_size <= n_orig)
+        return 0;
+    if (s->group.desired_capacity > a->members) {
+        /* Launch is held (see hold_launches): finishing. */
+        if (strv_contains(&s->group.suspended_processes, LAUNCH))
+            return 0;
+        /* The instance launched to even the zones has not shown up yet: wait
+         * for it rather than ask again. If it never comes (no capacity, an
+         * account limit), finish with uneven zones rather than not at all. */
+        if (evening_given_up(s, o, t))
+            return 0;
         say(d, ACT_WAIT,
-            "%d instance(s) above the original %d: waiting until they can be drained safely "
-            "(%d launching or registering)",
-            surplus, n_orig, a->new_not_ready);
-        wait_or_fail(s, o, t, WAIT_NEW_INSTANCES, d);
+            "waiting for the instance launched to even out the zones (desired capacity %d, %d "
+            "in the group)",
+            s->group.desired_capacity, a->members);
+        d->wait = WAIT_NEW_INSTANCES;
         return 1;
     }
-    if (a->new_draining > 0) {
-        pick(a, new_draining, a->new_draining, d);
-        say(d, ACT_ACTIVATE, "returning %zu current instance(s) to ACTIVE", d->ids.n);
+    if (release_launches(s, d))
         return 1;
-    }
-    return 0;
+    d->number = n_orig + 1;
+    d->evens_zones = 1;
+    say(d, ACT_SET_DESIRED,
+        "zones differ by %d instance(s): launching one more to even them out before "
+        "AZRebalance is resumed",
+        spread);
+    return 1;
 }
 
 void rollout_decide(const struct rollout_snapshot *s, const struct rollout_assessment *a,
@@ -510,6 +567,8 @@ void rollout_decide(const struct rollout_snapshot *s, const struct rollout_asses
     }
 
     if (a->outdated > 0) {
+        if (release_launches(s, d))
+            return;
         if (s->group.max_size < need_max) {
             d->number = need_max;
             say(d, ACT_RAISE_MAX, "raising MaxSize from %d to %d to make room for %d new instance(s)",
@@ -561,8 +620,40 @@ void rollout_decide(const struct rollout_snapshot *s, const struct rollout_asses
 
     /* Every member is current. Remove any surplus beyond the original size
      * the same safe way, then finish. */
-    if (return_to_original(s, a, o, t, d))
+    int surplus = a->members - n_orig;
+    if (surplus > 0) {
+        int drained_new = count(a, new_drained);
+        if (drained_new > 0) {
+            pick(a, new_drained, drained_new < surplus ? drained_new : surplus, d);
+            say(d, ACT_TERMINATE, "terminating %zu drained surplus instance(s)", d->ids.n);
+            return;
+        }
+        int want = surplus - a->new_draining;
+        int room = a->active - n_orig;
+        if (want > room)
+            want = room;
+        if (want > 0) {
+            pick(a, new_active, want, d);
+            say(d, ACT_DRAIN, "draining %d surplus instance(s) to return to %d", want, n_orig);
+            return;
+        }
+        if (a->new_draining > 0) {
+            char what[256];
+            describe_drain(a, what, sizeof(what));
+            say(d, ACT_WAIT, "%s", what);
+            wait_or_fail(s, o, t, WAIT_DRAIN, d);
+            return;
+        }
+        say(d, ACT_WAIT, "waiting for %d surplus instance(s) to become ready before removing them",
+            a->new_not_ready);
+        wait_or_fail(s, o, t, WAIT_NEW_INSTANCES, d);
         return;
+    }
+    if (a->new_draining > 0) {
+        pick(a, new_draining, a->new_draining, d);
+        say(d, ACT_ACTIVATE, "returning %zu current instance(s) to ACTIVE", d->ids.n);
+        return;
+    }
     if (a->new_not_ready > 0) {
         say(d, ACT_WAIT, "waiting for %d new instance(s) to register", a->new_not_ready);
         wait_or_fail(s, o, t, WAIT_NEW_INSTANCES, d);
@@ -573,21 +664,10 @@ void rollout_decide(const struct rollout_snapshot *s, const struct rollout_asses
         wait_or_fail(s, o, t, WAIT_TERMINATION, d);
         return;
     }
-    /* Uneven zones would make AZRebalance, once resumed, launch an instance
-     * and terminate another without draining it. Even them out the safe way:
-     * one more instance (Auto Scaling puts it in the emptiest zone), then
-     * the surplus rule above drains one from the fullest zone. */
-    int zones, spread = rollout_zone_spread(s, a, &zones);
-    if (spread > 1 && (!t || t->zone_evenings < ROLLOUT_ZONE_EVENINGS_PER_ZONE * zones) &&
-        s->group.max_size > n_orig) {
-        d->number = n_orig + 1;
-        d->evens_zones = 1;
-        say(d, ACT_SET_DESIRED,
-            "zones differ by %d instance(s): launching one more to even them out before "
-            "AZRebalance is resumed",
-            spread);
+    if (even_zones(s, a, o, t, d))
         return;
-    }
+    if (hold_launches(s, a, d))
+        return;
     say(d, ACT_FINISH, "all %d instance(s) current: restoring the group", a->members);
 }
 
@@ -597,21 +677,72 @@ void rollout_decide_rollback(const struct rollout_snapshot *s, const struct roll
 {
     memset(d, 0, sizeof(*d));
     const int n_orig = s->state.desired_capacity;
+    /* Once the rollback launches an instance to even the zones (the last
+     * thing it does), every old instance is back in service: the surplus
+     * is then whichever instance the fullest zone can spare, old or new,
+     * and an old one drained for it is not returned to service. */
+    const int evening = t && t->zone_evenings > 0;
 
-    if (pick(a, old_draining, (int)a->n, d) > 0) {
+    if (!evening && pick(a, old_draining, (int)a->n, d) > 0) {
         say(d, ACT_ACTIVATE, "returning %zu out-of-date instance(s) to ACTIVE", d->ids.n);
         return;
     }
-    if (pick(a, new_unready_idle, (int)a->n, d) > 0) {
+    /* Unready new instances are removed - except the one launched to even
+     * the zones, while it may still come up. */
+    if ((!evening || evening_given_up(s, o, t)) && pick(a, new_unready_idle, (int)a->n, d) > 0) {
         say(d, ACT_TERMINATE, "removing %zu new instance(s) that never became ready", d->ids.n);
         return;
     }
-    if (return_to_original(s, a, o, t, d))
+    view_pred drained_p = evening ? any_drained : new_drained;
+    view_pred draining_p = evening ? any_draining : new_draining;
+    int draining = count(a, draining_p);
+    int surplus = a->members - n_orig;
+    if (surplus > 0) {
+        int drained = count(a, drained_p);
+        if (drained > 0) {
+            pick(a, drained_p, drained < surplus ? drained : surplus, d);
+            say(d, ACT_TERMINATE, "removing %zu drained %sinstance(s)", d->ids.n,
+                evening ? "surplus " : "new ");
+            return;
+        }
+        int want = surplus - draining;
+        int room = a->active - n_orig;
+        if (want > room)
+            want = room;
+        if (want > 0) {
+            if (evening)
+                pick_ordered(a, any_active, want, BY_ZONE_SIZE_NEW_FIRST, d);
+            else
+                pick(a, new_active, want, d);
+            say(d, ACT_DRAIN, "draining %d %sinstance(s) to return to %d instance(s)", want,
+                evening ? "" : "new ", n_orig);
+            return;
+        }
+        if (draining > 0) {
+            char what[256];
+            describe_drain(a, what, sizeof(what));
+            say(d, ACT_WAIT, "%s", what);
+            wait_or_fail(s, o, t, WAIT_DRAIN, d);
+            return;
+        }
+        say(d, ACT_WAIT, "%d instance(s) above the original %d cannot be drained safely yet",
+            surplus, n_orig);
+        wait_or_fail(s, o, t, WAIT_NEW_INSTANCES, d);
         return;
+    }
+    if (draining > 0) {
+        pick(a, draining_p, draining, d);
+        say(d, ACT_ACTIVATE, "returning %zu instance(s) to ACTIVE", d->ids.n);
+        return;
+    }
     if (a->leaving > 0) {
         say(d, ACT_WAIT, "waiting for %d instance(s) to finish terminating", a->leaving);
         wait_or_fail(s, o, t, WAIT_TERMINATION, d);
         return;
     }
+    if (even_zones(s, a, o, t, d))
+        return;
+    if (hold_launches(s, a, d))
+        return;
     say(d, ACT_FINISH, "the group is back to %d instance(s): restoring its settings", n_orig);
 }

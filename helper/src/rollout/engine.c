@@ -253,12 +253,24 @@ static int begin(struct engine *e, const struct rollout_snapshot *s, struct err 
 static int finish(struct engine *e, const struct rollout_snapshot *s, struct err *err)
 {
     const struct rollout_state *st = &s->state;
-    struct asg_size_update u = {st->min_size, st->max_size, st->desired_capacity};
-    if (asg_update_group_size(e->c, s->group.name, &u, err) != 0)
-        return -1;
-    if (st->suspended_by_us.n &&
-        asg_resume_processes(e->c, s->group.name, (const char *const *)st->suspended_by_us.v,
-                             st->suspended_by_us.n, err) != 0)
+    const struct asg_group *g = &s->group;
+    /* Only what differs is written back (a rollout that never raised
+     * MaxSize needs no UpdateAutoScalingGroup at all). */
+    if (g->min_size != st->min_size || g->max_size != st->max_size ||
+        g->desired_capacity != st->desired_capacity) {
+        struct asg_size_update u = {st->min_size, st->max_size, st->desired_capacity};
+        if (asg_update_group_size(e->c, g->name, &u, err) != 0)
+            return -1;
+    }
+    struct strv resume = STRV_INIT;
+    for (size_t i = 0; i < st->suspended_by_us.n; i++)
+        if (strv_contains(&g->suspended_processes, st->suspended_by_us.v[i]))
+            strv_push(&resume, st->suspended_by_us.v[i]);
+    int rrc = resume.n ? asg_resume_processes(e->c, g->name, (const char *const *)resume.v,
+                                              resume.n, err)
+                       : 0;
+    strv_free(&resume);
+    if (rrc != 0)
         return -1;
     struct strv keys = STRV_INIT;
     rollout_state_tag_keys(&s->group, &keys);
@@ -267,6 +279,30 @@ static int finish(struct engine *e, const struct rollout_snapshot *s, struct err
     strv_free(&keys);
     if (rc == 0)
         e->holds_lease = 0;
+    return rc;
+}
+
+/* Adds process names to the ecs-rollout:suspended tag (processes the end
+ * of the rollout resumes). */
+static int record_suspended(struct engine *e, const struct rollout_snapshot *s,
+                            const struct strv *names, struct err *err)
+{
+    struct strv all = STRV_INIT;
+    for (size_t i = 0; i < s->state.suspended_by_us.n; i++)
+        strv_push(&all, s->state.suspended_by_us.v[i]);
+    size_t before = all.n;
+    for (size_t i = 0; i < names->n; i++)
+        if (!strv_contains(&all, names->v[i]))
+            strv_push(&all, names->v[i]);
+    int rc = 0;
+    if (all.n != before) {
+        struct asg_tag tag;
+        rollout_suspended_tag(&all, &tag);
+        rc = asg_put_tags(e->c, s->group.name, &tag, 1, err);
+        free(tag.key);
+        free(tag.value);
+    }
+    strv_free(&all);
     return rc;
 }
 
@@ -340,6 +376,14 @@ static int perform(struct engine *e, const struct rollout_snapshot *s,
     case ACT_FINISH:
         set_phase(e, "finish");
         return finish(e, s, err);
+    case ACT_HOLD_LAUNCHES:
+        /* Recorded first: a rollout killed right after the suspension
+         * still resumes Launch at its end. */
+        if (record_suspended(e, s, &d->ids, err) != 0)
+            return -1;
+        return asg_suspend_processes(e->c, group, (const char *const *)d->ids.v, d->ids.n, err);
+    case ACT_RESUME:
+        return asg_resume_processes(e->c, group, (const char *const *)d->ids.v, d->ids.n, err);
     case ACT_WAIT:
     case ACT_NOTHING_TO_DO:
     case ACT_BEGIN:
@@ -365,6 +409,42 @@ static int apply_to_snapshot(struct rollout_snapshot *s, const struct rollout_de
     default:
         return 0;
     }
+}
+
+/* A rollout that ends without finishing its rollback leaves nothing
+ * DRAINING: drained instances go back to serving (best effort; the state
+ * stays on the group and the next run picks up from there). */
+static void return_to_service(struct engine *e)
+{
+    struct rollout_snapshot s;
+    struct err err;
+    /* Only what is needed: a missing permission to list tasks must not
+     * keep instances DRAINING. */
+    if (observe_instances(&e->ob, (long long)time(NULL), &s, &err) != 0) {
+        struct buf b = BUF_INIT;
+        err_format(&err, &b);
+        emitf(e, EV_WARNING, "could not check for instances left DRAINING: %s", buf_cstr(&b));
+        buf_free(&b);
+        return;
+    }
+    struct strv ids = STRV_INIT;
+    for (size_t i = 0; i < s.n_cis; i++)
+        if (s.cis[i].ec2_instance_id && s.cis[i].status && strcmp(s.cis[i].status, "DRAINING") == 0)
+            strv_push(&ids, s.cis[i].ec2_instance_id);
+    if (ids.n) {
+        if (set_state(e, &s, &ids, "ACTIVE", &err) == 0) {
+            emit(e, EV_ACTION, rollout_action_name(ACT_ACTIVATE),
+                 "returning the instance(s) left DRAINING to service", &ids, NULL);
+        } else {
+            struct buf b = BUF_INIT;
+            err_format(&err, &b);
+            emitf(e, EV_WARNING, "could not return %zu instance(s) left DRAINING to service: %s",
+                  ids.n, buf_cstr(&b));
+            buf_free(&b);
+        }
+    }
+    strv_free(&ids);
+    rollout_snapshot_free(&s);
 }
 
 /* ---- progress ---- */
@@ -656,8 +736,9 @@ enum rollout_result rollout_run(struct aws_client *c, const struct rollout_confi
                 emitf(&e, EV_ERROR, "rollout failed: %s; rolling back", d.message);
                 timers.waiting = WAIT_NONE;
             } else {
-                err_set(err, ERR_STATE, "rollout failed (%s) and the rollback could not finish: %s",
-                        e.failure, d.message);
+                err_set(err, ERR_STATE,
+                        "the rollback could not finish (%s); the rollout had failed: %s", d.message,
+                        e.failure);
                 rollout_decision_free(&d);
                 /* Nothing may stay DRAINING: return everything to service. */
                 for (size_t i = 0; i < a.n; i++)
@@ -669,7 +750,9 @@ enum rollout_result rollout_run(struct aws_client *c, const struct rollout_confi
                 rollout_assessment_free(&a);
                 rollout_snapshot_free(&s);
                 release_lease(&e);
-                r = conclude(&e, ROLLOUT_STUCK, "%s; the cluster is serving, run again to continue",
+                r = conclude(&e, ROLLOUT_STUCK,
+                             "the cluster is serving; run the same command again to continue "
+                             "once the cause is fixed. %s",
                              err->message);
                 goto out;
             }
@@ -689,7 +772,8 @@ enum rollout_result rollout_run(struct aws_client *c, const struct rollout_confi
             if (rc == 0) {
                 emit(&e, EV_ACTION, rollout_action_name(d.action), d.message, &d.ids, NULL);
                 if (d.wait == WAIT_NONE && d.action != ACT_STOP_TASKS && d.action != ACT_ACTIVATE &&
-                    d.action != ACT_SUSPEND)
+                    d.action != ACT_SUSPEND && d.action != ACT_HOLD_LAUNCHES &&
+                    d.action != ACT_RESUME)
                     timers.waiting = WAIT_NONE;
                 interval = 0;
             }
@@ -751,11 +835,22 @@ enum rollout_result rollout_run(struct aws_client *c, const struct rollout_confi
                 continue;
             }
             *err = step_err;
+            return_to_service(&e);
             release_lease(&e);
-            r = conclude(&e, ROLLOUT_STUCK,
-                         "rollout failed (%s) and rolling back failed too: %s; the state is kept on "
-                         "the group, run again to continue",
-                         e.failure, buf_cstr(&b));
+            /* What to do first: both errors can be long (and are often
+             * the same one, a missing permission). */
+            if (strcmp(e.failure, buf_cstr(&b)) == 0)
+                r = conclude(&e, ROLLOUT_STUCK,
+                             "the rollout failed and so did rolling it back; the state is kept on "
+                             "the group: run the same command again to continue once the cause is "
+                             "fixed. Both failed with: %s",
+                             e.failure);
+            else
+                r = conclude(&e, ROLLOUT_STUCK,
+                             "the rollout failed and so did rolling it back; the state is kept on "
+                             "the group: run the same command again to continue once the cause is "
+                             "fixed. The rollout failed with: %s. The rollback failed with: %s",
+                             e.failure, buf_cstr(&b));
             buf_free(&b);
             goto out;
         }

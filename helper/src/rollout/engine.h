@@ -52,7 +52,7 @@ struct rollout_summary {
     double elapsed_s;
     unsigned long aws_calls;
     unsigned long aws_attempts;
-    char message[512];
+    char message[2048];
 };
 
 struct rollout_event {

@@ -135,6 +135,8 @@ enum rollout_action {
     ACT_STOP_TASKS,    /* StopTask for ids (task ARNs) */
     ACT_TERMINATE,     /* TerminateInstanceInAutoScalingGroup, decrementing */
     ACT_FINISH,        /* restore sizes, resume processes, drop the tags */
+    ACT_HOLD_LAUNCHES, /* record "Launch" in the state, then suspend it (ids = {"Launch"}) */
+    ACT_RESUME,        /* resume processes (ids = names) */
     ACT_FAIL,          /* give up: the caller rolls back */
 };
 

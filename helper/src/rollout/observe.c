@@ -336,6 +336,25 @@ static struct drain_memo *memo_for(struct observer *ob, const char *instance_id)
     return m;
 }
 
+/* What was learnt about an instance's drain holds for that drain only. An
+ * instance seen in any other state (returned to ACTIVE by a rollback, or
+ * by hand) starts afresh if drained again: its tasks then stop without
+ * being counted, and an "empty" remembered from before would let it be
+ * terminated with them. */
+static void forget_drain(struct observer *ob, const char *instance_id)
+{
+    for (size_t i = 0; i < ob->n_memo; i++) {
+        struct drain_memo *m = &ob->memo[i];
+        if (strcmp(m->instance_id, instance_id) != 0)
+            continue;
+        char *id = m->instance_id;
+        strv_free(&m->standalone);
+        memset(m, 0, sizeof(*m));
+        m->instance_id = id;
+        return;
+    }
+}
+
 static int service_is_daemon(const struct observer *ob, const char *name)
 {
     return strv_contains(&ob->daemon_services, name);
@@ -404,8 +423,11 @@ static int observe_drains(struct observer *ob, struct rollout_snapshot *s, struc
     const struct ecs_container_instance **ci_of = xcalloc(s->n_cis ? s->n_cis : 1, sizeof(*ci_of));
     for (size_t i = 0; i < s->n_cis; i++) {
         const struct ecs_container_instance *ci = &s->cis[i];
-        if (!ci->status || strcmp(ci->status, "DRAINING") != 0)
+        if (!ci->status || strcmp(ci->status, "DRAINING") != 0) {
+            if (ci->ec2_instance_id)
+                forget_drain(ob, ci->ec2_instance_id);
             continue;
+        }
         size_t di = s->n_drains++;
         struct drain_tasks *d = &s->drains[di];
         ci_of[di] = ci;
@@ -619,4 +641,17 @@ int observe(struct observer *ob, long long now, struct rollout_snapshot *s, stru
 fail:
     rollout_snapshot_free(s);
     return -1;
+}
+
+int observe_instances(struct observer *ob, long long now, struct rollout_snapshot *s,
+                      struct err *err)
+{
+    memset(s, 0, sizeof(*s));
+    s->now = now;
+    if (asg_describe_group(ob->client, ob->asg_name, &s->group, err) != 0 ||
+        observe_container_instances(ob, s, err) != 0) {
+        rollout_snapshot_free(s);
+        return -1;
+    }
+    return 0;
 }

@@ -61,6 +61,12 @@ void observer_free(struct observer *ob);
 /* One poll. */
 int observe(struct observer *ob, long long now, struct rollout_snapshot *out, struct err *err);
 
+/* Only the group and its members' container instances (no target, tasks or
+ * services): what is needed to return instances to service when the
+ * rollout cannot go on. */
+int observe_instances(struct observer *ob, long long now, struct rollout_snapshot *out,
+                      struct err *err);
+
 /* The ARN of an instance's container instance in the last snapshot, or NULL. */
 const char *snapshot_ci_arn(const struct rollout_snapshot *s, const char *instance_id);
 

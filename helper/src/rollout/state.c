@@ -155,6 +155,16 @@ void rollout_lease_tag(const struct rollout_lease *l, struct asg_tag *tag)
     set_tag(tag, ROLLOUT_TAG_LEASE, buf_steal(&b));
 }
 
+void rollout_suspended_tag(const struct strv *names, struct asg_tag *tag)
+{
+    struct buf b = BUF_INIT;
+    for (size_t k = 0; k < names->n; k++)
+        buf_printf(&b, "%s%s", k ? "," : "", names->v[k]);
+    if (!names->n)
+        buf_puts(&b, "-");
+    set_tag(tag, ROLLOUT_TAG_SUSPENDED, buf_steal(&b));
+}
+
 void rollout_state_tags(const struct rollout_state *st, int with_lease, struct asg_tag **tags,
                         size_t *n)
 {
@@ -165,11 +175,7 @@ void rollout_state_tags(const struct rollout_state *st, int with_lease, struct a
     buf_printf(&b, "min=%d,max=%d,desired=%d", st->min_size, st->max_size, st->desired_capacity);
     set_tag(&t[i++], ROLLOUT_TAG_ORIGINAL, buf_steal(&b));
 
-    for (size_t k = 0; k < st->suspended_by_us.n; k++)
-        buf_printf(&b, "%s%s", k ? "," : "", st->suspended_by_us.v[k]);
-    if (!st->suspended_by_us.n)
-        buf_puts(&b, "-");
-    set_tag(&t[i++], ROLLOUT_TAG_SUSPENDED, buf_steal(&b));
+    rollout_suspended_tag(&st->suspended_by_us, &t[i++]);
 
     buf_printf(&b, "%lld", st->started);
     set_tag(&t[i++], ROLLOUT_TAG_STARTED, buf_steal(&b));

@@ -59,6 +59,8 @@ int rollout_state_parse(const struct asg_group *g, struct rollout_state *st);
 void rollout_state_tags(const struct rollout_state *st, int with_lease, struct asg_tag **tags,
                         size_t *n);
 void rollout_lease_tag(const struct rollout_lease *l, struct asg_tag *tag);
+/* The ecs-rollout:suspended tag for these process names. */
+void rollout_suspended_tag(const struct strv *names, struct asg_tag *tag);
 void rollout_tags_free(struct asg_tag *tags, size_t n);
 
 /* Keys of every ecs-rollout:* tag present on the group (to delete at the end). */

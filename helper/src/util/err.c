@@ -110,6 +110,12 @@ void err_format(const struct err *e, struct buf *out)
             buf_printf(out, "request id %s", e->request_id);
         buf_puts(out, ")");
     }
+    if (e->permission[0])
+        buf_printf(out,
+                   ". This is a permissions problem: the credentials in use are not allowed %s; "
+                   "grant it in their IAM policy (the ecs-cluster module's "
+                   "rollout_iam_policy_json output holds every permission ecs-rollout needs)",
+                   e->permission);
     if (out->data)
         log_scrub(out->data + start);
     out->len = out->data ? strlen(out->data) : 0;

@@ -30,6 +30,9 @@ struct err {
     char code[128];       /* AWS error code, e.g. "ThrottlingException" */
     char request_id[128]; /* AWS request id, when known */
     char message[1024];   /* what went wrong, for a human */
+    /* "autoscaling:SetDesiredCapacity" when AWS refused the call because the
+     * credentials lack that IAM permission; err_format says so. */
+    char permission[128];
 };
 
 void err_clear(struct err *e);
@@ -45,7 +48,8 @@ int err_service(struct err *e, long http_status, const char *code, const char *m
 int err_prefix(struct err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 const char *err_kind_name(enum err_kind kind);
 /* One line for a human: "DescribeTasks: AccessDeniedException: ... (HTTP 400,
- * request id ...)". Registered secrets are scrubbed. */
+ * request id ...)", and for a missing permission what to grant. Registered
+ * secrets are scrubbed. */
 void err_format(const struct err *e, struct buf *out);
 
 #endif

@@ -395,12 +395,11 @@ run "rollout_policy_covers_every_helper_call_scoped_to_this_cluster" {
   assert {
     condition = toset(flatten([for s in jsondecode(output.rollout_iam_policy_json).Statement : s.Action])) == toset([
       "autoscaling:DescribeAutoScalingGroups", "autoscaling:SetDesiredCapacity", "autoscaling:UpdateAutoScalingGroup",
-      "autoscaling:TerminateInstanceInAutoScalingGroup", "autoscaling:DetachInstances", "autoscaling:SetInstanceProtection",
+      "autoscaling:TerminateInstanceInAutoScalingGroup",
       "autoscaling:SuspendProcesses", "autoscaling:ResumeProcesses", "autoscaling:CreateOrUpdateTags", "autoscaling:DeleteTags",
       "ecs:DescribeClusters", "ecs:DescribeCapacityProviders", "ecs:ListContainerInstances", "ecs:DescribeContainerInstances",
       "ecs:UpdateContainerInstancesState", "ecs:ListTasks", "ecs:DescribeTasks", "ecs:ListServices", "ecs:DescribeServices",
       "ecs:StopTask", "ec2:DescribeLaunchTemplates", "ec2:DescribeLaunchTemplateVersions", "ec2:DescribeInstances",
-      "sts:GetCallerIdentity",
     ])
     error_message = "the policy must allow exactly the helper's calls"
   }
@@ -436,7 +435,7 @@ run "rollout_policy_covers_every_helper_call_scoped_to_this_cluster" {
   assert {
     condition = alltrue([
       for s in jsondecode(output.rollout_iam_policy_json).Statement :
-      alltrue([for a in s.Action : startswith(a, "ecs:Describe") || startswith(a, "ecs:List") || startswith(a, "ec2:Describe") || startswith(a, "autoscaling:Describe") || a == "sts:GetCallerIdentity"])
+      alltrue([for a in s.Action : startswith(a, "ecs:Describe") || startswith(a, "ecs:List") || startswith(a, "ec2:Describe") || startswith(a, "autoscaling:Describe")])
       if s.Resource == "*" && try(s.Condition, null) == null
     ])
     error_message = "only read calls may have an unconditioned \"*\" resource"

@@ -1,0 +1,357 @@
+"""Chaos rollouts: many rollouts on the simulator with faults drawn from a
+seeded RNG, the helper killed (SIGKILL, sometimes SIGTERM) at random moments
+and run again until it says done (0) or rolled back (1); after each rollout
+the cluster must show what a rollout promises.
+
+    python3 tests/integration/chaos.py --runs 200 --seed 7      (make chaos)
+    python3 tests/integration/chaos.py --seed 7 --only 41 -v    (replay one)
+
+Each rollout draws its own scenario, options, faults and kill moments from
+Random(f"{seed}:{index}"), so a failure names the seed and index that replay
+it (the kill moments are real-time, so a replay is close, not identical).
+
+Exit codes of the helper, and what the driver does about them:
+  0 done, 1 rolled back            -> check the cluster; next rollout
+  4 interrupted / resumable        -> run again (what an operator does)
+  3 AWS error before any change    -> run again, counted (transient faults
+                                      can outlast the client's retries)
+  5 busy                           -> wait and run again; a killed helper on
+                                      this host is seen dead at once, so this
+                                      should not happen and is counted
+  killed by us                     -> run again
+anything else (a crash, a sanitizer report) fails the rollout."""
+import argparse
+import collections
+import json
+import os
+import pathlib
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import unittest
+
+HERE = pathlib.Path(__file__).resolve().parent
+for p in (HERE.parent / "lib", HERE.parent, HERE):
+    if str(p) not in sys.path:
+        sys.path.insert(0, str(p))
+
+import testlib  # noqa: E402
+from rollout import (Checks, Run, argv, container_instances, group, helper_env,  # noqa: E402
+                     new_template_version, scenario, simulator)
+from sim.testing import FAST_DELAYS  # noqa: E402
+
+# A run that needs more attempts than this is a failure (a helper that never
+# converges), whatever the faults.
+MAX_RUNS_PER_ROLLOUT = 14
+# Real seconds a single helper run may take before the driver calls it hung.
+RUN_TIMEOUT = 240
+WRITE_ACTIONS = ["autoscaling:CreateOrUpdateTags", "autoscaling:SuspendProcesses",
+                 "autoscaling:UpdateAutoScalingGroup", "autoscaling:SetDesiredCapacity",
+                 "ecs:UpdateContainerInstancesState", "autoscaling:TerminateInstanceInAutoScalingGroup",
+                 "autoscaling:ResumeProcesses", "autoscaling:DeleteTags"]
+API_ACTION_GROUPS = ["*", "ecs:*", "autoscaling:*", "ec2:*",
+                     ["ecs:DescribeTasks", "ecs:DescribeContainerInstances", "ecs:ListTasks"]]
+
+
+class Plan:
+    """Everything drawn for one rollout."""
+
+    def __init__(self, seed, index):
+        self.seed, self.index = seed, index
+        rng = self.rng = random.Random(f"{seed}:{index}")
+        self.instances = rng.choice([2, 2, 3, 3, 4])
+        self.tasks = self.instances * rng.choice([1, 2, 2, 3])
+        self.min_healthy, self.max_percent = rng.choice([(100, 200), (100, 150), (50, 100), (50, 200)])
+        self.batch = rng.choice([None, None, 1, 2])
+        self.suspended = rng.choice([[], [], [], ["AZRebalance"], ["ScheduledActions"]])
+        self.delays = dict(FAST_DELAYS)
+        self.faults = {"seed": rng.randrange(1 << 30), "api": [], "cluster": {}}
+        self.names = []   # the faults drawn, for the figures
+        api = self.faults["api"]
+        if rng.random() < 0.5:
+            api.append({"action": rng.choice(API_ACTION_GROUPS), "throttle": round(rng.uniform(0.03, 0.2), 2)})
+            self.names.append("throttle")
+        if rng.random() < 0.4:
+            api.append({"action": rng.choice(API_ACTION_GROUPS), "error": round(rng.uniform(0.01, 0.08), 2),
+                        "error_status": rng.choice([500, 503])})
+            self.names.append("5xx")
+        if rng.random() < 0.3:
+            api.append({"action": rng.choice(API_ACTION_GROUPS), "reset": round(rng.uniform(0.01, 0.05), 2)})
+            self.names.append("reset")
+        if rng.random() < 0.3:
+            hi = rng.choice([20, 50, 120])
+            api.append({"action": rng.choice(API_ACTION_GROUPS), "latency_ms": [0, hi]})
+            self.names.append("latency")
+        if rng.random() < 0.2:
+            rate = rng.choice([10, 20])
+            api.append({"action": ["ecs:DescribeTasks", "ecs:DescribeContainerInstances"], "rate": rate,
+                        "burst": rate})
+            self.names.append("token-bucket")
+        cluster = self.faults["cluster"]
+        if rng.random() < 0.15:
+            cluster["never_register"] = rng.choice([1, 2])
+            self.names.append("never-register")
+        if rng.random() < 0.15:
+            # A new instance fails its health check before its agent registers
+            # (agent_register is 5 AWS s after boot), so no task is placed on it:
+            # Auto Scaling replaces it and the rollout has to notice.
+            cluster["unhealthy"] = 1
+            cluster["unhealthy_after"] = round(rng.uniform(0, 4), 1)
+            self.names.append("unhealthy")
+        if rng.random() < 0.15:
+            cluster["stuck_tasks"] = {"service": "web", "count": 1}
+            self.names.append("stuck-task")
+        if rng.random() < 0.15:
+            cluster["account_limit"] = self.instances + rng.choice([0, 1, 1, 2])
+            self.names.append("account-limit")
+        if rng.random() < 0.3:
+            self.delays["task_deactivate"] = rng.choice([10, 30])
+            self.delays["task_stop"] = rng.choice([20, 60, 120])
+            self.names.append("slow-drain")
+        # When to kill each of the first runs: after the run's k-th AWS request,
+        # right after its n-th call of a write action, or after some real time.
+        # A run that ends first is not killed.
+        self.kills = []
+        for _ in range(rng.choice([0, 1, 1, 2, 2, 3])):
+            sig = "SIGTERM" if rng.random() < 0.15 else "SIGKILL"
+            mode = rng.random()
+            if mode < 0.45:
+                self.kills.append(("calls", rng.randint(1, 150), sig))
+            elif mode < 0.85:
+                self.kills.append(("write", rng.choice(WRITE_ACTIONS), rng.choice([1, 1, 2]), sig))
+            else:
+                self.kills.append(("time", round(rng.uniform(0.05, 3.0), 2), sig))
+        # Real seconds: the simulator runs at time scale 0.01 (1 AWS s = 10 ms).
+        self.instance_timeout = 10 if "account-limit" not in self.names else 20
+        self.drain_timeout = 6
+
+    def scenario(self):
+        sc = scenario(instances=self.instances, tasks=self.tasks, min_healthy=self.min_healthy,
+                      max_percent=self.max_percent)
+        sc["seed"] = self.rng.randrange(1 << 30)
+        sc["delays"] = self.delays
+        if self.suspended:
+            sc["auto_scaling_groups"][0]["suspended_processes"] = list(self.suspended)
+        return sc
+
+    def args(self):
+        a = ["--instance-timeout", str(self.instance_timeout), "--drain-timeout", str(self.drain_timeout)]
+        if self.batch:
+            a += ["--batch-size", str(self.batch)]
+        return a
+
+    def describe(self):
+        return (f"seed {self.seed} rollout {self.index}: {self.instances} instances, {self.tasks} tasks "
+                f"({self.min_healthy}/{self.max_percent}), batch {self.batch or 'all'}, suspended "
+                f"{self.suspended or '-'}, faults {self.names or '-'}, kills {self.kills or '-'}")
+
+
+class Figures:
+    def __init__(self):
+        self.rollouts = 0
+        self.results = collections.Counter()       # done / rolled-back
+        self.exit_codes = collections.Counter()
+        self.faults_drawn = collections.Counter()   # by kind, per rollout
+        self.injected = collections.Counter()       # API faults the simulator injected
+        self.kills = collections.Counter()          # SIGKILL / SIGTERM actually delivered
+        self.runs = 0
+        self.failures = []
+
+    def line(self):
+        inj = sum(self.injected.values())
+        return (f"chaos: {self.rollouts} rollouts survived of {self.rollouts + len(self.failures)} "
+                f"({dict(self.results)}); {self.runs} helper runs; kills {dict(self.kills)}; "
+                f"API faults injected {inj} {dict(self.injected)}; faults drawn {dict(self.faults_drawn)}; "
+                f"exit codes {dict(sorted(self.exit_codes.items()))}")
+
+
+class _Checker(Checks, unittest.TestCase):
+    """The assertions of rollout.Checks, used outside a test run."""
+
+    def runTest(self):  # pragma: no cover - never run as a test
+        pass
+
+
+def _calls(sim):
+    with sim.engine.lock:
+        return dict(sim.engine.ledger.api_calls)
+
+
+def _kill_when(sim, proc, spec):
+    """Sends the spec's signal once its moment comes, unless the process ended
+    first; True if sent. The moment is counted from the run's start."""
+    kind, sig = spec[0], spec[-1]
+    base = _calls(sim)
+    t0 = time.monotonic()
+
+    def due():
+        if kind == "time":
+            return time.monotonic() - t0 >= spec[1]
+        now = _calls(sim)
+        if kind == "calls":
+            return sum(now.values()) - sum(base.values()) >= spec[1]
+        return now.get(spec[1], 0) - base.get(spec[1], 0) >= spec[2]
+
+    while proc.poll() is None:
+        if due():
+            proc.send_signal(signal.SIGKILL if sig == "SIGKILL" else signal.SIGTERM)
+            return True
+        time.sleep(0.005)
+    return False
+
+
+def _settled(sim):
+    """No member still launching or terminating."""
+    g = group(sim.client("autoscaling"))
+    return (all(i["LifecycleState"] == "InService" for i in g["Instances"])
+            and len(g["Instances"]) == g["DesiredCapacity"])
+
+
+def _run_helper(sim, plan, kill):
+    """One helper run; output goes to files, so a run that is watched for its
+    kill moment never blocks on a full pipe. Returns (Run, signal sent or None)."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        t0 = time.monotonic()
+        proc = subprocess.Popen(argv(sim, *plan.args()), env=helper_env(sim), stdout=out, stderr=err, text=True)
+        sent = None
+        if kill and _kill_when(sim, proc, kill):
+            sent = kill[-1]
+        try:
+            proc.wait(timeout=RUN_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            raise AssertionError(f"the helper hung for {RUN_TIMEOUT}s")
+        out.seek(0)
+        err.seek(0)
+        return Run(proc, out.read(), err.read(), time.monotonic() - t0), sent
+
+
+def run_one(plan, figures, verbose=False, log=print, keep=None):
+    """One rollout to its end; raises AssertionError on a broken promise."""
+    with simulator(plan.scenario(), time_scale=0.01) as sim:
+        version = new_template_version(sim)
+        asg = sim.client("autoscaling")
+        g0 = group(asg)
+        original = (g0["DesiredCapacity"], g0["MaxSize"], sorted(p["ProcessName"] for p in g0["SuspendedProcesses"]))
+        sim.set_faults(plan.faults, replace=True)
+        history = []
+        final = None
+        for attempt in range(MAX_RUNS_PER_ROLLOUT):
+            kill = plan.kills[attempt] if attempt < len(plan.kills) else None
+            r, killed = _run_helper(sim, plan, kill)
+            if killed:
+                figures.kills[killed] += 1
+            figures.runs += 1
+            history.append((attempt, killed, r.rc))
+            if verbose:
+                log(f"  run {attempt}: {'killed by ' + killed + ', ' if killed else ''}exit {r.rc} "
+                    f"after {r.elapsed:.1f}s")
+                if keep:
+                    pathlib.Path(keep).mkdir(parents=True, exist_ok=True)
+                    stem = pathlib.Path(keep, f"{plan.seed}-{plan.index}-{attempt}")
+                    stem.with_suffix(".out").write_text(r.stdout)
+                    stem.with_suffix(".err").write_text(r.stderr)
+            if killed == "SIGKILL":
+                if r.rc != -signal.SIGKILL:
+                    # It ended on its own between the check and the signal.
+                    figures.kills[killed] -= 1
+                else:
+                    continue
+            figures.exit_codes[r.rc] += 1
+            if r.rc in (0, 1):
+                final = r
+                break
+            if r.rc == 4:
+                continue
+            if r.rc == 3:
+                done = r.done()
+                msg = (done or {}).get("message", "") + r.stderr
+                # Only AWS failing (faults) may end a run with 3 in this test.
+                if not any(w in msg for w in ("Throttl", "RequestLimitExceeded", "ServerException",
+                                              "InternalFailure", "ServiceUnavailable", "Unavailable",
+                                              "InternalError", "reset", "closed the connection")):
+                    raise AssertionError(f"exit 3 without an AWS fault behind it:\n{r!r}")
+                continue
+            if r.rc == 5:
+                figures.exit_codes["busy-waits"] += 1
+                time.sleep(1.0)
+                continue
+            raise AssertionError(f"unexpected exit {r.rc} (run {attempt}):\n{r!r}")
+        if final is None:
+            raise AssertionError(f"no result after {MAX_RUNS_PER_ROLLOUT} runs: {history}")
+        led = sim.ledger(timeline=False)
+        for name, kinds in led["faults"]["injected"].items():
+            for kind, n in kinds.items():
+                figures.injected[kind] += n
+        # The checks read AWS through boto3: no more faults from here on.
+        sim.clear_faults()
+        sim.wait_until(lambda: _settled(sim), timeout=120, message="the group settled after the rollout")
+        if keep:
+            pathlib.Path(keep, f"{plan.seed}-{plan.index}-ledger.json").write_text(
+                json.dumps(sim.ledger(timeline=True), indent=1, default=str))
+        check = _Checker()
+        led = sim.ledger(timeline=False)
+        check.assertZeroDowntime(sim, led=led, strict_desired=plan.min_healthy >= 100)
+        desired, max_size, suspended = original
+        check.assertClean(sim, desired=desired, max_size=max_size, suspended=suspended, led=led)
+        if final.rc == 0:
+            check.assertAllCurrent(sim, version)
+        # Every member serves: registered and ACTIVE in the cluster.
+        g = group(asg)
+        cis = {c["ec2InstanceId"]: c["status"] for c in container_instances(sim.client("ecs"))}
+        for inst in g["Instances"]:
+            check.assertEqual(cis.get(inst["InstanceId"]), "ACTIVE", f"{inst['InstanceId']} is not serving")
+        result = final.done()["result"] if final.done() else str(final.rc)
+        figures.results[result] += 1
+        return result, history
+
+
+def run_many(runs, seed, only=None, verbose=False, stop_on_failure=False, log=print, keep=None):
+    figures = Figures()
+    indices = [only] if only is not None else range(runs)
+    for i in indices:
+        plan = Plan(seed, i)
+        for n in plan.names:
+            figures.faults_drawn[n] += 1
+        t0 = time.monotonic()
+        try:
+            result, history = run_one(plan, figures, verbose=verbose, log=log, keep=keep)
+            figures.rollouts += 1
+            log(f"ok   {plan.describe()} -> {result} after {len(history)} run(s) "
+                f"({time.monotonic() - t0:.1f}s)")
+        except Exception as e:  # noqa: BLE001 - every failure is reported with its seed
+            msg = "".join(traceback.format_exception_only(type(e), e)).strip()
+            figures.failures.append((plan.seed, plan.index, msg))
+            log(f"FAIL {plan.describe()}: {msg[:3000]}")
+            if verbose:
+                traceback.print_exc()
+            if stop_on_failure:
+                break
+    return figures
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=int, default=int(os.environ.get("CHAOS_RUNS", "50")))
+    ap.add_argument("--seed", type=int, default=int(os.environ.get("CHAOS_SEED", "1")))
+    ap.add_argument("--only", type=int, help="run only this rollout index")
+    ap.add_argument("-v", "--verbose", action="store_true")
+    ap.add_argument("-x", "--stop-on-failure", action="store_true")
+    ap.add_argument("--keep", metavar="DIR", help="with -v: write each run's stdout/stderr to DIR")
+    a = ap.parse_args()
+    t0 = time.monotonic()
+    figures = run_many(a.runs, a.seed, only=a.only, verbose=a.verbose, stop_on_failure=a.stop_on_failure, keep=a.keep,
+                       log=lambda s: print(s, flush=True))
+    print(figures.line() + f" in {time.monotonic() - t0:.0f}s", flush=True)
+    for seed, index, msg in figures.failures:
+        print(f"failed: --seed {seed} --only {index}: {msg.splitlines()[0][:300]}")
+    return 1 if figures.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
