@@ -550,6 +550,36 @@ TEST(drain_message_ends_with_the_instances_it_drains)
     rollout_decision_free(&d);
 }
 
+TEST(drain_wait_names_how_many_draining_instances_are_not_yet_empty)
+{
+    /* Two instances draining, one already empty: "1 instance(s) draining"
+     * beside a progress line with 2 draining read as a contradiction. */
+    fx_init(2, 4, 1);
+    fx_begin();
+    struct rollout_decision d;
+    decide(&d);
+    for (int step = 0; step < 20 && d.action != ACT_DRAIN; step++) {
+        model_apply(&d);
+        rollout_decision_free(&d);
+        model_tick();
+        decide(&d);
+    }
+    CHECK_INT(d.action, ACT_DRAIN);
+    model_apply(&d);
+    rollout_decision_free(&d);
+    F.stuck_drain = 1;
+    int emptied = 0;
+    for (size_t i = 0; i < F.s.n_cis && !emptied; i++)
+        if (F.ci[i].status && strcmp(F.ci[i].status, "DRAINING") == 0)
+            F.ci[i].running_tasks_count = 0, emptied = 1;
+    CHECK_INT(emptied, 1);
+    model_tick();
+    decide(&d);
+    CHECK_INT(d.action, ACT_WAIT);
+    CHECK_INT(strncmp(d.message, "1 of 2 draining instance(s) not yet empty, ", 43), 0);
+    rollout_decision_free(&d);
+}
+
 TEST(drains_only_this_groups_out_of_date_instances)
 {
     fx_init(2, 4, 1);

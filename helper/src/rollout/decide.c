@@ -427,21 +427,30 @@ static int hold_launches(const struct rollout_snapshot *s, const struct rollout_
 /* Draining instances that hold tasks, summarised for a wait message. */
 static void describe_drain(const struct rollout_assessment *a, char *buf, size_t cap)
 {
-    int standalone = 0, waiting = 0;
+    int standalone = 0, waiting = 0, draining = 0;
     for (size_t i = 0; i < a->n; i++) {
         const struct instance_view *v = &a->v[i];
-        if (!any_draining(v) || v->phase == PHASE_DRAINED)
+        if (!any_draining(v))
+            continue;
+        draining++;
+        if (v->phase == PHASE_DRAINED)
             continue;
         waiting++;
         if (v->drain && v->drain->known)
             standalone += (int)v->drain->standalone.n;
     }
-    if (standalone)
-        snprintf(buf, cap, "%d instance(s) draining, %d task(s) left, %d of them standalone", waiting,
-                 a->tasks_to_move, standalone);
+    /* Name both counts: "1 draining" while the progress line says 2 draining
+     * reads as a contradiction. */
+    char who[64];
+    if (waiting == draining)
+        snprintf(who, sizeof(who), "%d instance(s) draining", draining);
     else
-        snprintf(buf, cap, "%d instance(s) draining, %d task(s) left to move", waiting,
-                 a->tasks_to_move);
+        snprintf(who, sizeof(who), "%d of %d draining instance(s) not yet empty", waiting, draining);
+    if (standalone)
+        snprintf(buf, cap, "%s, %d task(s) left, %d of them standalone", who, a->tasks_to_move,
+                 standalone);
+    else
+        snprintf(buf, cap, "%s, %d task(s) left to move", who, a->tasks_to_move);
 }
 
 /* An instance launched to even the zones has been awaited longer than
