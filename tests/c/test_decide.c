@@ -528,6 +528,19 @@ TEST(resumes_from_a_drain_in_progress)
     CHECK_INT(members(), 4);
 }
 
+/* Applies decisions until one is `action` (left in *d, unapplied) or
+ * max_steps have passed. */
+static void play_until(enum rollout_action action, int max_steps, struct rollout_decision *d)
+{
+    decide(d);
+    for (int step = 0; step < max_steps && d->action != action; step++) {
+        model_apply(d);
+        rollout_decision_free(d);
+        model_tick();
+        decide(d);
+    }
+}
+
 TEST(drain_message_ends_with_the_instances_it_drains)
 {
     /* The text output appends ": i-..., i-..." to the message, so the
@@ -535,13 +548,7 @@ TEST(drain_message_ends_with_the_instances_it_drains)
     fx_init(2, 4, 1);
     fx_begin();
     struct rollout_decision d;
-    decide(&d);
-    for (int step = 0; step < 20 && d.action != ACT_DRAIN; step++) {
-        model_apply(&d);
-        rollout_decision_free(&d);
-        model_tick();
-        decide(&d);
-    }
+    play_until(ACT_DRAIN, 20, &d);
     CHECK_INT(d.action, ACT_DRAIN);
     CHECK_STR(d.message, "2 new instance(s) ready; draining 2 out-of-date instance(s)");
     CHECK_INT((int)d.ids.n, 2);
@@ -557,13 +564,7 @@ TEST(drain_wait_names_how_many_draining_instances_are_not_yet_empty)
     fx_init(2, 4, 1);
     fx_begin();
     struct rollout_decision d;
-    decide(&d);
-    for (int step = 0; step < 20 && d.action != ACT_DRAIN; step++) {
-        model_apply(&d);
-        rollout_decision_free(&d);
-        model_tick();
-        decide(&d);
-    }
+    play_until(ACT_DRAIN, 20, &d);
     CHECK_INT(d.action, ACT_DRAIN);
     model_apply(&d);
     rollout_decision_free(&d);

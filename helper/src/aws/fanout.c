@@ -44,6 +44,20 @@ static void *work(void *arg)
     return NULL;
 }
 
+/* Every job on the caller's own client, one after another; what the calls
+ * learn (statistics, retry quota, jitter state) stays with that client. */
+static void work_here(struct fanout *f, struct aws_client *c)
+{
+    struct worker w;
+    memset(&w, 0, sizeof(w));
+    w.f = f;
+    w.client = *c;
+    work(&w);
+    c->stats = w.client.stats;
+    c->retry_quota = w.client.retry_quota;
+    c->rng_state = w.client.rng_state;
+}
+
 static void add_stats(struct aws_stats *to, const struct aws_stats *from)
 {
     to->calls += from->calls;
@@ -89,14 +103,7 @@ int aws_fanout(struct aws_client *c, size_t n, int max_workers, aws_fanout_job j
     }
 
     if (workers == 1) {
-        struct worker w;
-        memset(&w, 0, sizeof(w));
-        w.f = &f;
-        w.client = *c;
-        work(&w);
-        c->stats = w.client.stats;
-        c->retry_quota = w.client.retry_quota;
-        c->rng_state = w.client.rng_state;
+        work_here(&f, c);
     } else {
         struct worker *ws = xcalloc((size_t)workers, sizeof(*ws));
         int started = 0;
@@ -125,12 +132,7 @@ int aws_fanout(struct aws_client *c, size_t n, int max_workers, aws_fanout_job j
         }
         if (started == 0) {
             /* No thread could start: do the work here, one after another. */
-            struct worker w;
-            memset(&w, 0, sizeof(w));
-            w.f = &f;
-            w.client = *c;
-            work(&w);
-            c->stats = w.client.stats;
+            work_here(&f, c);
         }
         for (int k = 0; k < workers; k++) {
             struct worker *w = &ws[k];
