@@ -349,6 +349,7 @@ static void forget_drain(struct observer *ob, const char *instance_id)
             continue;
         char *id = m->instance_id;
         strv_free(&m->standalone);
+        strv_free(&m->pending);
         memset(m, 0, sizeof(*m));
         m->instance_id = id;
         return;
