@@ -32,6 +32,9 @@ struct fx {
 
 static struct fx F;
 
+/* The fixture's zones; Auto Scaling in the model launches into the emptiest. */
+static const char *const azs[] = {"us-east-1a", "us-east-1b", "us-east-1c"};
+
 /* The fixture's only heap memory: process lists the model changes. */
 static void fx_free(void)
 {
@@ -59,7 +62,6 @@ static void fx_init(int desired, int max, int outdated_version)
     F.o.instance_timeout_s = 600;
     F.o.drain_timeout_s = 900;
     F.tasks_per_instance = 2;
-    static const char *const azs[] = {"us-east-1a", "us-east-1b", "us-east-1c"};
     for (int i = 0; i < desired; i++) {
         struct asg_instance *in = &F.inst[F.s.group.n_instances];
         snprintf(F.ids[F.s.group.n_instances], sizeof(F.ids[0]), "i-%04d", F.next_id++);
@@ -76,6 +78,14 @@ static void fx_init(int desired, int max, int outdated_version)
         ci->running_tasks_count = F.tasks_per_instance;
         F.s.group.n_instances++;
     }
+}
+
+/* The group names its zones (as DescribeAutoScalingGroups does), so zone
+ * evening knows the empty ones too. */
+static void fx_group_zones(void)
+{
+    for (int z = 0; z < 3; z++)
+        strv_push(&F.s.group.availability_zones, azs[z]);
 }
 
 static void fx_begin(void)
@@ -231,7 +241,6 @@ static void model_tick(void)
         }
     }
     /* launch up to desired */
-    static const char *const azs[] = {"us-east-1a", "us-east-1b", "us-east-1c"};
     while (!strv_contains(&F.s.group.suspended_processes, "Launch") &&
            members() < F.s.group.desired_capacity && members() < F.s.group.max_size &&
            (!F.launch_cap || members() < F.launch_cap) && F.s.group.n_instances < MAX_INST) {
@@ -683,7 +692,6 @@ TEST(ami_flag_marks_instances_on_other_images)
 
 static int zone_spread(void)
 {
-    static const char *const azs[] = {"us-east-1a", "us-east-1b", "us-east-1c"};
     int per_zone[3] = {0, 0, 0};
     for (size_t i = 0; i < F.s.group.n_instances; i++)
         for (int z = 0; z < 3; z++)
@@ -830,9 +838,7 @@ TEST(an_evening_launch_is_awaited_then_given_up_safely)
      * for it up to the instance timeout, then holds Launch and finishes. */
     fx_init(3, 6, 2);
     fx_begin();
-    strv_push(&F.s.group.availability_zones, "us-east-1a");
-    strv_push(&F.s.group.availability_zones, "us-east-1b");
-    strv_push(&F.s.group.availability_zones, "us-east-1c");
+    fx_group_zones();
     F.inst[1].availability_zone = "us-east-1a";
     F.inst[2].availability_zone = "us-east-1a";
     struct rollout_decision d;
@@ -900,9 +906,7 @@ TEST(a_rollback_evens_zones_whose_fullest_holds_only_old_instances)
      * lands in a; the one to drain has to be an old one from b. */
     fx_init(3, 6, 1);
     fx_begin();
-    strv_push(&F.s.group.availability_zones, "us-east-1a");
-    strv_push(&F.s.group.availability_zones, "us-east-1b");
-    strv_push(&F.s.group.availability_zones, "us-east-1c");
+    fx_group_zones();
     F.inst[0].availability_zone = "us-east-1b";
     F.versions[2][0] = '2';
     CHECK_INT(zone_spread(), 2);
@@ -927,9 +931,7 @@ TEST(a_rollback_evens_the_zones_before_restoring_the_group)
      * a surplus one drained and removed from the fullest zone. */
     fx_init(3, 6, 1);
     fx_begin();
-    strv_push(&F.s.group.availability_zones, "us-east-1a");
-    strv_push(&F.s.group.availability_zones, "us-east-1b");
-    strv_push(&F.s.group.availability_zones, "us-east-1c");
+    fx_group_zones();
     F.inst[0].availability_zone = "us-east-1b";
     F.versions[1][0] = '2';
     F.versions[2][0] = '2';

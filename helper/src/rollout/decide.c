@@ -504,6 +504,59 @@ static int even_zones(const struct rollout_snapshot *s, const struct rollout_ass
     return 1;
 }
 
+/* Back to the original number of instances, the safe way, for the end of
+ * a rollout and for a rollback: drained surplus is removed, more is drained
+ * (in `order`) while the capacity rule allows, and once the group is back
+ * to size what is still DRAINING returns to service. The predicates say
+ * which instances count: current ones, or (while a rollback evens the
+ * zones) any. Returns 1 with a decision, 0 when nothing of that is left. */
+static int return_to_original(const struct rollout_snapshot *s, const struct rollout_assessment *a,
+                              const struct rollout_options *o, const struct rollout_timers *t,
+                              struct rollout_decision *d, view_pred drained_p, view_pred draining_p,
+                              view_pred active_p, enum pick_order order)
+{
+    const int n_orig = s->state.desired_capacity;
+    int draining = count(a, draining_p);
+    int surplus = a->members - n_orig;
+    if (surplus > 0) {
+        int drained = count(a, drained_p);
+        if (drained > 0) {
+            pick(a, drained_p, drained < surplus ? drained : surplus, d);
+            say(d, ACT_TERMINATE, "removing %zu drained surplus instance(s)", d->ids.n);
+            return 1;
+        }
+        int want = surplus - draining;
+        int room = a->active - n_orig;
+        if (want > room)
+            want = room;
+        if (want > 0) {
+            pick_ordered(a, active_p, want, order, d);
+            say(d, ACT_DRAIN, "draining %d surplus instance(s) to return to %d instance(s)", want,
+                n_orig);
+            return 1;
+        }
+        if (draining > 0) {
+            char what[256];
+            describe_drain(a, what, sizeof(what));
+            say(d, ACT_WAIT, "%s", what);
+            wait_or_fail(s, o, t, WAIT_DRAIN, d);
+            return 1;
+        }
+        say(d, ACT_WAIT,
+            "%d instance(s) above the original %d: waiting until they can be drained safely "
+            "(%d launching or registering)",
+            surplus, n_orig, a->new_not_ready);
+        wait_or_fail(s, o, t, WAIT_NEW_INSTANCES, d);
+        return 1;
+    }
+    if (draining > 0) {
+        pick(a, draining_p, draining, d);
+        say(d, ACT_ACTIVATE, "returning %zu instance(s) to ACTIVE", d->ids.n);
+        return 1;
+    }
+    return 0;
+}
+
 void rollout_decide(const struct rollout_snapshot *s, const struct rollout_assessment *a,
                     const struct rollout_options *o, const struct rollout_timers *t,
                     struct rollout_decision *d)
@@ -629,40 +682,8 @@ void rollout_decide(const struct rollout_snapshot *s, const struct rollout_asses
 
     /* Every member is current. Remove any surplus beyond the original size
      * the same safe way, then finish. */
-    int surplus = a->members - n_orig;
-    if (surplus > 0) {
-        int drained_new = count(a, new_drained);
-        if (drained_new > 0) {
-            pick(a, new_drained, drained_new < surplus ? drained_new : surplus, d);
-            say(d, ACT_TERMINATE, "terminating %zu drained surplus instance(s)", d->ids.n);
-            return;
-        }
-        int want = surplus - a->new_draining;
-        int room = a->active - n_orig;
-        if (want > room)
-            want = room;
-        if (want > 0) {
-            pick(a, new_active, want, d);
-            say(d, ACT_DRAIN, "draining %d surplus instance(s) to return to %d", want, n_orig);
-            return;
-        }
-        if (a->new_draining > 0) {
-            char what[256];
-            describe_drain(a, what, sizeof(what));
-            say(d, ACT_WAIT, "%s", what);
-            wait_or_fail(s, o, t, WAIT_DRAIN, d);
-            return;
-        }
-        say(d, ACT_WAIT, "waiting for %d surplus instance(s) to become ready before removing them",
-            a->new_not_ready);
-        wait_or_fail(s, o, t, WAIT_NEW_INSTANCES, d);
+    if (return_to_original(s, a, o, t, d, new_drained, new_draining, new_active, BY_ZONE_SIZE))
         return;
-    }
-    if (a->new_draining > 0) {
-        pick(a, new_draining, a->new_draining, d);
-        say(d, ACT_ACTIVATE, "returning %zu current instance(s) to ACTIVE", d->ids.n);
-        return;
-    }
     if (a->new_not_ready > 0) {
         say(d, ACT_WAIT, "waiting for %d new instance(s) to register", a->new_not_ready);
         wait_or_fail(s, o, t, WAIT_NEW_INSTANCES, d);
@@ -702,48 +723,11 @@ void rollout_decide_rollback(const struct rollout_snapshot *s, const struct roll
         say(d, ACT_TERMINATE, "removing %zu new instance(s) that never became ready", d->ids.n);
         return;
     }
-    view_pred drained_p = evening ? any_drained : new_drained;
-    view_pred draining_p = evening ? any_draining : new_draining;
-    int draining = count(a, draining_p);
-    int surplus = a->members - n_orig;
-    if (surplus > 0) {
-        int drained = count(a, drained_p);
-        if (drained > 0) {
-            pick(a, drained_p, drained < surplus ? drained : surplus, d);
-            say(d, ACT_TERMINATE, "removing %zu drained %sinstance(s)", d->ids.n,
-                evening ? "surplus " : "new ");
-            return;
-        }
-        int want = surplus - draining;
-        int room = a->active - n_orig;
-        if (want > room)
-            want = room;
-        if (want > 0) {
-            if (evening)
-                pick_ordered(a, any_active, want, BY_ZONE_SIZE_NEW_FIRST, d);
-            else
-                pick(a, new_active, want, d);
-            say(d, ACT_DRAIN, "draining %d %sinstance(s) to return to %d instance(s)", want,
-                evening ? "" : "new ", n_orig);
-            return;
-        }
-        if (draining > 0) {
-            char what[256];
-            describe_drain(a, what, sizeof(what));
-            say(d, ACT_WAIT, "%s", what);
-            wait_or_fail(s, o, t, WAIT_DRAIN, d);
-            return;
-        }
-        say(d, ACT_WAIT, "%d instance(s) above the original %d cannot be drained safely yet",
-            surplus, n_orig);
-        wait_or_fail(s, o, t, WAIT_NEW_INSTANCES, d);
+    if (evening ? return_to_original(s, a, o, t, d, any_drained, any_draining, any_active,
+                                     BY_ZONE_SIZE_NEW_FIRST)
+                : return_to_original(s, a, o, t, d, new_drained, new_draining, new_active,
+                                     BY_ZONE_SIZE))
         return;
-    }
-    if (draining > 0) {
-        pick(a, draining_p, draining, d);
-        say(d, ACT_ACTIVATE, "returning %zu instance(s) to ACTIVE", d->ids.n);
-        return;
-    }
     if (a->leaving > 0) {
         say(d, ACT_WAIT, "waiting for %d instance(s) to finish terminating", a->leaving);
         wait_or_fail(s, o, t, WAIT_TERMINATION, d);
