@@ -412,8 +412,33 @@ static int apply_to_snapshot(struct rollout_snapshot *s, const struct rollout_de
 }
 
 /* A rollout that ends without finishing its rollback leaves nothing
- * DRAINING: drained instances go back to serving (best effort; the state
- * stays on the group and the next run picks up from there). */
+ * DRAINING: the group's drained instances in snapshot `s` go back to
+ * serving (best effort; the state stays on the group and the next run
+ * picks up from there). */
+static void reactivate_draining(struct engine *e, const struct rollout_snapshot *s)
+{
+    struct err err;
+    struct strv ids = STRV_INIT;
+    for (size_t i = 0; i < s->n_cis; i++)
+        if (s->cis[i].ec2_instance_id && s->cis[i].status &&
+            strcmp(s->cis[i].status, "DRAINING") == 0)
+            strv_push(&ids, s->cis[i].ec2_instance_id);
+    if (ids.n) {
+        if (set_state(e, s, &ids, "ACTIVE", &err) == 0) {
+            emit(e, EV_ACTION, rollout_action_name(ACT_ACTIVATE),
+                 "returning the instance(s) left DRAINING to service", &ids, NULL);
+        } else {
+            struct buf b = BUF_INIT;
+            err_format(&err, &b);
+            emitf(e, EV_WARNING, "could not return %zu instance(s) left DRAINING to service: %s",
+                  ids.n, buf_cstr(&b));
+            buf_free(&b);
+        }
+    }
+    strv_free(&ids);
+}
+
+/* The same when the last poll failed: observe afresh first. */
 static void return_to_service(struct engine *e)
 {
     struct rollout_snapshot s;
@@ -427,23 +452,7 @@ static void return_to_service(struct engine *e)
         buf_free(&b);
         return;
     }
-    struct strv ids = STRV_INIT;
-    for (size_t i = 0; i < s.n_cis; i++)
-        if (s.cis[i].ec2_instance_id && s.cis[i].status && strcmp(s.cis[i].status, "DRAINING") == 0)
-            strv_push(&ids, s.cis[i].ec2_instance_id);
-    if (ids.n) {
-        if (set_state(e, &s, &ids, "ACTIVE", &err) == 0) {
-            emit(e, EV_ACTION, rollout_action_name(ACT_ACTIVATE),
-                 "returning the instance(s) left DRAINING to service", &ids, NULL);
-        } else {
-            struct buf b = BUF_INIT;
-            err_format(&err, &b);
-            emitf(e, EV_WARNING, "could not return %zu instance(s) left DRAINING to service: %s",
-                  ids.n, buf_cstr(&b));
-            buf_free(&b);
-        }
-    }
-    strv_free(&ids);
+    reactivate_draining(e, &s);
     rollout_snapshot_free(&s);
 }
 
@@ -740,13 +749,7 @@ enum rollout_result rollout_run(struct aws_client *c, const struct rollout_confi
                         "the rollback could not finish (%s); the rollout had failed: %s", d.message,
                         e.failure);
                 rollout_decision_free(&d);
-                /* Nothing may stay DRAINING: return everything to service. */
-                for (size_t i = 0; i < a.n; i++)
-                    if (a.v[i].phase == PHASE_DRAINING || a.v[i].phase == PHASE_DRAINED)
-                        strv_push(&d.ids, a.v[i].asg->instance_id);
-                if (d.ids.n)
-                    set_state(&e, &s, &d.ids, "ACTIVE", &step_err);
-                rollout_decision_free(&d);
+                reactivate_draining(&e, &s);
                 rollout_assessment_free(&a);
                 rollout_snapshot_free(&s);
                 release_lease(&e);
