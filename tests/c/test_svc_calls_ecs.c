@@ -135,6 +135,23 @@ TEST(a_list_that_fails_midway_returns_nothing)
     svc_lb_stop(&e);
 }
 
+TEST(a_repeated_page_token_is_an_error_not_a_loop)
+{
+    /* A service that hands back the token it was given would page forever. */
+    struct svc_lb e;
+    if (svc_lb_start(&e) < 0)
+        return;
+    loopback_push(e.lb, 200, JSON_HEADERS, "{\"taskArns\":[\"a\"],\"nextToken\":\"t\"}");
+    loopback_push(e.lb, 200, JSON_HEADERS, "{\"taskArns\":[\"b\"],\"nextToken\":\"t\"}");
+    struct strv arns = STRV_INIT;
+    struct err err;
+    CHECK_INT(ecs_list_tasks(&e.c, "prod", NULL, &arns, &err), -1);
+    CHECK_CONTAINS(err.message, "repeats the previous page's token");
+    CHECK_INT(arns.n, 0);
+    strv_free(&arns);
+    svc_lb_stop(&e);
+}
+
 /* Describe* calls: one object per requested ARN, except ARNs containing
  * "gone", which come back as MISSING failures. */
 struct describe_spec {

@@ -64,21 +64,27 @@ int ecs_parse_arn_page(const cJSON *resp, const char *call, const char *key, str
     return 0;
 }
 
-int ecs_list_all(struct aws_client *c, const char *action, cJSON *request, const char *key,
-                 struct strv *arns, struct err *err)
+/* Parses one page of a response and hands back its next token (NULL at
+ * the end). */
+typedef int (*ecs_page_fn)(const cJSON *resp, void *ctx, char **next_token, struct err *err);
+
+/* Calls `action` once per page, with the token of the page before, until
+ * there is no next one; a token that repeats the last one is an error
+ * (svc_next_token_check), not a loop. */
+static int ecs_paginate(struct aws_client *c, const char *action, cJSON *request,
+                        ecs_page_fn page, void *ctx, struct err *err)
 {
-    size_t start = arns->n;
     char *token = NULL;
-    svc_json_add_int(request, "maxResults", ECS_LIST_MAX_RESULTS);
+    int rc;
     for (;;) {
         cJSON_DeleteItemFromObjectCaseSensitive(request, "nextToken");
         if (token)
             svc_json_add_str(request, "nextToken", token);
         cJSON *resp;
-        int rc = ecs_call(c, action, request, &resp, err);
         char *next = NULL;
+        rc = ecs_call(c, action, request, &resp, err);
         if (rc == 0)
-            rc = ecs_parse_arn_page(resp, action, key, arns, &next, err);
+            rc = page(resp, ctx, &next, err);
         cJSON_Delete(resp);
         if (rc == 0) {
             struct svc_parse p;
@@ -88,16 +94,38 @@ int ecs_list_all(struct aws_client *c, const char *action, cJSON *request, const
         }
         free(token);
         token = next;
-        if (rc < 0) {
-            free(token);
-            /* Leave *arns as it was: a partial listing must not pass for a full one. */
-            while (arns->n > start)
-                free(arns->v[--arns->n]);
-            return -1;
-        }
-        if (!token)
-            return 0;
+        if (rc < 0 || !token)
+            break;
     }
+    free(token);
+    return rc;
+}
+
+struct arn_pages {
+    const char *action;
+    const char *key;
+    struct strv *arns;
+};
+
+static int arn_page(const cJSON *resp, void *ctx, char **next_token, struct err *err)
+{
+    struct arn_pages *ap = ctx;
+    return ecs_parse_arn_page(resp, ap->action, ap->key, ap->arns, next_token, err);
+}
+
+int ecs_list_all(struct aws_client *c, const char *action, cJSON *request, const char *key,
+                 struct strv *arns, struct err *err)
+{
+    size_t start = arns->n;
+    svc_json_add_int(request, "maxResults", ECS_LIST_MAX_RESULTS);
+    struct arn_pages ap = {action, key, arns};
+    if (ecs_paginate(c, action, request, arn_page, &ap, err) < 0) {
+        /* Leave *arns as it was: a partial listing must not pass for a full one. */
+        while (arns->n > start)
+            free(arns->v[--arns->n]);
+        return -1;
+    }
+    return 0;
 }
 
 int ecs_parse_failures(const cJSON *resp, const char *call, int missing_ok, size_t *n_failed,
@@ -349,6 +377,21 @@ int ecs_parse_capacity_providers(const cJSON *resp, struct ecs_capacity_provider
     return 0;
 }
 
+struct capacity_provider_pages {
+    struct ecs_capacity_provider **out;
+    size_t *n_out;
+};
+
+static int capacity_provider_page(const cJSON *resp, void *ctx, char **next_token,
+                                  struct err *err)
+{
+    struct capacity_provider_pages *cp = ctx;
+    size_t n_failed;
+    if (ecs_parse_capacity_providers(resp, cp->out, cp->n_out, next_token, err) < 0)
+        return -1;
+    return ecs_parse_failures(resp, "DescribeCapacityProviders", 1, &n_failed, err);
+}
+
 static int describe_capacity_provider_pages(struct aws_client *c, const char *const *names,
                                             size_t n, struct ecs_capacity_provider **out,
                                             size_t *n_out, struct err *err)
@@ -356,33 +399,8 @@ static int describe_capacity_provider_pages(struct aws_client *c, const char *co
     cJSON *req = ecs_request(NULL);
     if (n)
         svc_json_add_strings(req, "capacityProviders", names, n);
-    char *token = NULL;
-    int rc;
-    for (;;) {
-        cJSON_DeleteItemFromObjectCaseSensitive(req, "nextToken");
-        if (token)
-            svc_json_add_str(req, "nextToken", token);
-        cJSON *resp;
-        char *next = NULL;
-        size_t n_failed;
-        rc = ecs_call(c, "DescribeCapacityProviders", req, &resp, err);
-        if (rc == 0)
-            rc = ecs_parse_capacity_providers(resp, out, n_out, &next, err);
-        if (rc == 0)
-            rc = ecs_parse_failures(resp, "DescribeCapacityProviders", 1, &n_failed, err);
-        cJSON_Delete(resp);
-        if (rc == 0) {
-            struct svc_parse p;
-            svc_parse_init(&p, "DescribeCapacityProviders", err);
-            svc_parse_push(&p, "nextToken");
-            rc = svc_next_token_check(&p, next, token);
-        }
-        free(token);
-        token = next;
-        if (rc < 0 || !token)
-            break;
-    }
-    free(token);
+    struct capacity_provider_pages cp = {out, n_out};
+    int rc = ecs_paginate(c, "DescribeCapacityProviders", req, capacity_provider_page, &cp, err);
     cJSON_Delete(req);
     return rc;
 }
