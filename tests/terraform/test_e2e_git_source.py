@@ -10,7 +10,6 @@ The repository is a temporary git repository holding this working tree's
 modules/ and helper/, so uncommitted changes are what gets tested."""
 import os
 import re
-import shutil
 import sys
 import unittest
 
@@ -44,20 +43,11 @@ class GitSourceApply(unittest.TestCase):
     def setUpClass(cls):
         tflib.terraform_bin()
         tflib.plugin_dir()
-        if not shutil.which("git"):
-            raise tflib.MissingTool("git is not on PATH")
         cls.tmp = tflib.TempDir("tf-e2e-git-")
         cls.sim = start_simulator()
         try:
             repo = cls.tmp.path / "repo"
-            ignore = shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "terraform.tfstate*",
-                                            "build", "build-asan", "ecs-rollout", "*.o", "*.d")
-            shutil.copytree(tflib.MODULES, repo / "modules", ignore=ignore)
-            shutil.copytree(tflib.ROOT / "helper", repo / "helper", ignore=ignore)
-            tflib.git(["init", "-q"], repo)
-            tflib.git(["add", "-A"], repo)
-            tflib.git(["commit", "-q", "-m", "snapshot"], repo)
-            cls.commit = tflib.git(["rev-parse", "HEAD"], repo).strip()
+            cls.commit = tflib.git_snapshot(repo)
             # A later commit that must not be what the ref selects.
             (repo / "modules" / "ecs-cluster" / "scripts" / "ecs-rollout-wrapper").write_text("exit 99\n")
             tflib.git(["commit", "-q", "-am", "later"], repo)

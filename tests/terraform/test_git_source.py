@@ -9,7 +9,6 @@ modules/ and helper/, so uncommitted changes are what gets tested. (Applying
 it against the simulator is an end-to-end test of its own.)"""
 import os
 import pathlib
-import shutil
 import subprocess
 import sys
 import unittest
@@ -44,17 +43,9 @@ class GitSource(unittest.TestCase):
     def setUpClass(cls):
         tflib.terraform_bin()
         tflib.plugin_dir()
-        if not shutil.which("git"):
-            raise tflib.MissingTool("git is not on PATH")
         cls.tmp = tflib.TempDir("tf-git-source-")
         repo = cls.tmp.path / "repo"
-        ignore = shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "terraform.tfstate*",
-                                        "build", "build-asan", "ecs-rollout", "*.o", "*.d")
-        shutil.copytree(tflib.MODULES, repo / "modules", ignore=ignore)
-        shutil.copytree(tflib.ROOT / "helper", repo / "helper", ignore=ignore)
-        git(["init", "-q"], repo)
-        git(["add", "-A"], repo)
-        git(["commit", "-q", "-m", "snapshot"], repo)
+        tflib.git_snapshot(repo)
         git(["tag", "v0.0.0-test"], repo)
 
         cls.workdir = cls.tmp.path / "consumer"

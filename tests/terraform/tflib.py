@@ -116,6 +116,22 @@ def git(args, cwd):
     return proc.stdout
 
 
+def git_snapshot(repo):
+    """A git repository at `repo` holding this working tree's modules/ and
+    helper/ (without build output or Terraform state), committed once;
+    returns the commit. Raises MissingTool without git."""
+    if not shutil.which("git"):
+        raise MissingTool("git is not on PATH")
+    ignore = shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "terraform.tfstate*",
+                                    "build", "build-asan", "ecs-rollout", "*.o", "*.d")
+    shutil.copytree(MODULES, repo / "modules", ignore=ignore)
+    shutil.copytree(ROOT / "helper", repo / "helper", ignore=ignore)
+    git(["init", "-q"], repo)
+    git(["add", "-A"], repo)
+    git(["commit", "-q", "-m", "snapshot"], repo)
+    return git(["rev-parse", "HEAD"], repo).strip()
+
+
 class TempDir:
     """A temporary directory removed at exit unless KEEP_TEST_DIRS is set."""
 
