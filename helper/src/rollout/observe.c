@@ -267,8 +267,7 @@ static int observe_container_instances(struct observer *ob, struct rollout_snaps
         for (size_t k = 0; id && k < g->n_instances && !member; k++)
             member = strcmp(g->instances[k].instance_id, id) == 0;
         if (!member || !cis[i].arn) {
-            ecs_container_instances_free(&cis[i], 1);
-            memset(&cis[i], 0, sizeof(cis[i]));
+            ecs_container_instance_clear(&cis[i]);
             continue;
         }
         if (kept != i) {

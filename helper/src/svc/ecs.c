@@ -430,7 +430,7 @@ int ecs_describe_capacity_providers(struct aws_client *c, const char *const *nam
 
 /* ---- container instances ---- */
 
-static void container_instance_free(struct ecs_container_instance *ci)
+void ecs_container_instance_clear(struct ecs_container_instance *ci)
 {
     free(ci->arn);
     free(ci->ec2_instance_id);
@@ -446,7 +446,7 @@ static void container_instance_free(struct ecs_container_instance *ci)
 void ecs_container_instances_free(struct ecs_container_instance *v, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        container_instance_free(&v[i]);
+        ecs_container_instance_clear(&v[i]);
     free(v);
 }
 
@@ -511,7 +511,7 @@ static int container_instance_parse_cb(struct svc_parse *p, const cJSON *o, void
 
 static void container_instance_free_cb(void *item)
 {
-    container_instance_free(item);
+    ecs_container_instance_clear(item);
 }
 
 int ecs_parse_container_instances(const cJSON *resp, struct ecs_container_instance **v,

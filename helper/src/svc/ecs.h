@@ -68,6 +68,8 @@ int ecs_describe_container_instances(struct aws_client *c, const char *cluster,
                                      struct ecs_container_instance **out, size_t *n_out,
                                      struct err *err);
 void ecs_container_instances_free(struct ecs_container_instance *v, size_t n);
+/* Frees one element's fields and zeroes it (the array stays the caller's). */
+void ecs_container_instance_clear(struct ecs_container_instance *ci);
 /* UpdateContainerInstancesState, 10 per call; status "ACTIVE" or
  * "DRAINING". A failure ECS reports for any ARN is an error (ERR_SERVICE,
  * code = ECS's reason) naming it and saying how many were updated; later
