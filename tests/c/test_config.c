@@ -41,10 +41,10 @@ TEST(config_sections_comments_and_whitespace)
     CHECK_INT(parse(&f, AWS_PROFILE_FILE_CONFIG, text, &err), 0);
     CHECK_STR(val(&f, "default", "region"), "us-east-1");
     CHECK_STR(val(&f, "dev", "region"), "eu-west-1");
-    CHECK_STR(val(&f, "dev", "output"), "json");   /* keys are case-insensitive */
+    CHECK_STR(val(&f, "dev", "output"), "json"); /* keys are case-insensitive */
     CHECK_STR(val(&f, "dev", "OUTPUT"), "json");
     CHECK_STR(val(&f, "dev", "url"), "https://x/a#b;c"); /* no whitespace: not a comment */
-    CHECK_STR(val(&f, "dev", "extra"), "1");       /* repeated section: merged */
+    CHECK_STR(val(&f, "dev", "extra"), "1");             /* repeated section: merged */
     CHECK_STR(val(&f, "spaced", "region"), "ap-south-1");
     CHECK(val(&f, "dev", "missing") == NULL);
     CHECK(aws_profile_file_find(&f, "profile dev") == NULL);
@@ -85,6 +85,15 @@ TEST(config_section_kinds_per_file)
     CHECK(aws_profile_file_find(&f, "foo") == NULL);
     CHECK(aws_profile_file_find(&f, "s") == NULL);
     CHECK_CONTAINS(tlog_text(), "[profile NAME]");
+    /* sso-session and services sections are kept apart from the profiles. */
+    CHECK_STR(aws_profile_get(aws_profile_file_find_sso_session(&f, "s"), "sso_region"),
+              "us-east-1");
+    const struct aws_profile *svc = aws_profile_file_find_services(&f, "x");
+    char *url = aws_profile_get_sub(svc, "ec2", "endpoint_url");
+    CHECK_STR(url, "http://x");
+    free(url);
+    CHECK(aws_profile_get_sub(svc, "ec2", "region") == NULL);
+    CHECK(aws_profile_get_sub(svc, "sso", "endpoint_url") == NULL);
     aws_profile_file_free(&f);
     /* In the credentials file, sections are bare names. */
     CHECK_INT(parse(&f, AWS_PROFILE_FILE_CREDENTIALS,
@@ -124,7 +133,7 @@ TEST(config_malformed_lines_name_file_and_line)
 
     CHECK_INT(parse(&f, AWS_PROFILE_FILE_CREDENTIALS, "aws_access_key_id = AKIA\n", &err), -1);
     CHECK_CONTAINS(err.message, "line 1");
-    CHECK_CONTAINS(err.message, "before any section");
+    CHECK_CONTAINS(err.message, "expected a profile definition");
 
     CHECK_INT(parse(&f, AWS_PROFILE_FILE_CONFIG, "\n\n[profile x\n", &err), -1);
     CHECK_CONTAINS(err.message, "line 3");
@@ -187,8 +196,8 @@ TEST(config_credentials_file_overrides_config)
     char *cfg = tdir_write(dir, "config",
                            "[profile p]\nregion = us-east-1\naws_access_key_id = FROMCONFIG\n"
                            "output = json\n");
-    char *cred = tdir_write(dir, "credentials",
-                            "[p]\naws_access_key_id = FROMCREDS\nregion = eu-west-2\n");
+    char *cred =
+        tdir_write(dir, "credentials", "[p]\naws_access_key_id = FROMCREDS\nregion = eu-west-2\n");
     setenv("AWS_CONFIG_FILE", cfg, 1);
     setenv("AWS_SHARED_CREDENTIALS_FILE", cred, 1);
     struct aws_shared_config sc;
@@ -281,9 +290,8 @@ TEST(region_named_profile_must_exist)
     struct err err;
     CHECK_INT(aws_resolve_region(NULL, "ghost", &r, &err), -1);
     CHECK_INT(err.kind, ERR_CONFIG);
-    CHECK_CONTAINS(err.message,
-                   "profile ghost not found in /nonexistent/aws-config or "
-                   "/nonexistent/aws-credentials");
+    CHECK_CONTAINS(err.message, "profile ghost not found in /nonexistent/aws-config or "
+                                "/nonexistent/aws-credentials");
     setenv("AWS_PROFILE", "ghost2", 1);
     CHECK_INT(aws_resolve_region(NULL, NULL, &r, &err), -1);
     CHECK_CONTAINS(err.message, "profile ghost2 not found");
