@@ -233,6 +233,64 @@ TEST(config_profile_name_precedence)
     CHECK(aws_profile_is_named("flag"));
 }
 
+/* AWS_DEFAULT_PROFILE, which boto3 reads, names the profile too; AWS_PROFILE
+ * and the flag come first, and a disagreement is warned about. */
+TEST(config_aws_default_profile)
+{
+    tenv_clear();
+    setenv("AWS_DEFAULT_PROFILE", "boto", 1);
+    CHECK_STR(aws_profile_name(NULL), "boto");
+    CHECK_STR(aws_profile_origin(NULL), "AWS_DEFAULT_PROFILE");
+    CHECK(aws_profile_is_named(NULL));
+    CHECK_STR(aws_profile_name("flag"), "flag");
+    CHECK_STR(aws_profile_origin("flag"), "--profile");
+    tlog_start();
+    aws_profile_warn_ambiguous(NULL);
+    CHECK_STR(tlog_text(), ""); /* one of them only: nothing to say */
+    setenv("AWS_PROFILE", "cli", 1);
+    CHECK_STR(aws_profile_name(NULL), "cli");
+    CHECK_STR(aws_profile_origin(NULL), "AWS_PROFILE");
+    aws_profile_warn_ambiguous(NULL);
+    CHECK_CONTAINS(tlog_text(), "AWS_PROFILE=cli and AWS_DEFAULT_PROFILE=boto name different "
+                                "profiles; using cli");
+    tlog_stop();
+    tlog_start();
+    aws_profile_warn_ambiguous("flag");
+    setenv("AWS_PROFILE", "boto", 1);
+    aws_profile_warn_ambiguous(NULL);
+    CHECK_STR(tlog_text(), "");
+    tlog_stop();
+
+    /* The profile it names must exist, as in boto3 (ProfileNotFound). */
+    tenv_clear();
+    setenv("AWS_DEFAULT_PROFILE", "ghost3", 1);
+    char *r = NULL;
+    struct err err;
+    CHECK_INT(aws_resolve_region(NULL, NULL, &r, &err), -1);
+    CHECK_CONTAINS(err.message, "profile ghost3 not found");
+    CHECK_CONTAINS(err.message, "AWS_DEFAULT_PROFILE");
+
+    /* Its region and its credentials are the ones used. */
+    struct aws_shared_config sc;
+    char *dir = load_files(&sc, "[profile boto]\nregion = ap-southeast-2\n",
+                           "[boto]\naws_access_key_id = AKIABOTO\n"
+                           "aws_secret_access_key = botoSecretBBBBBBBBBBBBBBBBBBBBB\n");
+    aws_shared_config_free(&sc);
+    setenv("AWS_DEFAULT_PROFILE", "boto", 1);
+    CHECK_INT(aws_resolve_region(NULL, NULL, &r, &err), 0);
+    CHECK_STR(r, "ap-southeast-2");
+    free(r);
+    struct cred_provider *chain = cred_default_chain_new(NULL, &err);
+    CHECK_MSG(chain, "%s", err.message);
+    struct aws_credentials c;
+    CHECK_INT(cred_provider_get(chain, &c, &err), 0);
+    CHECK_STR(c.access_key_id, "AKIABOTO");
+    aws_credentials_free(&c);
+    cred_provider_free(chain);
+    tdir_remove(dir);
+    tenv_clear();
+}
+
 TEST(region_order_flag_env_profile)
 {
     tenv_clear();
