@@ -28,8 +28,8 @@ SUBMAKE := $(MAKE) --no-print-directory -C helper -j$(JOBS)
 
 FUZZ_SECONDS ?= 60
 
-.PHONY: all build build-tests build-asan build-fuzz test fuzz demo bench install uninstall \
-	clean deps-build deps-test docs chaos valgrind
+.PHONY: all build build-tests build-asan build-fuzz test check stack-check fuzz demo bench \
+	install uninstall clean deps-build deps-test docs chaos valgrind
 
 all: build
 
@@ -52,7 +52,12 @@ build-asan: deps-build
 build-fuzz: deps-test
 	@$(SUBMAKE) CC=clang FUZZ=1 BUILD=build-fuzz CFLAGS="-O1 -g" fuzzers
 
-test: deps-test build-tests build-asan build-fuzz
+# The pinned test stack (tests/requirements.txt) first: what differs and how
+# to install it, before minutes of building.
+stack-check:
+	@python3 tests/lib/stack.py
+
+test: stack-check deps-test build-tests build-asan build-fuzz
 	@python3 tests/run
 
 fuzz: build-fuzz
