@@ -4,6 +4,7 @@
 #   make          build helper/ecs-rollout
 #   make test     every test (C unit tests, the same under ASan+UBSan,
 #                 simulator, integration, Terraform); ends "N passed, N failed"
+#   make check    the quick tier: C unit tests and the fast scenarios (< 1 min)
 #   make demo     a real rollout inside `terraform apply` on the local simulator
 #   make bench    rollout benchmarks (prints figures)
 #   make fuzz     every libFuzzer target for FUZZ_SECONDS (default 60) each;
@@ -59,6 +60,9 @@ stack-check:
 
 test: stack-check deps-test build-tests build-asan build-fuzz
 	@python3 tests/run
+
+check: stack-check deps-test build-tests
+	@python3 tests/run --quick
 
 fuzz: build-fuzz
 	@python3 tests/fuzz/fuzz_runner.py --seconds $(FUZZ_SECONDS)

@@ -68,8 +68,10 @@ class Readme(unittest.TestCase):
     def test_options_exist(self):
         help_text = helper_help()
         offered = set(re.findall(r"(--[a-z][a-z-]+)", help_text))
-        # Options of other tools the README quotes (terraform output -raw).
-        foreign = {"--raw"}
+        # Options of other tools the README quotes (terraform output -raw,
+        # tests/run --quick).
+        foreign = {"--raw", "--quick"}
+        self.assertIn('"--quick"', (ROOT / "tests" / "run").read_text())
         named = set(re.findall(r"(?<![\w-])(--[a-z][a-z-]+)", README)) - foreign
         self.assertTrue(named, "no option found in the README")
         self.assertEqual(named - offered, set(), "README names options --help does not show")
