@@ -5,6 +5,7 @@ list is the policy the module outputs, every relative link resolves, and its
 credentials tables name every credential source of the default chain, every
 environment variable the credential code reads, and for each row tests that
 exist. A README that drifts from the code fails here."""
+# tier: quick  (make check: a few seconds)
 import pathlib
 import re
 import subprocess

@@ -1,6 +1,7 @@
 """scripts/tfdocs: the HCL reader on tricky inputs, the Markdown it writes, the
 errors it gives instead of guessing, and that every module's and example's
 README is up to date with its .tf files."""
+# tier: quick  (make check: a few seconds)
 import os
 import pathlib
 import shutil

@@ -7,6 +7,7 @@ commands work only with the credentials the portal handed out. The profile
 comes from --profile, AWS_PROFILE or AWS_DEFAULT_PROFILE; a missing or expired
 login ends with exit code 3 and the AWS CLI's advice. No token or secret
 appears in the output, even at -vv."""
+# tier: quick  (make check: a few seconds)
 import datetime
 import hashlib
 import http.server
