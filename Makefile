@@ -58,7 +58,10 @@ build-fuzz: deps-test
 stack-check:
 	@python3 tests/lib/stack.py
 
-test: stack-check deps-test build-tests build-asan build-fuzz
+# The two builds side by side; the fuzz targets are built by the fuzz smoke
+# test itself (tests/fuzz/fuzz_runner.py), while the other tests run.
+test: stack-check deps-test
+	@$(MAKE) --no-print-directory -j2 build-tests build-asan
 	@python3 tests/run
 
 check: deps-test build-tests
