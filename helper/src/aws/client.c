@@ -24,6 +24,8 @@ void aws_client_init(struct aws_client *c, struct http_client *http, struct cred
     c->region = region && *region ? xstrdup(region) : NULL;
     c->endpoint_url = endpoint_url && *endpoint_url ? xstrdup(endpoint_url) : NULL;
     c->retry_quota = AWS_RETRY_QUOTA_MAX;
+    /* Before any fan-out thread parses JSON. */
+    json_limit_init();
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     c->rng_state = ((uint64_t)ts.tv_sec * 1000000007ULL) ^ (uint64_t)ts.tv_nsec ^
@@ -214,7 +216,8 @@ int aws_call_perform(struct aws_client *c, const struct aws_call *call, struct e
                                    .url = url,
                                    .headers = &headers,
                                    .body = call->body,
-                                   .body_len = call->body_len};
+                                   .body_len = call->body_len,
+                                   .max_response_bytes = aws_max_response_bytes(call->svc)};
         struct http_response resp;
         memset(&resp, 0, sizeof(resp));
         int sent = http_send(c->http, &req, &resp, &last);

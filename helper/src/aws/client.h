@@ -21,6 +21,9 @@ struct aws_service {
     const char *signing_name;    /* "autoscaling" */
     const char *endpoint_prefix; /* "autoscaling" */
     const char *env_suffix;      /* AWS_ENDPOINT_URL_<env_suffix>: "AUTO_SCALING" */
+    /* The longest answer accepted (0: HTTP_DEFAULT_MAX_RESPONSE_BYTES); its
+     * parsed tree may take XML_ or JSON_TREE_BYTES_PER_BODY_BYTE times that. */
+    size_t max_response_bytes;
 };
 
 extern const struct aws_service AWS_SVC_AUTOSCALING;

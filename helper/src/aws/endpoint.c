@@ -9,12 +9,36 @@
 #include "util/buf.h"
 #include "util/mem.h"
 
+#define MIB (1024u * 1024u)
+
+/* Answer limits, from the largest answer each service can give to the calls
+ * we make: every paginated or batched call asks for at most 100 items. Auto
+ * Scaling describes one group with all its instances (about 600 bytes of
+ * XML each) and up to 50 tags: 10,000 instances stay under 8 MiB. EC2
+ * describes 100 instances (up to ~20 KB each with interfaces and tags), ECS
+ * 100 tasks or container instances (up to ~30 KB each with attributes and
+ * overrides): under 4 MiB. STS answers hold one set of credentials. */
 const struct aws_service AWS_SVC_AUTOSCALING = {"Auto Scaling", "autoscaling", "autoscaling",
-                                                "AUTO_SCALING"};
-const struct aws_service AWS_SVC_ECS = {"ECS", "ecs", "ecs", "ECS"};
-const struct aws_service AWS_SVC_EC2 = {"EC2", "ec2", "ec2", "EC2"};
+                                                "AUTO_SCALING", 16 * MIB};
+const struct aws_service AWS_SVC_ECS = {"ECS", "ecs", "ecs", "ECS", 8 * MIB};
+const struct aws_service AWS_SVC_EC2 = {"EC2", "ec2", "ec2", "EC2", 8 * MIB};
 /* Regional STS (sts.<region>.amazonaws.com), the SDKs' default since 2022. */
-const struct aws_service AWS_SVC_STS = {"STS", "sts", "sts", "STS"};
+const struct aws_service AWS_SVC_STS = {"STS", "sts", "sts", "STS", 1 * MIB};
+
+size_t aws_max_response_bytes(const struct aws_service *svc)
+{
+    return svc->max_response_bytes ? svc->max_response_bytes : HTTP_DEFAULT_MAX_RESPONSE_BYTES;
+}
+
+size_t aws_max_xml_tree_bytes(const struct aws_service *svc)
+{
+    return XML_TREE_BYTES_PER_BODY_BYTE * aws_max_response_bytes(svc);
+}
+
+size_t aws_max_json_tree_bytes(const struct aws_service *svc)
+{
+    return JSON_TREE_BYTES_PER_BODY_BYTE * aws_max_response_bytes(svc);
+}
 
 struct partition {
     const char *region_prefix;

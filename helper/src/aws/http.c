@@ -18,14 +18,16 @@
 #include "util/log.h"
 #include "util/mem.h"
 
-/* An answer bigger than this is not an AWS API response. */
-#define MAX_RESPONSE_BYTES (64u * 1024u * 1024u)
+/* Headers of one answer: AWS sends about a dozen. libcurl bounds each
+ * line's length; this bounds how many we keep. */
+#define MAX_RESPONSE_HEADERS 200
 
 struct http_client {
     CURL *curl;
     long connect_timeout_ms;
     long request_timeout_ms;
     char *ca_bundle; /* NULL: the system store */
+    const volatile sig_atomic_t *interrupted;
     struct http_stats stats;
     char errbuf[CURL_ERROR_SIZE];
 };
@@ -210,8 +212,11 @@ int http_url_parse(const char *url, struct http_url *out, struct err *err)
 }
 
 /* Loopback and link-local hosts (instance metadata at 169.254.169.254 and
- * fd00:ec2::254, the ECS container endpoint at 169.254.170.2) never go
- * through a proxy: a proxy cannot reach them on our behalf. */
+ * fd00:ec2::254, the ECS container endpoint at 169.254.170.2, EKS Pod
+ * Identity at 169.254.170.23 and fd00:ec2::23) never go through a proxy: a
+ * proxy cannot reach them on our behalf, and the container endpoints'
+ * authorization token must not reach it. The SDKs do the same
+ * (botocore's ContainerMetadataFetcher, aws-sdk-go-v2's endpointcreds). */
 int http_host_bypasses_proxy(const char *host)
 {
     if (strcasecmp(host, "localhost") == 0)
@@ -223,7 +228,9 @@ int http_host_bypasses_proxy(const char *host)
         static const unsigned char loop6[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
         static const unsigned char imds6[16] = {0xfd, 0x00, 0x0e, 0xc2, 0, 0, 0,    0,
                                                 0,    0,    0,    0,    0, 0, 0x02, 0x54};
-        return memcmp(a, loop6, 16) == 0 || memcmp(a, imds6, 16) == 0 ||
+        static const unsigned char eks6[16] = {0xfd, 0x00, 0x0e, 0xc2, 0, 0, 0, 0,
+                                               0,    0,    0,    0,    0, 0, 0, 0x23};
+        return memcmp(a, loop6, 16) == 0 || memcmp(a, imds6, 16) == 0 || memcmp(a, eks6, 16) == 0 ||
                (a[0] == 0xfe && (a[1] & 0xc0) == 0x80);
     }
     return 0;
@@ -266,6 +273,7 @@ struct http_client *http_client_new(const struct http_options *opts, struct err 
     c->connect_timeout_ms = opts && opts->connect_timeout_ms > 0 ? opts->connect_timeout_ms : 5000;
     c->request_timeout_ms = opts && opts->request_timeout_ms > 0 ? opts->request_timeout_ms : 60000;
     c->ca_bundle = xstrdup(ca);
+    c->interrupted = opts ? opts->interrupted : NULL;
     return c;
 }
 
@@ -276,6 +284,7 @@ struct http_client *http_client_clone(const struct http_client *c, struct err *e
     o.connect_timeout_ms = c->connect_timeout_ms;
     o.request_timeout_ms = c->request_timeout_ms;
     o.ca_bundle = c->ca_bundle;
+    o.interrupted = c->interrupted;
     return http_client_new(&o, err);
 }
 
@@ -306,19 +315,41 @@ void http_response_free(struct http_response *r)
 
 struct transfer {
     struct http_response *resp;
+    size_t max_body;
     int too_big;
+    int too_many_headers;
+    const volatile sig_atomic_t *interrupted; /* NULL: not interruptible */
+    int was_interrupted;
 };
 
 static size_t on_body(char *p, size_t size, size_t n, void *ud)
 {
     struct transfer *t = ud;
     size_t len = size * n;
-    if (t->resp->body.len + len > MAX_RESPONSE_BYTES) {
+    if (len > t->max_body - t->resp->body.len) {
         t->too_big = 1;
         return 0; /* makes libcurl fail with CURLE_WRITE_ERROR */
     }
     buf_append(&t->resp->body, p, len);
     return len;
+}
+
+/* libcurl calls this often while data flows and about once a second while
+ * it waits (also after a signal interrupts its poll): a stop request ends
+ * the transfer there. */
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    (void)dltotal;
+    (void)dlnow;
+    (void)ultotal;
+    (void)ulnow;
+    struct transfer *t = ud;
+    if (t->interrupted && *t->interrupted) {
+        t->was_interrupted = 1;
+        return 1; /* CURLE_ABORTED_BY_CALLBACK */
+    }
+    return 0;
 }
 
 void http_headers_parse_line(struct http_headers *h, const char *line, size_t len)
@@ -348,6 +379,10 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 {
     struct transfer *t = ud;
     size_t len = size * n;
+    if (t->resp->headers.n >= MAX_RESPONSE_HEADERS) {
+        t->too_many_headers = 1;
+        return 0; /* CURLE_WRITE_ERROR */
+    }
     http_headers_parse_line(&t->resp->headers, p, len);
     return len;
 }
@@ -378,7 +413,7 @@ static int is_tls_error(CURLcode rc)
 /* Turns a libcurl failure into an error that names the host and port and
  * says what to check. */
 static int transport_error(struct http_client *c, CURLcode rc, const struct http_url *u,
-                           long timeout_ms, int too_big, struct err *err)
+                           long timeout_ms, const struct transfer *t, struct err *err)
 {
     long os_errno = 0;
     curl_easy_getinfo(c->curl, CURLINFO_OS_ERRNO, &os_errno);
@@ -410,8 +445,9 @@ static int transport_error(struct http_client *c, CURLcode rc, const struct http
                            where, detail);
         return err_set(err, ERR_NETWORK, "cannot connect to %s: %s", where, detail);
     case CURLE_OPERATION_TIMEDOUT: {
+        /* Not CONNECT_TIME, which is 0 on a reused connection too. */
         curl_off_t connected = 0;
-        curl_easy_getinfo(c->curl, CURLINFO_CONNECT_TIME_T, &connected);
+        curl_easy_getinfo(c->curl, CURLINFO_PRETRANSFER_TIME_T, &connected);
         if (connected == 0)
             return err_set(err, ERR_TIMEOUT, "connecting to %s timed out after %ld ms (%s)", where,
                            c->connect_timeout_ms, detail);
@@ -435,9 +471,22 @@ static int transport_error(struct http_client *c, CURLcode rc, const struct http
          * with urllib3's protocol errors). */
         return err_set(err, ERR_NETWORK, "%s did not answer with HTTP (%s)", where, detail);
     case CURLE_WRITE_ERROR:
-        if (too_big)
-            return err_set(err, ERR_PROTOCOL, "the answer from %s is larger than %u MiB", where,
-                           MAX_RESPONSE_BYTES / (1024u * 1024u));
+    case CURLE_FILESIZE_EXCEEDED:
+        if (t->too_big || rc == CURLE_FILESIZE_EXCEEDED)
+            return err_set(err, ERR_PROTOCOL,
+                           "the answer from %s is longer than %zu bytes, the most this request "
+                           "accepts; it was not read further (is something other than AWS "
+                           "answering there?)",
+                           where, t->max_body);
+        if (t->too_many_headers)
+            return err_set(err, ERR_PROTOCOL,
+                           "the answer from %s has more than %d header lines; it was not read "
+                           "further (is something other than AWS answering there?)",
+                           where, MAX_RESPONSE_HEADERS);
+        break;
+    case CURLE_ABORTED_BY_CALLBACK:
+        if (t->was_interrupted)
+            return err_set(err, ERR_INTERRUPTED, "the request to %s was stopped on request", where);
         break;
     default:
         break;
@@ -473,7 +522,17 @@ int http_send(struct http_client *c, const struct http_request *req, struct http
     curl_easy_reset(h);
     c->errbuf[0] = '\0';
     long timeout_ms = req->timeout_ms > 0 ? req->timeout_ms : c->request_timeout_ms;
-    struct transfer t = {.resp = resp};
+    struct transfer t = {.resp = resp,
+                         .max_body = req->max_response_bytes ? req->max_response_bytes
+                                                             : HTTP_DEFAULT_MAX_RESPONSE_BYTES};
+    if (c->interrupted && *c->interrupted) {
+        /* Already stopping: this is one of the run's last writes (releasing
+         * its lease), which may not hold the exit up for long. */
+        if (timeout_ms > HTTP_STOPPING_TIMEOUT_MS)
+            timeout_ms = HTTP_STOPPING_TIMEOUT_MS;
+    } else {
+        t.interrupted = c->interrupted;
+    }
 
     curl_easy_setopt(h, CURLOPT_URL, req->url);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf);
@@ -496,6 +555,13 @@ int http_send(struct http_client *c, const struct http_request *req, struct http
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &t);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, &t);
+    /* An announced length over the limit fails before the body is read. */
+    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)t.max_body);
+    if (t.interrupted) {
+        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(h, CURLOPT_XFERINFODATA, &t);
+        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    }
 
     /* Host goes out exactly as the caller gave (and maybe signed) it. */
     struct curl_slist *hdrs = NULL;
@@ -538,7 +604,7 @@ int http_send(struct http_client *c, const struct http_request *req, struct http
         c->stats.connections += (unsigned long)new_conns;
     int result = 0;
     if (rc != CURLE_OK) {
-        result = transport_error(c, rc, &u, timeout_ms, t.too_big, err);
+        result = transport_error(c, rc, &u, timeout_ms, &t, err);
     } else {
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
     }

@@ -40,7 +40,8 @@ int aws_query_read_result(const struct aws_call *call, const char *url,
         return aws_unexpected_answer(err, call, url, resp, expected, NULL);
     struct xml_node *root;
     struct err perr;
-    if (xml_parse(resp->body.data, resp->body.len, &root, &perr) != 0)
+    if (xml_parse_limited(resp->body.data, resp->body.len, aws_max_xml_tree_bytes(call->svc), &root,
+                          &perr) != 0)
         return aws_unexpected_answer(err, call, url, resp, expected, perr.message);
     size_t alen = strlen(call->action);
     if (strncmp(root->name, call->action, alen) != 0 || strcmp(root->name + alen, "Response") != 0) {

@@ -16,6 +16,8 @@ int cli_aws_open(struct cli_aws *a, const struct cli_options *o, int default_max
         return -1;
     struct http_options hopts;
     memset(&hopts, 0, sizeof(hopts));
+    /* A stop request ends a request under way, not only a wait. */
+    hopts.interrupted = interrupted;
     a->http = http_client_new(&hopts, err);
     if (!a->http) {
         free(region);

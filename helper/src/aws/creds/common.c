@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "aws/creds/providers.h"
+#include "aws/json_limit.h"
 #include "util/buf.h"
 #include "util/log.h"
 #include "util/mem.h"
@@ -193,9 +194,17 @@ cJSON *cred_json_parse(const char *text, size_t len, const char *who, const char
         return NULL;
     }
     const char *end = NULL;
-    cJSON *json = cJSON_ParseWithLengthOpts(text, len + 1, &end, 1);
+    int too_big = 0;
+    cJSON *json = json_parse_limited(text, len + 1, json_tree_budget_for(len), &end, 1, &too_big);
     if (json)
         return json;
+    if (too_big) {
+        err_set(err, ERR_CREDENTIALS,
+                "%s %s JSON that would take too much memory once parsed (too many values for "
+                "a credentials document)",
+                who, what);
+        return NULL;
+    }
     int line = 1, col = 1;
     for (const char *c = text; end && c < end && c < text + len; c++) {
         if (*c == '\n') {

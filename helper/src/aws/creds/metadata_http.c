@@ -7,6 +7,9 @@
 #include "util/log.h"
 #include "util/mem.h"
 
+/* A credentials document or an IMDS token is well under a kilobyte. */
+#define CRED_MAX_RESPONSE_BYTES (64u * 1024u)
+
 int cred_http(struct http_client *http, const char *method, const char *url,
               const struct http_headers *headers, long timeout_ms, int attempts,
               int retry_network, struct http_response *resp, struct err *err)
@@ -16,6 +19,7 @@ int cred_http(struct http_client *http, const char *method, const char *url,
         .url = url,
         .headers = headers,
         .timeout_ms = timeout_ms,
+        .max_response_bytes = CRED_MAX_RESPONSE_BYTES,
     };
     for (int attempt = 1;; attempt++) {
         http_response_free(resp);
