@@ -12,6 +12,7 @@
 #include "aws/client_impl.h"
 #include "aws/xml.h"
 #include "util/buf.h"
+#include "util/log.h"
 #include "util/mem.h"
 
 #define EXCERPT_BYTES 160
@@ -78,6 +79,10 @@ int aws_unexpected_answer(struct err *err, const struct aws_call *call, const ch
                                  resp->body.len < EXCERPT_SOURCE_MAX ? resp->body.len
                                                                      : EXCERPT_SOURCE_MAX,
                                  &safe_len);
+    /* Secrets the program holds (a proxy echoing the request) are masked
+     * before the excerpt is cut, and one cut at EXCERPT_SOURCE_MAX too. */
+    log_scrub_cut(safe);
+    safe_len = strlen(safe);
     aws_body_excerpt(safe, safe_len, excerpt, sizeof(excerpt));
     free(safe);
     const char *ct = http_headers_get(&resp->headers, "Content-Type");

@@ -145,13 +145,14 @@ static void wipe_headers(struct http_headers *h)
 static void err_append(struct err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void err_append(struct err *e, const char *fmt, ...)
 {
-    size_t n = strlen(e->message);
-    if (n + 1 >= sizeof(e->message))
-        return;
+    struct buf full = BUF_INIT;
+    buf_puts(&full, e->message);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(e->message + n, sizeof(e->message) - n, fmt, ap);
+    buf_vprintf(&full, fmt, ap);
     va_end(ap);
+    log_scrub_copy(e->message, sizeof(e->message), buf_cstr(&full));
+    buf_free(&full);
 }
 
 /* The final error of a call: the action first, the AWS message kept. */
@@ -187,6 +188,14 @@ int aws_call_perform(struct aws_client *c, const struct aws_call *call, struct e
     struct http_url u;
     if (http_url_parse(url, &u, err) != 0) {
         err_prefix(err, "%s: the endpoint from %s: ", call->action, source);
+        free(url);
+        return -1;
+    }
+    if (aws_endpoint_transport_check(c, call->svc, call->action, url, source, call->secret_body,
+                                     err) != 0) {
+        if (!call->secret_body)
+            err_prefix(err, "%s: ", call->action);
+        http_url_free(&u);
         free(url);
         return -1;
     }

@@ -25,6 +25,7 @@ struct aws_call {
     const char *body;
     size_t body_len;
     int unsigned_call;
+    int secret_body; /* AWS_CALL_SECRET_BODY */
     aws_parse_ok_fn parse_ok;
     void *parse_ud;
 };

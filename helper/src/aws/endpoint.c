@@ -142,6 +142,35 @@ int aws_endpoint_resolve(const struct aws_client *c, const struct aws_service *s
     return 0;
 }
 
+int aws_endpoint_transport_check(const struct aws_client *c, const struct aws_service *svc,
+                                 const char *action, const char *url, const char *source,
+                                 int bearer_secret, struct err *err)
+{
+    struct http_url u;
+    if (http_url_parse(url, &u, err) != 0)
+        return err_prefix(err, "the %s endpoint from %s: ", svc->name, source);
+    int rc = 0;
+    if (strcmp(u.scheme, "http") == 0 && !http_host_is_loopback(u.host)) {
+        if (bearer_secret)
+            rc = err_set(err, ERR_USAGE,
+                         "%s: the %s endpoint %s (from %s) is plain http:// to %s, which is not "
+                         "this machine, and this call carries a token: tokens are never sent "
+                         "unencrypted beyond this machine (--allow-plain-http does not change "
+                         "that); use an https:// endpoint",
+                         action ? action : svc->name, svc->name, url, source, u.host);
+        else if (!c->allow_plain_http)
+            rc = err_set(err, ERR_USAGE,
+                         "the %s endpoint %s (from %s) is plain http:// to %s, which is not this "
+                         "machine: requests and the session token that signs them would cross "
+                         "the network unencrypted. Use an https:// endpoint, or, if that network "
+                         "is trusted, pass --allow-plain-http (or set "
+                         "ECS_ROLLOUT_ALLOW_PLAIN_HTTP=true)",
+                         svc->name, url, source, u.host);
+    }
+    http_url_free(&u);
+    return rc;
+}
+
 char *aws_endpoint_for(const struct aws_client *c, const struct aws_service *svc)
 {
     char *url;

@@ -215,22 +215,33 @@ int http_url_parse(const char *url, struct http_url *out, struct err *err)
  * fd00:ec2::254, the ECS container endpoint at 169.254.170.2, EKS Pod
  * Identity at 169.254.170.23 and fd00:ec2::23) never go through a proxy: a
  * proxy cannot reach them on our behalf, and the container endpoints'
- * authorization token must not reach it. The SDKs do the same
- * (botocore's ContainerMetadataFetcher, aws-sdk-go-v2's endpointcreds). */
-int http_host_bypasses_proxy(const char *host)
+ * authorization token must not reach it (Amazon ECS Developer Guide, "HTTP
+ * proxy configuration for Linux container instances": NO_PROXY holds
+ * 169.254.169.254 and 169.254.170.2). */
+int http_host_is_loopback(const char *host)
 {
     if (strcasecmp(host, "localhost") == 0)
         return 1;
     unsigned char a[16];
     if (inet_pton(AF_INET, host, a) == 1)
-        return a[0] == 127 || (a[0] == 169 && a[1] == 254);
+        return a[0] == 127;
+    static const unsigned char loop6[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+    return inet_pton(AF_INET6, host, a) == 1 && memcmp(a, loop6, 16) == 0;
+}
+
+int http_host_bypasses_proxy(const char *host)
+{
+    if (http_host_is_loopback(host))
+        return 1;
+    unsigned char a[16];
+    if (inet_pton(AF_INET, host, a) == 1)
+        return a[0] == 169 && a[1] == 254;
     if (inet_pton(AF_INET6, host, a) == 1) {
-        static const unsigned char loop6[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
         static const unsigned char imds6[16] = {0xfd, 0x00, 0x0e, 0xc2, 0, 0, 0,    0,
                                                 0,    0,    0,    0,    0, 0, 0x02, 0x54};
         static const unsigned char eks6[16] = {0xfd, 0x00, 0x0e, 0xc2, 0, 0, 0, 0,
                                                0,    0,    0,    0,    0, 0, 0, 0x23};
-        return memcmp(a, loop6, 16) == 0 || memcmp(a, imds6, 16) == 0 || memcmp(a, eks6, 16) == 0 ||
+        return memcmp(a, imds6, 16) == 0 || memcmp(a, eks6, 16) == 0 ||
                (a[0] == 0xfe && (a[1] & 0xc0) == 0x80);
     }
     return 0;
@@ -512,9 +523,33 @@ static struct curl_slist *append_header(struct curl_slist *list, const char *nam
     return next;
 }
 
+/* A header line that cannot be forged from its parts: a token-like name,
+ * a value without control characters (a tab aside). */
+static const char *bad_header(const struct http_headers *h)
+{
+    for (size_t i = 0; h && i < h->n; i++) {
+        const char *name = h->v[i].name;
+        int ok = *name != '\0';
+        for (const char *p = name; ok && *p; p++)
+            ok = (unsigned char)*p > 0x20 && (unsigned char)*p < 0x7f && *p != ':';
+        for (const char *p = h->v[i].value; ok && p && *p; p++)
+            ok = *p == '\t' || ((unsigned char)*p >= 0x20 && (unsigned char)*p != 0x7f);
+        if (!ok)
+            return name;
+    }
+    return NULL;
+}
+
 int http_send(struct http_client *c, const struct http_request *req, struct http_response *resp,
               struct err *err)
 {
+    const char *bad = bad_header(req->headers);
+    if (bad)
+        /* The value may be a token: only the header is named. */
+        return err_set(err, ERR_PROTOCOL,
+                       "refusing to send a request with the header \"%.64s\": its name or value "
+                       "holds a line break or another control character",
+                       bad);
     struct http_url u;
     if (http_url_parse(req->url, &u, err) != 0)
         return -1;

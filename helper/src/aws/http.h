@@ -77,8 +77,10 @@ struct http_response {
  * transport failures return -1, with err kind ERR_NETWORK (refused, reset,
  * closed, cut short, not HTTP, DNS), ERR_TIMEOUT or ERR_TLS and a message
  * naming the host and port; ERR_PROTOCOL for an answer longer than
- * req->max_response_bytes or with too many headers; ERR_INTERRUPTED when
- * the client's interrupt flag was raised during the request.
+ * req->max_response_bytes or with too many headers, and for a header whose
+ * name or value holds a control character (never sent: it would forge
+ * headers); ERR_INTERRUPTED when the client's interrupt flag was raised
+ * during the request.
  * `resp` must be zeroed by the caller and freed with http_response_free
  * whatever the result.
  *
@@ -101,6 +103,8 @@ void http_client_stats(const struct http_client *c, struct http_stats *out);
  * Identity container endpoints), fe80::/10, and fd00:ec2::254 and
  * fd00:ec2::23 (instance metadata and EKS Pod Identity over IPv6). */
 int http_host_bypasses_proxy(const char *host);
+/* Whether the host is this machine: localhost, 127.0.0.0/8 or ::1. */
+int http_host_is_loopback(const char *host);
 
 struct http_url {
     char *scheme; /* "https" / "http" */

@@ -85,6 +85,7 @@ int aws_query_call(struct aws_client *c, const struct aws_service *svc, const ch
         .body = body.data,
         .body_len = body.len,
         .unsigned_call = (flags & AWS_CALL_UNSIGNED) != 0,
+        .secret_body = (flags & AWS_CALL_SECRET_BODY) != 0,
         .parse_ok = parse_query_ok,
     };
     struct query_parse qp = {.call = &call};
