@@ -40,9 +40,21 @@ variable "cluster_instance_ami" {
 }
 
 variable "cluster_instance_type" {
-  description = "Instance type of the cluster's instances."
+  description = "Instance type of the launch template."
   type        = string
   default     = "t3.micro"
+}
+
+variable "cluster_instance_types" {
+  description = "Instance types the group may launch (its mixed instances policy), most preferred first."
+  type        = list(string)
+  default     = ["t3.micro", "t3a.micro"]
+}
+
+variable "capacity_provider_managed" {
+  description = "Turn on the capacity provider's managed scaling, termination protection and draining. Off until ecs-rollout handles them (its pre-flight refuses managed scaling today)."
+  type        = bool
+  default     = false
 }
 
 variable "cluster_min_size" {
