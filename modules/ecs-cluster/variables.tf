@@ -256,8 +256,11 @@ variable "cluster_mixed_instances_policy" {
 
   validation {
     condition = var.cluster_mixed_instances_policy == null || try(
-      alltrue([for t in var.cluster_mixed_instances_policy.instance_types : t.weighted_capacity == null]) ||
-      alltrue([for t in var.cluster_mixed_instances_policy.instance_types : t.weighted_capacity >= 1 && t.weighted_capacity <= 999 && floor(t.weighted_capacity) == t.weighted_capacity]),
+      length(distinct([for t in var.cluster_mixed_instances_policy.instance_types : t.weighted_capacity == null])) == 1 &&
+      alltrue([
+        for t in var.cluster_mixed_instances_policy.instance_types :
+        t.weighted_capacity == null || try(t.weighted_capacity >= 1 && t.weighted_capacity <= 999 && floor(t.weighted_capacity) == t.weighted_capacity, false)
+      ]),
     false)
     error_message = "cluster_mixed_instances_policy.instance_types: weighted_capacity must be a whole number from 1 to 999, set for every instance type or for none."
   }
