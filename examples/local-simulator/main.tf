@@ -30,8 +30,8 @@ module "ecs_cluster" {
   cluster_min_size      = var.cluster_min_size
   cluster_max_size      = var.cluster_max_size
 
-  # Several instance types of one family, from the one launch template.
-  cluster_mixed_instances_policy = {
+  # With cluster_instance_types, a mixed instances policy of those types.
+  cluster_mixed_instances_policy = length(var.cluster_instance_types) == 0 ? null : {
     instance_types = [for t in var.cluster_instance_types : { instance_type = t }]
   }
 

@@ -68,14 +68,17 @@ run "x86_and_graviton_with_spot" {
     error_message = "with a mixed instances policy the group names its template inside the policy only"
   }
   assert {
-    condition = jsonencode(aws_autoscaling_group.this.mixed_instances_policy[0].instances_distribution[0]) == jsonencode({
+    condition = jsonencode([for d in aws_autoscaling_group.this.mixed_instances_policy[0].instances_distribution : {
+      on_demand_allocation_strategy            = d.on_demand_allocation_strategy
+      on_demand_base_capacity                  = d.on_demand_base_capacity
+      on_demand_percentage_above_base_capacity = d.on_demand_percentage_above_base_capacity
+      spot_allocation_strategy                 = d.spot_allocation_strategy
+      }]) == jsonencode([{
       on_demand_allocation_strategy            = "prioritized"
       on_demand_base_capacity                  = 1
       on_demand_percentage_above_base_capacity = 25
       spot_allocation_strategy                 = "price-capacity-optimized"
-      spot_instance_pools                      = null
-      spot_max_price                           = null
-    })
+    }])
     error_message = "the Spot / On-Demand split: ${jsonencode(aws_autoscaling_group.this.mixed_instances_policy[0].instances_distribution)}"
   }
   assert {
@@ -94,7 +97,8 @@ run "x86_and_graviton_with_spot" {
   assert {
     condition = alltrue([
       for o in aws_autoscaling_group.this.mixed_instances_policy[0].launch_template[0].override :
-      length(o.launch_template_specification) == 0 || (o.launch_template_specification[0].launch_template_id == aws_launch_template.family["arm64"].id && o.launch_template_specification[0].version == tostring(aws_launch_template.family["arm64"].latest_version))
+      o.launch_template_specification[0].launch_template_id == aws_launch_template.family["arm64"].id && o.launch_template_specification[0].version == tostring(aws_launch_template.family["arm64"].latest_version)
+      if length(o.launch_template_specification) > 0
     ])
     error_message = "a Graviton override must name the Graviton template at its latest version"
   }
