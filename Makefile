@@ -14,7 +14,9 @@
 #                 (PREFIX=/usr/local by default; DESTDIR for staging)
 #   make uninstall removes both
 #   make docs     regenerate the Inputs/Outputs tables of the modules' and
-#                 examples' READMEs from their .tf files (scripts/tfdocs)
+#                 examples' READMEs from their .tf files (scripts/tfdocs, with
+#                 HashiCorp's HCL parser: node + the npm lockfile in
+#                 scripts/tfdocs-reader, installed by scripts/install-deps)
 #   make chaos    CHAOS_RUNS=200 CHAOS_SEED=1: rollouts with random faults and
 #                 kills on the simulator; prints what they survived
 #   make valgrind the rollout integration tests with the helper under
@@ -30,12 +32,15 @@ SUBMAKE := $(MAKE) --no-print-directory -C helper -j$(JOBS)
 FUZZ_SECONDS ?= 60
 
 .PHONY: all build build-tests build-asan build-fuzz test check stack-check fuzz demo bench \
-	install uninstall clean deps-build deps-test docs chaos valgrind
+	install uninstall clean deps-build deps-docs deps-test docs chaos valgrind
 
 all: build
 
 deps-build:
 	@scripts/install-deps build
+
+deps-docs:
+	@scripts/install-deps docs
 
 deps-test:
 	@scripts/install-deps test
@@ -94,7 +99,7 @@ install: build
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/ecs-rollout $(DESTDIR)$(MANDIR)/man1/ecs-rollout.1
 
-docs:
+docs: deps-docs
 	@scripts/tfdocs
 
 clean:

@@ -73,6 +73,27 @@ module "ecs_cluster" {
   cluster_instance_keypair_name = var.cluster_instance_keypair_name
   enable_ssm_session_manager    = true
 
+  # x86 and Graviton instances, each family from its own launch template and
+  # AMI (nginx's image is built for both), with a Spot share above the
+  # On-Demand base. The capacity provider (managed scaling, termination
+  # protection and draining) is the module's default.
+  cluster_mixed_instances_policy = {
+    instance_types = concat(
+      [{ instance_type = var.cluster_instance_type }],
+      [for t in var.cluster_graviton_instance_types : { instance_type = t, launch_template = "graviton" }],
+    )
+    launch_templates = {
+      for k, lt in {
+        graviton = var.cluster_graviton_instance_ami != null ? { ami = var.cluster_graviton_instance_ami, ami_ssm_parameter = null } : {
+          ami               = null
+          ami_ssm_parameter = "/aws/service/ecs/optimized-ami/amazon-linux-2023/arm64/recommended/image_id"
+        }
+      } : k => lt if length(var.cluster_graviton_instance_types) > 0
+    }
+    on_demand_base_capacity                  = var.cluster_on_demand_base_capacity
+    on_demand_percentage_above_base_capacity = var.cluster_on_demand_percentage_above_base_capacity
+  }
+
   # Twice the minimum: room for the rollout to start new instances first.
   cluster_min_size = var.cluster_min_size
   cluster_max_size = var.cluster_max_size
@@ -185,6 +206,9 @@ module "service" {
   memory                  = 256
   port_mappings           = [{ container_port = var.service_container_port }]
   desired_number_of_tasks = var.service_desired_count
+
+  # On the cluster's capacity provider, so managed scaling counts its tasks.
+  capacity_provider_strategy = [{ capacity_provider = module.ecs_cluster.ecs_capacity_provider_name }]
 
   # Keep every task serving while ECS replaces them (deployments, rollouts).
   deployment_minimum_healthy_percent = 100

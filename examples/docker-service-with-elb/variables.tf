@@ -39,9 +39,33 @@ variable "cluster_instance_ami" {
 }
 
 variable "cluster_instance_type" {
-  description = "Instance type of the cluster's instances."
+  description = "x86 instance type of the cluster's instances, the first choice of the mixed instances policy."
   type        = string
   default     = "t3.small"
+}
+
+variable "cluster_graviton_instance_types" {
+  description = "Graviton (arm64) instance types the group may also launch, from their own launch template and AMI. Empty: x86 only."
+  type        = list(string)
+  default     = ["t4g.small"]
+}
+
+variable "cluster_graviton_instance_ami" {
+  description = "AMI of the Graviton instances (an arm64 image). Null: the current ECS-optimized Amazon Linux 2023 arm64 AMI."
+  type        = string
+  default     = null
+}
+
+variable "cluster_on_demand_base_capacity" {
+  description = "Instances that are always On-Demand."
+  type        = number
+  default     = 1
+}
+
+variable "cluster_on_demand_percentage_above_base_capacity" {
+  description = "Percentage of On-Demand instances above the base; the rest are Spot (100: no Spot)."
+  type        = number
+  default     = 50
 }
 
 variable "cluster_instance_keypair_name" {

@@ -30,6 +30,19 @@ module "ecs_cluster" {
   cluster_min_size      = var.cluster_min_size
   cluster_max_size      = var.cluster_max_size
 
+  # With cluster_instance_types, a mixed instances policy of those types.
+  cluster_mixed_instances_policy = length(var.cluster_instance_types) == 0 ? null : {
+    instance_types = [for t in var.cluster_instance_types : { instance_type = t }]
+  }
+
+  # A capacity provider for the group, the service's strategy. Its managed
+  # scaling and termination protection stay off here (and managed draining,
+  # which the simulator does not model) until the helper rolls clusters that
+  # use them (issue 12): today its pre-flight refuses managed scaling.
+  capacity_provider_managed_scaling                = { enabled = var.capacity_provider_managed }
+  capacity_provider_managed_termination_protection = var.capacity_provider_managed
+  capacity_provider_managed_draining               = var.capacity_provider_managed
+
   cluster_wait_for_capacity_timeout = var.cluster_wait_for_capacity_timeout
 
   vpc_id = data.aws_vpc.default.id
@@ -65,6 +78,8 @@ module "web_service" {
   memory                  = 128
   port_mappings           = [{ container_port = 80 }]
   desired_number_of_tasks = var.service_desired_count
+
+  capacity_provider_strategy = [{ capacity_provider = module.ecs_cluster.ecs_capacity_provider_name }]
 
   tags = {
     Example = "local-simulator"

@@ -52,10 +52,11 @@ locals {
   # each action taken out), scoped to this cluster and group wherever the
   # API supports resource-level permissions. Describe/List calls without
   # resource-level support need "*"; they only read. sts:GetCallerIdentity
-  # needs no permission at all.
+  # needs no permission at all. The capacity provider's statements (below)
+  # come ahead of the helper that will call them.
   rollout_iam_policy = {
     Version = "2012-10-17"
-    Statement = [
+    Statement = concat([
       {
         Sid    = "ReadGroupsInstancesTemplates"
         Effect = "Allow"
@@ -120,6 +121,46 @@ locals {
           ArnEquals = { "ecs:cluster" = aws_ecs_cluster.this.arn }
         }
       },
-    ]
+    ], local.capacity_provider_statements)
   }
+
+  capacity_provider_arn = one(aws_ecs_capacity_provider.this[*].arn)
+
+  # What the rollout needs for the shapes the capacity provider gives the
+  # group (issue 12), each only when that shape is on: holding managed scaling
+  # and termination protection for its duration (UpdateCapacityProvider),
+  # reading the scaling policy and scheduled actions that would fight it,
+  # setting protection on the instances it launches, and completing the
+  # managed-draining termination hook. IAM cannot name a lifecycle hook, so
+  # CompleteLifecycleAction is scoped to the group: the helper completes only
+  # its own hooks. Until the helper calls them, test_least_privilege.py renders
+  # the policy without a capacity provider.
+  capacity_provider_reads = concat(
+    local.managed_scaling ? ["autoscaling:DescribePolicies", "autoscaling:DescribeScheduledActions"] : [],
+    local.managed_draining ? ["autoscaling:DescribeLifecycleHooks"] : [],
+  )
+  capacity_provider_group_writes = concat(
+    local.managed_termination_protection ? ["autoscaling:SetInstanceProtection"] : [],
+    local.managed_draining ? ["autoscaling:CompleteLifecycleAction"] : [],
+  )
+  capacity_provider_statements = concat(
+    length(local.capacity_provider_reads) == 0 ? [] : [{
+      Sid      = "ReadScalingPoliciesSchedulesHooks"
+      Effect   = "Allow"
+      Action   = local.capacity_provider_reads
+      Resource = "*"
+    }],
+    length(local.capacity_provider_group_writes) == 0 ? [] : [{
+      Sid      = "ProtectionAndLifecycleActionsInThisGroup"
+      Effect   = "Allow"
+      Action   = local.capacity_provider_group_writes
+      Resource = local.asg_arn_pattern
+    }],
+    local.managed_scaling || local.managed_termination_protection ? [{
+      Sid      = "HoldThisCapacityProvider"
+      Effect   = "Allow"
+      Action   = ["ecs:UpdateCapacityProvider"]
+      Resource = local.capacity_provider_arn
+    }] : [],
+  )
 }

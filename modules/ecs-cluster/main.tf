@@ -12,6 +12,12 @@ data "aws_ssm_parameter" "ecs_ami" {
   name  = var.cluster_instance_ami_ssm_parameter
 }
 
+# The AMIs of the per-family launch templates that name an SSM parameter.
+data "aws_ssm_parameter" "family_ami" {
+  for_each = { for k, lt in local.family_launch_templates : k => lt.ami_ssm_parameter if lt.ami == null }
+  name     = each.value
+}
+
 # What the live group carries now, to tell whether a rollout is in progress
 # (stopped midway: interrupted, or terraform killed). The plural data source
 # answers "does it exist" without failing on the first apply.
@@ -35,6 +41,22 @@ locals {
 
   initial_desired_capacity = var.cluster_desired_capacity != null ? var.cluster_desired_capacity : var.cluster_min_size
 
+  # ---- Mixed instances policy -------------------------------------------------
+  mixed_instances_policy  = var.cluster_mixed_instances_policy
+  family_launch_templates = local.mixed_instances_policy == null ? {} : local.mixed_instances_policy.launch_templates
+  family_ami_ids = {
+    for k, lt in local.family_launch_templates : k => lt.ami != null ? lt.ami : data.aws_ssm_parameter.family_ami[k].insecure_value
+  }
+
+  # ---- Capacity provider --------------------------------------------------------
+  # ECS reserves names starting with aws, ecs or fargate for capacity providers.
+  capacity_provider_name = var.capacity_provider_name != null ? var.capacity_provider_name : (
+    can(regex("^(?i)(aws|ecs|fargate)", var.cluster_name)) ? substr("cp-${var.cluster_name}", 0, 255) : var.cluster_name
+  )
+  managed_scaling                = var.capacity_provider_enabled && var.capacity_provider_managed_scaling.enabled
+  managed_termination_protection = var.capacity_provider_enabled && var.capacity_provider_managed_termination_protection
+  managed_draining               = var.capacity_provider_enabled && var.capacity_provider_managed_draining
+
   instance_tags = merge({ Name = var.cluster_name }, var.tags)
 
   # ---- Rollout in progress --------------------------------------------------
@@ -54,9 +76,15 @@ locals {
   asg_min_size            = local.rollout_in_progress ? local.existing_group.min_size : var.cluster_min_size
   asg_max_size            = local.rollout_in_progress ? local.existing_group.max_size : var.cluster_max_size
   asg_suspended_processes = local.rollout_in_progress ? local.existing_group.suspended_processes : toset([])
+  # Managed termination protection needs every new instance protected from
+  # scale-in; a rollout may hold that for its duration like the rest.
+  asg_protect_from_scale_in = local.rollout_in_progress ? local.existing_group.new_instances_protected_from_scale_in : local.managed_termination_protection
   asg_tags = merge(
     { for t in local.existing_rollout_tags : t.key => { value = t.value, propagate_at_launch = t.propagate_at_launch } },
     { for k, v in local.instance_tags : k => { value = v, propagate_at_launch = true } },
+    # ECS adds this tag to a group it manages through a capacity provider; the
+    # provider's documentation asks to declare it, or every apply removes it.
+    { for k, v in { AmazonECSManaged = { value = "true", propagate_at_launch = true } } : k => v if var.capacity_provider_enabled },
   )
 
   # Headroom a rollout needs above the group's minimum (see cluster_max_size).
@@ -147,6 +175,62 @@ resource "aws_launch_template" "this" {
   }
 }
 
+# One template per instance family of the mixed instances policy (e.g.
+# Graviton): the main template's settings with the family's own AMI; the
+# instance types come from the policy's overrides.
+resource "aws_launch_template" "family" {
+  for_each = local.family_launch_templates
+
+  name_prefix = "${local.name_prefix}${each.key}-"
+  description = "ECS container instances of cluster ${var.cluster_name}, ${each.key} family"
+
+  image_id  = local.family_ami_ids[each.key]
+  key_name  = local.keypair_name
+  user_data = base64encode(local.user_data)
+
+  vpc_security_group_ids = [aws_security_group.instance.id]
+
+  iam_instance_profile {
+    arn = aws_iam_instance_profile.instance.arn
+  }
+
+  metadata_options {
+    http_endpoint               = "enabled"
+    http_tokens                 = "required"
+    http_put_response_hop_limit = var.cluster_instance_metadata_hop_limit
+  }
+
+  block_device_mappings {
+    device_name = var.cluster_instance_root_device_name
+
+    ebs {
+      volume_type           = "gp3"
+      volume_size           = var.cluster_instance_root_volume_size
+      encrypted             = true
+      kms_key_id            = var.cluster_instance_root_volume_kms_key_arn
+      delete_on_termination = true
+    }
+  }
+
+  tag_specifications {
+    resource_type = "instance"
+    tags          = local.instance_tags
+  }
+
+  tag_specifications {
+    resource_type = "volume"
+    tags          = local.instance_tags
+  }
+
+  update_default_version = true
+
+  tags = var.tags
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
 resource "aws_autoscaling_group" "this" {
   name = var.cluster_name
 
@@ -155,17 +239,61 @@ resource "aws_autoscaling_group" "this" {
   desired_capacity    = local.initial_desired_capacity
   vpc_zone_identifier = var.vpc_subnet_ids
 
-  launch_template {
-    id = aws_launch_template.this.id
-    # A number, never $Latest: the rollout and the group must agree on which
-    # version is current, and the change must show in the plan.
-    version = aws_launch_template.this.latest_version
+  # Versions are numbers, never $Latest: the rollout and the group must agree
+  # on which version is current, and the change must show in the plan.
+  dynamic "launch_template" {
+    for_each = local.mixed_instances_policy == null ? [aws_launch_template.this] : []
+    content {
+      id      = launch_template.value.id
+      version = launch_template.value.latest_version
+    }
+  }
+
+  dynamic "mixed_instances_policy" {
+    for_each = local.mixed_instances_policy == null ? [] : [local.mixed_instances_policy]
+    content {
+      instances_distribution {
+        on_demand_base_capacity                  = mixed_instances_policy.value.on_demand_base_capacity
+        on_demand_percentage_above_base_capacity = mixed_instances_policy.value.on_demand_percentage_above_base_capacity
+        on_demand_allocation_strategy            = mixed_instances_policy.value.on_demand_allocation_strategy
+        spot_allocation_strategy                 = mixed_instances_policy.value.spot_allocation_strategy
+      }
+
+      launch_template {
+        launch_template_specification {
+          launch_template_id = aws_launch_template.this.id
+          version            = aws_launch_template.this.latest_version
+        }
+
+        dynamic "override" {
+          for_each = mixed_instances_policy.value.instance_types
+          content {
+            instance_type     = override.value.instance_type
+            weighted_capacity = override.value.weighted_capacity == null ? null : tostring(override.value.weighted_capacity)
+
+            dynamic "launch_template_specification" {
+              for_each = override.value.launch_template == null ? [] : [aws_launch_template.family[override.value.launch_template]]
+              content {
+                launch_template_id = launch_template_specification.value.id
+                version            = launch_template_specification.value.latest_version
+              }
+            }
+          }
+        }
+      }
+    }
   }
 
   termination_policies      = var.cluster_termination_policies
   health_check_type         = "EC2"
   wait_for_capacity_timeout = var.cluster_wait_for_capacity_timeout
   suspended_processes       = local.asg_suspended_processes
+
+  # ECS sets and clears protection per instance under managed termination
+  # protection; this is only the group's setting for new instances. Protected
+  # instances would keep a plain delete waiting forever.
+  protect_from_scale_in = local.asg_protect_from_scale_in
+  force_delete          = local.managed_termination_protection
 
   dynamic "tag" {
     for_each = local.asg_tags
@@ -190,6 +318,14 @@ resource "aws_autoscaling_group" "this" {
 
     # Checks that involve several variables (variable validations may only
     # refer to their own variable before Terraform 1.9).
+    precondition {
+      condition     = var.cluster_instance_type != null || local.mixed_instances_policy != null
+      error_message = "cluster_instance_type is null and there is no cluster_mixed_instances_policy: set one of them, so the group knows which instance type to launch."
+    }
+    precondition {
+      condition     = !local.managed_termination_protection || local.managed_scaling
+      error_message = "capacity_provider_managed_termination_protection needs capacity_provider_managed_scaling.enabled: without managed scaling ECS never lifts the protection, and the group could not scale in at all. Turn both on, or managed termination protection off."
+    }
     precondition {
       condition     = var.cluster_min_size <= var.cluster_max_size
       error_message = "cluster_min_size (${var.cluster_min_size}) must not be greater than cluster_max_size (${var.cluster_max_size})."

@@ -28,6 +28,23 @@ output "ecs_cluster_launch_template_version" {
   value       = aws_launch_template.this.latest_version
 }
 
+output "ecs_cluster_family_launch_templates" {
+  description = "The per-family launch templates of cluster_mixed_instances_policy, by key: id, latest_version and ami_id. Empty without them."
+  value = {
+    for k, t in aws_launch_template.family : k => { id = t.id, latest_version = t.latest_version, ami_id = t.image_id }
+  }
+}
+
+output "ecs_capacity_provider_name" {
+  description = "Name of the cluster's capacity provider (null when capacity_provider_enabled is false), once it is associated with the cluster: give it to services as their capacity provider strategy (the ecs-service module's capacity_provider_strategy), so they are created after the association and destroyed before it."
+  value       = one(flatten([for a in aws_ecs_cluster_capacity_providers.this : tolist(a.capacity_providers)]))
+}
+
+output "ecs_capacity_provider_arn" {
+  description = "ARN of the cluster's capacity provider (null when capacity_provider_enabled is false)."
+  value       = one(aws_ecs_capacity_provider.this[*].arn)
+}
+
 output "ecs_cluster_ami_id" {
   description = "AMI the launch template uses (cluster_instance_ami, or the one read from the SSM parameter)."
   value       = local.ami_id

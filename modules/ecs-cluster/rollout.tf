@@ -27,6 +27,14 @@ locals {
     ECS_ROLLOUT_LAUNCH_TEMPLATE_VERSION = tostring(aws_launch_template.this.latest_version)
   })
 
+  # The per-family templates of a mixed instances policy as a trigger; an empty
+  # object without them, so groups without keep their trigger unchanged.
+  rollout_family_trigger = {
+    for key, versions in {
+      family_launch_templates = { for name, t in aws_launch_template.family : name => "${t.id}:${t.latest_version}" }
+    } : key => versions if length(aws_launch_template.family) > 0
+  }
+
   # The same command for people and CI (output rollout_command).
   rollout_command = join(" ", concat(
     ["ecs-rollout", "rollout",
@@ -42,11 +50,16 @@ resource "terraform_data" "rollout" {
   count = var.rollout_enabled ? 1 : 0
 
   # A new template version (a new AMI or any other change), or a new template,
-  # replaces this resource, and creating it runs the rollout.
-  triggers_replace = {
-    launch_template_id      = aws_launch_template.this.id
-    launch_template_version = aws_launch_template.this.latest_version
-  }
+  # replaces this resource, and creating it runs the rollout. The per-family
+  # templates of a mixed instances policy count too (their key only exists
+  # with them, so adding the feature changes nothing for groups without).
+  triggers_replace = merge(
+    {
+      launch_template_id      = aws_launch_template.this.id
+      launch_template_version = aws_launch_template.this.latest_version
+    },
+    local.rollout_family_trigger,
+  )
 
   # What the provisioner passes to the helper, kept in state so plans show it
   # and tests can check it. Changing it alone does not start a rollout.

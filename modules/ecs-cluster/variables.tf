@@ -50,11 +50,12 @@ variable "cluster_instance_ami_ssm_parameter" {
 }
 
 variable "cluster_instance_type" {
-  description = "EC2 instance type of the cluster's instances, e.g. t3.medium."
+  description = "EC2 instance type of the cluster's instances, e.g. t3.medium. Null (allowed only with cluster_mixed_instances_policy, whose instance_types then decide): the launch template names no type."
   type        = string
+  default     = null
 
   validation {
-    condition     = can(regex("^[a-z][a-z0-9-]*\\.[a-z0-9]+$", var.cluster_instance_type))
+    condition     = var.cluster_instance_type == null || can(regex("^[a-z][a-z0-9-]*\\.[a-z0-9]+$", var.cluster_instance_type))
     error_message = "cluster_instance_type must be an EC2 instance type such as t3.medium (family, a dot, size)."
   }
 }
@@ -206,6 +207,177 @@ variable "cluster_wait_for_capacity_timeout" {
     condition     = can(regex("^(0|([0-9]+[hms])+)$", var.cluster_wait_for_capacity_timeout))
     error_message = "cluster_wait_for_capacity_timeout must be \"0\" or a duration such as \"10m\" or \"1h30m\"."
   }
+}
+
+variable "cluster_mixed_instances_policy" {
+  description = <<-EOT
+    Run the group with a mixed instances policy: several instance types, a Spot share, and optionally
+    a launch template per instance family (e.g. x86 and Graviton, each with its own AMI). Null (the
+    default): one instance type, cluster_instance_type, all On-Demand.
+    instance_types: the types the group may launch, most preferred first (the On-Demand order with
+    the "prioritized" strategy); per type, weighted_capacity (the capacity units it counts for: set
+    for every type or for none) and launch_template (a key of launch_templates; null: the module's
+    main template).
+    launch_templates: templates the module creates besides the main one, identical to it except for
+    the AMI: ami (an id) or ami_ssm_parameter (a public SSM parameter holding one, such as
+    /aws/service/ecs/optimized-ami/amazon-linux-2023/arm64/recommended/image_id for Graviton).
+    on_demand_base_capacity and on_demand_percentage_above_base_capacity: the On-Demand part (0 and
+    100, the defaults: all On-Demand; 20 makes 80% of the capacity above the base Spot);
+    spot_allocation_strategy and on_demand_allocation_strategy as Auto Scaling defines them.
+  EOT
+  type = object({
+    instance_types = list(object({
+      instance_type     = string
+      weighted_capacity = optional(number)
+      launch_template   = optional(string)
+    }))
+    launch_templates = optional(map(object({
+      ami               = optional(string)
+      ami_ssm_parameter = optional(string)
+    })), {})
+    on_demand_base_capacity                  = optional(number, 0)
+    on_demand_percentage_above_base_capacity = optional(number, 100)
+    on_demand_allocation_strategy            = optional(string, "prioritized")
+    spot_allocation_strategy                 = optional(string, "price-capacity-optimized")
+  })
+  default = null
+
+  validation {
+    condition     = var.cluster_mixed_instances_policy == null || try(length(var.cluster_mixed_instances_policy.instance_types) >= 1 && length(var.cluster_mixed_instances_policy.instance_types) <= 40, false)
+    error_message = "cluster_mixed_instances_policy.instance_types must name 1 to 40 instance types (the Auto Scaling limit on overrides)."
+  }
+
+  validation {
+    condition = var.cluster_mixed_instances_policy == null || try(alltrue([
+      for t in var.cluster_mixed_instances_policy.instance_types : can(regex("^[a-z][a-z0-9-]*\\.[a-z0-9]+$", t.instance_type))
+    ]) && length(distinct([for t in var.cluster_mixed_instances_policy.instance_types : t.instance_type])) == length(var.cluster_mixed_instances_policy.instance_types), false)
+    error_message = "cluster_mixed_instances_policy.instance_types must hold EC2 instance types such as m7g.large (family, a dot, size), each once."
+  }
+
+  validation {
+    condition = var.cluster_mixed_instances_policy == null || try(
+      length(distinct([for t in var.cluster_mixed_instances_policy.instance_types : t.weighted_capacity == null])) == 1 &&
+      alltrue([
+        for t in var.cluster_mixed_instances_policy.instance_types :
+        t.weighted_capacity == null || try(t.weighted_capacity >= 1 && t.weighted_capacity <= 999 && floor(t.weighted_capacity) == t.weighted_capacity, false)
+      ]),
+    false)
+    error_message = "cluster_mixed_instances_policy.instance_types: weighted_capacity must be a whole number from 1 to 999, set for every instance type or for none."
+  }
+
+  validation {
+    condition = var.cluster_mixed_instances_policy == null || try(alltrue([
+      for t in var.cluster_mixed_instances_policy.instance_types : t.launch_template == null || contains(keys(var.cluster_mixed_instances_policy.launch_templates), coalesce(t.launch_template, "-"))
+    ]), false)
+    error_message = "cluster_mixed_instances_policy.instance_types: each launch_template must be a key of cluster_mixed_instances_policy.launch_templates (or null for the main template)."
+  }
+
+  validation {
+    condition = var.cluster_mixed_instances_policy == null || try(alltrue([
+      for k, lt in var.cluster_mixed_instances_policy.launch_templates :
+      can(regex("^[a-z0-9][a-z0-9_-]{0,31}$", k)) && contains([for t in var.cluster_mixed_instances_policy.instance_types : coalesce(t.launch_template, "-")], k)
+    ]), false)
+    error_message = "cluster_mixed_instances_policy.launch_templates: each key must be 1-32 lowercase letters, digits, hyphens or underscores, and be the launch_template of at least one instance type."
+  }
+
+  validation {
+    condition = var.cluster_mixed_instances_policy == null || try(alltrue([
+      for k, lt in var.cluster_mixed_instances_policy.launch_templates :
+      (lt.ami == null) != (lt.ami_ssm_parameter == null) &&
+      (lt.ami == null || can(regex("^ami-([0-9a-f]{8}|[0-9a-f]{17})$", coalesce(lt.ami, "-")))) &&
+      (lt.ami_ssm_parameter == null || can(regex("^/[A-Za-z0-9_.\\-/]+$", coalesce(lt.ami_ssm_parameter, "-"))))
+    ]), false)
+    error_message = "cluster_mixed_instances_policy.launch_templates: each needs exactly one of ami (an AMI id such as ami-0123456789abcdef0) and ami_ssm_parameter (a full SSM parameter path starting with \"/\")."
+  }
+
+  validation {
+    condition = var.cluster_mixed_instances_policy == null || try(
+      var.cluster_mixed_instances_policy.on_demand_base_capacity >= 0 && floor(var.cluster_mixed_instances_policy.on_demand_base_capacity) == var.cluster_mixed_instances_policy.on_demand_base_capacity &&
+      var.cluster_mixed_instances_policy.on_demand_percentage_above_base_capacity >= 0 && var.cluster_mixed_instances_policy.on_demand_percentage_above_base_capacity <= 100 &&
+      floor(var.cluster_mixed_instances_policy.on_demand_percentage_above_base_capacity) == var.cluster_mixed_instances_policy.on_demand_percentage_above_base_capacity,
+    false)
+    error_message = "cluster_mixed_instances_policy: on_demand_base_capacity must be a whole number, 0 or more, and on_demand_percentage_above_base_capacity a whole number from 0 to 100."
+  }
+
+  validation {
+    condition = var.cluster_mixed_instances_policy == null || try(
+      contains(["prioritized", "lowest-price"], var.cluster_mixed_instances_policy.on_demand_allocation_strategy) &&
+      contains(["price-capacity-optimized", "capacity-optimized", "capacity-optimized-prioritized", "lowest-price"], var.cluster_mixed_instances_policy.spot_allocation_strategy),
+    false)
+    error_message = "cluster_mixed_instances_policy: on_demand_allocation_strategy must be prioritized or lowest-price, and spot_allocation_strategy price-capacity-optimized, capacity-optimized, capacity-optimized-prioritized or lowest-price."
+  }
+}
+
+# ---------------------------------------------------------------------------
+# ECS capacity provider
+# ---------------------------------------------------------------------------
+
+variable "capacity_provider_enabled" {
+  description = "Create an ECS capacity provider for the group, associate it with the cluster and make it the cluster's default capacity provider strategy (services that name neither a launch type nor a strategy use it). Give services its name (output ecs_capacity_provider_name) as their capacity provider strategy."
+  type        = bool
+  default     = true
+}
+
+variable "capacity_provider_name" {
+  description = "Name of the capacity provider. Null: cluster_name, or \"cp-\" followed by cluster_name when that starts with aws, ecs or fargate (names ECS reserves)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.capacity_provider_name == null || try(can(regex("^[a-zA-Z0-9_-]{1,255}$", var.capacity_provider_name)) && !can(regex("^(?i)(aws|ecs|fargate)", var.capacity_provider_name)), false)
+    error_message = "capacity_provider_name must be 1-255 letters, digits, hyphens or underscores, and must not start with aws, ecs or fargate (ECS reserves those), or be null."
+  }
+}
+
+variable "capacity_provider_managed_scaling" {
+  description = "ECS managed scaling: ECS puts a target tracking policy on the group (metric CapacityProviderReservation) and sets its desired capacity so that target_capacity percent of the instances run tasks (100: no spare instance). Step sizes bound how many instances one scaling action adds or removes; instance_warmup_period is the seconds a new instance takes before it counts. enabled = false leaves the desired capacity to you."
+  type = object({
+    enabled                   = optional(bool, true)
+    target_capacity           = optional(number, 100)
+    minimum_scaling_step_size = optional(number, 1)
+    maximum_scaling_step_size = optional(number, 10000)
+    instance_warmup_period    = optional(number, 300)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition = (
+      var.capacity_provider_managed_scaling.target_capacity >= 1 && var.capacity_provider_managed_scaling.target_capacity <= 100 &&
+      floor(var.capacity_provider_managed_scaling.target_capacity) == var.capacity_provider_managed_scaling.target_capacity
+    )
+    error_message = "capacity_provider_managed_scaling.target_capacity must be a whole percentage from 1 to 100."
+  }
+
+  validation {
+    condition = (
+      var.capacity_provider_managed_scaling.minimum_scaling_step_size >= 1 && var.capacity_provider_managed_scaling.maximum_scaling_step_size <= 10000 &&
+      var.capacity_provider_managed_scaling.minimum_scaling_step_size <= var.capacity_provider_managed_scaling.maximum_scaling_step_size &&
+      floor(var.capacity_provider_managed_scaling.minimum_scaling_step_size) == var.capacity_provider_managed_scaling.minimum_scaling_step_size &&
+      floor(var.capacity_provider_managed_scaling.maximum_scaling_step_size) == var.capacity_provider_managed_scaling.maximum_scaling_step_size
+    )
+    error_message = "capacity_provider_managed_scaling step sizes must be whole numbers with 1 <= minimum_scaling_step_size <= maximum_scaling_step_size <= 10000."
+  }
+
+  validation {
+    condition = (
+      var.capacity_provider_managed_scaling.instance_warmup_period >= 0 && var.capacity_provider_managed_scaling.instance_warmup_period <= 10000 &&
+      floor(var.capacity_provider_managed_scaling.instance_warmup_period) == var.capacity_provider_managed_scaling.instance_warmup_period
+    )
+    error_message = "capacity_provider_managed_scaling.instance_warmup_period must be a whole number of seconds from 0 to 10000."
+  }
+}
+
+variable "capacity_provider_managed_termination_protection" {
+  description = "ECS managed termination protection: ECS protects instances that run tasks from scale-in, so the group only scales in empty instances. Needs managed scaling. The module then launches every instance protected from scale-in (the group's NewInstancesProtectedFromScaleIn; ECS alone sets and clears protection per instance, the module never does) and destroys the group with force_delete, as protected instances would otherwise keep terraform destroy waiting."
+  type        = bool
+  default     = true
+}
+
+variable "capacity_provider_managed_draining" {
+  description = "ECS managed instance draining: when the group terminates an instance (scale-in, instance refresh, Spot interruption), ECS first drains its tasks, through a termination lifecycle hook it adds to the group."
+  type        = bool
+  default     = true
 }
 
 # ---------------------------------------------------------------------------

@@ -53,7 +53,17 @@ resource "aws_ecs_service" "this" {
   cluster         = var.ecs_cluster_arn
   task_definition = aws_ecs_task_definition.this.arn
   desired_count   = var.desired_number_of_tasks
-  launch_type     = "EC2"
+  # A service has either a launch type or a capacity provider strategy.
+  launch_type = length(var.capacity_provider_strategy) == 0 ? "EC2" : null
+
+  dynamic "capacity_provider_strategy" {
+    for_each = var.capacity_provider_strategy
+    content {
+      capacity_provider = capacity_provider_strategy.value.capacity_provider
+      weight            = capacity_provider_strategy.value.weight
+      base              = capacity_provider_strategy.value.base
+    }
+  }
 
   deployment_minimum_healthy_percent = var.deployment_minimum_healthy_percent
   deployment_maximum_percent         = var.deployment_maximum_percent

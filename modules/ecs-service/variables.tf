@@ -92,6 +92,42 @@ variable "placement_strategy" {
   }
 }
 
+variable "capacity_provider_strategy" {
+  description = "Capacity providers to run the tasks on, e.g. [{ capacity_provider = module.ecs_cluster.ecs_capacity_provider_name }]: each with a weight (its share of the tasks, relative to the others) and a base (tasks it runs first; one provider at most may have one). Empty (the default): the EC2 launch type, without a capacity provider. ECS applies a changed strategy at the service's next deployment."
+  type = list(object({
+    capacity_provider = string
+    weight            = optional(number, 1)
+    base              = optional(number, 0)
+  }))
+  default  = []
+  nullable = false
+
+  validation {
+    condition = alltrue([
+      for s in var.capacity_provider_strategy : can(regex("^[a-zA-Z0-9_-]{1,255}$", s.capacity_provider))
+    ]) && length(distinct([for s in var.capacity_provider_strategy : s.capacity_provider])) == length(var.capacity_provider_strategy)
+    error_message = "capacity_provider_strategy must name each capacity provider once, by its name (1-255 letters, digits, hyphens or underscores), such as the ecs-cluster module's ecs_capacity_provider_name output."
+  }
+
+  validation {
+    condition = alltrue([
+      for s in var.capacity_provider_strategy :
+      s.weight >= 0 && s.weight <= 1000 && floor(s.weight) == s.weight && s.base >= 0 && s.base <= 100000 && floor(s.base) == s.base
+    ])
+    error_message = "capacity_provider_strategy: weight must be a whole number from 0 to 1000 and base a whole number from 0 to 100000."
+  }
+
+  validation {
+    condition     = length([for s in var.capacity_provider_strategy : s if s.base > 0]) <= 1
+    error_message = "capacity_provider_strategy: only one capacity provider may have a base above 0 (ECS's rule)."
+  }
+
+  validation {
+    condition     = length(var.capacity_provider_strategy) == 0 || anytrue([for s in var.capacity_provider_strategy : s.weight > 0])
+    error_message = "capacity_provider_strategy: at least one capacity provider needs a weight above 0, or ECS can place no task."
+  }
+}
+
 variable "wait_for_steady_state" {
   description = "Make apply wait until the service has reached its desired count on the new task definition."
   type        = bool

@@ -145,6 +145,14 @@ static void *conn_main(void *arg)
         case LOOPBACK_CLOSE_MID_BODY:
             loopback_send_response(c->fd, &reply, 0, 1);
             break;
+        case LOOPBACK_STALL_MID_BODY:
+            loopback_send_response(c->fd, &reply, 0, 1);
+            pthread_mutex_lock(&lb->mu);
+            lb->stalled++;
+            pthread_mutex_unlock(&lb->mu);
+            while (delay(lb, 60000) == 0)
+                ;
+            break;
         case LOOPBACK_RAW:
             if (reply.body.len)
                 loopback_send_all(c->fd, reply.body.data, reply.body.len);
@@ -328,6 +336,14 @@ const struct loopback_request *loopback_request_at(struct loopback *lb, size_t i
     const struct loopback_request *r = i < lb->n_reqs ? lb->reqs[i] : NULL;
     pthread_mutex_unlock(&lb->mu);
     return r;
+}
+
+int loopback_stalled_count(struct loopback *lb)
+{
+    pthread_mutex_lock(&lb->mu);
+    int n = lb->stalled;
+    pthread_mutex_unlock(&lb->mu);
+    return n;
 }
 
 int loopback_connection_count(struct loopback *lb)

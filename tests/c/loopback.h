@@ -29,6 +29,8 @@ enum loopback_action {
     LOOPBACK_CLOSE,          /* close the connection cleanly without answering */
     LOOPBACK_CLOSE_MID_BODY, /* announce the whole body, send half, close */
     LOOPBACK_RAW,            /* send the body bytes as they are (no status line), close */
+    LOOPBACK_STALL_MID_BODY, /* announce the whole body, send half, then send nothing more
+                                until loopback_stop */
 };
 
 /* A scripted response. Pointers are copied by loopback_push_spec. */
@@ -114,6 +116,9 @@ size_t loopback_request_header_count(const struct loopback_request *req, const c
 
 /* Connections accepted so far. */
 int loopback_connection_count(struct loopback *lb);
+/* Connections stalled by LOOPBACK_STALL_MID_BODY now (they stay so until
+ * loopback_stop). */
+int loopback_stalled_count(struct loopback *lb);
 /* Requests answered with the "script exhausted" 500. */
 int loopback_unexpected_count(struct loopback *lb);
 /* Scripted responses not used yet. */

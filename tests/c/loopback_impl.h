@@ -31,6 +31,7 @@ struct loopback {
     struct conn **conns;
     size_t n_conns, cap_conns;
     int unexpected;
+    int stalled;
     char *greeting;
 
     pthread_mutex_t handler_mu; /* one handler call at a time */

@@ -60,7 +60,7 @@ TEST(container_relative_uri_with_token)
     struct http_client *http = new_http();
     char *body = container_json(time(NULL) + 3600);
     loopback_push(lb, 200, "Content-Type: application/json\r\n", body);
-    setenv("ECS_ROLLOUT_CONTAINER_CREDENTIALS_HOST", loopback_url(lb), 1);
+    setenv("ECS_ROLLOUT_TEST_CONTAINER_HOST", loopback_url(lb), 1);
     setenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/credentials/5f1e-task", 1);
     setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN", "Basic env-auth-token-1234", 1);
     struct cred_provider *p = cred_ecs_new(http);

@@ -106,6 +106,18 @@ class Readme(unittest.TestCase):
         self.assertTrue(policy, "no actions found in modules/ecs-cluster/iam.tf")
         self.assertEqual(named, policy)
 
+    def test_security_section_names_real_tests(self):
+        section = re.search(r"\n## Security\n(.*?)\n## ", README, re.S)
+        self.assertIsNotNone(section, "README has no Security section")
+        named = re.findall(r"`(test_[a-z0-9_]+)`(?: \(([^)]*)\))?", section.group(1).replace("\n", " "))
+        self.assertTrue(named, "the Security section names no tests")
+        for program, parts in named:
+            files = list((ROOT / "tests").rglob(f"{program}.py")) + list((ROOT / "tests").rglob(f"{program}.c"))
+            self.assertEqual(len(files), 1, f"{program}: no single test program of that name")
+            text = files[0].read_text(encoding="utf-8")
+            for part in re.findall(r"`([A-Za-z0-9_]+)\*?`", parts or ""):
+                self.assertIn(part, text, f"{program} has no {part}")
+
     def test_relative_links_resolve(self):
         links = re.findall(r"\]\(([^)#:]+)\)", README)
         self.assertTrue(links)

@@ -1,7 +1,9 @@
-"""scripts/tfdocs: the HCL reader on tricky inputs, the Markdown it writes, the
-errors it gives instead of guessing, and that every module's and example's
+"""scripts/tfdocs: what it makes of tricky inputs read by HashiCorp's HCL
+parser, the Markdown it writes, the errors it gives instead of guessing, that
+it fails loudly without the parser, and that every module's and example's
 README is up to date with its .tf files."""
 # tier: quick  (make check: a few seconds)
+import json
 import os
 import pathlib
 import shutil
@@ -15,9 +17,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import testlib  # noqa: E402
 from tfdocs_load import SCRIPT, tfdocs  # noqa: E402
 
-# One file that uses everything the reader has to get right. The expected
+# One file that uses everything the generator has to get right. The expected
 # values are written out by hand below; test_tfdocs_terraform.py also has
-# Terraform evaluate the same text.
+# Terraform read the same text.
 TRICKY = r'''
 # A comment with "quotes", { braces } and ${interpolation}
 // another { comment
@@ -125,23 +127,59 @@ def write_dir(files):
     return d
 
 
-class Reader(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.dir = write_dir({"tricky.tf": TRICKY})
-        cls.model = tfdocs.read_dir(cls.dir)
-        cls.vars = {v["name"]: v for v in cls.model["variables"]}
-        cls.outs = {o["name"]: o for o in cls.model["outputs"]}
+def read_all(cases):
+    """{NAME: {FILE: TEXT}} -> {NAME: model or DocsError}, with one run of
+    the parser (loading it takes most of the time); the directories are
+    removed afterwards."""
+    tmp = pathlib.Path(tempfile.mkdtemp(prefix="tfdocs-"))
+    try:
+        dirs = []
+        for name, files in cases.items():
+            d = tmp / name
+            d.mkdir()
+            for fname, text in files.items():
+                (d / fname).write_bytes(text.encode("utf-8"))
+            dirs.append(d)
+        return dict(zip(cases, tfdocs.read_dirs(dirs, errors_as_results=True)))
+    finally:
+        shutil.rmtree(tmp)
+
+
+class Reading(unittest.TestCase):
+    """What tfdocs makes of HashiCorp's parser's output: declaration order,
+    constants out of Terraform's JSON syntax, types on one line."""
+    CASES = {
+        "tricky": {"tricky.tf": TRICKY},
+        "two_files": {"b.tf": 'variable "z" {}\nvariable "a" {}\n',
+                      "a.tf": 'output "o" {\n  value = 1\n}\nvariable "m" {}\n'},
+        "type_order": {"v.tf": 'variable "a" {\n  type = list(object({ z = string, a = optional(object({ '
+                       'y = number, b = number }), { y = 1, b = 2 }) }))\n  default = [{ a = { b = 1, y = 2 }, '
+                       'z = "x" }]\n}\nvariable "m" {\n  default = { z = 1, a = 2 }\n}\n'},
+        "type_layout": {"v.tf": 'variable "a" {\n  type = object({\n    # a comment\n    "quoted name" = set(any)\n'
+                        '    b = optional(string, "$${x}\\n") // another\n    c = optional(number, -1.5)\n'
+                        '  })\n}\n'},
+        "crlf": {"crlf.tf": 'variable "w" {\r\n  description = <<-EOT\r\n    a\r\n  EOT\r\n'
+                 '  type = string\r\n  default = "x"\r\n}\r\n'},
+    }
 
     @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.dir)
+    def setUpClass(cls):
+        cls.models = read_all(cls.CASES)
+        cls.model = cls.models["tricky"]
+        cls.vars = {v["name"]: v for v in cls.model["variables"]}
+        cls.outs = {o["name"]: o for o in cls.model["outputs"]}
 
     def test_finds_every_block_in_file_order_and_nothing_in_comments(self):
         self.assertEqual([v["name"] for v in self.model["variables"]],
                          ["plain", "one_line", "escapes", "flush_heredoc", "plain_heredoc",
                           "object_default", "untyped"])
         self.assertEqual([o["name"] for o in self.model["outputs"]], ["first", "secret"])
+        self.assertEqual([v["line"] for v in self.model["variables"]], [17, 21, 23, 29, 43, 54, 80])
+
+    def test_files_in_name_order_then_declaration_order(self):
+        model = self.models["two_files"]
+        self.assertEqual([(v["file"].rsplit("/", 1)[-1], v["name"]) for v in model["variables"]],
+                         [("a.tf", "m"), ("b.tf", "z"), ("b.tf", "a")])
 
     def test_required_and_defaults(self):
         self.assertTrue(self.vars["plain"]["required"])
@@ -152,29 +190,36 @@ class Reader(unittest.TestCase):
         self.assertIsNone(self.vars["untyped"]["default"])
         self.assertEqual(self.vars["untyped"]["type"], "any")
 
-    def test_quoted_string_escapes(self):
+    def test_template_escapes_become_the_literal_text(self):
         v = self.vars["escapes"]
         self.assertEqual(v["description"],
                          'Tab\there, "quoted", back\\slash, \u00e9\U0001F600, ${not} %{template}, '
                          "50% $$ | pipe <b>tag</b> *star*")
         self.assertEqual(v["default"], "a\nb")
 
-    def test_flush_heredoc_strips_common_indentation_only(self):
+    def test_heredocs(self):
         self.assertEqual(self.vars["flush_heredoc"]["description"],
                          "First line,\n  indented more.\n      \nSecond paragraph { with braces } and "
                          '"quotes" and \\n literally.\n')
-
-    def test_plain_heredoc_keeps_indentation(self):
         self.assertEqual(self.vars["plain_heredoc"]["description"], "  kept indentation\n")
 
     def test_multi_line_defaults(self):
         self.assertEqual(self.vars["flush_heredoc"]["default"], ["x", "y"])
-        self.assertEqual(self.vars["plain_heredoc"]["default"], {"a key": 1, "b": -2.5, "c": 300.0})
+        self.assertEqual(self.vars["plain_heredoc"]["default"], {"a key": 1, "b": -2.5, "c": 300})
         self.assertEqual(self.vars["object_default"]["default"], {
             "name": "x # not a comment",
             "ports": [{"from": 1, "to": 2}, {"from": 3}],
             "nested": {"deep": ["a", True]},
         })
+
+    def test_object_defaults_follow_the_order_of_their_type(self):
+        self.assertEqual(list(self.vars["object_default"]["default"]), ["name", "ports", "nested"])
+        a, m = self.models["type_order"]["variables"]
+        self.assertEqual(tfdocs.render_value(a["default"]), '[{ z = "x", a = { y = 2, b = 1 } }]')
+        self.assertEqual(a["type"], "list(object({ z = string, a = optional(object({ y = number, b = number }), "
+                                    "{ y = 1, b = 2 }) }))")
+        # Without a type that names the attributes: Terraform's order (sorted).
+        self.assertEqual(tfdocs.render_value(m["default"]), "{ a = 2, z = 1 }")
 
     def test_flags(self):
         self.assertTrue(self.vars["plain_heredoc"]["sensitive"])
@@ -192,96 +237,86 @@ class Reader(unittest.TestCase):
                          "to = optional(number, 65535) })), tags = optional(map(string), {}), "
                          "nested = optional(object({ deep = tuple([string, bool]) })) })")
 
+    def test_type_with_comments_quoted_names_and_constant_defaults(self):
+        v = self.models["type_layout"]["variables"][0]
+        self.assertEqual(v["type"], 'object({ "quoted name" = set(any), b = optional(string, "${x}\\n"), '
+                                    "c = optional(number, -1.5) })")
+
     def test_output_descriptions(self):
         self.assertEqual(self.outs["first"]["description"], 'The "first" output.')
         self.assertEqual(self.outs["secret"]["description"], "")
 
     def test_windows_line_endings(self):
-        d = write_dir({"crlf.tf": 'variable "w" {\r\n  description = <<-EOT\r\n    a\r\n  EOT\r\n'
-                                  '  type = string\r\n  default = "x"\r\n}\r\n'})
-        self.addCleanup(shutil.rmtree, d)
-        v = tfdocs.read_dir(d)["variables"][0]
-        self.assertEqual((v["name"], v["default"]), ("w", "x"))
+        v = self.models["crlf"]["variables"][0]
+        self.assertEqual((v["name"], v["default"], v["line"]), ("w", "x", 1))
         self.assertEqual(v["description"].strip(), "a")
 
 
 class Errors(unittest.TestCase):
-    """What the reader does not understand stops it, with the file and line."""
+    """What is not a constant, a type or a known argument stops tfdocs, with
+    the file and line; so does what HashiCorp's parser rejects. One test per
+    case: NAME: ({FILE: TEXT} or the text of bad.tf, fragments of the message)."""
+    CASES = {
+        "reference_in_default": ('\nvariable "a" {\n  default = var.b\n}\n',
+                                 ("bad.tf:2: variable a default", "not a constant (${var.b})")),
+        "reference_inside_a_list_default": ('variable "a" {\n  default = [1, { k = local.x }]\n}\n',
+                                            ("not a constant (${local.x})",)),
+        "function_call_in_default": ('variable "a" {\n  default = tolist([])\n}\n', ("bad.tf:1", "not a constant")),
+        "expression_in_default": ('variable "a" {\n  default = 1 + 2\n}\n', ("not a constant (${1 + 2})",)),
+        "template_in_description": ('variable "a" {\n  description = "x ${var.b}"\n}\n',
+                                    ("variable a description", "not a constant")),
+        "directive_in_description": ('output "a" {\n  value = 1\n  description = "%{ if true }x%{ endif }"\n}\n',
+                                     ("output a description", "not a constant")),
+        "expression_as_object_key": ('variable "a" {\n  default = { (local.k) = 1 }\n}\n', ("object key",)),
+        "unknown_argument": ('variable "a" {\n  type = string\n  descripton = "x"\n}\n',
+                             ("bad.tf:1", "unknown argument or block descripton")),
+        "unknown_block": ('output "a" {\n  value = 1\n  lifecycle {\n  }\n}\n',
+                          ("unknown argument or block lifecycle",)),
+        "unknown_type": ('variable "a" {\n  type = strng\n}\n', ('unknown type "strng"',)),
+        "unknown_type_function": ('variable "a" {\n  type = lst(string)\n}\n', ('unknown type "lst"',)),
+        "quoted_type": ('variable "a" {\n  type = "string"\n}\n', ("variable a type", "not a quoted string")),
+        "optional_outside_object": ('variable "a" {\n  type = optional(string)\n}\n', ("optional",)),
+        "reference_in_optional_default": ('variable "a" {\n  type = object({ b = optional(string, var.x) })\n}\n',
+                                          ("optional default", "not a constant")),
+        "duplicate_variable": ('variable "a" {\n}\nvariable "a" {\n}\n', ("bad.tf:3", "declared twice (also line 1)")),
+        "duplicate_variable_in_two_files": ({"a.tf": 'variable "x" {}\n', "bad.tf": '\nvariable "x" {}\n'},
+                                            ("bad.tf:2: variable x is declared twice (also ", "a.tf:1)")),
+        "header_not_at_the_start_of_a_line": ('/* c */ variable "a" {\n}\n', ("variable a", "start of a line")),
+        "flag_must_be_bool": ('variable "a" {\n  sensitive = "yes"\n}\n', ("true or false",)),
+        "validation_needs_both_parts": ('variable "a" {\n  validation {\n    condition = true\n  }\n}\n',
+                                        ("validation without error_message",)),
+        "output_without_value": ('output "a" {\n  description = "x"\n}\n', ("has no value",)),
+        # Syntax: the parser's own messages, with line and column.
+        "unterminated_string": ('variable "a" {\n  description = "abc\n}\n',
+                                ("HCL parser", "bad.tf:2,", "Invalid multi-line string")),
+        "unterminated_heredoc": ('variable "a" {\n  description = <<EOT\n  text\n}\n',
+                                 ("HCL parser", "bad.tf:", "Unterminated template string")),
+        "unclosed_block": ('variable "a" {\n  type = list(string)\n', ("HCL parser", "bad.tf:1,", "Unclosed")),
+        "mismatched_brackets": ('variable "a" {\n  default = [1, 2}\n}\n', ("HCL parser", "bad.tf:2,")),
+        "bad_escape": ('variable "a" {\n  default = "\\q"\n}\n', ("HCL parser", "bad.tf:2,", "Invalid escape")),
+        "duplicate_attribute": ('variable "a" {\n  default = 1\n  default = 2\n}\n',
+                                ("HCL parser", "bad.tf:3,", "Attribute redefined")),
+        "object_items_need_separators": ('variable "a" {\n  default = { a = 1 b = 2 }\n}\n',
+                                         ("HCL parser", "bad.tf:2,", "Missing attribute separator")),
+    }
 
-    def assertRefused(self, text, *fragments):
-        d = write_dir({"bad.tf": textwrap.dedent(text)})
-        self.addCleanup(shutil.rmtree, d)
-        with self.assertRaises(tfdocs.HclError) as cm:
-            tfdocs.read_dir(d)
-        msg = str(cm.exception)
-        self.assertIn("bad.tf:", msg)
-        for f in fragments:
-            self.assertIn(f, msg)
-        return msg
+    @classmethod
+    def setUpClass(cls):
+        cls.results = read_all({name: text if isinstance(text, dict) else {"bad.tf": text}
+                                for name, (text, _) in cls.CASES.items()})
 
-    def test_reference_in_default(self):
-        self.assertRefused('variable "a" {\n  default = var.b\n}\n', "bad.tf:2", "not a literal value")
 
-    def test_function_call_in_default(self):
-        self.assertRefused('variable "a" {\n  default = tolist([])\n}\n', "bad.tf:2", "literal")
+def _error_test(name):
+    def test(self):
+        result = self.results[name]
+        self.assertIsInstance(result, tfdocs.DocsError, f"accepted: {result}")
+        for fragment in self.CASES[name][1]:
+            self.assertIn(fragment, str(result))
+    return test
 
-    def test_expression_in_default(self):
-        self.assertRefused('variable "a" {\n  default = 1 + 2\n}\n', "bad.tf:2", "'+'")
 
-    def test_template_in_description(self):
-        self.assertRefused('variable "a" {\n  description = "x ${var.b}"\n}\n', "template")
-
-    def test_unknown_attribute(self):
-        self.assertRefused('variable "a" {\n  type = string\n  descripton = "x"\n}\n',
-                           "bad.tf:3", "unknown attribute descripton")
-
-    def test_unknown_block(self):
-        self.assertRefused('output "a" {\n  value = 1\n  lifecycle {\n  }\n}\n', "bad.tf:3", "unknown block lifecycle")
-
-    def test_unknown_type(self):
-        self.assertRefused('variable "a" {\n  type = strng\n}\n', "unknown type 'strng'")
-
-    def test_optional_outside_object(self):
-        self.assertRefused('variable "a" {\n  type = optional(string)\n}\n', "optional")
-
-    def test_unterminated_string(self):
-        self.assertRefused('variable "a" {\n  description = "abc\n}\n', "bad.tf:2", "newline inside a quoted string")
-
-    def test_unterminated_heredoc(self):
-        self.assertRefused('variable "a" {\n  description = <<EOT\n  text\n}\n', "bad.tf:2", "no closing EOT")
-
-    def test_unclosed_block(self):
-        self.assertRefused('variable "a" {\n  type = list(string)\n', "never closed")
-
-    def test_mismatched_brackets(self):
-        self.assertRefused('variable "a" {\n  default = [1, 2}\n}\n', "bad.tf:2")
-
-    def test_bad_escape(self):
-        self.assertRefused('variable "a" {\n  default = "\\q"\n}\n', "unknown escape")
-
-    def test_stray_character(self):
-        self.assertRefused('variable "a" {\n  default = @\n}\n', "unexpected character '@'")
-
-    def test_duplicate_variable(self):
-        self.assertRefused('variable "a" {\n}\nvariable "a" {\n}\n', "bad.tf:3", "declared twice")
-
-    def test_duplicate_attribute(self):
-        self.assertRefused('variable "a" {\n  default = 1\n  default = 2\n}\n', "set twice")
-
-    def test_duplicate_object_key(self):
-        self.assertRefused('variable "a" {\n  default = { a = 1, a = 2 }\n}\n', "appears twice")
-
-    def test_object_items_need_separators(self):
-        self.assertRefused('variable "a" {\n  default = { a = 1 b = 2 }\n}\n', "expected a comma")
-
-    def test_flag_must_be_bool(self):
-        self.assertRefused('variable "a" {\n  sensitive = "yes"\n}\n', "true or false")
-
-    def test_output_without_value(self):
-        self.assertRefused('output "a" {\n  description = "x"\n}\n', "has no value")
-
-    def test_attribute_at_top_level(self):
-        self.assertRefused('a = 1\n', "outside any block")
+for _name in Errors.CASES:
+    setattr(Errors, f"test_{_name}", _error_test(_name))
 
 
 class Markdown(unittest.TestCase):
@@ -309,7 +344,7 @@ class Markdown(unittest.TestCase):
         self.assertIn("| `flush_heredoc` | First line, indented more.<br><br>Second paragraph { with braces } "
                       "and \"quotes\" and \\\\n literally. | `list(string)` | `[\"x\", \"y\"]` | no |", lines)
         self.assertIn('| `plain_heredoc` | kept indentation (sensitive, not nullable) | `map(number)` | '
-                      '`{ "a key" = 1, b = -2.5, c = 300.0 }` | no |', lines)
+                      '`{ "a key" = 1, b = -2.5, c = 300 }` | no |', lines)
         self.assertIn('| `first` | The "first" output. |', lines)
         self.assertIn("| `secret` | (sensitive) |", lines)
         # Every table row has the same number of unescaped pipes as its header.
@@ -327,7 +362,7 @@ class Markdown(unittest.TestCase):
         gen = f"{tfdocs.BEGIN}\n{tfdocs.END}\n"
         for bad in ("no markers\n", f"{tfdocs.END}\n{tfdocs.BEGIN}\n",
                     f"{tfdocs.BEGIN}\n{tfdocs.END}\n{tfdocs.BEGIN}\n{tfdocs.END}\n"):
-            with self.assertRaises(tfdocs.HclError) as cm:
+            with self.assertRaises(tfdocs.DocsError) as cm:
                 tfdocs.splice(bad, gen, "README.md")
             self.assertIn("README.md", str(cm.exception))
 
@@ -363,8 +398,8 @@ class Command(unittest.TestCase):
         self.addCleanup(shutil.rmtree, d)
         p = self.run_tfdocs("--check", str(d))
         self.assertEqual(p.returncode, 1)
-        self.assertIn("variables.tf:2", p.stdout)
-        self.assertIn("variable a default", p.stdout)
+        self.assertIn("variables.tf:1", p.stdout)
+        self.assertIn("variable a default is not a constant", p.stdout)
 
     def test_missing_readme_is_an_error(self):
         d = write_dir({"variables.tf": 'variable "a" {\n  type = string\n}\n'})
@@ -372,6 +407,59 @@ class Command(unittest.TestCase):
         p = self.run_tfdocs("--check", str(d))
         self.assertEqual(p.returncode, 1)
         self.assertIn("README.md", p.stdout)
+
+
+class Parser(unittest.TestCase):
+    """HashiCorp's parser is pinned, installed from the lockfile, and its
+    absence fails loudly with what to run."""
+    READER = testlib.ROOT / "scripts" / "tfdocs-reader"
+
+    def test_the_parser_is_pinned_by_version_and_integrity(self):
+        package = json.loads((self.READER / "package.json").read_text())
+        lock = json.loads((self.READER / "package-lock.json").read_text())
+        self.assertEqual(set(package["dependencies"]), {"@cdktf/hcl2json"})
+        version = package["dependencies"]["@cdktf/hcl2json"]
+        self.assertRegex(version, r"^\d+\.\d+\.\d+$", "an exact version, not a range")
+        self.assertEqual(lock["packages"]["node_modules/@cdktf/hcl2json"]["version"], version)
+        for name, entry in lock["packages"].items():
+            if name:
+                self.assertRegex(entry.get("integrity", ""), r"^sha512-", f"{name} has no integrity hash")
+
+    def test_what_is_installed_is_what_the_lockfile_says(self):
+        lock = json.loads((self.READER / "package-lock.json").read_text())
+        for name, entry in lock["packages"].items():
+            if not name:
+                continue
+            installed = self.READER / name / "package.json"
+            self.assertTrue(installed.is_file(), f"{name} is not installed: run scripts/install-deps docs")
+            self.assertEqual(json.loads(installed.read_text())["version"], entry["version"], name)
+
+    def run_copy(self, environ):
+        """scripts/tfdocs and the reader copied without node_modules."""
+        tmp = pathlib.Path(tempfile.mkdtemp(prefix="tfdocs-bare-"))
+        self.addCleanup(shutil.rmtree, tmp)
+        (tmp / "scripts" / "tfdocs-reader").mkdir(parents=True)
+        shutil.copy(SCRIPT, tmp / "scripts" / "tfdocs")
+        for f in ("read.js", "package.json", "package-lock.json"):
+            shutil.copy(self.READER / f, tmp / "scripts" / "tfdocs-reader" / f)
+        d = write_dir({"variables.tf": 'variable "a" {\n  type = string\n}\n',
+                       "README.md": f"{tfdocs.BEGIN}\n{tfdocs.END}\n"})
+        self.addCleanup(shutil.rmtree, d)
+        return subprocess.run([sys.executable, str(tmp / "scripts" / "tfdocs"), "--check", str(d)], env=environ,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+    def test_without_the_npm_package_it_fails_and_says_what_to_run(self):
+        environ = {k: v for k, v in os.environ.items() if k != "NODE_PATH"}
+        p = self.run_copy(environ)
+        self.assertEqual(p.returncode, 1, p.stdout)
+        self.assertIn("(npm package @cdktf/hcl2json) is not installed", p.stdout)
+        self.assertIn("scripts/install-deps docs", p.stdout)
+
+    def test_without_node_it_fails_and_says_what_to_run(self):
+        p = self.run_copy({"PATH": "/nonexistent", "HOME": os.environ.get("HOME", "/")})
+        self.assertEqual(p.returncode, 1, p.stdout)
+        self.assertIn("node is not installed", p.stdout)
+        self.assertIn("scripts/install-deps docs", p.stdout)
 
 
 class Repository(unittest.TestCase):

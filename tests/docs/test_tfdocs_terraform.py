@@ -7,12 +7,15 @@ a module's variables with their types and descriptions, so this asks three:
 - `terraform console` prints `type(var.NAME)`: it must match the type tfdocs
   documents (optional() removed, `any` matching anything), and evaluating
   `var.NAME` without a value tells required variables from the rest;
-- the source text tfdocs took for every description and default, put in a
-  `locals` block and evaluated by `terraform console`, must equal the value
-  tfdocs decoded (strings, escapes, heredocs, numbers, lists, objects).
+- `terraform show -json` of a plan that calls the directory as a module
+  (required inputs unknown, so nothing is validated or needs a provider) has
+  every variable's description, default and sensitivity as Terraform read
+  them: the descriptions and flags must be tfdocs', and each default must be
+  what Terraform makes of the type and default the README shows (a second
+  variable declared from the README's text: strings, escapes, heredocs,
+  numbers, lists, objects, optional() defaults).
 
 For every module and example, and for the tricky file of test_tfdocs.py."""
-import base64
 import json
 import os
 import pathlib
@@ -169,30 +172,45 @@ class CrossCheck:
         self.t.assertEqual({v["name"] for v in self.model["variables"] if v["required"]}, unknown,
                            f"required variables; terraform printed:\n{printed[:3000]}")
 
-    def literals(self, d):
-        """Every description and default, evaluated by terraform from the
-        same source text tfdocs read."""
-        items, expected = [], {}
-        for kind, blocks in (("variable", self.model["variables"]), ("output", self.model["outputs"])):
-            for b in blocks:
-                for attr, src in b["source"].items():
-                    key = f"{kind}.{b['name']}.{attr}"
-                    items.append(f'    "{key}" = {src}\n')
-                    expected[key] = b[attr]
-        if not items:
-            return
-        (d / "zz_tfdocs_check.tf").write_text("locals {\n  tfdocs_check = {\n" + "".join(items) + "  }\n}\n")
-        printed = console(d, self.environ, "base64encode(jsonencode(local.tfdocs_check))")
-        theirs = json.loads(base64.b64decode(json.loads(printed)).decode("utf-8"))
-        self.t.assertEqual(set(theirs), set(expected))
-        for key in expected:
-            self.t.assertEqual(expected[key], theirs[key], f"{key}: tfdocs decoded it differently from terraform")
+    def declared(self, d):
+        """Descriptions, defaults and sensitivity against terraform's plan."""
+        check = []
+        for v in self.model["variables"]:
+            if v["has_default"]:
+                check.append(f'variable "tfdocs_check__{v["name"]}" {{\n  type    = {v["type"]}\n'
+                             f'  default = {tfdocs.render_value(v["default"])}\n}}\n')
+        (d / "zz_tfdocs_check.tf").write_text("".join(check))
+        root = d.parent / (d.name + "-plan")
+        root.mkdir()
+        # timestamp() is unknown until apply, and jsondecode of it fits any type.
+        inputs = "".join(f"  {v['name']} = jsondecode(timestamp())\n"
+                         for v in self.model["variables"] if v["required"])
+        (root / "main.tf").write_text(f'module "m" {{\n  source = "../{d.name}"\n{inputs}}}\n')
+        tflib.init(root, self.environ)
+        proc = tflib.run(["plan", "-input=false", "-no-color", "-out=tfdocs.tfplan"], root, self.environ)
+        self.t.assertEqual(proc.returncode, 0, proc.stdout[-4000:])
+        proc = tflib.run(["show", "-json", "tfdocs.tfplan"], root, self.environ)
+        self.t.assertEqual(proc.returncode, 0, proc.stdout[-4000:])
+        theirs = json.loads(proc.stdout)["configuration"]["root_module"]["module_calls"]["m"]["module"]
+        theirs = theirs.get("variables", {})
+        names = {v["name"] for v in self.model["variables"]}
+        self.t.assertEqual(names | {f"tfdocs_check__{v['name']}" for v in self.model["variables"] if v["has_default"]},
+                           set(theirs))
+        for v in self.model["variables"]:
+            tf = theirs[v["name"]]
+            self.t.assertEqual(v["description"], tf.get("description", ""), f"variable {v['name']} description")
+            self.t.assertEqual(v["sensitive"], tf.get("sensitive", False), f"variable {v['name']} sensitive")
+            self.t.assertEqual(v["has_default"], "default" in tf, f"variable {v['name']} has a default")
+            if v["has_default"]:
+                self.t.assertEqual(tf["default"], theirs[f"tfdocs_check__{v['name']}"].get("default"),
+                                   f"variable {v['name']}: the README's type and default "
+                                   f"({v['type']} = {tfdocs.render_value(v['default'])}) are not terraform's")
 
     def run(self):
         self.names()
         d = self.variables_dir()
         self.types_and_required(d)
-        self.literals(d)
+        self.declared(d)
 
 
 class Terraform(unittest.TestCase):

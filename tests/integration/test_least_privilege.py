@@ -2,7 +2,8 @@
 and evaluates IAM policies as AWS does (Simulator(iam_auth=True), see
 tests/sim/iam_auth.py), and the helper runs as an IAM user holding only the
 policy modules/ecs-cluster outputs (rollout_iam_policy_json, rendered by
-Terraform for this cluster: module_policy.py).
+Terraform for this cluster: module_policy.py, without the module's capacity
+provider, whose statements are for shapes the helper does not roll yet).
 
 - With that policy a full rollout succeeds, and it uses every action the
   policy grants: nothing in the policy is spare.

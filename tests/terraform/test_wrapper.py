@@ -8,6 +8,7 @@ import json
 import os
 import pathlib
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -24,6 +25,23 @@ DEBIAN_PACKAGES = "gcc make pkg-config libcurl4-openssl-dev libmbedtls-dev libcj
 HANG_GUARD = 600
 
 NASTY = "a $(touch PWNED/cmdsubst) ; touch PWNED/semicolon `touch PWNED/backtick` 'single' \"double\"  two  spaces"
+
+
+# The commands the wrapper itself runs, and those the build needs.
+SHELL_TOOLS = ("bash", "sh", "env", "cat", "cut", "tr", "find", "sort", "mkdir", "rm", "mv", "tail",
+               "getconf", "sha256sum", "sleep", "chmod", "touch", "printf", "dirname", "id", "ls",
+               "mktemp", "uname", "grep")
+BUILD_TOOLS = ("make", "cc", "gcc", "pkg-config")
+
+
+def tools_dir(directory, names):
+    """A directory of links to the named commands, to be the whole PATH."""
+    directory.mkdir()
+    for name in names:
+        found = shutil.which(name)
+        if found:
+            (directory / name).symlink_to(found)
+    return directory
 
 
 def path_without_ecs_rollout():
@@ -59,6 +77,9 @@ class WrapperCase(unittest.TestCase):
         self.bin = self.tmp / "bin"
         self.bin.mkdir()
         (self.tmp / "PWNED").mkdir()
+        # The wrapper's private build directories go here (TMPDIR).
+        self.tmpdir = self.tmp / "tmp"
+        self.tmpdir.mkdir()
 
     def fake_on_path(self, name="ecs-rollout"):
         link = self.bin / name
@@ -213,10 +234,31 @@ def make_fake_sources(directory, body="echo fake-helper \"$$@\"", barrier=None, 
     return directory
 
 
-class CachedBuild(WrapperCase):
-    def build_env(self, src, **extra):
-        return clean_env(ECS_ROLLOUT_HELPER_SOURCE=str(src), ECS_ROLLOUT_CACHE_DIR=str(self.tmp / "cache"), **extra)
+class BuildCase(WrapperCase):
+    """What the tests of the cached build share (no tests of its own)."""
 
+    def key_of(self, env):
+        """The cache key the wrapper uses with env: found by a first build,
+        which is then removed."""
+        proc = self.run_wrapper(env, args=["--version"])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        built = self.builds()
+        self.assertEqual(len(built), 1, built)
+        shutil.rmtree(built[0])
+        return built[0].name
+
+    def builds(self, root=None):
+        root = root or self.tmp / "cache"
+        return sorted(p for p in root.iterdir() if not p.name.startswith("."))
+
+    def build_env(self, src, **extra):
+        env = dict(ECS_ROLLOUT_HELPER_SOURCE=str(src), ECS_ROLLOUT_CACHE_DIR=str(self.tmp / "cache"),
+                   TMPDIR=str(self.tmpdir))
+        env.update(extra)
+        return clean_env(**env)
+
+
+class CachedBuild(BuildCase):
     def test_builds_once_then_reuses_and_rebuilds_when_sources_change(self):
         src = make_fake_sources(self.tmp / "src")
         first = self.run_wrapper(self.build_env(src), args=["--version"])
@@ -248,13 +290,7 @@ class CachedBuild(WrapperCase):
 
     def test_missing_build_tools_are_named_with_their_packages(self):
         # A PATH with the shell tools the wrapper uses, but no make, compiler or pkg-config.
-        tools = self.tmp / "tools"
-        tools.mkdir()
-        for name in ("bash", "env", "cat", "cut", "tr", "find", "sort", "mkdir", "rm", "mv", "tail",
-                     "getconf", "sha256sum", "sleep", "flock"):
-            found = shutil.which(name)
-            if found:
-                (tools / name).symlink_to(found)
+        tools = tools_dir(self.tmp / "tools", SHELL_TOOLS + ("flock",))
         src = make_fake_sources(self.tmp / "src")
         env = self.build_env(src, PATH=str(tools), CC="cc")
         proc = subprocess.run([str(tools / "bash"), str(WRAPPER), "--version"], env=env, cwd=self.tmp,
@@ -273,11 +309,11 @@ class CachedBuild(WrapperCase):
         second = None
         try:
             # Wait until the first build is inside make, holding the lock.
-            started = list((self.tmp / "cache").glob(".build-*/started"))
+            started = list(self.tmpdir.glob("ecs-rollout-build.*/started"))
             while not started:
                 self.assertIsNone(first.poll(), "the first wrapper ended before building")
                 subprocess.run(["sleep", "0.05"])
-                started = list((self.tmp / "cache").glob(".build-*/started"))
+                started = list(self.tmpdir.glob("ecs-rollout-build.*/started"))
             second = subprocess.Popen(["bash", str(WRAPPER), "--version"], env=env, cwd=self.tmp,
                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             # The second one says it waits for the lock, and only then may the build finish.
@@ -306,32 +342,14 @@ class CachedBuild(WrapperCase):
     def test_concurrent_builds_wait_for_one_another_without_flock(self):
         # The portable lock (a directory with the owner's pid), as on macOS:
         # a PATH that has everything but flock.
-        tools = self.tmp / "tools"
-        tools.mkdir()
-        for name in ("bash", "sh", "env", "cat", "cut", "tr", "find", "sort", "mkdir", "rm", "mv", "tail",
-                     "getconf", "sha256sum", "sleep", "chmod", "touch", "printf", "make", "cc", "gcc",
-                     "pkg-config", "dirname"):
-            found = shutil.which(name)
-            if found:
-                (tools / name).symlink_to(found)
+        tools = tools_dir(self.tmp / "tools", SHELL_TOOLS + BUILD_TOOLS)
         self._concurrent_builds_share_one({"PATH": str(tools)})
 
     def test_stale_lock_of_a_dead_process_is_removed(self):
-        tools = self.tmp / "tools"
-        tools.mkdir()
-        for name in ("bash", "sh", "env", "cat", "cut", "tr", "find", "sort", "mkdir", "rm", "mv", "tail",
-                     "getconf", "sha256sum", "sleep", "chmod", "make", "cc", "gcc", "pkg-config"):
-            found = shutil.which(name)
-            if found:
-                (tools / name).symlink_to(found)
+        tools = tools_dir(self.tmp / "tools", SHELL_TOOLS + BUILD_TOOLS)
         src = make_fake_sources(self.tmp / "src")
         env = self.build_env(src, PATH=str(tools))
-        # The key the wrapper will use: find it by a first build, then remove the build.
-        proc = self.run_wrapper(env, args=["--version"])
-        self.assertEqual(proc.returncode, 0, proc.stderr)
-        built = [p for p in (self.tmp / "cache").iterdir() if not p.name.startswith(".")]
-        key = built[0].name
-        shutil.rmtree(built[0])
+        key = self.key_of(env)
         dead = subprocess.Popen(["true"])
         dead.wait()
         lock = self.tmp / "cache" / f".build-{key}.lock.d"
@@ -343,11 +361,227 @@ class CachedBuild(WrapperCase):
         self.assertEqual(proc.stdout.strip(), "fake-helper --version")
 
 
+PLANTED = "#!/bin/sh\ntouch \"{marker}\"\necho planted\n"
+NOBODY = 65534
+
+
+class CacheTrust(BuildCase):
+    """A cached helper runs only if it and every directory up to the cache
+    root belong to this user (or root) and no one else may write to them, as
+    OpenSSH's StrictModes; otherwise it is built again where it is private."""
+
+    def plant(self, binary):
+        """Replaces a cached build with a program that leaves a mark if run."""
+        marker = self.tmp / "PWNED" / "planted-ran"
+        binary.unlink()
+        binary.write_text(PLANTED.format(marker=marker))
+        binary.chmod(0o755)
+        return marker
+
+    def first_build(self, src, env):
+        proc = self.run_wrapper(env, args=["--version"])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        return self.builds()[0]
+
+    def assert_rebuilt_without_running(self, proc, marker):
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(proc.stdout.strip(), "fake-helper --version")
+        self.assertFalse(marker.exists(), "the planted program ran")
+        self.assertIn("building ecs-rollout", proc.stderr)
+
+    def test_binary_planted_in_a_shared_cache_never_runs(self):
+        src = make_fake_sources(self.tmp / "src")
+        env = self.build_env(src)
+        entry = self.first_build(src, env)
+        marker = self.plant(entry / "ecs-rollout")
+        (self.tmp / "cache").chmod(0o777)  # a cache directory anyone can write to
+        proc = self.run_wrapper(env, args=["--version"])
+        self.assert_rebuilt_without_running(proc, marker)
+        self.assertIn("not using the cache", proc.stderr)
+        self.assertIn("writable by its group or by others", proc.stderr)
+        private = self.tmpdir / f"ecs-rollout-{os.getuid()}"
+        self.assertEqual(stat.S_IMODE(private.stat().st_mode), 0o700)
+        self.assertEqual([p.name for p in self.builds(private)], [entry.name])
+        # The next run uses the private build, still without the planted one.
+        again = self.run_wrapper(env, args=["--version"])
+        self.assertEqual(again.stdout.strip(), "fake-helper --version", again.stderr)
+        self.assertIn(f"using the cached build {private}", again.stderr)
+        self.assertFalse(marker.exists())
+
+    def test_binary_of_another_user_never_runs(self):
+        src = make_fake_sources(self.tmp / "src")
+        env = self.build_env(src)
+        entry = self.first_build(src, env)
+        marker = self.plant(entry / "ecs-rollout")
+        os.chown(entry / "ecs-rollout", NOBODY, NOBODY)
+        proc = self.run_wrapper(env, args=["--version"])
+        self.assert_rebuilt_without_running(proc, marker)
+        self.assertIn("belongs to another user", proc.stderr)
+        self.assertEqual((entry / "ecs-rollout").stat().st_uid, os.getuid())
+
+    def test_build_directory_others_may_write_to_is_not_trusted(self):
+        src = make_fake_sources(self.tmp / "src")
+        env = self.build_env(src)
+        entry = self.first_build(src, env)
+        marker = self.plant(entry / "ecs-rollout")
+        entry.chmod(0o770)
+        proc = self.run_wrapper(env, args=["--version"])
+        self.assert_rebuilt_without_running(proc, marker)
+        self.assertIn(f"{entry} is writable by its group or by others", proc.stderr)
+        self.assertEqual(stat.S_IMODE(entry.stat().st_mode), 0o700)
+
+    def test_cached_binary_that_is_a_symbolic_link_never_runs(self):
+        src = make_fake_sources(self.tmp / "src")
+        env = self.build_env(src)
+        entry = self.first_build(src, env)
+        elsewhere = self.tmp / "elsewhere"
+        marker = self.plant(entry / "ecs-rollout")
+        (entry / "ecs-rollout").rename(elsewhere)
+        (entry / "ecs-rollout").symlink_to(elsewhere)
+        proc = self.run_wrapper(env, args=["--version"])
+        self.assert_rebuilt_without_running(proc, marker)
+        self.assertIn("is a symbolic link", proc.stderr)
+
+    def test_untrusted_cache_and_fallback_stop_with_a_clear_error(self):
+        src = make_fake_sources(self.tmp / "src")
+        env = self.build_env(src)
+        entry = self.first_build(src, env)
+        marker = self.plant(entry / "ecs-rollout")
+        (self.tmp / "cache").chmod(0o777)
+        fallback = self.tmpdir / f"ecs-rollout-{os.getuid()}"
+        fallback.mkdir(mode=0o777)
+        fallback.chmod(0o777)
+        proc = self.run_wrapper(env, args=["--version"])
+        self.assertEqual(proc.returncode, 3, proc.stderr)
+        self.assertFalse(marker.exists(), "the planted program ran")
+        self.assertIn(f"the cache directory {self.tmp / 'cache'} cannot be trusted", proc.stderr)
+        self.assertIn(f"nor can the private fallback {fallback}", proc.stderr)
+        self.assertIn("Point ECS_ROLLOUT_CACHE_DIR at a directory that only you can write to", proc.stderr)
+
+    def test_new_cache_directories_are_private(self):
+        src = make_fake_sources(self.tmp / "src")
+        env = self.build_env(src, ECS_ROLLOUT_CACHE_DIR=str(self.tmp / "new" / "cache"))
+        proc = subprocess.run(["bash", "-c", 'umask 002; exec bash "$0" --version', str(WRAPPER)], env=env,
+                              cwd=self.tmp, capture_output=True, text=True, timeout=HANG_GUARD)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        root = self.tmp / "new" / "cache"
+        entry = self.builds(root)[0]
+        for p in (root, entry, entry / "ecs-rollout"):
+            self.assertEqual(stat.S_IMODE(p.stat().st_mode) & 0o077, 0, f"{p} is not private")
+        self.assertEqual([p.name for p in self.tmpdir.iterdir()], [], "the build directory was left behind")
+
+
+class BuildLock(BuildCase):
+    def test_lock_never_follows_a_planted_symbolic_link(self):
+        if not shutil.which("flock"):
+            self.fail("flock (util-linux) is missing")
+        src = make_fake_sources(self.tmp / "src")
+        env = self.build_env(src)
+        key = self.key_of(env)
+        victim = self.tmp / "victim"
+        victim.write_text("precious\n")
+        lock = self.tmp / "cache" / f".build-{key}.lock"
+        lock.unlink()
+        lock.symlink_to(victim)
+        proc = self.run_wrapper(env, args=["--version"])
+        self.assertEqual(victim.read_text(), "precious\n", "the lock truncated what a planted link points to")
+        self.assertEqual(proc.returncode, 3, proc.stderr)
+        self.assertIn(f"the build lock {lock} is not a regular file", proc.stderr)
+
+    def test_lock_never_creates_through_a_dangling_symbolic_link(self):
+        if not shutil.which("flock"):
+            self.fail("flock (util-linux) is missing")
+        src = make_fake_sources(self.tmp / "src")
+        env = self.build_env(src)
+        key = self.key_of(env)
+        target = self.tmp / "created-through-link"
+        lock = self.tmp / "cache" / f".build-{key}.lock"
+        lock.unlink()
+        lock.symlink_to(target)
+        proc = self.run_wrapper(env, args=["--version"])
+        self.assertFalse(target.exists(), "the lock created a file where a planted link points")
+        self.assertEqual(proc.returncode, 3, proc.stderr)
+
+    def test_lock_directory_never_follows_a_planted_symbolic_link(self):
+        # Without flock (macOS): the lock directory may not be a link either.
+        tools = tools_dir(self.tmp / "tools", SHELL_TOOLS + BUILD_TOOLS)
+        src = make_fake_sources(self.tmp / "src")
+        env = self.build_env(src, PATH=str(tools), ECS_ROLLOUT_BUILD_LOCK_TIMEOUT="3")
+        key = self.key_of(env)
+        victim = self.tmp / "victim-dir"
+        victim.mkdir()
+        lock = self.tmp / "cache" / f".build-{key}.lock.d"
+        lock.symlink_to(victim)
+        proc = self.run_wrapper(env, args=["--version"])
+        self.assertEqual(proc.returncode, 3, proc.stderr)
+        self.assertIn(f"the build lock {lock} is not a directory", proc.stderr)
+        self.assertEqual(list(victim.iterdir()), [])
+
+    def test_lock_directory_of_an_owner_that_died_before_writing_its_pid_is_recovered(self):
+        tools = tools_dir(self.tmp / "tools", SHELL_TOOLS + BUILD_TOOLS)
+        src = make_fake_sources(self.tmp / "src")
+        env = self.build_env(src, PATH=str(tools), ECS_ROLLOUT_BUILD_LOCK_TIMEOUT="5")
+        key = self.key_of(env)
+        lock = self.tmp / "cache" / f".build-{key}.lock.d"
+        lock.mkdir()
+        old = lock.stat().st_mtime - 3600
+        os.utime(lock, (old, old))
+        proc = self.run_wrapper(env, args=["--version"])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("removing the stale build lock that names no process", proc.stderr)
+        self.assertEqual(proc.stdout.strip(), "fake-helper --version")
+        self.assertFalse(lock.exists())
+
+
+class CachePlacement(BuildCase):
+    def test_existing_destination_is_replaced_not_nested_into(self):
+        src = make_fake_sources(self.tmp / "src")
+        env = self.build_env(src)
+        key = self.key_of(env)
+        dest = self.tmp / "cache" / key
+        dest.mkdir(mode=0o700)  # left over without a build in it
+        proc = self.run_wrapper(env, args=["--version"])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(proc.stdout.strip(), "fake-helper --version")
+        self.assertEqual(sorted(p.name for p in dest.iterdir()), ["ecs-rollout"])
+
+    def fake_toolchain(self):
+        """cc and pkg-config that report versions from the environment and
+        otherwise are the real ones."""
+        fake = self.tmp / "fakebin"
+        fake.mkdir()
+        real_cc, real_pkg = shutil.which("cc"), shutil.which("pkg-config")
+        (fake / "cc").write_text(
+            f'#!/bin/sh\nif [ "$1" = --version ]; then echo "cc $FAKE_CC_VERSION"; exit 0; fi\nexec {real_cc} "$@"\n')
+        (fake / "pkg-config").write_text(
+            '#!/bin/sh\nif [ "$1" = --modversion ]; then shift; for l; do echo "$l $FAKE_LIB_VERSION"; done; exit 0; fi\n'
+            f'exec {real_pkg} "$@"\n')
+        for f in fake.iterdir():
+            f.chmod(0o755)
+        return f"{fake}{os.pathsep}{path_without_ecs_rollout()}"
+
+    def test_cache_key_covers_the_compiler_and_the_libraries(self):
+        src = make_fake_sources(self.tmp / "src")
+        path = self.fake_toolchain()
+        keys = []
+        for cc_version, lib_version in (("1.0", "7.88"), ("1.0", "7.88"), ("2.0", "7.88"), ("2.0", "8.0")):
+            env = self.build_env(src, PATH=path, CC="cc", FAKE_CC_VERSION=cc_version, FAKE_LIB_VERSION=lib_version)
+            proc = self.run_wrapper(env, args=["--version"])
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            keys.append([line for line in proc.stderr.splitlines() if "building ecs-rollout" in line])
+        self.assertNotEqual(keys[0], [], "the first run builds")
+        self.assertEqual(keys[1], [], "the same toolchain reuses the build")
+        self.assertNotEqual(keys[2], [], "another compiler version builds again")
+        self.assertNotEqual(keys[3], [], "another library version builds again")
+        self.assertEqual(len(self.builds()), 3)
+
+
 class RealHelperBuild(WrapperCase):
     """With no ecs-rollout on PATH and an empty cache, the wrapper builds the
     real helper from the repository's helper/ (found from the wrapper's own
     location, as in a git:: module source) into the cache, runs it, and the
-    next run reuses the build. helper/ itself is left untouched."""
+    next run reuses the build. helper/ itself is left untouched. HOME and
+    TMPDIR hold spaces, which make cannot handle in its paths."""
 
     def snapshot(self):
         helper = ROOT / "helper"
@@ -364,7 +598,10 @@ class RealHelperBuild(WrapperCase):
     def test_builds_the_real_helper_into_the_cache_and_reuses_it(self):
         version = (ROOT / "helper" / "VERSION").read_text().strip()
         before = self.snapshot()
-        env = clean_env(ECS_ROLLOUT_CACHE_DIR=str(self.tmp / "cache"))
+        home = self.tmp / "home with spaces"
+        (home / "tmp dir").mkdir(parents=True)
+        env = clean_env(HOME=str(home), TMPDIR=str(home / "tmp dir"))
+        env.pop("XDG_CACHE_HOME", None)
         first = self.run_wrapper(env, args=["--version"])
         self.assertEqual(first.returncode, 0, first.stderr)
         self.assertEqual(first.stdout.strip(), f"ecs-rollout {version}")
@@ -377,7 +614,9 @@ class RealHelperBuild(WrapperCase):
         self.assertNotIn("building", second.stderr)
         self.assertIn("using the cached build", second.stderr)
 
-        builds = [p for p in (self.tmp / "cache").iterdir() if not p.name.startswith(".")]
+        cache = home / ".cache" / "ecs-rollout"
+        self.assertIn(f"using the cached build {cache}/", second.stderr)
+        builds = [p for p in cache.iterdir() if not p.name.startswith(".")]
         self.assertEqual([sorted(q.name for q in b.iterdir()) for b in builds], [["ecs-rollout"]])
         self.assertEqual(self.snapshot(), before, "the build must write only into the cache")
 

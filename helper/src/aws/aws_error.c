@@ -12,6 +12,7 @@
 #include "aws/client_impl.h"
 #include "aws/xml.h"
 #include "util/buf.h"
+#include "util/log.h"
 #include "util/mem.h"
 
 #define EXCERPT_BYTES 160
@@ -78,6 +79,10 @@ int aws_unexpected_answer(struct err *err, const struct aws_call *call, const ch
                                  resp->body.len < EXCERPT_SOURCE_MAX ? resp->body.len
                                                                      : EXCERPT_SOURCE_MAX,
                                  &safe_len);
+    /* Secrets the program holds (a proxy echoing the request) are masked
+     * before the excerpt is cut, and one cut at EXCERPT_SOURCE_MAX too. */
+    log_scrub_cut(safe);
+    safe_len = strlen(safe);
     aws_body_excerpt(safe, safe_len, excerpt, sizeof(excerpt));
     free(safe);
     const char *ct = http_headers_get(&resp->headers, "Content-Type");
@@ -151,7 +156,8 @@ static int query_error(const struct aws_call *call, const char *url,
         return aws_unexpected_answer(err, call, url, resp, expected, NULL);
     struct xml_node *root;
     struct err perr;
-    if (xml_parse(resp->body.data, resp->body.len, &root, &perr) != 0)
+    if (xml_parse_limited(resp->body.data, resp->body.len, aws_max_xml_tree_bytes(call->svc), &root,
+                          &perr) != 0)
         return aws_unexpected_answer(err, call, url, resp, expected, perr.message);
     /* <ErrorResponse><Error>..</Error><RequestId/>, EC2's
      * <Response><Errors><Error>..</Error></Errors><RequestID/>, or a bare
@@ -219,11 +225,16 @@ static int json_error(const struct aws_call *call, const char *url,
                       const struct http_response *resp, struct err *err)
 {
     const char *expected = "an AWS JSON error document";
-    cJSON *doc = resp->body.len ? cJSON_ParseWithLength(resp->body.data, resp->body.len) : NULL;
+    int too_big = 0;
+    cJSON *doc = resp->body.len
+                     ? json_parse_limited(resp->body.data, resp->body.len,
+                                          aws_max_json_tree_bytes(call->svc), NULL, 0, &too_big)
+                     : NULL;
     if (resp->body.len && !cJSON_IsObject(doc)) {
         cJSON_Delete(doc);
         return aws_unexpected_answer(err, call, url, resp, expected,
-                                     "not a JSON object, or truncated");
+                                     too_big ? AWS_JSON_TOO_BIG
+                                             : "not a JSON object, or truncated");
     }
     static const char *const code_keys[] = {"__type", "code", "Code", NULL};
     static const char *const message_keys[] = {"message", "Message", "errorMessage", NULL};

@@ -24,6 +24,8 @@ void aws_client_init(struct aws_client *c, struct http_client *http, struct cred
     c->region = region && *region ? xstrdup(region) : NULL;
     c->endpoint_url = endpoint_url && *endpoint_url ? xstrdup(endpoint_url) : NULL;
     c->retry_quota = AWS_RETRY_QUOTA_MAX;
+    /* Before any fan-out thread parses JSON. */
+    json_limit_init();
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     c->rng_state = ((uint64_t)ts.tv_sec * 1000000007ULL) ^ (uint64_t)ts.tv_nsec ^
@@ -143,13 +145,14 @@ static void wipe_headers(struct http_headers *h)
 static void err_append(struct err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void err_append(struct err *e, const char *fmt, ...)
 {
-    size_t n = strlen(e->message);
-    if (n + 1 >= sizeof(e->message))
-        return;
+    struct buf full = BUF_INIT;
+    buf_puts(&full, e->message);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(e->message + n, sizeof(e->message) - n, fmt, ap);
+    buf_vprintf(&full, fmt, ap);
     va_end(ap);
+    log_scrub_copy(e->message, sizeof(e->message), buf_cstr(&full));
+    buf_free(&full);
 }
 
 /* The final error of a call: the action first, the AWS message kept. */
@@ -188,6 +191,14 @@ int aws_call_perform(struct aws_client *c, const struct aws_call *call, struct e
         free(url);
         return -1;
     }
+    if (aws_endpoint_transport_check(c, call->svc, call->action, url, source, call->secret_body,
+                                     err) != 0) {
+        if (!call->secret_body)
+            err_prefix(err, "%s: ", call->action);
+        http_url_free(&u);
+        free(url);
+        return -1;
+    }
     int max_attempts;
     if (aws_retry_max_attempts(c, &max_attempts, err) != 0) {
         http_url_free(&u);
@@ -214,7 +225,8 @@ int aws_call_perform(struct aws_client *c, const struct aws_call *call, struct e
                                    .url = url,
                                    .headers = &headers,
                                    .body = call->body,
-                                   .body_len = call->body_len};
+                                   .body_len = call->body_len,
+                                   .max_response_bytes = aws_max_response_bytes(call->svc)};
         struct http_response resp;
         memset(&resp, 0, sizeof(resp));
         int sent = http_send(c->http, &req, &resp, &last);

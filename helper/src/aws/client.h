@@ -21,6 +21,9 @@ struct aws_service {
     const char *signing_name;    /* "autoscaling" */
     const char *endpoint_prefix; /* "autoscaling" */
     const char *env_suffix;      /* AWS_ENDPOINT_URL_<env_suffix>: "AUTO_SCALING" */
+    /* The longest answer accepted (0: HTTP_DEFAULT_MAX_RESPONSE_BYTES); its
+     * parsed tree may take XML_ or JSON_TREE_BYTES_PER_BODY_BYTE times that. */
+    size_t max_response_bytes;
 };
 
 extern const struct aws_service AWS_SVC_AUTOSCALING;
@@ -61,6 +64,9 @@ struct aws_client {
     const volatile sig_atomic_t *interrupted;
     /* Fixed clock for signing in tests (0: time(NULL)). */
     long long fixed_time;
+    /* --allow-plain-http: http:// endpoints beyond this machine are
+     * accepted for signed calls (never for a call carrying a token). */
+    int allow_plain_http;
     /* Standard-mode retry quota (botocore's RetryQuotaChecker): starts at
      * AWS_RETRY_QUOTA_MAX; a retry costs 5 (10 after a timeout); a success
      * gives back 1, or what its last retry cost. Set by aws_client_init. */
@@ -85,6 +91,14 @@ char *aws_endpoint_for(const struct aws_client *c, const struct aws_service *svc
 int aws_endpoint_resolve(const struct aws_client *c, const struct aws_service *svc, char **url,
                          const char **source, struct err *err);
 
+/* Whether calls may go to this endpoint: https://, or http:// to this
+ * machine (loopback), or with c->allow_plain_http to any host; with
+ * `bearer_secret` (the body carries a token) http:// only to loopback.
+ * `source` names where the URL came from. ERR_USAGE says what to do. */
+int aws_endpoint_transport_check(const struct aws_client *c, const struct aws_service *svc,
+                                 const char *action, const char *url, const char *source,
+                                 int bearer_secret, struct err *err);
+
 /* Max attempts per call: retry.max_attempts, else AWS_MAX_ATTEMPTS (a whole
  * number from 1 to 100; anything else is an ERR_USAGE error), else 3. */
 int aws_retry_max_attempts(const struct aws_client *c, int *out, struct err *err);
@@ -104,6 +118,9 @@ void aws_params_free(struct aws_params *p);
 
 enum aws_call_flags {
     AWS_CALL_UNSIGNED = 1, /* AssumeRoleWithWebIdentity */
+    /* The body carries a bearer secret (a web identity token), which goes
+     * over plain http:// to this machine only, whatever allow_plain_http. */
+    AWS_CALL_SECRET_BODY = 2,
 };
 
 /* A Query call (POST form, XML answer), with retries. On success *result is

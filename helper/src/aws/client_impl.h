@@ -4,6 +4,7 @@
 #define ECSR_AWS_CLIENT_IMPL_H
 
 #include "aws/client.h"
+#include "aws/json_limit.h"
 
 enum aws_wire {
     AWS_WIRE_QUERY, /* form request, XML answer */
@@ -24,9 +25,16 @@ struct aws_call {
     const char *body;
     size_t body_len;
     int unsigned_call;
+    int secret_body; /* AWS_CALL_SECRET_BODY */
     aws_parse_ok_fn parse_ok;
     void *parse_ud;
 };
+
+/* endpoint.c: the longest answer a service may give and what its parsed
+ * tree may take. */
+size_t aws_max_response_bytes(const struct aws_service *svc);
+size_t aws_max_xml_tree_bytes(const struct aws_service *svc);
+size_t aws_max_json_tree_bytes(const struct aws_service *svc);
 
 /* Sends the call with signing, retries, logging and stats. Errors start
  * with the action name. */

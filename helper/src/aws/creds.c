@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/buf.h"
 #include "util/log.h"
 #include "util/mem.h"
 
@@ -54,6 +55,20 @@ int cred_provider_try(struct cred_provider *p, struct aws_credentials *out, int 
     log_add_secret(out->session_token);
     if (!out->source)
         out->source = xstrdup(p->name);
+    /* They go into the Authorization and X-Amz-Security-Token headers: a
+     * line break there would forge headers. Named, never shown. */
+    const char *bad = text_has_control(out->access_key_id)       ? "access key id"
+                      : text_has_control(out->secret_access_key) ? "secret access key"
+                      : text_has_control(out->session_token)     ? "session token"
+                                                                 : NULL;
+    if (bad) {
+        err_set(err, ERR_CREDENTIALS,
+                "the %s from %s holds a line break or another control character, which no AWS "
+                "credential has; check what produces it (the value is not shown)",
+                bad, out->source);
+        aws_credentials_free(out);
+        return -1;
+    }
     return 0;
 }
 

@@ -9,12 +9,36 @@
 #include "util/buf.h"
 #include "util/mem.h"
 
+#define MIB (1024u * 1024u)
+
+/* Answer limits, from the largest answer each service can give to the calls
+ * we make: every paginated or batched call asks for at most 100 items. Auto
+ * Scaling describes one group with all its instances (about 600 bytes of
+ * XML each) and up to 50 tags: 10,000 instances stay under 8 MiB. EC2
+ * describes 100 instances (up to ~20 KB each with interfaces and tags), ECS
+ * 100 tasks or container instances (up to ~30 KB each with attributes and
+ * overrides): under 4 MiB. STS answers hold one set of credentials. */
 const struct aws_service AWS_SVC_AUTOSCALING = {"Auto Scaling", "autoscaling", "autoscaling",
-                                                "AUTO_SCALING"};
-const struct aws_service AWS_SVC_ECS = {"ECS", "ecs", "ecs", "ECS"};
-const struct aws_service AWS_SVC_EC2 = {"EC2", "ec2", "ec2", "EC2"};
+                                                "AUTO_SCALING", 16 * MIB};
+const struct aws_service AWS_SVC_ECS = {"ECS", "ecs", "ecs", "ECS", 8 * MIB};
+const struct aws_service AWS_SVC_EC2 = {"EC2", "ec2", "ec2", "EC2", 8 * MIB};
 /* Regional STS (sts.<region>.amazonaws.com), the SDKs' default since 2022. */
-const struct aws_service AWS_SVC_STS = {"STS", "sts", "sts", "STS"};
+const struct aws_service AWS_SVC_STS = {"STS", "sts", "sts", "STS", 1 * MIB};
+
+size_t aws_max_response_bytes(const struct aws_service *svc)
+{
+    return svc->max_response_bytes ? svc->max_response_bytes : HTTP_DEFAULT_MAX_RESPONSE_BYTES;
+}
+
+size_t aws_max_xml_tree_bytes(const struct aws_service *svc)
+{
+    return XML_TREE_BYTES_PER_BODY_BYTE * aws_max_response_bytes(svc);
+}
+
+size_t aws_max_json_tree_bytes(const struct aws_service *svc)
+{
+    return JSON_TREE_BYTES_PER_BODY_BYTE * aws_max_response_bytes(svc);
+}
 
 struct partition {
     const char *region_prefix;
@@ -116,6 +140,35 @@ int aws_endpoint_resolve(const struct aws_client *c, const struct aws_service *s
     *url = buf_steal(&b);
     *source = "region";
     return 0;
+}
+
+int aws_endpoint_transport_check(const struct aws_client *c, const struct aws_service *svc,
+                                 const char *action, const char *url, const char *source,
+                                 int bearer_secret, struct err *err)
+{
+    struct http_url u;
+    if (http_url_parse(url, &u, err) != 0)
+        return err_prefix(err, "the %s endpoint from %s: ", svc->name, source);
+    int rc = 0;
+    if (strcmp(u.scheme, "http") == 0 && !http_host_is_loopback(u.host)) {
+        if (bearer_secret)
+            rc = err_set(err, ERR_USAGE,
+                         "%s: the %s endpoint %s (from %s) is plain http:// to %s, which is not "
+                         "this machine, and this call carries a token: tokens are never sent "
+                         "unencrypted beyond this machine (--allow-plain-http does not change "
+                         "that); use an https:// endpoint",
+                         action ? action : svc->name, svc->name, url, source, u.host);
+        else if (!c->allow_plain_http)
+            rc = err_set(err, ERR_USAGE,
+                         "the %s endpoint %s (from %s) is plain http:// to %s, which is not this "
+                         "machine: requests and the session token that signs them would cross "
+                         "the network unencrypted. Use an https:// endpoint, or, if that network "
+                         "is trusted, pass --allow-plain-http (or set "
+                         "ECS_ROLLOUT_ALLOW_PLAIN_HTTP=true)",
+                         svc->name, url, source, u.host);
+    }
+    http_url_free(&u);
+    return rc;
 }
 
 char *aws_endpoint_for(const struct aws_client *c, const struct aws_service *svc)

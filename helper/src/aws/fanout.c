@@ -119,6 +119,7 @@ int aws_fanout(struct aws_client *c, size_t n, int max_workers, aws_fanout_job j
             w->client.retry = c->retry;
             w->client.interrupted = c->interrupted;
             w->client.fixed_time = c->fixed_time;
+            w->client.allow_plain_http = c->allow_plain_http;
             w->client.rng_state ^= (uint64_t)(k + 1) * 0x9e3779b97f4a7c15ULL;
             if (pthread_create(&w->thread, NULL, work, w) != 0) {
                 w->setup_failed = 1;

@@ -5,8 +5,6 @@
  * request into the next. */
 #include "aws/http.h"
 
-#include <arpa/inet.h>
-#include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <stdio.h>
@@ -18,14 +16,16 @@
 #include "util/log.h"
 #include "util/mem.h"
 
-/* An answer bigger than this is not an AWS API response. */
-#define MAX_RESPONSE_BYTES (64u * 1024u * 1024u)
+/* Headers of one answer: AWS sends about a dozen. libcurl bounds each
+ * line's length; this bounds how many we keep. */
+#define MAX_RESPONSE_HEADERS 200
 
 struct http_client {
     CURL *curl;
     long connect_timeout_ms;
     long request_timeout_ms;
     char *ca_bundle; /* NULL: the system store */
+    const volatile sig_atomic_t *interrupted;
     struct http_stats stats;
     char errbuf[CURL_ERROR_SIZE];
 };
@@ -74,161 +74,6 @@ void http_headers_free(struct http_headers *h)
     h->n = h->cap = 0;
 }
 
-/* ---- URLs ----------------------------------------------------------------- */
-
-void http_url_free(struct http_url *u)
-{
-    if (!u)
-        return;
-    free(u->scheme);
-    free(u->host);
-    free(u->path);
-    free(u->query);
-    free(u->host_header);
-    memset(u, 0, sizeof(*u));
-}
-
-/* What the Host header and SigV4 can carry unchanged: a DNS name or IPv4
- * address, or inside brackets an IPv6 address (with a zone id such as
- * "%25eth0"). Anything else would make a Host header that is not the host. */
-static int valid_host(const char *host, int bracketed)
-{
-    int colons = 0;
-    for (const char *p = host; *p; p++) {
-        unsigned char ch = (unsigned char)*p;
-        colons += ch == ':';
-        if (!(isalnum(ch) || ch == '-' || ch == '.' || ch == '_' || ch == '~' ||
-              (bracketed && (ch == ':' || ch == '%'))))
-            return 0;
-    }
-    return !bracketed || colons > 0;
-}
-
-int http_url_parse(const char *url, struct http_url *out, struct err *err)
-{
-    memset(out, 0, sizeof(*out));
-    const char *sep = url ? strstr(url, "://") : NULL;
-    if (!url || !sep)
-        return err_set(err, ERR_USAGE,
-                       "'%s' is not a URL: expected http://host[:port]/ or https://host[:port]/",
-                       url ? url : "");
-    out->scheme = xstrndup(url, (size_t)(sep - url));
-    for (char *p = out->scheme; *p; p++)
-        *p = (char)tolower((unsigned char)*p);
-    int default_port;
-    if (strcmp(out->scheme, "https") == 0) {
-        default_port = 443;
-    } else if (strcmp(out->scheme, "http") == 0) {
-        default_port = 80;
-    } else {
-        err_set(err, ERR_USAGE, "unsupported URL scheme '%s' in '%s': use http:// or https://",
-                out->scheme, url);
-        http_url_free(out);
-        return -1;
-    }
-    const char *auth = sep + 3;
-    size_t auth_len = strcspn(auth, "/?#");
-    if (memchr(auth, '@', auth_len)) {
-        /* Do not echo the URL: the user information may hold a password. */
-        http_url_free(out);
-        return err_set(err, ERR_USAGE,
-                       "endpoint URLs with a user name or password are not supported");
-    }
-    const char *host = auth, *host_end, *port_str = NULL;
-    const char *auth_end = auth + auth_len;
-    if (*host == '[') {
-        host_end = memchr(host, ']', auth_len);
-        if (!host_end) {
-            err_set(err, ERR_USAGE, "'%s' is not a URL: unclosed '[' in the host", url);
-            http_url_free(out);
-            return -1;
-        }
-        out->host = xstrndup(host + 1, (size_t)(host_end - host - 1));
-        if (host_end + 1 < auth_end) {
-            if (host_end[1] != ':') {
-                err_set(err, ERR_USAGE, "'%s' is not a URL: junk after the host", url);
-                http_url_free(out);
-                return -1;
-            }
-            port_str = host_end + 2;
-        }
-    } else {
-        const char *colon = memchr(host, ':', auth_len);
-        host_end = colon ? colon : auth_end;
-        out->host = xstrndup(host, (size_t)(host_end - host));
-        if (colon)
-            port_str = colon + 1;
-    }
-    if (!out->host[0]) {
-        err_set(err, ERR_USAGE, "'%s' is not a URL: no host name", url);
-        http_url_free(out);
-        return -1;
-    }
-    if (!valid_host(out->host, *host == '[')) {
-        err_set(err, ERR_USAGE,
-                "'%s' is not a URL: the host may only hold letters, digits, '-', '.', '_' and "
-                "'~' (or be an IPv6 address in brackets)",
-                url);
-        http_url_free(out);
-        return -1;
-    }
-    out->port = default_port;
-    int explicit_port = 0;
-    if (port_str && port_str < auth_end) {
-        long port = 0;
-        for (const char *p = port_str; p < auth_end; p++) {
-            if (!isdigit((unsigned char)*p) || port > 65535) {
-                port = -1;
-                break;
-            }
-            port = port * 10 + (*p - '0');
-        }
-        if (port < 1 || port > 65535) {
-            err_set(err, ERR_USAGE, "'%s' is not a URL: bad port number", url);
-            http_url_free(out);
-            return -1;
-        }
-        out->port = (int)port;
-        explicit_port = 1;
-    }
-    const char *rest = auth_end;
-    size_t path_len = strcspn(rest, "?#");
-    out->path = path_len ? xstrndup(rest, path_len) : xstrdup("/");
-    if (rest[path_len] == '?') {
-        const char *q = rest + path_len + 1;
-        out->query = xstrndup(q, strcspn(q, "#"));
-    }
-    /* libcurl leaves the port out of Host for the scheme's default port,
-     * even when the URL spells it. */
-    int bracket = strchr(out->host, ':') != NULL;
-    struct buf hh = BUF_INIT;
-    buf_printf(&hh, "%s%s%s", bracket ? "[" : "", out->host, bracket ? "]" : "");
-    if (explicit_port && out->port != default_port)
-        buf_printf(&hh, ":%d", out->port);
-    out->host_header = buf_steal(&hh);
-    return 0;
-}
-
-/* Loopback and link-local hosts (instance metadata at 169.254.169.254 and
- * fd00:ec2::254, the ECS container endpoint at 169.254.170.2) never go
- * through a proxy: a proxy cannot reach them on our behalf. */
-int http_host_bypasses_proxy(const char *host)
-{
-    if (strcasecmp(host, "localhost") == 0)
-        return 1;
-    unsigned char a[16];
-    if (inet_pton(AF_INET, host, a) == 1)
-        return a[0] == 127 || (a[0] == 169 && a[1] == 254);
-    if (inet_pton(AF_INET6, host, a) == 1) {
-        static const unsigned char loop6[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
-        static const unsigned char imds6[16] = {0xfd, 0x00, 0x0e, 0xc2, 0, 0, 0,    0,
-                                                0,    0,    0,    0,    0, 0, 0x02, 0x54};
-        return memcmp(a, loop6, 16) == 0 || memcmp(a, imds6, 16) == 0 ||
-               (a[0] == 0xfe && (a[1] & 0xc0) == 0x80);
-    }
-    return 0;
-}
-
 /* ---- client ------------------------------------------------------------- */
 
 struct http_client *http_client_new(const struct http_options *opts, struct err *err)
@@ -266,6 +111,7 @@ struct http_client *http_client_new(const struct http_options *opts, struct err 
     c->connect_timeout_ms = opts && opts->connect_timeout_ms > 0 ? opts->connect_timeout_ms : 5000;
     c->request_timeout_ms = opts && opts->request_timeout_ms > 0 ? opts->request_timeout_ms : 60000;
     c->ca_bundle = xstrdup(ca);
+    c->interrupted = opts ? opts->interrupted : NULL;
     return c;
 }
 
@@ -276,6 +122,7 @@ struct http_client *http_client_clone(const struct http_client *c, struct err *e
     o.connect_timeout_ms = c->connect_timeout_ms;
     o.request_timeout_ms = c->request_timeout_ms;
     o.ca_bundle = c->ca_bundle;
+    o.interrupted = c->interrupted;
     return http_client_new(&o, err);
 }
 
@@ -306,19 +153,41 @@ void http_response_free(struct http_response *r)
 
 struct transfer {
     struct http_response *resp;
+    size_t max_body;
     int too_big;
+    int too_many_headers;
+    const volatile sig_atomic_t *interrupted; /* NULL: not interruptible */
+    int was_interrupted;
 };
 
 static size_t on_body(char *p, size_t size, size_t n, void *ud)
 {
     struct transfer *t = ud;
     size_t len = size * n;
-    if (t->resp->body.len + len > MAX_RESPONSE_BYTES) {
+    if (len > t->max_body - t->resp->body.len) {
         t->too_big = 1;
         return 0; /* makes libcurl fail with CURLE_WRITE_ERROR */
     }
     buf_append(&t->resp->body, p, len);
     return len;
+}
+
+/* libcurl calls this often while data flows and about once a second while
+ * it waits (also after a signal interrupts its poll): a stop request ends
+ * the transfer there. */
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    (void)dltotal;
+    (void)dlnow;
+    (void)ultotal;
+    (void)ulnow;
+    struct transfer *t = ud;
+    if (t->interrupted && *t->interrupted) {
+        t->was_interrupted = 1;
+        return 1; /* CURLE_ABORTED_BY_CALLBACK */
+    }
+    return 0;
 }
 
 void http_headers_parse_line(struct http_headers *h, const char *line, size_t len)
@@ -348,6 +217,10 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 {
     struct transfer *t = ud;
     size_t len = size * n;
+    if (t->resp->headers.n >= MAX_RESPONSE_HEADERS) {
+        t->too_many_headers = 1;
+        return 0; /* CURLE_WRITE_ERROR */
+    }
     http_headers_parse_line(&t->resp->headers, p, len);
     return len;
 }
@@ -378,7 +251,7 @@ static int is_tls_error(CURLcode rc)
 /* Turns a libcurl failure into an error that names the host and port and
  * says what to check. */
 static int transport_error(struct http_client *c, CURLcode rc, const struct http_url *u,
-                           long timeout_ms, int too_big, struct err *err)
+                           long timeout_ms, const struct transfer *t, struct err *err)
 {
     long os_errno = 0;
     curl_easy_getinfo(c->curl, CURLINFO_OS_ERRNO, &os_errno);
@@ -410,8 +283,9 @@ static int transport_error(struct http_client *c, CURLcode rc, const struct http
                            where, detail);
         return err_set(err, ERR_NETWORK, "cannot connect to %s: %s", where, detail);
     case CURLE_OPERATION_TIMEDOUT: {
+        /* Not CONNECT_TIME, which is 0 on a reused connection too. */
         curl_off_t connected = 0;
-        curl_easy_getinfo(c->curl, CURLINFO_CONNECT_TIME_T, &connected);
+        curl_easy_getinfo(c->curl, CURLINFO_PRETRANSFER_TIME_T, &connected);
         if (connected == 0)
             return err_set(err, ERR_TIMEOUT, "connecting to %s timed out after %ld ms (%s)", where,
                            c->connect_timeout_ms, detail);
@@ -435,9 +309,22 @@ static int transport_error(struct http_client *c, CURLcode rc, const struct http
          * with urllib3's protocol errors). */
         return err_set(err, ERR_NETWORK, "%s did not answer with HTTP (%s)", where, detail);
     case CURLE_WRITE_ERROR:
-        if (too_big)
-            return err_set(err, ERR_PROTOCOL, "the answer from %s is larger than %u MiB", where,
-                           MAX_RESPONSE_BYTES / (1024u * 1024u));
+    case CURLE_FILESIZE_EXCEEDED:
+        if (t->too_big || rc == CURLE_FILESIZE_EXCEEDED)
+            return err_set(err, ERR_PROTOCOL,
+                           "the answer from %s is longer than %zu bytes, the most this request "
+                           "accepts; it was not read further (is something other than AWS "
+                           "answering there?)",
+                           where, t->max_body);
+        if (t->too_many_headers)
+            return err_set(err, ERR_PROTOCOL,
+                           "the answer from %s has more than %d header lines; it was not read "
+                           "further (is something other than AWS answering there?)",
+                           where, MAX_RESPONSE_HEADERS);
+        break;
+    case CURLE_ABORTED_BY_CALLBACK:
+        if (t->was_interrupted)
+            return err_set(err, ERR_INTERRUPTED, "the request to %s was stopped on request", where);
         break;
     default:
         break;
@@ -463,9 +350,33 @@ static struct curl_slist *append_header(struct curl_slist *list, const char *nam
     return next;
 }
 
+/* A header line that cannot be forged from its parts: a token-like name,
+ * a value without control characters (a tab aside). */
+static const char *bad_header(const struct http_headers *h)
+{
+    for (size_t i = 0; h && i < h->n; i++) {
+        const char *name = h->v[i].name;
+        int ok = *name != '\0';
+        for (const char *p = name; ok && *p; p++)
+            ok = (unsigned char)*p > 0x20 && (unsigned char)*p < 0x7f && *p != ':';
+        for (const char *p = h->v[i].value; ok && p && *p; p++)
+            ok = *p == '\t' || ((unsigned char)*p >= 0x20 && (unsigned char)*p != 0x7f);
+        if (!ok)
+            return name;
+    }
+    return NULL;
+}
+
 int http_send(struct http_client *c, const struct http_request *req, struct http_response *resp,
               struct err *err)
 {
+    const char *bad = bad_header(req->headers);
+    if (bad)
+        /* The value may be a token: only the header is named. */
+        return err_set(err, ERR_PROTOCOL,
+                       "refusing to send a request with the header \"%.64s\": its name or value "
+                       "holds a line break or another control character",
+                       bad);
     struct http_url u;
     if (http_url_parse(req->url, &u, err) != 0)
         return -1;
@@ -473,7 +384,17 @@ int http_send(struct http_client *c, const struct http_request *req, struct http
     curl_easy_reset(h);
     c->errbuf[0] = '\0';
     long timeout_ms = req->timeout_ms > 0 ? req->timeout_ms : c->request_timeout_ms;
-    struct transfer t = {.resp = resp};
+    struct transfer t = {.resp = resp,
+                         .max_body = req->max_response_bytes ? req->max_response_bytes
+                                                             : HTTP_DEFAULT_MAX_RESPONSE_BYTES};
+    if (c->interrupted && *c->interrupted) {
+        /* Already stopping: this is one of the run's last writes (releasing
+         * its lease), which may not hold the exit up for long. */
+        if (timeout_ms > HTTP_STOPPING_TIMEOUT_MS)
+            timeout_ms = HTTP_STOPPING_TIMEOUT_MS;
+    } else {
+        t.interrupted = c->interrupted;
+    }
 
     curl_easy_setopt(h, CURLOPT_URL, req->url);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf);
@@ -496,6 +417,13 @@ int http_send(struct http_client *c, const struct http_request *req, struct http
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &t);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, &t);
+    /* An announced length over the limit fails before the body is read. */
+    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)t.max_body);
+    if (t.interrupted) {
+        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(h, CURLOPT_XFERINFODATA, &t);
+        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    }
 
     /* Host goes out exactly as the caller gave (and maybe signed) it. */
     struct curl_slist *hdrs = NULL;
@@ -538,7 +466,7 @@ int http_send(struct http_client *c, const struct http_request *req, struct http
         c->stats.connections += (unsigned long)new_conns;
     int result = 0;
     if (rc != CURLE_OK) {
-        result = transport_error(c, rc, &u, timeout_ms, t.too_big, err);
+        result = transport_error(c, rc, &u, timeout_ms, &t, err);
     } else {
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
     }

@@ -3,6 +3,7 @@
 #ifndef ECSR_AWS_HTTP_H
 #define ECSR_AWS_HTTP_H
 
+#include <signal.h>
 #include <stddef.h>
 
 #include "util/buf.h"
@@ -36,7 +37,16 @@ struct http_options {
     long connect_timeout_ms; /* 0: 5000 */
     long request_timeout_ms; /* 0: 60000; the whole transfer */
     const char *ca_bundle;   /* PEM file; NULL: AWS_CA_BUNDLE, else the system store */
+    /* Set by a signal handler (may be NULL). A request under way when it
+     * becomes non-zero stops within about a second with ERR_INTERRUPTED; one
+     * started after it was set (the last writes of a stopping run) may take
+     * at most HTTP_STOPPING_TIMEOUT_MS. */
+    const volatile sig_atomic_t *interrupted;
 };
+
+#define HTTP_STOPPING_TIMEOUT_MS 5000L
+/* The largest answer http_send accepts when the request names no limit. */
+#define HTTP_DEFAULT_MAX_RESPONSE_BYTES (8u * 1024u * 1024u)
 
 struct http_client;
 
@@ -52,6 +62,9 @@ struct http_request {
     const void *body;
     size_t body_len;
     long timeout_ms; /* 0: the client's request timeout */
+    /* A longer answer is refused with ERR_PROTOCOL before it is all read
+     * (0: HTTP_DEFAULT_MAX_RESPONSE_BYTES). */
+    size_t max_response_bytes;
 };
 
 struct http_response {
@@ -63,7 +76,11 @@ struct http_response {
 /* Sends one request. A response with any status is success (0); only
  * transport failures return -1, with err kind ERR_NETWORK (refused, reset,
  * closed, cut short, not HTTP, DNS), ERR_TIMEOUT or ERR_TLS and a message
- * naming the host and port (ERR_PROTOCOL for an answer over 64 MiB).
+ * naming the host and port; ERR_PROTOCOL for an answer longer than
+ * req->max_response_bytes or with too many headers, and for a header whose
+ * name or value holds a control character (never sent: it would forge
+ * headers); ERR_INTERRUPTED when the client's interrupt flag was raised
+ * during the request.
  * `resp` must be zeroed by the caller and freed with http_response_free
  * whatever the result.
  *
@@ -82,9 +99,12 @@ struct http_stats {
 void http_client_stats(const struct http_client *c, struct http_stats *out);
 
 /* Whether requests to this host skip any proxy: localhost, 127.0.0.0/8,
- * ::1, link-local 169.254.0.0/16 (instance metadata, the ECS container
- * endpoint), fe80::/10 and fd00:ec2::254. */
+ * ::1, link-local 169.254.0.0/16 (instance metadata, the ECS and EKS Pod
+ * Identity container endpoints), fe80::/10, and fd00:ec2::254 and
+ * fd00:ec2::23 (instance metadata and EKS Pod Identity over IPv6). */
 int http_host_bypasses_proxy(const char *host);
+/* Whether the host is this machine: localhost, 127.0.0.0/8 or ::1. */
+int http_host_is_loopback(const char *host);
 
 struct http_url {
     char *scheme; /* "https" / "http" */

@@ -22,11 +22,14 @@ int aws_json_read_result(const struct aws_call *call, const char *url,
         *out = cJSON_CreateObject();
         return 0;
     }
-    cJSON *doc = cJSON_ParseWithLength(resp->body.data, resp->body.len);
+    int too_big = 0;
+    cJSON *doc = json_parse_limited(resp->body.data, resp->body.len,
+                                    aws_max_json_tree_bytes(call->svc), NULL, 0, &too_big);
     if (!cJSON_IsObject(doc)) {
         cJSON_Delete(doc);
         return aws_unexpected_answer(err, call, url, resp, "a JSON object",
-                                     "not a JSON object, or truncated");
+                                     too_big ? AWS_JSON_TOO_BIG
+                                             : "not a JSON object, or truncated");
     }
     *out = doc;
     return 0;

@@ -40,7 +40,8 @@ int aws_query_read_result(const struct aws_call *call, const char *url,
         return aws_unexpected_answer(err, call, url, resp, expected, NULL);
     struct xml_node *root;
     struct err perr;
-    if (xml_parse(resp->body.data, resp->body.len, &root, &perr) != 0)
+    if (xml_parse_limited(resp->body.data, resp->body.len, aws_max_xml_tree_bytes(call->svc), &root,
+                          &perr) != 0)
         return aws_unexpected_answer(err, call, url, resp, expected, perr.message);
     size_t alen = strlen(call->action);
     if (strncmp(root->name, call->action, alen) != 0 || strcmp(root->name + alen, "Response") != 0) {
@@ -84,6 +85,7 @@ int aws_query_call(struct aws_client *c, const struct aws_service *svc, const ch
         .body = body.data,
         .body_len = body.len,
         .unsigned_call = (flags & AWS_CALL_UNSIGNED) != 0,
+        .secret_body = (flags & AWS_CALL_SECRET_BODY) != 0,
         .parse_ok = parse_query_ok,
     };
     struct query_parse qp = {.call = &call};

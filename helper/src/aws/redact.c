@@ -182,7 +182,8 @@ char *aws_redact_text(const char *body, size_t len, size_t *out_len)
 
 char *aws_redact_json(const char *body, size_t len)
 {
-    cJSON *doc = len ? cJSON_ParseWithLength(body, len) : NULL;
+    cJSON *doc =
+        len ? json_parse_limited(body, len, json_tree_budget_for(len), NULL, 0, NULL) : NULL;
     if (!doc) {
         /* Not JSON, or cut short: still no credential field shows. */
         struct buf out = BUF_INIT;

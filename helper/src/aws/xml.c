@@ -1,7 +1,7 @@
 /* A read-only DOM over expat, for AWS Query responses. Namespaces are
  * processed so that names are local names whatever prefix a server uses.
  * Documents with a DOCTYPE are refused (AWS never sends one, and refusing
- * it removes entity tricks), and nesting is bounded. */
+ * it removes entity tricks), and nesting and the tree's size are bounded. */
 #include "aws/xml.h"
 
 #include <expat.h>
@@ -13,6 +13,11 @@
 
 #define MAX_DEPTH 256
 #define NS_SEP '\x01'
+/* What malloc spends besides the bytes asked for (glibc: 8 to 16). */
+#define ALLOC_OVERHEAD 16u
+/* Fed to expat in pieces: given all at once it would copy the whole
+ * document into its own buffer first. */
+#define FEED_BYTES (64u * 1024u)
 
 struct builder {
     XML_Parser parser;
@@ -21,7 +26,8 @@ struct builder {
     struct xml_node **last_child; /* per depth: last child appended, for O(1) appends */
     struct buf *text;             /* per depth: character data */
     int depth;
-    const char *fail; /* our own reason to stop, when set */
+    size_t budget_left; /* bytes the tree may still take */
+    const char *fail;   /* our own reason to stop, when set */
 };
 
 static void node_free_shallow(struct xml_node *n)
@@ -59,10 +65,24 @@ static void stop(struct builder *b, const char *why)
     XML_StopParser(b->parser, XML_FALSE);
 }
 
+/* Takes `bytes` from the tree's budget; 0 when it is spent (parsing stops). */
+static int spend(struct builder *b, size_t bytes)
+{
+    if (bytes > b->budget_left) {
+        stop(b, "the document would take too much memory once parsed (too many elements or too "
+                "much text for an AWS answer)");
+        return 0;
+    }
+    b->budget_left -= bytes;
+    return 1;
+}
+
 static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **attrs)
 {
     (void)attrs;
     struct builder *b = ud;
+    if (b->fail)
+        return;
     if (b->depth >= MAX_DEPTH) {
         stop(b, "elements nested too deeply");
         return;
@@ -72,8 +92,12 @@ static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **at
         return;
     }
     const char *local = strrchr(name, NS_SEP);
+    local = local ? local + 1 : name;
+    /* The node, its name and (at its end) its text. */
+    if (!spend(b, sizeof(struct xml_node) + strlen(local) + 1 + 3 * ALLOC_OVERHEAD))
+        return;
     struct xml_node *n = xcalloc(1, sizeof(*n));
-    n->name = xstrdup(local ? local + 1 : name);
+    n->name = xstrdup(local);
     n->parent = b->cur;
     if (!b->cur) {
         b->root = n;
@@ -95,7 +119,9 @@ static void XMLCALL on_end(void *ud, const XML_Char *name)
 {
     (void)name;
     struct builder *b = ud;
-    if (!b->cur)
+    /* After a stop expat may still report an end (of an element whose
+     * start was refused): the tree is being thrown away. */
+    if (!b->cur || b->fail)
         return;
     b->depth--;
     struct buf *t = &b->text[b->depth];
@@ -112,7 +138,8 @@ static void XMLCALL on_end(void *ud, const XML_Char *name)
 static void XMLCALL on_chars(void *ud, const XML_Char *s, int len)
 {
     struct builder *b = ud;
-    if (b->cur && len > 0)
+    /* Held twice: while gathered, and as the node's text. */
+    if (b->cur && !b->fail && len > 0 && spend(b, 2 * (size_t)len))
         buf_append(&b->text[b->depth - 1], s, (size_t)len);
 }
 
@@ -128,9 +155,16 @@ static void XMLCALL on_doctype(void *ud, const XML_Char *name, const XML_Char *s
 
 int xml_parse(const char *data, size_t len, struct xml_node **root, struct err *err)
 {
+    return xml_parse_limited(data, len, XML_DEFAULT_MAX_TREE_BYTES, root, err);
+}
+
+int xml_parse_limited(const char *data, size_t len, size_t max_tree_bytes, struct xml_node **root,
+                      struct err *err)
+{
     *root = NULL;
     struct builder b;
     memset(&b, 0, sizeof(b));
+    b.budget_left = max_tree_bytes;
     b.parser = XML_ParserCreateNS(NULL, NS_SEP);
     if (!b.parser)
         return err_set(err, ERR_INTERNAL, "cannot create an XML parser");
@@ -142,9 +176,14 @@ int xml_parse(const char *data, size_t len, struct xml_node **root, struct err *
     XML_SetStartDoctypeDeclHandler(b.parser, on_doctype);
 
     int rc = 0;
-    /* XML_Parse takes an int length; AWS answers are far below that, and
-     * http.c caps bodies at 64 MiB. */
-    enum XML_Status st = XML_Parse(b.parser, data ? data : "", (int)len, XML_TRUE);
+    enum XML_Status st = XML_STATUS_OK;
+    size_t off = 0;
+    do {
+        size_t piece = len - off < FEED_BYTES ? len - off : FEED_BYTES;
+        int last = off + piece == len;
+        st = XML_Parse(b.parser, data ? data + off : "", (int)piece, last ? XML_TRUE : XML_FALSE);
+        off += piece;
+    } while (st == XML_STATUS_OK && !b.fail && off < len);
     if (st != XML_STATUS_OK || b.fail || !b.root || b.cur) {
         unsigned long line = XML_GetCurrentLineNumber(b.parser);
         unsigned long col = XML_GetCurrentColumnNumber(b.parser);

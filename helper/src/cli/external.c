@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aws/json_limit.h"
 #include "util/buf.h"
 #include "util/mem.h"
 
@@ -34,7 +35,12 @@ int external_parse_query(const char *text, size_t len, struct external_query *q,
         return err_set(err, ERR_USAGE, "the query on stdin is larger than %d bytes",
                        MAX_QUERY_BYTES);
     const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    int too_big = 0;
+    cJSON *root = json_parse_limited(text, len, json_tree_budget_for(len), &end, 0, &too_big);
+    if (!root && too_big)
+        return err_set(err, ERR_USAGE,
+                       "the query on stdin holds too many values: Terraform's "
+                       "external data source sends an object of a few strings");
     if (!root) {
         size_t at = end && end >= text ? (size_t)(end - text) : 0;
         return err_set(err, ERR_USAGE,

@@ -3,6 +3,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sys/resource.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -29,6 +32,11 @@ static void on_signal(int sig)
     stop_requested = 1;
 }
 
+/* SIGINT (Ctrl-C), SIGTERM (Terraform, CI runners) and SIGHUP (a closed
+ * terminal or SSH session) ask for a stop at the next safe point: a request
+ * under way ends within about a second (aws/http.c), the run releases its
+ * lease and exits 4, resumable. No SA_RESTART, so a blocking call returns
+ * at once. */
 static void install_signals(void)
 {
     struct sigaction sa;
@@ -39,14 +47,33 @@ static void install_signals(void)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
 }
 
-/* Credentials live in this process's memory: a core dump would write them
- * to disk, wherever the system's core pattern points. */
+/* Writing to a closed pipe (`ecs-rollout status | head -1`, a reader that
+ * went away) fails with EPIPE instead of killing the process mid-rollout.
+ * Children (credential_process) get the default back (creds/process.c). */
+static void no_sigpipe(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = SIG_IGN;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGPIPE, &sa, NULL);
+}
+
+/* Credentials live in this process's memory (and its environment): a core
+ * dump would write them to disk, wherever the system's core pattern points.
+ * Not dumpable also means that other processes of the same user cannot
+ * ptrace it or read its /proc/PID/mem and /proc/PID/environ. For the whole
+ * run: secrets are loaded at its start and held until its end. */
 static void no_core_dumps(void)
 {
     struct rlimit none = {0, 0};
     setrlimit(RLIMIT_CORE, &none);
+#ifdef __linux__
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+#endif
 }
 
 static int exit_for_error(const struct err *e)
@@ -141,6 +168,15 @@ static int confirm(struct cli_aws *a, const struct cli_options *o, const struct 
     return go;
 }
 
+/* A rollout that a stop request ended before its loop (while it looked at
+ * the group or took the lease) is as resumable as one stopped later. */
+static int exit_for_run(enum rollout_result r, const struct err *err)
+{
+    if (r == ROLLOUT_ERROR && err->kind == ERR_INTERRUPTED)
+        return EXIT_RESUMABLE;
+    return exit_for_result(r);
+}
+
 static int run_rollout(struct cli_aws *a, const struct cli_options *o)
 {
     struct rollout_config cfg;
@@ -174,7 +210,7 @@ static int run_rollout(struct cli_aws *a, const struct cli_options *o)
         fprintf(stderr, "ecs-rollout: %s\n", buf_cstr(&b));
         buf_free(&b);
     }
-    return exit_for_result(r);
+    return exit_for_run(r, &err);
 }
 
 static int run_view(struct cli_aws *a, const struct cli_options *o)
@@ -264,6 +300,7 @@ static int run_external(struct cli_options *o)
 int main(int argc, char **argv)
 {
     no_core_dumps();
+    no_sigpipe();
     struct cli_options o;
     struct err err;
     if (cli_parse(argc, argv, &o, &err) != 0) {

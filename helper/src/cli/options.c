@@ -33,8 +33,8 @@ const struct cli_exit_doc cli_exit_docs[6] = {
     {EXIT_USAGE, "Bad command line."},
     {EXIT_ACCESS, "Credentials, permissions, configuration, or AWS unreachable; nothing was "
                   "changed by this run."},
-    {EXIT_RESUMABLE, "Stopped midway (SIGINT/SIGTERM, or AWS failing during a rollback); the "
-                     "cluster serves. Run the same command again to continue."},
+    {EXIT_RESUMABLE, "Stopped midway (SIGINT/SIGTERM/SIGHUP, or AWS failing during a rollback); "
+                     "the cluster serves. Run the same command again to continue."},
     {EXIT_BUSY, "Another rollout of this group is running."},
 };
 
@@ -56,6 +56,7 @@ const struct cli_env_doc cli_env_docs[] = {
      "Endpoints for all or one service."},
     {"AWS_MAX_ATTEMPTS", "Attempts per AWS request (default 3; a rollout uses 8 unless set)."},
     {"AWS_CA_BUNDLE", "Trust these certificates (PEM file) for HTTPS."},
+    {"ECS_ROLLOUT_ALLOW_PLAIN_HTTP", "\"true\" or \"1\": as --allow-plain-http."},
     {"HTTPS_PROXY, HTTP_PROXY, NO_PROXY", "Proxies, as curl understands them."},
     {"NO_COLOR", "No colors."},
 };
@@ -293,6 +294,9 @@ int cli_parse(int argc, char **argv, struct cli_options *o, struct err *err)
                 return -1;
             break;
         case OPT_YES: o->yes = 1; break;
+        case OPT_ALLOW_PLAIN_HTTP:
+            o->allow_plain_http = 1;
+            break;
         case OPT_VERBOSE: o->verbose++; break;
         case OPT_QUIET: o->quiet = 1; break;
         case OPT_NO_COLOR: o->no_color = 1; break;

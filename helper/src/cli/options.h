@@ -84,6 +84,7 @@ struct cli_options {
     double poll_interval;
     enum cli_output output;
     int yes;
+    int allow_plain_http; /* --allow-plain-http */
     int verbose;
     int quiet;
     int no_color;

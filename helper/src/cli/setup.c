@@ -2,10 +2,17 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "aws/config.h"
 #include "svc/sts.h"
 #include "util/mem.h"
+
+static int allow_plain_http(const struct cli_options *o)
+{
+    const char *v = getenv("ECS_ROLLOUT_ALLOW_PLAIN_HTTP");
+    return o->allow_plain_http || (v && (strcasecmp(v, "true") == 0 || strcmp(v, "1") == 0));
+}
 
 int cli_aws_open(struct cli_aws *a, const struct cli_options *o, int default_max_attempts,
                  const volatile sig_atomic_t *interrupted, struct err *err)
@@ -17,6 +24,8 @@ int cli_aws_open(struct cli_aws *a, const struct cli_options *o, int default_max
         return -1;
     struct http_options hopts;
     memset(&hopts, 0, sizeof(hopts));
+    /* A stop request ends a request under way, not only a wait. */
+    hopts.interrupted = interrupted;
     a->http = http_client_new(&hopts, err);
     if (!a->http) {
         free(region);
@@ -26,6 +35,7 @@ int cli_aws_open(struct cli_aws *a, const struct cli_options *o, int default_max
      * signs with the source credentials the chain hands it. */
     aws_client_init(&a->sts, a->http, NULL, region, o->endpoint_url);
     a->sts.interrupted = interrupted;
+    a->sts.allow_plain_http = allow_plain_http(o);
     sts_cred_ops(&a->sts, &a->sts_ops);
     struct cred_chain_options copts;
     memset(&copts, 0, sizeof(copts));
@@ -41,6 +51,25 @@ int cli_aws_open(struct cli_aws *a, const struct cli_options *o, int default_max
     aws_client_init(&a->client, a->http, a->creds, region, o->endpoint_url);
     free(region);
     a->client.interrupted = interrupted;
+    a->client.allow_plain_http = allow_plain_http(o);
+    /* A plain-http endpoint is refused before anything is sent (STS only
+     * when a credential source calls it); a missing region is reported by
+     * the first call, as before. */
+    const struct aws_service *used[] = {&AWS_SVC_AUTOSCALING, &AWS_SVC_ECS, &AWS_SVC_EC2};
+    for (size_t i = 0; i < sizeof(used) / sizeof(used[0]); i++) {
+        char *url;
+        const char *source;
+        struct err ignored;
+        if (aws_endpoint_resolve(&a->client, used[i], &url, &source, &ignored) != 0)
+            continue;
+        int rc = aws_endpoint_transport_check(&a->client, used[i], NULL, url, source, 0, err);
+        free(url);
+        if (rc != 0) {
+            a->open = 1;
+            cli_aws_close(a);
+            return -1;
+        }
+    }
     const char *env = getenv("AWS_MAX_ATTEMPTS");
     if ((!env || !*env) && default_max_attempts > 0)
         a->client.retry.max_attempts = default_max_attempts;

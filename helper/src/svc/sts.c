@@ -153,7 +153,8 @@ int sts_assume_role_with_web_identity(struct aws_client *c, const struct sts_rol
     char session[64];
     add_role_params(&params, req, session, sizeof(session));
     aws_params_add(&params, "WebIdentityToken", req->web_identity_token);
-    int rc = role_call(c, "AssumeRoleWithWebIdentity", &params, AWS_CALL_UNSIGNED, out, err);
+    int rc = role_call(c, "AssumeRoleWithWebIdentity", &params,
+                       AWS_CALL_UNSIGNED | AWS_CALL_SECRET_BODY, out, err);
     /* The token sits in the parameters: wipe them. */
     for (size_t i = 0; i < params.values.n; i++)
         secure_zero(params.values.v[i], strlen(params.values.v[i]));

@@ -87,3 +87,11 @@ void buf_free_secret(struct buf *b)
         secure_zero(b->data, b->cap);
     buf_free(b);
 }
+
+int text_has_control(const char *s)
+{
+    for (; s && *s; s++)
+        if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f)
+            return 1;
+    return 0;
+}

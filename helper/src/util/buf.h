@@ -28,4 +28,9 @@ void buf_free(struct buf *b);
 /* Zero the storage before freeing: for buffers that held secrets. */
 void buf_free_secret(struct buf *b);
 
+/* Whether s (NULL: no) holds a control character: CR, LF, any other byte
+ * below 0x20, or DEL. Such a byte in a header value would end the header
+ * and start another. */
+int text_has_control(const char *s);
+
 #endif

@@ -17,14 +17,18 @@ void err_clear(struct err *e)
     memset(e, 0, sizeof(*e));
 }
 
+/* Messages are scrubbed whole and cut after: a secret cut in two would
+ * escape the scrubbing and leave its start in the message. */
 int err_vset(struct err *e, enum err_kind kind, const char *fmt, va_list ap)
 {
     if (!e)
         return -1;
     err_clear(e);
     e->kind = kind;
-    vsnprintf(e->message, sizeof(e->message), fmt, ap);
-    log_scrub(e->message);
+    struct buf full = BUF_INIT;
+    buf_vprintf(&full, fmt, ap);
+    log_scrub_copy(e->message, sizeof(e->message), buf_cstr(&full));
+    buf_free_secret(&full);
     return -1;
 }
 
@@ -46,9 +50,8 @@ int err_service(struct err *e, long http_status, const char *code, const char *m
     e->kind = ERR_SERVICE;
     e->http_status = http_status;
     copy_field(e->code, sizeof(e->code), code);
-    copy_field(e->message, sizeof(e->message), message);
+    log_scrub_copy(e->message, sizeof(e->message), message);
     copy_field(e->request_id, sizeof(e->request_id), request_id);
-    log_scrub(e->message);
     return -1;
 }
 
@@ -56,19 +59,14 @@ int err_prefix(struct err *e, const char *fmt, ...)
 {
     if (!e)
         return -1;
-    char prefix[256];
+    struct buf full = BUF_INIT;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(prefix, sizeof(prefix), fmt, ap);
+    buf_vprintf(&full, fmt, ap);
     va_end(ap);
-    size_t plen = strlen(prefix), mlen = strlen(e->message);
-    if (plen >= sizeof(e->message))
-        plen = sizeof(e->message) - 1;
-    if (plen + mlen >= sizeof(e->message))
-        mlen = sizeof(e->message) - 1 - plen;
-    memmove(e->message + plen, e->message, mlen);
-    memcpy(e->message, prefix, plen);
-    e->message[plen + mlen] = '\0';
+    buf_puts(&full, e->message);
+    log_scrub_copy(e->message, sizeof(e->message), buf_cstr(&full));
+    buf_free_secret(&full);
     return -1;
 }
 

@@ -92,6 +92,36 @@ void log_scrub(char *s)
     }
 }
 
+void log_scrub_cut(char *s)
+{
+    log_scrub(s);
+    if (!s)
+        return;
+    size_t len = strlen(s);
+    for (size_t i = 0; i < n_secrets; i++) {
+        size_t slen = strlen(secrets[i]);
+        /* The longest tail of s that begins secrets[i] (a whole one is
+         * already gone). */
+        for (size_t k = slen - 1 < len ? slen - 1 : len; k >= 4; k--) {
+            if (memcmp(s + len - k, secrets[i], k) == 0) {
+                memcpy(s + len - k, "****", 5);
+                len = len - k + 4;
+                break;
+            }
+        }
+    }
+}
+
+void log_scrub_copy(char *dst, size_t cap, const char *src)
+{
+    if (cap == 0)
+        return;
+    char *copy = xstrdup(src ? src : "");
+    log_scrub(copy);
+    snprintf(dst, cap, "%s", copy);
+    free_secret(copy);
+}
+
 void log_clear_secrets(void)
 {
     for (size_t i = 0; i < n_secrets; i++)

@@ -5,6 +5,8 @@
 #ifndef ECSR_LOG_H
 #define ECSR_LOG_H
 
+#include <stddef.h>
+
 enum log_level {
     LOG_ERROR = 0,
     LOG_WARN,
@@ -27,6 +29,13 @@ void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(p
 void log_add_secret(const char *secret);
 /* Replace every registered secret inside s with "****", in place. */
 void log_scrub(char *s);
+/* log_scrub, and also mask the end of s when it is the start of a secret
+ * (4 bytes or more): for text that was cut before it could be scrubbed
+ * whole. */
+void log_scrub_cut(char *s);
+/* Copy src into dst (at most cap - 1 bytes and a NUL), scrubbed before it is
+ * cut, so that a cut never leaves part of a secret behind. */
+void log_scrub_copy(char *dst, size_t cap, const char *src);
 /* Forget every registered secret (tests). */
 void log_clear_secrets(void);
 

@@ -465,3 +465,180 @@ run "environment_invalid_name" {
   expect_failures = [var.rollout_environment]
   # error: rollout_environment keys must be environment variable names
 }
+
+# ---- mixed instances policy ----------------------------------------------------
+
+run "valid_mixed_instances_without_instance_type" {
+  command = plan
+  variables {
+    cluster_instance_type = null
+    cluster_mixed_instances_policy = {
+      instance_types = [
+        { instance_type = "m6i.large", weighted_capacity = 1 },
+        { instance_type = "m7g.large", weighted_capacity = 1, launch_template = "graviton_2023" },
+      ]
+      launch_templates                         = { graviton_2023 = { ami = "ami-12345678" } }
+      on_demand_base_capacity                  = 0
+      on_demand_percentage_above_base_capacity = 0
+      spot_allocation_strategy                 = "capacity-optimized-prioritized"
+    }
+  }
+}
+
+run "no_instance_type_at_all" {
+  command = plan
+  variables { cluster_instance_type = null }
+  expect_failures = [aws_autoscaling_group.this]
+  # error: cluster_instance_type is null and there is no cluster_mixed_instances_policy
+}
+
+run "mixed_instances_empty" {
+  command = plan
+  variables { cluster_mixed_instances_policy = { instance_types = [] } }
+  expect_failures = [var.cluster_mixed_instances_policy]
+  # error: must name 1 to 40 instance types
+}
+
+run "mixed_instances_bad_type" {
+  command = plan
+  variables { cluster_mixed_instances_policy = { instance_types = [{ instance_type = "m7g large" }] } }
+  expect_failures = [var.cluster_mixed_instances_policy]
+  # error: cluster_mixed_instances_policy.instance_types must hold EC2 instance types such as m7g.large
+}
+
+run "mixed_instances_repeated_type" {
+  command = plan
+  variables { cluster_mixed_instances_policy = { instance_types = [{ instance_type = "m7g.large" }, { instance_type = "m7g.large" }] } }
+  expect_failures = [var.cluster_mixed_instances_policy]
+  # error: each once
+}
+
+run "mixed_instances_some_weights" {
+  command = plan
+  variables {
+    cluster_mixed_instances_policy = { instance_types = [{ instance_type = "m6i.large", weighted_capacity = 2 }, { instance_type = "m6i.xlarge" }] }
+  }
+  expect_failures = [var.cluster_mixed_instances_policy]
+  # error: set for every instance type or for none
+}
+
+run "mixed_instances_unknown_template" {
+  command = plan
+  variables {
+    cluster_mixed_instances_policy = { instance_types = [{ instance_type = "m7g.large", launch_template = "arm" }] }
+  }
+  expect_failures = [var.cluster_mixed_instances_policy]
+  # error: each launch_template must be a key of cluster_mixed_instances_policy.launch_templates
+}
+
+run "mixed_instances_unused_template" {
+  command = plan
+  variables {
+    cluster_mixed_instances_policy = {
+      instance_types   = [{ instance_type = "m6i.large" }]
+      launch_templates = { arm64 = { ami = "ami-12345678" } }
+    }
+  }
+  expect_failures = [var.cluster_mixed_instances_policy]
+  # error: be the launch_template of at least one instance type
+}
+
+run "mixed_instances_template_with_two_amis" {
+  command = plan
+  variables {
+    cluster_mixed_instances_policy = {
+      instance_types   = [{ instance_type = "m7g.large", launch_template = "arm64" }]
+      launch_templates = { arm64 = { ami = "ami-12345678", ami_ssm_parameter = "/aws/x" } }
+    }
+  }
+  expect_failures = [var.cluster_mixed_instances_policy]
+  # error: each needs exactly one of ami
+}
+
+run "mixed_instances_template_without_ami" {
+  command = plan
+  variables {
+    cluster_mixed_instances_policy = {
+      instance_types   = [{ instance_type = "m7g.large", launch_template = "arm64" }]
+      launch_templates = { arm64 = {} }
+    }
+  }
+  expect_failures = [var.cluster_mixed_instances_policy]
+  # error: each needs exactly one of ami
+}
+
+run "mixed_instances_spot_percentage_over_100" {
+  command = plan
+  variables {
+    cluster_mixed_instances_policy = { instance_types = [{ instance_type = "m6i.large" }], on_demand_percentage_above_base_capacity = 101 }
+  }
+  expect_failures = [var.cluster_mixed_instances_policy]
+  # error: on_demand_percentage_above_base_capacity a whole number from 0 to 100
+}
+
+run "mixed_instances_unknown_spot_strategy" {
+  command = plan
+  variables {
+    cluster_mixed_instances_policy = { instance_types = [{ instance_type = "m6i.large" }], spot_allocation_strategy = "cheapest" }
+  }
+  expect_failures = [var.cluster_mixed_instances_policy]
+  # error: spot_allocation_strategy price-capacity-optimized
+}
+
+# ---- capacity provider -----------------------------------------------------------
+
+run "valid_capacity_provider_settings" {
+  command = plan
+  variables {
+    capacity_provider_name = "prod-ondemand"
+    capacity_provider_managed_scaling = {
+      target_capacity           = 80
+      minimum_scaling_step_size = 2
+      maximum_scaling_step_size = 10
+      instance_warmup_period    = 120
+    }
+    capacity_provider_managed_draining = false
+  }
+}
+
+run "capacity_provider_reserved_name" {
+  command = plan
+  variables { capacity_provider_name = "ecs-prod" }
+  expect_failures = [var.capacity_provider_name]
+  # error: must not start with aws, ecs or fargate
+}
+
+run "capacity_provider_bad_name" {
+  command = plan
+  variables { capacity_provider_name = "prod cp" }
+  expect_failures = [var.capacity_provider_name]
+  # error: capacity_provider_name must be 1-255 letters, digits, hyphens or underscores
+}
+
+run "capacity_provider_target_capacity_zero" {
+  command = plan
+  variables { capacity_provider_managed_scaling = { target_capacity = 0 } }
+  expect_failures = [var.capacity_provider_managed_scaling]
+  # error: target_capacity must be a whole percentage from 1 to 100
+}
+
+run "capacity_provider_steps_reversed" {
+  command = plan
+  variables { capacity_provider_managed_scaling = { minimum_scaling_step_size = 5, maximum_scaling_step_size = 2 } }
+  expect_failures = [var.capacity_provider_managed_scaling]
+  # error: 1 <= minimum_scaling_step_size <= maximum_scaling_step_size <= 10000
+}
+
+run "capacity_provider_warmup_too_long" {
+  command = plan
+  variables { capacity_provider_managed_scaling = { instance_warmup_period = 10001 } }
+  expect_failures = [var.capacity_provider_managed_scaling]
+  # error: instance_warmup_period must be a whole number of seconds from 0 to 10000
+}
+
+run "termination_protection_without_managed_scaling" {
+  command = plan
+  variables { capacity_provider_managed_scaling = { enabled = false } }
+  expect_failures = [aws_autoscaling_group.this]
+  # error: capacity_provider_managed_termination_protection needs capacity_provider_managed_scaling.enabled
+}

@@ -131,3 +131,31 @@ run "load_balancer_port_defaults_to_first_mapping" {
     error_message = "without load_balancer_container_port the first mapping's port is used"
   }
 }
+
+# (Without a strategy the launch type is left to the provider, unknown in a
+# plan: the run below shows the EC2 launch type is set only without one.)
+run "capacity_provider_strategy_replaces_the_launch_type" {
+  command = plan
+  variables {
+    capacity_provider_strategy = [
+      { capacity_provider = "on-demand", base = 2 },
+      { capacity_provider = "spot", weight = 3 },
+    ]
+  }
+  assert {
+    condition = (
+      length(aws_ecs_service.this.capacity_provider_strategy) == 2 &&
+      anytrue([for s in aws_ecs_service.this.capacity_provider_strategy : s.capacity_provider == "on-demand" && s.base == 2 && s.weight == 1]) &&
+      anytrue([for s in aws_ecs_service.this.capacity_provider_strategy : s.capacity_provider == "spot" && s.base == 0 && s.weight == 3])
+    )
+    error_message = "the strategy must be passed as given, weight 1 and base 0 by default: ${jsonencode(aws_ecs_service.this.capacity_provider_strategy)}"
+  }
+}
+
+run "no_strategy_keeps_the_ec2_launch_type" {
+  command = plan
+  assert {
+    condition     = aws_ecs_service.this.launch_type == "EC2" && length(aws_ecs_service.this.capacity_provider_strategy) == 0
+    error_message = "without a strategy the service runs on the EC2 launch type, as before"
+  }
+}

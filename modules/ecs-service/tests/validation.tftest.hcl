@@ -184,3 +184,52 @@ run "grace_period_negative" {
   expect_failures = [var.health_check_grace_period_seconds]
   # error: health_check_grace_period_seconds must be a whole number, 0 or more
 }
+
+run "capacity_provider_strategy_valid" {
+  command = plan
+  variables {
+    capacity_provider_strategy = [{ capacity_provider = "prod-cp", base = 1, weight = 1000 }, { capacity_provider = "prod_spot", weight = 0 }]
+  }
+}
+
+run "capacity_provider_strategy_bad_name" {
+  command = plan
+  variables { capacity_provider_strategy = [{ capacity_provider = "prod cp" }] }
+  expect_failures = [var.capacity_provider_strategy]
+  # error: capacity_provider_strategy must name each capacity provider once
+}
+
+run "capacity_provider_strategy_repeated_provider" {
+  command = plan
+  variables { capacity_provider_strategy = [{ capacity_provider = "cp" }, { capacity_provider = "cp", weight = 2 }] }
+  expect_failures = [var.capacity_provider_strategy]
+  # error: capacity_provider_strategy must name each capacity provider once
+}
+
+run "capacity_provider_strategy_weight_too_high" {
+  command = plan
+  variables { capacity_provider_strategy = [{ capacity_provider = "cp", weight = 1001 }] }
+  expect_failures = [var.capacity_provider_strategy]
+  # error: weight must be a whole number from 0 to 1000
+}
+
+run "capacity_provider_strategy_fractional_base" {
+  command = plan
+  variables { capacity_provider_strategy = [{ capacity_provider = "cp", base = 1.5 }] }
+  expect_failures = [var.capacity_provider_strategy]
+  # error: base a whole number from 0 to 100000
+}
+
+run "capacity_provider_strategy_two_bases" {
+  command = plan
+  variables { capacity_provider_strategy = [{ capacity_provider = "a", base = 1 }, { capacity_provider = "b", base = 2 }] }
+  expect_failures = [var.capacity_provider_strategy]
+  # error: only one capacity provider may have a base above 0
+}
+
+run "capacity_provider_strategy_all_weights_zero" {
+  command = plan
+  variables { capacity_provider_strategy = [{ capacity_provider = "a", weight = 0 }, { capacity_provider = "b", weight = 0 }] }
+  expect_failures = [var.capacity_provider_strategy]
+  # error: at least one capacity provider needs a weight above 0
+}

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "aws/creds/providers.h"
+#include "aws/json_limit.h"
 #include "util/buf.h"
 #include "util/log.h"
 #include "util/mem.h"
@@ -28,12 +29,14 @@ int cred_absent(int *absent, struct err *err, const char *fmt, ...)
 
 int cred_err_append(struct err *err, const char *fmt, ...)
 {
-    size_t n = strlen(err->message);
+    struct buf full = BUF_INIT;
+    buf_puts(&full, err->message);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err->message + n, sizeof(err->message) - n, fmt, ap);
+    buf_vprintf(&full, fmt, ap);
     va_end(ap);
-    log_scrub(err->message);
+    log_scrub_copy(err->message, sizeof(err->message), buf_cstr(&full));
+    buf_free_secret(&full);
     return -1;
 }
 
@@ -193,9 +196,17 @@ cJSON *cred_json_parse(const char *text, size_t len, const char *who, const char
         return NULL;
     }
     const char *end = NULL;
-    cJSON *json = cJSON_ParseWithLengthOpts(text, len + 1, &end, 1);
+    int too_big = 0;
+    cJSON *json = json_parse_limited(text, len + 1, json_tree_budget_for(len), &end, 1, &too_big);
     if (json)
         return json;
+    if (too_big) {
+        err_set(err, ERR_CREDENTIALS,
+                "%s %s JSON that would take too much memory once parsed (too many values for "
+                "a credentials document)",
+                who, what);
+        return NULL;
+    }
     int line = 1, col = 1;
     for (const char *c = text; end && c < end && c < text + len; c++) {
         if (*c == '\n') {
@@ -254,6 +265,13 @@ int cred_read_token_file(const char *path, const char *what, char **out, struct 
         return err_set(err, ERR_CREDENTIALS, "%s %s holds more than one line; it must hold just "
                        "the token", what, path);
     }
+    if (text_has_control(b.data)) {
+        buf_free_secret(&b);
+        return err_set(err, ERR_CREDENTIALS,
+                       "%s %s holds a control character; it must hold just the token (the "
+                       "value is not shown)",
+                       what, path);
+    }
     *out = buf_steal(&b);
     log_add_secret(*out);
     return 0;
@@ -298,7 +316,6 @@ void cred_wrap_sts_error(struct err *err, const char *who, const char *action)
     } else {
         buf_puts(&msg, m);
     }
-    snprintf(err->message, sizeof(err->message), "%s", buf_cstr(&msg));
-    log_scrub(err->message);
-    buf_free(&msg);
+    log_scrub_copy(err->message, sizeof(err->message), buf_cstr(&msg));
+    buf_free_secret(&msg);
 }

@@ -19,7 +19,6 @@
 #include "util/log.h"
 #include "util/mem.h"
 
-#define ECS_HOST "http://169.254.170.2"
 #define ECS_TIMEOUT_MS 2000
 #define ECS_ATTEMPTS 3
 
@@ -28,20 +27,21 @@ struct ecs_provider {
     struct http_client *http; /* borrowed */
 };
 
+/* Over plain http, the token goes only to this machine or to the agents'
+ * link-local addresses, as the SDKs require. */
 static int host_allowed_over_http(const char *host)
 {
-    if (strcasecmp(host, "localhost") == 0)
+    if (http_host_is_loopback(host))
         return 1;
     struct in_addr v4;
     if (inet_pton(AF_INET, host, &v4) == 1) {
         unsigned long a = ntohl(v4.s_addr);
-        return (a >> 24) == 127 || a == 0xA9FEAA02UL /* 169.254.170.2 */ ||
-               a == 0xA9FEAA17UL /* 169.254.170.23 */;
+        return a == 0xA9FEAA02UL /* 169.254.170.2 */ || a == 0xA9FEAA17UL /* 169.254.170.23 */;
     }
     struct in6_addr v6, eks;
     if (inet_pton(AF_INET6, host, &v6) == 1) {
         inet_pton(AF_INET6, "fd00:ec2::23", &eks);
-        return IN6_IS_ADDR_LOOPBACK(&v6) || memcmp(&v6, &eks, sizeof(v6)) == 0;
+        return memcmp(&v6, &eks, sizeof(v6)) == 0;
     }
     return 0;
 }
@@ -52,8 +52,7 @@ static int endpoint_url(struct buf *url, const char **from, int *absent, struct 
     const char *rel = cred_getenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
     const char *full = cred_getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI");
     if (rel) {
-        const char *host = cred_getenv("ECS_ROLLOUT_CONTAINER_CREDENTIALS_HOST");
-        buf_puts(url, host ? host : ECS_HOST);
+        buf_puts(url, cred_ecs_relative_base());
         if (rel[0] != '/')
             buf_putc(url, '/');
         buf_puts(url, rel);
@@ -102,10 +101,11 @@ static int auth_token(char **out, struct err *err)
     if (!token)
         return 0;
     log_add_secret(token);
-    if (strpbrk(token, "\r\n"))
+    if (text_has_control(token))
         return err_set(err, ERR_CREDENTIALS,
                        "container credentials: AWS_CONTAINER_AUTHORIZATION_TOKEN holds a line "
-                       "break; it must be a single line");
+                       "break or another control character; it must be a single line of "
+                       "printable text");
     *out = xstrdup(token);
     return 0;
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "aws/creds/providers.h"
+#include "util/buf.h"
 #include "util/mem.h"
 
 static const char *first_env(const char *name, const char *legacy, const char **which)
@@ -36,6 +37,14 @@ static int env_get(struct cred_provider *self, struct aws_credentials *out, int 
                        "environment: %s is set but AWS_ACCESS_KEY_ID is not; set both, or unset "
                        "%s to use another credential source",
                        secret_name, secret_name);
+    const char *names[] = {id_name, secret_name, token_name};
+    const char *values[] = {id, secret, token};
+    for (size_t i = 0; i < 3; i++)
+        if (text_has_control(values[i]))
+            return err_set(err, ERR_CREDENTIALS,
+                           "environment: %s holds a line break or another control character, "
+                           "which no AWS credential has (the value is not shown)",
+                           names[i]);
     out->access_key_id = xstrdup(id);
     out->secret_access_key = xstrdup(secret);
     out->session_token = xstrdup(token);

@@ -7,6 +7,9 @@
 #include "util/log.h"
 #include "util/mem.h"
 
+/* A credentials document or an IMDS token is well under a kilobyte. */
+#define CRED_MAX_RESPONSE_BYTES (64u * 1024u)
+
 int cred_http(struct http_client *http, const char *method, const char *url,
               const struct http_headers *headers, long timeout_ms, int attempts,
               int retry_network, struct http_response *resp, struct err *err)
@@ -16,6 +19,7 @@ int cred_http(struct http_client *http, const char *method, const char *url,
         .url = url,
         .headers = headers,
         .timeout_ms = timeout_ms,
+        .max_response_bytes = CRED_MAX_RESPONSE_BYTES,
     };
     for (int attempt = 1;; attempt++) {
         http_response_free(resp);
@@ -40,18 +44,25 @@ void cred_headers_free(struct http_headers *h)
 
 void cred_body_excerpt(const struct http_response *resp, char *out, size_t cap)
 {
+    /* Scrubbed whole first (bodies here are at most CRED_MAX_RESPONSE_BYTES),
+     * then cut: a secret cut in two would escape the scrubbing. */
+    char *text = xstrndup(buf_cstr(&resp->body), resp->body.len);
+    size_t len = strlen(text);
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)text[i] < 0x20 || (unsigned char)text[i] == 0x7f)
+            text[i] = ' ';
+    log_scrub(text);
+    len = strlen(text);
     size_t j = 0;
-    const char *body = buf_cstr(&resp->body);
-    for (size_t i = 0; i < resp->body.len && j + 4 < cap && j < 200; i++) {
-        unsigned char c = (unsigned char)body[i];
-        out[j++] = c < 0x20 || c == 0x7f ? ' ' : (char)c;
-    }
-    if (j < resp->body.len && j + 4 < cap) {
+    for (; j < len && j + 4 < cap && j < 200; j++)
+        out[j] = text[j];
+    if (j < len && j + 4 < cap) {
         memcpy(out + j, "...", 3);
         j += 3;
     }
-    out[j] = '\0';
-    if (j == 0)
+    if (cap)
+        out[j < cap ? j : cap - 1] = '\0';
+    if (len == 0)
         snprintf(out, cap, "(empty body)");
-    log_scrub(out);
+    free_secret(text);
 }

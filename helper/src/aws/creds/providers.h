@@ -64,11 +64,13 @@ int cred_process_parse_output(const char *who, const struct buf *out,
 int cred_imds_parse_credentials(const char *who, const struct http_response *resp,
                                 struct aws_credentials *out, struct err *err);
 
-/* ECS container credentials: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI (from
- * http://169.254.170.2, or ECS_ROLLOUT_CONTAINER_CREDENTIALS_HOST when set,
- * for tests) or AWS_CONTAINER_CREDENTIALS_FULL_URI, with
+/* ECS container credentials: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI (on
+ * cred_ecs_relative_base()) or AWS_CONTAINER_CREDENTIALS_FULL_URI, with
  * AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE or _TOKEN as Authorization. */
 struct cred_provider *cred_ecs_new(struct http_client *http);
+/* "http://169.254.170.2" (aws/creds/ecs_host.c); the unit tests link
+ * another definition. */
+const char *cred_ecs_relative_base(void);
 
 /* EC2 instance metadata (IMDSv2). Endpoint: AWS_EC2_METADATA_SERVICE_ENDPOINT,
  * the profile's ec2_metadata_service_endpoint, else 169.254.169.254 (or

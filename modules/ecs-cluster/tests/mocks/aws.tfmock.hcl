@@ -60,3 +60,9 @@ mock_resource "aws_autoscaling_group" {
     arn = "arn:aws:autoscaling:eu-west-1:123456789012:autoScalingGroup:11111111-2222-3333-4444-555555555555:autoScalingGroupName/test-cluster"
   }
 }
+
+mock_resource "aws_ecs_capacity_provider" {
+  defaults = {
+    arn = "arn:aws:ecs:eu-west-1:123456789012:capacity-provider/test-cluster"
+  }
+}
