@@ -4,6 +4,7 @@
 #   make          build helper/ecs-rollout
 #   make test     every test (C unit tests, the same under ASan+UBSan,
 #                 simulator, integration, Terraform); ends "N passed, N failed"
+#   make check    the quick tier: C unit tests and the fast scenarios (< 1 min)
 #   make demo     a real rollout inside `terraform apply` on the local simulator
 #   make bench    rollout benchmarks (prints figures)
 #   make fuzz     every libFuzzer target for FUZZ_SECONDS (default 60) each;
@@ -30,8 +31,8 @@ SUBMAKE := $(MAKE) --no-print-directory -C helper -j$(JOBS)
 
 FUZZ_SECONDS ?= 60
 
-.PHONY: all build build-tests build-asan build-fuzz test fuzz demo bench install uninstall \
-	clean deps-build deps-docs deps-test docs chaos valgrind
+.PHONY: all build build-tests build-asan build-fuzz test check stack-check fuzz demo bench \
+	install uninstall clean deps-build deps-docs deps-test docs chaos valgrind
 
 all: build
 
@@ -57,8 +58,20 @@ build-asan: deps-build
 build-fuzz: deps-test
 	@$(SUBMAKE) CC=clang FUZZ=1 BUILD=build-fuzz CFLAGS="-O1 -g" fuzzers
 
-test: deps-test build-tests build-asan build-fuzz
+# The pinned test stack (tests/requirements.txt) first: what differs and how
+# to install it, before minutes of building.
+stack-check:
+	@python3 tests/lib/stack.py
+
+# The two builds side by side; the fuzz targets are built by the fuzz smoke
+# test itself (tests/fuzz/fuzz_runner.py), while the other tests run.
+test: stack-check deps-test
+	@$(MAKE) --no-print-directory -j2 build-tests build-asan
 	@python3 tests/run
+
+check: deps-test build-tests
+	@python3 tests/lib/stack.py --no-terraform
+	@python3 tests/run --quick
 
 fuzz: build-fuzz
 	@python3 tests/fuzz/fuzz_runner.py --seconds $(FUZZ_SECONDS)

@@ -41,10 +41,10 @@ TEST(config_sections_comments_and_whitespace)
     CHECK_INT(parse(&f, AWS_PROFILE_FILE_CONFIG, text, &err), 0);
     CHECK_STR(val(&f, "default", "region"), "us-east-1");
     CHECK_STR(val(&f, "dev", "region"), "eu-west-1");
-    CHECK_STR(val(&f, "dev", "output"), "json");   /* keys are case-insensitive */
+    CHECK_STR(val(&f, "dev", "output"), "json"); /* keys are case-insensitive */
     CHECK_STR(val(&f, "dev", "OUTPUT"), "json");
     CHECK_STR(val(&f, "dev", "url"), "https://x/a#b;c"); /* no whitespace: not a comment */
-    CHECK_STR(val(&f, "dev", "extra"), "1");       /* repeated section: merged */
+    CHECK_STR(val(&f, "dev", "extra"), "1");             /* repeated section: merged */
     CHECK_STR(val(&f, "spaced", "region"), "ap-south-1");
     CHECK(val(&f, "dev", "missing") == NULL);
     CHECK(aws_profile_file_find(&f, "profile dev") == NULL);
@@ -85,6 +85,15 @@ TEST(config_section_kinds_per_file)
     CHECK(aws_profile_file_find(&f, "foo") == NULL);
     CHECK(aws_profile_file_find(&f, "s") == NULL);
     CHECK_CONTAINS(tlog_text(), "[profile NAME]");
+    /* sso-session and services sections are kept apart from the profiles. */
+    CHECK_STR(aws_profile_get(aws_profile_file_find_sso_session(&f, "s"), "sso_region"),
+              "us-east-1");
+    const struct aws_profile *svc = aws_profile_file_find_services(&f, "x");
+    char *url = aws_profile_get_sub(svc, "ec2", "endpoint_url");
+    CHECK_STR(url, "http://x");
+    free(url);
+    CHECK(aws_profile_get_sub(svc, "ec2", "region") == NULL);
+    CHECK(aws_profile_get_sub(svc, "sso", "endpoint_url") == NULL);
     aws_profile_file_free(&f);
     /* In the credentials file, sections are bare names. */
     CHECK_INT(parse(&f, AWS_PROFILE_FILE_CREDENTIALS,
@@ -124,7 +133,7 @@ TEST(config_malformed_lines_name_file_and_line)
 
     CHECK_INT(parse(&f, AWS_PROFILE_FILE_CREDENTIALS, "aws_access_key_id = AKIA\n", &err), -1);
     CHECK_CONTAINS(err.message, "line 1");
-    CHECK_CONTAINS(err.message, "before any section");
+    CHECK_CONTAINS(err.message, "expected a profile definition");
 
     CHECK_INT(parse(&f, AWS_PROFILE_FILE_CONFIG, "\n\n[profile x\n", &err), -1);
     CHECK_CONTAINS(err.message, "line 3");
@@ -187,8 +196,8 @@ TEST(config_credentials_file_overrides_config)
     char *cfg = tdir_write(dir, "config",
                            "[profile p]\nregion = us-east-1\naws_access_key_id = FROMCONFIG\n"
                            "output = json\n");
-    char *cred = tdir_write(dir, "credentials",
-                            "[p]\naws_access_key_id = FROMCREDS\nregion = eu-west-2\n");
+    char *cred =
+        tdir_write(dir, "credentials", "[p]\naws_access_key_id = FROMCREDS\nregion = eu-west-2\n");
     setenv("AWS_CONFIG_FILE", cfg, 1);
     setenv("AWS_SHARED_CREDENTIALS_FILE", cred, 1);
     struct aws_shared_config sc;
@@ -222,6 +231,64 @@ TEST(config_profile_name_precedence)
     CHECK(aws_profile_is_named(NULL));
     tenv_clear();
     CHECK(aws_profile_is_named("flag"));
+}
+
+/* AWS_DEFAULT_PROFILE, which boto3 reads, names the profile too; AWS_PROFILE
+ * and the flag come first, and a disagreement is warned about. */
+TEST(config_aws_default_profile)
+{
+    tenv_clear();
+    setenv("AWS_DEFAULT_PROFILE", "boto", 1);
+    CHECK_STR(aws_profile_name(NULL), "boto");
+    CHECK_STR(aws_profile_origin(NULL), "AWS_DEFAULT_PROFILE");
+    CHECK(aws_profile_is_named(NULL));
+    CHECK_STR(aws_profile_name("flag"), "flag");
+    CHECK_STR(aws_profile_origin("flag"), "--profile");
+    tlog_start();
+    aws_profile_warn_ambiguous(NULL);
+    CHECK_STR(tlog_text(), ""); /* one of them only: nothing to say */
+    setenv("AWS_PROFILE", "cli", 1);
+    CHECK_STR(aws_profile_name(NULL), "cli");
+    CHECK_STR(aws_profile_origin(NULL), "AWS_PROFILE");
+    aws_profile_warn_ambiguous(NULL);
+    CHECK_CONTAINS(tlog_text(), "AWS_PROFILE=cli and AWS_DEFAULT_PROFILE=boto name different "
+                                "profiles; using cli");
+    tlog_stop();
+    tlog_start();
+    aws_profile_warn_ambiguous("flag");
+    setenv("AWS_PROFILE", "boto", 1);
+    aws_profile_warn_ambiguous(NULL);
+    CHECK_STR(tlog_text(), "");
+    tlog_stop();
+
+    /* The profile it names must exist, as in boto3 (ProfileNotFound). */
+    tenv_clear();
+    setenv("AWS_DEFAULT_PROFILE", "ghost3", 1);
+    char *r = NULL;
+    struct err err;
+    CHECK_INT(aws_resolve_region(NULL, NULL, &r, &err), -1);
+    CHECK_CONTAINS(err.message, "profile ghost3 not found");
+    CHECK_CONTAINS(err.message, "AWS_DEFAULT_PROFILE");
+
+    /* Its region and its credentials are the ones used. */
+    struct aws_shared_config sc;
+    char *dir = load_files(&sc, "[profile boto]\nregion = ap-southeast-2\n",
+                           "[boto]\naws_access_key_id = AKIABOTO\n"
+                           "aws_secret_access_key = botoSecretBBBBBBBBBBBBBBBBBBBBB\n");
+    aws_shared_config_free(&sc);
+    setenv("AWS_DEFAULT_PROFILE", "boto", 1);
+    CHECK_INT(aws_resolve_region(NULL, NULL, &r, &err), 0);
+    CHECK_STR(r, "ap-southeast-2");
+    free(r);
+    struct cred_provider *chain = cred_default_chain_new(NULL, &err);
+    CHECK_MSG(chain, "%s", err.message);
+    struct aws_credentials c;
+    CHECK_INT(cred_provider_get(chain, &c, &err), 0);
+    CHECK_STR(c.access_key_id, "AKIABOTO");
+    aws_credentials_free(&c);
+    cred_provider_free(chain);
+    tdir_remove(dir);
+    tenv_clear();
 }
 
 TEST(region_order_flag_env_profile)
@@ -281,9 +348,8 @@ TEST(region_named_profile_must_exist)
     struct err err;
     CHECK_INT(aws_resolve_region(NULL, "ghost", &r, &err), -1);
     CHECK_INT(err.kind, ERR_CONFIG);
-    CHECK_CONTAINS(err.message,
-                   "profile ghost not found in /nonexistent/aws-config or "
-                   "/nonexistent/aws-credentials");
+    CHECK_CONTAINS(err.message, "profile ghost not found in /nonexistent/aws-config or "
+                                "/nonexistent/aws-credentials");
     setenv("AWS_PROFILE", "ghost2", 1);
     CHECK_INT(aws_resolve_region(NULL, NULL, &r, &err), -1);
     CHECK_CONTAINS(err.message, "profile ghost2 not found");

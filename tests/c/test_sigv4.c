@@ -1,6 +1,6 @@
 /* SigV4 against two independent references: every case of AWS's signing test
- * suite ($AWS_SIGNING_TEST_SUITE), and libcurl's own CURLOPT_AWS_SIGV4 signer
- * talking to the loopback server. */
+ * suite (vendored in tests/vectors/aws-signing-test-suite/v4), and libcurl's
+ * own CURLOPT_AWS_SIGV4 signer talking to the loopback server. */
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 #include <dirent.h>
@@ -286,12 +286,17 @@ out:
 
 TEST(aws_signing_test_suite)
 {
-    const char *root = getenv("AWS_SIGNING_TEST_SUITE");
-    CHECK_MSG(root && *root,
-              "AWS_SIGNING_TEST_SUITE is not set: point it at aws-signing-test-suite/v4 "
-              "(tests/run does)");
+    /* tests/run starts programs in the repository root and sets REPO_ROOT. */
+    struct buf suite = BUF_INIT;
+    buf_printf(&suite, "%s/tests/vectors/aws-signing-test-suite/v4", test_env("REPO_ROOT", "."));
+    const char *root = buf_cstr(&suite);
     DIR *d = opendir(root);
-    CHECK_MSG(d, "AWS_SIGNING_TEST_SUITE=%s: %s", root, strerror(errno));
+    if (!d) {
+        test_fail(__FILE__, __LINE__, "%s: %s (run from the repository root or set REPO_ROOT)",
+                  root, strerror(errno));
+        buf_free(&suite);
+        return;
+    }
     struct strv cases = STRV_INIT;
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
@@ -308,7 +313,9 @@ TEST(aws_signing_test_suite)
     strv_sort(&cases);
     if (cases.n == 0) {
         strv_free(&cases);
-        CHECK_MSG(0, "AWS_SIGNING_TEST_SUITE=%s holds no case directory", root);
+        test_fail(__FILE__, __LINE__, "%s holds no case directory", root);
+        buf_free(&suite);
+        return;
     }
     size_t failed = 0;
     for (size_t i = 0; i < cases.n; i++) {
@@ -331,6 +338,7 @@ TEST(aws_signing_test_suite)
     }
     size_t total = cases.n;
     strv_free(&cases);
+    buf_free(&suite);
     CHECK_MSG(failed == 0, "%zu of %zu suite cases failed", failed, total);
 }
 

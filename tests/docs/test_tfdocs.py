@@ -2,6 +2,7 @@
 parser, the Markdown it writes, the errors it gives instead of guessing, that
 it fails loudly without the parser, and that every module's and example's
 README is up to date with its .tf files."""
+# tier: quick  (make check: a few seconds)
 import json
 import os
 import pathlib

@@ -3,12 +3,11 @@
  * Input: byte 0 picks the file kind (even: config, odd: credentials); the
  * rest is the file's text.
  *
- * Properties: a parsed file has unique, non-empty profile names without
- * blanks; keys are unique, lower case, trimmed and found again by
- * aws_profile_get in any case; values have no blanks at either end. A
- * failure is ERR_CONFIG naming the line, and its message never quotes the
- * line: the same text with every letter and digit of that line replaced
- * fails with the very same message. */
+ * Properties: a parsed file has unique profile (sso-session, services)
+ * names made of letters, digits and - / . % @ _ : + only; keys are unique, lower case, trimmed and
+ * found again by aws_profile_get in any case; values have no blanks at either end. A failure is
+ * ERR_CONFIG naming the line, and its message never quotes the line: the same text with every
+ * letter and digit of that line replaced fails with the very same message. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,15 +23,17 @@ static int blank(char c)
     return c == ' ' || c == '\t';
 }
 
-static void check_file(const struct aws_profile_file *f)
+static void check_sections(const struct aws_profile_file *f, const struct aws_profile *v, size_t n,
+                           const struct aws_profile *(*find)(const struct aws_profile_file *,
+                                                             const char *))
 {
-    for (size_t i = 0; i < f->n_profiles; i++) {
-        const struct aws_profile *p = &f->profiles[i];
-        FUZZ_CHECK(p->name && p->name[0], "profile %zu has no name", i);
+    for (size_t i = 0; i < n; i++) {
+        const struct aws_profile *p = &v[i];
+        FUZZ_CHECK(p->name && p->name[0], "section %zu has no name", i);
         for (const char *c = p->name; *c; c++)
-            FUZZ_CHECK(!blank(*c) && *c != '\n', "profile name '%s' holds a blank", p->name);
-        FUZZ_CHECK(aws_profile_file_find(f, p->name) == p, "profile '%s' is not unique",
-                   p->name);
+            FUZZ_CHECK(isalnum((unsigned char)*c) || strchr("-/.%@_:+", *c),
+                       "section name '%s' is not an identifier", p->name);
+        FUZZ_CHECK(find(f, p->name) == p, "section '%s' is not unique", p->name);
         for (size_t k = 0; k < p->n_props; k++) {
             const struct aws_profile_prop *pr = &p->props[k];
             size_t kl = strlen(pr->key), vl = strlen(pr->value);
@@ -50,6 +51,16 @@ static void check_file(const struct aws_profile_file *f)
             free(upper);
         }
     }
+}
+
+static void check_file(const struct aws_profile_file *f)
+{
+    check_sections(f, f->profiles, f->n_profiles, aws_profile_file_find);
+    check_sections(f, f->sso_sessions, f->n_sso_sessions, aws_profile_file_find_sso_session);
+    check_sections(f, f->services, f->n_services, aws_profile_file_find_services);
+    if (f->kind == AWS_PROFILE_FILE_CREDENTIALS)
+        FUZZ_CHECK(!f->n_sso_sessions && !f->n_services,
+                   "a credentials file has sso-session or services sections");
 }
 
 /* Line `line_no` (1-based) of text with letters and digits replaced. */

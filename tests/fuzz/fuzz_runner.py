@@ -71,28 +71,21 @@ def targets(only):
     return names
 
 
-def signing_suite():
-    for cand in (os.environ.get("AWS_SIGNING_TEST_SUITE"), ROOT.parent / "shared" /
-                 "aws-signing-test-suite" / "v4", "/work/shared/aws-signing-test-suite/v4"):
-        if cand and pathlib.Path(cand, "get-vanilla").is_dir():
-            return pathlib.Path(cand)
-    return None
+SIGNING_SUITE = ROOT / "tests" / "vectors" / "aws-signing-test-suite" / "v4"
 
 
 def runtime_seeds(target, scratch):
-    """Seed folders read at run time: the service parsers' unit-test
-    fixtures (in the repository already), the SigV4 suite (never copied in)."""
+    """Seed folders read at run time from elsewhere in the repository: the
+    service parsers' unit-test fixtures, the SigV4 suite's requests."""
     if target in ("fuzz_svc_xml", "fuzz_svc_json"):
         return [ROOT / "tests" / "c" / "fixtures" / "svc"]
     if target != "fuzz_sigv4":
         return []
-    suite = signing_suite()
-    if not suite:
-        print("note: AWS_SIGNING_TEST_SUITE not found; fuzz_sigv4 runs on its own corpus only")
-        return []
+    if not SIGNING_SUITE.is_dir():
+        fail_setup(f"{SIGNING_SUITE} is missing: the SigV4 suite is part of the repository")
     d = pathlib.Path(scratch, "sigv4-suite")
     d.mkdir(exist_ok=True)
-    for case in sorted(suite.iterdir()):
+    for case in sorted(SIGNING_SUITE.iterdir()):
         req = case / "request.txt"
         if req.is_file():
             shutil.copyfile(req, d / case.name)

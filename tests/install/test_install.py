@@ -2,6 +2,7 @@
 they install: it renders without warnings, and documents exactly the options,
 commands and exit codes that `ecs-rollout --help` shows (both come from one
 table; this guards the man page generator)."""
+# tier: quick  (make check: a few seconds)
 import os
 import pathlib
 import re

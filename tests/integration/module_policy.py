@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import tempfile
 
+import stack
 import testlib
 
 MODULE = testlib.ROOT / "modules" / "ecs-cluster"
@@ -67,10 +68,8 @@ run "render" {
 
 
 def plugin_dir():
-    d = os.environ.get("TF_PLUGIN_DIR") or "/opt/tf-plugins"
-    if not pathlib.Path(d, "registry.terraform.io", "hashicorp", "aws").is_dir():
-        raise AssertionError(f"no AWS provider under {d}: set TF_PLUGIN_DIR to the provider mirror")
-    return d
+    """The Terraform provider mirror, found as tests/lib/stack.py finds it."""
+    return stack.plugin_dir()
 
 
 def render(cluster, region="us-east-1", account="123456789012"):

@@ -1,5 +1,6 @@
 """The helper's command line as a user meets it: help, version, bad flags,
 missing things, and the documented exit codes."""
+# tier: quick  (make check: a few seconds)
 import json
 import os
 import subprocess

@@ -149,7 +149,9 @@ class BootAndRegistration(unittest.TestCase):
         self.asg.create_auto_scaling_group(AutoScalingGroupName="plain", MinSize=0, MaxSize=2, DesiredCapacity=1,
                                            LaunchTemplate={"LaunchTemplateName": "plain-lt"},
                                            AvailabilityZones=["us-east-1a"])
-        self.sim.wait_until(lambda: group(self.asg, "plain")["Instances"][0]["LifecycleState"] == "InService")
+        # The group launches its instance a moment later: no instance yet is not InService.
+        self.sim.wait_until(lambda: [i for i in group(self.asg, "plain")["Instances"]
+                                     if i["LifecycleState"] == "InService"])
         self.sim.sleep(30)
         iid = group(self.asg, "plain")["Instances"][0]["InstanceId"]
         rec = self.sim.wait_until(lambda: [r for r in self.sim.ledger()["never_registered"] if r["instance"] == iid])

@@ -1,5 +1,6 @@
 """The fast renderer of DescribeContainerInstances/DescribeTasks says exactly
 what moto's own serializer says about the same objects."""
+# tier: quick  (make check: a few seconds)
 import unittest
 
 import testlib

@@ -1,5 +1,6 @@
 """Scenario files load, are validated with clear errors, and say what their
 critical path is."""
+# tier: quick  (make check: a few seconds)
 import pathlib
 import unittest
 

@@ -9,6 +9,7 @@ import tempfile
 import time
 import unittest
 
+import stack
 import testlib
 
 from sim import Simulator
@@ -18,10 +19,8 @@ HERE = pathlib.Path(__file__).resolve().parent / "terraform"
 
 
 def plugin_dir():
-    d = os.environ.get("TF_PLUGIN_DIR") or "/opt/tf-plugins"
-    if not pathlib.Path(d, "registry.terraform.io", "hashicorp", "aws").is_dir():
-        raise AssertionError(f"no AWS provider under {d}; set TF_PLUGIN_DIR to the filesystem mirror")
-    return d
+    """The Terraform provider mirror, found as tests/lib/stack.py finds it."""
+    return stack.plugin_dir()
 
 
 class Terraform(unittest.TestCase):

@@ -11,21 +11,13 @@ import subprocess
 import tempfile
 import unittest
 
+import stack
 import testlib
 
 ROOT = testlib.ROOT
 MODULES = ROOT / "modules"
 EXAMPLES = ROOT / "examples"
 TIMEOUT = int(os.environ.get("TF_TEST_TIMEOUT", "900"))
-
-_PLUGIN_DIR_CANDIDATES = (
-    "/opt/tf-plugins",
-    "~/.terraform.d/plugins",
-    "~/.local/share/terraform/plugins",
-    "/usr/local/share/terraform/plugins",
-    "/usr/share/terraform/plugins",
-)
-
 
 class MissingTool(RuntimeError):
     pass
@@ -38,24 +30,13 @@ def terraform_bin():
     return path
 
 
-def _holds_aws_provider(directory):
-    return pathlib.Path(directory, "registry.terraform.io", "hashicorp", "aws").is_dir()
-
-
 def plugin_dir():
-    """The provider mirror: $TF_PLUGIN_DIR if set (tests/run sets it), else the
-    first usual place that holds registry.terraform.io/hashicorp/aws."""
-    env = os.environ.get("TF_PLUGIN_DIR")
-    if env:
-        if not _holds_aws_provider(env):
-            raise MissingTool(f"TF_PLUGIN_DIR={env} holds no registry.terraform.io/hashicorp/aws provider")
-        return env
-    for cand in _PLUGIN_DIR_CANDIDATES:
-        cand = os.path.expanduser(cand)
-        if _holds_aws_provider(cand):
-            return cand
-    raise MissingTool("no Terraform provider mirror with hashicorp/aws found (looked in "
-                      + ", ".join(_PLUGIN_DIR_CANDIDATES) + "); set TF_PLUGIN_DIR")
+    """The provider mirror: TF_PLUGIN_DIR (tests/run sets it), else the one
+    the CLI configuration or an implied mirror directory holds (stack.py)."""
+    try:
+        return stack.plugin_dir()
+    except AssertionError as e:
+        raise MissingTool(str(e)) from None
 
 
 def config_dirs():

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "util/buf.h"
+#include "util/log.h"
 #include "util/mem.h"
 
 static const char *env_nonempty(const char *name)
@@ -13,17 +14,42 @@ static const char *env_nonempty(const char *name)
     return v && *v ? v : NULL;
 }
 
-const char *aws_profile_name(const char *flag_profile)
+const char *aws_profile_origin(const char *flag_profile)
 {
     if (flag_profile && *flag_profile)
-        return flag_profile;
-    const char *env = env_nonempty("AWS_PROFILE");
-    return env ? env : "default";
+        return "--profile";
+    if (env_nonempty("AWS_PROFILE"))
+        return "AWS_PROFILE";
+    /* boto3 reads AWS_DEFAULT_PROFILE (botocore's configprovider); users
+     * of boto3 tools have it set. */
+    if (env_nonempty("AWS_DEFAULT_PROFILE"))
+        return "AWS_DEFAULT_PROFILE";
+    return NULL;
+}
+
+const char *aws_profile_name(const char *flag_profile)
+{
+    const char *origin = aws_profile_origin(flag_profile);
+    if (!origin)
+        return "default";
+    return origin[0] == '-' ? flag_profile : getenv(origin);
 }
 
 int aws_profile_is_named(const char *flag_profile)
 {
-    return (flag_profile && *flag_profile) || env_nonempty("AWS_PROFILE");
+    return aws_profile_origin(flag_profile) != NULL;
+}
+
+void aws_profile_warn_ambiguous(const char *flag_profile)
+{
+    const char *profile = env_nonempty("AWS_PROFILE");
+    const char *boto = env_nonempty("AWS_DEFAULT_PROFILE");
+    if ((flag_profile && *flag_profile) || !profile || !boto || strcmp(profile, boto) == 0)
+        return;
+    log_warn("AWS_PROFILE=%s and AWS_DEFAULT_PROFILE=%s name different profiles; using %s "
+             "(AWS_PROFILE wins here; boto3 would use AWS_DEFAULT_PROFILE). Unset one, or pass "
+             "--profile",
+             profile, boto, profile);
 }
 
 int aws_region_is_valid(const char *region)
@@ -78,8 +104,8 @@ int aws_shared_config_require_profile(const struct aws_shared_config *c, const c
     if (aws_shared_config_has_profile(c, profile))
         return 0;
     return err_set(err, ERR_CONFIG,
-                   "profile %s not found in %s or %s; check the name given by --profile or "
-                   "AWS_PROFILE, or add [profile %s] to the config file",
+                   "profile %s not found in %s or %s; check the name given by --profile, "
+                   "AWS_PROFILE or AWS_DEFAULT_PROFILE, or add [profile %s] to the config file",
                    profile, c->config.path, c->credentials.path, profile);
 }
 

@@ -6,8 +6,15 @@
 #include "aws/profile_file.h"
 #include "util/err.h"
 
-/* The profile in effect: the flag, else AWS_PROFILE, else "default". */
+/* The profile in effect: the flag, else AWS_PROFILE, else
+ * AWS_DEFAULT_PROFILE (as boto3 reads it), else "default". */
 const char *aws_profile_name(const char *flag_profile);
+/* Where it came from: "--profile", "AWS_PROFILE", "AWS_DEFAULT_PROFILE", or
+ * NULL for the implicit "default". */
+const char *aws_profile_origin(const char *flag_profile);
+/* Warn when AWS_PROFILE and AWS_DEFAULT_PROFILE name different profiles
+ * and no flag decides (boto3 gives AWS_DEFAULT_PROFILE precedence). */
+void aws_profile_warn_ambiguous(const char *flag_profile);
 
 /* The region: --aws-region, AWS_REGION, AWS_DEFAULT_REGION, then the
  * profile's `region` in the config file. Returns 0 with *out a new string,
@@ -16,7 +23,7 @@ const char *aws_profile_name(const char *flag_profile);
 int aws_resolve_region(const char *flag_region, const char *flag_profile, char **out,
                        struct err *err);
 
-/* Whether a profile was named (the flag or AWS_PROFILE), as opposed to the
+/* Whether a profile was named (the flag, AWS_PROFILE or AWS_DEFAULT_PROFILE), as opposed to the
  * implicit "default": a named profile must exist. */
 int aws_profile_is_named(const char *flag_profile);
 

@@ -63,7 +63,7 @@ struct cred_sts_ops {
 };
 
 struct cred_chain_options {
-    const char *profile;               /* --profile; NULL: AWS_PROFILE, then "default" */
+    const char *profile;               /* --profile; NULL: AWS_PROFILE, AWS_DEFAULT_PROFILE */
     struct http_client *http;          /* for IMDS and the container endpoint (borrowed) */
     const struct cred_sts_ops *sts;    /* for role_arn and web identity (borrowed) */
 };

@@ -1,15 +1,18 @@
-/* The AWS shared config / credentials file format, as the SDKs read it.
+/* The AWS shared config / credentials file format, as the SDKs read it
+ * (the cross-SDK parser cases in tests/vectors/profile-parser).
  * Lines are: blank, comments (`#` or `;` first), section headers (`[` first),
  * continuations (whitespace first) or `key = value` properties. A property
- * with an empty value followed by indented `k = v` lines is a sub-section
+ * with an empty value followed by indented `k = v` lines has sub-properties
  * (`s3 =`, `ecs =`): those lines belong to that property and never become
- * properties of the profile. */
+ * properties of the profile. Section and property names are identifiers
+ * (letters, digits, - / . % @ _ : +); others are ignored with a warning. */
 #include "aws/profile_file.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -51,12 +54,14 @@ static void cut_comment(const char *s, size_t *n, int need_whitespace)
     }
 }
 
-static int has_blank(const char *s, size_t n)
+static int is_identifier(const char *s, size_t n)
 {
+    if (n == 0)
+        return 0;
     for (size_t i = 0; i < n; i++)
-        if (is_blank(s[i]))
-            return 1;
-    return 0;
+        if (!isalnum((unsigned char)s[i]) && !strchr("-/.%@_:+", s[i]))
+            return 0;
+    return 1;
 }
 
 static const char *kind_name(enum aws_profile_file_kind kind)
@@ -64,15 +69,18 @@ static const char *kind_name(enum aws_profile_file_kind kind)
     return kind == AWS_PROFILE_FILE_CONFIG ? "config file" : "credentials file";
 }
 
+enum section_kind { SECTION_IGNORED, SECTION_PROFILE, SECTION_SSO_SESSION, SECTION_SERVICES };
+
 struct parser {
     struct aws_profile_file *f;
     const char *path;
     int line_no;
-    long cur;          /* index of the profile being read; -1: an ignored section */
-    int in_section;    /* a section header was seen */
-    long cur_prop;     /* index of the last property in profile `cur`; -1: none */
-    int have_property; /* a property line was seen in this section (even ignored) */
-    int subsection;    /* the last property had an empty value */
+    enum section_kind kind; /* of the section being read */
+    long cur;               /* its index in the list of its kind; -1: an ignored section */
+    int in_section;         /* a section header was seen */
+    long cur_prop;          /* index of the last property in profile `cur`; -1: none */
+    int have_property;      /* a property line was seen in this section (even ignored) */
+    int subsection;         /* the last property had an empty value */
 };
 
 static int parse_error(struct parser *p, struct err *err, const char *what)
@@ -81,24 +89,57 @@ static int parse_error(struct parser *p, struct err *err, const char *what)
                    p->line_no, what);
 }
 
-static long find_profile(const struct aws_profile_file *f, const char *name, size_t n)
+static long find_section(const struct aws_profile *v, size_t count, const char *name, size_t n)
 {
-    for (size_t i = 0; i < f->n_profiles; i++)
-        if (strlen(f->profiles[i].name) == n && memcmp(f->profiles[i].name, name, n) == 0)
+    for (size_t i = 0; i < count; i++)
+        if (strlen(v[i].name) == n && memcmp(v[i].name, name, n) == 0)
             return (long)i;
     return -1;
 }
 
-static long add_profile(struct aws_profile_file *f, const char *name, size_t n)
+/* The section of that name in the list (*v, *count), added if new. */
+static long add_section(struct aws_profile **v, size_t *count, size_t *cap, const char *name,
+                        size_t n)
 {
-    long i = find_profile(f, name, n);
+    long i = find_section(*v, *count, name, n);
     if (i >= 0)
         return i;
-    f->profiles = xgrow(f->profiles, &f->cap_profiles, f->n_profiles + 1, sizeof(*f->profiles));
-    struct aws_profile *pr = &f->profiles[f->n_profiles];
+    *v = xgrow(*v, cap, *count + 1, sizeof(**v));
+    struct aws_profile *pr = &(*v)[*count];
     memset(pr, 0, sizeof(*pr));
     pr->name = xstrndup(name, n);
-    return (long)f->n_profiles++;
+    return (long)(*count)++;
+}
+
+/* The section being read, or NULL when it is ignored. */
+static struct aws_profile *current(const struct parser *p)
+{
+    if (p->cur < 0)
+        return NULL;
+    switch (p->kind) {
+    case SECTION_PROFILE:
+        return &p->f->profiles[p->cur];
+    case SECTION_SSO_SESSION:
+        return &p->f->sso_sessions[p->cur];
+    case SECTION_SERVICES:
+        return &p->f->services[p->cur];
+    case SECTION_IGNORED:
+        break;
+    }
+    return NULL;
+}
+
+/* `keyword NAME` (keyword, then blanks, then the name): the name, trimmed. */
+static int prefixed(const char *s, size_t n, const char *keyword, const char **name,
+                    size_t *name_len)
+{
+    size_t k = strlen(keyword);
+    if (n <= k || memcmp(s, keyword, k) != 0 || !is_blank(s[k]))
+        return 0;
+    *name = s + k;
+    *name_len = n - k;
+    trim(name, name_len);
+    return 1;
 }
 
 static void clear_props(struct aws_profile *pr)
@@ -110,52 +151,65 @@ static void clear_props(struct aws_profile *pr)
     pr->n_props = 0;
 }
 
-/* Which profile a section header names, or -1 for a section that holds no
- * profile (`[sso-session x]`, `[services x]`, or a name the SDKs reject). */
-static long open_section(struct parser *p, const char *s, size_t n)
+/* Which section a header opens: sets p->kind and p->cur (-1 for a section
+ * the SDKs ignore: a config-file profile without its `profile` prefix, or a
+ * name that is not an identifier). */
+static void open_section(struct parser *p, const char *s, size_t n)
 {
     struct aws_profile_file *f = p->f;
     const char *name = s;
     size_t name_len = n;
-    int prefixed = 0;
+    int with_prefix = 0;
+    p->kind = SECTION_PROFILE;
+    p->cur = -1;
 
     if (f->kind == AWS_PROFILE_FILE_CONFIG) {
         if (n == 7 && memcmp(s, "default", 7) == 0) {
             /* plain [default] */
-        } else if (n > 8 && memcmp(s, "profile", 7) == 0 && is_blank(s[7])) {
-            name = s + 8;
-            name_len = n - 8;
-            trim(&name, &name_len);
-            prefixed = 1;
+        } else if (prefixed(s, n, "profile", &name, &name_len)) {
+            with_prefix = 1;
+        } else if (prefixed(s, n, "sso-session", &name, &name_len)) {
+            p->kind = SECTION_SSO_SESSION;
+        } else if (prefixed(s, n, "services", &name, &name_len)) {
+            p->kind = SECTION_SERVICES;
         } else {
-            if (!((n > 12 && memcmp(s, "sso-session", 11) == 0 && is_blank(s[11])) ||
-                  (n > 9 && memcmp(s, "services", 8) == 0 && is_blank(s[8]))))
-                log_warn("%s, line %d: ignoring section [%.*s]: profiles in the config file "
-                         "are written [profile NAME] (only [default] has no prefix)",
-                         p->path, p->line_no, (int)n, s);
-            return -1;
+            log_warn("%s, line %d: ignoring section [%.*s]: profiles in the config file "
+                     "are written [profile NAME] (only [default] has no prefix)",
+                     p->path, p->line_no, (int)n, s);
+            p->kind = SECTION_IGNORED;
+            return;
         }
     }
-    if (name_len == 0 || has_blank(name, name_len)) {
-        log_warn("%s, line %d: ignoring section [%.*s]: a profile name has no spaces", p->path,
-                 p->line_no, (int)n, s);
-        return -1;
+    if (!is_identifier(name, name_len)) {
+        log_warn("%s, line %d: ignoring section [%.*s]: a name is made of letters, digits and "
+                 "- / . %% @ _ : + (no spaces)",
+                 p->path, p->line_no, (int)n, s);
+        p->kind = SECTION_IGNORED;
+        return;
     }
-
-    long i = add_profile(f, name, name_len);
+    if (p->kind == SECTION_SSO_SESSION) {
+        p->cur =
+            add_section(&f->sso_sessions, &f->n_sso_sessions, &f->cap_sso_sessions, name, name_len);
+        return;
+    }
+    if (p->kind == SECTION_SERVICES) {
+        p->cur = add_section(&f->services, &f->n_services, &f->cap_services, name, name_len);
+        return;
+    }
+    long i = add_section(&f->profiles, &f->n_profiles, &f->cap_profiles, name, name_len);
     struct aws_profile *pr = &f->profiles[i];
     if (f->kind == AWS_PROFILE_FILE_CONFIG && strcmp(pr->name, "default") == 0) {
         /* As the SDKs do: [profile default] wins over [default]. */
-        if (prefixed && !pr->from_profile_prefix) {
+        if (with_prefix && !pr->from_profile_prefix) {
             clear_props(pr);
             pr->from_profile_prefix = 1;
-        } else if (!prefixed && pr->from_profile_prefix) {
+        } else if (!with_prefix && pr->from_profile_prefix) {
             log_warn("%s, line %d: ignoring [default] because [profile default] is also present",
                      p->path, p->line_no);
-            return -1;
+            return;
         }
     }
-    return i;
+    p->cur = i;
 }
 
 static long set_prop(struct aws_profile *pr, const char *key, size_t key_len, const char *value,
@@ -178,21 +232,28 @@ static long set_prop(struct aws_profile *pr, const char *key, size_t key_len, co
     return (long)pr->n_props++;
 }
 
-/* Split "key = value" (comment already cut). */
-static int split_property(struct parser *p, const char *s, size_t n, const char **key,
-                          size_t *key_len, const char **value, size_t *value_len, struct err *err)
+/* Split "key = value" (comment already cut); `what` is "property" or
+ * "sub-property". The messages hold the cross-SDK cases' wording. */
+static int split_property(struct parser *p, const char *what, const char *s, size_t n,
+                          const char **key, size_t *key_len, const char **value, size_t *value_len,
+                          struct err *err)
 {
+    char why[128];
     const char *eq = memchr(s, '=', n);
-    if (!eq)
-        return parse_error(p, err, "expected 'name = value' (no '=' sign on this line)");
+    if (!eq) {
+        snprintf(why, sizeof(why), "expected an '=' sign defining a %s ('name = value')", what);
+        return parse_error(p, err, why);
+    }
     *key = s;
     *key_len = (size_t)(eq - s);
     trim(key, key_len);
     *value = eq + 1;
     *value_len = n - (size_t)(eq - s) - 1;
     trim(value, value_len);
-    if (*key_len == 0)
-        return parse_error(p, err, "a property has no name before its '='");
+    if (*key_len == 0) {
+        snprintf(why, sizeof(why), "%s did not have a name (nothing before its '=')", what);
+        return parse_error(p, err, why);
+    }
     return 0;
 }
 
@@ -200,29 +261,39 @@ static int property_line(struct parser *p, const char *s, size_t n, struct err *
 {
     if (!p->in_section)
         return parse_error(p, err,
-                           "a property before any section; start the file with a section "
-                           "header such as [default]");
+                           "expected a profile definition before this property; start the file "
+                           "with a section header such as [default]");
     trim(&s, &n);
     cut_comment(s, &n, 1);
     trim(&s, &n);
     const char *key, *value;
     size_t key_len, value_len;
-    if (split_property(p, s, n, &key, &key_len, &value, &value_len, err) != 0)
+    if (split_property(p, "property", s, n, &key, &key_len, &value, &value_len, err) != 0)
         return -1;
     p->have_property = 1;
     p->subsection = value_len == 0;
     p->cur_prop = -1;
-    if (p->cur >= 0)
-        p->cur_prop = set_prop(&p->f->profiles[p->cur], key, key_len, value, value_len);
+    struct aws_profile *sec = current(p);
+    if (sec && !is_identifier(key, key_len))
+        log_warn("%s, line %d: ignoring a property whose name is not made of letters, digits "
+                 "and - / . %% @ _ : +",
+                 p->path, p->line_no);
+    else if (sec)
+        p->cur_prop = set_prop(sec, key, key_len, value, value_len);
     return 0;
 }
 
 static int continuation_line(struct parser *p, const char *s, size_t n, struct err *err)
 {
-    if (!p->in_section || !p->have_property)
+    if (!p->in_section)
         return parse_error(p, err,
-                           "an indented line that continues no property; remove the leading "
-                           "whitespace or put it under a 'name =' line");
+                           "expected a profile definition before this indented line; start the "
+                           "file with a section header such as [default]");
+    if (!p->have_property)
+        return parse_error(p, err,
+                           "expected a property definition, found continuation (an indented "
+                           "line that continues no property); remove the leading whitespace "
+                           "or put it under a 'name =' line");
     trim(&s, &n);
     if (p->subsection) {
         cut_comment(s, &n, 1);
@@ -231,11 +302,12 @@ static int continuation_line(struct parser *p, const char *s, size_t n, struct e
             return 0;
         const char *key, *value;
         size_t key_len, value_len;
-        if (split_property(p, s, n, &key, &key_len, &value, &value_len, err) != 0)
+        if (split_property(p, "sub-property", s, n, &key, &key_len, &value, &value_len, err) != 0)
             return -1;
     }
-    if (p->cur >= 0 && p->cur_prop >= 0) {
-        struct aws_profile_prop *prop = &p->f->profiles[p->cur].props[p->cur_prop];
+    struct aws_profile *sec = current(p);
+    if (sec && p->cur_prop >= 0) {
+        struct aws_profile_prop *prop = &sec->props[p->cur_prop];
         struct buf b = BUF_INIT;
         buf_puts(&b, prop->value);
         buf_putc(&b, '\n');
@@ -251,7 +323,7 @@ static int section_line(struct parser *p, const char *s, size_t n, struct err *e
     cut_comment(s, &n, 0);
     trim(&s, &n);
     if (n < 2 || s[n - 1] != ']')
-        return parse_error(p, err, "a section header must end with ']'");
+        return parse_error(p, err, "a profile definition must end with ']'");
     s++;
     n -= 2;
     trim(&s, &n);
@@ -259,7 +331,7 @@ static int section_line(struct parser *p, const char *s, size_t n, struct err *e
     p->have_property = 0;
     p->subsection = 0;
     p->cur_prop = -1;
-    p->cur = open_section(p, s, n);
+    open_section(p, s, n);
     return 0;
 }
 
@@ -270,7 +342,7 @@ int aws_profile_file_parse(struct aws_profile_file *f, enum aws_profile_file_kin
     f->kind = kind;
     f->path = xstrdup(path);
     f->exists = 1;
-    struct parser p = {.f = f, .path = path, .cur = -1, .cur_prop = -1};
+    struct parser p = {.f = f, .path = path, .kind = SECTION_IGNORED, .cur = -1, .cur_prop = -1};
     size_t pos = 0;
     while (pos < len) {
         const char *line = text + pos;
@@ -335,9 +407,12 @@ int aws_profile_file_load(struct aws_profile_file *f, enum aws_profile_file_kind
             f->path = full;
             return 0;
         }
-        err_set(err, ERR_CONFIG, "cannot read AWS %s %s: %s; fix its permissions or point %s "
-                "elsewhere", kind_name(kind), full, strerror(e),
-                kind == AWS_PROFILE_FILE_CONFIG ? "AWS_CONFIG_FILE" : "AWS_SHARED_CREDENTIALS_FILE");
+        err_set(err, ERR_CONFIG,
+                "cannot read AWS %s %s: %s; fix its permissions or point %s "
+                "elsewhere",
+                kind_name(kind), full, strerror(e),
+                kind == AWS_PROFILE_FILE_CONFIG ? "AWS_CONFIG_FILE"
+                                                : "AWS_SHARED_CREDENTIALS_FILE");
         free(full);
         return -1;
     }
@@ -385,27 +460,50 @@ int aws_profile_file_load(struct aws_profile_file *f, enum aws_profile_file_kind
     return rc;
 }
 
+static void free_sections(struct aws_profile *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        clear_props(&v[i]);
+        free(v[i].props);
+        free(v[i].name);
+    }
+    free(v);
+}
+
 void aws_profile_file_free(struct aws_profile_file *f)
 {
     if (!f)
         return;
-    for (size_t i = 0; i < f->n_profiles; i++) {
-        clear_props(&f->profiles[i]);
-        free(f->profiles[i].props);
-        free(f->profiles[i].name);
-    }
-    free(f->profiles);
+    free_sections(f->profiles, f->n_profiles);
+    free_sections(f->sso_sessions, f->n_sso_sessions);
+    free_sections(f->services, f->n_services);
     free(f->path);
     memset(f, 0, sizeof(*f));
 }
 
-const struct aws_profile *aws_profile_file_find(const struct aws_profile_file *f,
-                                                const char *name)
+static const struct aws_profile *lookup(const struct aws_profile *v, size_t n, const char *name)
 {
-    if (!f || !name)
+    if (!name)
         return NULL;
-    long i = find_profile(f, name, strlen(name));
-    return i >= 0 ? &f->profiles[i] : NULL;
+    long i = find_section(v, n, name, strlen(name));
+    return i >= 0 ? &v[i] : NULL;
+}
+
+const struct aws_profile *aws_profile_file_find(const struct aws_profile_file *f, const char *name)
+{
+    return f ? lookup(f->profiles, f->n_profiles, name) : NULL;
+}
+
+const struct aws_profile *aws_profile_file_find_sso_session(const struct aws_profile_file *f,
+                                                            const char *name)
+{
+    return f ? lookup(f->sso_sessions, f->n_sso_sessions, name) : NULL;
+}
+
+const struct aws_profile *aws_profile_file_find_services(const struct aws_profile_file *f,
+                                                         const char *name)
+{
+    return f ? lookup(f->services, f->n_services, name) : NULL;
 }
 
 const char *aws_profile_get(const struct aws_profile *p, const char *key)
@@ -415,5 +513,27 @@ const char *aws_profile_get(const struct aws_profile *p, const char *key)
     for (size_t i = 0; i < p->n_props; i++)
         if (strcasecmp(p->props[i].key, key) == 0)
             return p->props[i].value;
+    return NULL;
+}
+
+char *aws_profile_get_sub(const struct aws_profile *p, const char *key, const char *sub_key)
+{
+    const char *v = aws_profile_get(p, key);
+    if (!v)
+        return NULL;
+    /* One "name = value" per line after the first (empty) one. */
+    for (const char *line = strchr(v, '\n'); line; line = strchr(line, '\n')) {
+        line++;
+        size_t n = strcspn(line, "\n");
+        const char *eq = memchr(line, '=', n);
+        if (!eq)
+            continue;
+        const char *k = line, *val = eq + 1;
+        size_t kn = (size_t)(eq - line), vn = n - kn - 1;
+        trim(&k, &kn);
+        trim(&val, &vn);
+        if (kn == strlen(sub_key) && strncasecmp(k, sub_key, kn) == 0)
+            return xstrndup(val, vn);
+    }
     return NULL;
 }

@@ -40,7 +40,8 @@ const struct cli_exit_doc cli_exit_docs[6] = {
 
 const struct cli_env_doc cli_env_docs[] = {
     {"AWS_REGION, AWS_DEFAULT_REGION", "The Region, when --aws-region is not given."},
-    {"AWS_PROFILE", "The profile, when --profile is not given."},
+    {"AWS_PROFILE, AWS_DEFAULT_PROFILE",
+     "The profile, when --profile is not given (AWS_PROFILE first)."},
     {"AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN", "Credentials."},
     {"AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE", "The shared config and credentials files."},
     {"AWS_WEB_IDENTITY_TOKEN_FILE, AWS_ROLE_ARN, AWS_ROLE_SESSION_NAME",
@@ -50,7 +51,8 @@ const struct cli_env_doc cli_env_docs[] = {
      "Credentials of an ECS task or other container."},
     {"AWS_EC2_METADATA_DISABLED", "\"true\": never ask the instance metadata service."},
     {"AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_ECS, AWS_ENDPOINT_URL_AUTO_SCALING, "
-     "AWS_ENDPOINT_URL_EC2, AWS_ENDPOINT_URL_STS",
+     "AWS_ENDPOINT_URL_EC2, AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL_SSO, "
+     "AWS_ENDPOINT_URL_SSO_OIDC",
      "Endpoints for all or one service."},
     {"AWS_MAX_ATTEMPTS", "Attempts per AWS request (default 3; a rollout uses 8 unless set)."},
     {"AWS_CA_BUNDLE", "Trust these certificates (PEM file) for HTTPS."},

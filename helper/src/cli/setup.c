@@ -19,6 +19,7 @@ int cli_aws_open(struct cli_aws *a, const struct cli_options *o, int default_max
 {
     memset(a, 0, sizeof(*a));
     char *region = NULL;
+    aws_profile_warn_ambiguous(o->profile);
     if (aws_resolve_region(o->region, o->profile, &region, err) != 0)
         return -1;
     struct http_options hopts;

@@ -3,10 +3,11 @@
  *      the AWS CLI: an explicit profile wins over the environment)
  *   2. the profile's role_arn with source_profile / credential_source
  *   3. web identity (environment, then the profile)
- *   4. the profile's static keys (credentials file, then config file)
- *   5. the profile's credential_process
- *   6. ECS container credentials
- *   7. EC2 instance metadata
+ *   4. IAM Identity Center (the profile's sso_* settings)
+ *   5. the profile's static keys (credentials file, then config file)
+ *   6. the profile's credential_process
+ *   7. ECS container credentials
+ *   8. EC2 instance metadata
  * The first source that is configured decides: its credentials or its error.
  * When none is configured, one message lists where it looked. */
 #include <stdlib.h>
@@ -33,9 +34,9 @@ static int nothing_found(const struct strv *reasons, struct err *err)
     for (size_t i = 0; i < reasons->n; i++)
         buf_printf(&msg, "%s%s", i ? "; " : "", reasons->v[i]);
     buf_puts(&msg, ". Configure credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
-                   "or give a profile (--profile or AWS_PROFILE) keys, role_arn, "
-                   "credential_process or web_identity_token_file, or run with an IAM role on "
-                   "EC2 or ECS");
+                   "or give a profile (--profile, AWS_PROFILE or AWS_DEFAULT_PROFILE) keys, "
+                   "role_arn, sso_session (aws configure sso), credential_process or "
+                   "web_identity_token_file, or run with an IAM role on EC2 or ECS");
     err_set(err, ERR_CREDENTIALS, "%s", buf_cstr(&msg));
     buf_free(&msg);
     return -1;
@@ -122,12 +123,14 @@ struct cred_provider *cred_default_chain_new(const struct cred_chain_options *op
         free(cfg);
         return NULL;
     }
-    struct cred_provider *v[8];
+    struct cred_provider *v[9];
     size_t n = 0;
     if (!(flag_profile && *flag_profile))
         v[n++] = cred_env_new();
     v[n++] = cred_role_new(cfg, profile, http, sts);
     v[n++] = cred_web_identity_new(cfg, profile, sts, 1);
+    if (http)
+        v[n++] = cred_sso_new(cfg, profile, http);
     v[n++] = cred_profile_keys_new(cfg, profile);
     v[n++] = cred_profile_process_new(cfg, profile);
     if (http) {

@@ -33,6 +33,17 @@ struct cred_provider *cred_web_identity_new(const struct aws_shared_config *cfg,
                                             const char *profile, const struct cred_sts_ops *sts,
                                             int use_env);
 
+/* IAM Identity Center (SSO): the profile's sso_account_id and sso_role_name,
+ * with sso_session (an [sso-session] section) or the legacy sso_start_url
+ * and sso_region; the token `aws sso login` cached in ~/.aws/sso/cache,
+ * refreshed when it is about to expire (sso-session form), bought into role
+ * credentials with the portal's GetRoleCredentials. Endpoints:
+ * AWS_ENDPOINT_URL_SSO / AWS_ENDPOINT_URL_SSO_OIDC, AWS_ENDPOINT_URL, the
+ * profile's services section or endpoint_url, else the region's.
+ * `cfg` and `http` are borrowed. */
+struct cred_provider *cred_sso_new(const struct aws_shared_config *cfg, const char *profile,
+                                   struct http_client *http);
+
 /* aws_access_key_id / aws_secret_access_key / aws_session_token of a
  * profile: the credentials file's, else the config file's. */
 struct cred_provider *cred_profile_keys_new(const struct aws_shared_config *cfg,

@@ -138,14 +138,25 @@ static struct cred_provider *build_source_profile(struct builder *b, const char 
         }
         return build_role(b, src, err);
     }
+    /* An SSO profile as the source, as botocore allows: its profile
+     * providers serve a source_profile, SSO before static keys. */
+    if (get(b, src, "sso_account_id") || get(b, src, "sso_role_name")) {
+        if (!b->rp->http) {
+            err_set(err, ERR_INTERNAL, "profile '%s': an SSO source_profile needs an HTTP client",
+                    of);
+            return NULL;
+        }
+        return cred_sso_new(cfg, src, b->rp->http);
+    }
     if (has_static_keys(b, src))
         return cred_profile_keys_new(cfg, src);
     if (get(b, src, "credential_process"))
         return cred_profile_process_new(cfg, src);
     err_set(err, ERR_CONFIG,
             "profile '%s': its source_profile '%s' has no credentials; give '%s' "
-            "aws_access_key_id and aws_secret_access_key, credential_process, or role_arn with "
-            "its own source",
+            "aws_access_key_id and aws_secret_access_key, SSO settings (sso_session, "
+            "sso_account_id, sso_role_name), credential_process, or role_arn with its own "
+            "source",
             of, src, src);
     return NULL;
 }
