@@ -12,7 +12,9 @@ The provider is found the way Terraform finds it, never in a fixed folder:
   3. without such a block, Terraform's implied local mirror directories:
      ~/.terraform.d/plugins, $XDG_DATA_HOME/terraform/plugins and each
      $XDG_DATA_DIRS/terraform/plugins (~/.local/share, /usr/local/share,
-     /usr/share by default).
+     /usr/share by default);
+  4. last, a mirror right under /opt, /srv or /usr/local that nothing names
+     (a fresh machine of ours carries the provider so).
 (Terraform documentation: "CLI Configuration File", Provider Installation,
 Implied Local Mirror Directories.) The Terraform tests run terraform with
 -plugin-dir set to the mirror found here (tests/run exports it as
@@ -22,7 +24,7 @@ Usage: tests/lib/stack.py [--warn-only] [--no-terraform] | --plugin-dir | --sear
   --no-terraform    Python and its packages only (make check runs no Terraform test)
   --plugin-dir      print the mirror that holds the pinned provider (as above)
   --search-machine  print a mirror holding it right under /opt, /srv or
-                    /usr/local (for .ci/run on a fresh machine)
+                    /usr/local (the last resort of --plugin-dir)
   --warn-only       report differences but exit 0 (STACK_CHECK=warn does too)
 """
 import importlib.metadata
@@ -157,8 +159,17 @@ def provider_versions(directory, plat=None):
     return versions
 
 
+# Where machines install add-on software (the FHS's /opt, /srv, /usr/local):
+# searched one level deep, as the last resort, for a mirror that nothing
+# configures (a fresh machine of ours carries one there and no CLI
+# configuration names it), so `make test` and `make demo` run on it as they are.
+SEARCH_ROOTS = ("/opt", "/srv", "/usr/local", "/usr/local/share", "/usr/share")
+
+
 def find_provider_mirror(version):
-    """(the first mirror holding `version`, {mirror: other versions}, notes)."""
+    """(the first mirror holding `version`, {mirror: other versions}, notes).
+    Terraform's own places come first; a mirror right under SEARCH_ROOTS
+    only when none of them holds the version."""
     candidates, notes = mirror_candidates()
     others = {}
     for directory, _ in candidates:
@@ -167,13 +178,11 @@ def find_provider_mirror(version):
             return directory, others, notes
         if have:
             others[directory] = sorted(have)
-    return None, others, notes
-
-
-# Where machines install add-on software (the FHS's /opt, /srv, /usr/local):
-# searched one level deep, only to suggest a mirror nothing configures, and by
-# .ci/run on a fresh CI machine whose image carries one there.
-SEARCH_ROOTS = ("/opt", "/srv", "/usr/local", "/usr/local/share", "/usr/share")
+    found = search_machine(version)
+    if found:
+        notes.append(f"{found}: found right under {', '.join(SEARCH_ROOTS)} (nothing names it; "
+                     f"TF_PLUGIN_DIR={found} or a provider_installation block makes it explicit)")
+    return found, others, notes
 
 
 def search_machine(version):
@@ -224,10 +233,6 @@ def check_terraform(pins, tool=True):
                      "(provider_installation { filesystem_mirror { path = \"/path/to/mirror\" } }); where "
                      "the Terraform registry is reachable, `terraform -chdir=modules/ecs-cluster providers "
                      "mirror ~/.terraform.d/plugins` fills an implied mirror, which Terraform finds by itself")
-            elsewhere = search_machine(want)
-            if elsewhere:
-                line += (f". This machine has a mirror that holds it, which nothing names: {elsewhere} "
-                         f"(export TF_PLUGIN_DIR={elsewhere})")
             problems.append(line)
     return problems
 

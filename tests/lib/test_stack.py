@@ -81,10 +81,25 @@ class ProviderMirror(unittest.TestCase):
         self.patch.start()
         for k in ("TF_PLUGIN_DIR", "TF_CLI_CONFIG_FILE", "XDG_DATA_HOME"):
             del os.environ[k]
+        # The machine's own /opt etc. would answer the last-resort search.
+        self.roots = self.base / "roots"
+        self.roots.mkdir()
+        self.search = mock.patch.object(stack, "SEARCH_ROOTS", (str(self.roots),))
+        self.search.start()
 
     def tearDown(self):
+        self.search.stop()
         self.patch.stop()
         self.tmp.cleanup()
+
+    def test_a_mirror_nothing_names_is_found_last_under_the_search_roots(self):
+        loose = unpacked(self.roots / "tf-plugins", "5.100.0")
+        mirror, _, notes = stack.find_provider_mirror("5.100.0")
+        self.assertEqual(mirror, loose)
+        self.assertTrue(any("nothing names it" in n for n in notes), notes)
+        self.assertEqual(stack.check_terraform(({}, {stack.PROVIDER: ("==", "5.100.0")})), [])
+        home = unpacked(self.home / ".terraform.d" / "plugins", "5.100.0")
+        self.assertEqual(stack.find_provider_mirror("5.100.0")[0], home)
 
     def test_tf_plugin_dir_comes_first(self):
         mirror = unpacked(self.base / "m", "5.100.0")
