@@ -15,8 +15,10 @@ char *svc_fixture_read(const char *name, size_t *len)
     buf_printf(&path, "%s/tests/c/fixtures/svc/%s", test_env("REPO_ROOT", "."), name);
     FILE *f = fopen(buf_cstr(&path), "rb");
     if (!f) {
-        test_fail(__FILE__, __LINE__, "cannot open fixture %s (run from the repository root "
-                  "or set REPO_ROOT)", buf_cstr(&path));
+        test_fail(__FILE__, __LINE__,
+                  "cannot open fixture %s (run from the repository root "
+                  "or set REPO_ROOT)",
+                  buf_cstr(&path));
         buf_free(&path);
         return NULL;
     }
@@ -71,8 +73,10 @@ static int check_outcome(int rc, const struct err *err, const char *call, const 
         return 0;
     svc_sweep_rejected++;
     if (rc != -1 || err->kind != ERR_PROTOCOL) {
-        test_fail(__FILE__, __LINE__, "%s: returned %d with a %s error (\"%s\"), expected 0 or "
-                  "a protocol error", variant, rc, err_kind_name(err->kind), err->message);
+        test_fail(__FILE__, __LINE__,
+                  "%s: returned %d with a %s error (\"%s\"), expected 0 or "
+                  "a protocol error",
+                  variant, rc, err_kind_name(err->kind), err->message);
         return -1;
     }
     if (strncmp(err->message, call, strlen(call)) != 0 || !strstr(err->message, "malformed")) {
@@ -118,8 +122,7 @@ long svc_sweep_xml(const char *fixture, const char *call, svc_xml_parse_fn parse
             prev->next = node;
         else
             parent->child = node;
-        snprintf(variant, sizeof(variant), "%s without <%s> (element %zu)", fixture, node->name,
-                 i);
+        snprintf(variant, sizeof(variant), "%s without <%s> (element %zu)", fixture, node->name, i);
         tried++;
         if (check_outcome(rc, &err, call, variant) < 0)
             goto fail;
@@ -172,13 +175,20 @@ static cJSON *nth_json(cJSON *n, size_t *k, cJSON **parent)
 static cJSON *wrong_json(int w)
 {
     switch (w) {
-    case 0: return cJSON_CreateNumber(1.5);
-    case 1: return cJSON_CreateString("x");
-    case 2: return cJSON_CreateTrue();
-    case 3: return cJSON_CreateNull();
-    case 4: return cJSON_CreateObject();
-    case 5: return cJSON_CreateArray();
-    default: return cJSON_CreateNumber(1e300);
+    case 0:
+        return cJSON_CreateNumber(1.5);
+    case 1:
+        return cJSON_CreateString("x");
+    case 2:
+        return cJSON_CreateTrue();
+    case 3:
+        return cJSON_CreateNull();
+    case 4:
+        return cJSON_CreateObject();
+    case 5:
+        return cJSON_CreateArray();
+    default:
+        return cJSON_CreateNumber(1e300);
     }
 }
 

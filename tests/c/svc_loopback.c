@@ -104,7 +104,7 @@ cJSON *svc_lb_request_json(struct svc_lb *e, size_t i)
 
 char *svc_lb_ids(const char *prefix, size_t n, const char ***ids_out)
 {
-        char *block = xcalloc(n ? n : 1, 24);
+    char *block = xcalloc(n ? n : 1, 24);
     const char **ids = xcalloc(n ? n : 1, sizeof(*ids));
     for (size_t i = 0; i < n; i++) {
         snprintf(block + i * 24, 24, "%s%05zu", prefix, i);

@@ -46,8 +46,8 @@ const char *svc_lb_json_str(const cJSON *o, const char *key);
  * and *ids_out). */
 char *svc_lb_ids(const char *prefix, size_t n, const char ***ids_out);
 
-#define ASG_OK(action)                                                                       \
-    "<" action "Response xmlns=\"http://autoscaling.amazonaws.com/doc/2011-01-01/\">"        \
+#define ASG_OK(action)                                                                             \
+    "<" action "Response xmlns=\"http://autoscaling.amazonaws.com/doc/2011-01-01/\">"              \
     "<ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></" action "Response>"
 #define XML_HEADERS "Content-Type: text/xml\r\n"
 #define JSON_HEADERS "Content-Type: application/x-amz-json-1.1\r\n"

@@ -34,8 +34,8 @@ void moto_env_close(struct moto_env *e)
     memset(e, 0, sizeof(*e));
 }
 
-struct xml_node *moto_query(struct moto_env *e, const struct aws_service *svc,
-                            const char *action, const char *version, ...)
+struct xml_node *moto_query(struct moto_env *e, const struct aws_service *svc, const char *action,
+                            const char *version, ...)
 {
     struct aws_params params = AWS_PARAMS_INIT;
     va_list ap;

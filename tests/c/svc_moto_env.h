@@ -24,8 +24,8 @@ void moto_env_close(struct moto_env *e);
 /* A setup call that must succeed: Query protocol with "key", "value", ...,
  * NULL pairs (values may be printf-formatted through moto_fmt). Returns the
  * response root (free with xml_free), or NULL after recording a failure. */
-struct xml_node *moto_query(struct moto_env *e, const struct aws_service *svc,
-                            const char *action, const char *version, ...);
+struct xml_node *moto_query(struct moto_env *e, const struct aws_service *svc, const char *action,
+                            const char *version, ...);
 /* A JSON 1.1 ECS setup call; the request is printf-formatted JSON. Returns the
  * response (free with cJSON_Delete), or NULL after recording a failure. */
 cJSON *moto_ecs(struct moto_env *e, const char *action, const char *fmt, ...)

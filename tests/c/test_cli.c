@@ -88,11 +88,11 @@ TEST(every_option_is_parsed)
 {
     struct cli_options o;
     struct err e;
-    CHECK_INT(parse(&o, &e, REQ, "--region", "us-gov-west-1", "--profile", "prod",
-                    "--endpoint-url", "http://127.0.0.1:5000", "--ami", "ami-0123456789abcdef0",
-                    "--max-surge", "3", "--drain-timeout", "60", "--instance-timeout", "30",
-                    "--standalone-tasks", "stop", "--report", "r.html", "--poll-interval", "0.5",
-                    "-y", "-vv", "--no-color", NULL),
+    CHECK_INT(parse(&o, &e, REQ, "--region", "us-gov-west-1", "--profile", "prod", "--endpoint-url",
+                    "http://127.0.0.1:5000", "--ami", "ami-0123456789abcdef0", "--max-surge", "3",
+                    "--drain-timeout", "60", "--instance-timeout", "30", "--standalone-tasks",
+                    "stop", "--report", "r.html", "--poll-interval", "0.5", "-y", "-vv",
+                    "--no-color", NULL),
               0);
     CHECK_STR(o.profile, "prod");
     CHECK_STR(o.endpoint_url, "http://127.0.0.1:5000");

@@ -99,8 +99,9 @@ TEST(error_shapes)
         CHECK_INT(e.http_status, cases[i].status);
         CHECK_INT(n, 1);
         /* Only a refusal for lack of permission names one. */
-        CHECK_STR(e.permission,
-                  strcmp(cases[i].code, "AccessDeniedException") == 0 ? "ecs:DescribeClusters" : "");
+        CHECK_STR(e.permission, strcmp(cases[i].code, "AccessDeniedException") == 0
+                                    ? "ecs:DescribeClusters"
+                                    : "");
     }
 }
 

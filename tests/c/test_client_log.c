@@ -234,7 +234,9 @@ TEST(unreadable_answers_are_quoted_without_credentials)
         const char *leak = find_any(errs[i]->message, secrets, 3);
         CHECK_MSG(!leak, "error %zu shows %s: %s", i + 1, leak, errs[i]->message);
     }
-    CHECK_CONTAINS(e1.message, "<SecretAccessKey><redacted></SecretAccessKey><SessionToken><redacted>");
-    CHECK_CONTAINS(e2.message, "\"SecretAccessKey\": \"<redacted>\", \"SessionToken\": \"<redacted>\"");
+    CHECK_CONTAINS(e1.message,
+                   "<SecretAccessKey><redacted></SecretAccessKey><SessionToken><redacted>");
+    CHECK_CONTAINS(e2.message,
+                   "\"SecretAccessKey\": \"<redacted>\", \"SessionToken\": \"<redacted>\"");
     CHECK_CONTAINS(e3.message, "upstream said: \"secretAccessKey\":\"<redacted>\"");
 }

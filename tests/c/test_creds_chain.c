@@ -62,28 +62,28 @@ static char *chain_key_id(struct chain_fixture *cf, const char *flag_profile, st
     return id;
 }
 
-#define CHAIN_CONFIG                                                                          \
-    "[default]\nregion = us-east-1\n"                                                         \
-    "[profile everything]\n"                                                                  \
-    "role_arn = arn:aws:iam::1:role/everything\nsource_profile = keys\n"                      \
-    "aws_access_key_id = AKIAEVERYTHING\naws_secret_access_key = " SECRET_CFG "\n"            \
-    "credential_process = echo '{\"Version\":1,\"AccessKeyId\":\"AKIAPROC\","                 \
-    "\"SecretAccessKey\":\"" SECRET_PROC "\"}'\n"                                             \
-    "[profile keys-and-process]\n"                                                            \
-    "aws_access_key_id = AKIACFGKEYS\naws_secret_access_key = " SECRET_CFG "\n"               \
-    "credential_process = echo '{\"Version\":1,\"AccessKeyId\":\"AKIAPROC\","                 \
-    "\"SecretAccessKey\":\"" SECRET_PROC "\"}'\n"                                             \
-    "[profile process-only]\n"                                                                \
-    "credential_process = echo '{\"Version\":1,\"AccessKeyId\":\"AKIAPROC\","                 \
-    "\"SecretAccessKey\":\"" SECRET_PROC "\"}'\n"                                             \
-    "[profile broken-process]\n"                                                              \
-    "credential_process = echo 'not json'\n"                                                  \
-    "[profile keys]\n"                                                                        \
+#define CHAIN_CONFIG                                                                               \
+    "[default]\nregion = us-east-1\n"                                                              \
+    "[profile everything]\n"                                                                       \
+    "role_arn = arn:aws:iam::1:role/everything\nsource_profile = keys\n"                           \
+    "aws_access_key_id = AKIAEVERYTHING\naws_secret_access_key = " SECRET_CFG "\n"                 \
+    "credential_process = echo '{\"Version\":1,\"AccessKeyId\":\"AKIAPROC\","                      \
+    "\"SecretAccessKey\":\"" SECRET_PROC "\"}'\n"                                                  \
+    "[profile keys-and-process]\n"                                                                 \
+    "aws_access_key_id = AKIACFGKEYS\naws_secret_access_key = " SECRET_CFG "\n"                    \
+    "credential_process = echo '{\"Version\":1,\"AccessKeyId\":\"AKIAPROC\","                      \
+    "\"SecretAccessKey\":\"" SECRET_PROC "\"}'\n"                                                  \
+    "[profile process-only]\n"                                                                     \
+    "credential_process = echo '{\"Version\":1,\"AccessKeyId\":\"AKIAPROC\","                      \
+    "\"SecretAccessKey\":\"" SECRET_PROC "\"}'\n"                                                  \
+    "[profile broken-process]\n"                                                                   \
+    "credential_process = echo 'not json'\n"                                                       \
+    "[profile keys]\n"                                                                             \
     "aws_access_key_id = AKIACONFIGONLY\naws_secret_access_key = " SECRET_CFG "\n"
 
-#define CHAIN_CREDENTIALS                                                                     \
-    "[default]\naws_access_key_id = AKIADEFAULT\naws_secret_access_key = " SECRET_CRED "\n"   \
-    "aws_session_token = " TOKEN_CRED "\n"                                                    \
+#define CHAIN_CREDENTIALS                                                                          \
+    "[default]\naws_access_key_id = AKIADEFAULT\naws_secret_access_key = " SECRET_CRED "\n"        \
+    "aws_session_token = " TOKEN_CRED "\n"                                                         \
     "[keys]\naws_access_key_id = AKIACREDSFILE\naws_secret_access_key = " SECRET_CRED "\n"
 
 TEST(chain_environment_comes_first)
@@ -264,14 +264,14 @@ static char *cached_id(struct cred_provider *p, struct err *err)
     return id;
 }
 
-#define CHECK_ID(p, want)                                                                     \
-    do {                                                                                      \
-        struct err e_;                                                                        \
-        char *id_ = cached_id(p, &e_);                                                        \
-        CHECK_MSG(id_ != NULL, "%s", e_.message);                                             \
-        int same_ = strcmp(id_, want) == 0;                                                   \
-        CHECK_MSG(same_, "got %s, expected %s", id_, want);                                   \
-        free(id_);                                                                            \
+#define CHECK_ID(p, want)                                                                          \
+    do {                                                                                           \
+        struct err e_;                                                                             \
+        char *id_ = cached_id(p, &e_);                                                             \
+        CHECK_MSG(id_ != NULL, "%s", e_.message);                                                  \
+        int same_ = strcmp(id_, want) == 0;                                                        \
+        CHECK_MSG(same_, "got %s, expected %s", id_, want);                                        \
+        free(id_);                                                                                 \
     } while (0)
 
 TEST(cache_permanent_credentials_are_fetched_once)
@@ -367,8 +367,12 @@ TEST(cache_rejects_credentials_that_arrive_expired)
 
 static int leaks(const char *text)
 {
-    static const char *const secrets[] = {SECRET_ENV, SECRET_CFG, SECRET_CRED, SECRET_PROC,
-                                          TOKEN_CRED, "web-identity-token-abcdefgh",
+    static const char *const secrets[] = {SECRET_ENV,
+                                          SECRET_CFG,
+                                          SECRET_CRED,
+                                          SECRET_PROC,
+                                          TOKEN_CRED,
+                                          "web-identity-token-abcdefgh",
                                           "roleSecretAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
                                           "roleSessionTokenBBBBBBBBBBBBBBBBBBBBBBBBBBBB"};
     for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++)
@@ -380,20 +384,21 @@ static int leaks(const char *text)
 TEST(secrets_never_reach_logs_or_errors)
 {
     struct chain_fixture cf;
-    chain_setup(&cf, CHAIN_CONFIG
-                 "[profile leaky]\ncredential_process = sh -c 'echo \"bad key "
-                 SECRET_PROC "\" >&2; exit 1'\n"
-                 "[profile leaky-json]\ncredential_process = echo '{\"Version\": 1, "
-                 "\"AccessKeyId\": \"A\", \"SecretAccessKey\": \"" SECRET_PROC "\", "
-                 "\"Expiration\": \"1999-01-01T00:00:00Z\"}'\n"
-                 "[profile denied]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = keys\n",
-                 CHAIN_CREDENTIALS);
+    chain_setup(&cf,
+                CHAIN_CONFIG
+                "[profile leaky]\ncredential_process = sh -c 'echo \"bad key " SECRET_PROC
+                "\" >&2; exit 1'\n"
+                "[profile leaky-json]\ncredential_process = echo '{\"Version\": 1, "
+                "\"AccessKeyId\": \"A\", \"SecretAccessKey\": \"" SECRET_PROC "\", "
+                "\"Expiration\": \"1999-01-01T00:00:00Z\"}'\n"
+                "[profile denied]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = keys\n",
+                CHAIN_CREDENTIALS);
     tlog_start();
     struct buf errors = BUF_INIT;
     struct err err;
-    static const char *const profiles[] = {"default", "everything", "keys-and-process",
+    static const char *const profiles[] = {"default",      "everything",     "keys-and-process",
                                            "process-only", "broken-process", "leaky",
-                                           "leaky-json", "keys", "denied"};
+                                           "leaky-json",   "keys",           "denied"};
     for (size_t i = 0; i < sizeof(profiles) / sizeof(profiles[0]); i++) {
         if (strcmp(profiles[i], "denied") == 0) {
             cf.f.fail_code = "AccessDenied";

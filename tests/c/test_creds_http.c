@@ -216,12 +216,11 @@ struct imds_state {
     int reject_next_get; /* answer the next GET with 401 (token expired) */
     int no_v2;           /* answer the token PUT with 404 */
     int no_role;
-    const char *code;    /* "Code" in the credentials document */
+    const char *code; /* "Code" in the credentials document */
     long lifetime;
 };
 
-static void imds_handler(const struct loopback_request *req, struct loopback_reply *reply,
-                         void *ud)
+static void imds_handler(const struct loopback_request *req, struct loopback_reply *reply, void *ud)
 {
     struct imds_state *st = ud;
     pthread_mutex_lock(&st->lock);

@@ -263,8 +263,8 @@ TEST(process_bad_output_is_explained)
                             0, "printed Version 2; only Version 1", &err),
               "%s", err.message);
     CHECK(strstr(err.message, SECRET_A) == NULL);
-    CHECK_MSG(process_fails("#!/bin/sh\necho '{\"AccessKeyId\": \"A\"}'\n", 0,
-                            "printed no Version", &err),
+    CHECK_MSG(process_fails("#!/bin/sh\necho '{\"AccessKeyId\": \"A\"}'\n", 0, "printed no Version",
+                            &err),
               "%s", err.message);
     CHECK_MSG(process_fails("#!/bin/sh\necho '{\"Version\": 1, \"AccessKeyId\": \"A\"}'\n", 0,
                             "no SecretAccessKey", &err),
@@ -293,8 +293,8 @@ TEST(process_expired_credentials)
 TEST(process_timeout_and_signal)
 {
     struct err err;
-    CHECK_MSG(process_fails("#!/bin/sh\nexec sleep 30\n", 200, "did not finish within", &err),
-              "%s", err.message);
+    CHECK_MSG(process_fails("#!/bin/sh\nexec sleep 30\n", 200, "did not finish within", &err), "%s",
+              err.message);
     /* The shell itself dies of a signal. */
     struct cred_provider *p = cred_process_new("profile 'sig'", "kill -KILL $$", 0);
     struct aws_credentials c;

@@ -14,40 +14,41 @@
 
 /* ---- role_arn --------------------------------------------------------- */
 
-#define ROLE_CONFIG                                                                           \
-    "[profile deploy]\n"                                                                      \
-    "role_arn = arn:aws:iam::111111111111:role/deploy\n"                                      \
-    "source_profile = base\n"                                                                 \
-    "external_id = ext-123\n"                                                                 \
-    "role_session_name = rollout\n"                                                           \
-    "duration_seconds = 7200\n"                                                               \
-    "[profile chained]\n"                                                                     \
-    "role_arn = arn:aws:iam::222222222222:role/second\n"                                      \
-    "source_profile = deploy\n"                                                               \
-    "[profile loop-a]\nrole_arn = arn:aws:iam::1:role/a\nsource_profile = loop-b\n"           \
-    "[profile loop-b]\nrole_arn = arn:aws:iam::1:role/b\nsource_profile = loop-a\n"           \
-    "[profile self]\nrole_arn = arn:aws:iam::1:role/self\nsource_profile = self\n"            \
-    "aws_access_key_id = AKIASELF\naws_secret_access_key = " SECRET_B "\n"                    \
-    "[profile selfloop]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = selfloop\n"       \
-    "[profile dangling]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = nowhere\n"        \
-    "[profile empty-source]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = empty\n"      \
-    "[profile empty]\nregion = us-east-1\n"                                                   \
-    "[profile envsrc]\nrole_arn = arn:aws:iam::1:role/env\ncredential_source = Environment\n" \
-    "[profile badsrc]\nrole_arn = arn:aws:iam::1:role/x\ncredential_source = Laptop\n"        \
-    "[profile both]\nrole_arn = arn:aws:iam::1:role/x\ncredential_source = Environment\n"     \
-    "source_profile = base\n"                                                                 \
-    "[profile nosource]\nrole_arn = arn:aws:iam::1:role/x\n"                                  \
-    "[profile short]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = base\n"              \
-    "duration_seconds = 600\n"                                                                \
-    "[profile notnum]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = base\n"             \
-    "duration_seconds = 1h\n"                                                                 \
-    "[profile mfa]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = base\n"                \
-    "mfa_serial = arn:aws:iam::1:mfa/me\n"                                                    \
-    "[profile procsrc]\nrole_arn = arn:aws:iam::1:role/p\nsource_profile = proc\n"            \
-    "[profile proc]\ncredential_process = echo '{\"Version\": 1, \"AccessKeyId\": "           \
+#define ROLE_CONFIG                                                                                \
+    "[profile deploy]\n"                                                                           \
+    "role_arn = arn:aws:iam::111111111111:role/deploy\n"                                           \
+    "source_profile = base\n"                                                                      \
+    "external_id = ext-123\n"                                                                      \
+    "role_session_name = rollout\n"                                                                \
+    "duration_seconds = 7200\n"                                                                    \
+    "[profile chained]\n"                                                                          \
+    "role_arn = arn:aws:iam::222222222222:role/second\n"                                           \
+    "source_profile = deploy\n"                                                                    \
+    "[profile loop-a]\nrole_arn = arn:aws:iam::1:role/a\nsource_profile = loop-b\n"                \
+    "[profile loop-b]\nrole_arn = arn:aws:iam::1:role/b\nsource_profile = loop-a\n"                \
+    "[profile self]\nrole_arn = arn:aws:iam::1:role/self\nsource_profile = self\n"                 \
+    "aws_access_key_id = AKIASELF\naws_secret_access_key = " SECRET_B "\n"                         \
+    "[profile selfloop]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = selfloop\n"            \
+    "[profile dangling]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = nowhere\n"             \
+    "[profile empty-source]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = empty\n"           \
+    "[profile empty]\nregion = us-east-1\n"                                                        \
+    "[profile envsrc]\nrole_arn = arn:aws:iam::1:role/env\ncredential_source = Environment\n"      \
+    "[profile badsrc]\nrole_arn = arn:aws:iam::1:role/x\ncredential_source = Laptop\n"             \
+    "[profile both]\nrole_arn = arn:aws:iam::1:role/x\ncredential_source = Environment\n"          \
+    "source_profile = base\n"                                                                      \
+    "[profile nosource]\nrole_arn = arn:aws:iam::1:role/x\n"                                       \
+    "[profile short]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = base\n"                   \
+    "duration_seconds = 600\n"                                                                     \
+    "[profile notnum]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = base\n"                  \
+    "duration_seconds = 1h\n"                                                                      \
+    "[profile mfa]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = base\n"                     \
+    "mfa_serial = arn:aws:iam::1:mfa/me\n"                                                         \
+    "[profile procsrc]\nrole_arn = arn:aws:iam::1:role/p\nsource_profile = proc\n"                 \
+    "[profile proc]\ncredential_process = echo '{\"Version\": 1, \"AccessKeyId\": "                \
     "\"AKIAPROCSRC\", \"SecretAccessKey\": \"" SECRET_A "\"}'\n"
 
-#define ROLE_CREDENTIALS "[base]\naws_access_key_id = AKIABASE\naws_secret_access_key = " SECRET_A "\n"
+#define ROLE_CREDENTIALS                                                                           \
+    "[base]\naws_access_key_id = AKIABASE\naws_secret_access_key = " SECRET_A "\n"
 
 struct role_fixture {
     struct aws_shared_config sc;
@@ -165,34 +166,44 @@ TEST(role_misconfigurations_name_the_profile_and_fix)
     struct role_fixture rf;
     role_setup(&rf);
     struct err err;
-    CHECK_MSG(role_misconfigured(&rf, "loop-a", "profile 'loop-a': source_profile loop "
-                                                "loop-a -> loop-b -> loop-a", &err),
-              "%s", err.message);
-    CHECK_INT(err.kind, ERR_CONFIG);
-    CHECK_MSG(role_misconfigured(&rf, "selfloop", "source_profile loop selfloop -> selfloop",
+    CHECK_MSG(role_misconfigured(&rf, "loop-a",
+                                 "profile 'loop-a': source_profile loop "
+                                 "loop-a -> loop-b -> loop-a",
                                  &err),
               "%s", err.message);
-    CHECK_MSG(role_misconfigured(&rf, "dangling", "source_profile = nowhere, but profile "
-                                                  "nowhere is not in", &err),
+    CHECK_INT(err.kind, ERR_CONFIG);
+    CHECK_MSG(role_misconfigured(&rf, "selfloop", "source_profile loop selfloop -> selfloop", &err),
               "%s", err.message);
-    CHECK_MSG(role_misconfigured(&rf, "empty-source", "its source_profile 'empty' has no "
-                                                      "credentials", &err),
+    CHECK_MSG(role_misconfigured(&rf, "dangling",
+                                 "source_profile = nowhere, but profile "
+                                 "nowhere is not in",
+                                 &err),
               "%s", err.message);
-    CHECK_MSG(role_misconfigured(&rf, "badsrc", "credential_source = Laptop is not one of "
-                                                "Environment, Ec2InstanceMetadata or EcsContainer",
+    CHECK_MSG(role_misconfigured(&rf, "empty-source",
+                                 "its source_profile 'empty' has no "
+                                 "credentials",
+                                 &err),
+              "%s", err.message);
+    CHECK_MSG(role_misconfigured(&rf, "badsrc",
+                                 "credential_source = Laptop is not one of "
+                                 "Environment, Ec2InstanceMetadata or EcsContainer",
                                  &err),
               "%s", err.message);
     CHECK_MSG(role_misconfigured(&rf, "both", "both source_profile and credential_source", &err),
               "%s", err.message);
-    CHECK_MSG(role_misconfigured(&rf, "nosource", "role_arn but no source_profile or "
-                                                  "credential_source", &err),
-              "%s", err.message);
-    CHECK_MSG(role_misconfigured(&rf, "short", "duration_seconds = 600 is out of range; STS "
-                                               "accepts 900 to 43200", &err),
-              "%s", err.message);
-    CHECK_MSG(role_misconfigured(&rf, "notnum", "duration_seconds = 1h is not a whole number",
+    CHECK_MSG(role_misconfigured(&rf, "nosource",
+                                 "role_arn but no source_profile or "
+                                 "credential_source",
                                  &err),
               "%s", err.message);
+    CHECK_MSG(role_misconfigured(&rf, "short",
+                                 "duration_seconds = 600 is out of range; STS "
+                                 "accepts 900 to 43200",
+                                 &err),
+              "%s", err.message);
+    CHECK_MSG(
+        role_misconfigured(&rf, "notnum", "duration_seconds = 1h is not a whole number", &err),
+        "%s", err.message);
     CHECK_MSG(role_misconfigured(&rf, "mfa", "mfa_serial", &err), "%s", err.message);
 
     struct aws_credentials c;

@@ -102,8 +102,7 @@ static inline void tdir_remove(char *dir)
 }
 
 /* Write the two files (NULL: none) into a new directory and load them. */
-static inline char *load_files(struct aws_shared_config *sc, const char *config,
-                               const char *creds)
+static inline char *load_files(struct aws_shared_config *sc, const char *config, const char *creds)
 {
     tenv_clear();
     char *dir = tdir_new();
@@ -194,8 +193,8 @@ static inline int fake_answer(struct fake_sts *f, const char *action, struct aws
 }
 
 static inline int fake_assume_role(void *ctx, struct cred_provider *source,
-                                   const struct sts_role_request *req,
-                                   struct aws_credentials *out, struct err *err)
+                                   const struct sts_role_request *req, struct aws_credentials *out,
+                                   struct err *err)
 {
     struct fake_sts *f = ctx;
     f->calls_assume++;

@@ -25,9 +25,9 @@ struct fx {
     int next_id;
     /* model knobs */
     int tasks_per_instance;
-    int stuck_drain;     /* draining never finishes */
-    int never_register;  /* new instances never register */
-    int launch_cap;      /* at most this many members (account limit); 0: none */
+    int stuck_drain;    /* draining never finishes */
+    int never_register; /* new instances never register */
+    int launch_cap;     /* at most this many members (account limit); 0: none */
 };
 
 static struct fx F;

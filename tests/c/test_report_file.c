@@ -117,7 +117,8 @@ TEST(registered_secrets_never_reach_the_report)
     log_add_secret(secret);
     struct report r;
     report_init(&r, "prod-asg", "prod");
-    one_event(&r, "a credential process printed wJalrXUtnFEMI/K7MDENG+bPxRfiCYSECRETKEY by mistake");
+    one_event(&r,
+              "a credential process printed wJalrXUtnFEMI/K7MDENG+bPxRfiCYSECRETKEY by mistake");
     struct err e;
     CHECK_INT(report_write(&r, path, &e), 0);
     char *text = slurp(path);

@@ -404,9 +404,9 @@ static char *canonical_of(const char *path, const char *query, int normalize,
     return out;
 }
 
-#define CANON_TAIL(hdr)                                                                    \
-    "host:example.amazonaws.com\nx-amz-date:20150830T123600Z\nx-empty:" hdr "\n\n"          \
-    "host;x-amz-date;x-empty\n"                                                            \
+#define CANON_TAIL(hdr)                                                                            \
+    "host:example.amazonaws.com\nx-amz-date:20150830T123600Z\nx-empty:" hdr "\n\n"                 \
+    "host;x-amz-date;x-empty\n"                                                                    \
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 /* Cases fuzz_sigv4 found (tests/fuzz/corpus/sigv4/regress-*): empty

@@ -86,8 +86,8 @@ TEST(no_suspended_processes_is_a_dash)
 
 TEST(malformed_tags_are_refused_with_the_tag_named)
 {
-    static const char *const bad[] = {"min=3,max=2,desired=3", "min=1,desired=1", "min=a,max=2,desired=1",
-                                      "", "min=-1,max=2,desired=1"};
+    static const char *const bad[] = {"min=3,max=2,desired=3", "min=1,desired=1",
+                                      "min=a,max=2,desired=1", "", "min=-1,max=2,desired=1"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         struct asg_tag t = {"ecs-rollout:original", (char *)bad[i], 0};
         struct asg_group g = group_with(&t, 1);

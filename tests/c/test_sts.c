@@ -93,14 +93,14 @@ static char *form_value(const char *body, const char *key)
     return NULL;
 }
 
-#define CHECK_FORM(body, key, want)                                                           \
-    do {                                                                                      \
-        char *v_ = form_value(body, key);                                                     \
-        int ok_ = v_ && strcmp(v_, want) == 0;                                                \
-        test_fail_if_(!ok_, __FILE__, __LINE__, key, v_, want);                               \
-        free(v_);                                                                             \
-        if (!ok_)                                                                             \
-            return;                                                                           \
+#define CHECK_FORM(body, key, want)                                                                \
+    do {                                                                                           \
+        char *v_ = form_value(body, key);                                                          \
+        int ok_ = v_ && strcmp(v_, want) == 0;                                                     \
+        test_fail_if_(!ok_, __FILE__, __LINE__, key, v_, want);                                    \
+        free(v_);                                                                                  \
+        if (!ok_)                                                                                  \
+            return;                                                                                \
     } while (0)
 
 static void test_fail_if_(int bad, const char *file, int line, const char *key, const char *got,
@@ -168,8 +168,9 @@ TEST(sts_get_caller_identity_parses_and_signs)
                    "AWS4-HMAC-SHA256 Credential=AKIDCLIENT/");
     CHECK_CONTAINS(loopback_request_header(r, "Authorization"), "/us-east-1/sts/aws4_request");
 
-    loopback_push(f.lb, 200, XML_HEADERS, "<GetCallerIdentityResponse><GetCallerIdentityResult/>"
-                                          "</GetCallerIdentityResponse>");
+    loopback_push(f.lb, 200, XML_HEADERS,
+                  "<GetCallerIdentityResponse><GetCallerIdentityResult/>"
+                  "</GetCallerIdentityResponse>");
     CHECK_INT(sts_get_caller_identity(&f.client, &id, &err), -1);
     CHECK_INT(err.kind, ERR_PROTOCOL);
     CHECK_CONTAINS(err.message, "GetCallerIdentity");
@@ -277,9 +278,10 @@ TEST(sts_errors_keep_the_aws_code)
     CHECK(c.access_key_id == NULL);
 
     /* An answer without credentials is a protocol error, not a crash. */
-    loopback_push(f.lb, 200, XML_HEADERS, "<AssumeRoleResponse><AssumeRoleResult>"
-                                          "<Credentials><AccessKeyId>A</AccessKeyId>"
-                                          "</Credentials></AssumeRoleResult></AssumeRoleResponse>");
+    loopback_push(f.lb, 200, XML_HEADERS,
+                  "<AssumeRoleResponse><AssumeRoleResult>"
+                  "<Credentials><AccessKeyId>A</AccessKeyId>"
+                  "</Credentials></AssumeRoleResult></AssumeRoleResponse>");
     CHECK_INT(sts_assume_role(&f.client, source, &req, &c, &err), -1);
     CHECK_INT(err.kind, ERR_PROTOCOL);
     CHECK_CONTAINS(err.message, "AssumeRole: the answer has no Credentials");

@@ -126,7 +126,8 @@ static void describe_groups_handler(const struct loopback_request *req,
     buf_puts(&reply->body, "</AutoScalingGroups>");
     if (!token)
         buf_puts(&reply->body, "<NextToken>page-2</NextToken>");
-    buf_puts(&reply->body, "</DescribeAutoScalingGroupsResult></DescribeAutoScalingGroupsResponse>");
+    buf_puts(&reply->body,
+             "</DescribeAutoScalingGroupsResult></DescribeAutoScalingGroupsResponse>");
     free(token);
 }
 
@@ -445,9 +446,8 @@ TEST(launch_template_calls)
     CHECK(svc_lb_form_is(svc_lb_request(&e, 1), "LaunchTemplateId.1", "lt-0nope"));
 
     char *image;
-    CHECK_INT(ec2_launch_template_image(&e.c, "lt-ee830ed7d9071fa99", NULL, "$Latest", &image,
-                                        &err),
-              0);
+    CHECK_INT(
+        ec2_launch_template_image(&e.c, "lt-ee830ed7d9071fa99", NULL, "$Latest", &image, &err), 0);
     CHECK_STR(image, "ami-12c6146b");
     free(image);
     const struct loopback_request *r = svc_lb_request(&e, 2);

@@ -12,8 +12,7 @@
 #include "util/buf.h"
 
 /* List* calls: 230 items in pages of 100 (tokens "p2", "p3"). */
-static void list_handler(const struct loopback_request *req, struct loopback_reply *reply,
-                         void *ud)
+static void list_handler(const struct loopback_request *req, struct loopback_reply *reply, void *ud)
 {
     const char *key = ud;
     cJSON *body = cJSON_Parse(req->body);
@@ -23,8 +22,7 @@ static void list_handler(const struct loopback_request *req, struct loopback_rep
     buf_printf(&reply->body, "{\"%s\":[", key);
     int start = page * 100, end = page == 2 ? 230 : start + 100;
     for (int i = start; i < end; i++)
-        buf_printf(&reply->body, "%s\"arn:aws:ecs:us-east-1:1:x/%05d\"", i > start ? "," : "",
-                   i);
+        buf_printf(&reply->body, "%s\"arn:aws:ecs:us-east-1:1:x/%05d\"", i > start ? "," : "", i);
     buf_puts(&reply->body, "]");
     if (page < 2)
         buf_printf(&reply->body, ",\"nextToken\":\"p%d\"", page + 2);
@@ -60,7 +58,8 @@ TEST(list_tasks_follows_pages_and_sends_filters)
     strv_free(&arns);
     CHECK_INT(loopback_request_count(e.lb), 3);
     for (size_t i = 0; i < 3; i++) {
-        CHECK_STR(svc_lb_target(svc_lb_request(&e, i)), "AmazonEC2ContainerServiceV20141113.ListTasks");
+        CHECK_STR(svc_lb_target(svc_lb_request(&e, i)),
+                  "AmazonEC2ContainerServiceV20141113.ListTasks");
         cJSON *j = svc_lb_request_json(&e, i);
         CHECK(j);
         CHECK_STR(svc_lb_json_str(j, "cluster"), "prod");
@@ -111,7 +110,8 @@ TEST(list_container_instances_and_services_follow_pages)
     CHECK_STR(arns.v[230], "arn:aws:ecs:us-east-1:1:x/00229");
     strv_free(&arns);
     CHECK_INT(loopback_request_count(e.lb), 6);
-    CHECK_STR(svc_lb_target(svc_lb_request(&e, 5)), "AmazonEC2ContainerServiceV20141113.ListServices");
+    CHECK_STR(svc_lb_target(svc_lb_request(&e, 5)),
+              "AmazonEC2ContainerServiceV20141113.ListServices");
     svc_lb_stop(&e);
 }
 
@@ -193,8 +193,7 @@ TEST(describe_container_instances_250_in_calls_of_100)
     struct svc_lb e;
     if (svc_lb_start(&e) < 0)
         return;
-    struct describe_spec spec = {"containerInstances", "containerInstances",
-                                 "containerInstanceArn",
+    struct describe_spec spec = {"containerInstances", "containerInstances", "containerInstanceArn",
                                  ",\"status\":\"ACTIVE\",\"attributes\":[{\"name\":\"ecs.ami-id\","
                                  "\"value\":\"ami-1\"}]"};
     loopback_set_handler(e.lb, describe_handler, &spec);
@@ -384,9 +383,9 @@ TEST(missing_or_inactive_cluster_is_a_state_error)
     CHECK_INT(err.kind, ERR_STATE);
     CHECK_CONTAINS(err.message, "ECS cluster prod not found in us-east-1");
     /* By ARN as well as by name. */
-    CHECK_INT(ecs_describe_cluster(&e.c, "arn:aws:ecs:us-east-1:123456789012:cluster/prod", &cl,
-                                   &err),
-              0);
+    CHECK_INT(
+        ecs_describe_cluster(&e.c, "arn:aws:ecs:us-east-1:123456789012:cluster/prod", &cl, &err),
+        0);
     CHECK_STR(cl.name, "prod");
     ecs_cluster_free(&cl);
     cJSON *j = svc_lb_request_json(&e, 0);

@@ -192,7 +192,6 @@ TEST(every_element_removed_or_garbled_is_handled)
         long tried = svc_sweep_xml(sweeps[i].fixture, sweeps[i].call, sweeps[i].fn);
         CHECK_MSG(tried > 10, "%s: %ld variants", sweeps[i].fixture, tried);
         CHECK_MSG(svc_sweep_rejected > 0 && svc_sweep_rejected < tried,
-                  "%s: %ld of %ld variants rejected", sweeps[i].fixture, svc_sweep_rejected,
-                  tried);
+                  "%s: %ld of %ld variants rejected", sweeps[i].fixture, svc_sweep_rejected, tried);
     }
 }

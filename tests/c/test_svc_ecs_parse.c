@@ -162,8 +162,7 @@ TEST(tasks)
     CHECK_STR(v[0].group, "family:app");
     CHECK_STR(v[0].started_by, "batch-1");
     CHECK_CONTAINS(v[0].container_instance_arn, "container-instance/prod/531d05a0");
-    CHECK_STR(v[0].task_definition_arn,
-              "arn:aws:ecs:us-east-1:123456789012:task-definition/app:1");
+    CHECK_STR(v[0].task_definition_arn, "arn:aws:ecs:us-east-1:123456789012:task-definition/app:1");
     CHECK_STR(v[0].launch_type, "EC2");
     CHECK_STR(v[0].stopped_reason, "");
 
@@ -489,7 +488,6 @@ TEST(every_value_removed_or_retyped_is_handled)
         long tried = svc_sweep_json(sweeps[i].fixture, sweeps[i].call, sweeps[i].fn);
         CHECK_MSG(tried > 10, "%s: %ld variants", sweeps[i].fixture, tried);
         CHECK_MSG(svc_sweep_rejected > 0 && svc_sweep_rejected < tried,
-                  "%s: %ld of %ld variants rejected", sweeps[i].fixture, svc_sweep_rejected,
-                  tried);
+                  "%s: %ld of %ld variants rejected", sweeps[i].fixture, svc_sweep_rejected, tried);
     }
 }

@@ -66,9 +66,9 @@ static int setup_web_group(struct moto_env *e, int desired)
         "HealthCheckType", "EC2", "HealthCheckGracePeriod", "77", "TerminationPolicies.member.1",
         "OldestInstance", "TerminationPolicies.member.2", "Default",
         "NewInstancesProtectedFromScaleIn", "true", "CapacityRebalance", "true",
-        "Tags.member.1.Key", "Name", "Tags.member.1.Value", "web", "Tags.member.1.PropagateAtLaunch",
-        "true", "Tags.member.2.Key", "ecsr:owner", "Tags.member.2.Value", "tests",
-        "Tags.member.2.PropagateAtLaunch", "false", NULL);
+        "Tags.member.1.Key", "Name", "Tags.member.1.Value", "web",
+        "Tags.member.1.PropagateAtLaunch", "true", "Tags.member.2.Key", "ecsr:owner",
+        "Tags.member.2.Value", "tests", "Tags.member.2.PropagateAtLaunch", "false", NULL);
     xml_free(r);
     return r ? 0 : -1;
 }
@@ -109,8 +109,8 @@ TEST(describe_groups_every_field_across_pages_and_batches)
     for (int i = 0; i < 105; i++) {
         const char *name = moto_fmt("extra-%03d", i);
         r = moto_query(&e, &AWS_SVC_AUTOSCALING, "CreateAutoScalingGroup", ASG_VERSION,
-                       "AutoScalingGroupName", name, "LaunchTemplate.LaunchTemplateName",
-                       "ecsr-lt", "MinSize", "0", "MaxSize", "1", "DesiredCapacity", "0",
+                       "AutoScalingGroupName", name, "LaunchTemplate.LaunchTemplateName", "ecsr-lt",
+                       "MinSize", "0", "MaxSize", "1", "DesiredCapacity", "0",
                        "AvailabilityZones.member.1", "us-east-1a", NULL);
         xml_free(r);
         if (!r)
@@ -375,8 +375,7 @@ TEST(launch_templates_and_instances)
     CHECK_INT(moto_calls(&e) - before, 1);
     CHECK_INT(n, 2);
     for (size_t i = 0; i < n; i++)
-        CHECK_STR(v[i].state,
-                  strcmp(v[i].instance_id, two[0]) == 0 ? "terminated" : "running");
+        CHECK_STR(v[i].state, strcmp(v[i].instance_id, two[0]) == 0 ? "terminated" : "running");
     ec2_instances_free(v, n);
 out:
     asg_group_free(&g);

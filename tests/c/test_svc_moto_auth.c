@@ -43,7 +43,9 @@ struct auth_moto {
 static int start(struct auth_moto *a)
 {
     memset(a, 0, sizeof(*a));
-    const char *env[] = {"INITIAL_NO_AUTH_ACTION_COUNT=" "4", NULL};
+    const char *env[] = {"INITIAL_NO_AUTH_ACTION_COUNT="
+                         "4",
+                         NULL};
     _Static_assert(SETUP_CALLS == 4, "keep INITIAL_NO_AUTH_ACTION_COUNT in step");
     struct moto_options opts = {env};
     a->moto = moto_start(&opts);
@@ -53,8 +55,8 @@ static int start(struct auth_moto *a)
     if (moto_env_open(&e, a->moto, "AKIDSETUP0000000000", "setup-secret") < 0)
         return -1;
     int rc = -1;
-    struct xml_node *r = moto_query(&e, &IAM, "CreateUser", "2010-05-08", "UserName", "roller",
-                                    NULL);
+    struct xml_node *r =
+        moto_query(&e, &IAM, "CreateUser", "2010-05-08", "UserName", "roller", NULL);
     xml_free(r);
     if (!r)
         goto out;

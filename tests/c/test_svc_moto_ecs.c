@@ -22,8 +22,8 @@
 #define AMI "ami-0aaaaaaaaaaaaaaa1"
 
 struct setup {
-    struct strv ec2_ids;   /* the instances registered */
-    struct strv ci_arns;   /* their container instance ARNs, in registration order */
+    struct strv ec2_ids; /* the instances registered */
+    struct strv ci_arns; /* their container instance ARNs, in registration order */
     char *task_def_arn;
 };
 
@@ -55,10 +55,10 @@ static int json_string(const cJSON *o, const char *a, const char *b, char **out)
 static int setup_cluster(struct moto_env *e, struct setup *s)
 {
     memset(s, 0, sizeof(*s));
-    struct xml_node *r = moto_query(e, &AWS_SVC_EC2, "RunInstances", "2016-11-15", "ImageId", AMI,
-                                    "MinCount", moto_fmt("%d", N_INSTANCES), "MaxCount",
-                                    moto_fmt("%d", N_INSTANCES), "InstanceType", "c5.large",
-                                    "Placement.AvailabilityZone", "us-east-1c", NULL);
+    struct xml_node *r =
+        moto_query(e, &AWS_SVC_EC2, "RunInstances", "2016-11-15", "ImageId", AMI, "MinCount",
+                   moto_fmt("%d", N_INSTANCES), "MaxCount", moto_fmt("%d", N_INSTANCES),
+                   "InstanceType", "c5.large", "Placement.AvailabilityZone", "us-east-1c", NULL);
     if (!r)
         return -1;
     const struct xml_node *set = xml_child(r, "instancesSet");
@@ -116,8 +116,8 @@ static int setup_cluster(struct moto_env *e, struct setup *s)
     if (!r)
         return -1;
     const struct xml_node *res = xml_child(r, "DescribeAutoScalingGroupsResult");
-    const struct xml_node *grp = res ? xml_child(xml_child(res, "AutoScalingGroups"), "member")
-                                     : NULL;
+    const struct xml_node *grp =
+        res ? xml_child(xml_child(res, "AutoScalingGroups"), "member") : NULL;
     const struct xml_node *arn = grp ? xml_child(grp, "AutoScalingGroupARN") : NULL;
     if (!arn) {
         xml_free(r);
@@ -242,8 +242,8 @@ TEST(cluster_and_capacity_providers)
         int web = strcmp(cps[i].name, "web-cp") == 0;
         CHECK(web || strcmp(cps[i].name, "plain-cp") == 0);
         CHECK_CONTAINS(cps[i].arn, web ? "capacity-provider/web-cp" : "capacity-provider/plain-cp");
-        CHECK_CONTAINS(cps[i].asg_arn, web ? "autoScalingGroupName/web"
-                                           : "autoScalingGroupName/other");
+        CHECK_CONTAINS(cps[i].asg_arn,
+                       web ? "autoScalingGroupName/web" : "autoScalingGroupName/other");
         CHECK_INT(cps[i].managed_scaling, web);
         CHECK_INT(cps[i].managed_termination_protection, web);
         CHECK_INT(cps[i].managed_draining, web);

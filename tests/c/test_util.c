@@ -57,7 +57,8 @@ TEST(err_format_service_error)
     err_prefix(&e, "DescribeTasks: ");
     struct buf b = BUF_INIT;
     err_format(&e, &b);
-    CHECK_STR(buf_cstr(&b), "ThrottlingException: DescribeTasks: Rate exceeded (HTTP 400, request id abc-123)");
+    CHECK_STR(buf_cstr(&b),
+              "ThrottlingException: DescribeTasks: Rate exceeded (HTTP 400, request id abc-123)");
     buf_free(&b);
 }
 
@@ -85,7 +86,9 @@ TEST(secrets_are_scrubbed_from_errors)
 {
     log_add_secret("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY");
     struct err e;
-    err_set(&e, ERR_CREDENTIALS, "process printed wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY twice: wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY");
+    err_set(&e, ERR_CREDENTIALS,
+            "process printed wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY twice: "
+            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY");
     CHECK_STR(e.message, "process printed **** twice: ****");
     log_clear_secrets();
 }

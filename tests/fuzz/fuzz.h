@@ -1,6 +1,6 @@
-/* Shared pieces of the libFuzzer targets (tests/fuzz/fuzz_*.c, linked with support.c): a reader that
- * splits the fuzzer's bytes into fields, and property checks that abort with
- * a message (libFuzzer then saves the input as a crash). */
+/* Shared pieces of the libFuzzer targets (tests/fuzz/fuzz_*.c, linked with support.c): a reader
+ * that splits the fuzzer's bytes into fields, and property checks that abort with a message
+ * (libFuzzer then saves the input as a crash). */
 #ifndef ECSR_FUZZ_H
 #define ECSR_FUZZ_H
 
@@ -13,10 +13,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 /* A property of the code under test failed: print it and abort. */
 void fuzz_fail(const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4), noreturn));
-#define FUZZ_CHECK(cond, ...)                                                      \
-    do {                                                                           \
-        if (!(cond))                                                               \
-            fuzz_fail(__FILE__, __LINE__, __VA_ARGS__);                            \
+#define FUZZ_CHECK(cond, ...)                                                                      \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            fuzz_fail(__FILE__, __LINE__, __VA_ARGS__);                                            \
     } while (0)
 
 /* Cursor over the input. Every take_* is total: past the end it yields

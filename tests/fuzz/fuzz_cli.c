@@ -63,20 +63,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(o.command == CMD_ROLLOUT || o.command == CMD_PLAN || o.command == CMD_STATUS ||
                        o.command == CMD_EXTERNAL,
                    "command %d", (int)o.command);
-        FUZZ_CHECK(inside(&a, o.asg_name) && inside(&a, o.cluster_name) &&
-                       inside(&a, o.region) && inside(&a, o.profile) &&
-                       inside(&a, o.endpoint_url) && inside(&a, o.report) &&
-                       inside(&a, o.rollout.ami),
+        FUZZ_CHECK(inside(&a, o.asg_name) && inside(&a, o.cluster_name) && inside(&a, o.region) &&
+                       inside(&a, o.profile) && inside(&a, o.endpoint_url) &&
+                       inside(&a, o.report) && inside(&a, o.rollout.ami),
                    "a string does not point into argv");
         if (!o.help && !o.version) {
             if (o.command != CMD_EXTERNAL)
                 FUZZ_CHECK(o.asg_name && *o.asg_name && o.cluster_name && *o.cluster_name,
                            "accepted without --asg-name and --cluster-name");
-            FUZZ_CHECK(o.rollout.batch_size >= 0 && o.rollout.batch_size <= 10000,
-                       "batch size %d", o.rollout.batch_size);
+            FUZZ_CHECK(o.rollout.batch_size >= 0 && o.rollout.batch_size <= 10000, "batch size %d",
+                       o.rollout.batch_size);
             FUZZ_CHECK(o.rollout.drain_timeout_s >= 1 && o.rollout.instance_timeout_s >= 1,
-                       "timeouts %ld %ld", o.rollout.drain_timeout_s,
-                       o.rollout.instance_timeout_s);
+                       "timeouts %ld %ld", o.rollout.drain_timeout_s, o.rollout.instance_timeout_s);
             FUZZ_CHECK(o.poll_interval == 0 || (o.poll_interval >= 0.05 && o.poll_interval <= 60),
                        "poll interval %g", o.poll_interval);
             FUZZ_CHECK(!(o.verbose && o.quiet), "verbose and quiet");

@@ -31,8 +31,8 @@ static const char *str_field(const cJSON *o, const char *k)
  * message, and not only letters. */
 static int checkable(const char *s)
 {
-    return s && strlen(s) >= 12 && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ ") <
-                                       strlen(s);
+    return s && strlen(s) >= 12 &&
+           strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ ") < strlen(s);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -67,8 +67,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else if (source == 1) {
         rc = cred_imds_parse_credentials("EC2 instance metadata (role r)", &resp, &c, &e);
     } else {
-        cJSON *json = cred_json_parse(buf_cstr(&resp.body), resp.body.len,
-                                      "container credentials", "answered", &e);
+        cJSON *json = cred_json_parse(buf_cstr(&resp.body), resp.body.len, "container credentials",
+                                      "answered", &e);
         rc = json ? cred_from_json(json, "Token", "container credentials", &c, &e) : -1;
         cred_json_free(json);
     }
@@ -107,8 +107,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(e.message[0], "empty error message");
         FUZZ_CHECK(!checkable(secret) || !strstr(e.message, secret),
                    "the error shows the secret key: %s", e.message);
-        FUZZ_CHECK(!checkable(token) || !strstr(e.message, token),
-                   "the error shows the token: %s", e.message);
+        FUZZ_CHECK(!checkable(token) || !strstr(e.message, token), "the error shows the token: %s",
+                   e.message);
     }
     cJSON_Delete(ref);
     aws_credentials_free(&c);

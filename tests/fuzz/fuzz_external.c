@@ -33,8 +33,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     err_clear(&e);
     if (external_parse_query((const char *)data, size, &q, &e) != 0) {
         FUZZ_CHECK(e.kind == ERR_USAGE && e.message[0], "bad refusal");
-        FUZZ_CHECK(!q.asg_name && !q.cluster_name && !q.region && !q.profile &&
-                       !q.endpoint_url && !q.ami,
+        FUZZ_CHECK(!q.asg_name && !q.cluster_name && !q.region && !q.profile && !q.endpoint_url &&
+                       !q.ami,
                    "a refused query left fields");
         return 0;
     }
@@ -53,8 +53,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     same("profile", q.profile, value_of(doc, "profile"));
     same("endpoint_url", q.endpoint_url, value_of(doc, "endpoint_url"));
     same("ami", q.ami, value_of(doc, "ami"));
-    size_t set = !!q.asg_name + !!q.cluster_name + !!q.region + !!q.profile + !!q.endpoint_url +
-                 !!q.ami;
+    size_t set =
+        !!q.asg_name + !!q.cluster_name + !!q.region + !!q.profile + !!q.endpoint_url + !!q.ami;
     FUZZ_CHECK(members == set, "%zu members but %zu fields set", members, set);
     cJSON_Delete(doc);
     external_query_free(&q);

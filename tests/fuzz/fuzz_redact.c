@@ -17,9 +17,9 @@
 #include "aws/client_impl.h"
 #include "fuzz.h"
 
-static const char *const names[] = {"SecretAccessKey", "SessionToken", "Token",
-                                    "WebIdentityToken", "secretAccessKey", "Password",
-                                    "SAMLAssertion", "x-amz-security-token"};
+static const char *const names[] = {"SecretAccessKey",  "SessionToken",        "Token",
+                                    "WebIdentityToken", "secretAccessKey",     "Password",
+                                    "SAMLAssertion",    "x-amz-security-token"};
 #define N_NAMES (sizeof(names) / sizeof(names[0]))
 
 static void check_absent(const char *out, size_t len, const char *secret, const char *what)

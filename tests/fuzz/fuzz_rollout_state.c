@@ -25,10 +25,10 @@ static void same_state(const struct rollout_state *a, const struct rollout_state
 {
     FUZZ_CHECK(a->in_progress == b->in_progress && a->min_size == b->min_size &&
                    a->max_size == b->max_size && a->desired_capacity == b->desired_capacity,
-               "sizes do not survive a round trip: %d/%d/%d -> %d/%d/%d", a->min_size,
-               a->max_size, a->desired_capacity, b->min_size, b->max_size, b->desired_capacity);
-    FUZZ_CHECK(a->suspended_by_us.n == b->suspended_by_us.n,
-               "suspended processes: %zu -> %zu", a->suspended_by_us.n, b->suspended_by_us.n);
+               "sizes do not survive a round trip: %d/%d/%d -> %d/%d/%d", a->min_size, a->max_size,
+               a->desired_capacity, b->min_size, b->max_size, b->desired_capacity);
+    FUZZ_CHECK(a->suspended_by_us.n == b->suspended_by_us.n, "suspended processes: %zu -> %zu",
+               a->suspended_by_us.n, b->suspended_by_us.n);
     for (size_t i = 0; i < a->suspended_by_us.n; i++)
         FUZZ_CHECK(strcmp(a->suspended_by_us.v[i], b->suspended_by_us.v[i]) == 0,
                    "suspended process '%s' -> '%s'", a->suspended_by_us.v[i],

@@ -102,7 +102,7 @@ static void request_free(struct request *r)
 
 static int hexdigit(int c)
 {
-    return (c >= '0' && c <= '9') ? c - '0'
+    return (c >= '0' && c <= '9')   ? c - '0'
            : (c >= 'a' && c <= 'f') ? c - 'a' + 10
            : (c >= 'A' && c <= 'F') ? c - 'A' + 10
                                     : -1;
@@ -110,8 +110,8 @@ static int hexdigit(int c)
 
 static int unreserved(unsigned char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_' || c == '.' || c == '~';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.' || c == '~';
 }
 
 /* Percent-decodes s[0..n) (bad escapes kept), then percent-encodes every
@@ -191,8 +191,8 @@ static void check_encoded(const char *s, size_t n, const char *extra, const char
             i += 2;
             continue;
         }
-        FUZZ_CHECK(unreserved(c) || (c && strchr(extra, c)), "%s: raw byte 0x%02x in '%.*s'",
-                   what, c, (int)n, s);
+        FUZZ_CHECK(unreserved(c) || (c && strchr(extra, c)), "%s: raw byte 0x%02x in '%.*s'", what,
+                   c, (int)n, s);
     }
 }
 
@@ -260,15 +260,16 @@ static void check_variant(const struct request *r, int normalize)
     int with_token = !normalize;
     struct sigv4_result res;
     struct err e;
-    FUZZ_CHECK(sign(r, r->path, r->query, normalize, with_token, &res, &e) == 0, "signing failed: %s",
-               e.message);
+    FUZZ_CHECK(sign(r, r->path, r->query, normalize, with_token, &res, &e) == 0,
+               "signing failed: %s", e.message);
 
     /* The method line may hold anything but '\n'; find the URI after it. */
     size_t mlen = strlen(r->method);
     FUZZ_CHECK(strncmp(res.canonical_request.data, r->method, mlen) == 0 &&
                    res.canonical_request.data[mlen] == '\n',
                "canonical request does not start with the method");
-    char *cr = fuzz_dup(res.canonical_request.data + mlen + 1, res.canonical_request.len - mlen - 1);
+    char *cr =
+        fuzz_dup(res.canonical_request.data + mlen + 1, res.canonical_request.len - mlen - 1);
     size_t nl;
     char **lines = split_lines(cr, &nl);
     FUZZ_CHECK(nl >= 6, "canonical request has %zu lines", nl);
@@ -288,8 +289,7 @@ static void check_variant(const struct request *r, int normalize)
         FUZZ_CHECK(sign(r, decoded, r->query, 1, 0, &again, &e) == 0, "re-signing failed");
         const char *a = again.canonical_request.data + mlen + 1;
         FUZZ_CHECK(strncmp(a, uri, strlen(uri)) == 0 && a[strlen(uri)] == '\n',
-                   "canonical URI is not stable: '%s' -> '%.*s'", uri,
-                   (int)strcspn(a, "\n"), a);
+                   "canonical URI is not stable: '%s' -> '%.*s'", uri, (int)strcspn(a, "\n"), a);
         sigv4_result_free(&again);
         free(decoded);
     } else {
@@ -320,12 +320,12 @@ static void check_variant(const struct request *r, int normalize)
         const char *v = colon + 1;
         for (const char *c = h; *c; c++)
             FUZZ_CHECK(!isupper((unsigned char)*c), "header name '%s' not lower case", h);
-        FUZZ_CHECK(!prev || strcmp(prev, h) < 0, "headers not sorted/unique: '%s' then '%s'",
-                   prev, h);
+        FUZZ_CHECK(!prev || strcmp(prev, h) < 0, "headers not sorted/unique: '%s' then '%s'", prev,
+                   h);
         FUZZ_CHECK(strcmp(h, "authorization") != 0, "authorization is signed");
         size_t vl = strlen(v);
-        FUZZ_CHECK(!vl || (v[0] != ' ' && v[vl - 1] != ' '), "header %s value '%s' not trimmed",
-                   h, v);
+        FUZZ_CHECK(!vl || (v[0] != ' ' && v[vl - 1] != ' '), "header %s value '%s' not trimmed", h,
+                   v);
         FUZZ_CHECK(!strstr(v, "  ") && !strpbrk(v, "\t\r"), "header %s value '%s' not folded", h,
                    v);
         saw_host |= strcmp(h, "host") == 0;
@@ -347,7 +347,8 @@ static void check_variant(const struct request *r, int normalize)
     FUZZ_CHECK(strlen(res.signature) == 64 && strspn(res.signature, "0123456789abcdef") == 64,
                "signature '%s'", res.signature);
     struct buf auth = BUF_INIT;
-    buf_printf(&auth, "AWS4-HMAC-SHA256 Credential=" AKID "/" SCOPE ", SignedHeaders=%s, Signature=%s",
+    buf_printf(&auth,
+               "AWS4-HMAC-SHA256 Credential=" AKID "/" SCOPE ", SignedHeaders=%s, Signature=%s",
                names.data, res.signature);
     FUZZ_CHECK(strcmp(http_headers_get(&res.add_headers, "Authorization"), auth.data) == 0,
                "Authorization '%s'", http_headers_get(&res.add_headers, "Authorization"));
@@ -360,7 +361,8 @@ static void check_variant(const struct request *r, int normalize)
 
     /* Deterministic. */
     struct sigv4_result again;
-    FUZZ_CHECK(sign(r, r->path, r->query, normalize, with_token, &again, &e) == 0, "re-sign failed");
+    FUZZ_CHECK(sign(r, r->path, r->query, normalize, with_token, &again, &e) == 0,
+               "re-sign failed");
     FUZZ_CHECK(strcmp(again.signature, res.signature) == 0, "signature not deterministic");
     sigv4_result_free(&again);
 

@@ -31,22 +31,22 @@ static void check_error(const struct err *e, const char *call)
 
 /* Parse twice into one array: the second call must append the same count.
  * `first` checks the records of the first call. */
-#define TWICE(call, type, parse, free_all, first_check)                                       \
-    do {                                                                                      \
-        type *v = NULL;                                                                       \
-        size_t n = 0;                                                                         \
-        struct err e;                                                                         \
-        if (parse != 0) {                                                                     \
-            FUZZ_CHECK(!v && !n, "%s: a failed parse changed the result", call);              \
-            check_error(&e, call);                                                            \
-            break;                                                                            \
-        }                                                                                     \
-        size_t k = n;                                                                         \
-        for (size_t i = 0; i < k; i++)                                                        \
-            FUZZ_CHECK(first_check, "%s: record %zu incomplete", call, i);                    \
-        FUZZ_CHECK(parse == 0 && n == 2 * k, "%s: second parse gave %zu, not %zu", call,      \
-                   n - k, k);                                                                 \
-        free_all;                                                                             \
+#define TWICE(call, type, parse, free_all, first_check)                                            \
+    do {                                                                                           \
+        type *v = NULL;                                                                            \
+        size_t n = 0;                                                                              \
+        struct err e;                                                                              \
+        if (parse != 0) {                                                                          \
+            FUZZ_CHECK(!v && !n, "%s: a failed parse changed the result", call);                   \
+            check_error(&e, call);                                                                 \
+            break;                                                                                 \
+        }                                                                                          \
+        size_t k = n;                                                                              \
+        for (size_t i = 0; i < k; i++)                                                             \
+            FUZZ_CHECK(first_check, "%s: record %zu incomplete", call, i);                         \
+        FUZZ_CHECK(parse == 0 && n == 2 * k, "%s: second parse gave %zu, not %zu", call, n - k,    \
+                   k);                                                                             \
+        free_all;                                                                                  \
     } while (0)
 
 static void clusters_free(struct ecs_cluster *v, size_t n)
@@ -101,8 +101,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     TWICE("DescribeClusters", struct ecs_cluster, ecs_parse_describe_clusters(doc, &v, &n, &e),
-          clusters_free(v, n),
-          nonempty(v[i].arn) && nonempty(v[i].name) && nonempty(v[i].status));
+          clusters_free(v, n), nonempty(v[i].arn) && nonempty(v[i].name) && nonempty(v[i].status));
     char *tok = NULL;
     TWICE("DescribeCapacityProviders", struct ecs_capacity_provider,
           (free(tok), tok = NULL, ecs_parse_capacity_providers(doc, &v, &n, &tok, &e)),
@@ -111,8 +110,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     TWICE("DescribeContainerInstances", struct ecs_container_instance,
           ecs_parse_container_instances(doc, &v, &n, &e), ecs_container_instances_free(v, n),
           nonempty(v[i].arn) && nonempty(v[i].status));
-    TWICE("DescribeTasks", struct ecs_task, ecs_parse_tasks(doc, &v, &n, &e),
-          ecs_tasks_free(v, n),
+    TWICE("DescribeTasks", struct ecs_task, ecs_parse_tasks(doc, &v, &n, &e), ecs_tasks_free(v, n),
           nonempty(v[i].arn) && nonempty(v[i].last_status) && nonempty(v[i].desired_status));
     TWICE("DescribeServices", struct ecs_service, ecs_parse_services(doc, &v, &n, &e),
           ecs_services_free(v, n),

@@ -71,8 +71,7 @@ static void groups(const struct xml_node *root)
     size_t k = n;
     for (size_t i = 0; i < k; i++) {
         const struct asg_group *g = &v[i];
-        FUZZ_CHECK(nonempty(g->name) && nonempty(g->health_check_type), "group %zu incomplete",
-                   i);
+        FUZZ_CHECK(nonempty(g->name) && nonempty(g->health_check_type), "group %zu incomplete", i);
         for (size_t j = 0; j < g->n_instances; j++) {
             const struct asg_instance *in = &g->instances[j];
             FUZZ_CHECK(nonempty(in->instance_id) && nonempty(in->availability_zone) &&
@@ -148,11 +147,10 @@ static void instances(const struct xml_node *root)
                    i);
     char *token2 = NULL;
     FUZZ_CHECK(ec2_parse_instances(root, &v, &n, &token2, &e) == 0, "second parse failed");
-    FUZZ_CHECK(n == 2 * k && same_str(token, token2), "second parse appended %zu, not %zu",
-               n - k, k);
+    FUZZ_CHECK(n == 2 * k && same_str(token, token2), "second parse appended %zu, not %zu", n - k,
+               k);
     for (size_t i = 0; i < k; i++)
-        FUZZ_CHECK(strcmp(v[i].instance_id, v[k + i].instance_id) == 0, "instance %zu differs",
-                   i);
+        FUZZ_CHECK(strcmp(v[i].instance_id, v[k + i].instance_id) == 0, "instance %zu differs", i);
     free(token);
     free(token2);
     ec2_instances_free(v, n);

@@ -15,8 +15,8 @@ static void check_same(const struct http_url *a, const struct http_url *b, const
 {
     FUZZ_CHECK(strcmp(a->scheme, b->scheme) == 0 && strcmp(a->host, b->host) == 0 &&
                    a->port == b->port && strcmp(a->path, b->path) == 0 &&
-                   strcmp(a->host_header, b->host_header) == 0 &&
-                   (!a->query) == (!b->query) && (!a->query || strcmp(a->query, b->query) == 0),
+                   strcmp(a->host_header, b->host_header) == 0 && (!a->query) == (!b->query) &&
+                   (!a->query || strcmp(a->query, b->query) == 0),
                "'%s' does not round-trip (host '%s' -> '%s', path '%s' -> '%s')", url, a->host,
                b->host, a->path, b->path);
 }

@@ -75,10 +75,9 @@ int aws_unexpected_answer(struct err *err, const struct aws_call *call, const ch
      * copy. */
     char excerpt[EXCERPT_BYTES];
     size_t safe_len;
-    char *safe = aws_redact_text(buf_cstr(&resp->body),
-                                 resp->body.len < EXCERPT_SOURCE_MAX ? resp->body.len
-                                                                     : EXCERPT_SOURCE_MAX,
-                                 &safe_len);
+    char *safe = aws_redact_text(
+        buf_cstr(&resp->body),
+        resp->body.len < EXCERPT_SOURCE_MAX ? resp->body.len : EXCERPT_SOURCE_MAX, &safe_len);
     /* Secrets the program holds (a proxy echoing the request) are masked
      * before the excerpt is cut, and one cut at EXCERPT_SOURCE_MAX too. */
     log_scrub_cut(safe);

@@ -38,8 +38,8 @@ const char *aws_dns_suffix_of(const char *region);
 
 /* Standard-mode retry settings. */
 struct aws_retry {
-    int max_attempts;      /* 0: AWS_MAX_ATTEMPTS or 3 */
-    double max_backoff_s;  /* 0: 20 */
+    int max_attempts;     /* 0: AWS_MAX_ATTEMPTS or 3 */
+    double max_backoff_s; /* 0: 20 */
     /* Injected for tests; NULL: nanosleep / a seeded PRNG. */
     void (*sleep_ms)(long ms, void *ud);
     double (*random01)(void *ud);
@@ -47,10 +47,10 @@ struct aws_retry {
 };
 
 struct aws_stats {
-    unsigned long calls;      /* API calls made */
-    unsigned long attempts;   /* HTTP attempts, retries included */
+    unsigned long calls;    /* API calls made */
+    unsigned long attempts; /* HTTP attempts, retries included */
     unsigned long retries;
-    unsigned long throttled;  /* attempts answered with a throttling error */
+    unsigned long throttled; /* attempts answered with a throttling error */
 };
 
 struct aws_client {
@@ -108,7 +108,10 @@ struct aws_params {
     struct strv keys;
     struct strv values;
 };
-#define AWS_PARAMS_INIT { STRV_INIT, STRV_INIT }
+#define AWS_PARAMS_INIT                                                                            \
+    {                                                                                              \
+        STRV_INIT, STRV_INIT                                                                       \
+    }
 void aws_params_add(struct aws_params *p, const char *key, const char *value);
 void aws_params_addf(struct aws_params *p, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -63,9 +63,9 @@ struct cred_sts_ops {
 };
 
 struct cred_chain_options {
-    const char *profile;               /* --profile; NULL: AWS_PROFILE, AWS_DEFAULT_PROFILE */
-    struct http_client *http;          /* for IMDS and the container endpoint (borrowed) */
-    const struct cred_sts_ops *sts;    /* for role_arn and web identity (borrowed) */
+    const char *profile;            /* --profile; NULL: AWS_PROFILE, AWS_DEFAULT_PROFILE */
+    struct http_client *http;       /* for IMDS and the container endpoint (borrowed) */
+    const struct cred_sts_ops *sts; /* for role_arn and web identity (borrowed) */
 };
 
 /* The default chain, wrapped in a cache that refreshes temporary

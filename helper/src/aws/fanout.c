@@ -66,8 +66,8 @@ static void add_stats(struct aws_stats *to, const struct aws_stats *from)
     to->throttled += from->throttled;
 }
 
-int aws_fanout(struct aws_client *c, size_t n, int max_workers, aws_fanout_job job,
-               void *userdata, int *ok, struct err *first_err)
+int aws_fanout(struct aws_client *c, size_t n, int max_workers, aws_fanout_job job, void *userdata,
+               int *ok, struct err *first_err)
 {
     err_clear(first_err);
     if (n == 0)
@@ -97,8 +97,8 @@ int aws_fanout(struct aws_client *c, size_t n, int max_workers, aws_fanout_job j
             pthread_mutex_destroy(&f.lock);
             return -1;
         }
-        f.snapshot = cred_static_new(creds.access_key_id, creds.secret_access_key,
-                                     creds.session_token);
+        f.snapshot =
+            cred_static_new(creds.access_key_id, creds.secret_access_key, creds.session_token);
         aws_credentials_free(&creds);
     }
 

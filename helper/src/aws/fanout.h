@@ -18,7 +18,7 @@ typedef int (*aws_fanout_job)(struct aws_client *worker, size_t index, void *use
  * succeeded; otherwise -1, with *first_err the error of the lowest-numbered
  * failed job and ok[i] (when not NULL) telling which succeeded. The client's
  * stats add up the workers'. */
-int aws_fanout(struct aws_client *c, size_t n, int max_workers, aws_fanout_job job,
-               void *userdata, int *ok, struct err *first_err);
+int aws_fanout(struct aws_client *c, size_t n, int max_workers, aws_fanout_job job, void *userdata,
+               int *ok, struct err *first_err);
 
 #endif

@@ -20,7 +20,10 @@ struct http_headers {
     size_t cap;
 };
 
-#define HTTP_HEADERS_INIT { NULL, 0, 0 }
+#define HTTP_HEADERS_INIT                                                                          \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 void http_headers_add(struct http_headers *h, const char *name, const char *value);
 /* Replace every header of that name (case-insensitive) with one value. */

@@ -30,8 +30,7 @@ struct query_parse {
 };
 
 int aws_query_read_result(const struct aws_call *call, const char *url,
-                          const struct http_response *resp, struct xml_node **out,
-                          struct err *err)
+                          const struct http_response *resp, struct xml_node **out, struct err *err)
 {
     *out = NULL;
     char expected[192];
@@ -44,7 +43,8 @@ int aws_query_read_result(const struct aws_call *call, const char *url,
                           &perr) != 0)
         return aws_unexpected_answer(err, call, url, resp, expected, perr.message);
     size_t alen = strlen(call->action);
-    if (strncmp(root->name, call->action, alen) != 0 || strcmp(root->name + alen, "Response") != 0) {
+    if (strncmp(root->name, call->action, alen) != 0 ||
+        strcmp(root->name + alen, "Response") != 0) {
         char detail[192];
         snprintf(detail, sizeof(detail), "the root element is <%s>", root->name);
         xml_free(root);

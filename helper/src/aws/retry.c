@@ -58,11 +58,8 @@ int aws_error_is_throttling(const struct err *e)
 /* The codes AWS services use for "not authorized": Query services,
  * JSON services, EC2. */
 static const char *const access_denied_codes[] = {
-    "AccessDenied",
-    "AccessDeniedException",
-    "UnauthorizedOperation",
-    "UnauthorizedAccess",
-    "UnauthorizedException",
+    "AccessDenied",       "AccessDeniedException", "UnauthorizedOperation",
+    "UnauthorizedAccess", "UnauthorizedException",
 };
 
 int aws_error_is_access_denied(const struct err *e)

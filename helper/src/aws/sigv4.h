@@ -22,9 +22,9 @@ struct sigv4_params {
     const char *secret_access_key;
     const char *session_token; /* NULL when none */
     const char *region;
-    const char *service;       /* signing name: "ecs", "autoscaling", "sts", "ec2" */
-    const char *amz_date;      /* "20150830T123600Z" */
-    int normalize_path;        /* 1 for every service but S3 */
+    const char *service;  /* signing name: "ecs", "autoscaling", "sts", "ec2" */
+    const char *amz_date; /* "20150830T123600Z" */
+    int normalize_path;   /* 1 for every service but S3 */
     /* Sign the request without X-Amz-Security-Token, then add the header
      * after signing (some services want that; the suite's
      * post-sts-header-after case). 0 for everything we call. */

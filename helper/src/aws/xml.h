@@ -7,8 +7,8 @@
 #include "util/err.h"
 
 struct xml_node {
-    char *name;             /* local name, namespace prefix dropped */
-    char *text;             /* concatenated character data, "" when none */
+    char *name; /* local name, namespace prefix dropped */
+    char *text; /* concatenated character data, "" when none */
     struct xml_node *parent;
     struct xml_node *child; /* first child */
     struct xml_node *next;  /* next sibling */

@@ -78,7 +78,8 @@ int external_parse_query(const char *text, size_t len, struct external_query *q,
         *slots[k] = xstrdup(it->valuestring);
     }
     if (!q->asg_name || !*q->asg_name || !q->cluster_name || !*q->cluster_name)
-        rc = err_set(err, ERR_USAGE, "the query must contain non-empty \"asg_name\" and \"cluster_name\"");
+        rc = err_set(err, ERR_USAGE,
+                     "the query must contain non-empty \"asg_name\" and \"cluster_name\"");
 out:
     cJSON_Delete(root);
     if (rc != 0)

@@ -79,10 +79,14 @@ static void no_core_dumps(void)
 static int exit_for_error(const struct err *e)
 {
     switch (e->kind) {
-    case ERR_USAGE: return EXIT_USAGE;
-    case ERR_INTERRUPTED: return EXIT_RESUMABLE;
-    case ERR_STATE: return EXIT_FAILED;
-    default: return EXIT_ACCESS;
+    case ERR_USAGE:
+        return EXIT_USAGE;
+    case ERR_INTERRUPTED:
+        return EXIT_RESUMABLE;
+    case ERR_STATE:
+        return EXIT_FAILED;
+    default:
+        return EXIT_ACCESS;
     }
 }
 
@@ -99,13 +103,18 @@ static int exit_for_result(enum rollout_result r)
 {
     switch (r) {
     case ROLLOUT_DONE:
-    case ROLLOUT_NOTHING_TO_DO: return EXIT_DONE;
+    case ROLLOUT_NOTHING_TO_DO:
+        return EXIT_DONE;
     case ROLLOUT_ROLLED_BACK:
-    case ROLLOUT_REFUSED: return EXIT_FAILED;
+    case ROLLOUT_REFUSED:
+        return EXIT_FAILED;
     case ROLLOUT_INTERRUPTED:
-    case ROLLOUT_STUCK: return EXIT_RESUMABLE;
-    case ROLLOUT_BUSY: return EXIT_BUSY;
-    case ROLLOUT_ERROR: return EXIT_ACCESS;
+    case ROLLOUT_STUCK:
+        return EXIT_RESUMABLE;
+    case ROLLOUT_BUSY:
+        return EXIT_BUSY;
+    case ROLLOUT_ERROR:
+        return EXIT_ACCESS;
     }
     return EXIT_FAILED;
 }
@@ -323,8 +332,8 @@ int main(int argc, char **argv)
         return rc;
     }
     struct cli_aws a;
-    if (cli_aws_open(&a, &o, o.command == CMD_ROLLOUT ? ROLLOUT_MAX_ATTEMPTS : 0,
-                     &stop_requested, &err) != 0)
+    if (cli_aws_open(&a, &o, o.command == CMD_ROLLOUT ? ROLLOUT_MAX_ATTEMPTS : 0, &stop_requested,
+                     &err) != 0)
         return fail(&err);
     int rc = o.command == CMD_ROLLOUT ? run_rollout(&a, &o) : run_view(&a, &o);
     cli_aws_close(&a);

@@ -220,8 +220,8 @@ int cli_parse(int argc, char **argv, struct cli_options *o, struct err *err)
             if (o->region)
                 return err_set(err, ERR_USAGE, "give either --aws-region or --region, once");
             if (!valid_region(v))
-                return err_set(err, ERR_USAGE,
-                               "--%s \"%s\" is not a Region name such as us-east-1", name, v);
+                return err_set(err, ERR_USAGE, "--%s \"%s\" is not a Region name such as us-east-1",
+                               name, v);
             o->region = v;
             break;
         case OPT_PROFILE:
@@ -293,16 +293,29 @@ int cli_parse(int argc, char **argv, struct cli_options *o, struct err *err)
             if (parse_seconds(name, v, 0.05, 60, &o->poll_interval, err) != 0)
                 return -1;
             break;
-        case OPT_YES: o->yes = 1; break;
+        case OPT_YES:
+            o->yes = 1;
+            break;
         case OPT_ALLOW_PLAIN_HTTP:
             o->allow_plain_http = 1;
             break;
-        case OPT_VERBOSE: o->verbose++; break;
-        case OPT_QUIET: o->quiet = 1; break;
-        case OPT_NO_COLOR: o->no_color = 1; break;
-        case OPT_HELP: o->help = 1; break;
-        case OPT_VERSION: o->version = 1; break;
-        case OPT_COUNT: break;
+        case OPT_VERBOSE:
+            o->verbose++;
+            break;
+        case OPT_QUIET:
+            o->quiet = 1;
+            break;
+        case OPT_NO_COLOR:
+            o->no_color = 1;
+            break;
+        case OPT_HELP:
+            o->help = 1;
+            break;
+        case OPT_VERSION:
+            o->version = 1;
+            break;
+        case OPT_COUNT:
+            break;
         }
     }
 
@@ -316,8 +329,7 @@ int cli_parse(int argc, char **argv, struct cli_options *o, struct err *err)
         optind++;
         /* getopt_long moved every option ahead, so anything left is extra. */
         if (optind < argc)
-            return err_set(err, ERR_USAGE, "unexpected argument \"%s\" (see --help)",
-                           argv[optind]);
+            return err_set(err, ERR_USAGE, "unexpected argument \"%s\" (see --help)", argv[optind]);
     }
     if (o->help || o->version)
         return 0;

@@ -43,12 +43,12 @@ extern const struct cli_command_doc cli_command_docs[4];
 
 /* Exit codes, documented in --help and the man page. */
 enum cli_exit {
-    EXIT_DONE = 0,        /* done, or nothing to do */
-    EXIT_FAILED = 1,      /* failed; rolled back or refused, the cluster serves as before */
-    EXIT_USAGE = 2,       /* bad command line */
-    EXIT_ACCESS = 3,      /* credentials, permissions, configuration or AWS unreachable */
-    EXIT_RESUMABLE = 4,   /* stopped midway (signal, or a rollback that could not finish) */
-    EXIT_BUSY = 5,        /* another rollout of the group is running */
+    EXIT_DONE = 0,      /* done, or nothing to do */
+    EXIT_FAILED = 1,    /* failed; rolled back or refused, the cluster serves as before */
+    EXIT_USAGE = 2,     /* bad command line */
+    EXIT_ACCESS = 3,    /* credentials, permissions, configuration or AWS unreachable */
+    EXIT_RESUMABLE = 4, /* stopped midway (signal, or a rollback that could not finish) */
+    EXIT_BUSY = 5,      /* another rollout of the group is running */
 };
 
 struct cli_exit_doc {

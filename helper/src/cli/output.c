@@ -81,9 +81,9 @@ static void draw_status(struct output *out)
     output_duration(p->elapsed_s, elapsed, sizeof(elapsed));
     output_duration(p->eta_s, eta, sizeof(eta));
     int n = snprintf(line, sizeof(line),
-                     "%s%-10s%s new %d/%d  old %d (%d draining)  tasks to move %d  %s",
-                     COLOR_BOLD, out->phase, COLOR_RESET, p->current, p->original_desired,
-                     p->outdated, p->draining, p->tasks_to_move, elapsed);
+                     "%s%-10s%s new %d/%d  old %d (%d draining)  tasks to move %d  %s", COLOR_BOLD,
+                     out->phase, COLOR_RESET, p->current, p->original_desired, p->outdated,
+                     p->draining, p->tasks_to_move, elapsed);
     if (p->eta_s >= 0 && n > 0 && (size_t)n < sizeof(line))
         snprintf(line + n, sizeof(line) - (size_t)n, "  eta %s", eta);
     fprintf(out->stream, "\r\033[K%s", line);
@@ -94,14 +94,22 @@ static void draw_status(struct output *out)
 static const char *kind_name(enum rollout_event_kind k)
 {
     switch (k) {
-    case EV_START: return "start";
-    case EV_ACTION: return "action";
-    case EV_WAIT: return "wait";
-    case EV_PROGRESS: return "progress";
-    case EV_INFO: return "info";
-    case EV_WARNING: return "warning";
-    case EV_ERROR: return "error";
-    case EV_DONE: return "done";
+    case EV_START:
+        return "start";
+    case EV_ACTION:
+        return "action";
+    case EV_WAIT:
+        return "wait";
+    case EV_PROGRESS:
+        return "progress";
+    case EV_INFO:
+        return "info";
+    case EV_WARNING:
+        return "warning";
+    case EV_ERROR:
+        return "error";
+    case EV_DONE:
+        return "done";
     }
     return "event";
 }
@@ -235,12 +243,24 @@ void output_event(const struct rollout_event *ev, void *userdata)
         else if (!out->quiet)
             plain_progress(out, ev);
         return;
-    case EV_START: text_line(out, ev, COLOR_BOLD, "", ev->message); break;
-    case EV_ACTION: text_line(out, ev, COLOR_BOLD, "", ev->message); break;
-    case EV_WAIT: text_line(out, ev, NULL, "", ev->message); break;
-    case EV_INFO: text_line(out, ev, NULL, "", ev->message); break;
-    case EV_WARNING: text_line(out, ev, COLOR_YELLOW, "warning: ", ev->message); break;
-    case EV_ERROR: text_line(out, ev, COLOR_RED, "error: ", ev->message); break;
+    case EV_START:
+        text_line(out, ev, COLOR_BOLD, "", ev->message);
+        break;
+    case EV_ACTION:
+        text_line(out, ev, COLOR_BOLD, "", ev->message);
+        break;
+    case EV_WAIT:
+        text_line(out, ev, NULL, "", ev->message);
+        break;
+    case EV_INFO:
+        text_line(out, ev, NULL, "", ev->message);
+        break;
+    case EV_WARNING:
+        text_line(out, ev, COLOR_YELLOW, "warning: ", ev->message);
+        break;
+    case EV_ERROR:
+        text_line(out, ev, COLOR_RED, "error: ", ev->message);
+        break;
     case EV_DONE: {
         const struct rollout_summary *s = ev->summary;
         int ok = s && (s->result == ROLLOUT_DONE || s->result == ROLLOUT_NOTHING_TO_DO);

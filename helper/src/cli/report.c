@@ -120,12 +120,24 @@ void report_event(const struct rollout_event *ev, void *userdata)
         }
         break;
     }
-    case EV_START: add_event(r, ev, "start"); break;
-    case EV_ACTION: add_event(r, ev, ev->action ? ev->action : "action"); break;
-    case EV_WAIT: add_event(r, ev, "wait"); break;
-    case EV_INFO: add_event(r, ev, "info"); break;
-    case EV_WARNING: add_event(r, ev, "warning"); break;
-    case EV_ERROR: add_event(r, ev, "error"); break;
+    case EV_START:
+        add_event(r, ev, "start");
+        break;
+    case EV_ACTION:
+        add_event(r, ev, ev->action ? ev->action : "action");
+        break;
+    case EV_WAIT:
+        add_event(r, ev, "wait");
+        break;
+    case EV_INFO:
+        add_event(r, ev, "info");
+        break;
+    case EV_WARNING:
+        add_event(r, ev, "warning");
+        break;
+    case EV_ERROR:
+        add_event(r, ev, "error");
+        break;
     case EV_DONE:
         add_event(r, ev, "done");
         if (ev->summary) {

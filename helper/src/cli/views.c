@@ -53,7 +53,8 @@ static void print_in_progress(FILE *f, const struct rollout_plan *p, long long n
         if (p->lease_live)
             fprintf(f, "It is run by %s (lease expires in %s).\n", p->lease_owner, left);
         else
-            fprintf(f, "Its runner %s stopped renewing its lease: run the rollout again to resume.\n",
+            fprintf(f,
+                    "Its runner %s stopped renewing its lease: run the rollout again to resume.\n",
                     p->lease_owner);
     } else {
         fprintf(f, "Nobody is running it now: run the rollout again to resume.\n");
@@ -96,12 +97,14 @@ void view_print_plan(FILE *f, const struct rollout_plan *p)
             fprintf(f, "  - raise MaxSize from %d to %d for the rollout\n", p->max_size,
                     p->max_size_needed);
     }
-    fprintf(f, "  - per batch: raise the desired capacity by up to %d, wait until the new "
-               "instances are registered and connected, drain as many old ones, wait until their "
-               "tasks run elsewhere and their services are whole, terminate exactly those\n",
+    fprintf(f,
+            "  - per batch: raise the desired capacity by up to %d, wait until the new "
+            "instances are registered and connected, drain as many old ones, wait until their "
+            "tasks run elsewhere and their services are whole, terminate exactly those\n",
             batch);
-    fprintf(f, "  - at the end: restore desired %d, MaxSize %d and the suspended processes; "
-               "remove the tags\n",
+    fprintf(f,
+            "  - at the end: restore desired %d, MaxSize %d and the suspended processes; "
+            "remove the tags\n",
             p->in_progress ? p->original_desired : p->desired_capacity,
             p->in_progress ? p->original_max : p->max_size);
     print_lists(f, p);

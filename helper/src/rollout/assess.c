@@ -10,14 +10,22 @@
 const char *instance_phase_name(enum instance_phase p)
 {
     switch (p) {
-    case PHASE_LAUNCHING: return "launching";
-    case PHASE_UNREGISTERED: return "not registered";
-    case PHASE_DISCONNECTED: return "agent disconnected";
-    case PHASE_ACTIVE: return "active";
-    case PHASE_DRAINING: return "draining";
-    case PHASE_DRAINED: return "drained";
-    case PHASE_LEAVING: return "leaving";
-    case PHASE_IGNORED: return "ignored";
+    case PHASE_LAUNCHING:
+        return "launching";
+    case PHASE_UNREGISTERED:
+        return "not registered";
+    case PHASE_DISCONNECTED:
+        return "agent disconnected";
+    case PHASE_ACTIVE:
+        return "active";
+    case PHASE_DRAINING:
+        return "draining";
+    case PHASE_DRAINED:
+        return "drained";
+    case PHASE_LEAVING:
+        return "leaving";
+    case PHASE_IGNORED:
+        return "ignored";
     }
     return "?";
 }
@@ -75,7 +83,8 @@ static void judge(const struct rollout_snapshot *s, const struct rollout_options
     if (t->launch_template_id || t->launch_template_name) {
         const struct asg_template_ref *lt = &in->launch_template;
         if (!lt->id && !lt->name) {
-            snprintf(why, cap, "launched from launch configuration %s, the group uses launch template %s",
+            snprintf(why, cap,
+                     "launched from launch configuration %s, the group uses launch template %s",
                      in->launch_configuration ? in->launch_configuration : "(unknown)",
                      t->launch_template_id ? t->launch_template_id : t->launch_template_name);
             return;
@@ -107,9 +116,9 @@ static void judge(const struct rollout_snapshot *s, const struct rollout_options
             strcmp(in->launch_configuration, t->launch_configuration) != 0) {
             snprintf(why, cap, "launched from %s%s, the group uses launch configuration %s",
                      in->launch_configuration ? "launch configuration " : "launch template ",
-                     in->launch_configuration  ? in->launch_configuration
+                     in->launch_configuration ? in->launch_configuration
                      : in->launch_template.id ? in->launch_template.id
-                                               : "(unknown)",
+                                              : "(unknown)",
                      t->launch_configuration);
             return;
         }

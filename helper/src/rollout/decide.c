@@ -22,27 +22,41 @@
  * capacity under our feet. Launch, Terminate, HealthCheck and
  * ReplaceUnhealthy stay on: the rollout needs them. */
 const char *const rollout_processes_to_suspend[] = {"AZRebalance", "AlarmNotification",
-                                                     "ScheduledActions"};
+                                                    "ScheduledActions"};
 const size_t rollout_n_processes_to_suspend =
     sizeof(rollout_processes_to_suspend) / sizeof(rollout_processes_to_suspend[0]);
 
 const char *rollout_action_name(enum rollout_action a)
 {
     switch (a) {
-    case ACT_WAIT: return "wait";
-    case ACT_NOTHING_TO_DO: return "nothing-to-do";
-    case ACT_BEGIN: return "begin";
-    case ACT_SUSPEND: return "suspend-processes";
-    case ACT_RAISE_MAX: return "raise-max-size";
-    case ACT_SET_DESIRED: return "set-desired-capacity";
-    case ACT_DRAIN: return "drain";
-    case ACT_ACTIVATE: return "activate";
-    case ACT_STOP_TASKS: return "stop-tasks";
-    case ACT_TERMINATE: return "terminate";
-    case ACT_FINISH: return "finish";
-    case ACT_FAIL: return "fail";
-    case ACT_HOLD_LAUNCHES: return "hold-launches";
-    case ACT_RESUME: return "resume-processes";
+    case ACT_WAIT:
+        return "wait";
+    case ACT_NOTHING_TO_DO:
+        return "nothing-to-do";
+    case ACT_BEGIN:
+        return "begin";
+    case ACT_SUSPEND:
+        return "suspend-processes";
+    case ACT_RAISE_MAX:
+        return "raise-max-size";
+    case ACT_SET_DESIRED:
+        return "set-desired-capacity";
+    case ACT_DRAIN:
+        return "drain";
+    case ACT_ACTIVATE:
+        return "activate";
+    case ACT_STOP_TASKS:
+        return "stop-tasks";
+    case ACT_TERMINATE:
+        return "terminate";
+    case ACT_FINISH:
+        return "finish";
+    case ACT_FAIL:
+        return "fail";
+    case ACT_HOLD_LAUNCHES:
+        return "hold-launches";
+    case ACT_RESUME:
+        return "resume-processes";
     }
     return "?";
 }
@@ -50,11 +64,16 @@ const char *rollout_action_name(enum rollout_action a)
 const char *rollout_wait_name(enum rollout_wait w)
 {
     switch (w) {
-    case WAIT_NONE: return "none";
-    case WAIT_NEW_INSTANCES: return "new-instances";
-    case WAIT_DRAIN: return "drain";
-    case WAIT_SERVICES: return "services";
-    case WAIT_TERMINATION: return "termination";
+    case WAIT_NONE:
+        return "none";
+    case WAIT_NEW_INSTANCES:
+        return "new-instances";
+    case WAIT_DRAIN:
+        return "drain";
+    case WAIT_SERVICES:
+        return "services";
+    case WAIT_TERMINATION:
+        return "termination";
     }
     return "?";
 }
@@ -445,7 +464,8 @@ static void describe_drain(const struct rollout_assessment *a, char *buf, size_t
     if (waiting == draining)
         snprintf(who, sizeof(who), "%d instance(s) draining", draining);
     else
-        snprintf(who, sizeof(who), "%d of %d draining instance(s) not yet empty", waiting, draining);
+        snprintf(who, sizeof(who), "%d of %d draining instance(s) not yet empty", waiting,
+                 draining);
     if (standalone)
         snprintf(buf, cap, "%s, %d task(s) left, %d of them standalone", who, a->tasks_to_move,
                  standalone);
@@ -633,7 +653,8 @@ void rollout_decide(const struct rollout_snapshot *s, const struct rollout_asses
             return;
         if (s->group.max_size < need_max) {
             d->number = need_max;
-            say(d, ACT_RAISE_MAX, "raising MaxSize from %d to %d to make room for %d new instance(s)",
+            say(d, ACT_RAISE_MAX,
+                "raising MaxSize from %d to %d to make room for %d new instance(s)",
                 s->group.max_size, need_max, surge);
             return;
         }

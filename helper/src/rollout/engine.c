@@ -27,14 +27,22 @@
 const char *rollout_result_name(enum rollout_result r)
 {
     switch (r) {
-    case ROLLOUT_DONE: return "done";
-    case ROLLOUT_NOTHING_TO_DO: return "nothing-to-do";
-    case ROLLOUT_ROLLED_BACK: return "rolled-back";
-    case ROLLOUT_REFUSED: return "refused";
-    case ROLLOUT_INTERRUPTED: return "interrupted";
-    case ROLLOUT_BUSY: return "busy";
-    case ROLLOUT_STUCK: return "stuck";
-    case ROLLOUT_ERROR: return "error";
+    case ROLLOUT_DONE:
+        return "done";
+    case ROLLOUT_NOTHING_TO_DO:
+        return "nothing-to-do";
+    case ROLLOUT_ROLLED_BACK:
+        return "rolled-back";
+    case ROLLOUT_REFUSED:
+        return "refused";
+    case ROLLOUT_INTERRUPTED:
+        return "interrupted";
+    case ROLLOUT_BUSY:
+        return "busy";
+    case ROLLOUT_STUCK:
+        return "stuck";
+    case ROLLOUT_ERROR:
+        return "error";
     }
     return "?";
 }
@@ -55,8 +63,8 @@ struct engine {
     char last_wait[512];
     struct strv initial; /* instance ids at start */
     struct strv launched;
-    double first_change;  /* when the first instance was launched, for the estimate */
-    int batch;            /* the batch size in effect */
+    double first_change; /* when the first instance was launched, for the estimate */
+    int batch;           /* the batch size in effect */
     int outdated_at_start;
 };
 
@@ -148,7 +156,8 @@ static void make_identity(struct engine *e)
     unsigned char rnd[8] = {0};
     int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
     if (fd < 0 || read(fd, rnd, sizeof(rnd)) != (ssize_t)sizeof(rnd)) {
-        unsigned long long x = (unsigned long long)now_s() * 2654435761u ^ (unsigned long long)getpid();
+        unsigned long long x =
+            (unsigned long long)now_s() * 2654435761u ^ (unsigned long long)getpid();
         memcpy(rnd, &x, sizeof(rnd));
     }
     if (fd >= 0)
@@ -197,7 +206,8 @@ static void release_lease(struct engine *e)
     if (asg_delete_tags(e->c, e->cfg->asg_name, &key, 1, &err) != 0) {
         struct buf b = BUF_INIT;
         err_format(&err, &b);
-        emitf(e, EV_WARNING, "could not release the rollout lease (it expires by itself in %ds): %s",
+        emitf(e, EV_WARNING,
+              "could not release the rollout lease (it expires by itself in %ds): %s",
               ROLLOUT_LEASE_SECONDS, buf_cstr(&b));
         buf_free(&b);
     }
@@ -266,16 +276,16 @@ static int finish(struct engine *e, const struct rollout_snapshot *s, struct err
     for (size_t i = 0; i < st->suspended_by_us.n; i++)
         if (strv_contains(&g->suspended_processes, st->suspended_by_us.v[i]))
             strv_push(&resume, st->suspended_by_us.v[i]);
-    int rrc = resume.n ? asg_resume_processes(e->c, g->name, (const char *const *)resume.v,
-                                              resume.n, err)
-                       : 0;
+    int rrc =
+        resume.n ? asg_resume_processes(e->c, g->name, (const char *const *)resume.v, resume.n, err)
+                 : 0;
     strv_free(&resume);
     if (rrc != 0)
         return -1;
     struct strv keys = STRV_INIT;
     rollout_state_tag_keys(&s->group, &keys);
-    int rc = keys.n ? asg_delete_tags(e->c, s->group.name, (const char *const *)keys.v, keys.n, err)
-                    : 0;
+    int rc =
+        keys.n ? asg_delete_tags(e->c, s->group.name, (const char *const *)keys.v, keys.n, err) : 0;
     strv_free(&keys);
     if (rc == 0)
         e->holds_lease = 0;
@@ -306,8 +316,8 @@ static int record_suspended(struct engine *e, const struct rollout_snapshot *s,
     return rc;
 }
 
-static int set_state(struct engine *e, const struct rollout_snapshot *s,
-                     const struct strv *ids, const char *status, struct err *err)
+static int set_state(struct engine *e, const struct rollout_snapshot *s, const struct strv *ids,
+                     const char *status, struct err *err)
 {
     struct strv arns = STRV_INIT;
     for (size_t i = 0; i < ids->n; i++) {
@@ -370,8 +380,7 @@ static int perform(struct engine *e, const struct rollout_snapshot *s,
             set_phase(e, "terminate");
         /* A failure is retried from a fresh look: the instances already
          * terminating are no longer candidates then. */
-        return asg_terminate_instances(e->c, (const char *const *)d->ids.v, d->ids.n, 1, NULL,
-                                       err);
+        return asg_terminate_instances(e->c, (const char *const *)d->ids.v, d->ids.n, 1, NULL, err);
     }
     case ACT_FINISH:
         set_phase(e, "finish");
@@ -477,8 +486,8 @@ static void progress(struct engine *e, const struct rollout_snapshot *s,
     p->leaving = a->leaving;
     p->tasks_to_move = a->tasks_to_move;
     p->desired_capacity = s->group.desired_capacity;
-    p->original_desired = s->state.in_progress ? s->state.desired_capacity
-                                               : s->group.desired_capacity;
+    p->original_desired =
+        s->state.in_progress ? s->state.desired_capacity : s->group.desired_capacity;
     p->elapsed_s = now_s() - e->t0;
     p->services = s->services;
     p->n_services = s->n_services;
@@ -504,12 +513,13 @@ static void progress(struct engine *e, const struct rollout_snapshot *s,
 }
 
 /* A compact fingerprint of what changed, to adapt the polling interval. */
-static unsigned long fingerprint(const struct rollout_snapshot *s, const struct rollout_assessment *a)
+static unsigned long fingerprint(const struct rollout_snapshot *s,
+                                 const struct rollout_assessment *a)
 {
     unsigned long h = 5381;
-    int vals[] = {a->members, a->active, a->new_ready, a->new_not_ready, a->old_draining,
-                  a->new_draining, a->leaving, a->tasks_to_move, s->group.desired_capacity,
-                  (int)s->n_drains};
+    int vals[] = {
+        a->members,      a->active,  a->new_ready,     a->new_not_ready,          a->old_draining,
+        a->new_draining, a->leaving, a->tasks_to_move, s->group.desired_capacity, (int)s->n_drains};
     for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++)
         h = h * 33 + (unsigned long)vals[i];
     for (size_t i = 0; i < s->n_drains; i++)
@@ -578,9 +588,11 @@ static enum rollout_result confirm_lease(struct engine *e, struct err *err)
         return ROLLOUT_ERROR;
     struct rollout_state st;
     enum rollout_result r = ROLLOUT_DONE;
-    if (rollout_state_parse(&g, &st) != 0 || !st.has_lease || strcmp(st.lease.token, e->token) != 0) {
+    if (rollout_state_parse(&g, &st) != 0 || !st.has_lease ||
+        strcmp(st.lease.token, e->token) != 0) {
         e->holds_lease = 0;
-        err_set(err, ERR_STATE, "another rollout of group %s started at the same time (lease held by %s)",
+        err_set(err, ERR_STATE,
+                "another rollout of group %s started at the same time (lease held by %s)",
                 e->cfg->asg_name, st.has_lease ? st.lease.host : "?");
         r = ROLLOUT_BUSY;
     }
@@ -624,8 +636,8 @@ static enum rollout_result start(struct engine *e, struct err *err)
             } else {
                 char t[256];
                 rollout_target_describe(&s.target, t, sizeof(t));
-                emitf(e, EV_START, "rolling out %s to group %s in cluster %s: %s", t,
-                      s.group.name, e->cfg->cluster_name, d.message);
+                emitf(e, EV_START, "rolling out %s to group %s in cluster %s: %s", t, s.group.name,
+                      e->cfg->cluster_name, d.message);
                 if (begin(e, &s, err) != 0 || (r = confirm_lease(e, err)) != ROLLOUT_DONE)
                     r = r == ROLLOUT_DONE ? ROLLOUT_ERROR : r;
             }
@@ -637,7 +649,9 @@ static enum rollout_result start(struct engine *e, struct err *err)
         if (r == ROLLOUT_DONE)
             r = confirm_lease(e, err);
         if (r == ROLLOUT_DONE)
-            emitf(e, EV_START, "resuming the rollout of group %s started %llds ago (%d of %d instance(s) out of date)",
+            emitf(e, EV_START,
+                  "resuming the rollout of group %s started %llds ago (%d of %d instance(s) out of "
+                  "date)",
                   s.group.name, s.now - s.state.started, a.outdated, a.members);
     }
     rollout_decision_free(&d);
@@ -682,7 +696,8 @@ enum rollout_result rollout_run(struct aws_client *c, const struct rollout_confi
     for (;;) {
         if (stop_requested(&e)) {
             release_lease(&e);
-            err_set(err, ERR_INTERRUPTED, "stopped on request; run the same command again to resume");
+            err_set(err, ERR_INTERRUPTED,
+                    "stopped on request; run the same command again to resume");
             r = conclude(&e, ROLLOUT_INTERRUPTED, "%s", err->message);
             goto out;
         }
@@ -786,11 +801,13 @@ enum rollout_result rollout_run(struct aws_client *c, const struct rollout_confi
                 rollout_snapshot_free(&s);
                 if (e.rollback) {
                     err_set(err, ERR_STATE, "%s", e.failure);
-                    r = conclude(&e, ROLLOUT_ROLLED_BACK,
-                                 "rollout failed and was rolled back: %s", e.failure);
+                    r = conclude(&e, ROLLOUT_ROLLED_BACK, "rollout failed and was rolled back: %s",
+                                 e.failure);
                 } else {
-                    r = conclude(&e, ROLLOUT_DONE, "replaced %d instance(s) in %d batch(es), %d task(s) moved",
-                                 sum->replaced, e.batch > 0 ? (sum->replaced + e.batch - 1) / e.batch : 0,
+                    r = conclude(&e, ROLLOUT_DONE,
+                                 "replaced %d instance(s) in %d batch(es), %d task(s) moved",
+                                 sum->replaced,
+                                 e.batch > 0 ? (sum->replaced + e.batch - 1) / e.batch : 0,
                                  sum->tasks_moved);
                 }
                 goto out;

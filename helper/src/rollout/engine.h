@@ -43,10 +43,10 @@ struct rollout_progress {
 };
 
 struct rollout_summary {
-    int result; /* enum rollout_result */
-    int replaced;     /* out-of-date instances terminated */
-    int launched;     /* instances launched by the rollout */
-    int tasks_moved;  /* tasks that were on instances when they were drained */
+    int result;        /* enum rollout_result */
+    int replaced;      /* out-of-date instances terminated */
+    int launched;      /* instances launched by the rollout */
+    int tasks_moved;   /* tasks that were on instances when they were drained */
     int tasks_stopped; /* standalone tasks stopped by the rollout */
     int batches;
     double elapsed_s;
@@ -57,8 +57,9 @@ struct rollout_summary {
 
 struct rollout_event {
     enum rollout_event_kind kind;
-    double time;        /* Unix seconds, with fractions */
-    const char *phase;  /* "preflight", "scale-out", "drain", "terminate", "finish", "rollback", ... */
+    double time; /* Unix seconds, with fractions */
+    const char
+        *phase; /* "preflight", "scale-out", "drain", "terminate", "finish", "rollback", ... */
     const char *action; /* rollout_action_name for EV_ACTION */
     const char *message;
     const struct strv *ids; /* instance ids or task ARNs for EV_ACTION, may be NULL */
@@ -69,14 +70,14 @@ struct rollout_event {
 typedef void (*rollout_event_fn)(const struct rollout_event *ev, void *userdata);
 
 enum rollout_result {
-    ROLLOUT_DONE = 0,            /* every instance replaced, the group restored */
-    ROLLOUT_NOTHING_TO_DO,       /* every instance already current */
-    ROLLOUT_ROLLED_BACK,         /* failed; the cluster serves as before */
-    ROLLOUT_REFUSED,             /* pre-flight refused; nothing was changed */
-    ROLLOUT_INTERRUPTED,         /* stopped at a safe point; re-run to resume */
-    ROLLOUT_BUSY,                /* another rollout holds the group */
-    ROLLOUT_STUCK,               /* failed and could not fully roll back; the cluster serves, re-run */
-    ROLLOUT_ERROR,               /* AWS, credential or configuration error before any change */
+    ROLLOUT_DONE = 0,      /* every instance replaced, the group restored */
+    ROLLOUT_NOTHING_TO_DO, /* every instance already current */
+    ROLLOUT_ROLLED_BACK,   /* failed; the cluster serves as before */
+    ROLLOUT_REFUSED,       /* pre-flight refused; nothing was changed */
+    ROLLOUT_INTERRUPTED,   /* stopped at a safe point; re-run to resume */
+    ROLLOUT_BUSY,          /* another rollout holds the group */
+    ROLLOUT_STUCK,         /* failed and could not fully roll back; the cluster serves, re-run */
+    ROLLOUT_ERROR,         /* AWS, credential or configuration error before any change */
 };
 
 const char *rollout_result_name(enum rollout_result r);
@@ -111,7 +112,7 @@ struct rollout_plan_instance {
 struct rollout_plan {
     char *asg_name;
     char *cluster_name;
-    char *target;  /* "launch template lt-x version 7" */
+    char *target; /* "launch template lt-x version 7" */
     int desired_capacity, min_size, max_size;
     int members, outdated, current;
     int batch_size, n_batches;

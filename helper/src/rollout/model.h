@@ -23,8 +23,8 @@ enum standalone_mode {
 };
 
 struct rollout_options {
-    int batch_size;          /* instances replaced at once; 0: all (double the group) */
-    int keep_max_size;       /* never raise MaxSize: batches shrink to fit */
+    int batch_size;    /* instances replaced at once; 0: all (double the group) */
+    int keep_max_size; /* never raise MaxSize: batches shrink to fit */
     enum standalone_mode standalone;
     const char *ami;         /* --ami: also out of date when running another AMI */
     long instance_timeout_s; /* new instances must be ready within this */
@@ -33,7 +33,7 @@ struct rollout_options {
 
 /* What "current" means for this group. */
 struct rollout_target {
-    char *launch_template_id;     /* NULL when the group uses a launch configuration */
+    char *launch_template_id; /* NULL when the group uses a launch configuration */
     char *launch_template_name;
     long launch_template_version; /* $Latest/$Default resolved to a number */
     char *launch_configuration;   /* NULL when the group uses a template */
@@ -45,18 +45,18 @@ void rollout_target_free(struct rollout_target *t);
 /* What is known about the tasks of one DRAINING container instance. */
 struct drain_tasks {
     char *instance_id;
-    int known;               /* the fields below come from a task listing */
-    int empty;               /* no task in any state but STOPPED */
-    int service_tasks;       /* replica service tasks not yet STOPPED */
-    int daemon_tasks;        /* daemon service tasks not yet STOPPED */
-    int stopping;            /* tasks already told to stop (desired STOPPED), not yet STOPPED */
-    struct strv standalone;  /* ARNs of standalone tasks still meant to run */
-    struct strv services;    /* names of services that had tasks here */
+    int known;              /* the fields below come from a task listing */
+    int empty;              /* no task in any state but STOPPED */
+    int service_tasks;      /* replica service tasks not yet STOPPED */
+    int daemon_tasks;       /* daemon service tasks not yet STOPPED */
+    int stopping;           /* tasks already told to stop (desired STOPPED), not yet STOPPED */
+    struct strv standalone; /* ARNs of standalone tasks still meant to run */
+    struct strv services;   /* names of services that had tasks here */
 };
 
 /* Everything one poll observed. Arrays are owned by the snapshot. */
 struct rollout_snapshot {
-    long long now;                     /* Unix seconds */
+    long long now; /* Unix seconds */
     struct asg_group group;
     struct rollout_target target;
     struct ecs_container_instance *cis; /* the group's members that are registered */
@@ -70,7 +70,7 @@ struct rollout_snapshot {
      * the draining instances; all services when that is unknown). */
     struct ecs_service *services;
     size_t n_services;
-    int services_observed; /* services[] is current for this poll */
+    int services_observed;      /* services[] is current for this poll */
     struct rollout_state state; /* parsed from the group's tags */
 };
 
@@ -92,9 +92,9 @@ enum instance_phase {
 const char *instance_phase_name(enum instance_phase p);
 
 struct instance_view {
-    const struct asg_instance *asg;         /* borrowed from the snapshot */
+    const struct asg_instance *asg;          /* borrowed from the snapshot */
     const struct ecs_container_instance *ci; /* NULL when not registered */
-    const struct drain_tasks *drain;        /* NULL unless DRAINING */
+    const struct drain_tasks *drain;         /* NULL unless DRAINING */
     enum instance_phase phase;
     int outdated;
     char why[192]; /* why it is out of date, "" when current */
@@ -105,16 +105,16 @@ struct rollout_assessment {
     size_t n;
     /* Counts over members (instances not LEAVING or IGNORED). */
     int members;
-    int outdated;        /* members out of date */
-    int current;         /* members current */
-    int active;          /* members ACTIVE (old or new) */
-    int new_ready;       /* current and ACTIVE */
-    int new_not_ready;   /* current, LAUNCHING / UNREGISTERED / DISCONNECTED */
-    int old_active;      /* outdated and ACTIVE */
-    int old_draining;    /* outdated and DRAINING or DRAINED */
-    int new_draining;    /* current and DRAINING or DRAINED */
-    int leaving;         /* LEAVING */
-    int tasks_to_move;   /* running + pending tasks on draining instances */
+    int outdated;      /* members out of date */
+    int current;       /* members current */
+    int active;        /* members ACTIVE (old or new) */
+    int new_ready;     /* current and ACTIVE */
+    int new_not_ready; /* current, LAUNCHING / UNREGISTERED / DISCONNECTED */
+    int old_active;    /* outdated and ACTIVE */
+    int old_draining;  /* outdated and DRAINING or DRAINED */
+    int new_draining;  /* current and DRAINING or DRAINED */
+    int leaving;       /* LEAVING */
+    int tasks_to_move; /* running + pending tasks on draining instances */
 };
 
 void rollout_assess(const struct rollout_snapshot *s, const struct rollout_options *o,

@@ -173,7 +173,7 @@ static int resolve_target(struct observer *ob, const struct asg_group *g, long l
                            g->name, lt->version);
         }
         version = (lt->version && strcmp(lt->version, "$Latest") == 0) ? t.latest_version
-                                                                        : t.default_version;
+                                                                       : t.default_version;
     }
     rollout_target_free(&ob->target);
     ob->target.launch_template_id = xstrdup(t.id ? t.id : lt->id);
@@ -250,9 +250,9 @@ static int observe_container_instances(struct observer *ob, struct rollout_snaps
 
     struct ecs_container_instance *cis = NULL;
     size_t n = 0;
-    if (arns.n && ecs_describe_container_instances(ob->client, ob->cluster_name,
-                                                   (const char *const *)arns.v, arns.n, &cis, &n,
-                                                   err) != 0)
+    if (arns.n &&
+        ecs_describe_container_instances(ob->client, ob->cluster_name, (const char *const *)arns.v,
+                                         arns.n, &cis, &n, err) != 0)
         goto out;
     /* Remember every ARN's instance (a container instance never moves);
      * keep those of this group's members. */
@@ -517,8 +517,8 @@ static int observe_drains(struct observer *ob, struct rollout_snapshot *s, struc
                 if (listed[di] && ci_of[di] && ci_of[di]->arn &&
                     strcmp(ci_of[di]->arn, tasks[k].container_instance_arn) == 0) {
                     tally_task(ob, &tasks[k], &s->drains[di]);
-                    if (tasks[k].arn && (!tasks[k].last_status ||
-                                         strcmp(tasks[k].last_status, "STOPPED") != 0))
+                    if (tasks[k].arn &&
+                        (!tasks[k].last_status || strcmp(tasks[k].last_status, "STOPPED") != 0))
                         strv_push(&pending_of[di], tasks[k].arn);
                     break;
                 }

@@ -12,10 +12,10 @@
 struct drain_memo {
     char *instance_id;
     int seen;
-    int last_counters;            /* running + pending at the last poll */
-    long long unchanged_since;    /* time since which they have not moved */
+    int last_counters;         /* running + pending at the last poll */
+    long long unchanged_since; /* time since which they have not moved */
     int checked;
-    long long last_checked;       /* time of the last task listing */
+    long long last_checked; /* time of the last task listing */
     int confirmed_empty;
     /* What the last listing found, valid while the counters read the same. */
     int listed_counters;
@@ -47,7 +47,7 @@ struct observer {
     struct drain_memo *memo;
     size_t n_memo, cap_memo;
     /* resolved target */
-    char *target_key;  /* "id|name|version" the resolution is for */
+    char *target_key; /* "id|name|version" the resolution is for */
     long long target_resolved_at;
     struct rollout_target target;
     /* calls made by observe (for figures) */

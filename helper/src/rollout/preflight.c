@@ -1,9 +1,9 @@
 /* Pre-flight: the read-only checks a rollout passes before its first write,
  * and the plan/status view built from the same observations. */
-#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "rollout/engine.h"
 #include "rollout/observe.h"
@@ -115,8 +115,7 @@ int rollout_preflight(struct aws_client *c, const struct rollout_config *cfg,
         unregistered++;
         if (listed++ < 5) {
             size_t used = strlen(ids);
-            snprintf(ids + used, sizeof(ids) - used, "%s%s", used ? ", " : "",
-                     v->asg->instance_id);
+            snprintf(ids + used, sizeof(ids) - used, "%s%s", used ? ", " : "", v->asg->instance_id);
         }
     }
     if (unregistered)
@@ -136,8 +135,7 @@ int rollout_preflight(struct aws_client *c, const struct rollout_config *cfg,
                    "group %s is at its MaxSize (%d) and --keep-max-size forbids raising it: "
                    "raise MaxSize or drop --keep-max-size",
                    g->name, g->max_size);
-    if (o->ami && s->target.template_image_id &&
-        strcmp(s->target.template_image_id, o->ami) != 0) {
+    if (o->ami && s->target.template_image_id && strcmp(s->target.template_image_id, o->ami) != 0) {
         char t[256];
         rollout_target_describe(&s->target, t, sizeof(t));
         strv_pushf(problems,
@@ -153,8 +151,8 @@ int rollout_preflight(struct aws_client *c, const struct rollout_config *cfg,
     return 0;
 }
 
-int rollout_inspect(struct aws_client *c, const struct rollout_config *cfg,
-                    struct rollout_plan *p, struct err *err)
+int rollout_inspect(struct aws_client *c, const struct rollout_config *cfg, struct rollout_plan *p,
+                    struct err *err)
 {
     memset(p, 0, sizeof(*p));
     struct observer ob;

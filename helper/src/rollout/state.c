@@ -97,8 +97,7 @@ int rollout_state_parse(const struct asg_group *g, struct rollout_state *st)
         if (strcmp(k, ROLLOUT_TAG_ORIGINAL) == 0) {
             long long min, max, desired;
             if (kv_int(v, "min", 0, &min) || kv_int(v, "max", 0, &max) ||
-                kv_int(v, "desired", 0, &desired) || min > desired || desired > max ||
-                max > 100000)
+                kv_int(v, "desired", 0, &desired) || min > desired || desired > max || max > 100000)
                 return bad_tag(st, k, v, "\"min=N,max=N,desired=N\" with min <= desired <= max");
             st->in_progress = 1;
             st->min_size = (int)min;
@@ -107,7 +106,8 @@ int rollout_state_parse(const struct asg_group *g, struct rollout_state *st)
         } else if (strcmp(k, ROLLOUT_TAG_SUSPENDED) == 0) {
             if (strcmp(v, "-") != 0) {
                 char *copy = xstrdup(v), *save = NULL;
-                for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+                for (char *tok = strtok_r(copy, ",", &save); tok;
+                     tok = strtok_r(NULL, ",", &save)) {
                     /* A name that is not a process would be resumed at the
                      * end of the rollout, and fail it then. */
                     if (!process_name(tok)) {
@@ -150,8 +150,7 @@ static void set_tag(struct asg_tag *t, const char *key, char *value)
 void rollout_lease_tag(const struct rollout_lease *l, struct asg_tag *tag)
 {
     struct buf b = BUF_INIT;
-    buf_printf(&b, "host=%s,pid=%ld,token=%s,expires=%lld", l->host, l->pid, l->token,
-               l->expires);
+    buf_printf(&b, "host=%s,pid=%ld,token=%s,expires=%lld", l->host, l->pid, l->token, l->expires);
     set_tag(tag, ROLLOUT_TAG_LEASE, buf_steal(&b));
 }
 

@@ -37,7 +37,7 @@ struct rollout_lease {
 };
 
 struct rollout_state {
-    int in_progress;             /* the original-sizes tag exists */
+    int in_progress; /* the original-sizes tag exists */
     int min_size, max_size, desired_capacity;
     struct strv suspended_by_us; /* process names to resume at the end */
     int has_lease;

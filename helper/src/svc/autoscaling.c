@@ -113,8 +113,7 @@ static int parse_instance(struct svc_parse *p, const struct xml_node *m, struct 
         svc_xml_bool(p, m, "ProtectedFromScaleIn", SVC_REQUIRED, &in->protected_from_scale_in) <
             0 ||
         svc_xml_str(p, m, "InstanceType", SVC_OPTIONAL, &in->instance_type) < 0 ||
-        svc_xml_str(p, m, "LaunchConfigurationName", SVC_OPTIONAL, &in->launch_configuration) <
-            0 ||
+        svc_xml_str(p, m, "LaunchConfigurationName", SVC_OPTIONAL, &in->launch_configuration) < 0 ||
         parse_template_ref(p, m, "LaunchTemplate", &in->launch_template) < 0)
         return -1;
     return 0;
@@ -209,8 +208,8 @@ static int parse_group(struct svc_parse *p, const struct xml_node *g, struct asg
         svc_xml_str(p, g, "LaunchConfigurationName", SVC_OPTIONAL, &out->launch_configuration) <
             0 ||
         svc_xml_str(p, g, "HealthCheckType", SVC_REQUIRED, &out->health_check_type) < 0 ||
-        svc_xml_int(p, g, "HealthCheckGracePeriod", SVC_OPTIONAL,
-                    &out->health_check_grace_period) < 0 ||
+        svc_xml_int(p, g, "HealthCheckGracePeriod", SVC_OPTIONAL, &out->health_check_grace_period) <
+            0 ||
         svc_xml_bool(p, g, "NewInstancesProtectedFromScaleIn", SVC_OPTIONAL,
                      &out->new_instances_protected_from_scale_in) < 0 ||
         svc_xml_bool(p, g, "CapacityRebalance", SVC_OPTIONAL, &out->capacity_rebalance) < 0)
@@ -232,8 +231,8 @@ static int parse_group(struct svc_parse *p, const struct xml_node *g, struct asg
             const struct xml_node *lt = xml_child(mixed, "LaunchTemplate");
             if (lt) {
                 size_t old = svc_parse_push(p, "MixedInstancesPolicy.LaunchTemplate");
-                int rc = parse_template_ref(p, lt, "LaunchTemplateSpecification",
-                                            &out->launch_template);
+                int rc =
+                    parse_template_ref(p, lt, "LaunchTemplateSpecification", &out->launch_template);
                 svc_parse_pop(p, old);
                 if (rc < 0)
                     return -1;
@@ -254,7 +253,8 @@ int asg_parse_describe_groups(const struct xml_node *root, struct asg_group **gr
     struct svc_parse p;
     svc_parse_init(&p, "DescribeAutoScalingGroups", err);
     *next_token = NULL;
-    const struct xml_node *result = root ? xml_child(root, "DescribeAutoScalingGroupsResult") : NULL;
+    const struct xml_node *result =
+        root ? xml_child(root, "DescribeAutoScalingGroupsResult") : NULL;
     if (!result)
         return svc_parse_fail(&p, "DescribeAutoScalingGroupsResult", "is missing");
     const struct xml_node *list;
@@ -315,8 +315,8 @@ static int describe_pages(struct aws_client *c, const char *const *names, size_t
         if (token)
             aws_params_add(&params, "NextToken", token);
         struct xml_node *root = NULL;
-        int rc = aws_query_call(c, &AWS_SVC_AUTOSCALING, "DescribeAutoScalingGroups",
-                                ASG_VERSION, &params, 0, &root, err);
+        int rc = aws_query_call(c, &AWS_SVC_AUTOSCALING, "DescribeAutoScalingGroups", ASG_VERSION,
+                                &params, 0, &root, err);
         aws_params_free(&params);
         char *next = NULL;
         if (rc == 0)
@@ -383,8 +383,7 @@ int asg_describe_group(struct aws_client *c, const char *name, struct asg_group 
     return 0;
 }
 
-int asg_set_desired_capacity(struct aws_client *c, const char *group, int desired,
-                             struct err *err)
+int asg_set_desired_capacity(struct aws_client *c, const char *group, int desired, struct err *err)
 {
     struct aws_params params = AWS_PARAMS_INIT;
     aws_params_add(&params, "AutoScalingGroupName", group);
@@ -395,8 +394,8 @@ int asg_set_desired_capacity(struct aws_client *c, const char *group, int desire
     return rc;
 }
 
-int asg_update_group_size(struct aws_client *c, const char *group,
-                          const struct asg_size_update *u, struct err *err)
+int asg_update_group_size(struct aws_client *c, const char *group, const struct asg_size_update *u,
+                          struct err *err)
 {
     if (u->min_size < 0 && u->max_size < 0 && u->desired_capacity < 0)
         return 0;
@@ -453,8 +452,8 @@ int asg_terminate_instances(struct aws_client *c, const char *const *ids, size_t
     return rc;
 }
 
-int asg_detach_instances(struct aws_client *c, const char *group, const char *const *ids,
-                         size_t n, int should_decrement_desired, struct err *err)
+int asg_detach_instances(struct aws_client *c, const char *group, const char *const *ids, size_t n,
+                         int should_decrement_desired, struct err *err)
 {
     for (size_t off = 0; off < n; off += DETACH_BATCH) {
         size_t k = n - off < DETACH_BATCH ? n - off : DETACH_BATCH;
@@ -481,8 +480,7 @@ int asg_set_instance_protection(struct aws_client *c, const char *group, const c
         struct aws_params params = AWS_PARAMS_INIT;
         aws_params_add_list(&params, "InstanceIds", ids + off, k);
         aws_params_add(&params, "AutoScalingGroupName", group);
-        aws_params_add(&params, "ProtectedFromScaleIn",
-                       protected_from_scale_in ? "true" : "false");
+        aws_params_add(&params, "ProtectedFromScaleIn", protected_from_scale_in ? "true" : "false");
         int rc = asg_call(c, "SetInstanceProtection", &params, err);
         aws_params_free(&params);
         if (rc < 0) {
@@ -508,8 +506,7 @@ int asg_suspend_processes(struct aws_client *c, const char *group, const char *c
                           size_t n, struct err *err)
 {
     if (n == 0) /* AWS would suspend every process */
-        return err_set(err, ERR_INTERNAL, "SuspendProcesses: no process named for group %s",
-                       group);
+        return err_set(err, ERR_INTERNAL, "SuspendProcesses: no process named for group %s", group);
     return scaling_processes(c, "SuspendProcesses", group, processes, n, err);
 }
 
@@ -517,13 +514,11 @@ int asg_resume_processes(struct aws_client *c, const char *group, const char *co
                          size_t n, struct err *err)
 {
     if (n == 0) /* AWS would resume every process, including ones the user suspended */
-        return err_set(err, ERR_INTERNAL, "ResumeProcesses: no process named for group %s",
-                       group);
+        return err_set(err, ERR_INTERNAL, "ResumeProcesses: no process named for group %s", group);
     return scaling_processes(c, "ResumeProcesses", group, processes, n, err);
 }
 
-static void add_tag_target(struct aws_params *params, size_t i, const char *group,
-                           const char *key)
+static void add_tag_target(struct aws_params *params, size_t i, const char *group, const char *key)
 {
     char name[64];
     snprintf(name, sizeof(name), "Tags.member.%zu.ResourceId", i + 1);

@@ -20,7 +20,7 @@ struct asg_instance {
     char *lifecycle_state; /* Pending, InService, Terminating, Standby, ... */
     char *health_status;   /* Healthy, Unhealthy */
     char *instance_type;
-    char *launch_configuration; /* NULL when launched from a template */
+    char *launch_configuration;              /* NULL when launched from a template */
     struct asg_template_ref launch_template; /* all NULL without a template */
     int protected_from_scale_in;
 };
@@ -71,8 +71,7 @@ int asg_describe_group(struct aws_client *c, const char *name, struct asg_group 
                        struct err *err);
 
 /* SetDesiredCapacity with HonorCooldown=false. */
-int asg_set_desired_capacity(struct aws_client *c, const char *group, int desired,
-                             struct err *err);
+int asg_set_desired_capacity(struct aws_client *c, const char *group, int desired, struct err *err);
 
 /* UpdateAutoScalingGroup of the sizes; a field < 0 is left unchanged. */
 struct asg_size_update {
@@ -80,8 +79,8 @@ struct asg_size_update {
     int max_size;
     int desired_capacity;
 };
-int asg_update_group_size(struct aws_client *c, const char *group,
-                          const struct asg_size_update *u, struct err *err);
+int asg_update_group_size(struct aws_client *c, const char *group, const struct asg_size_update *u,
+                          struct err *err);
 
 /* TerminateInstanceInAutoScalingGroup. */
 int asg_terminate_instance(struct aws_client *c, const char *instance_id,
@@ -93,8 +92,8 @@ int asg_terminate_instance(struct aws_client *c, const char *instance_id,
 int asg_terminate_instances(struct aws_client *c, const char *const *ids, size_t n,
                             int should_decrement_desired, int *done, struct err *err);
 /* DetachInstances, 20 per call. */
-int asg_detach_instances(struct aws_client *c, const char *group, const char *const *ids,
-                         size_t n, int should_decrement_desired, struct err *err);
+int asg_detach_instances(struct aws_client *c, const char *group, const char *const *ids, size_t n,
+                         int should_decrement_desired, struct err *err);
 /* SetInstanceProtection, 50 per call. */
 int asg_set_instance_protection(struct aws_client *c, const char *group, const char *const *ids,
                                 size_t n, int protected_from_scale_in, struct err *err);

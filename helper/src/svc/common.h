@@ -17,8 +17,8 @@
 #include "util/strv.h"
 
 struct svc_parse {
-    const char *call;  /* "DescribeAutoScalingGroups" */
-    char path[256];    /* where the parser is: "AutoScalingGroups[2].Instances[0]" */
+    const char *call; /* "DescribeAutoScalingGroups" */
+    char path[256];   /* where the parser is: "AutoScalingGroups[2].Instances[0]" */
     struct err *err;
 };
 

@@ -19,15 +19,13 @@ static int ec2_call(struct aws_client *c, const char *action, const struct aws_p
 
 static int is_service_error(const struct err *err, const char *code_prefix)
 {
-    return err->kind == ERR_SERVICE &&
-           strncmp(err->code, code_prefix, strlen(code_prefix)) == 0;
+    return err->kind == ERR_SERVICE && strncmp(err->code, code_prefix, strlen(code_prefix)) == 0;
 }
 
 static size_t count_items(const struct xml_node *list)
 {
     size_t n = 0;
-    for (const struct xml_node *m = list ? xml_child(list, "item") : NULL; m;
-         m = xml_next_same(m))
+    for (const struct xml_node *m = list ? xml_child(list, "item") : NULL; m; m = xml_next_same(m))
         n++;
     return n;
 }
@@ -70,8 +68,7 @@ int ec2_parse_launch_templates(const struct xml_node *root, struct ec2_launch_te
         if (svc_xml_str(&p, it, "launchTemplateId", SVC_REQUIRED, &t->id) < 0 ||
             svc_xml_str(&p, it, "launchTemplateName", SVC_REQUIRED, &t->name) < 0 ||
             svc_xml_long(&p, it, "latestVersionNumber", SVC_REQUIRED, &t->latest_version) < 0 ||
-            svc_xml_long(&p, it, "defaultVersionNumber", SVC_REQUIRED, &t->default_version) <
-                0) {
+            svc_xml_long(&p, it, "defaultVersionNumber", SVC_REQUIRED, &t->default_version) < 0) {
             for (size_t j = 0; j <= i; j++)
                 ec2_launch_template_free(&items[j]);
             free(items);
@@ -180,9 +177,9 @@ int ec2_launch_template_image(struct aws_client *c, const char *id, const char *
     if (rc < 0) {
         xml_free(root);
         if (is_service_error(err, "InvalidLaunchTemplateId.VersionNotFound"))
-            return err_set(err, ERR_STATE,
-                           "version %s of launch template %s not found in %s", version,
-                           template_label(id, name), c->region ? c->region : "this region");
+            return err_set(err, ERR_STATE, "version %s of launch template %s not found in %s",
+                           version, template_label(id, name),
+                           c->region ? c->region : "this region");
         if (is_service_error(err, "InvalidLaunchTemplateId.NotFound") ||
             is_service_error(err, "InvalidLaunchTemplateName.NotFound"))
             return template_not_found(c, id, name, err);
@@ -194,9 +191,8 @@ int ec2_launch_template_image(struct aws_client *c, const char *id, const char *
     if (rc < 0)
         return -1;
     if (!found)
-        return err_set(err, ERR_STATE, "version %s of launch template %s not found in %s",
-                       version, template_label(id, name),
-                       c->region ? c->region : "this region");
+        return err_set(err, ERR_STATE, "version %s of launch template %s not found in %s", version,
+                       template_label(id, name), c->region ? c->region : "this region");
     return 0;
 }
 
@@ -233,8 +229,7 @@ static int parse_instance(struct svc_parse *p, const struct xml_node *it, struct
     const struct xml_node *placement = xml_child(it, "placement");
     if (placement) {
         svc_parse_push(p, "placement");
-        if (svc_xml_str(p, placement, "availabilityZone", SVC_OPTIONAL,
-                        &in->availability_zone) < 0)
+        if (svc_xml_str(p, placement, "availabilityZone", SVC_OPTIONAL, &in->availability_zone) < 0)
             return -1;
         svc_parse_pop(p, old);
     }

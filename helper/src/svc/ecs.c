@@ -71,8 +71,8 @@ typedef int (*ecs_page_fn)(const cJSON *resp, void *ctx, char **next_token, stru
 /* Calls `action` once per page, with the token of the page before, until
  * there is no next one; a token that repeats the last one is an error
  * (svc_next_token_check), not a loop. */
-static int ecs_paginate(struct aws_client *c, const char *action, cJSON *request,
-                        ecs_page_fn page, void *ctx, struct err *err)
+static int ecs_paginate(struct aws_client *c, const char *action, cJSON *request, ecs_page_fn page,
+                        void *ctx, struct err *err)
 {
     char *token = NULL;
     int rc;
@@ -331,8 +331,8 @@ static int capacity_provider_parse_cb(struct svc_parse *p, const cJSON *o, void 
     size_t old = svc_parse_push(p, "autoScalingGroupProvider");
     if (svc_json_str(p, asg, "autoScalingGroupArn", SVC_REQUIRED, &cp->asg_arn) < 0 ||
         svc_json_object(p, asg, "managedScaling", SVC_OPTIONAL, &scaling) < 0 ||
-        enabled_field(p, asg, "managedTerminationProtection",
-                      &cp->managed_termination_protection) < 0 ||
+        enabled_field(p, asg, "managedTerminationProtection", &cp->managed_termination_protection) <
+            0 ||
         enabled_field(p, asg, "managedDraining", &cp->managed_draining) < 0)
         return -1;
     if (scaling) {
@@ -361,9 +361,8 @@ int ecs_parse_capacity_providers(const cJSON *resp, struct ecs_capacity_provider
         return -1;
     void *page;
     size_t count;
-    if (svc_json_parse_items(&p, arr, "capacityProviders", sizeof(**v),
-                             capacity_provider_parse_cb, capacity_provider_free_cb, &page,
-                             &count) < 0) {
+    if (svc_json_parse_items(&p, arr, "capacityProviders", sizeof(**v), capacity_provider_parse_cb,
+                             capacity_provider_free_cb, &page, &count) < 0) {
         free(*next_token);
         *next_token = NULL;
         return -1;
@@ -382,8 +381,7 @@ struct capacity_provider_pages {
     size_t *n_out;
 };
 
-static int capacity_provider_page(const cJSON *resp, void *ctx, char **next_token,
-                                  struct err *err)
+static int capacity_provider_page(const cJSON *resp, void *ctx, char **next_token, struct err *err)
 {
     struct capacity_provider_pages *cp = ctx;
     size_t n_failed;
@@ -416,8 +414,7 @@ int ecs_describe_capacity_providers(struct aws_client *c, const char *const *nam
         size_t k = n - off < ECS_DESCRIBE_CAPACITY_PROVIDERS_BATCH
                        ? n - off
                        : ECS_DESCRIBE_CAPACITY_PROVIDERS_BATCH;
-        if (describe_capacity_provider_pages(c, n ? names + off : NULL, k, out, n_out, err) <
-            0) {
+        if (describe_capacity_provider_pages(c, n ? names + off : NULL, k, out, n_out, err) < 0) {
             ecs_capacity_providers_free(*out, *n_out);
             *out = NULL;
             *n_out = 0;
@@ -499,8 +496,7 @@ static int container_instance_parse_cb(struct svc_parse *p, const cJSON *o, void
         svc_json_str(p, o, "ec2InstanceId", SVC_OPTIONAL, &ci->ec2_instance_id) < 0 ||
         svc_json_str(p, o, "status", SVC_REQUIRED, &ci->status) < 0 ||
         svc_json_str(p, o, "statusReason", SVC_OPTIONAL, &ci->status_reason) < 0 ||
-        svc_json_str(p, o, "capacityProviderName", SVC_OPTIONAL, &ci->capacity_provider_name) <
-            0 ||
+        svc_json_str(p, o, "capacityProviderName", SVC_OPTIONAL, &ci->capacity_provider_name) < 0 ||
         svc_json_bool(p, o, "agentConnected", SVC_OPTIONAL, &ci->agent_connected) < 0 ||
         svc_json_int(p, o, "runningTasksCount", SVC_OPTIONAL, &ci->running_tasks_count) < 0 ||
         svc_json_int(p, o, "pendingTasksCount", SVC_OPTIONAL, &ci->pending_tasks_count) < 0 ||
@@ -514,8 +510,8 @@ static void container_instance_free_cb(void *item)
     ecs_container_instance_clear(item);
 }
 
-int ecs_parse_container_instances(const cJSON *resp, struct ecs_container_instance **v,
-                                  size_t *n, struct err *err)
+int ecs_parse_container_instances(const cJSON *resp, struct ecs_container_instance **v, size_t *n,
+                                  struct err *err)
 {
     struct svc_parse p;
     svc_parse_init(&p, "DescribeContainerInstances", err);

@@ -29,9 +29,9 @@ struct ecs_capacity_provider {
     char *name;
     char *arn;
     char *asg_arn;
-    int managed_scaling;              /* managedScaling.status == ENABLED */
+    int managed_scaling;                /* managedScaling.status == ENABLED */
     int managed_termination_protection; /* == ENABLED */
-    int managed_draining;             /* == ENABLED */
+    int managed_draining;               /* == ENABLED */
 };
 
 /* DescribeCapacityProviders for these names (every provider, FARGATE
@@ -95,7 +95,7 @@ struct ecs_task {
     char *arn;
     char *last_status;
     char *desired_status;
-    char *group;      /* "service:NAME" for service tasks, "family:NAME" otherwise */
+    char *group; /* "service:NAME" for service tasks, "family:NAME" otherwise */
     char *started_by;
     char *container_instance_arn;
     char *task_definition_arn;
@@ -104,8 +104,8 @@ struct ecs_task {
 };
 
 /* DescribeTasks, 100 per call; missing tasks are left out. */
-int ecs_describe_tasks(struct aws_client *c, const char *cluster, const char *const *arns,
-                       size_t n, struct ecs_task **out, size_t *n_out, struct err *err);
+int ecs_describe_tasks(struct aws_client *c, const char *cluster, const char *const *arns, size_t n,
+                       struct ecs_task **out, size_t *n_out, struct err *err);
 void ecs_tasks_free(struct ecs_task *v, size_t n);
 
 /* ListServices, following nextToken (maxResults 100); appends ARNs to
@@ -133,8 +133,8 @@ int ecs_describe_services(struct aws_client *c, const char *cluster, const char 
                           size_t n, struct ecs_service **out, size_t *n_out, struct err *err);
 void ecs_services_free(struct ecs_service *v, size_t n);
 
-int ecs_stop_task(struct aws_client *c, const char *cluster, const char *task,
-                  const char *reason, struct err *err);
+int ecs_stop_task(struct aws_client *c, const char *cluster, const char *task, const char *reason,
+                  struct err *err);
 
 /* Response parsers, exposed for unit tests and fuzzing. Each appends what
  * it parsed to the caller's array (or strv) and leaves it unchanged on error
@@ -144,8 +144,8 @@ int ecs_parse_describe_clusters(const cJSON *resp, struct ecs_cluster **v, size_
                                 struct err *err);
 int ecs_parse_capacity_providers(const cJSON *resp, struct ecs_capacity_provider **v, size_t *n,
                                  char **next_token, struct err *err);
-int ecs_parse_container_instances(const cJSON *resp, struct ecs_container_instance **v,
-                                  size_t *n, struct err *err);
+int ecs_parse_container_instances(const cJSON *resp, struct ecs_container_instance **v, size_t *n,
+                                  struct err *err);
 int ecs_parse_tasks(const cJSON *resp, struct ecs_task **v, size_t *n, struct err *err);
 int ecs_parse_services(const cJSON *resp, struct ecs_service **v, size_t *n, struct err *err);
 /* A List* page: the ARN array under `key` (ListTasks: "taskArns"). */

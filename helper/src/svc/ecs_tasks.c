@@ -38,8 +38,7 @@ static int parse_task(struct svc_parse *p, const cJSON *o, struct ecs_task *t)
         svc_json_str(p, o, "desiredStatus", SVC_REQUIRED, &t->desired_status) < 0 ||
         svc_json_str(p, o, "group", SVC_OPTIONAL, &t->group) < 0 ||
         svc_json_str(p, o, "startedBy", SVC_OPTIONAL, &t->started_by) < 0 ||
-        svc_json_str(p, o, "containerInstanceArn", SVC_OPTIONAL, &t->container_instance_arn) <
-            0 ||
+        svc_json_str(p, o, "containerInstanceArn", SVC_OPTIONAL, &t->container_instance_arn) < 0 ||
         svc_json_str(p, o, "taskDefinitionArn", SVC_OPTIONAL, &t->task_definition_arn) < 0 ||
         svc_json_str(p, o, "launchType", SVC_OPTIONAL, &t->launch_type) < 0 ||
         svc_json_str(p, o, "stoppedReason", SVC_OPTIONAL, &t->stopped_reason) < 0)
@@ -95,8 +94,8 @@ int ecs_list_tasks(struct aws_client *c, const char *cluster, const struct ecs_t
     return rc;
 }
 
-int ecs_describe_tasks(struct aws_client *c, const char *cluster, const char *const *arns,
-                       size_t n, struct ecs_task **out, size_t *n_out, struct err *err)
+int ecs_describe_tasks(struct aws_client *c, const char *cluster, const char *const *arns, size_t n,
+                       struct ecs_task **out, size_t *n_out, struct err *err)
 {
     *out = NULL;
     *n_out = 0;
@@ -123,8 +122,8 @@ int ecs_describe_tasks(struct aws_client *c, const char *cluster, const char *co
     return 0;
 }
 
-int ecs_stop_task(struct aws_client *c, const char *cluster, const char *task,
-                  const char *reason, struct err *err)
+int ecs_stop_task(struct aws_client *c, const char *cluster, const char *task, const char *reason,
+                  struct err *err)
 {
     cJSON *req = ecs_request(cluster);
     svc_json_add_str(req, "task", task);
@@ -205,16 +204,15 @@ int ecs_parse_services(const cJSON *resp, struct ecs_service **v, size_t *n, str
         return -1;
     void *page;
     size_t count;
-    if (svc_json_parse_items(&p, arr, "services", sizeof(**v), parse_service_cb, service_free_cb, &page,
-                             &count) < 0)
+    if (svc_json_parse_items(&p, arr, "services", sizeof(**v), parse_service_cb, service_free_cb,
+                             &page, &count) < 0)
         return -1;
     *v = svc_append(*v, n, page, count, sizeof(**v));
     free(page);
     return 0;
 }
 
-int ecs_list_services(struct aws_client *c, const char *cluster, struct strv *arns,
-                      struct err *err)
+int ecs_list_services(struct aws_client *c, const char *cluster, struct strv *arns, struct err *err)
 {
     cJSON *req = ecs_request(cluster);
     int rc = ecs_list_all(c, "ListServices", req, "serviceArns", arns, err);

@@ -18,8 +18,8 @@ int sts_get_caller_identity(struct aws_client *c, struct sts_identity *out, stru
     memset(out, 0, sizeof(*out));
     struct aws_params params = AWS_PARAMS_INIT;
     struct xml_node *root = NULL;
-    int rc = aws_query_call(c, &AWS_SVC_STS, "GetCallerIdentity", STS_VERSION, &params, 0, &root,
-                            err);
+    int rc =
+        aws_query_call(c, &AWS_SVC_STS, "GetCallerIdentity", STS_VERSION, &params, 0, &root, err);
     aws_params_free(&params);
     if (rc != 0)
         return -1;
@@ -99,8 +99,8 @@ int sts_parse_credentials(const struct xml_node *root, const char *action,
                        action);
     time_t exp;
     if (!expiration || cred_parse_time(expiration, &exp) != 0)
-        return err_set(err, ERR_PROTOCOL,
-                       "%s: the answer's Credentials have no valid Expiration", action);
+        return err_set(err, ERR_PROTOCOL, "%s: the answer's Credentials have no valid Expiration",
+                       action);
     out->access_key_id = xstrdup(key_id);
     out->secret_access_key = xstrdup(secret);
     out->session_token = xstrdup(token);

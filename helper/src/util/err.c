@@ -73,19 +73,32 @@ int err_prefix(struct err *e, const char *fmt, ...)
 const char *err_kind_name(enum err_kind kind)
 {
     switch (kind) {
-    case ERR_NONE: return "none";
-    case ERR_USAGE: return "usage";
-    case ERR_CONFIG: return "config";
-    case ERR_CREDENTIALS: return "credentials";
-    case ERR_NETWORK: return "network";
-    case ERR_TIMEOUT: return "timeout";
-    case ERR_TLS: return "tls";
-    case ERR_SERVICE: return "service";
-    case ERR_PROTOCOL: return "protocol";
-    case ERR_IO: return "io";
-    case ERR_STATE: return "state";
-    case ERR_INTERRUPTED: return "interrupted";
-    case ERR_INTERNAL: return "internal";
+    case ERR_NONE:
+        return "none";
+    case ERR_USAGE:
+        return "usage";
+    case ERR_CONFIG:
+        return "config";
+    case ERR_CREDENTIALS:
+        return "credentials";
+    case ERR_NETWORK:
+        return "network";
+    case ERR_TIMEOUT:
+        return "timeout";
+    case ERR_TLS:
+        return "tls";
+    case ERR_SERVICE:
+        return "service";
+    case ERR_PROTOCOL:
+        return "protocol";
+    case ERR_IO:
+        return "io";
+    case ERR_STATE:
+        return "state";
+    case ERR_INTERRUPTED:
+        return "interrupted";
+    case ERR_INTERNAL:
+        return "internal";
     }
     return "unknown";
 }

@@ -39,11 +39,16 @@ void log_set_sink(log_sink_fn fn, void *userdata)
 static const char *level_name(enum log_level level)
 {
     switch (level) {
-    case LOG_ERROR: return "error";
-    case LOG_WARN: return "warning";
-    case LOG_INFO: return "info";
-    case LOG_DEBUG: return "debug";
-    case LOG_TRACE: return "trace";
+    case LOG_ERROR:
+        return "error";
+    case LOG_WARN:
+        return "warning";
+    case LOG_INFO:
+        return "info";
+    case LOG_DEBUG:
+        return "debug";
+    case LOG_TRACE:
+        return "trace";
     }
     return "log";
 }

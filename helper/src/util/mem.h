@@ -11,7 +11,7 @@ void *xcalloc(size_t count, size_t size);
 void *xrealloc(void *p, size_t n);
 /* Grow an array to hold at least `need` elements of `size` bytes. */
 void *xgrow(void *p, size_t *cap, size_t need, size_t size);
-char *xstrdup(const char *s);          /* NULL in, NULL out */
+char *xstrdup(const char *s); /* NULL in, NULL out */
 char *xstrndup(const char *s, size_t n);
 /* Overwrite then free: for secret keys and tokens. NULL is fine. */
 void free_secret(char *s);

@@ -23,7 +23,7 @@ struct chain {
     struct cred_provider base;
     struct cred_provider **providers;
     size_t n;
-    long winner; /* index of the provider that answered; -1: none yet */
+    long winner;                   /* index of the provider that answered; -1: none yet */
     struct aws_shared_config *cfg; /* owned; may be NULL */
 };
 
@@ -104,8 +104,7 @@ struct cred_provider *cred_chain_new(struct cred_provider **providers, size_t n,
     return &ch->base;
 }
 
-struct cred_provider *cred_default_chain_new(const struct cred_chain_options *opts,
-                                             struct err *err)
+struct cred_provider *cred_default_chain_new(const struct cred_chain_options *opts, struct err *err)
 {
     const char *flag_profile = opts ? opts->profile : NULL;
     struct http_client *http = opts ? opts->http : NULL;

@@ -216,8 +216,7 @@ cJSON *cred_json_parse(const char *text, size_t len, const char *who, const char
             col++;
         }
     }
-    err_set(err, ERR_CREDENTIALS, "%s %s invalid JSON at line %d, column %d", who, what, line,
-            col);
+    err_set(err, ERR_CREDENTIALS, "%s %s invalid JSON at line %d, column %d", who, what, line, col);
     return NULL;
 }
 
@@ -237,8 +236,7 @@ int cred_read_token_file(const char *path, const char *what, char **out, struct 
             int e = errno;
             close(fd);
             buf_free_secret(&b);
-            return err_set(err, ERR_CREDENTIALS, "cannot read %s %s: %s", what, path,
-                           strerror(e));
+            return err_set(err, ERR_CREDENTIALS, "cannot read %s %s: %s", what, path, strerror(e));
         }
         if (got == 0)
             break;
@@ -257,13 +255,17 @@ int cred_read_token_file(const char *path, const char *what, char **out, struct 
         b.data[--b.len] = '\0';
     if (b.len == 0) {
         buf_free_secret(&b);
-        return err_set(err, ERR_CREDENTIALS, "%s %s is empty; whatever writes the token has not "
-                       "written it (yet)", what, path);
+        return err_set(err, ERR_CREDENTIALS,
+                       "%s %s is empty; whatever writes the token has not "
+                       "written it (yet)",
+                       what, path);
     }
     if (memchr(b.data, '\0', b.len) || strpbrk(b.data, "\r\n")) {
         buf_free_secret(&b);
-        return err_set(err, ERR_CREDENTIALS, "%s %s holds more than one line; it must hold just "
-                       "the token", what, path);
+        return err_set(err, ERR_CREDENTIALS,
+                       "%s %s holds more than one line; it must hold just "
+                       "the token",
+                       what, path);
     }
     if (text_has_control(b.data)) {
         buf_free_secret(&b);

@@ -68,7 +68,7 @@ static int endpoint_url(struct buf *url, const char **from, int *absent, struct 
     memset(&u, 0, sizeof(u));
     if (http_url_parse(full, &u, err) != 0)
         return err_prefix(err, "container credentials: AWS_CONTAINER_CREDENTIALS_FULL_URI is not "
-                          "a URL: ");
+                               "a URL: ");
     int rc = 0;
     if (strcmp(u.scheme, "https") != 0 && strcmp(u.scheme, "http") != 0)
         rc = err_set(err, ERR_CREDENTIALS,
@@ -129,27 +129,28 @@ static int ecs_get(struct cred_provider *self, struct aws_credentials *out, int 
     http_headers_add(&headers, "Accept", "application/json");
     if (token)
         http_headers_add(&headers, "Authorization", token);
-    if (cred_http(ep->http, "GET", buf_cstr(&url), &headers, ECS_TIMEOUT_MS, ECS_ATTEMPTS, 1,
-                  &resp, err) != 0) {
+    if (cred_http(ep->http, "GET", buf_cstr(&url), &headers, ECS_TIMEOUT_MS, ECS_ATTEMPTS, 1, &resp,
+                  err) != 0) {
         rc = err_prefix(err, "%s: ", buf_cstr(&who));
-        cred_err_append(err, "; is the ECS agent (or EKS Pod Identity agent) running and the task given a "
+        cred_err_append(
+            err, "; is the ECS agent (or EKS Pod Identity agent) running and the task given a "
                  "task role?");
         goto done;
     }
     if (resp.status != 200) {
         char excerpt[256];
         cred_body_excerpt(&resp, excerpt, sizeof(excerpt));
-        const char *hint =
-            resp.status == 401 || resp.status == 403
-                ? "check AWS_CONTAINER_AUTHORIZATION_TOKEN or AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"
-                : "check that the task or pod has a role and that the URI is right";
+        const char *hint = resp.status == 401 || resp.status == 403
+                               ? "check AWS_CONTAINER_AUTHORIZATION_TOKEN or "
+                                 "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"
+                               : "check that the task or pod has a role and that the URI is right";
         rc = err_set(err, ERR_CREDENTIALS, "%s answered HTTP %ld: %s; %s", buf_cstr(&who),
                      resp.status, excerpt, hint);
         err->http_status = resp.status;
         goto done;
     }
-    cJSON *json = cred_json_parse(buf_cstr(&resp.body), resp.body.len, buf_cstr(&who),
-                                  "answered", err);
+    cJSON *json =
+        cred_json_parse(buf_cstr(&resp.body), resp.body.len, buf_cstr(&who), "answered", err);
     if (!json) {
         rc = cred_err_append(err, "; is another service or a proxy answering at that address?");
         goto done;

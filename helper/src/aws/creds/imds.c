@@ -98,8 +98,7 @@ static int fetch_token(struct imds_provider *ip, const char *base, int *absent, 
                          base);
     } else if (resp.status == 404 || resp.status == 405) {
         /* No IMDSv2 here: go on without a token (IMDSv1), as the SDKs do. */
-        log_debug("EC2 instance metadata: no IMDSv2 token (HTTP %ld), using IMDSv1",
-                  resp.status);
+        log_debug("EC2 instance metadata: no IMDSv2 token (HTTP %ld), using IMDSv1", resp.status);
     } else {
         char excerpt[256];
         cred_body_excerpt(&resp, excerpt, sizeof(excerpt));
@@ -129,8 +128,8 @@ static int imds_get_path(struct imds_provider *ip, const char *base, const char 
         struct http_headers h = HTTP_HEADERS_INIT;
         if (ip->token)
             http_headers_add(&h, "X-aws-ec2-metadata-token", ip->token);
-        rc = cred_http(ip->http, "GET", buf_cstr(&url), &h, IMDS_TIMEOUT_MS, IMDS_ATTEMPTS, 0,
-                       resp, err);
+        rc = cred_http(ip->http, "GET", buf_cstr(&url), &h, IMDS_TIMEOUT_MS, IMDS_ATTEMPTS, 0, resp,
+                       err);
         cred_headers_free(&h);
         if (rc != 0) {
             err_prefix(err, "EC2 instance metadata: GET %s: ", path);

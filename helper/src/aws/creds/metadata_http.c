@@ -11,8 +11,8 @@
 #define CRED_MAX_RESPONSE_BYTES (64u * 1024u)
 
 int cred_http(struct http_client *http, const char *method, const char *url,
-              const struct http_headers *headers, long timeout_ms, int attempts,
-              int retry_network, struct http_response *resp, struct err *err)
+              const struct http_headers *headers, long timeout_ms, int attempts, int retry_network,
+              struct http_response *resp, struct err *err)
 {
     struct http_request req = {
         .method = method,
@@ -25,12 +25,12 @@ int cred_http(struct http_client *http, const char *method, const char *url,
         http_response_free(resp);
         memset(resp, 0, sizeof(*resp));
         int rc = http_send(http, &req, resp, err);
-        int again = rc != 0 ? (err->kind == ERR_TIMEOUT || (retry_network && err->kind == ERR_NETWORK))
-                            : resp->status >= 500;
+        int again = rc != 0
+                        ? (err->kind == ERR_TIMEOUT || (retry_network && err->kind == ERR_NETWORK))
+                        : resp->status >= 500;
         if (!again || attempt >= attempts)
             return rc;
-        log_debug("%s %s: %s; trying again", method, url,
-                  rc != 0 ? err->message : "server error");
+        log_debug("%s %s: %s; trying again", method, url, rc != 0 ? err->message : "server error");
     }
 }
 

@@ -23,8 +23,8 @@ extern char **environ;
 
 #define MAX_STDOUT_BYTES (1024 * 1024)
 #define MAX_STDERR_KEPT 2048
-#define FORMAT_HINT                                                                           \
-    "it must print {\"Version\": 1, \"AccessKeyId\": ..., \"SecretAccessKey\": ..., "          \
+#define FORMAT_HINT                                                                                \
+    "it must print {\"Version\": 1, \"AccessKeyId\": ..., \"SecretAccessKey\": ..., "              \
     "\"SessionToken\": ..., \"Expiration\": \"2024-05-01T12:00:00Z\"}"
 
 struct process_provider {
@@ -141,8 +141,8 @@ static int run_command(const char *who, const char *command, long timeout_ms,
             if (i == 0) {
                 if (res->out.len + (size_t)got > MAX_STDOUT_BYTES) {
                     failed = 1;
-                    err_set(err, ERR_CREDENTIALS,
-                            "%s printed more than %d bytes; " FORMAT_HINT, who, MAX_STDOUT_BYTES);
+                    err_set(err, ERR_CREDENTIALS, "%s printed more than %d bytes; " FORMAT_HINT,
+                            who, MAX_STDOUT_BYTES);
                     break;
                 }
                 buf_append(&res->out, chunk, (size_t)got);
@@ -212,8 +212,8 @@ static void stderr_summary(const struct buf *b, char *out, size_t cap)
     log_scrub(out);
 }
 
-int cred_process_parse_output(const char *who, const struct buf *out,
-                              struct aws_credentials *creds, struct err *err)
+int cred_process_parse_output(const char *who, const struct buf *out, struct aws_credentials *creds,
+                              struct err *err)
 {
     const char *text = buf_cstr(out);
     size_t len = out->len, i = 0;

@@ -27,7 +27,8 @@ static int keys_from(const struct aws_profile_file *file, const char *profile,
     if (!id || !*id || !secret || !*secret)
         return err_set(err, ERR_CREDENTIALS,
                        "profile '%s' in %s has %s but no %s; add it, or remove the other key",
-                       profile, file->path, id && *id ? "aws_access_key_id" : "aws_secret_access_key",
+                       profile, file->path,
+                       id && *id ? "aws_access_key_id" : "aws_secret_access_key",
                        id && *id ? "aws_secret_access_key" : "aws_access_key_id");
     out->access_key_id = xstrdup(id);
     out->secret_access_key = xstrdup(secret);

@@ -59,8 +59,8 @@ struct cred_provider *cred_process_new(const char *label, const char *command, l
 
 /* The credential_process output in `out` (what the process printed), and
  * the credentials document of an IMDS answer; exposed for the fuzz targets. */
-int cred_process_parse_output(const char *who, const struct buf *out,
-                              struct aws_credentials *creds, struct err *err);
+int cred_process_parse_output(const char *who, const struct buf *out, struct aws_credentials *creds,
+                              struct err *err);
 int cred_imds_parse_credentials(const char *who, const struct http_response *resp,
                                 struct aws_credentials *out, struct err *err);
 
@@ -145,8 +145,8 @@ int cred_read_token_file(const char *path, const char *what, char **out, struct 
  * connection failures too when retry_network is set. On success (any
  * status) `resp` holds the answer; it must be freed whatever the result. */
 int cred_http(struct http_client *http, const char *method, const char *url,
-              const struct http_headers *headers, long timeout_ms, int attempts,
-              int retry_network, struct http_response *resp, struct err *err);
+              const struct http_headers *headers, long timeout_ms, int attempts, int retry_network,
+              struct http_response *resp, struct err *err);
 /* http_headers_free after wiping every value (they held tokens). */
 void cred_headers_free(struct http_headers *h);
 /* A short, printable, scrubbed excerpt of a response body for messages. */

@@ -44,8 +44,8 @@ static int step_get(struct cred_provider *self, struct aws_credentials *out, int
      * call STS makes for signing from running the source again. */
     struct aws_credentials src;
     if (cred_provider_get(st->source, &src, err) != 0)
-        return err_prefix(err, "%s: cannot get the credentials to assume the role with: ",
-                          st->name);
+        return err_prefix(err,
+                          "%s: cannot get the credentials to assume the role with: ", st->name);
     aws_credentials_free(&src);
     struct sts_role_request req = {
         .role_arn = st->role_arn,
@@ -275,8 +275,7 @@ static int role_get(struct cred_provider *self, struct aws_credentials *out, int
         struct builder b = {.rp = rp, .visited = STRV_INIT};
         if (!get(&b, rp->profile, "role_arn"))
             return cred_absent(absent, err, "profile '%s': no role_arn", rp->profile);
-        if (!get(&b, rp->profile, "source_profile") &&
-            !get(&b, rp->profile, "credential_source") &&
+        if (!get(&b, rp->profile, "source_profile") && !get(&b, rp->profile, "credential_source") &&
             get(&b, rp->profile, "web_identity_token_file"))
             return cred_absent(absent, err, "profile '%s': role_arn is for web identity",
                                rp->profile);

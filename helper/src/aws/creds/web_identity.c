@@ -39,11 +39,10 @@ static int web_identity_get(struct cred_provider *self, struct aws_credentials *
 {
     struct web_identity *wi = (struct web_identity *)self;
     const char *file_from, *role_from, *session_from;
-    const char *file = setting(wi, "AWS_WEB_IDENTITY_TOKEN_FILE", "web_identity_token_file",
-                               &file_from);
+    const char *file =
+        setting(wi, "AWS_WEB_IDENTITY_TOKEN_FILE", "web_identity_token_file", &file_from);
     const char *role = setting(wi, "AWS_ROLE_ARN", "role_arn", &role_from);
-    const char *session = setting(wi, "AWS_ROLE_SESSION_NAME", "role_session_name",
-                                  &session_from);
+    const char *session = setting(wi, "AWS_ROLE_SESSION_NAME", "role_session_name", &session_from);
     if (!file) {
         if (wi->use_env)
             return cred_absent(absent, err,
