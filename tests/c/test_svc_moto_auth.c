@@ -27,7 +27,7 @@
  * CreateCluster. Every later request is checked. */
 #define SETUP_CALLS 4
 
-static const struct aws_service IAM = {"IAM", "iam", "iam", "IAM", 0};
+static const struct aws_service IAM = {"IAM", "iam", "iam", "IAM", 0, NULL};
 
 static const char POLICY[] =
     "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":["

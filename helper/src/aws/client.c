@@ -164,7 +164,8 @@ static int finish_error(struct err *err, const struct err *last, const struct aw
     /* The permission is named from the call itself: AWS's message does not
      * always say it (EC2 may send only an encoded authorization message). */
     if (aws_error_is_access_denied(err))
-        snprintf(err->permission, sizeof(err->permission), "%s:%s", call->svc->signing_name,
+        snprintf(err->permission, sizeof(err->permission), "%s:%s",
+                 call->svc->iam_prefix ? call->svc->iam_prefix : call->svc->signing_name,
                  call->action);
     return err_prefix(err, "%s: ", call->action);
 }

@@ -24,12 +24,17 @@ struct aws_service {
     /* The longest answer accepted (0: HTTP_DEFAULT_MAX_RESPONSE_BYTES); its
      * parsed tree may take XML_ or JSON_TREE_BYTES_PER_BODY_BYTE times that. */
     size_t max_response_bytes;
+    /* The service prefix of its IAM actions when it is not the signing name
+     * (CloudWatch signs as "monitoring", its actions are "cloudwatch:");
+     * NULL: signing_name. */
+    const char *iam_prefix;
 };
 
 extern const struct aws_service AWS_SVC_AUTOSCALING;
 extern const struct aws_service AWS_SVC_ECS;
 extern const struct aws_service AWS_SVC_EC2;
 extern const struct aws_service AWS_SVC_STS;
+extern const struct aws_service AWS_SVC_CLOUDWATCH;
 
 /* Partition facts for a region: "aws" / "amazonaws.com", "aws-cn" /
  * "amazonaws.com.cn", "aws-us-gov" / "amazonaws.com". */

@@ -19,11 +19,15 @@
  * 100 tasks or container instances (up to ~30 KB each with attributes and
  * overrides): under 4 MiB. STS answers hold one set of credentials. */
 const struct aws_service AWS_SVC_AUTOSCALING = {"Auto Scaling", "autoscaling", "autoscaling",
-                                                "AUTO_SCALING", 16 * MIB};
-const struct aws_service AWS_SVC_ECS = {"ECS", "ecs", "ecs", "ECS", 8 * MIB};
-const struct aws_service AWS_SVC_EC2 = {"EC2", "ec2", "ec2", "EC2", 8 * MIB};
+                                                "AUTO_SCALING", 16 * MIB,      NULL};
+const struct aws_service AWS_SVC_ECS = {"ECS", "ecs", "ecs", "ECS", 8 * MIB, NULL};
+const struct aws_service AWS_SVC_EC2 = {"EC2", "ec2", "ec2", "EC2", 8 * MIB, NULL};
 /* Regional STS (sts.<region>.amazonaws.com), the SDKs' default since 2022. */
-const struct aws_service AWS_SVC_STS = {"STS", "sts", "sts", "STS", 1 * MIB};
+const struct aws_service AWS_SVC_STS = {"STS", "sts", "sts", "STS", 1 * MIB, NULL};
+/* DescribeAlarms of at most 100 alarms (about 2 KB of XML each). The
+ * SDKs' service id is "CloudWatch": AWS_ENDPOINT_URL_CLOUDWATCH. */
+const struct aws_service AWS_SVC_CLOUDWATCH = {"CloudWatch", "monitoring", "monitoring",
+                                               "CLOUDWATCH", 1 * MIB,      "cloudwatch"};
 
 size_t aws_max_response_bytes(const struct aws_service *svc)
 {
@@ -109,7 +113,8 @@ int aws_endpoint_resolve(const struct aws_client *c, const struct aws_service *s
         } vars[] = {{"AUTO_SCALING", "AWS_ENDPOINT_URL_AUTO_SCALING"},
                     {"ECS", "AWS_ENDPOINT_URL_ECS"},
                     {"EC2", "AWS_ENDPOINT_URL_EC2"},
-                    {"STS", "AWS_ENDPOINT_URL_STS"}};
+                    {"STS", "AWS_ENDPOINT_URL_STS"},
+                    {"CLOUDWATCH", "AWS_ENDPOINT_URL_CLOUDWATCH"}};
         for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
             if (strcmp(vars[i].suffix, svc->env_suffix) != 0)
                 continue;

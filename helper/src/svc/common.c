@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aws/creds.h"
 #include "util/buf.h"
 #include "util/mem.h"
 
@@ -192,6 +193,63 @@ int svc_xml_bool(struct svc_parse *p, const struct xml_node *node, const char *n
         quote_value(leaf->text ? leaf->text : "", q);
         return svc_parse_fail(p, name, "\"%s\" is not a boolean", q);
     }
+    return 0;
+}
+
+int svc_xml_double(struct svc_parse *p, const struct xml_node *node, const char *name,
+                   enum svc_field req, double *out)
+{
+    const struct xml_node *leaf;
+    if (xml_leaf(p, node, name, req, &leaf) < 0)
+        return -1;
+    if (!leaf)
+        return 0;
+    const char *s;
+    size_t n;
+    trimmed(leaf->text ? leaf->text : "", &s, &n);
+    char text[64];
+    char *end = NULL;
+    double d = 0;
+    if (n > 0 && n < sizeof(text)) {
+        memcpy(text, s, n);
+        text[n] = '\0';
+        errno = 0;
+        d = strtod(text, &end);
+    }
+    if (!end || *end || errno || !isfinite(d)) {
+        char q[48];
+        quote_value(leaf->text ? leaf->text : "", q);
+        return svc_parse_fail(p, name, "\"%s\" is not a number", q);
+    }
+    *out = d;
+    return 0;
+}
+
+int svc_xml_time(struct svc_parse *p, const struct xml_node *node, const char *name,
+                 enum svc_field req, long long *out)
+{
+    const struct xml_node *leaf;
+    if (xml_leaf(p, node, name, req, &leaf) < 0)
+        return -1;
+    if (!leaf)
+        return 0;
+    const char *s;
+    size_t n;
+    trimmed(leaf->text ? leaf->text : "", &s, &n);
+    char text[64];
+    time_t t = 0;
+    int ok = n > 0 && n < sizeof(text);
+    if (ok) {
+        memcpy(text, s, n);
+        text[n] = '\0';
+        ok = cred_parse_time(text, &t) == 0;
+    }
+    if (!ok) {
+        char q[48];
+        quote_value(leaf->text ? leaf->text : "", q);
+        return svc_parse_fail(p, name, "\"%s\" is not an ISO 8601 time", q);
+    }
+    *out = (long long)t;
     return 0;
 }
 

@@ -48,6 +48,12 @@ int svc_xml_long(struct svc_parse *p, const struct xml_node *node, const char *n
                  enum svc_field req, long *out);
 int svc_xml_bool(struct svc_parse *p, const struct xml_node *node, const char *name,
                  enum svc_field req, int *out);
+/* A number with a fraction ("75.0"), and an ISO 8601 time as Unix
+ * seconds; absent optional ones keep *out. */
+int svc_xml_double(struct svc_parse *p, const struct xml_node *node, const char *name,
+                   enum svc_field req, double *out);
+int svc_xml_time(struct svc_parse *p, const struct xml_node *node, const char *name,
+                 enum svc_field req, long long *out);
 /* A list element (<Name><member>..</member>...</Name>, or <item> for EC2):
  * *list is the element or NULL when absent and optional. */
 int svc_xml_list(struct svc_parse *p, const struct xml_node *node, const char *name,
