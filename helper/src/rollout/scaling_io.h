@@ -1,0 +1,45 @@
+/* The observations behind rollout/scaling.c's judgements: the calls that
+ * read a group's instance refreshes, capacity providers, scaling policies,
+ * their alarms, scheduled actions and the cluster's services. */
+#ifndef ECSR_ROLLOUT_SCALING_IO_H
+#define ECSR_ROLLOUT_SCALING_IO_H
+
+#include "aws/client.h"
+#include "rollout/scaling.h"
+#include "svc/ecs.h"
+
+/* What a rollout remembers of the group's scaling configuration across
+ * polls (in memory: a resumed rollout observes afresh). */
+struct scaling_watch {
+    struct asg_scheduled_action *scheduled; /* as observed at the start */
+    size_t n_scheduled;
+    long long gate_since; /* when the wait for scale-in alarms began; 0: not begun */
+};
+
+void scaling_watch_free(struct scaling_watch *w);
+
+/* Pre-flight: refusals (active instance refresh, deletion, the given
+ * out-of-date Standby instances) and notes (capacity providers of `cl`
+ * that manage the group, services already below desired, scale-in alarms
+ * already in ALARM). Also reads the group's scaling policies, their alarms
+ * and its scheduled actions, so a missing permission stops the rollout
+ * before any change; the scheduled actions go to *w when w is not NULL.
+ * -1 only when AWS could not be asked. */
+int scaling_preflight(struct aws_client *c, const char *cluster, const struct asg_group *g,
+                      const struct ecs_cluster *cl, const struct strv *standby_outdated,
+                      struct scaling_watch *w, struct strv *problems, struct strv *warnings,
+                      struct err *err);
+
+/* Before AlarmNotification is resumed: reads the group's policies and
+ * their alarms and judges them (scaling_alarm_gate), the wait counted from
+ * the first call (w->gate_since). */
+int scaling_check_alarms(struct aws_client *c, const char *group, long long now,
+                         struct scaling_watch *w, struct alarm_gate *out, struct err *err);
+
+/* At the end: the scheduled actions that came due since `started` (those
+ * observed at the start and those listed now), one message each. */
+int scaling_scheduled_report(struct aws_client *c, const char *group, long long started,
+                             long long now, const struct scaling_watch *w, struct strv *out,
+                             struct err *err);
+
+#endif
