@@ -1054,9 +1054,9 @@ TEST(a_drain_fails_at_its_limit_although_tasks_are_stopped_along_the_way)
         rollout_timers_note(&F.t, &d, F.s.now);
         stops += act == ACT_STOP_TASKS;
         rollout_decision_free(&d);
+        strv_free(&F.dr[0].standalone);
         model_tick();
     }
-    strv_free(&F.dr[0].standalone);
     CHECK_INT(act, ACT_FAIL);
     CHECK(stops > 10);
     CHECK_MSG(F.s.now - drain_started <= F.o.drain_timeout_s + 30,
