@@ -154,7 +154,12 @@ static int observe_container_instances(struct observer *ob, struct rollout_snaps
         int member = 0;
         for (size_t k = 0; id && k < g->n_instances && !member; k++)
             member = strcmp(g->instances[k].instance_id, id) == 0;
-        if (!member || !cis[i].arn) {
+        /* An answer may repeat an element: keep one (two records of one
+         * instance would count its tasks and its drain twice). */
+        int repeated = 0;
+        for (size_t k = 0; member && cis[i].arn && k < kept && !repeated; k++)
+            repeated = strcmp(cis[k].arn, cis[i].arn) == 0;
+        if (!member || !cis[i].arn || repeated) {
             ecs_container_instance_clear(&cis[i]);
             continue;
         }
