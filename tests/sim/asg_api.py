@@ -4,6 +4,7 @@ and terminations instead of moto's instant ones, with AWS's validation."""
 from moto.autoscaling.exceptions import ValidationError
 from moto.core.responses import ActionResult, EmptyResult
 
+from . import instance_refresh
 from .engine import active
 
 
@@ -207,4 +208,5 @@ HANDLERS = {
     "exit_standby": _standby("exit_standby"),
     "complete_lifecycle_action": complete_lifecycle_action,
     "record_lifecycle_action_heartbeat": record_lifecycle_action_heartbeat,
+    **instance_refresh.HANDLERS,
 }

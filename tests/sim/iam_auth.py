@@ -47,6 +47,9 @@ class PolicyError(Exception):
     """A policy the evaluator cannot evaluate faithfully."""
 
 
+IAM_PREFIXES = {"monitoring": "cloudwatch"}
+
+
 def _request_id():
     return str(uuid.uuid4())
 
@@ -343,6 +346,11 @@ def authorize(resp, root_access_key, on_error):
             service = service[0] if service else None
         raise _json_auth_error(e) if service in JSON_SERVICES else e
     action = req._action
+    # IAM names an action by the service's prefix, which is not always the
+    # signing name: CloudWatch signs as "monitoring", its actions are
+    # "cloudwatch:..." (Service Authorization Reference, Amazon CloudWatch).
+    prefix, _, name = action.partition(":")
+    action = f"{IAM_PREFIXES.get(prefix, prefix)}:{name}"
     if action == "sts:GetCallerIdentity":  # AWS never denies it
         return
     resources, ctx = request_scope(service, action.split(":", 1)[1], resp)
