@@ -52,8 +52,9 @@ locals {
   # each action taken out), scoped to this cluster and group wherever the
   # API supports resource-level permissions. Describe/List calls without
   # resource-level support need "*"; they only read. sts:GetCallerIdentity
-  # needs no permission at all. The capacity provider's statements (below)
-  # come ahead of the helper that will call them.
+  # needs no permission at all. Pre-flight reads the group's instance
+  # refreshes (it refuses to fight one), scaling policies and scheduled
+  # actions (held while it runs, reported at the end) on every group.
   rollout_iam_policy = {
     Version = "2012-10-17"
     Statement = concat([
@@ -62,6 +63,9 @@ locals {
         Effect = "Allow"
         Action = [
           "autoscaling:DescribeAutoScalingGroups",
+          "autoscaling:DescribeInstanceRefreshes",
+          "autoscaling:DescribePolicies",
+          "autoscaling:DescribeScheduledActions",
           "ec2:DescribeInstances",
           "ec2:DescribeLaunchTemplates",
           "ec2:DescribeLaunchTemplateVersions",
@@ -124,43 +128,27 @@ locals {
     ], local.capacity_provider_statements)
   }
 
-  capacity_provider_arn = one(aws_ecs_capacity_provider.this[*].arn)
-
   # What the rollout needs for the shapes the capacity provider gives the
-  # group (issue 12), each only when that shape is on: holding managed scaling
-  # and termination protection for its duration (UpdateCapacityProvider),
-  # reading the scaling policy and scheduled actions that would fight it,
-  # setting protection on the instances it launches, and completing the
-  # managed-draining termination hook. IAM cannot name a lifecycle hook, so
-  # CompleteLifecycleAction is scoped to the group: the helper completes only
-  # its own hooks. Until the helper calls them, test_least_privilege.py renders
-  # the policy without a capacity provider.
-  capacity_provider_reads = concat(
-    local.managed_scaling ? ["autoscaling:DescribePolicies", "autoscaling:DescribeScheduledActions"] : [],
-    local.managed_draining ? ["autoscaling:DescribeLifecycleHooks"] : [],
-  )
-  capacity_provider_group_writes = concat(
-    local.managed_termination_protection ? ["autoscaling:SetInstanceProtection"] : [],
-    local.managed_draining ? ["autoscaling:CompleteLifecycleAction"] : [],
-  )
+  # group (issue 12), each only when that shape is on: with managed scaling,
+  # the state of the alarms of ECS's target tracking policy (AlarmNotification
+  # is resumed only once no scale-in alarm is left in ALARM from the doubled
+  # period; a read, and ECS, not this module, names the alarms); with
+  # managed draining, ECS's termination hook (the rollout waits for it and
+  # never completes it). Managed termination protection needs nothing: the
+  # rollout terminates drained instances explicitly, which scale-in
+  # protection does not prevent, and changes no instance's protection.
   capacity_provider_statements = concat(
-    length(local.capacity_provider_reads) == 0 ? [] : [{
-      Sid      = "ReadScalingPoliciesSchedulesHooks"
+    local.managed_scaling ? [{
+      Sid      = "ReadScalingAlarms"
       Effect   = "Allow"
-      Action   = local.capacity_provider_reads
+      Action   = ["cloudwatch:DescribeAlarms"]
       Resource = "*"
-    }],
-    length(local.capacity_provider_group_writes) == 0 ? [] : [{
-      Sid      = "ProtectionAndLifecycleActionsInThisGroup"
+    }] : [],
+    local.managed_draining ? [{
+      Sid      = "ReadLifecycleHooks"
       Effect   = "Allow"
-      Action   = local.capacity_provider_group_writes
-      Resource = local.asg_arn_pattern
-    }],
-    local.managed_scaling || local.managed_termination_protection ? [{
-      Sid      = "HoldThisCapacityProvider"
-      Effect   = "Allow"
-      Action   = ["ecs:UpdateCapacityProvider"]
-      Resource = local.capacity_provider_arn
+      Action   = ["autoscaling:DescribeLifecycleHooks"]
+      Resource = "*"
     }] : [],
   )
 }

@@ -34,6 +34,11 @@ static const char *const op_names[FOP_N] = {
     "DescribeServices",
     "StopTask",
     "GetCallerIdentity",
+    "DescribeInstanceRefreshes",
+    "DescribePolicies",
+    "DescribeScheduledActions",
+    "DescribeLifecycleHooks",
+    "DescribeAlarms",
 };
 
 const char *fake_op_name(enum fake_op op)
@@ -263,6 +268,8 @@ static const char *fewest_zone(const struct fake_svc *f)
 
 void fake_step(struct fake_svc *f)
 {
+    if (f->alarm_low_in_alarm > 0)
+        f->alarm_low_in_alarm--;
     /* terminated instances leave, and their container instances with them */
     size_t w = 0;
     for (size_t i = 0; i < f->n_inst; i++) {
@@ -806,6 +813,108 @@ static int describe_capacity_providers(void *ctx, const char *const *names, size
     return enter(f, FOP_DESCRIBE_CAPACITY_PROVIDERS, err);
 }
 
+static int describe_instance_refreshes(void *ctx, const char *group,
+                                       struct asg_instance_refresh **out, size_t *n_out,
+                                       struct err *err)
+{
+    struct fake_svc *f = ctx;
+    *out = NULL;
+    *n_out = 0;
+    if (enter(f, FOP_DESCRIBE_INSTANCE_REFRESHES, err) != 0 || check_group(f, group, err) != 0)
+        return -1;
+    if (!f->refresh_status[0])
+        return 0;
+    *out = xcalloc(1, sizeof(**out));
+    (*out)->id = xstrdup("fake-refresh");
+    (*out)->status = xstrdup(f->refresh_status);
+    (*out)->percentage_complete = 30;
+    *n_out = 1;
+    return 0;
+}
+
+#define FAKE_ALARM_HIGH "TargetTracking-fake-AlarmHigh"
+#define FAKE_ALARM_LOW "TargetTracking-fake-AlarmLow"
+
+static int describe_policies(void *ctx, const char *group, struct asg_policy **out, size_t *n_out,
+                             struct err *err)
+{
+    struct fake_svc *f = ctx;
+    *out = NULL;
+    *n_out = 0;
+    if (enter(f, FOP_DESCRIBE_POLICIES, err) != 0 || check_group(f, group, err) != 0)
+        return -1;
+    if (!f->scale_in_alarm)
+        return 0;
+    struct asg_policy *p = xcalloc(1, sizeof(*p));
+    p->name = xstrdup("ECSManagedAutoScalingPolicy-fake");
+    p->type = xstrdup("TargetTrackingScaling");
+    p->enabled = 1;
+    p->target_value = 100;
+    p->metric = xstrdup("CapacityProviderReservation");
+    strv_push(&p->alarm_names, FAKE_ALARM_HIGH);
+    strv_push(&p->alarm_names, FAKE_ALARM_LOW);
+    *out = p;
+    *n_out = 1;
+    return 0;
+}
+
+static int describe_scheduled_actions(void *ctx, const char *group,
+                                      struct asg_scheduled_action **out, size_t *n_out,
+                                      struct err *err)
+{
+    struct fake_svc *f = ctx;
+    *out = NULL;
+    *n_out = 0;
+    if (enter(f, FOP_DESCRIBE_SCHEDULED_ACTIONS, err) != 0 || check_group(f, group, err) != 0)
+        return -1;
+    if (!f->scheduled_at)
+        return 0;
+    struct asg_scheduled_action *a = xcalloc(1, sizeof(*a));
+    a->name = xstrdup("fake-scale-up");
+    a->start_time = f->scheduled_at;
+    a->min_size = a->max_size = -1;
+    a->desired_capacity = f->desired + 1;
+    *out = a;
+    *n_out = 1;
+    return 0;
+}
+
+static int describe_lifecycle_hooks(void *ctx, const char *group, struct asg_lifecycle_hook **out,
+                                    size_t *n_out, struct err *err)
+{
+    struct fake_svc *f = ctx;
+    *out = NULL;
+    *n_out = 0;
+    if (enter(f, FOP_DESCRIBE_LIFECYCLE_HOOKS, err) != 0 || check_group(f, group, err) != 0)
+        return -1;
+    return 0;
+}
+
+static int describe_alarms(void *ctx, const char *const *names, size_t n, struct cw_alarm **out,
+                           size_t *n_out, struct err *err)
+{
+    struct fake_svc *f = ctx;
+    *out = NULL;
+    *n_out = 0;
+    if (enter(f, FOP_DESCRIBE_ALARMS, err) != 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        int low = is_(names[i], FAKE_ALARM_LOW);
+        if (!f->scale_in_alarm || (!low && !is_(names[i], FAKE_ALARM_HIGH)))
+            continue;
+        *out = xrealloc(*out, (*n_out + 1) * sizeof(**out));
+        struct cw_alarm *a = &(*out)[(*n_out)++];
+        memset(a, 0, sizeof(*a));
+        a->name = xstrdup(names[i]);
+        a->state = xstrdup(low && f->alarm_low_in_alarm > 0 ? "ALARM" : "OK");
+        a->comparison_operator = xstrdup(low ? "LessThanThreshold" : "GreaterThanThreshold");
+        a->period = 60;
+        a->evaluation_periods = low ? 15 : 3;
+        a->actions_enabled = 1;
+    }
+    return 0;
+}
+
 /* The ids of an `ec2InstanceId in [a,b]` filter contain this one. */
 static int filter_names(const char *filter, const char *id)
 {
@@ -1083,6 +1192,11 @@ struct svc_ops fake_ops(struct fake_svc *f)
         .resume_processes = resume_processes,
         .put_tags = put_tags,
         .delete_tags = delete_tags,
+        .describe_instance_refreshes = describe_instance_refreshes,
+        .describe_policies = describe_policies,
+        .describe_scheduled_actions = describe_scheduled_actions,
+        .describe_lifecycle_hooks = describe_lifecycle_hooks,
+        .describe_alarms = describe_alarms,
         .describe_launch_template = describe_launch_template,
         .launch_template_image = launch_template_image,
         .describe_instances = describe_instances,

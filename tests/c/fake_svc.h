@@ -38,6 +38,11 @@ enum fake_op {
     FOP_DESCRIBE_SERVICES,
     FOP_STOP_TASK,
     FOP_GET_CALLER_IDENTITY,
+    FOP_DESCRIBE_INSTANCE_REFRESHES,
+    FOP_DESCRIBE_POLICIES,
+    FOP_DESCRIBE_SCHEDULED_ACTIONS,
+    FOP_DESCRIBE_LIFECYCLE_HOOKS,
+    FOP_DESCRIBE_ALARMS,
     FOP_N,
 };
 
@@ -134,6 +139,12 @@ struct fake_svc {
     int never_register; /* launched instances never join the cluster */
     int stuck_drain;    /* tasks never leave a DRAINING instance */
     int launch_cap;     /* at most this many group instances (0: no cap) */
+
+    /* the group's scaling configuration */
+    char refresh_status[24]; /* an instance refresh in this status ("" none) */
+    int scale_in_alarm;      /* the group has a target tracking policy (alarms high and low) */
+    int alarm_low_in_alarm;  /* its low (scale-in) alarm is in ALARM for this many more steps */
+    long long scheduled_at;  /* a one-time scheduled action at this wall time (0: none) */
 
     /* surprising answers */
     int unfiltered_list;  /* ListContainerInstances ignores its filter */

@@ -96,10 +96,10 @@ class Readme(unittest.TestCase):
     def test_iam_actions_match_the_module_policy(self):
         iam = (ROOT / "modules" / "ecs-cluster" / "iam.tf").read_text(encoding="utf-8")
         start = iam.index("rollout_iam_policy = {")
-        policy = set(re.findall(r'"((?:autoscaling|ecs|ec2):[A-Z][A-Za-z]+)"', iam[start:]))
+        policy = set(re.findall(r'"((?:autoscaling|ecs|ec2|cloudwatch):[A-Z][A-Za-z]+)"', iam[start:]))
         section = re.search(r"## IAM policy\n(.*?)\n## ", README, re.S).group(1)
         named = set()
-        for service, actions in re.findall(r"`(autoscaling|ecs|ec2):` ([A-Za-z, ]+?)(?:;|\. |\n\n| and nothing)",
+        for service, actions in re.findall(r"`(autoscaling|ecs|ec2|cloudwatch):` ([A-Za-z, ]+?)(?:;|\. |\n\n| and nothing)",
                                            section.replace("\n", " ")):
             for action in re.findall(r"[A-Z][A-Za-z]+", actions):
                 named.add(f"{service}:{action}")

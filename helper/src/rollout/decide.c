@@ -74,6 +74,8 @@ const char *rollout_wait_name(enum rollout_wait w)
         return "services";
     case WAIT_TERMINATION:
         return "termination";
+    case WAIT_ALARMS:
+        return "alarms";
     }
     return "?";
 }

@@ -86,7 +86,8 @@ static int start(struct engine *e, struct err *err)
         r = ROLLOUT_NOTHING_TO_DO;
     } else if (d.action == ACT_BEGIN) {
         struct strv problems = STRV_INIT, warnings = STRV_INIT;
-        if (rollout_preflight(e->ops, e->cfg, &s, &a, &problems, &warnings, err) != 0) {
+        if (rollout_preflight(e->ops, e->cfg, &s, &a, &e->scaling, &problems, &warnings, err) !=
+            0) {
             r = ROLLOUT_ERROR;
         } else {
             for (size_t i = 0; i < warnings.n; i++)
@@ -184,6 +185,7 @@ static double on_action(struct engine *e, struct rollout_snapshot *s,
     e->interval = 0;
     if (d->action != ACT_FINISH)
         return 0;
+    hold_report_scheduled(e, s);
     if (e->rollback) {
         err_set(err, ERR_STATE, "%s", e->failure);
         conclude(e, ROLLOUT_ROLLED_BACK, "rollout failed and was rolled back: %s", e->failure);
@@ -220,6 +222,11 @@ static double poll_once(struct engine *e, long long now, struct err *step_err, s
             rollout_decide_rollback(&s, &a, &e->cfg->options, &e->timers, &d);
         else
             rollout_decide(&s, &a, &e->cfg->options, &e->timers, &d);
+        if (hold_alarm_notification(e, &s, &d, step_err) < 0) {
+            rollout_decision_free(&d);
+            pause = POLL_FAILED;
+            break;
+        }
         struct rollout_progress p;
         progress(e, &s, &a, &p);
         emit(e, EV_PROGRESS, NULL, NULL, NULL, &p);
@@ -326,6 +333,7 @@ enum rollout_result rollout_run(const struct svc_ops *ops, const struct rollout_
     }
     strv_free(&e.initial);
     strv_free(&e.launched);
+    scaling_watch_free(&e.scaling);
     observer_free(&e.ob);
     return (enum rollout_result)sum->result;
 }

@@ -6,6 +6,7 @@
 
 #include "rollout/engine.h"
 #include "rollout/observe.h"
+#include "rollout/scaling_io.h"
 
 /* Where the rollout stands, for the events' "phase". */
 enum run_phase {
@@ -46,6 +47,8 @@ struct engine {
     double first_change; /* monotonic, when the first instance was launched, for the estimate */
     int batch;           /* the batch size in effect */
     int outdated_at_start;
+    /* the group's scaling configuration (hold.c) */
+    struct scaling_watch scaling;
 };
 
 /* Time, through the service boundary. */
@@ -100,5 +103,16 @@ int act_apply_to_snapshot(struct rollout_snapshot *s, const struct rollout_decis
 void act_return_to_service(struct engine *e, const struct rollout_snapshot *s);
 int act_put_lease(struct engine *e, const struct rollout_lease *l, struct err *err);
 int act_delete_lease(struct engine *e, struct err *err);
+
+/* ---- hold.c: what the rollout holds of the group's scaling ---- */
+/* Before a decision to finish resumes AlarmNotification: while a scale-in
+ * alarm of the group's policies is still in ALARM from the doubled period
+ * (and within its bound), turns the decision into a wait and returns 1;
+ * 0 to go ahead, -1 when the alarms could not be read. */
+int hold_alarm_notification(struct engine *e, const struct rollout_snapshot *s,
+                            struct rollout_decision *d, struct err *err);
+/* After the end: warns of the scheduled actions that came due while the
+ * rollout kept ScheduledActions suspended. */
+void hold_report_scheduled(struct engine *e, const struct rollout_snapshot *s);
 
 #endif

@@ -95,7 +95,7 @@ int rollout_inspect(const struct svc_ops *ops, const struct rollout_config *cfg,
     }
     int rc = 0;
     if (!s.state.in_progress && a.outdated > 0)
-        rc = rollout_preflight(ops, cfg, &s, &a, &p->problems, &p->warnings, err);
+        rc = rollout_preflight(ops, cfg, &s, &a, NULL, &p->problems, &p->warnings, err);
     rollout_assessment_free(&a);
     rollout_snapshot_free(&s);
     observer_free(&ob);

@@ -148,6 +148,7 @@ enum rollout_wait {
     WAIT_DRAIN,         /* tasks leaving draining instances */
     WAIT_SERVICES,      /* affected services back at their desired count */
     WAIT_TERMINATION,   /* removed instances finishing termination */
+    WAIT_ALARMS,        /* scale-in alarms leaving ALARM before AlarmNotification resumes */
 };
 
 const char *rollout_wait_name(enum rollout_wait w);

@@ -5,60 +5,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rollout/scaling_io.h"
 #include "rollout/target.h"
 #include "util/mem.h"
 
-static int ends_with(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), k = strlen(suffix);
-    return n >= k && strcmp(s + n - k, suffix) == 0;
-}
-
-/* Capacity providers of the cluster that manage this group. */
-static int check_capacity_providers(const struct svc_ops *ops, const struct ecs_cluster *cl,
-                                    const struct asg_group *g, struct strv *problems,
-                                    struct strv *warnings, struct err *err)
-{
-    if (!cl->capacity_providers.n)
-        return 0;
-    struct ecs_capacity_provider *cps = NULL;
-    size_t n = 0;
-    if (ops->describe_capacity_providers(ops->ctx, (const char *const *)cl->capacity_providers.v,
-                                         cl->capacity_providers.n, &cps, &n, err) != 0)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        const struct ecs_capacity_provider *cp = &cps[i];
-        int ours = cp->asg_arn && ((g->arn && strcmp(cp->asg_arn, g->arn) == 0) ||
-                                   ends_with(cp->asg_arn, g->name));
-        if (!ours)
-            continue;
-        if (cp->managed_scaling)
-            strv_pushf(problems,
-                       "capacity provider %s manages the desired capacity of group %s (managed "
-                       "scaling) and would undo the rollout's scale-out; turn managed scaling off "
-                       "for the rollout, or replace instances with an Auto Scaling instance "
-                       "refresh and ECS managed instance draining",
-                       cp->name, g->name);
-        else if (cp->managed_termination_protection)
-            strv_pushf(warnings,
-                       "capacity provider %s has managed termination protection: the rollout "
-                       "removes instances explicitly, after draining, so protection does not "
-                       "stop it",
-                       cp->name);
-    }
-    ecs_capacity_providers_free(cps, n);
-    return 0;
-}
-
 int rollout_preflight(const struct svc_ops *ops, const struct rollout_config *cfg,
                       const struct rollout_snapshot *s, const struct rollout_assessment *a,
-                      struct strv *problems, struct strv *warnings, struct err *err)
+                      struct scaling_watch *w, struct strv *problems, struct strv *warnings,
+                      struct err *err)
 {
     const struct asg_group *g = &s->group;
     const struct rollout_options *o = &cfg->options;
 
-    if (g->status && *g->status)
-        strv_pushf(problems, "group %s is being deleted (%s)", g->name, g->status);
     if (g->has_warm_pool)
         strv_pushf(problems,
                    "group %s has a warm pool: instances it keeps warm were prepared from the old "
@@ -70,18 +28,21 @@ int rollout_preflight(const struct svc_ops *ops, const struct rollout_config *cf
     memset(&cl, 0, sizeof(cl));
     struct err cerr;
     err_clear(&cerr);
-    if (ops->describe_cluster(ops->ctx, cfg->cluster_name, &cl, &cerr) != 0) {
+    int have_cluster = ops->describe_cluster(ops->ctx, cfg->cluster_name, &cl, &cerr) == 0;
+    if (!have_cluster) {
         if (cerr.kind != ERR_STATE) {
             *err = cerr;
             return -1;
         }
         strv_pushf(problems, "%s", cerr.message);
-    } else {
-        int rc = check_capacity_providers(ops, &cl, g, problems, warnings, err);
-        ecs_cluster_free(&cl);
-        if (rc != 0)
-            return -1;
     }
+    /* Deletion, instance refreshes, capacity providers, services, scaling
+     * policies and scheduled actions (rollout/scaling.h). */
+    int rc = scaling_preflight(ops, cfg->cluster_name, g, have_cluster ? &cl : NULL, NULL, w,
+                               problems, warnings, err);
+    ecs_cluster_free(&cl);
+    if (rc != 0)
+        return -1;
 
     int listed = 0, unregistered = 0, pending = 0;
     char ids[256] = "";

@@ -3,12 +3,15 @@
 #define ECSR_ROLLOUT_PREFLIGHT_H
 
 #include "rollout/engine.h"
+#include "rollout/scaling_io.h"
 
 /* Appends to `problems` every reason the rollout must not start (with what
- * to do about it) and to `warnings` what the user should know. Returns -1
- * only when AWS could not be asked. */
+ * to do about it) and to `warnings` what the user should know; the group's
+ * scheduled actions go to *w (may be NULL) for the report at the end.
+ * Returns -1 only when AWS could not be asked. */
 int rollout_preflight(const struct svc_ops *ops, const struct rollout_config *cfg,
                       const struct rollout_snapshot *s, const struct rollout_assessment *a,
-                      struct strv *problems, struct strv *warnings, struct err *err);
+                      struct scaling_watch *w, struct strv *problems, struct strv *warnings,
+                      struct err *err);
 
 #endif

@@ -13,19 +13,20 @@ void scaling_watch_free(struct scaling_watch *w)
 }
 
 /* The group's policies, and the alarms that invoke them. */
-static int read_policies_alarms(struct aws_client *c, const char *group, struct asg_policy **pol,
-                                size_t *n_pol, struct cw_alarm **alarms, size_t *n_alarms,
-                                struct err *err)
+static int read_policies_alarms(const struct svc_ops *ops, const char *group,
+                                struct asg_policy **pol, size_t *n_pol, struct cw_alarm **alarms,
+                                size_t *n_alarms, struct err *err)
 {
     *alarms = NULL;
     *n_alarms = 0;
-    if (asg_describe_policies(c, group, pol, n_pol, err) != 0)
+    if (ops->describe_policies(ops->ctx, group, pol, n_pol, err) != 0)
         return -1;
     struct strv names = STRV_INIT;
     scaling_policy_alarm_names(*pol, *n_pol, &names);
     int rc = 0;
     if (names.n)
-        rc = cw_describe_alarms(c, (const char *const *)names.v, names.n, alarms, n_alarms, err);
+        rc = ops->describe_alarms(ops->ctx, (const char *const *)names.v, names.n, alarms, n_alarms,
+                                  err);
     strv_free(&names);
     if (rc != 0) {
         asg_policies_free(*pol, *n_pol);
@@ -35,18 +36,18 @@ static int read_policies_alarms(struct aws_client *c, const char *group, struct 
     return rc;
 }
 
-static int services_note(struct aws_client *c, const char *cluster, struct strv *warnings,
+static int services_note(const struct svc_ops *ops, const char *cluster, struct strv *warnings,
                          struct err *err)
 {
     struct strv arns = STRV_INIT;
-    if (ecs_list_services(c, cluster, &arns, err) != 0) {
+    if (ops->list_services(ops->ctx, cluster, &arns, err) != 0) {
         strv_free(&arns);
         return -1;
     }
     struct ecs_service *svcs = NULL;
     size_t n = 0;
-    int rc = arns.n ? ecs_describe_services(c, cluster, (const char *const *)arns.v, arns.n, &svcs,
-                                            &n, err)
+    int rc = arns.n ? ops->describe_services(ops->ctx, cluster, (const char *const *)arns.v, arns.n,
+                                             &svcs, &n, err)
                     : 0;
     strv_free(&arns);
     if (rc == 0)
@@ -55,7 +56,7 @@ static int services_note(struct aws_client *c, const char *cluster, struct strv 
     return rc;
 }
 
-static int capacity_provider_notes(struct aws_client *c, const struct ecs_cluster *cl,
+static int capacity_provider_notes(const struct svc_ops *ops, const struct ecs_cluster *cl,
                                    const struct asg_group *g, struct strv *warnings,
                                    struct err *err)
 {
@@ -63,38 +64,38 @@ static int capacity_provider_notes(struct aws_client *c, const struct ecs_cluste
         return 0;
     struct ecs_capacity_provider *cps = NULL;
     size_t n = 0;
-    if (ecs_describe_capacity_providers(c, (const char *const *)cl->capacity_providers.v,
-                                        cl->capacity_providers.n, &cps, &n, err) != 0)
+    if (ops->describe_capacity_providers(ops->ctx, (const char *const *)cl->capacity_providers.v,
+                                         cl->capacity_providers.n, &cps, &n, err) != 0)
         return -1;
     scaling_cp_notes(cps, n, g, warnings);
     ecs_capacity_providers_free(cps, n);
     return 0;
 }
 
-int scaling_preflight(struct aws_client *c, const char *cluster, const struct asg_group *g,
+int scaling_preflight(const struct svc_ops *ops, const char *cluster, const struct asg_group *g,
                       const struct ecs_cluster *cl, const struct strv *standby_outdated,
                       struct scaling_watch *w, struct strv *problems, struct strv *warnings,
                       struct err *err)
 {
     struct asg_instance_refresh *refreshes = NULL;
     size_t n_refreshes = 0;
-    if (asg_describe_instance_refreshes(c, g->name, &refreshes, &n_refreshes, err) != 0)
+    if (ops->describe_instance_refreshes(ops->ctx, g->name, &refreshes, &n_refreshes, err) != 0)
         return -1;
     scaling_refusals(g, refreshes, n_refreshes, problems);
     asg_instance_refreshes_free(refreshes, n_refreshes);
     if (standby_outdated)
         scaling_standby_refusal(g, standby_outdated, problems);
 
-    if (capacity_provider_notes(c, cl, g, warnings, err) != 0)
+    if (capacity_provider_notes(ops, cl, g, warnings, err) != 0)
         return -1;
-    if (cl && services_note(c, cluster, warnings, err) != 0)
+    if (cl && services_note(ops, cluster, warnings, err) != 0)
         return -1;
 
     struct asg_policy *pol = NULL;
     size_t n_pol = 0;
     struct cw_alarm *alarms = NULL;
     size_t n_alarms = 0;
-    if (read_policies_alarms(c, g->name, &pol, &n_pol, &alarms, &n_alarms, err) != 0)
+    if (read_policies_alarms(ops, g->name, &pol, &n_pol, &alarms, &n_alarms, err) != 0)
         return -1;
     struct strv scale_in = STRV_INIT;
     scaling_scale_in_alarms(pol, n_pol, alarms, n_alarms, &scale_in);
@@ -111,7 +112,7 @@ int scaling_preflight(struct aws_client *c, const char *cluster, const struct as
 
     struct asg_scheduled_action *sched = NULL;
     size_t n_sched = 0;
-    if (asg_describe_scheduled_actions(c, g->name, &sched, &n_sched, err) != 0)
+    if (ops->describe_scheduled_actions(ops->ctx, g->name, &sched, &n_sched, err) != 0)
         return -1;
     if (w) {
         asg_scheduled_actions_free(w->scheduled, w->n_scheduled);
@@ -123,14 +124,14 @@ int scaling_preflight(struct aws_client *c, const char *cluster, const struct as
     return 0;
 }
 
-int scaling_check_alarms(struct aws_client *c, const char *group, long long now,
+int scaling_check_alarms(const struct svc_ops *ops, const char *group, long long now,
                          struct scaling_watch *w, struct alarm_gate *out, struct err *err)
 {
     struct asg_policy *pol = NULL;
     size_t n_pol = 0;
     struct cw_alarm *alarms = NULL;
     size_t n_alarms = 0;
-    if (read_policies_alarms(c, group, &pol, &n_pol, &alarms, &n_alarms, err) != 0)
+    if (read_policies_alarms(ops, group, &pol, &n_pol, &alarms, &n_alarms, err) != 0)
         return -1;
     if (!w->gate_since)
         w->gate_since = now;
@@ -143,13 +144,13 @@ int scaling_check_alarms(struct aws_client *c, const char *group, long long now,
     return 0;
 }
 
-int scaling_scheduled_report(struct aws_client *c, const char *group, long long started,
+int scaling_scheduled_report(const struct svc_ops *ops, const char *group, long long started,
                              long long now, const struct scaling_watch *w, struct strv *out,
                              struct err *err)
 {
     struct asg_scheduled_action *now_listed = NULL;
     size_t n_now = 0;
-    if (asg_describe_scheduled_actions(c, group, &now_listed, &n_now, err) != 0)
+    if (ops->describe_scheduled_actions(ops->ctx, group, &now_listed, &n_now, err) != 0)
         return -1;
     /* Observed at the start first: a recurring action's listed start has
      * moved on by now. */

@@ -4,9 +4,9 @@
 #ifndef ECSR_ROLLOUT_SCALING_IO_H
 #define ECSR_ROLLOUT_SCALING_IO_H
 
-#include "aws/client.h"
 #include "rollout/scaling.h"
 #include "svc/ecs.h"
+#include "svc/ops.h"
 
 /* What a rollout remembers of the group's scaling configuration across
  * polls (in memory: a resumed rollout observes afresh). */
@@ -25,7 +25,7 @@ void scaling_watch_free(struct scaling_watch *w);
  * and its scheduled actions, so a missing permission stops the rollout
  * before any change; the scheduled actions go to *w when w is not NULL.
  * -1 only when AWS could not be asked. */
-int scaling_preflight(struct aws_client *c, const char *cluster, const struct asg_group *g,
+int scaling_preflight(const struct svc_ops *ops, const char *cluster, const struct asg_group *g,
                       const struct ecs_cluster *cl, const struct strv *standby_outdated,
                       struct scaling_watch *w, struct strv *problems, struct strv *warnings,
                       struct err *err);
@@ -33,12 +33,12 @@ int scaling_preflight(struct aws_client *c, const char *cluster, const struct as
 /* Before AlarmNotification is resumed: reads the group's policies and
  * their alarms and judges them (scaling_alarm_gate), the wait counted from
  * the first call (w->gate_since). */
-int scaling_check_alarms(struct aws_client *c, const char *group, long long now,
+int scaling_check_alarms(const struct svc_ops *ops, const char *group, long long now,
                          struct scaling_watch *w, struct alarm_gate *out, struct err *err);
 
 /* At the end: the scheduled actions that came due since `started` (those
  * observed at the start and those listed now), one message each. */
-int scaling_scheduled_report(struct aws_client *c, const char *group, long long started,
+int scaling_scheduled_report(const struct svc_ops *ops, const char *group, long long started,
                              long long now, const struct scaling_watch *w, struct strv *out,
                              struct err *err);
 

@@ -13,6 +13,7 @@ long rollout_wait_limit(enum rollout_wait w, const struct rollout_options *o)
     case WAIT_DRAIN:
     case WAIT_SERVICES:
         return o->drain_timeout_s;
+    case WAIT_ALARMS: /* bounded by each alarm's evaluation window (rollout/scaling.h) */
     case WAIT_NONE:
         break;
     }

@@ -50,6 +50,38 @@ static int delete_tags(void *ctx, const char *group, const char *const *keys, si
     return asg_delete_tags(ctx, group, keys, n, err);
 }
 
+static int describe_instance_refreshes(void *ctx, const char *group,
+                                       struct asg_instance_refresh **out, size_t *n_out,
+                                       struct err *err)
+{
+    return asg_describe_instance_refreshes(ctx, group, out, n_out, err);
+}
+
+static int describe_policies(void *ctx, const char *group, struct asg_policy **out, size_t *n_out,
+                             struct err *err)
+{
+    return asg_describe_policies(ctx, group, out, n_out, err);
+}
+
+static int describe_scheduled_actions(void *ctx, const char *group,
+                                      struct asg_scheduled_action **out, size_t *n_out,
+                                      struct err *err)
+{
+    return asg_describe_scheduled_actions(ctx, group, out, n_out, err);
+}
+
+static int describe_lifecycle_hooks(void *ctx, const char *group, struct asg_lifecycle_hook **out,
+                                    size_t *n_out, struct err *err)
+{
+    return asg_describe_lifecycle_hooks(ctx, group, out, n_out, err);
+}
+
+static int describe_alarms(void *ctx, const char *const *names, size_t n, struct cw_alarm **out,
+                           size_t *n_out, struct err *err)
+{
+    return cw_describe_alarms(ctx, names, n, out, n_out, err);
+}
+
 static int describe_launch_template(void *ctx, const char *id, const char *name,
                                     struct ec2_launch_template *out, struct err *err)
 {
@@ -181,6 +213,11 @@ struct svc_ops svc_ops_aws(struct aws_client *c)
         .resume_processes = resume_processes,
         .put_tags = put_tags,
         .delete_tags = delete_tags,
+        .describe_instance_refreshes = describe_instance_refreshes,
+        .describe_policies = describe_policies,
+        .describe_scheduled_actions = describe_scheduled_actions,
+        .describe_lifecycle_hooks = describe_lifecycle_hooks,
+        .describe_alarms = describe_alarms,
         .describe_launch_template = describe_launch_template,
         .launch_template_image = launch_template_image,
         .describe_instances = describe_instances,

@@ -9,7 +9,9 @@
 #include <stddef.h>
 
 #include "aws/client.h"
+#include "svc/asg_config.h"
 #include "svc/autoscaling.h"
+#include "svc/cloudwatch.h"
 #include "svc/ec2.h"
 #include "svc/ecs.h"
 #include "svc/sts.h"
@@ -34,6 +36,22 @@ struct svc_ops {
                     struct err *err);
     int (*delete_tags)(void *ctx, const char *group, const char *const *keys, size_t n,
                        struct err *err);
+
+    /* The group's configuration (svc/asg_config.h) and its alarms
+     * (svc/cloudwatch.h), read by pre-flight and before AlarmNotification
+     * is resumed. */
+    int (*describe_instance_refreshes)(void *ctx, const char *group,
+                                       struct asg_instance_refresh **out, size_t *n_out,
+                                       struct err *err);
+    int (*describe_policies)(void *ctx, const char *group, struct asg_policy **out, size_t *n_out,
+                             struct err *err);
+    int (*describe_scheduled_actions)(void *ctx, const char *group,
+                                      struct asg_scheduled_action **out, size_t *n_out,
+                                      struct err *err);
+    int (*describe_lifecycle_hooks)(void *ctx, const char *group, struct asg_lifecycle_hook **out,
+                                    size_t *n_out, struct err *err);
+    int (*describe_alarms)(void *ctx, const char *const *names, size_t n, struct cw_alarm **out,
+                           size_t *n_out, struct err *err);
 
     /* EC2 (svc/ec2.h) */
     int (*describe_launch_template)(void *ctx, const char *id, const char *name,

@@ -64,27 +64,21 @@ run "defaults_manage_scaling_protection_and_draining" {
     error_message = "the group must declare the AmazonECSManaged tag ECS adds, or every apply would remove it"
   }
   assert {
-    condition = jsonencode([for st in jsondecode(output.rollout_iam_policy_json).Statement : st if contains(["ReadScalingPoliciesSchedulesHooks", "ProtectionAndLifecycleActionsInThisGroup", "HoldThisCapacityProvider"], st.Sid)]) == jsonencode([
+    condition = jsonencode([for st in jsondecode(output.rollout_iam_policy_json).Statement : st if contains(["ReadScalingAlarms", "ReadLifecycleHooks"], st.Sid)]) == jsonencode([
       {
-        Action   = ["autoscaling:DescribePolicies", "autoscaling:DescribeScheduledActions", "autoscaling:DescribeLifecycleHooks"]
+        Action   = ["cloudwatch:DescribeAlarms"]
         Effect   = "Allow"
         Resource = "*"
-        Sid      = "ReadScalingPoliciesSchedulesHooks"
+        Sid      = "ReadScalingAlarms"
       },
       {
-        Action   = ["autoscaling:SetInstanceProtection", "autoscaling:CompleteLifecycleAction"]
+        Action   = ["autoscaling:DescribeLifecycleHooks"]
         Effect   = "Allow"
-        Resource = "arn:aws:autoscaling:eu-west-1:123456789012:autoScalingGroup:*:autoScalingGroupName/test-cluster"
-        Sid      = "ProtectionAndLifecycleActionsInThisGroup"
-      },
-      {
-        Action   = ["ecs:UpdateCapacityProvider"]
-        Effect   = "Allow"
-        Resource = "arn:aws:ecs:eu-west-1:123456789012:capacity-provider/test-cluster"
-        Sid      = "HoldThisCapacityProvider"
+        Resource = "*"
+        Sid      = "ReadLifecycleHooks"
       },
     ])
-    error_message = "the rollout's permissions for a managed capacity provider, scoped to the group and the provider: ${output.rollout_iam_policy_json}"
+    error_message = "the rollout's permissions for a managed capacity provider: the alarms of its scaling policy and the draining hook: ${output.rollout_iam_policy_json}"
   }
 }
 
@@ -128,7 +122,7 @@ run "disabled_leaves_the_group_as_before" {
     error_message = "no AmazonECSManaged tag without a capacity provider"
   }
   assert {
-    condition     = length([for st in jsondecode(output.rollout_iam_policy_json).Statement : st if contains(["ReadScalingPoliciesSchedulesHooks", "ProtectionAndLifecycleActionsInThisGroup", "HoldThisCapacityProvider"], st.Sid)]) == 0
+    condition     = length([for st in jsondecode(output.rollout_iam_policy_json).Statement : st if contains(["ReadScalingAlarms", "ReadLifecycleHooks"], st.Sid)]) == 0
     error_message = "no capacity provider permission without a capacity provider"
   }
 }
@@ -152,9 +146,8 @@ run "unmanaged_provider_grants_only_what_draining_needs" {
     error_message = "no protection without managed termination protection"
   }
   assert {
-    condition = jsonencode([for st in jsondecode(output.rollout_iam_policy_json).Statement : [st.Sid, st.Action] if contains(["ReadScalingPoliciesSchedulesHooks", "ProtectionAndLifecycleActionsInThisGroup", "HoldThisCapacityProvider"], st.Sid)]) == jsonencode([
-      ["ReadScalingPoliciesSchedulesHooks", ["autoscaling:DescribeLifecycleHooks"]],
-      ["ProtectionAndLifecycleActionsInThisGroup", ["autoscaling:CompleteLifecycleAction"]],
+    condition = jsonencode([for st in jsondecode(output.rollout_iam_policy_json).Statement : [st.Sid, st.Action] if contains(["ReadScalingAlarms", "ReadLifecycleHooks"], st.Sid)]) == jsonencode([
+      ["ReadLifecycleHooks", ["autoscaling:DescribeLifecycleHooks"]],
     ])
     error_message = "with managed draining alone the rollout needs the hooks and nothing else: ${output.rollout_iam_policy_json}"
   }

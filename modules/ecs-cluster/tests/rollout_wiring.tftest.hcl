@@ -391,8 +391,8 @@ run "ssm_session_manager_policy" {
 
 # ---- the rollout's IAM policy ----------------------------------------------------------
 
-# Without the capacity provider: its statements, for shapes the helper does not
-# roll yet, are checked in capacity_provider.tftest.hcl.
+# Without the capacity provider: the statements for the shapes it gives the
+# group are checked in capacity_provider.tftest.hcl.
 run "rollout_policy_covers_every_helper_call_scoped_to_this_cluster" {
   command = plan
   variables {
@@ -401,7 +401,8 @@ run "rollout_policy_covers_every_helper_call_scoped_to_this_cluster" {
 
   assert {
     condition = toset(flatten([for s in jsondecode(output.rollout_iam_policy_json).Statement : s.Action])) == toset([
-      "autoscaling:DescribeAutoScalingGroups", "autoscaling:SetDesiredCapacity", "autoscaling:UpdateAutoScalingGroup",
+      "autoscaling:DescribeAutoScalingGroups", "autoscaling:DescribeInstanceRefreshes", "autoscaling:DescribePolicies",
+      "autoscaling:DescribeScheduledActions", "autoscaling:SetDesiredCapacity", "autoscaling:UpdateAutoScalingGroup",
       "autoscaling:TerminateInstanceInAutoScalingGroup",
       "autoscaling:SuspendProcesses", "autoscaling:ResumeProcesses", "autoscaling:CreateOrUpdateTags", "autoscaling:DeleteTags",
       "ecs:DescribeClusters", "ecs:DescribeCapacityProviders", "ecs:ListContainerInstances", "ecs:DescribeContainerInstances",
@@ -442,7 +443,7 @@ run "rollout_policy_covers_every_helper_call_scoped_to_this_cluster" {
   assert {
     condition = alltrue([
       for s in jsondecode(output.rollout_iam_policy_json).Statement :
-      alltrue([for a in s.Action : startswith(a, "ecs:Describe") || startswith(a, "ecs:List") || startswith(a, "ec2:Describe") || startswith(a, "autoscaling:Describe")])
+      alltrue([for a in s.Action : startswith(a, "ecs:Describe") || startswith(a, "ecs:List") || startswith(a, "ec2:Describe") || startswith(a, "autoscaling:Describe") || startswith(a, "cloudwatch:Describe")])
       if s.Resource == "*" && try(s.Condition, null) == null
     ])
     error_message = "only read calls may have an unconditioned \"*\" resource"
