@@ -9,6 +9,8 @@
 
 #include "util/mem.h"
 
+/* What a call costs on the fake clock. */
+#define FAKE_CALL_SECONDS 0.05
 #define ARN_PREFIX "arn:aws:ecs:us-east-1:123456789012:"
 
 static const char *const op_names[FOP_N] = {
@@ -374,6 +376,13 @@ void fake_init(struct fake_svc *f, int n_instances, int n_zones, int tasks_per_i
     f->min_serving = serving(f);
 }
 
+void fake_register_all(struct fake_svc *f)
+{
+    for (size_t i = 0; i < f->n_inst; i++)
+        if (is_(f->inst[i].lifecycle, "InService") && !fake_ci_of(f, f->inst[i].id))
+            register_ci(f, &f->inst[i]);
+}
+
 void fake_add_foreign_instance(struct fake_svc *f)
 {
     struct fake_instance *in = add_instance(f, f->zones[0], 9, "InService", 0);
@@ -504,6 +513,8 @@ static int enter(struct fake_svc *f, enum fake_op op, struct err *err)
 {
     f->calls[op]++;
     f->total_calls++;
+    /* a call takes time: the world moves while the engine asks */
+    clock_advance(f, FAKE_CALL_SECONDS);
     watch_capacity(f);
     if (f->before)
         f->before(f, op, f->user);

@@ -177,6 +177,8 @@ struct svc_ops fake_ops(struct fake_svc *f);
 /* Advances the world one step (the clock does it by itself). */
 void fake_step(struct fake_svc *f);
 
+/* Registers every InService instance that has no container instance. */
+void fake_register_all(struct fake_svc *f);
 /* Adds an instance of another group, registered in the same cluster. */
 void fake_add_foreign_instance(struct fake_svc *f);
 /* Adds a standalone task (family:batch) on a group instance's container
