@@ -539,3 +539,24 @@ TEST(unfiltered_lists_and_duplicate_answers_do_not_disturb_a_rollout)
     CHECK_STR(t->f.ci[3].status, "ACTIVE");
     free(t);
 }
+
+TEST(a_start_that_fails_after_taking_the_lease_releases_it)
+{
+    struct eng *t = eng_new(2, 1, 1);
+    /* the second DescribeAutoScalingGroups is the check that the lease is ours */
+    t->hook_op = FOP_DESCRIBE_GROUP;
+    t->hook_at = 2;
+    t->hook_fault = FAULT_ACCESS_DENIED;
+    t->hook_times = 1;
+    t->f.before = fail_at;
+    t->f.user = t;
+    enum rollout_result r = run(t);
+    CHECK_MSG(r == ROLLOUT_ERROR, "%s: %s", rollout_result_name(r), t->sum.message);
+    CHECK(fake_tag(&t->f, ROLLOUT_TAG_ORIGINAL) != NULL);
+    CHECK_MSG(fake_tag(&t->f, ROLLOUT_TAG_LEASE) == NULL, "the lease is kept: %s",
+              fake_tag(&t->f, ROLLOUT_TAG_LEASE));
+    t->f.before = NULL;
+    r = run(t);
+    CHECK_MSG(r == ROLLOUT_DONE, "%s: %s", rollout_result_name(r), t->sum.message);
+    free(t);
+}
