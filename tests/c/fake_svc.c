@@ -11,6 +11,8 @@
 
 /* What a call costs on the fake clock. */
 #define FAKE_CALL_SECONDS 0.05
+/* Steps a STOPPED task stays visible. */
+#define FAKE_STOPPED_STEPS 60
 #define ARN_PREFIX "arn:aws:ecs:us-east-1:123456789012:"
 
 static const char *const op_names[FOP_N] = {
@@ -301,7 +303,13 @@ void fake_step(struct fake_svc *f)
             break;
         members++;
     }
-    /* tasks move on */
+    /* tasks move on; stopped ones are forgotten after a while (ECS keeps
+     * them about an hour; the fake, a minute) */
+    w = 0;
+    for (size_t t = 0; t < f->n_task; t++)
+        if (!is_(f->task[t].last, "STOPPED") || ++f->task[t].stopped_steps < FAKE_STOPPED_STEPS)
+            f->task[w++] = f->task[t];
+    f->n_task = w;
     for (size_t t = 0; t < f->n_task; t++) {
         struct fake_task *task = &f->task[t];
         if (is_(task->last, "STOPPED"))
@@ -526,6 +534,7 @@ static int enter(struct fake_svc *f, enum fake_op op, struct err *err)
     if (!fault)
         return 0;
     f->failed_calls++;
+    f->failures[op]++;
     return fault_err(op, fault, err);
 }
 
