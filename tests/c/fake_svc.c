@@ -645,6 +645,8 @@ static int terminate_instances(void *ctx, const char *const *ids, size_t n, int 
         } else if (is_(in->lifecycle, "Terminating")) {
             /* already on its way */
         } else if (decrement && f->desired <= f->min) {
+            /* TerminateInstanceInAutoScalingGroup (Auto Scaling API
+             * Reference): decrementing below MinSize is refused. */
             err_service(&e, 400, "ValidationError",
                         "Terminating instance without replacement will violate group's min size "
                         "constraint",

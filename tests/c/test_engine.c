@@ -560,3 +560,24 @@ TEST(a_start_that_fails_after_taking_the_lease_releases_it)
     CHECK_MSG(r == ROLLOUT_DONE, "%s: %s", rollout_result_name(r), t->sum.message);
     free(t);
 }
+
+/* A group at its MinSize with an instance drained before the rollout (by
+ * hand, or by an earlier run): removing it first would take the desired
+ * capacity below MinSize, which Auto Scaling refuses. Found by
+ * fuzz_rollout. */
+TEST(an_instance_drained_before_the_rollout_in_a_group_at_its_min_size)
+{
+    struct eng *t = eng_new(3, 1, 0);
+    t->f.max = t->orig_max = 3;
+    snprintf(t->f.ci[0].status, sizeof(t->f.ci[0].status), "DRAINING");
+    t->f.serving_floor = t->f.min_serving = 2;
+    enum rollout_result r = run(t);
+    CHECK_MSG(r == ROLLOUT_DONE, "%s: %s", rollout_result_name(r), t->sum.message);
+    settle(t);
+    CHECK_INT(fake_outdated(&t->f), 0);
+    const char *p = serving_problem(t);
+    CHECK_MSG(!p, "%s", p);
+    p = restore_problem(t);
+    CHECK_MSG(!p, "%s", p);
+    free(t);
+}

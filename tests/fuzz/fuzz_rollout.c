@@ -44,6 +44,9 @@ static void on_event(const struct rollout_event *ev, void *user)
 {
     (void)user;
     FUZZ_CHECK(ev->phase != NULL, "an event without a phase");
+    if (getenv("FUZZ_ROLLOUT_EVENTS") && ev->kind != EV_PROGRESS)
+        fprintf(stderr, "[%s] %s %s\n", ev->phase, ev->kind == EV_ACTION ? ev->action : "",
+                ev->message ? ev->message : "");
     if (ev->kind == EV_ACTION)
         FUZZ_CHECK(ev->action && ev->message, "an action event without its action");
     if (ev->kind == EV_DONE)
