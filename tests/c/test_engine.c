@@ -8,6 +8,7 @@
 
 #include "fake_svc.h"
 #include "rollout/engine.h"
+#include "rollout/inspect.h"
 #include "rollout/state.h"
 #include "test.h"
 
@@ -579,5 +580,78 @@ TEST(an_instance_drained_before_the_rollout_in_a_group_at_its_min_size)
     CHECK_MSG(!p, "%s", p);
     p = restore_problem(t);
     CHECK_MSG(!p, "%s", p);
+    free(t);
+}
+
+/* ---- plan and status (inspect.c): read-only ---- */
+
+TEST(plan_names_every_instance_and_writes_nothing)
+{
+    struct eng *t = eng_new(3, 2, 2);
+    t->f.max = 4;
+    struct rollout_plan p;
+    CHECK(rollout_inspect(&t->ops, &t->cfg, &p, &t->err) == 0);
+    CHECK_INT(p.n_instances, 3);
+    CHECK_INT(p.outdated, 3);
+    CHECK_INT(p.batch_size, 3);
+    CHECK_INT(p.n_batches, 1);
+    CHECK_INT(p.max_size_needed, 6);
+    CHECK(p.raise_max);
+    CHECK_INT(p.problems.n, 0);
+    CHECK_INT(p.instances[0].tasks, 2);
+    CHECK_CONTAINS(p.target, "version 2");
+    CHECK(!p.in_progress);
+    rollout_plan_free(&p);
+    for (int op = 0; op < FOP_N; op++)
+        CHECK_MSG(!fake_op_is_write((enum fake_op)op) || t->f.calls[op] == 0, "%s was called",
+                  fake_op_name((enum fake_op)op));
+    free(t);
+}
+
+TEST(plan_says_why_a_rollout_would_be_refused)
+{
+    struct eng *t = eng_new(2, 1, 1);
+    t->f.max = 2;
+    t->cfg.options.keep_max_size = 1;
+    snprintf(t->f.ci[1].status, sizeof(t->f.ci[1].status), "INACTIVE");
+    struct rollout_plan p;
+    CHECK(rollout_inspect(&t->ops, &t->cfg, &p, &t->err) == 0);
+    CHECK_INT(p.problems.n, 2);
+    CHECK_CONTAINS(p.problems.v[0], "not registered");
+    CHECK_CONTAINS(p.problems.v[1], "--keep-max-size");
+    rollout_plan_free(&p);
+    /* AWS failing: an error, nothing half-built */
+    fake_fail_always(&t->f, FOP_DESCRIBE_CLUSTER, FAULT_ACCESS_DENIED);
+    CHECK(rollout_inspect(&t->ops, &t->cfg, &p, &t->err) != 0);
+    CHECK_STR(t->err.code, "AccessDeniedException");
+    fake_fail_always(&t->f, FOP_DESCRIBE_CLUSTER, FAULT_NONE);
+    fake_fail_always(&t->f, FOP_DESCRIBE_GROUP, FAULT_5XX);
+    CHECK(rollout_inspect(&t->ops, &t->cfg, &p, &t->err) != 0);
+    free(t);
+}
+
+static void stop_after_first_drain(struct fake_svc *f, enum fake_op op, void *user)
+{
+    struct eng *t = user;
+    (void)op;
+    if (f->drained_instances > 0)
+        t->stop = 1;
+}
+
+TEST(status_shows_a_rollout_in_progress)
+{
+    struct eng *t = eng_new(3, 2, 1);
+    t->f.before = stop_after_first_drain;
+    t->f.user = t;
+    CHECK_INT(run(t), ROLLOUT_INTERRUPTED);
+    t->f.before = NULL;
+    struct rollout_plan p;
+    CHECK(rollout_inspect(&t->ops, &t->cfg, &p, &t->err) == 0);
+    CHECK(p.in_progress);
+    CHECK_INT(p.original_desired, 3);
+    CHECK(p.draining > 0);
+    CHECK(p.started > 0);
+    CHECK(!p.lease_owner); /* released when it stopped */
+    rollout_plan_free(&p);
     free(t);
 }
