@@ -87,6 +87,7 @@ class Engine:
         self.dirty_services = set()
         self.activities = {}       # (region, group name) -> [activity dict], newest last
         self.live_instances = {}   # region -> instances not yet terminated
+        self.hook_owners = {}      # (group, hook name) -> who completes its actions (lifecycle.py)
         self.clock.clear()
 
     # Time.

@@ -8,7 +8,6 @@ import base64
 import gzip
 import math
 import re
-import uuid
 from collections import Counter
 
 from moto.autoscaling.models import InstanceState as AsgInstanceState
@@ -17,9 +16,7 @@ from moto.ec2.models.instances import InstanceState as Ec2InstanceState
 
 from .engine import asg_backend, ec2_backend
 from .fleet_requests import ASG_TAG, COUNTED, FleetRequests
-
-LAUNCHING = "autoscaling:EC2_INSTANCE_LAUNCHING"
-TERMINATING = "autoscaling:EC2_INSTANCE_TERMINATING"
+from .lifecycle import LAUNCHING, TERMINATING, Lifecycle
 
 _CLUSTER_RE = re.compile(r"ECS_CLUSTER\s*=\s*[\"']?([A-Za-z0-9_-]{1,255})")
 
@@ -90,7 +87,7 @@ class SimInstance:
         self.never_register = False
         self.register_note = None     # why it has not registered yet
         self.boot_event = None
-        self.hook = None              # pending lifecycle action
+        self.hooks = None             # pending lifecycle actions: hook name -> action (lifecycle.py)
         self.detached_at = None
         self.was_group = group
         self.terminate_cause = None
@@ -100,7 +97,7 @@ class SimInstance:
         return self.phase in ("pending", "running")
 
 
-class Fleet(FleetRequests):
+class Fleet(FleetRequests, Lifecycle):
     def __init__(self, eng):
         self.eng = eng
         self.run_instances = None     # moto's unpatched run_instances, set by moto_patches
@@ -111,12 +108,6 @@ class Fleet(FleetRequests):
 
     def suspended(self, group):
         return {p["ProcessName"] for p in group.suspended_processes}
-
-    def hook(self, group, transition):
-        for h in asg_backend(group.region).lifecycle_hooks.values():
-            if h.auto_scaling_group_name == group.name and h.lifecycle_transition == transition:
-                return h
-        return None
 
     def _live_inc(self, region, n):
         self.eng.live_instances[region] = self.eng.live_instances.get(region, 0) + n
@@ -153,10 +144,10 @@ class Fleet(FleetRequests):
         st = si.state
         if st is not None and st.lifecycle_state == "Pending":
             group = self.group(si.region, si.group)
-            hook = self.hook(group, LAUNCHING) if group else None
-            if hook:
+            hooks = self.hooks(group, LAUNCHING) if group else []
+            if hooks:
                 st.lifecycle_state = "Pending:Wait"
-                self._start_hook(si, hook)
+                self.start_hooks(si, hooks)
             else:
                 self._in_service(si)
         eng.agent.instance_booted(si)
@@ -178,35 +169,6 @@ class Fleet(FleetRequests):
         si.state.health_status = "Unhealthy"
         self.eng.ledger.event("instance_unhealthy", instance=si.id, group=si.group, cause=cause)
         self.watch(si)
-
-    # Lifecycle hooks.
-    def _start_hook(self, si, hook):
-        si.hook = {"name": hook.name, "transition": hook.lifecycle_transition,
-                   "token": str(uuid.uuid4()), "default": hook.default_result,
-                   "timeout": float(hook.heartbeat_timeout), "event": None}
-        si.hook["event"] = self.eng.schedule(si.hook["timeout"], self._hook_timeout, si, si.hook["token"])
-        self.eng.ledger.event("lifecycle_hook_wait", instance=si.id, hook=hook.name,
-                              transition=hook.lifecycle_transition)
-
-    def _hook_timeout(self, si, token):
-        if si.hook and si.hook["token"] == token:
-            self._finish_hook(si, si.hook["default"], "heartbeat timeout")
-
-    def _finish_hook(self, si, result, how):
-        hook, si.hook = si.hook, None
-        if hook["event"]:
-            hook["event"].cancel()
-        self.eng.ledger.event("lifecycle_hook_done", instance=si.id, hook=hook["name"], result=result, how=how)
-        if hook["transition"] == LAUNCHING:
-            if result == "CONTINUE" and si.alive():
-                si.state.lifecycle_state = "Pending:Proceed"
-                self._in_service(si)
-            else:
-                si.state.lifecycle_state = "Terminating"
-                self.ec2_shutdown(si, "launch lifecycle action abandoned")
-        else:
-            si.state.lifecycle_state = "Terminating:Proceed"
-            self.ec2_shutdown(si, si.terminate_cause or "scale-in")
 
     # Launching.
     def launch_spec(self, group):
@@ -492,14 +454,12 @@ class Fleet(FleetRequests):
         self.eng.ledger.event("instance_terminating", instance=si.id, group=si.group, cause=cause)
         if group is not None:
             self.eng.activity(si.region, group, f"Terminating EC2 instance: {si.id}", cause)
-        hook = self.hook(group, TERMINATING) if group is not None and si.alive() else None
-        if si.hook:  # a pending launch action is overtaken by the termination
-            if si.hook["event"]:
-                si.hook["event"].cancel()
-            si.hook = None
-        if hook:
+        hooks = self.hooks(group, TERMINATING) if group is not None and si.alive() else []
+        if si.hooks:  # pending launch actions are overtaken by the termination
+            self.cancel_hooks(si)
+        if hooks:
             st.lifecycle_state = "Terminating:Wait"
-            self._start_hook(si, hook)
+            self.start_hooks(si, hooks)
         else:
             st.lifecycle_state = "Terminating"
             if si.phase == "terminated":

@@ -1,6 +1,6 @@
 """What Auto Scaling does when asked through its API (called from asg_api.py
 with the engine lock held): desired capacity, detaching, terminating, health,
-attaching, deleting, lifecycle actions. Mixed into fleet.Fleet."""
+attaching, deleting (lifecycle actions: lifecycle.py). Mixed into fleet.Fleet."""
 from moto.autoscaling.exceptions import AutoscalingClientError, ValidationError
 
 from .engine import ec2_backend
@@ -11,25 +11,6 @@ COUNTED = ("Pending", "Pending:Wait", "Pending:Proceed", "InService")
 
 
 class FleetRequests:
-    def complete_lifecycle_action(self, group_name, hook_name, result, instance_id=None, token=None,
-                                  heartbeat=False):
-        if result not in (None, "CONTINUE", "ABANDON") and not heartbeat:
-            raise ValidationError("LifecycleActionResult must be CONTINUE or ABANDON")
-        for si in self.eng.instances.values():
-            if si.group != group_name or not si.hook or si.hook["name"] != hook_name:
-                continue
-            if (instance_id and si.id == instance_id) or (token and si.hook["token"] == token):
-                if heartbeat:
-                    si.hook["event"].cancel()
-                    si.hook["event"] = self.eng.schedule(si.hook["timeout"], self._hook_timeout, si,
-                                                         si.hook["token"])
-                    self.eng.ledger.event("lifecycle_heartbeat", instance=si.id, hook=hook_name)
-                else:
-                    self._finish_hook(si, result, "CompleteLifecycleAction")
-                return
-        what = f"instance ID {instance_id}" if instance_id else f"token {token}"
-        raise ValidationError(f"No active Lifecycle Action found with {what}")
-
     def set_desired(self, group, new, cause):
         old = group.desired_capacity
         group.desired_capacity = new

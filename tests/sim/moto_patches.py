@@ -182,7 +182,9 @@ def _patch_ec2():
 
 
 def _patch_autoscaling():
-    from moto.autoscaling.models import AutoScalingBackend, FakeAutoScalingGroup, InstanceState
+    from moto.autoscaling.models import AutoScalingBackend, FakeAutoScalingGroup, InstanceState, LifecycleHook
+
+    from .lifecycle import global_timeout
     from moto.autoscaling.responses import AutoScalingResponse
 
     orig_lt = InstanceState.launch_template
@@ -204,6 +206,12 @@ def _patch_autoscaling():
             return self._sim_lc
         return orig_lc.fget(self)
     InstanceState.launch_configuration_name = property(launch_configuration_name)
+
+    def hook_global_timeout(self):
+        # moto 5.2 defect: GlobalTimeout is always 172800; AWS's is the smaller of
+        # 48 hours and 100 x HeartbeatTimeout (API_LifecycleHook).
+        return int(global_timeout(self.heartbeat_timeout))
+    LifecycleHook.global_timeout = property(hook_global_timeout, lambda self, value: None)
 
     orig_group_desired = FakeAutoScalingGroup.set_desired_capacity
 

@@ -1,0 +1,170 @@
+"""The Auto Scaling cluster shapes as the simulator models them (each from AWS's
+documents, named in tests/sim/README.md): lifecycle hooks and their owners,
+mixed instances policies, scaling policies with their alarms, scheduled
+actions, ECS capacity providers, and the states a rollout must refuse. These
+tests show the modelled behaviour itself, not a rollout's reaction to it.
+Every scenario file under scenarios/shapes/ loads and settles here too."""
+import pathlib
+import unittest
+
+import botocore.exceptions
+import testlib
+
+from sim import Simulator, load_scenario
+from sim.testing import group, scenario
+
+SHAPES = pathlib.Path(__file__).resolve().parent / "scenarios" / "shapes"
+
+
+def advance(sim, aws_seconds):
+    """Lets `aws_seconds` of AWS time pass at once, running every event in order
+    (as Engine.settle does), whatever the machine's load."""
+    eng = sim.engine
+    with eng.lock:
+        target = eng.now() + aws_seconds
+        while True:
+            eng.step(rounds=1000)
+            due = eng.clock.next_due()
+            now = eng.now()
+            if due is None or due > target:
+                eng.clock.fast_forward(max(0.0, target - now))
+                eng.step(rounds=1000)
+                return
+            eng.clock.fast_forward(max(0.0, due - now))
+
+
+def events(sim, name, **match):
+    return [e for e in sim.ledger()["timeline"] if e["event"] == name
+            and all(e.get(k) == v for k, v in match.items())]
+
+
+def states(asg, name="prod-asg"):
+    return {i["InstanceId"]: i["LifecycleState"] for i in group(asg, name)["Instances"]}
+
+
+class Shape(unittest.TestCase):
+    def start(self, sc):
+        self.sim = Simulator(scenario=sc, time_scale=0.01).start()
+        self.addCleanup(self.sim.stop)
+        self.sim.pause()  # AWS time moves only through advance(): exact, and immune to load
+        self.asg = self.sim.client("autoscaling", max_attempts=1)
+        self.ec2 = self.sim.client("ec2", max_attempts=1)
+        self.ecs = self.sim.client("ecs", max_attempts=1)
+        return self.sim
+
+    def ec2_state(self, iid):
+        return self.ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]["State"]["Name"]
+
+
+class LifecycleHooks(Shape):
+    def hooks_scenario(self, hooks, instances=2):
+        sc = scenario(instances=instances, tasks=0)
+        sc["auto_scaling_groups"][0]["lifecycle_hooks"] = hooks
+        return sc
+
+    def test_owner_completes_the_termination_hook_after_its_delay(self):
+        self.start(self.hooks_scenario([{"name": "log-shipper", "transition": "terminating",
+                                         "heartbeat_timeout": 600, "owner": "log-shipper",
+                                         "complete_after": 120}]))
+        hook = self.asg.describe_lifecycle_hooks(AutoScalingGroupName="prod-asg")["LifecycleHooks"][0]
+        self.assertEqual((hook["HeartbeatTimeout"], hook["GlobalTimeout"]), (600, 60000),
+                         "global timeout = min(100 x heartbeat, 48 h)")
+        a, b = sorted(states(self.asg))
+        self.asg.terminate_instance_in_auto_scaling_group(InstanceId=a, ShouldDecrementDesiredCapacity=True)
+        self.assertEqual(states(self.asg)[a], "Terminating:Wait")
+        advance(self.sim, 110)
+        self.assertEqual(states(self.asg)[a], "Terminating:Wait")
+        self.assertEqual(self.ec2_state(a), "running", "the hook holds the instance, still running")
+        advance(self.sim, 15)
+        self.assertEqual(states(self.asg)[a], "Terminating:Proceed")
+        self.assertEqual(self.ec2_state(a), "shutting-down")
+        done = events(self.sim, "lifecycle_hook_done", instance=a)
+        self.assertEqual([(d["how"], d["result"], d["waited"]) for d in done],
+                         [("CompleteLifecycleAction by log-shipper", "CONTINUE", 120.0)])
+        advance(self.sim, 60)
+        self.assertEqual(list(states(self.asg)), [b])
+
+    def test_owner_that_never_completes_runs_into_the_heartbeat_timeout(self):
+        self.start(self.hooks_scenario([{"name": "log-shipper", "transition": "terminating",
+                                         "heartbeat_timeout": 300, "default_result": "ABANDON",
+                                         "owner": "log-shipper"}]))
+        a = sorted(states(self.asg))[0]
+        self.asg.terminate_instance_in_auto_scaling_group(InstanceId=a, ShouldDecrementDesiredCapacity=True)
+        advance(self.sim, 299)
+        self.assertEqual(states(self.asg)[a], "Terminating:Wait")
+        # A heartbeat restarts the timeout.
+        self.asg.record_lifecycle_action_heartbeat(AutoScalingGroupName="prod-asg", LifecycleHookName="log-shipper",
+                                                   InstanceId=a)
+        advance(self.sim, 299)
+        self.assertEqual(states(self.asg)[a], "Terminating:Wait")
+        advance(self.sim, 2)
+        self.assertNotEqual(states(self.asg).get(a), "Terminating:Wait")
+        done = events(self.sim, "lifecycle_hook_done", instance=a)
+        self.assertEqual([(d["how"], d["result"], d["waited"]) for d in done], [("heartbeat timeout", "ABANDON", 599.0)])
+
+    def test_heartbeats_end_at_the_global_timeout(self):
+        self.start(self.hooks_scenario([{"name": "drain-script", "transition": "terminating",
+                                         "heartbeat_timeout": 30, "owner": "drain-script",
+                                         "heartbeat_every": 20}]))
+        a = sorted(states(self.asg))[0]
+        self.asg.terminate_instance_in_auto_scaling_group(InstanceId=a, ShouldDecrementDesiredCapacity=True)
+        advance(self.sim, 2990)
+        self.assertEqual(states(self.asg)[a], "Terminating:Wait", "heartbeats keep the action alive")
+        self.assertGreater(len(events(self.sim, "lifecycle_heartbeat", instance=a)), 100)
+        advance(self.sim, 20)
+        done = events(self.sim, "lifecycle_hook_done", instance=a)
+        self.assertEqual([(d["how"], d["waited"]) for d in done], [("global timeout", 3000.0)])
+
+    def test_every_hook_of_a_transition_holds_the_instance(self):
+        self.start(self.hooks_scenario([
+            {"name": "a-fast", "transition": "launching", "heartbeat_timeout": 300, "owner": "bootstrap",
+             "complete_after": 30},
+            {"name": "b-slow", "transition": "launching", "heartbeat_timeout": 300, "owner": "registrar",
+             "complete_after": 90},
+            {"name": "mine", "transition": "terminating", "heartbeat_timeout": 300},
+            {"name": "theirs", "transition": "terminating", "heartbeat_timeout": 300, "owner": "log-shipper",
+             "complete_after": 60}], instances=1))
+        self.asg.set_desired_capacity(AutoScalingGroupName="prod-asg", DesiredCapacity=2)
+        advance(self.sim, 20 + 35)  # boot, then the first hook completes
+        new = [i for i, s in states(self.asg).items() if s == "Pending:Wait"]
+        self.assertEqual(len(new), 1, states(self.asg))
+        advance(self.sim, 60)
+        self.assertEqual(states(self.asg)[new[0]], "InService", "in service once the last launch hook completes")
+        self.asg.terminate_instance_in_auto_scaling_group(InstanceId=new[0], ShouldDecrementDesiredCapacity=True)
+        advance(self.sim, 100)
+        self.assertEqual(states(self.asg)[new[0]], "Terminating:Wait", "'mine' is still pending")
+        with self.assertRaises(botocore.exceptions.ClientError):
+            self.asg.complete_lifecycle_action(AutoScalingGroupName="prod-asg", LifecycleHookName="theirs",
+                                               InstanceId=new[0], LifecycleActionResult="CONTINUE")
+        self.asg.complete_lifecycle_action(AutoScalingGroupName="prod-asg", LifecycleHookName="mine",
+                                           InstanceId=new[0], LifecycleActionResult="CONTINUE")
+        self.assertEqual(states(self.asg)[new[0]], "Terminating:Proceed")
+
+    def test_abandon_on_launch_terminates(self):
+        self.start(self.hooks_scenario([{"name": "check", "transition": "launching", "heartbeat_timeout": 300,
+                                         "owner": "checker", "complete_after": 10, "result": "ABANDON"}],
+                                       instances=0))
+        self.asg.set_desired_capacity(AutoScalingGroupName="prod-asg", DesiredCapacity=1)
+        advance(self.sim, 25)
+        first = list(states(self.asg))
+        self.assertEqual(list(states(self.asg).values()), ["Pending:Wait"])
+        advance(self.sim, 10)
+        self.assertEqual(self.ec2_state(first[0]), "shutting-down")
+
+
+class ShapeFiles(unittest.TestCase):
+    def test_every_shape_file_loads_and_settles(self):
+        files = sorted(SHAPES.glob("*.toml"))
+        self.assertTrue(files, "scenarios/shapes/ holds the shapes")
+        for path in files:
+            with self.subTest(shape=path.name):
+                data = load_scenario(path)
+                self.assertIn("description", data)
+                with Simulator(scenario=path, time_scale=0.01) as sim:
+                    state = sim.state()
+                    self.assertTrue(state["groups"], path.name)
+                    self.assertEqual(sim.ledger()["simulator_errors"], [])
+
+
+if __name__ == "__main__":
+    testlib.main()
