@@ -88,6 +88,7 @@ class Engine:
         self.activities = {}       # (region, group name) -> [activity dict], newest last
         self.live_instances = {}   # region -> instances not yet terminated
         self.hook_owners = {}      # (group, hook name) -> who completes its actions (lifecycle.py)
+        self.unavailable_types = {}  # group name -> instance types EC2 has no capacity for (mixed.py)
         self.clock.clear()
 
     # Time.

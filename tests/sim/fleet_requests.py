@@ -3,6 +3,7 @@ with the engine lock held): desired capacity, detaching, terminating, health,
 attaching, deleting (lifecycle actions: lifecycle.py). Mixed into fleet.Fleet."""
 from moto.autoscaling.exceptions import AutoscalingClientError, ValidationError
 
+from . import mixed
 from .engine import ec2_backend
 
 ASG_TAG = "aws:autoscaling:groupName"
@@ -30,7 +31,7 @@ class FleetRequests:
             if states[iid].lifecycle_state not in ("InService", "Standby"):
                 raise ValidationError(f"The instance {iid} is not in InService or Standby.")
         if decrement:
-            new = (group.desired_capacity or 0) - sum(1 for i in set(instance_ids)
+            new = (group.desired_capacity or 0) - sum(mixed.weight(states[i]) for i in set(instance_ids)
                                                        if states[i].lifecycle_state == "InService")
             if new < (group.min_size or 0):
                 raise ValidationError(f"Detaching {len(set(instance_ids))} instance(s) would result in the "
@@ -61,7 +62,7 @@ class FleetRequests:
             raise ValidationError(f"Instance Id not found - No managed instance found for instance ID: {instance_id}")
         new = None
         if decrement and si.state.lifecycle_state in COUNTED:
-            new = (group.desired_capacity or 0) - 1
+            new = (group.desired_capacity or 0) - mixed.weight(si.state)  # capacity units (mixed.py)
             if new < (group.min_size or 0):
                 raise ValidationError(
                     f"Currently, desiredCapacity={group.desired_capacity} and minSize={group.min_size}. "

@@ -187,6 +187,8 @@ def apply(sim, data):
             kwargs["TerminationPolicies"] = g["termination_policies"]
         if g.get("tags"):
             kwargs["Tags"] = [{"Key": k, "Value": str(v), "PropagateAtLaunch": True} for k, v in g["tags"].items()]
+        scenario_asg.group_kwargs(ec2, g, kwargs, templates)
+        scenario_asg.before_create(sim, g)
         asg.create_auto_scaling_group(**kwargs)
         scenario_asg.put_hooks(sim, asg, g)
     sim.engine.settle()

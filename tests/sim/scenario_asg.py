@@ -9,11 +9,23 @@ Extra keys of an [[auto_scaling_groups]] table (all optional):
                         heartbeat_every = 60,        #   records heartbeats meanwhile (omitted: none)
                         result = "CONTINUE"}]
 
+    mixed_instances = {                              # a MixedInstancesPolicy instead of the template
+        overrides = [{instance_type = "m5.large", weight = 2,
+                      launch_template = "prod-arm",  # the override's own template (made from the
+                      ami = "ami-...",               #   group's with this AMI when it does not exist)
+                      launch_template_version = "$Latest"}],
+        on_demand_base_capacity = 0, on_demand_percentage_above_base_capacity = 100,
+        on_demand_allocation_strategy = "prioritized", spot_allocation_strategy = "price-capacity-optimized",
+        unavailable_instance_types = ["m5.large"]}   # EC2 has no capacity for these (simulator)
+
 Each key is applied through the AWS APIs, as a client would (scenario.apply calls
 in here at the points named after it)."""
 from .scenario import ScenarioError
 
-GROUP_KEYS = set()
+GROUP_KEYS = {"mixed_instances"}
+MIXED_KEYS = {"overrides", "on_demand_base_capacity", "on_demand_percentage_above_base_capacity",
+              "on_demand_allocation_strategy", "spot_allocation_strategy", "unavailable_instance_types"}
+OVERRIDE_KEYS = {"instance_type", "weight", "launch_template", "launch_template_version", "ami"}
 HOOK_KEYS = {"name", "transition", "heartbeat_timeout", "default_result", "owner", "complete_after",
              "heartbeat_every", "result"}
 TRANSITIONS = {"launching": "autoscaling:EC2_INSTANCE_LAUNCHING",
@@ -27,6 +39,7 @@ def _number(where, value, low=0):
 
 def validate_group(g):
     name = g["name"]
+    _validate_mixed(g)
     for i, h in enumerate(g.get("lifecycle_hooks", [])):
         where = f"group {name}: lifecycle_hooks[{i}]"
         if not isinstance(h, dict):
@@ -50,6 +63,75 @@ def validate_group(g):
                 _number(f"{where}: {key}", h[key], low=1)
         if ("complete_after" in h or "heartbeat_every" in h) and "owner" not in h:
             raise ScenarioError(f"scenario: {where}: complete_after/heartbeat_every need an owner")
+
+
+def _validate_mixed(g):
+    mip = g.get("mixed_instances")
+    if mip is None:
+        return
+    where = f"group {g['name']}: mixed_instances"
+    if not isinstance(mip, dict):
+        raise ScenarioError(f"scenario: {where} must be a table")
+    bad = set(mip) - MIXED_KEYS
+    if bad:
+        raise ScenarioError(f"scenario: {where}: unknown keys {sorted(bad)}; known: {sorted(MIXED_KEYS)}")
+    ovs = mip.get("overrides") or []
+    if not isinstance(ovs, list) or not ovs:
+        raise ScenarioError(f"scenario: {where}: overrides must be a non-empty list")
+    for i, o in enumerate(ovs):
+        bad = set(o) - OVERRIDE_KEYS if isinstance(o, dict) else {"(not a table)"}
+        if bad:
+            raise ScenarioError(f"scenario: {where}.overrides[{i}]: unknown keys {sorted(bad)}; "
+                                f"known: {sorted(OVERRIDE_KEYS)}")
+        if "instance_type" not in o:
+            raise ScenarioError(f"scenario: {where}.overrides[{i}]: missing instance_type")
+        if "weight" in o and (not isinstance(o["weight"], int) or not 1 <= o["weight"] <= 999):
+            # WeightedCapacity: 1 to 999.
+            raise ScenarioError(f"scenario: {where}.overrides[{i}]: weight must be an integer 1..999")
+    pct = mip.get("on_demand_percentage_above_base_capacity", 100)
+    if not isinstance(pct, int) or not 0 <= pct <= 100:
+        raise ScenarioError(f"scenario: {where}: on_demand_percentage_above_base_capacity must be 0..100")
+
+
+def group_kwargs(ec2, g, kwargs, templates):
+    """CreateAutoScalingGroup arguments for the group's shape (a mixed instances
+    policy replaces LaunchTemplate); makes the overrides' own templates."""
+    mip = g.get("mixed_instances")
+    if not mip:
+        return
+    base = kwargs.pop("LaunchTemplate")
+    overrides = []
+    for o in mip["overrides"]:
+        ov = {"InstanceType": o["instance_type"]}
+        if "weight" in o:
+            ov["WeightedCapacity"] = str(o["weight"])
+        if "launch_template" in o:
+            name = o["launch_template"]
+            if name not in templates:
+                data = ec2.describe_launch_template_versions(
+                    LaunchTemplateName=base["LaunchTemplateName"], Versions=["$Latest"])[
+                    "LaunchTemplateVersions"][0]["LaunchTemplateData"]
+                data = dict(data, ImageId=o.get("ami", data["ImageId"]), InstanceType=o["instance_type"])
+                ec2.create_launch_template(LaunchTemplateName=name, LaunchTemplateData=data)
+                templates.add(name)
+            ov["LaunchTemplateSpecification"] = {"LaunchTemplateName": name,
+                                                 "Version": o.get("launch_template_version", "$Latest")}
+        overrides.append(ov)
+    dist = {"OnDemandBaseCapacity": mip.get("on_demand_base_capacity", 0),
+            "OnDemandPercentageAboveBaseCapacity": mip.get("on_demand_percentage_above_base_capacity", 100),
+            "OnDemandAllocationStrategy": mip.get("on_demand_allocation_strategy", "prioritized"),
+            "SpotAllocationStrategy": mip.get("spot_allocation_strategy", "price-capacity-optimized")}
+    kwargs["MixedInstancesPolicy"] = {"LaunchTemplate": {"LaunchTemplateSpecification": base,
+                                                         "Overrides": overrides},
+                                      "InstancesDistribution": dist}
+
+
+def before_create(sim, g):
+    """Simulator-only properties of a group about to be created (EC2 capacity)."""
+    unavailable = (g.get("mixed_instances") or {}).get("unavailable_instance_types")
+    if unavailable:
+        with sim.engine.lock:
+            sim.engine.unavailable_types[g["name"]] = tuple(unavailable)
 
 
 def put_hooks(sim, asg, g):

@@ -152,6 +152,69 @@ class LifecycleHooks(Shape):
         self.assertEqual(self.ec2_state(first[0]), "shutting-down")
 
 
+AMI_ARM = "ami-0c0c0c0c0c0c0c0c0"
+
+
+def mixed_scenario(desired=6, **mip):
+    sc = scenario(instances=desired, tasks=0)
+    g = sc["auto_scaling_groups"][0]
+    g["mixed_instances"] = dict({
+        "overrides": [{"instance_type": "m5.large", "weight": 1},
+                      {"instance_type": "c6g.large", "weight": 2, "launch_template": "prod-arm", "ami": AMI_ARM}],
+        "on_demand_base_capacity": 1, "on_demand_percentage_above_base_capacity": 0}, **mip)
+    return sc
+
+
+class MixedInstances(Shape):
+    def members(self):
+        out = self.asg.describe_auto_scaling_groups(AutoScalingGroupNames=["prod-asg"])["AutoScalingGroups"][0]
+        ids = [i["InstanceId"] for i in out["Instances"]]
+        ec2 = {i["InstanceId"]: i for r in self.ec2.describe_instances(InstanceIds=ids)["Reservations"]
+               for i in r["Instances"]}
+        return out, [dict(i, Market=ec2[i["InstanceId"]].get("InstanceLifecycle", "on-demand"),
+                          ImageId=ec2[i["InstanceId"]]["ImageId"]) for i in out["Instances"]]
+
+    def test_overrides_weights_and_markets(self):
+        self.start(mixed_scenario())
+        out, members = self.members()
+        self.assertEqual(out["DesiredCapacity"], 6)
+        self.assertIn("MixedInstancesPolicy", out)
+        self.assertNotIn("LaunchTemplate", out)
+        got = sorted((m["InstanceType"], m["WeightedCapacity"], m["Market"], m["LaunchTemplate"]["LaunchTemplateName"],
+                      m["ImageId"]) for m in members)
+        # On-Demand base 1, 0 % above it; Spot spread over the overrides, weights
+        # counted until the desired 6 units are reached (7: the last launch weighs 2).
+        self.assertEqual(got, sorted([
+            ("m5.large", "1", "on-demand", "prod-lt", "ami-0a0a0a0a0a0a0a0a0"),
+            ("m5.large", "1", "spot", "prod-lt", "ami-0a0a0a0a0a0a0a0a0"),
+            ("m5.large", "1", "spot", "prod-lt", "ami-0a0a0a0a0a0a0a0a0"),
+            ("c6g.large", "2", "spot", "prod-arm", AMI_ARM),
+            ("c6g.large", "2", "spot", "prod-arm", AMI_ARM)]))
+        insts = self.asg.describe_auto_scaling_instances()["AutoScalingInstances"]
+        self.assertEqual({(i["InstanceType"], i["LaunchTemplate"]["LaunchTemplateName"], i["LaunchTemplate"]["Version"])
+                          for i in insts}, {("m5.large", "prod-lt", "1"), ("c6g.large", "prod-arm", "1")})
+        # Scale-in counts weights too and never goes below the desired capacity.
+        self.asg.set_desired_capacity(AutoScalingGroupName="prod-asg", DesiredCapacity=4)
+        advance(self.sim, 60)
+        out, members = self.members()
+        self.assertIn(sum(int(m["WeightedCapacity"]) for m in members), (4, 5))
+
+    def test_override_templates_report_their_own_version(self):
+        self.start(mixed_scenario(desired=2, on_demand_percentage_above_base_capacity=100,
+                                  unavailable_instance_types=["m5.large"]))
+        _, members = self.members()
+        self.assertEqual({(m["InstanceType"], m["Market"]) for m in members}, {("c6g.large", "on-demand")},
+                         "prioritized falls back to the next override when a type has no capacity")
+        self.ec2.create_launch_template_version(LaunchTemplateName="prod-arm", SourceVersion="1",
+                                                LaunchTemplateData={"ImageId": "ami-0d0d0d0d0d0d0d0d0"})
+        self.asg.set_desired_capacity(AutoScalingGroupName="prod-asg", DesiredCapacity=4)
+        advance(self.sim, 60)
+        _, members = self.members()
+        self.assertEqual(sorted((m["LaunchTemplate"]["LaunchTemplateName"], m["LaunchTemplate"]["Version"], m["ImageId"])
+                                for m in members),
+                         [("prod-arm", "1", AMI_ARM), ("prod-arm", "2", "ami-0d0d0d0d0d0d0d0d0")])
+
+
 class ShapeFiles(unittest.TestCase):
     def test_every_shape_file_loads_and_settles(self):
         files = sorted(SHAPES.glob("*.toml"))
