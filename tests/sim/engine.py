@@ -75,6 +75,10 @@ class Engine:
         self.fleet = Fleet(self)
         self.agent = Agent(self)
         self.sched = Scheduler(self)
+        from .capacity_providers import CapacityProviders
+        from .scaling import Scaling
+        self.scaling = Scaling(self)      # policies, alarms, scheduled actions
+        self.capacity = CapacityProviders(self)  # ECS capacity providers' managed features
         self._reset_indexes()
 
     def _reset_indexes(self):
@@ -90,6 +94,8 @@ class Engine:
         self.hook_owners = {}      # (group, hook name) -> who completes its actions (lifecycle.py)
         self.unavailable_types = {}  # group name -> instance types EC2 has no capacity for (mixed.py)
         self.clock.clear()
+        self.scaling.reset()
+        self.capacity.reset()
 
     # Time.
     def now(self):

@@ -12,13 +12,13 @@ COUNTED = ("Pending", "Pending:Wait", "Pending:Proceed", "InService")
 
 
 class FleetRequests:
-    def set_desired(self, group, new, cause):
+    def set_desired(self, group, new, cause, activity_cause=None):
         old = group.desired_capacity
         group.desired_capacity = new
         if old != new:
             self.eng.ledger.desired_change(group.name, old, new, cause)
-            group._sim_cause = (f"A user request explicitly set group desired capacity changing the desired "
-                                f"capacity from {old} to {new}.")
+            group._sim_cause = activity_cause or (f"A user request explicitly set group desired capacity "
+                                                  f"changing the desired capacity from {old} to {new}.")
         # Auto Scaling starts the launches/terminations right away; the instances then take their time.
         self.reconcile(group.region, group.name)
 

@@ -76,6 +76,8 @@ class Lifecycle:
 
     def _owner_acts(self, si, act, owner):
         eng = self.eng
+        if owner.get("on_start"):  # an owner with its own logic (ECS managed draining)
+            owner["on_start"](si, act)
         if owner["complete_after"] is not None:
             eng.schedule(float(owner["complete_after"]), self._owner_complete, si, act["token"], owner)
         if owner["heartbeat_every"]:

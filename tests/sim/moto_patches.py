@@ -5,7 +5,7 @@ which the simulation takes over what AWS does in the background. With no
 active engine (engine.ACTIVE is None) every patched function behaves as moto's."""
 import copy
 
-from . import asg_api, ecs_api
+from . import asg_api, capacity_providers, ecs_api, scaling
 from .engine import active
 
 _INSTALLED = False
@@ -262,6 +262,7 @@ def _patch_autoscaling():
         _mark_group_after(AutoScalingResponse, action)
 
     _wrap_handlers(AutoScalingResponse, asg_api.HANDLERS, asg_api.ORIGINAL)
+    scaling.install()  # policies' alarms, scheduled actions
 
 
 def _mark_group_after(cls, action):
@@ -315,3 +316,4 @@ def _patch_ecs():
     EC2ContainerServiceResponse.register_container_instance = register_container_instance
 
     _wrap_handlers(EC2ContainerServiceResponse, ecs_api.HANDLERS, ecs_api.ORIGINAL)
+    capacity_providers.install()  # managed scaling, protection and draining

@@ -226,6 +226,7 @@ def apply(sim, data):
                                     f"{out['failures']}")
             left -= n
     sim.engine.settle()
+    scenario_asg.after_settle(sim, data)
     for g in data.get("auto_scaling_groups", []):
         if g.get("suspended_processes"):
             asg.suspend_processes(AutoScalingGroupName=g["name"], ScalingProcesses=g["suspended_processes"])

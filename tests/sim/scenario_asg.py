@@ -18,11 +18,28 @@ Extra keys of an [[auto_scaling_groups]] table (all optional):
         on_demand_allocation_strategy = "prioritized", spot_allocation_strategy = "price-capacity-optimized",
         unavailable_instance_types = ["m5.large"]}   # EC2 has no capacity for these (simulator)
 
+    cpu_load = 120          # CPU demand in percent of one instance, spread over the InService ones
+    scaling_policies = [{name = "cpu50", metric = "ASGAverageCPUUtilization", target = 50,
+                         disable_scale_in = false}]          # target tracking, with its alarms
+    scheduled_actions = [{name = "night", in = 600, desired = 2, min = 1, max = 8}]
+                            # one-time, due `in` AWS seconds after the scenario is ready
+    capacity_provider = {name = "prod-cp", managed_scaling = true, target_capacity = 100,
+                         managed_termination_protection = true,  # needs protect_from_scale_in
+                         managed_draining = true, minimum_scaling_step_size = 1,
+                         maximum_scaling_step_size = 10000}      # associated with the group's cluster
+
+Policies, scheduled actions and capacity providers are put once the services run
+(the group starts steady, as a real one would be before a rollout).
+
 Each key is applied through the AWS APIs, as a client would (scenario.apply calls
 in here at the points named after it)."""
 from .scenario import ScenarioError
 
-GROUP_KEYS = {"mixed_instances"}
+GROUP_KEYS = {"mixed_instances", "cpu_load", "scaling_policies", "scheduled_actions", "capacity_provider"}
+POLICY_KEYS = {"name", "metric", "target", "disable_scale_in"}
+SCHEDULED_KEYS = {"name", "in", "min", "max", "desired"}
+PROVIDER_KEYS = {"name", "managed_scaling", "target_capacity", "managed_termination_protection",
+                 "managed_draining", "minimum_scaling_step_size", "maximum_scaling_step_size"}
 MIXED_KEYS = {"overrides", "on_demand_base_capacity", "on_demand_percentage_above_base_capacity",
               "on_demand_allocation_strategy", "spot_allocation_strategy", "unavailable_instance_types"}
 OVERRIDE_KEYS = {"instance_type", "weight", "launch_template", "launch_template_version", "ami"}
@@ -37,9 +54,47 @@ def _number(where, value, low=0):
         raise ScenarioError(f"scenario: {where} must be a number >= {low}, got {value!r}")
 
 
+def _table_list(where, items, keys, required=("name",)):
+    if not isinstance(items, list):
+        raise ScenarioError(f"scenario: {where} must be a list of tables")
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise ScenarioError(f"scenario: {where}[{i}] must be a table")
+        bad = set(item) - keys
+        if bad:
+            raise ScenarioError(f"scenario: {where}[{i}]: unknown keys {sorted(bad)}; known: {sorted(keys)}")
+        missing = set(required) - set(item)
+        if missing:
+            raise ScenarioError(f"scenario: {where}[{i}]: missing {sorted(missing)}")
+
+
+def _validate_scaling(g):
+    name = g["name"]
+    if "cpu_load" in g:
+        _number(f"group {name}: cpu_load", g["cpu_load"])
+    _table_list(f"group {name}: scaling_policies", g.get("scaling_policies", []), POLICY_KEYS)
+    for p in g.get("scaling_policies", []):
+        if p.get("metric", "ASGAverageCPUUtilization") != "ASGAverageCPUUtilization":
+            raise ScenarioError(f"scenario: group {name}: policy {p['name']}: metric must be ASGAverageCPUUtilization")
+        _number(f"group {name}: policy {p['name']}: target", p.get("target", 50), low=1)
+    _table_list(f"group {name}: scheduled_actions", g.get("scheduled_actions", []), SCHEDULED_KEYS, ("name", "in"))
+    for a in g.get("scheduled_actions", []):
+        _number(f"group {name}: scheduled action {a['name']}: in", a["in"])
+    cp = g.get("capacity_provider")
+    if cp is not None:
+        _table_list(f"group {name}: capacity_provider", [cp], PROVIDER_KEYS)
+        if cp.get("managed_termination_protection", True) and not g.get("protect_from_scale_in"):
+            raise ScenarioError(f"scenario: group {name}: capacity_provider with managed_termination_protection "
+                                "needs protect_from_scale_in = true (ECS refuses it otherwise)")
+        tc = cp.get("target_capacity", 100)
+        if not isinstance(tc, int) or not 1 <= tc <= 100:
+            raise ScenarioError(f"scenario: group {name}: capacity_provider target_capacity must be 1..100")
+
+
 def validate_group(g):
     name = g["name"]
     _validate_mixed(g)
+    _validate_scaling(g)
     for i, h in enumerate(g.get("lifecycle_hooks", [])):
         where = f"group {name}: lifecycle_hooks[{i}]"
         if not isinstance(h, dict):
@@ -147,3 +202,48 @@ def put_hooks(sim, asg, g):
                                                 complete_after=h.get("complete_after"),
                                                 heartbeat_every=h.get("heartbeat_every"),
                                                 result=h.get("result", "CONTINUE"))
+
+
+def after_settle(sim, data):
+    """Scaling policies, scheduled actions and capacity providers, through the APIs,
+    once the cluster is steady."""
+    import datetime
+    asg = sim.client("autoscaling", max_attempts=1)
+    ecs = sim.client("ecs", max_attempts=1)
+    eng = sim.engine
+    for g in data.get("auto_scaling_groups", []):
+        if "cpu_load" in g:
+            with eng.lock:
+                eng.scaling.set_cpu_load(g["name"], g["cpu_load"])
+        for p in g.get("scaling_policies", []):
+            asg.put_scaling_policy(
+                AutoScalingGroupName=g["name"], PolicyName=p["name"], PolicyType="TargetTrackingScaling",
+                TargetTrackingConfiguration={
+                    "PredefinedMetricSpecification": {"PredefinedMetricType": "ASGAverageCPUUtilization"},
+                    "TargetValue": float(p.get("target", 50)), "DisableScaleIn": bool(p.get("disable_scale_in"))})
+        for a in g.get("scheduled_actions", []):
+            start = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(
+                seconds=a["in"] * eng.clock.time_scale)
+            kwargs = {k: a[k2] for k, k2 in (("MinSize", "min"), ("MaxSize", "max"), ("DesiredCapacity", "desired"))
+                      if k2 in a}
+            asg.put_scheduled_update_group_action(AutoScalingGroupName=g["name"], ScheduledActionName=a["name"],
+                                                  StartTime=start, **kwargs)
+        cp = g.get("capacity_provider")
+        if cp is not None:
+            arn = asg.describe_auto_scaling_groups(AutoScalingGroupNames=[g["name"]])["AutoScalingGroups"][0][
+                "AutoScalingGroupARN"]
+            onoff = lambda key, default=True: "ENABLED" if cp.get(key, default) else "DISABLED"  # noqa: E731
+            ecs.create_capacity_provider(name=cp["name"], autoScalingGroupProvider={
+                "autoScalingGroupArn": arn,
+                "managedScaling": {"status": onoff("managed_scaling"), "targetCapacity": cp.get("target_capacity", 100),
+                                   "minimumScalingStepSize": cp.get("minimum_scaling_step_size", 1),
+                                   "maximumScalingStepSize": cp.get("maximum_scaling_step_size", 10000)},
+                "managedTerminationProtection": onoff("managed_termination_protection"),
+                "managedDraining": onoff("managed_draining")})
+            cluster = g.get("cluster", "default")
+            current = ecs.describe_clusters(clusters=[cluster])["clusters"][0].get("capacityProviders") or []
+            ecs.put_cluster_capacity_providers(cluster=cluster, capacityProviders=current + [cp["name"]],
+                                               defaultCapacityProviderStrategy=[{"capacityProvider": cp["name"],
+                                                                                 "weight": 1}])
+    with eng.lock:
+        eng.capacity.minute(sim.region)  # protection as ECS keeps it, from the start

@@ -11,7 +11,7 @@ import botocore.exceptions
 import testlib
 
 from sim import Simulator, load_scenario
-from sim.testing import group, scenario
+from sim.testing import container_instances, group, scenario
 
 SHAPES = pathlib.Path(__file__).resolve().parent / "scenarios" / "shapes"
 
@@ -213,6 +213,144 @@ class MixedInstances(Shape):
         self.assertEqual(sorted((m["LaunchTemplate"]["LaunchTemplateName"], m["LaunchTemplate"]["Version"], m["ImageId"])
                                 for m in members),
                          [("prod-arm", "1", AMI_ARM), ("prod-arm", "2", "ami-0d0d0d0d0d0d0d0d0")])
+
+
+def alarm(cw, kind):
+    found = [a for a in cw.describe_alarms()["MetricAlarms"] if kind in a["AlarmName"]]
+    return found[0] if len(found) == 1 else found
+
+
+class ScalingPolicies(Shape):
+    def test_target_tracking_acts_through_its_alarms(self):
+        sc = scenario(instances=2, tasks=0)
+        sc["auto_scaling_groups"][0].update(cpu_load=60, scaling_policies=[{"name": "cpu50", "target": 50}])
+        self.start(sc)
+        cw = self.sim.client("cloudwatch", max_attempts=1)
+        pol = self.asg.describe_policies(AutoScalingGroupName="prod-asg")["ScalingPolicies"][0]
+        self.assertEqual(len(pol["Alarms"]), 2)
+        high, low = alarm(cw, "AlarmHigh"), alarm(cw, "AlarmLow")
+        self.assertEqual((high["Threshold"], high["EvaluationPeriods"], high["ComparisonOperator"]),
+                         (50.0, 3, "GreaterThanThreshold"))
+        self.assertEqual((low["Threshold"], low["EvaluationPeriods"], low["ComparisonOperator"]),
+                         (45.0, 15, "LessThanThreshold"))
+        self.assertEqual(high["AlarmActions"], [pol["PolicyARN"]])
+        advance(self.sim, 120)
+        self.assertEqual(alarm(cw, "AlarmHigh")["StateValue"], "OK")
+        with self.sim.engine.lock:
+            self.sim.engine.scaling.set_cpu_load("prod-asg", 300)  # 150 % of 2 instances: capped at 100
+        advance(self.sim, 121)
+        self.assertEqual(group(self.asg)["DesiredCapacity"], 2, "3 datapoints before AlarmHigh")
+        advance(self.sim, 60)
+        self.assertEqual(alarm(cw, "AlarmHigh")["StateValue"], "ALARM")
+        self.assertEqual(group(self.asg)["DesiredCapacity"], 4, "ceil(2 x 100 / 50)")
+        advance(self.sim, 120)  # the new instances serve: 300 / 4 = 75, still above 50
+        self.assertEqual(group(self.asg)["DesiredCapacity"], 6, "an alarm still in ALARM acts again")
+        # AlarmNotification suspended: the alarms go on, no policy runs.
+        self.asg.suspend_processes(AutoScalingGroupName="prod-asg", ScalingProcesses=["AlarmNotification"])
+        with self.sim.engine.lock:
+            self.sim.engine.scaling.set_cpu_load("prod-asg", 60)  # 10 % of 6
+        advance(self.sim, 16 * 60)
+        self.assertEqual(alarm(cw, "AlarmLow")["StateValue"], "ALARM")
+        self.assertEqual(group(self.asg)["DesiredCapacity"], 6)
+        self.assertTrue(events(self.sim, "alarm_action_suspended"))
+        self.asg.resume_processes(AutoScalingGroupName="prod-asg", ScalingProcesses=["AlarmNotification"])
+        advance(self.sim, 60)
+        self.assertEqual(group(self.asg)["DesiredCapacity"], 2, "once resumed, the alarm still in breach acts")
+        self.asg.delete_policy(AutoScalingGroupName="prod-asg", PolicyName="cpu50")
+        self.assertEqual(cw.describe_alarms()["MetricAlarms"], [], "the policy's alarms go with it")
+
+    def test_scheduled_actions_run_unless_suspended_and_missed_ones_never(self):
+        import datetime
+        self.start(scenario(instances=2, tasks=0))
+        now = datetime.datetime.now(datetime.timezone.utc)
+        at = lambda aws: now + datetime.timedelta(seconds=aws * self.sim.time_scale)  # noqa: E731
+        self.asg.put_scheduled_update_group_action(AutoScalingGroupName="prod-asg", ScheduledActionName="missed",
+                                                   StartTime=at(300), DesiredCapacity=5)
+        self.asg.put_scheduled_update_group_action(AutoScalingGroupName="prod-asg", ScheduledActionName="later",
+                                                   StartTime=at(900), DesiredCapacity=3, MaxSize=10)
+        self.asg.suspend_processes(AutoScalingGroupName="prod-asg", ScalingProcesses=["ScheduledActions"])
+        advance(self.sim, 400)
+        self.assertEqual(group(self.asg)["DesiredCapacity"], 2)
+        self.asg.resume_processes(AutoScalingGroupName="prod-asg", ScalingProcesses=["ScheduledActions"])
+        advance(self.sim, 300)
+        self.assertEqual(group(self.asg)["DesiredCapacity"], 2, "a missed action is not run later")
+        names = [a["ScheduledActionName"] for a in
+                 self.asg.describe_scheduled_actions(AutoScalingGroupName="prod-asg")["ScheduledUpdateGroupActions"]]
+        self.assertEqual(names, ["later"])
+        advance(self.sim, 250)
+        g = group(self.asg)
+        self.assertEqual((g["DesiredCapacity"], g["MaxSize"]), (3, 10))
+        self.assertEqual([e["action"] for e in events(self.sim, "scheduled_action_skipped")], ["missed"])
+        self.assertEqual([e["action"] for e in events(self.sim, "scheduled_action_run")], ["later"])
+
+
+def provider_scenario(**cp):
+    sc = scenario(instances=3, tasks=6)
+    sc["auto_scaling_groups"][0].update(protect_from_scale_in=True,
+                                        capacity_provider=dict({"name": "prod-cp"}, **cp))
+    return sc
+
+
+class CapacityProviders(Shape):
+    def test_managed_scaling_policy_alarms_and_protection(self):
+        self.start(provider_scenario())
+        cw = self.sim.client("cloudwatch", max_attempts=1)
+        pol = self.asg.describe_policies(AutoScalingGroupName="prod-asg")["ScalingPolicies"]
+        self.assertEqual(len(pol), 1)
+        self.assertTrue(pol[0]["PolicyName"].startswith("ECSManagedAutoScalingPolicy-"))
+        spec = pol[0]["TargetTrackingConfiguration"]["CustomizedMetricSpecification"]
+        self.assertEqual((spec["MetricName"], spec["Namespace"]), ("CapacityProviderReservation", "AWS/ECS/ManagedScaling"))
+        self.assertEqual({d["Name"]: d["Value"] for d in spec["Dimensions"]},
+                         {"CapacityProviderName": "prod-cp", "ClusterName": "prod"})
+        self.assertEqual((alarm(cw, "AlarmHigh")["EvaluationPeriods"], alarm(cw, "AlarmLow")["EvaluationPeriods"],
+                          alarm(cw, "AlarmLow")["Threshold"]), (1, 15, 90.0))
+        hooks = self.asg.describe_lifecycle_hooks(AutoScalingGroupName="prod-asg")["LifecycleHooks"]
+        self.assertEqual([h["LifecycleHookName"] for h in hooks], ["ecs-managed-draining-termination-hook"])
+        self.assertTrue(all(i["ProtectedFromScaleIn"] for i in group(self.asg)["Instances"]),
+                        "instances with tasks are protected")
+        # Doubling the group (what a rollout does): the new instances stay empty, so
+        # reservation falls to 50 % and, 15 minutes later, managed scaling scales in.
+        old = set(states(self.asg))
+        self.asg.set_desired_capacity(AutoScalingGroupName="prod-asg", DesiredCapacity=6)
+        advance(self.sim, 120)
+        new = set(states(self.asg)) - old
+        self.assertEqual({i["InstanceId"]: i["ProtectedFromScaleIn"] for i in group(self.asg)["Instances"]
+                          if i["InstanceId"] in new}, {i: False for i in new}, "ECS unprotects empty instances")
+        advance(self.sim, 12 * 60)
+        self.assertEqual(group(self.asg)["DesiredCapacity"], 6, "fewer than 15 datapoints below 90")
+        advance(self.sim, 120)
+        self.assertEqual([e["state"] for e in events(self.sim, "alarm_state", alarm=alarm(cw, "AlarmLow")["AlarmName"])][:2],
+                         ["OK", "ALARM"])
+        self.assertEqual(group(self.asg)["DesiredCapacity"], 3, "ceil(6 x 50 / 100)")
+        advance(self.sim, 300)
+        self.assertEqual(set(states(self.asg)), old, "scale-in took the unprotected instances")
+        self.assertEqual(self.sim.ledger()["abrupt_kills"], [])
+
+    def test_managed_draining_completes_the_hook_once_drained(self):
+        self.start(provider_scenario(managed_scaling=False))
+        victim = sorted(states(self.asg))[0]
+        self.assertTrue(group(self.asg)["Instances"][0]["ProtectedFromScaleIn"])
+        # Protection does not stop TerminateInstanceInAutoScalingGroup.
+        self.asg.terminate_instance_in_auto_scaling_group(InstanceId=victim, ShouldDecrementDesiredCapacity=False)
+        self.assertEqual(states(self.asg)[victim], "Terminating:Wait")
+        advance(self.sim, 1)
+        cis = {c["ec2InstanceId"]: c for c in container_instances(self.ecs)}
+        self.assertEqual(cis[victim]["status"], "DRAINING", "ECS drains the instance for its hook")
+        self.assertEqual(self.ec2_state(victim), "running")
+        advance(self.sim, 120)
+        done = events(self.sim, "lifecycle_hook_done", instance=victim)
+        self.assertEqual([d["how"] for d in done], ["CompleteLifecycleAction by ECS managed draining"])
+        self.assertEqual(self.sim.ledger()["abrupt_kills"], [], "tasks moved before the instance went")
+        advance(self.sim, 120)
+        self.assertEqual(len(states(self.asg)), 3, "replaced")
+
+    def test_protection_needs_the_group_setting(self):
+        self.start(scenario(instances=1, tasks=0))
+        arn = group(self.asg)["AutoScalingGroupARN"]
+        with self.assertRaises(botocore.exceptions.ClientError) as cm:
+            self.ecs.create_capacity_provider(name="cp", autoScalingGroupProvider={
+                "autoScalingGroupArn": arn, "managedTerminationProtection": "ENABLED"})
+        self.assertIn("instance protection from scale in", cm.exception.response["Error"]["Message"])
 
 
 class ShapeFiles(unittest.TestCase):
