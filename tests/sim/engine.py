@@ -79,6 +79,8 @@ class Engine:
         from .scaling import Scaling
         self.scaling = Scaling(self)      # policies, alarms, scheduled actions
         self.capacity = CapacityProviders(self)  # ECS capacity providers' managed features
+        from .refresh import InstanceRefreshes
+        self.refresh = InstanceRefreshes(self)   # Auto Scaling instance refreshes
         self._reset_indexes()
 
     def _reset_indexes(self):
@@ -96,6 +98,7 @@ class Engine:
         self.clock.clear()
         self.scaling.reset()
         self.capacity.reset()
+        self.refresh.reset()
 
     # Time.
     def now(self):

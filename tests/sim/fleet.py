@@ -302,6 +302,8 @@ class Fleet(FleetRequests, Lifecycle):
         group = self.group(region, name)
         if group is None:
             return
+        if getattr(group, "_sim_deleting", False):
+            return  # being deleted: nothing launches, its instances are going
         suspended = self.suspended(group)
         self._health(group, suspended)
         counted = [s for s in group.instance_states if s.lifecycle_state in COUNTED]
@@ -535,3 +537,5 @@ class Fleet(FleetRequests, Lifecycle):
         if si.group:
             self.eng.mark_group(si.region, si.group)
         si.group, si.state = None, None
+        if group is not None:
+            self.deleted_when_empty(group)

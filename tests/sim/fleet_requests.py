@@ -95,14 +95,38 @@ class FleetRequests:
         self.eng.mark_group(group.region, group.name)
 
     def delete_group(self, group, force):
+        """DeleteAutoScalingGroup; True while the group stays, "Delete in progress", until its
+        instances are gone. ForceDelete terminates them without waiting for lifecycle actions
+        (API_DeleteAutoScalingGroup)."""
         if group.instance_states and not force:
             raise AutoscalingClientError(
                 "ResourceInUse", "You cannot delete an AutoScalingGroup while there are instances or "
                 "pending Spot instance request(s) still in the group.")
+        self.eng.ledger.event("group_deleting", group=group.name, force=bool(force),
+                              instances=len(group.instance_states))
+        if not group.instance_states:
+            self.eng.ledger.event("group_deleted", group=group.name)
+            return False
+        group._sim_deleting = True
+        group.status = "Delete in progress"  # DescribeAutoScalingGroups: Status
         for st in list(group.instance_states):
             si = self.eng.instances.get(st.instance.id)
-            if si is not None:
-                si.group, si.state = None, None
-                self.ec2_shutdown(si, "DeleteAutoScalingGroup ForceDelete")
-        group.instance_states = []
-        self.eng.ledger.event("group_deleted", group=group.name, force=bool(force))
+            if si is None:
+                group.instance_states.remove(st)
+                continue
+            if si.hooks:
+                self.cancel_hooks(si)
+            st.lifecycle_state = "Terminating"
+            si.terminate_cause = "DeleteAutoScalingGroup ForceDelete"
+            if si.alive():
+                self.ec2_shutdown(si, si.terminate_cause)
+            else:
+                self._leave_group(si)
+        return True
+
+    def deleted_when_empty(self, group):
+        """A group being deleted is gone once its last instance is."""
+        if getattr(group, "_sim_deleting", False) and not group.instance_states:
+            from .engine import asg_backend
+            asg_backend(group.region).autoscaling_groups.pop(group.name, None)
+            self.eng.ledger.event("group_deleted", group=group.name)

@@ -28,6 +28,12 @@ Extra keys of an [[auto_scaling_groups]] table (all optional):
                          managed_draining = true, minimum_scaling_step_size = 1,
                          maximum_scaling_step_size = 10000}      # associated with the group's cluster
 
+    standby = 1             # EnterStandby (decrementing) on this many instances
+    instance_refresh = {min_healthy_percentage = 90, instance_warmup = 300, skip_matching = false}
+                            # StartInstanceRefresh: a refresh in progress when the run starts
+    delete = true           # DeleteAutoScalingGroup ForceDelete: "Delete in progress" until its
+                            #   instances are terminated (a long [delays] terminate keeps it so)
+
 Policies, scheduled actions and capacity providers are put once the services run
 (the group starts steady, as a real one would be before a rollout).
 
@@ -35,7 +41,9 @@ Each key is applied through the AWS APIs, as a client would (scenario.apply call
 in here at the points named after it)."""
 from .scenario import ScenarioError
 
-GROUP_KEYS = {"mixed_instances", "cpu_load", "scaling_policies", "scheduled_actions", "capacity_provider"}
+GROUP_KEYS = {"mixed_instances", "cpu_load", "scaling_policies", "scheduled_actions", "capacity_provider",
+              "standby", "instance_refresh", "delete"}
+REFRESH_KEYS = {"min_healthy_percentage", "instance_warmup", "skip_matching"}
 POLICY_KEYS = {"name", "metric", "target", "disable_scale_in"}
 SCHEDULED_KEYS = {"name", "in", "min", "max", "desired"}
 PROVIDER_KEYS = {"name", "managed_scaling", "target_capacity", "managed_termination_protection",
@@ -91,10 +99,25 @@ def _validate_scaling(g):
             raise ScenarioError(f"scenario: group {name}: capacity_provider target_capacity must be 1..100")
 
 
+def _validate_refusals(g):
+    name = g["name"]
+    if "standby" in g and (not isinstance(g["standby"], int) or not 0 <= g["standby"] <= g.get("desired", 0)):
+        raise ScenarioError(f"scenario: group {name}: standby must be an integer 0..desired")
+    if "delete" in g and not isinstance(g["delete"], bool):
+        raise ScenarioError(f"scenario: group {name}: delete must be true or false")
+    ref = g.get("instance_refresh")
+    if ref is not None:
+        _table_list(f"group {name}: instance_refresh", [ref], REFRESH_KEYS, ())
+        mh = ref.get("min_healthy_percentage", 90)
+        if not isinstance(mh, int) or not 0 <= mh <= 100:
+            raise ScenarioError(f"scenario: group {name}: instance_refresh min_healthy_percentage must be 0..100")
+
+
 def validate_group(g):
     name = g["name"]
     _validate_mixed(g)
     _validate_scaling(g)
+    _validate_refusals(g)
     for i, h in enumerate(g.get("lifecycle_hooks", [])):
         where = f"group {name}: lifecycle_hooks[{i}]"
         if not isinstance(h, dict):
@@ -247,3 +270,18 @@ def after_settle(sim, data):
                                                                                  "weight": 1}])
     with eng.lock:
         eng.capacity.minute(sim.region)  # protection as ECS keeps it, from the start
+    for g in data.get("auto_scaling_groups", []):
+        if g.get("standby"):
+            members = asg.describe_auto_scaling_groups(AutoScalingGroupNames=[g["name"]])["AutoScalingGroups"][0]
+            ids = sorted(i["InstanceId"] for i in members["Instances"] if i["LifecycleState"] == "InService")
+            asg.enter_standby(AutoScalingGroupName=g["name"], InstanceIds=ids[:g["standby"]],
+                              ShouldDecrementDesiredCapacity=True)
+        ref = g.get("instance_refresh")
+        if ref is not None:
+            prefs = {"MinHealthyPercentage": ref.get("min_healthy_percentage", 90),
+                     "SkipMatching": bool(ref.get("skip_matching", False))}
+            if "instance_warmup" in ref:
+                prefs["InstanceWarmup"] = ref["instance_warmup"]
+            asg.start_instance_refresh(AutoScalingGroupName=g["name"], Preferences=prefs)
+        if g.get("delete"):
+            asg.delete_auto_scaling_group(AutoScalingGroupName=g["name"], ForceDelete=True)

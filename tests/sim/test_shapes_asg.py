@@ -353,6 +353,68 @@ class CapacityProviders(Shape):
         self.assertIn("instance protection from scale in", cm.exception.response["Error"]["Message"])
 
 
+class Refusals(Shape):
+    """States a rollout must refuse: they are modelled here, the refusal is the helper's."""
+
+    def client_error(self, fn, **kw):
+        with self.assertRaises(botocore.exceptions.ClientError) as cm:
+            fn(**kw)
+        return cm.exception.response["Error"]["Code"], cm.exception.response["Error"]["Message"]
+
+    def test_standby_instances(self):
+        sc = scenario(instances=3, tasks=3)
+        sc["auto_scaling_groups"][0]["standby"] = 1
+        self.start(sc)
+        g = group(self.asg)
+        self.assertEqual(sorted(i["LifecycleState"] for i in g["Instances"]), ["InService", "InService", "Standby"])
+        self.assertEqual(g["DesiredCapacity"], 2)
+        standby = [i["InstanceId"] for i in g["Instances"] if i["LifecycleState"] == "Standby"][0]
+        cis = {c["ec2InstanceId"]: c["status"] for c in container_instances(self.ecs)}
+        self.assertEqual(cis[standby], "ACTIVE", "ECS knows nothing of Standby")
+        advance(self.sim, 300)
+        self.assertEqual(states(self.asg)[standby], "Standby", "nothing replaces or terminates it")
+
+    def test_group_being_deleted(self):
+        sc = scenario(instances=2, tasks=0)
+        sc["delays"]["terminate"] = 600
+        sc["auto_scaling_groups"][0]["delete"] = True
+        self.start(sc)
+        g = group(self.asg)
+        self.assertEqual(g["Status"], "Delete in progress")
+        self.assertEqual(set(states(self.asg).values()), {"Terminating"})
+        self.assertEqual(self.client_error(self.asg.set_desired_capacity, AutoScalingGroupName="prod-asg",
+                                           DesiredCapacity=3),
+                         ("ValidationError", "The AutoScaling group may not be modified while it is pending delete"))
+        self.assertEqual(self.client_error(self.asg.suspend_processes, AutoScalingGroupName="prod-asg",
+                                           ScalingProcesses=["Launch"])[1],
+                         "Processes may not be suspended while the AutoScaling group is pending delete")
+        advance(self.sim, 601)
+        self.assertEqual(self.asg.describe_auto_scaling_groups(AutoScalingGroupNames=["prod-asg"])["AutoScalingGroups"],
+                         [], "gone once its instances are")
+
+    def test_instance_refresh_in_progress(self):
+        sc = scenario(instances=4, tasks=0)
+        sc["auto_scaling_groups"][0]["instance_refresh"] = {"min_healthy_percentage": 50, "instance_warmup": 60}
+        self.start(sc)
+        old = set(states(self.asg))
+        advance(self.sim, 2)  # Pending, then InProgress a second later
+        ref = self.asg.describe_instance_refreshes(AutoScalingGroupName="prod-asg")["InstanceRefreshes"]
+        self.assertEqual([(r["Status"], r["InstancesToUpdate"], r["Preferences"]["MinHealthyPercentage"])
+                          for r in ref], [("InProgress", 4, 50)])
+        self.assertEqual(self.client_error(self.asg.start_instance_refresh, AutoScalingGroupName="prod-asg")[0],
+                         "InstanceRefreshInProgress")
+        terminating = [i for i, st in states(self.asg).items() if st.startswith("Terminating")]
+        self.assertEqual(len(terminating), 2, "a round takes floor(4 x (100 - 50) / 100) instances")
+        advance(self.sim, 20 + 10 + 60 + 10)  # boot, terminate, warm-up
+        ref = self.asg.describe_instance_refreshes(AutoScalingGroupName="prod-asg")["InstanceRefreshes"][0]
+        self.assertEqual((ref["Status"], ref["PercentageComplete"]), ("InProgress", 50))
+        advance(self.sim, 200)
+        ref = self.asg.describe_instance_refreshes(AutoScalingGroupName="prod-asg")["InstanceRefreshes"][0]
+        self.assertEqual((ref["Status"], ref["PercentageComplete"]), ("Successful", 100))
+        self.assertFalse(old & set(states(self.asg)), "every instance replaced")
+        self.assertEqual(len(states(self.asg)), 4)
+
+
 class ShapeFiles(unittest.TestCase):
     def test_every_shape_file_loads_and_settles(self):
         files = sorted(SHAPES.glob("*.toml"))
