@@ -3,6 +3,7 @@
     region = "us-east-1"
     time_scale = 0.05          # real seconds per AWS second
     seed = 7
+    api_fidelity = "aws"       # or "moto": ECS lists/describes as moto answers (ecs_fidelity.py)
 
     [delays]                   # AWS seconds; see engine.DEFAULT_DELAYS
     boot = 40
@@ -49,7 +50,7 @@ import pathlib
 import tomllib
 
 TOP_KEYS = {"description", "region", "time_scale", "seed", "delays", "clusters", "task_definitions",
-            "auto_scaling_groups", "services", "tasks", "faults"}
+            "auto_scaling_groups", "services", "tasks", "faults", "api_fidelity"}
 KEYS = {
     "clusters": {"name"},
     "task_definitions": {"family", "cpu", "memory", "host_port", "container_port", "network_mode", "image",
@@ -115,6 +116,8 @@ def validate(data):
             missing = REQUIRED[section] - set(item)
             if missing:
                 raise ScenarioError(f"scenario: {section}[{i}]: missing {sorted(missing)}")
+    if data.get("api_fidelity", "aws") not in ("aws", "moto"):
+        raise ScenarioError("scenario: api_fidelity must be \"aws\" or \"moto\" (see ecs_fidelity.py)")
     ts = data.get("time_scale")
     if ts is not None and (not isinstance(ts, (int, float)) or ts <= 0):
         raise ScenarioError("scenario: time_scale must be a number > 0")
