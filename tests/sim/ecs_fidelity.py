@@ -23,8 +23,9 @@ Transient states (cluster faults, see faults.py):
   is what ECS answers for a resource it cannot find at that moment, e.g. just
   registered: ECS is eventually consistent, "Amazon ECS API request eventual
   consistency", ECS Developer Guide);
-- `list_lag`: a container instance registered less than N AWS seconds ago is
-  not yet listed by ListContainerInstances (the same eventual-consistency page).
+- `list_lag`: a container instance registered during the run less than N AWS
+  seconds ago is not yet listed by ListContainerInstances (the same
+  eventual-consistency page).
 """
 import os
 
@@ -67,11 +68,13 @@ def strip(items, optional):
 
 
 def lagging(eng, ci):
-    """True while a newly registered container instance is not yet listed."""
+    """True while a container instance registered during the run (not one of the
+    scenario's) is not yet listed."""
     lag = eng.faults.cluster_value("list_lag")
     if not lag:
         return False
-    return eng.now() - getattr(ci, "_sim_registered_t", -1e9) < lag
+    registered = getattr(ci, "_sim_registered_t", -1e9)
+    return registered > eng.ledger.t0 and eng.now() - registered < lag
 
 
 def take_missing(eng, kind, ref):

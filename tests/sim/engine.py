@@ -87,6 +87,7 @@ class Engine:
         self.dirty_services = set()
         self.activities = {}       # (region, group name) -> [activity dict], newest last
         self.live_instances = {}   # region -> instances not yet terminated
+        self.group_audit = {}      # group name -> its configuration when the run started (group_audit.py)
         self.clock.clear()
 
     # Time.

@@ -47,7 +47,8 @@ QUERY_NAMESPACES = {
 }
 
 CLUSTER_FAULT_KEYS = ("never_register", "unhealthy", "unhealthy_after", "stuck_tasks",
-                      "account_limit", "describe_missing", "list_lag")
+                      "account_limit", "describe_missing", "list_lag", "spot_interruption",
+                      "rebalance_recommendation", "agent_disconnected")
 RULE_KEYS = ("action", "throttle", "error", "error_status", "reset", "latency_ms",
              "times", "after", "rate", "burst", "scaling_activity_in_progress", "resource_contention")
 # Auto Scaling's transient refusals of a write (Auto Scaling API Reference, e.g.
@@ -166,6 +167,10 @@ def validate_cluster(cluster):
         if not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0:
             raise FaultConfigError("cluster faults: list_lag must be AWS seconds >= 0")
         out["list_lag"] = float(v)
+    from . import ecs_disruptions
+    for key in ecs_disruptions.KINDS:
+        if key in cluster:
+            out[key] = ecs_disruptions.validate(key, cluster[key])
     if "account_limit" in cluster:
         v = cluster["account_limit"]
         if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 0):

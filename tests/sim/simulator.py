@@ -17,7 +17,7 @@ import threading
 import time
 
 from . import engine as engine_mod
-from . import ecs_fidelity, iam_auth, moto_patches, reports, scenario as scenario_mod
+from . import ecs_fidelity, group_audit, iam_auth, moto_patches, reports, scenario as scenario_mod
 from .control import Control
 from .httpserver import SimServer
 
@@ -74,6 +74,7 @@ class Simulator:
             scenario_mod.apply(self, self.scenario)
             with self.engine.lock:
                 self.engine.ledger.reset()
+                group_audit.snapshot(self.engine)
                 self.engine.ledger.event("scenario_ready", instances=len(self.engine.instances),
                                          tasks=len(self.engine.tasks))
                 for svc in self.engine.services.values():
