@@ -80,38 +80,43 @@ static int parse_member_list(struct svc_parse *p, const struct xml_node *root, c
 typedef int (*page_parse_fn)(const struct xml_node *root, void **v, size_t *n, char **next,
                              struct err *err);
 
-/* Every page of a group's Describe call (just the first with first_only). */
+struct page_ctx {
+    page_parse_fn parse;
+    void **v;
+    size_t *n;
+};
+
+static int parse_page(const struct xml_node *root, void *items, char **next_token, struct err *err)
+{
+    const struct page_ctx *ctx = items;
+    return ctx->parse(root, ctx->v, ctx->n, next_token, err);
+}
+
+/* Every page of a group's Describe call (the shared Query paginator), or
+ * just the first with first_only. */
 static int describe_pages(struct aws_client *c, const char *action, const char *group,
                           int first_only, page_parse_fn parse, void **v, size_t *n, struct err *err)
 {
-    char *token = NULL;
-    for (;;) {
-        struct aws_params params = AWS_PARAMS_INIT;
-        aws_params_add(&params, "AutoScalingGroupName", group);
-        aws_params_addf(&params, "MaxRecords", "%d", MAX_RECORDS);
-        if (token)
-            aws_params_add(&params, "NextToken", token);
+    struct aws_params params = AWS_PARAMS_INIT;
+    aws_params_add(&params, "AutoScalingGroupName", group);
+    aws_params_addf(&params, "MaxRecords", "%d", MAX_RECORDS);
+    int rc;
+    if (first_only) {
         struct xml_node *root = NULL;
-        int rc =
-            aws_query_call(c, &AWS_SVC_AUTOSCALING, action, ASG_VERSION, &params, 0, &root, err);
-        aws_params_free(&params);
         char *next = NULL;
+        rc = aws_query_call(c, &AWS_SVC_AUTOSCALING, action, ASG_VERSION, &params, 0, &root, err);
         if (rc == 0)
             rc = parse(root, v, n, &next, err);
+        free(next);
         xml_free(root);
-        if (rc == 0) {
-            struct svc_parse p;
-            svc_parse_init(&p, action, err);
-            svc_parse_push(&p, "NextToken");
-            rc = svc_next_token_check(&p, next, token);
-        }
-        free(token);
-        token = next;
-        if (rc < 0 || first_only || !token) {
-            free(token);
-            return rc < 0 ? -1 : 0;
-        }
+    } else {
+        struct page_ctx ctx = {parse, v, n};
+        struct svc_query_pages q = {&AWS_SVC_AUTOSCALING, ASG_VERSION, action,
+                                    "NextToken",          parse_page,  &ctx};
+        rc = svc_query_pages(c, &q, &params, err);
     }
+    aws_params_free(&params);
+    return rc < 0 ? -1 : 0;
 }
 
 /* ---- DescribePolicies ---- */

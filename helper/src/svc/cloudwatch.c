@@ -101,37 +101,30 @@ int cw_parse_describe_alarms(const struct xml_node *root, struct cw_alarm **v, s
     return 0;
 }
 
+struct alarms_ctx {
+    struct cw_alarm **v;
+    size_t *n;
+};
+
+static int alarms_page(const struct xml_node *root, void *items, char **next_token, struct err *err)
+{
+    const struct alarms_ctx *ctx = items;
+    return cw_parse_describe_alarms(root, ctx->v, ctx->n, next_token, err);
+}
+
+/* One DescribeAlarms query, every page (the shared Query paginator). */
 static int describe_pages(struct aws_client *c, const char *const *names, size_t n,
                           struct cw_alarm **out, size_t *n_out, struct err *err)
 {
-    char *token = NULL;
-    for (;;) {
-        struct aws_params params = AWS_PARAMS_INIT;
-        aws_params_add_list(&params, "AlarmNames", names, n);
-        aws_params_addf(&params, "MaxRecords", "%d", MAX_RECORDS);
-        if (token)
-            aws_params_add(&params, "NextToken", token);
-        struct xml_node *root = NULL;
-        int rc = aws_query_call(c, &AWS_SVC_CLOUDWATCH, "DescribeAlarms", CW_VERSION, &params, 0,
-                                &root, err);
-        aws_params_free(&params);
-        char *next = NULL;
-        if (rc == 0)
-            rc = cw_parse_describe_alarms(root, out, n_out, &next, err);
-        xml_free(root);
-        if (rc == 0) {
-            struct svc_parse p;
-            svc_parse_init(&p, "DescribeAlarms", err);
-            svc_parse_push(&p, "NextToken");
-            rc = svc_next_token_check(&p, next, token);
-        }
-        free(token);
-        token = next;
-        if (rc < 0 || !token) {
-            free(token);
-            return rc < 0 ? -1 : 0;
-        }
-    }
+    struct aws_params params = AWS_PARAMS_INIT;
+    aws_params_add_list(&params, "AlarmNames", names, n);
+    aws_params_addf(&params, "MaxRecords", "%d", MAX_RECORDS);
+    struct alarms_ctx ctx = {out, n_out};
+    struct svc_query_pages q = {&AWS_SVC_CLOUDWATCH, CW_VERSION,  "DescribeAlarms",
+                                "NextToken",         alarms_page, &ctx};
+    int rc = svc_query_pages(c, &q, &params, err);
+    aws_params_free(&params);
+    return rc;
 }
 
 int cw_describe_alarms(struct aws_client *c, const char *const *names, size_t n,
