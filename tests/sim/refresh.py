@@ -51,7 +51,7 @@ class InstanceRefreshes:
             raise ValidationError("MinHealthyPercentage must be 0-100 and MaxHealthyPercentage 100-200")
         warmup = prefs.get("InstanceWarmup")
         if warmup is None:
-            warmup = getattr(group, "default_instance_warmup", None) or group.health_check_period or 0
+            warmup = getattr(group, "default_instance_warmup", None) or group.health_check_grace_period or 0
         skip = bool(prefs.get("SkipMatching", False))
         todo = [s.instance.id for s in group.instance_states if s.lifecycle_state in ("InService", "Pending")
                 and not (skip and self._matches(group, s))]
