@@ -53,8 +53,9 @@ locals {
   # API supports resource-level permissions. Describe/List calls without
   # resource-level support need "*"; they only read. sts:GetCallerIdentity
   # needs no permission at all. Pre-flight reads the group's instance
-  # refreshes (it refuses to fight one), scaling policies and scheduled
-  # actions (held while it runs, reported at the end) on every group.
+  # refreshes (it refuses to fight one), lifecycle hooks (waited for, never
+  # completed), scaling policies and scheduled actions (held while it runs,
+  # reported at the end) on every group.
   rollout_iam_policy = {
     Version = "2012-10-17"
     Statement = concat([
@@ -64,6 +65,7 @@ locals {
         Action = [
           "autoscaling:DescribeAutoScalingGroups",
           "autoscaling:DescribeInstanceRefreshes",
+          "autoscaling:DescribeLifecycleHooks",
           "autoscaling:DescribePolicies",
           "autoscaling:DescribeScheduledActions",
           "ec2:DescribeInstances",
@@ -129,26 +131,18 @@ locals {
   }
 
   # What the rollout needs for the shapes the capacity provider gives the
-  # group (issue 12), each only when that shape is on: with managed scaling,
-  # the state of the alarms of ECS's target tracking policy (AlarmNotification
-  # is resumed only once no scale-in alarm is left in ALARM from the doubled
-  # period; a read, and ECS, not this module, names the alarms); with
-  # managed draining, ECS's termination hook (the rollout waits for it and
-  # never completes it). Managed termination protection needs nothing: the
-  # rollout terminates drained instances explicitly, which scale-in
-  # protection does not prevent, and changes no instance's protection.
-  capacity_provider_statements = concat(
-    local.managed_scaling ? [{
-      Sid      = "ReadScalingAlarms"
-      Effect   = "Allow"
-      Action   = ["cloudwatch:DescribeAlarms"]
-      Resource = "*"
-    }] : [],
-    local.managed_draining ? [{
-      Sid      = "ReadLifecycleHooks"
-      Effect   = "Allow"
-      Action   = ["autoscaling:DescribeLifecycleHooks"]
-      Resource = "*"
-    }] : [],
-  )
+  # group (issue 12): with managed scaling, the state of the alarms of the
+  # target tracking policy ECS puts on the group (AlarmNotification is resumed
+  # only once no scale-in alarm is left in ALARM from the doubled period; a
+  # read, and ECS, not this module, names the alarms). Managed draining adds a
+  # lifecycle hook, read like any other; managed termination protection needs
+  # nothing: the rollout terminates drained instances explicitly, which
+  # scale-in protection does not prevent, and changes no instance's
+  # protection.
+  capacity_provider_statements = local.managed_scaling ? [{
+    Sid      = "ReadScalingAlarms"
+    Effect   = "Allow"
+    Action   = ["cloudwatch:DescribeAlarms"]
+    Resource = "*"
+  }] : []
 }

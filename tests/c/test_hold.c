@@ -191,3 +191,26 @@ TEST(a_refused_read_of_the_scaling_configuration_stops_before_any_change)
         run_free(r);
     }
 }
+
+TEST(an_out_of_date_standby_instance_is_refused_a_current_one_is_not)
+{
+    struct run *r = run_new(3);
+    snprintf(r->f.inst[0].lifecycle, sizeof(r->f.inst[0].lifecycle), "Standby");
+    struct err err;
+    enum rollout_result res = go(r, &err);
+    CHECK_MSG(res == ROLLOUT_REFUSED, "%s", rollout_result_name(res));
+    CHECK_CONTAINS(err.message, "1 instance(s) of group fake-asg in Standby are out of date");
+    CHECK_CONTAINS(err.message, r->f.inst[0].id);
+    CHECK_CONTAINS(err.message, "exit-standby");
+    for (int op = 0; op < FOP_N; op++)
+        CHECK_MSG(!fake_op_is_write((enum fake_op)op) || r->f.calls[op] == 0, "%s was called",
+                  fake_op_name((enum fake_op)op));
+    run_free(r);
+
+    r = run_new(3);
+    snprintf(r->f.inst[0].lifecycle, sizeof(r->f.inst[0].lifecycle), "Standby");
+    r->f.inst[0].version = r->f.lt_latest; /* current: nothing to refuse */
+    res = go(r, &err);
+    CHECK_MSG(res != ROLLOUT_REFUSED, "%s: %s", rollout_result_name(res), err.message);
+    run_free(r);
+}

@@ -62,6 +62,32 @@ TEST(managed_scaling_protection_and_draining_are_rolled_with_notes)
     strv_free(&w);
 }
 
+TEST(lifecycle_hooks_are_named_with_how_long_they_hold)
+{
+    struct asg_lifecycle_hook h[2];
+    memset(h, 0, sizeof(h));
+    h[0].name = "ecs-managed-draining-termination-hook";
+    h[0].transition = ASG_TRANSITION_TERMINATING;
+    h[0].heartbeat_timeout = 3600;
+    h[0].global_timeout = 172800;
+    h[1].name = "warm-up";
+    h[1].transition = ASG_TRANSITION_LAUNCHING;
+    h[1].heartbeat_timeout = 90;
+    h[1].global_timeout = 9000;
+    struct strv w = STRV_INIT;
+    scaling_hook_notes(h, 2, &w);
+    CHECK_INT(w.n, 2);
+    if (w.n == 2) {
+        CHECK_CONTAINS(w.v[0], "lifecycle hook ecs-managed-draining-termination-hook holds each "
+                               "terminating instance");
+        CHECK_CONTAINS(w.v[0], "(60 min without a heartbeat, 48 h at most)");
+        CHECK_CONTAINS(w.v[0], "never completes it");
+        CHECK_CONTAINS(w.v[1], "warm-up holds each launching instance");
+        CHECK_CONTAINS(w.v[1], "(90 s without a heartbeat, 150 min at most)");
+    }
+    strv_free(&w);
+}
+
 TEST(active_instance_refresh_and_deletion_are_refused_with_what_to_do)
 {
     struct asg_group g = group_named("web", GROUP_ARN);

@@ -36,10 +36,8 @@ module "cluster" {
   vpc_id                = "vpc-0123456789abcdef0"
   vpc_subnet_ids        = ["subnet-0123456789abcdef0"]
   rollout_enabled       = false
-  # The policy for the shapes the helper rolls today: the capacity provider's
-  # statements (on by default) grant what it will call for managed scaling,
+  # The module's default: a capacity provider with managed scaling,
   # termination protection and draining (issue 12).
-  capacity_provider_enabled = false
 }
 
 resource "terraform_data" "policy" {

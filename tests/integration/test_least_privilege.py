@@ -2,8 +2,8 @@
 and evaluates IAM policies as AWS does (Simulator(iam_auth=True), see
 tests/sim/iam_auth.py), and the helper runs as an IAM user holding only the
 policy modules/ecs-cluster outputs (rollout_iam_policy_json, rendered by
-Terraform for this cluster: module_policy.py, without the module's capacity
-provider, whose statements are for shapes the helper does not roll yet).
+Terraform for this cluster: module_policy.py, with the module's defaults: a
+capacity provider with managed scaling, termination protection and draining).
 
 - With that policy a full rollout succeeds, and it uses every action the
   policy grants: nothing in the policy is spare.
@@ -13,17 +13,26 @@ provider, whose statements are for shapes the helper does not roll yet).
   cluster keeps serving: no task killed, no service below its minimum,
   nothing left DRAINING.
 
-The scenario makes the rollout use everything: a capacity provider on the
-cluster (DescribeCapacityProviders), a standalone task and --standalone-tasks
-stop (StopTask), --ami (DescribeLaunchTemplateVersions, DescribeInstances), a
-MaxSize that must be raised (UpdateAutoScalingGroup)."""
+The scenario makes the rollout use everything: the module's capacity provider
+on the group (DescribeCapacityProviders; managed scaling's target tracking
+policy and its alarms, DescribeAlarms; managed draining's lifecycle hook), a
+standalone task and --standalone-tasks stop (StopTask), --ami
+(DescribeLaunchTemplateVersions, DescribeInstances), a MaxSize that must be
+raised (UpdateAutoScalingGroup)."""
 import unittest
 
 import module_policy
 import testlib
 from rollout import Checks, group, new_template_version, run, scenario
 from sim import Simulator
+from sim.iam_auth import IAM_PREFIXES
 from sim.testing import AMI_NEW, iam_user
+
+
+def iam_action(call):
+    prefix, _, name = call.partition(":")
+    return f"{IAM_PREFIXES.get(prefix, prefix)}:{name}"
+
 
 CLUSTER = "prod"   # the module names the group after the cluster
 WRITES = {"autoscaling:SetDesiredCapacity", "autoscaling:UpdateAutoScalingGroup",
@@ -35,7 +44,12 @@ WRITES = {"autoscaling:SetDesiredCapacity", "autoscaling:UpdateAutoScalingGroup"
 def cluster_scenario():
     sc = scenario(instances=2, tasks=4, task_definitions=[
         {"family": "web", "cpu": 256, "memory": 512}, {"family": "batch", "cpu": 128, "memory": 128}])
-    sc["auto_scaling_groups"][0].update(name=CLUSTER, max=3)
+    # As the module makes it (capacity_provider_* defaults, managed scaling at
+    # a target capacity of 100 %).
+    sc["auto_scaling_groups"][0].update(
+        name=CLUSTER, max=3, protect_from_scale_in=True,
+        capacity_provider={"name": "prod-cp", "managed_scaling": True, "target_capacity": 100,
+                           "managed_termination_protection": True, "managed_draining": True})
     sc["tasks"] = [{"cluster": CLUSTER, "task_definition": "batch", "count": 1}]
     return sc
 
@@ -49,13 +63,6 @@ class LeastPrivilege(Checks, unittest.TestCase):
     def start(self):
         sim = Simulator(scenario=cluster_scenario(), time_scale=0.01, iam_auth=True).start()
         new_template_version(sim)
-        ecs = sim.client("ecs")
-        arn = group(sim.client("autoscaling"), CLUSTER)["AutoScalingGroupARN"]
-        ecs.create_capacity_provider(name="prod-cp", autoScalingGroupProvider={
-            "autoScalingGroupArn": arn, "managedScaling": {"status": "DISABLED"},
-            "managedTerminationProtection": "DISABLED"})
-        ecs.put_cluster_capacity_providers(cluster=CLUSTER, capacityProviders=["prod-cp"],
-                                           defaultCapacityProviderStrategy=[])
         return sim
 
     def rollout(self, sim, policy):
@@ -65,7 +72,9 @@ class LeastPrivilege(Checks, unittest.TestCase):
                 "--drain-timeout", "5", asg=CLUSTER, cluster=CLUSTER,
                 env={"AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": secret})
         after = dict(sim.ledger(timeline=False)["api_calls"])
-        called = {a for a, n in after.items() if n > before.get(a, 0)}
+        # The ledger names calls by signing name: IAM by the service's prefix
+        # (CloudWatch signs as monitoring, its actions are cloudwatch:).
+        called = {iam_action(a) for a, n in after.items() if n > before.get(a, 0)}
         return r, called
 
     def test_the_modules_policy_is_scoped_to_the_cluster_and_group(self):
@@ -118,7 +127,16 @@ class LeastPrivilege(Checks, unittest.TestCase):
             self.assertEqual(called & WRITES - {action}, set(), r)
         elif r.rc == 1:
             self.assertEqual(r.done()["result"], "rolled-back")
-            self.assertClean(sim, asg_name=CLUSTER, cluster=CLUSTER, desired=2, max_size=3, led=led)
+            self.assertClean(sim, asg_name=CLUSTER, cluster=CLUSTER, desired=2, max_size=3, led=led,
+                             config_unchanged=False)
+            # The group as it was, but for per-instance scale-in protection:
+            # with managed termination protection ECS sets it on instances
+            # that run tasks and lifts it from those that do not, and tasks
+            # moved during the drain stay where they went (ECS Developer Guide,
+            # "Managed termination protection").
+            changes = [c for c in led["group_config_changes"] if c["group"] == CLUSTER
+                       and c["field"] != "ProtectedInstances" and not c["field"].startswith("ProtectedFromScaleIn[")]
+            self.assertEqual(changes, [])
         else:
             # Stopped part-way; the state stays on the group for the next run.
             self.assertEqual(r.done()["result"], "stuck", r)

@@ -144,8 +144,15 @@ void rollout_assess(const struct rollout_snapshot *s, const struct rollout_optio
             a->leaving++;
             continue;
         }
-        if (v->phase == PHASE_IGNORED)
+        if (v->phase == PHASE_IGNORED) {
+            /* Not a member, but pre-flight refuses a Standby instance that
+             * would stay out of date (rollout/scaling.h). */
+            if (starts_with(v->asg->lifecycle_state ? v->asg->lifecycle_state : "", "Standby")) {
+                judge(s, o, i, v->why, sizeof(v->why));
+                v->outdated = v->why[0] != '\0';
+            }
             continue;
+        }
         judge(s, o, i, v->why, sizeof(v->why));
         v->outdated = v->why[0] != '\0';
         a->members++;

@@ -106,6 +106,18 @@ void decision_say(struct rollout_decision *d, enum rollout_action action, const 
 }
 
 /* Lists the services not yet back at their desired count into buf. */
+/* What a service must run again before drained instances go: its desired
+ * count, or, for a service already below it when the rollout began, what it
+ * ran then (the rollout cannot make it healthier than it was). */
+static int service_goal(const struct rollout_snapshot *s, const struct ecs_service *svc)
+{
+    int goal = svc->desired_count;
+    for (size_t i = 0; s->short_services && svc->name && i < s->short_services->n; i++)
+        if (strcmp(s->short_services->v[i], svc->name) == 0 && s->short_running[i] < goal)
+            goal = s->short_running[i];
+    return goal;
+}
+
 static int unstable_services(const struct rollout_snapshot *s, char *buf, size_t cap)
 {
     int n = 0;
@@ -115,7 +127,7 @@ static int unstable_services(const struct rollout_snapshot *s, char *buf, size_t
         const struct ecs_service *svc = &s->services[i];
         if (svc->status && strcmp(svc->status, "ACTIVE") != 0)
             continue;
-        if (svc->running_count >= svc->desired_count)
+        if (svc->running_count >= service_goal(s, svc))
             continue;
         if (n < 4 && used < cap) {
             int w = snprintf(buf + used, cap - used, "%s%s %d/%d", n ? ", " : "",

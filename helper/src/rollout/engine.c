@@ -103,6 +103,8 @@ static int start(struct engine *e, struct err *err)
                 rollout_target_describe(&s.target, t, sizeof(t));
                 emitf(e, EV_START, "rolling out %s to group %s in cluster %s: %s", t, s.group.name,
                       e->cfg->cluster_name, d.message);
+                observer_note_short_services(&e->ob, &e->scaling.short_services,
+                                             e->scaling.short_running);
                 if (act_begin(e, &s, err) != 0 || (r = lease_confirm(e, err)) != ROLLOUT_DONE)
                     r = r == ROLLOUT_DONE ? ROLLOUT_ERROR : r;
             }

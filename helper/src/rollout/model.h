@@ -70,7 +70,12 @@ struct rollout_snapshot {
      * the draining instances; all services when that is unknown). */
     struct ecs_service *services;
     size_t n_services;
-    int services_observed;      /* services[] is current for this poll */
+    int services_observed; /* services[] is current for this poll */
+    /* Services already below their desired count when the rollout began,
+     * with the tasks they ran then (borrowed from the observer; n 0 when not
+     * known, e.g. after a resume): a drain waits for no more than that. */
+    const struct strv *short_services;
+    const int *short_running;
     struct rollout_state state; /* parsed from the group's tags */
 };
 

@@ -53,6 +53,8 @@ void observer_free(struct observer *ob)
     strv_free(&ob->drained);
     strv_free(&ob->affected_services);
     strv_free(&ob->daemon_services);
+    strv_free(&ob->short_services);
+    free(ob->short_running);
     for (size_t i = 0; i < ob->n_memo; i++) {
         free(ob->memo[i].instance_id);
         strv_free(&ob->memo[i].standalone);
@@ -62,6 +64,20 @@ void observer_free(struct observer *ob)
     free(ob->target_key);
     rollout_target_free(&ob->target);
     memset(ob, 0, sizeof(*ob));
+}
+
+void observer_note_short_services(struct observer *ob, const struct strv *names, const int *running)
+{
+    strv_free(&ob->short_services);
+    free(ob->short_running);
+    ob->short_running = NULL;
+    if (!names->n)
+        return;
+    ob->short_running = xcalloc(names->n, sizeof(*ob->short_running));
+    for (size_t i = 0; i < names->n; i++) {
+        strv_push(&ob->short_services, names->v[i]);
+        ob->short_running[i] = running[i];
+    }
 }
 
 static long lookup(const struct strv *keys, const char *key)
@@ -275,6 +291,8 @@ int observe(struct observer *ob, long long now, struct rollout_snapshot *s, stru
     memset(s, 0, sizeof(*s));
     s->now = now;
     ob->polls++;
+    s->short_services = &ob->short_services;
+    s->short_running = ob->short_running;
     if (ob->ops->describe_group(ob->ops->ctx, ob->asg_name, &s->group, err) != 0)
         goto fail;
     if (rollout_state_parse(&s->group, &s->state) != 0) {

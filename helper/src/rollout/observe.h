@@ -50,6 +50,9 @@ struct observer {
     char *target_key; /* "id|name|version" the resolution is for */
     long long target_resolved_at;
     struct rollout_target target;
+    /* services below their desired count at the start, and what they ran */
+    struct strv short_services;
+    int *short_running;
     /* calls made by observe (for figures) */
     unsigned long polls;
 };
@@ -57,6 +60,11 @@ struct observer {
 void observer_init(struct observer *ob, const struct svc_ops *ops, const char *asg_name,
                    const char *cluster_name, const struct rollout_options *o);
 void observer_free(struct observer *ob);
+/* Services found below their desired count when the rollout began (from
+ * pre-flight): termination waits for them to run what they ran then, not
+ * their desired count (item 8 of issue 12). */
+void observer_note_short_services(struct observer *ob, const struct strv *names,
+                                  const int *running);
 
 /* One poll. */
 int observe(struct observer *ob, long long now, struct rollout_snapshot *out, struct err *err);

@@ -38,8 +38,13 @@ int rollout_preflight(const struct svc_ops *ops, const struct rollout_config *cf
     }
     /* Deletion, instance refreshes, capacity providers, services, scaling
      * policies and scheduled actions (rollout/scaling.h). */
-    int rc = scaling_preflight(ops, cfg->cluster_name, g, have_cluster ? &cl : NULL, NULL, w,
+    struct strv standby = STRV_INIT;
+    for (size_t i = 0; i < a->n; i++)
+        if (a->v[i].phase == PHASE_IGNORED && a->v[i].outdated)
+            strv_push(&standby, a->v[i].asg->instance_id);
+    int rc = scaling_preflight(ops, cfg->cluster_name, g, have_cluster ? &cl : NULL, &standby, w,
                                problems, warnings, err);
+    strv_free(&standby);
     ecs_cluster_free(&cl);
     if (rc != 0)
         return -1;

@@ -57,6 +57,24 @@ void scaling_cp_notes(const struct ecs_capacity_provider *cps, size_t n, const s
     }
 }
 
+static void format_duration(long s, char *out, size_t cap);
+
+void scaling_hook_notes(const struct asg_lifecycle_hook *hooks, size_t n, struct strv *warnings)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct asg_lifecycle_hook *h = &hooks[i];
+        int terminating = h->transition && strcmp(h->transition, ASG_TRANSITION_TERMINATING) == 0;
+        char heartbeat[32], global[32];
+        format_duration(h->heartbeat_timeout, heartbeat, sizeof(heartbeat));
+        format_duration(h->global_timeout, global, sizeof(global));
+        strv_pushf(warnings,
+                   "lifecycle hook %s holds each %s instance until its owner completes it (%s "
+                   "without a heartbeat, %s at most): the rollout waits for it and never "
+                   "completes it",
+                   h->name, terminating ? "terminating" : "launching", heartbeat, global);
+    }
+}
+
 void scaling_refusals(const struct asg_group *g, const struct asg_instance_refresh *refreshes,
                       size_t n_refreshes, struct strv *problems)
 {
@@ -176,8 +194,10 @@ static void format_duration(long s, char *out, size_t cap)
 {
     if (s < 120)
         snprintf(out, cap, "%ld s", s);
-    else
+    else if (s < 3 * 3600)
         snprintf(out, cap, "%ld min", (s + 59) / 60);
+    else
+        snprintf(out, cap, "%ld h", (s + 3599) / 3600);
 }
 
 void scaling_alarm_gate(const struct strv *scale_in, const struct cw_alarm *alarms, size_t n,

@@ -49,6 +49,11 @@ int scaling_cp_is_groups(const struct ecs_capacity_provider *cp, const struct as
 void scaling_cp_notes(const struct ecs_capacity_provider *cps, size_t n, const struct asg_group *g,
                       struct strv *warnings);
 
+/* Pre-flight notes on the group's lifecycle hooks: each holds the instances
+ * of its transition up to its timeouts, which the rollout waits for (it
+ * never completes a hook it does not own). */
+void scaling_hook_notes(const struct asg_lifecycle_hook *hooks, size_t n, struct strv *warnings);
+
 /* Refusals with what to do instead: an instance refresh still active, the
  * group being deleted. */
 void scaling_refusals(const struct asg_group *g, const struct asg_instance_refresh *refreshes,

@@ -9,6 +9,8 @@
 void scaling_watch_free(struct scaling_watch *w)
 {
     asg_scheduled_actions_free(w->scheduled, w->n_scheduled);
+    strv_free(&w->short_services);
+    free(w->short_running);
     memset(w, 0, sizeof(*w));
 }
 
@@ -36,8 +38,9 @@ static int read_policies_alarms(const struct svc_ops *ops, const char *group,
     return rc;
 }
 
-static int services_note(const struct svc_ops *ops, const char *cluster, struct strv *warnings,
-                         struct err *err)
+/* Notes the services below their desired count; with w, remembers them. */
+static int services_note(const struct svc_ops *ops, const char *cluster, struct scaling_watch *w,
+                         struct strv *warnings, struct err *err)
 {
     struct strv arns = STRV_INIT;
     if (ops->list_services(ops->ctx, cluster, &arns, err) != 0) {
@@ -52,6 +55,14 @@ static int services_note(const struct svc_ops *ops, const char *cluster, struct 
     strv_free(&arns);
     if (rc == 0)
         scaling_services_below_desired(svcs, n, warnings);
+    for (size_t i = 0; rc == 0 && w && i < n; i++) {
+        if (!svcs[i].name || svcs[i].running_count >= svcs[i].desired_count)
+            continue;
+        w->short_running =
+            xrealloc(w->short_running, (w->short_services.n + 1) * sizeof(*w->short_running));
+        w->short_running[w->short_services.n] = svcs[i].running_count;
+        strv_push(&w->short_services, svcs[i].name);
+    }
     ecs_services_free(svcs, n);
     return rc;
 }
@@ -88,7 +99,13 @@ int scaling_preflight(const struct svc_ops *ops, const char *cluster, const stru
 
     if (capacity_provider_notes(ops, cl, g, warnings, err) != 0)
         return -1;
-    if (cl && services_note(ops, cluster, warnings, err) != 0)
+    struct asg_lifecycle_hook *hooks = NULL;
+    size_t n_hooks = 0;
+    if (ops->describe_lifecycle_hooks(ops->ctx, g->name, &hooks, &n_hooks, err) != 0)
+        return -1;
+    scaling_hook_notes(hooks, n_hooks, warnings);
+    asg_lifecycle_hooks_free(hooks, n_hooks);
+    if (cl && services_note(ops, cluster, w, warnings, err) != 0)
         return -1;
 
     struct asg_policy *pol = NULL;

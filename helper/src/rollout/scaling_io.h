@@ -14,14 +14,17 @@ struct scaling_watch {
     struct asg_scheduled_action *scheduled; /* as observed at the start */
     size_t n_scheduled;
     long long gate_since; /* when the wait for scale-in alarms began; 0: not begun */
+    /* services below their desired count at pre-flight, and what they ran */
+    struct strv short_services;
+    int *short_running;
 };
 
 void scaling_watch_free(struct scaling_watch *w);
 
 /* Pre-flight: refusals (active instance refresh, deletion, the given
  * out-of-date Standby instances) and notes (capacity providers of `cl`
- * that manage the group, services already below desired, scale-in alarms
- * already in ALARM). Also reads the group's scaling policies, their alarms
+ * that manage the group, lifecycle hooks, services already below desired,
+ * scale-in alarms already in ALARM). Also reads the group's scaling policies, their alarms
  * and its scheduled actions, so a missing permission stops the rollout
  * before any change; the scheduled actions go to *w when w is not NULL.
  * -1 only when AWS could not be asked. */

@@ -64,21 +64,15 @@ run "defaults_manage_scaling_protection_and_draining" {
     error_message = "the group must declare the AmazonECSManaged tag ECS adds, or every apply would remove it"
   }
   assert {
-    condition = jsonencode([for st in jsondecode(output.rollout_iam_policy_json).Statement : st if contains(["ReadScalingAlarms", "ReadLifecycleHooks"], st.Sid)]) == jsonencode([
+    condition = jsonencode([for st in jsondecode(output.rollout_iam_policy_json).Statement : st if contains(["ReadScalingAlarms"], st.Sid)]) == jsonencode([
       {
         Action   = ["cloudwatch:DescribeAlarms"]
         Effect   = "Allow"
         Resource = "*"
         Sid      = "ReadScalingAlarms"
       },
-      {
-        Action   = ["autoscaling:DescribeLifecycleHooks"]
-        Effect   = "Allow"
-        Resource = "*"
-        Sid      = "ReadLifecycleHooks"
-      },
     ])
-    error_message = "the rollout's permissions for a managed capacity provider: the alarms of its scaling policy and the draining hook: ${output.rollout_iam_policy_json}"
+    error_message = "the rollout's permissions for a managed capacity provider: the alarms of its scaling policy: ${output.rollout_iam_policy_json}"
   }
 }
 
@@ -122,7 +116,7 @@ run "disabled_leaves_the_group_as_before" {
     error_message = "no AmazonECSManaged tag without a capacity provider"
   }
   assert {
-    condition     = length([for st in jsondecode(output.rollout_iam_policy_json).Statement : st if contains(["ReadScalingAlarms", "ReadLifecycleHooks"], st.Sid)]) == 0
+    condition     = length([for st in jsondecode(output.rollout_iam_policy_json).Statement : st if contains(["ReadScalingAlarms"], st.Sid)]) == 0
     error_message = "no capacity provider permission without a capacity provider"
   }
 }
@@ -146,10 +140,8 @@ run "unmanaged_provider_grants_only_what_draining_needs" {
     error_message = "no protection without managed termination protection"
   }
   assert {
-    condition = jsonencode([for st in jsondecode(output.rollout_iam_policy_json).Statement : [st.Sid, st.Action] if contains(["ReadScalingAlarms", "ReadLifecycleHooks"], st.Sid)]) == jsonencode([
-      ["ReadLifecycleHooks", ["autoscaling:DescribeLifecycleHooks"]],
-    ])
-    error_message = "with managed draining alone the rollout needs the hooks and nothing else: ${output.rollout_iam_policy_json}"
+    condition     = length([for st in jsondecode(output.rollout_iam_policy_json).Statement : st if contains(["ReadScalingAlarms"], st.Sid)]) == 0
+    error_message = "without managed scaling there are no alarms to read (the draining hook is read like any hook): ${output.rollout_iam_policy_json}"
   }
 }
 

@@ -401,7 +401,8 @@ run "rollout_policy_covers_every_helper_call_scoped_to_this_cluster" {
 
   assert {
     condition = toset(flatten([for s in jsondecode(output.rollout_iam_policy_json).Statement : s.Action])) == toset([
-      "autoscaling:DescribeAutoScalingGroups", "autoscaling:DescribeInstanceRefreshes", "autoscaling:DescribePolicies",
+      "autoscaling:DescribeAutoScalingGroups", "autoscaling:DescribeInstanceRefreshes", "autoscaling:DescribeLifecycleHooks",
+      "autoscaling:DescribePolicies",
       "autoscaling:DescribeScheduledActions", "autoscaling:SetDesiredCapacity", "autoscaling:UpdateAutoScalingGroup",
       "autoscaling:TerminateInstanceInAutoScalingGroup",
       "autoscaling:SuspendProcesses", "autoscaling:ResumeProcesses", "autoscaling:CreateOrUpdateTags", "autoscaling:DeleteTags",
