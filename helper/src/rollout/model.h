@@ -51,7 +51,6 @@ struct drain_tasks {
     int daemon_tasks;       /* daemon service tasks not yet STOPPED */
     int stopping;           /* tasks already told to stop (desired STOPPED), not yet STOPPED */
     struct strv standalone; /* ARNs of standalone tasks still meant to run */
-    struct strv services;   /* names of services that had tasks here */
 };
 
 /* Everything one poll observed. Arrays are owned by the snapshot. */
@@ -75,6 +74,9 @@ struct rollout_snapshot {
 };
 
 void rollout_snapshot_free(struct rollout_snapshot *s);
+/* The container instance of a group instance in the snapshot, or NULL. */
+const struct ecs_container_instance *snapshot_ci(const struct rollout_snapshot *s,
+                                                 const char *instance_id);
 
 /* ---- Assessment: one view per group instance. ---- */
 
