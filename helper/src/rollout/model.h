@@ -6,7 +6,11 @@
  * (or what to wait for). Everything here is pure: no I/O, no clock, no
  * globals, so every decision is unit-tested from hand-built snapshots. The
  * only memory a rollout needs between polls lives on the group itself (tags,
- * see state.h), which is why a killed rollout resumes from any machine. */
+ * see state.h), which is why a killed rollout resumes from any machine.
+ *
+ * Defined in: assess.c (the assessment, snapshot_ci), decide.c (the
+ * decisions, names, batch size), pick.c (zone spread), timers.c (the timer
+ * rule), target.c and observe.c (freeing a target and a snapshot). */
 #ifndef ECSR_ROLLOUT_MODEL_H
 #define ECSR_ROLLOUT_MODEL_H
 
