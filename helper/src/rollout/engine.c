@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 
 #include "rollout/observe.h"
 #include "rollout/preflight.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/mem.h"
 
@@ -23,6 +25,14 @@
  * rollout gives up and rolls back. Each failed poll has already been
  * retried by the client. */
 #define TRANSIENT_GRACE_S 180
+
+/* After writing a lease that was free, how long to wait before reading it
+ * back: a run that read it free just before our write lands its own write
+ * within a round trip, and the last writer wins. */
+#define LEASE_SETTLE_S 1.0
+/* Slack for the local elapsed clock against AWS's (rates, Date's whole
+ * seconds): a lease this close to its end may be taken by another run. */
+#define LEASE_MARGIN_S 5.0
 
 const char *rollout_result_name(enum rollout_result r)
 {
@@ -56,8 +66,11 @@ struct engine {
     const char *phase;
     char host[128];
     char token[40];
-    long long lease_renewed;
-    int holds_lease;
+    double lease_sent_at; /* clock_elapsed_s() when our latest lease write was sent */
+    int lease_written;    /* we wrote a lease: it may be on the group */
+    int holds_lease;      /* our lease is on the group, as far as we know */
+    int lost_lease;       /* another rollout took over: write nothing more */
+    int busy;             /* the lease could not be taken: another rollout runs */
     int rollback;
     char failure[1024]; /* why the rollout is rolling back */
     char last_wait[512];
@@ -173,37 +186,187 @@ static int pid_alive(long pid)
     return kill((pid_t)pid, 0) == 0 || errno == EPERM;
 }
 
-static void my_lease(const struct engine *e, long long now, struct rollout_lease *l)
+/* AWS's time now (the Date of its answers, carried forward on the local
+ * elapsed clock), within bounds; the local wall clock only when no answer
+ * has told it yet. */
+static void aws_now(const struct engine *e, double *earliest, double *latest)
 {
+    if (aws_client_aws_time(e->c, clock_elapsed_s(), earliest, latest) != 0)
+        *earliest = *latest = now_s();
+}
+
+/* This process's lease. It lasts ROLLOUT_LEASE_SECONDS of AWS's time from
+ * the latest AWS's clock can be now, so on the local elapsed clock it lasts
+ * at least that long from the moment its write is sent. */
+static void my_lease(const struct engine *e, struct rollout_lease *l)
+{
+    double earliest, latest;
+    aws_now(e, &earliest, &latest);
     l->host = (char *)e->host;
     l->pid = (long)getpid();
     l->token = (char *)e->token;
-    l->expires = now + ROLLOUT_LEASE_SECONDS;
+    l->expires = (long long)ceil(latest) + ROLLOUT_LEASE_SECONDS;
 }
 
-static int write_lease(struct engine *e, long long now, struct err *err)
+/* A fresh read of the group's rollout state and lease. */
+static int read_state(struct engine *e, struct rollout_state *st, struct err *err)
+{
+    struct asg_group g;
+    memset(st, 0, sizeof(*st));
+    if (asg_describe_group(e->c, e->cfg->asg_name, &g, err) != 0)
+        return -1;
+    int rc = rollout_state_parse(&g, st);
+    asg_group_free(&g);
+    if (rc != 0) {
+        err_set(err, ERR_STATE, "%s", st->problem);
+        rollout_state_free(st);
+        return -1;
+    }
+    return 0;
+}
+
+static int is_ours(const struct engine *e, const struct rollout_state *st)
+{
+    return st->has_lease && st->lease.token && strcmp(st->lease.token, e->token) == 0;
+}
+
+/* Another rollout holds the group now: this run writes nothing more, not
+ * even to release a lease that is no longer its own. */
+static int lease_lost(struct engine *e, const struct rollout_state *st, struct err *err)
+{
+    e->lost_lease = 1;
+    e->holds_lease = 0;
+    if (st->has_lease)
+        return err_set(err, ERR_STATE,
+                       "another rollout took over group %s (its lease is held by %s, pid %ld); "
+                       "this run stopped without writing anything more",
+                       e->cfg->asg_name, st->lease.host, st->lease.pid);
+    return err_set(err, ERR_STATE,
+                   "another rollout took over group %s (this run's lease is gone%s); this run "
+                   "stopped without writing anything more",
+                   e->cfg->asg_name,
+                   st->in_progress ? "" : ", and so is the rollout's state: it was finished");
+}
+
+/* Writes our lease. Callers have just read the lease: free, expired, ours. */
+static int put_lease(struct engine *e, struct err *err)
 {
     struct rollout_lease l;
-    my_lease(e, now, &l);
+    my_lease(e, &l);
     struct asg_tag tag;
     rollout_lease_tag(&l, &tag);
+    double sent = clock_elapsed_s();
+    e->lease_written = 1;
     int rc = asg_put_tags(e->c, e->cfg->asg_name, &tag, 1, err);
     free(tag.key);
     free(tag.value);
     if (rc == 0) {
-        e->lease_renewed = now;
+        e->lease_sent_at = sent;
         e->holds_lease = 1;
     }
     return rc;
 }
 
+/* After taking a lease: wait out the writes of runs that read it free at
+ * the same time, then read it back; the last writer holds it. */
+static int settle_and_confirm(struct engine *e, struct err *err)
+{
+    pause_for(e, LEASE_SETTLE_S);
+    if (stop_requested(e))
+        return err_set(err, ERR_INTERRUPTED,
+                       "stopped on request; run the same command again to resume");
+    struct rollout_state st;
+    if (read_state(e, &st, err) != 0)
+        return -1;
+    int ours = is_ours(e, &st);
+    if (!ours) {
+        e->holds_lease = 0;
+        e->busy = 1;
+        err_set(err, ERR_STATE,
+                "another rollout of group %s started at the same time (lease held by %s)",
+                e->cfg->asg_name, st.has_lease ? st.lease.host : "nobody");
+    }
+    rollout_state_free(&st);
+    return ours ? 0 : -1;
+}
+
+/* The fencing check, immediately before every write the rollout makes but
+ * the lease's own: a fresh read of the lease, never a renewal on trust.
+ * Not ours: another rollout took over (e->lost_lease). Ours: renewed when
+ * due; a renewal after the lease may have run out is confirmed like a new
+ * claim, as another run may be taking it at this moment. */
+static int fence(struct engine *e, struct err *err)
+{
+    if (e->lost_lease)
+        return err_set(err, ERR_STATE, "another rollout took over group %s", e->cfg->asg_name);
+    struct rollout_state st;
+    if (read_state(e, &st, err) != 0)
+        return -1;
+    int ours = is_ours(e, &st);
+    if (!ours)
+        lease_lost(e, &st, err);
+    rollout_state_free(&st);
+    if (!ours)
+        return -1;
+    double age = clock_elapsed_s() - e->lease_sent_at;
+    if (age < ROLLOUT_LEASE_RENEW_SECONDS)
+        return 0;
+    if (put_lease(e, err) != 0)
+        return -1;
+    if (age < ROLLOUT_LEASE_SECONDS - LEASE_MARGIN_S)
+        return 0;
+    if (settle_and_confirm(e, err) == 0)
+        return 0;
+    if (e->busy) {
+        e->busy = 0;
+        e->lost_lease = 1;
+        err_set(err, ERR_STATE,
+                "another rollout took over group %s while this run was held up past its lease; "
+                "this run stopped without writing anything more",
+                e->cfg->asg_name);
+    }
+    return -1;
+}
+
+/* Renews the lease when due (through the fence). A failure to reach AWS
+ * is a warning: the lease lasts a while. -1 only when the lease is lost. */
+static int keep_lease(struct engine *e, struct err *err)
+{
+    if (!e->holds_lease || clock_elapsed_s() - e->lease_sent_at < ROLLOUT_LEASE_RENEW_SECONDS)
+        return 0;
+    struct err lerr;
+    if (fence(e, &lerr) == 0)
+        return 0;
+    if (e->lost_lease) {
+        *err = lerr;
+        return -1;
+    }
+    struct buf b = BUF_INIT;
+    err_format(&lerr, &b);
+    emitf(e, EV_WARNING, "could not renew the lease: %s", buf_cstr(&b));
+    buf_free(&b);
+    return 0;
+}
+
+/* Deletes our lease on the way out, after reading that it is still ours. */
 static void release_lease(struct engine *e)
 {
-    if (!e->holds_lease)
+    if (!e->lease_written || e->lost_lease)
         return;
-    const char *key = ROLLOUT_TAG_LEASE;
     struct err err;
-    if (asg_delete_tags(e->c, e->cfg->asg_name, &key, 1, &err) != 0) {
+    struct rollout_state st;
+    int rc = read_state(e, &st, &err);
+    if (rc == 0) {
+        int ours = is_ours(e, &st);
+        rollout_state_free(&st);
+        if (!ours) {
+            e->holds_lease = e->lease_written = 0;
+            return;
+        }
+        const char *key = ROLLOUT_TAG_LEASE;
+        rc = asg_delete_tags(e->c, e->cfg->asg_name, &key, 1, &err);
+    }
+    if (rc != 0) {
         struct buf b = BUF_INIT;
         err_format(&err, &b);
         emitf(e, EV_WARNING,
@@ -211,20 +374,38 @@ static void release_lease(struct engine *e)
               ROLLOUT_LEASE_SECONDS, buf_cstr(&b));
         buf_free(&b);
     }
-    e->holds_lease = 0;
+    e->holds_lease = e->lease_written = 0;
 }
 
 /* ---- actions ---- */
+
+/* Every write below but the lease's own goes through the fence first. */
+#define FENCED(e, err, call) (fence((e), (err)) != 0 ? -1 : (call))
 
 static void set_phase(struct engine *e, const char *phase)
 {
     e->phase = phase;
 }
 
+/* Records the rollout's state and takes the lease, if no other run began
+ * since the snapshot: the check is a fresh read right before the write. */
 static int begin(struct engine *e, const struct rollout_snapshot *s, struct err *err)
 {
     const struct asg_group *g = &s->group;
     struct rollout_state st;
+    if (read_state(e, &st, err) != 0)
+        return -1;
+    double earliest, latest;
+    aws_now(e, &earliest, &latest);
+    if (st.in_progress || (st.has_lease && st.lease.expires > (long long)floor(earliest))) {
+        e->busy = 1;
+        err_set(err, ERR_STATE,
+                "another rollout of group %s started at the same time (lease held by %s)", g->name,
+                st.has_lease ? st.lease.host : "nobody");
+        rollout_state_free(&st);
+        return -1;
+    }
+    rollout_state_free(&st);
     memset(&st, 0, sizeof(st));
     st.in_progress = 1;
     st.min_size = g->min_size;
@@ -244,20 +425,22 @@ static int begin(struct engine *e, const struct rollout_snapshot *s, struct err 
                  s->target.launch_template_version);
     st.target = target;
     st.has_lease = 1;
-    my_lease(e, s->now, &st.lease);
+    my_lease(e, &st.lease);
     struct asg_tag *tags;
     size_t n;
     rollout_state_tags(&st, 1, &tags, &n);
     st.target = NULL;
     st.lease.host = st.lease.token = NULL;
+    double sent = clock_elapsed_s();
+    e->lease_written = 1;
     int rc = asg_put_tags(e->c, g->name, tags, n, err);
     rollout_tags_free(tags, n);
     rollout_state_free(&st);
-    if (rc == 0) {
-        e->holds_lease = 1;
-        e->lease_renewed = s->now;
-    }
-    return rc;
+    if (rc != 0)
+        return -1;
+    e->holds_lease = 1;
+    e->lease_sent_at = sent;
+    return settle_and_confirm(e, err);
 }
 
 static int finish(struct engine *e, const struct rollout_snapshot *s, struct err *err)
@@ -269,26 +452,30 @@ static int finish(struct engine *e, const struct rollout_snapshot *s, struct err
     if (g->min_size != st->min_size || g->max_size != st->max_size ||
         g->desired_capacity != st->desired_capacity) {
         struct asg_size_update u = {st->min_size, st->max_size, st->desired_capacity};
-        if (asg_update_group_size(e->c, g->name, &u, err) != 0)
+        if (FENCED(e, err, asg_update_group_size(e->c, g->name, &u, err)) != 0)
             return -1;
     }
     struct strv resume = STRV_INIT;
     for (size_t i = 0; i < st->suspended_by_us.n; i++)
         if (strv_contains(&g->suspended_processes, st->suspended_by_us.v[i]))
             strv_push(&resume, st->suspended_by_us.v[i]);
-    int rrc =
-        resume.n ? asg_resume_processes(e->c, g->name, (const char *const *)resume.v, resume.n, err)
-                 : 0;
+    int rrc = resume.n ? FENCED(e, err,
+                                asg_resume_processes(e->c, g->name, (const char *const *)resume.v,
+                                                     resume.n, err))
+                       : 0;
     strv_free(&resume);
     if (rrc != 0)
         return -1;
     struct strv keys = STRV_INIT;
     rollout_state_tag_keys(&s->group, &keys);
     int rc =
-        keys.n ? asg_delete_tags(e->c, s->group.name, (const char *const *)keys.v, keys.n, err) : 0;
+        keys.n
+            ? FENCED(e, err,
+                     asg_delete_tags(e->c, s->group.name, (const char *const *)keys.v, keys.n, err))
+            : 0;
     strv_free(&keys);
     if (rc == 0)
-        e->holds_lease = 0;
+        e->holds_lease = e->lease_written = 0;
     return rc;
 }
 
@@ -308,7 +495,7 @@ static int record_suspended(struct engine *e, const struct rollout_snapshot *s,
     if (all.n != before) {
         struct asg_tag tag;
         rollout_suspended_tag(&all, &tag);
-        rc = asg_put_tags(e->c, s->group.name, &tag, 1, err);
+        rc = FENCED(e, err, asg_put_tags(e->c, s->group.name, &tag, 1, err));
         free(tag.key);
         free(tag.value);
     }
@@ -325,9 +512,10 @@ static int set_state(struct engine *e, const struct rollout_snapshot *s, const s
         if (arn)
             strv_push(&arns, arn);
     }
-    int rc = arns.n ? ecs_update_container_instances_state(e->c, e->cfg->cluster_name,
-                                                           (const char *const *)arns.v, arns.n,
-                                                           status, err)
+    int rc = arns.n ? FENCED(e, err,
+                             ecs_update_container_instances_state(e->c, e->cfg->cluster_name,
+                                                                  (const char *const *)arns.v,
+                                                                  arns.n, status, err))
                     : 0;
     strv_free(&arns);
     return rc;
@@ -347,10 +535,12 @@ static int perform(struct engine *e, const struct rollout_snapshot *s,
     const char *group = s->group.name;
     switch (d->action) {
     case ACT_SUSPEND:
-        return asg_suspend_processes(e->c, group, (const char *const *)d->ids.v, d->ids.n, err);
+        return FENCED(
+            e, err,
+            asg_suspend_processes(e->c, group, (const char *const *)d->ids.v, d->ids.n, err));
     case ACT_RAISE_MAX: {
         struct asg_size_update u = {-1, d->number, -1};
-        return asg_update_group_size(e->c, group, &u, err);
+        return FENCED(e, err, asg_update_group_size(e->c, group, &u, err));
     }
     case ACT_SET_DESIRED:
         if (!e->rollback) {
@@ -358,7 +548,7 @@ static int perform(struct engine *e, const struct rollout_snapshot *s,
             if (e->first_change == 0)
                 e->first_change = now_s();
         }
-        return asg_set_desired_capacity(e->c, group, d->number, err);
+        return FENCED(e, err, asg_set_desired_capacity(e->c, group, d->number, err));
     case ACT_DRAIN:
         if (!e->rollback)
             set_phase(e, "drain");
@@ -369,8 +559,9 @@ static int perform(struct engine *e, const struct rollout_snapshot *s,
         return set_state(e, s, &d->ids, "ACTIVE", err);
     case ACT_STOP_TASKS:
         for (size_t i = 0; i < d->ids.n; i++) {
-            if (ecs_stop_task(e->c, e->cfg->cluster_name, d->ids.v[i],
-                              "ecs-rollout: instance replaced", err) != 0)
+            if (FENCED(e, err,
+                       ecs_stop_task(e->c, e->cfg->cluster_name, d->ids.v[i],
+                                     "ecs-rollout: instance replaced", err)) != 0)
                 return -1;
             e->sum->tasks_stopped++;
         }
@@ -380,7 +571,9 @@ static int perform(struct engine *e, const struct rollout_snapshot *s,
             set_phase(e, "terminate");
         /* A failure is retried from a fresh look: the instances already
          * terminating are no longer candidates then. */
-        return asg_terminate_instances(e->c, (const char *const *)d->ids.v, d->ids.n, 1, NULL, err);
+        return FENCED(
+            e, err,
+            asg_terminate_instances(e->c, (const char *const *)d->ids.v, d->ids.n, 1, NULL, err));
     }
     case ACT_FINISH:
         set_phase(e, "finish");
@@ -390,9 +583,13 @@ static int perform(struct engine *e, const struct rollout_snapshot *s,
          * still resumes Launch at its end. */
         if (record_suspended(e, s, &d->ids, err) != 0)
             return -1;
-        return asg_suspend_processes(e->c, group, (const char *const *)d->ids.v, d->ids.n, err);
+        return FENCED(
+            e, err,
+            asg_suspend_processes(e->c, group, (const char *const *)d->ids.v, d->ids.n, err));
     case ACT_RESUME:
-        return asg_resume_processes(e->c, group, (const char *const *)d->ids.v, d->ids.n, err);
+        return FENCED(
+            e, err,
+            asg_resume_processes(e->c, group, (const char *const *)d->ids.v, d->ids.n, err));
     case ACT_WAIT:
     case ACT_NOTHING_TO_DO:
     case ACT_BEGIN:
@@ -555,50 +752,41 @@ static enum rollout_result conclude(struct engine *e, enum rollout_result r, con
     return r;
 }
 
-/* Takes the lease of a rollout in progress, or reports who holds it. */
-static enum rollout_result claim(struct engine *e, const struct rollout_snapshot *s,
-                                 struct err *err)
+/* What a failed lease step means for the run. */
+static enum rollout_result lease_failure(const struct engine *e, const struct err *err)
 {
-    enum lease_verdict v = rollout_lease_check(&s->state, e->host, e->token, s->now, pid_alive);
-    if (v == LEASE_HELD) {
-        err_set(err, ERR_STATE,
-                "another rollout of group %s is running (lease held by %s, pid %ld, for %llds "
-                "more); if it died, its lease expires by itself",
-                s->group.name, s->state.lease.host, s->state.lease.pid,
-                s->state.lease.expires - s->now);
+    if (e->busy || e->lost_lease)
         return ROLLOUT_BUSY;
-    }
-    if (v == LEASE_OURS)
-        return ROLLOUT_DONE;
-    if (v == LEASE_EXPIRED || v == LEASE_OWNER_DEAD)
-        emitf(e, EV_INFO, "taking over the rollout of %s from %s (pid %ld, %s)", s->group.name,
-              s->state.lease.host, s->state.lease.pid,
-              v == LEASE_EXPIRED ? "lease expired" : "process gone");
-    if (write_lease(e, s->now, err) != 0)
-        return ROLLOUT_ERROR;
-    return ROLLOUT_DONE;
+    return err->kind == ERR_INTERRUPTED ? ROLLOUT_INTERRUPTED : ROLLOUT_ERROR;
 }
 
-/* Re-reads the group and checks that the lease we wrote is ours: two
- * rollouts that started at the same moment both wrote, only one remains. */
-static enum rollout_result confirm_lease(struct engine *e, struct err *err)
+/* Takes the lease of a rollout in progress, or reports who holds it. The
+ * lease is judged on a fresh read, against AWS's clock. */
+static enum rollout_result claim(struct engine *e, struct err *err)
 {
-    struct asg_group g;
-    if (asg_describe_group(e->c, e->cfg->asg_name, &g, err) != 0)
-        return ROLLOUT_ERROR;
     struct rollout_state st;
-    enum rollout_result r = ROLLOUT_DONE;
-    if (rollout_state_parse(&g, &st) != 0 || !st.has_lease ||
-        strcmp(st.lease.token, e->token) != 0) {
-        e->holds_lease = 0;
+    if (read_state(e, &st, err) != 0)
+        return lease_failure(e, err);
+    double earliest, latest;
+    aws_now(e, &earliest, &latest);
+    long long now = (long long)floor(earliest);
+    enum lease_verdict v = rollout_lease_check(&st, e->host, e->token, now, pid_alive);
+    if (v == LEASE_HELD) {
+        e->busy = 1;
         err_set(err, ERR_STATE,
-                "another rollout of group %s started at the same time (lease held by %s)",
-                e->cfg->asg_name, st.has_lease ? st.lease.host : "?");
-        r = ROLLOUT_BUSY;
+                "another rollout of group %s is running (lease held by %s, pid %ld, for %llds "
+                "more by AWS's clock); if it died, its lease expires by itself",
+                e->cfg->asg_name, st.lease.host, st.lease.pid, st.lease.expires - now);
+        rollout_state_free(&st);
+        return ROLLOUT_BUSY;
     }
+    if (v == LEASE_EXPIRED || v == LEASE_OWNER_DEAD)
+        emitf(e, EV_INFO, "taking over the rollout of %s from %s (pid %ld, %s)", e->cfg->asg_name,
+              st.lease.host, st.lease.pid, v == LEASE_EXPIRED ? "lease expired" : "process gone");
     rollout_state_free(&st);
-    asg_group_free(&g);
-    return r;
+    if (put_lease(e, err) != 0 || settle_and_confirm(e, err) != 0)
+        return lease_failure(e, err);
+    return ROLLOUT_DONE;
 }
 
 static enum rollout_result start(struct engine *e, struct err *err)
@@ -608,7 +796,9 @@ static enum rollout_result start(struct engine *e, struct err *err)
     struct rollout_decision d;
     set_phase(e, "preflight");
     if (observe(&e->ob, (long long)time(NULL), &s, err) != 0)
-        return err->kind == ERR_STATE ? ROLLOUT_REFUSED : ROLLOUT_ERROR;
+        return err->kind == ERR_STATE         ? ROLLOUT_REFUSED
+               : err->kind == ERR_INTERRUPTED ? ROLLOUT_INTERRUPTED
+                                              : ROLLOUT_ERROR;
     rollout_assess(&s, &e->cfg->options, &a);
     for (size_t i = 0; i < a.n; i++)
         if (a.v[i].phase != PHASE_LEAVING && a.v[i].phase != PHASE_IGNORED)
@@ -623,7 +813,7 @@ static enum rollout_result start(struct engine *e, struct err *err)
     } else if (d.action == ACT_BEGIN) {
         struct strv problems = STRV_INIT, warnings = STRV_INIT;
         if (rollout_preflight(e->c, e->cfg, &s, &a, &problems, &warnings, err) != 0) {
-            r = ROLLOUT_ERROR;
+            r = err->kind == ERR_INTERRUPTED ? ROLLOUT_INTERRUPTED : ROLLOUT_ERROR;
         } else {
             for (size_t i = 0; i < warnings.n; i++)
                 emit(e, EV_WARNING, NULL, warnings.v[i], NULL, NULL);
@@ -638,16 +828,14 @@ static enum rollout_result start(struct engine *e, struct err *err)
                 rollout_target_describe(&s.target, t, sizeof(t));
                 emitf(e, EV_START, "rolling out %s to group %s in cluster %s: %s", t, s.group.name,
                       e->cfg->cluster_name, d.message);
-                if (begin(e, &s, err) != 0 || (r = confirm_lease(e, err)) != ROLLOUT_DONE)
-                    r = r == ROLLOUT_DONE ? ROLLOUT_ERROR : r;
+                if (begin(e, &s, err) != 0)
+                    r = lease_failure(e, err);
             }
         }
         strv_free(&problems);
         strv_free(&warnings);
     } else {
-        r = claim(e, &s, err);
-        if (r == ROLLOUT_DONE)
-            r = confirm_lease(e, err);
+        r = claim(e, err);
         if (r == ROLLOUT_DONE)
             emitf(e, EV_START,
                   "resuming the rollout of group %s started %llds ago (%d of %d instance(s) out of "
@@ -678,7 +866,14 @@ enum rollout_result rollout_run(struct aws_client *c, const struct rollout_confi
 
     enum rollout_result r = start(&e, err);
     if (r != ROLLOUT_DONE) {
-        if (r == ROLLOUT_NOTHING_TO_DO)
+        /* A lease this run may have written (an answer cut short by a stop
+         * request, say) must not hold the next run up. */
+        release_lease(&e);
+        if (r == ROLLOUT_INTERRUPTED)
+            r = conclude(&e, r,
+                         "stopped on request before the rollout made any change; run the "
+                         "same command again to start it");
+        else if (r == ROLLOUT_NOTHING_TO_DO)
             r = conclude(&e, r, "nothing to do: %s", e.failure);
         else {
             struct buf b = BUF_INIT;
@@ -702,14 +897,9 @@ enum rollout_result rollout_run(struct aws_client *c, const struct rollout_confi
             goto out;
         }
         long long now = (long long)time(NULL);
-        if (e.holds_lease && now - e.lease_renewed >= ROLLOUT_LEASE_RENEW_SECONDS) {
-            struct err lerr;
-            if (write_lease(&e, now, &lerr) != 0) {
-                struct buf b = BUF_INIT;
-                err_format(&lerr, &b);
-                emitf(&e, EV_WARNING, "could not renew the lease: %s", buf_cstr(&b));
-                buf_free(&b);
-            }
+        if (keep_lease(&e, err) != 0) {
+            r = conclude(&e, ROLLOUT_BUSY, "%s", err->message);
+            goto out;
         }
 
         struct rollout_snapshot s;
@@ -720,6 +910,15 @@ enum rollout_result rollout_run(struct aws_client *c, const struct rollout_confi
         if (observe(&e.ob, now, &s, &step_err) != 0)
             goto step_failed;
         rollout_assess(&s, &cfg->options, &a);
+        if (!is_ours(&e, &s.state)) {
+            /* Every poll reads the lease too: a run held up (a machine that
+             * slept) learns here that another took over, before any write. */
+            lease_lost(&e, &s.state, err);
+            rollout_assessment_free(&a);
+            rollout_snapshot_free(&s);
+            r = conclude(&e, ROLLOUT_BUSY, "%s", err->message);
+            goto out;
+        }
         if (!s.state.in_progress) {
             /* The tags vanished under us: someone finished or cancelled it. */
             rollout_assessment_free(&a);
@@ -828,6 +1027,11 @@ enum rollout_result rollout_run(struct aws_client *c, const struct rollout_confi
         continue;
 
     step_failed:
+        if (e.lost_lease) {
+            *err = step_err;
+            r = conclude(&e, ROLLOUT_BUSY, "%s", err->message);
+            goto out;
+        }
         if (step_err.kind == ERR_INTERRUPTED)
             continue; /* the stop request is handled at the top */
         {
