@@ -128,7 +128,9 @@ static int lost(struct engine *e, const struct rollout_state *st, struct err *er
                    "another rollout took over group %s (this run's lease is gone%s); this run "
                    "stopped without writing anything more",
                    e->cfg->asg_name,
-                   st->in_progress ? "" : ", and so is the rollout's state: it was finished");
+                   st->in_progress ? ""
+                                   : " and the rollout state tags disappeared with it: the "
+                                     "rollout was finished or cancelled");
 }
 
 static int busy(struct engine *e, const struct rollout_state *st, struct err *err)
