@@ -351,6 +351,14 @@ class CapacityProviders(Shape):
             self.ecs.create_capacity_provider(name="cp", autoScalingGroupProvider={
                 "autoScalingGroupArn": arn, "managedTerminationProtection": "ENABLED"})
         self.assertIn("instance protection from scale in", cm.exception.response["Error"]["Message"])
+        cp = self.ecs.create_capacity_provider(name="cp", autoScalingGroupProvider={"autoScalingGroupArn": arn})
+        self.assertEqual(cp["capacityProvider"]["autoScalingGroupProvider"]["managedDraining"], "ENABLED",
+                         "managed draining is on by default")
+        self.ecs.put_cluster_capacity_providers(cluster="prod", capacityProviders=["cp"],
+                                                defaultCapacityProviderStrategy=[])
+        hooks = self.asg.describe_lifecycle_hooks(AutoScalingGroupName="prod-asg")["LifecycleHooks"]
+        self.assertEqual([(h["LifecycleHookName"], h["HeartbeatTimeout"], h["DefaultResult"]) for h in hooks],
+                         [("ecs-managed-draining-termination-hook", 3600, "CONTINUE")])
 
 
 class Refusals(Shape):
