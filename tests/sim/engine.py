@@ -95,6 +95,7 @@ class Engine:
         self.live_instances = {}   # region -> instances not yet terminated
         self.hook_owners = {}      # (group, hook name) -> who completes its actions (lifecycle.py)
         self.unavailable_types = {}  # group name -> instance types EC2 has no capacity for (mixed.py)
+        self.group_audit = {}      # group name -> its configuration when the run started (group_audit.py)
         self.clock.clear()
         self.scaling.reset()
         self.capacity.reset()

@@ -383,6 +383,10 @@ class Fleet(FleetRequests, Lifecycle):
         cands = [s for s in counted if not s.protected_from_scale_in]
         if not cands or n <= 0:
             return []
+        # Capacity rebalancing replaced these: they go first (ecs_disruptions.py).
+        evict = [s for s in counted if getattr(s, "_sim_evict", False)][:n]
+        if evict:
+            return evict + self.choose_victims(group, [s for s in counted if s not in evict], n - len(evict))
         keyf = self._policy_key(group)
         by_az = {}
         for s in cands:
