@@ -3,18 +3,14 @@ documents, named in tests/sim/README.md): lifecycle hooks and their owners,
 mixed instances policies, scaling policies with their alarms, scheduled
 actions, ECS capacity providers, and the states a rollout must refuse. These
 tests show the modelled behaviour itself, not a rollout's reaction to it.
-Every scenario file under scenarios/shapes/ loads and settles here too."""
-import pathlib
+(Every scenario file under scenarios/shapes/ loads and settles in test_scenarios.py.)"""
 import unittest
 
 import botocore.exceptions
 import testlib
 
-from sim import Simulator, load_scenario
+from sim import Simulator
 from sim.testing import container_instances, group, scenario
-
-SHAPES = pathlib.Path(__file__).resolve().parent / "scenarios" / "shapes"
-
 
 def advance(sim, aws_seconds):
     """Lets `aws_seconds` of AWS time pass at once, running every event in order
@@ -421,20 +417,6 @@ class Refusals(Shape):
         self.assertEqual((ref["Status"], ref["PercentageComplete"]), ("Successful", 100))
         self.assertFalse(old & set(states(self.asg)), "every instance replaced")
         self.assertEqual(len(states(self.asg)), 4)
-
-
-class ShapeFiles(unittest.TestCase):
-    def test_every_shape_file_loads_and_settles(self):
-        files = sorted(SHAPES.glob("*.toml"))
-        self.assertTrue(files, "scenarios/shapes/ holds the shapes")
-        for path in files:
-            with self.subTest(shape=path.name):
-                data = load_scenario(path)
-                self.assertIn("description", data)
-                with Simulator(scenario=path, time_scale=0.01) as sim:
-                    state = sim.state()
-                    self.assertTrue(state["groups"], path.name)
-                    self.assertEqual(sim.ledger()["simulator_errors"], [])
 
 
 if __name__ == "__main__":
