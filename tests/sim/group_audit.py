@@ -219,11 +219,14 @@ def _when(value):
 
 
 def scheduled_actions_due(eng):
-    """Scheduled actions whose time came while the run went on (AWS time since the start)."""
+    """Scheduled actions whose time came while the run went on. StartTime is wall-clock
+    UTC, as every timestamp of the APIs is (README, Time), and scaling.py runs a one-time
+    action when the wall clock reaches it: the window is the run's wall-clock time."""
     start = datetime.datetime.fromisoformat(eng.ledger.started_wall)
-    end = start + datetime.timedelta(seconds=max(0.0, eng.ledger.now()))
+    end = datetime.datetime.now(datetime.timezone.utc)
     out = []
-    for a in asg_backend(eng.region).scheduled_actions.values():
+    # One-time actions are removed once due (scaling.py keeps them in `gone`).
+    for a in list(asg_backend(eng.region).scheduled_actions.values()) + list(eng.scaling.gone):
         due = None
         if a.recurrence:
             due = cron_due(a.recurrence, start, end)

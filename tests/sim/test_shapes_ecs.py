@@ -217,7 +217,8 @@ class LedgerAudit(unittest.TestCase):
         import datetime
         with Simulator(scenario=scenario(instances=1, tasks=1), time_scale=0.01) as sim:
             asg = sim.client("autoscaling")
-            soon = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=120)
+            # Wall-clock UTC: due one real second from now (100 AWS seconds at this time scale).
+            soon = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=1)
             asg.put_scheduled_update_group_action(AutoScalingGroupName="prod-asg", ScheduledActionName="evening",
                                                   StartTime=soon, DesiredCapacity=1)
             asg.put_scheduled_update_group_action(AutoScalingGroupName="prod-asg", ScheduledActionName="yearly",
