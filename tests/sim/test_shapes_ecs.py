@@ -118,6 +118,31 @@ class TransientStates(unittest.TestCase):
         out = ecs.describe_tasks(cluster="prod", tasks=task_arns)
         self.assertEqual((out["tasks"], [f["reason"] for f in out["failures"]]), ([], ["MISSING"] * len(task_arns)))
 
+    def test_an_instance_leaves_the_group(self):
+        sim = self.sim
+        asg = sim.client("autoscaling")
+        for how in ("detach", "terminate"):
+            seen = len(sim.ledger()["timeline"])
+            before = ids_of(sim, "prod-asg")
+            sim.set_faults({"cluster": {"leave_group": {"count": 1, "group": "prod-asg", "how": how}}})
+            left = sim.wait_until(lambda: [e for e in sim.ledger()["timeline"][seen:] if e["event"] == "left_group"],
+                                  timeout=10)[0]["instance"]
+            self.assertIn(left, before)
+            states = {i["InstanceId"]: i["LifecycleState"] for i in group(asg)["Instances"]}
+            if how == "detach":
+                self.assertNotIn(left, states, "gone from the next answer")
+            else:
+                self.assertTrue(states.get(left, "Terminating").startswith("Terminating"), states)
+            sim.wait_until(lambda: in_service(sim), timeout=30)
+            self.assertEqual(group(asg)["DesiredCapacity"], len(before), "replaced, not decremented")
+            running = sim.client("ec2").describe_instances(InstanceIds=[left])["Reservations"][0]["Instances"][0]
+            self.assertEqual(running["State"]["Name"] in ("running",), how == "detach")
+            sim.clear_faults()
+        rec = sim.ledger(timeline=False)["replacements"][0]
+        self.assertEqual(sorted(rec["left_for_their_own_reasons"].values()),
+                         ["detached by someone else", "terminated by someone else"])
+        self.assertIsNone(rec["problem"])
+
     def test_list_lag(self):
         sim = self.sim
         asg, ecs = sim.client("autoscaling"), sim.client("ecs")
@@ -454,6 +479,11 @@ class ShapeFiles(unittest.TestCase):
             sim.wait_until(lambda: len(events(sim, "instance_in_service")) == 1, timeout=30)
             led = sim.ledger(timeline=False)
             self.assertEqual((led["abrupt_kills"], led["external_kills"]), ([], []))
+
+    def test_instance_leaves_group(self):
+        with self.shape("instance-leaves-group") as sim:
+            left = sim.wait_until(lambda: events(sim, "left_group"), timeout=30)[0]["instance"]
+            self.assertNotIn(left, ids_of(sim, "prod-asg"))
 
     def test_capacity_rebalance(self):
         with self.shape("capacity-rebalance") as sim:
