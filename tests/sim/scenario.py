@@ -104,7 +104,10 @@ def validate(data):
     unknown = set(data) - TOP_KEYS
     if unknown:
         raise ScenarioError(f"scenario: unknown keys {sorted(unknown)}; known: {sorted(TOP_KEYS)}")
+    from . import scenario_asg  # the group shapes' own keys (scenario_asg.py)
     for section, keys in KEYS.items():
+        if section == "auto_scaling_groups":
+            keys = keys | scenario_asg.GROUP_KEYS
         items = data.get(section, [])
         if not isinstance(items, list):
             raise ScenarioError(f"scenario: {section} must be a list ([[{section}]] in TOML)")
@@ -127,6 +130,7 @@ def validate(data):
         d = g.get("desired", lo)
         if not lo <= d <= hi:
             raise ScenarioError(f"scenario: group {g['name']}: need min <= desired <= max, got {lo}, {d}, {hi}")
+        scenario_asg.validate_group(g)
     for s in data.get("services", []):
         if s.get("scheduling", "REPLICA") not in ("REPLICA", "DAEMON"):
             raise ScenarioError(f"scenario: service {s['name']}: scheduling must be REPLICA or DAEMON")
@@ -153,6 +157,7 @@ def _containers(td):
 
 def apply(sim, data):
     """Creates the scenario's resources through the simulator's own APIs."""
+    from . import scenario_asg
     ecs = sim.client("ecs", max_attempts=1)
     ec2 = sim.client("ec2", max_attempts=1)
     asg = sim.client("autoscaling", max_attempts=1)
@@ -191,14 +196,10 @@ def apply(sim, data):
             kwargs["CapacityRebalance"] = True
         if g.get("tags"):
             kwargs["Tags"] = [{"Key": k, "Value": str(v), "PropagateAtLaunch": True} for k, v in g["tags"].items()]
+        scenario_asg.group_kwargs(ec2, g, kwargs, templates)
+        scenario_asg.before_create(sim, g)
         asg.create_auto_scaling_group(**kwargs)
-        for h in g.get("lifecycle_hooks", []):
-            transition = {"launching": "autoscaling:EC2_INSTANCE_LAUNCHING",
-                          "terminating": "autoscaling:EC2_INSTANCE_TERMINATING"}.get(h.get("transition"), h.get("transition"))
-            asg.put_lifecycle_hook(LifecycleHookName=h["name"], AutoScalingGroupName=g["name"],
-                                   LifecycleTransition=transition,
-                                   HeartbeatTimeout=int(h.get("heartbeat_timeout", 300)),
-                                   DefaultResult=h.get("default_result", "CONTINUE"))
+        scenario_asg.put_hooks(sim, asg, g)
     sim.engine.settle()
     for s in data.get("services", []):
         kwargs = dict(cluster=s["cluster"], serviceName=s["name"], launchType="EC2",
@@ -240,6 +241,7 @@ def apply(sim, data):
                                     f"{out['failures']}")
             left -= n
     sim.engine.settle()
+    scenario_asg.after_settle(sim, data)
     for g in data.get("auto_scaling_groups", []):
         if g.get("draining"):
             # An operator drained some instances before the run (sorted by instance id).

@@ -201,7 +201,14 @@ void rollout_decide(const struct rollout_snapshot *s, const struct rollout_asses
      * hosted are whole again: if any of it cannot drain, the rollback
      * returns all of it to service. */
     int drained = count_views(a, old_drained);
-    if (drained > 0 && drained == a->old_draining) {
+    /* Each termination lowers the desired capacity by one, which Auto
+     * Scaling refuses below MinSize: instances drained before the scale-out
+     * (by hand, or by an earlier run) in a group at its MinSize wait for
+     * it. */
+    int above_min = s->group.desired_capacity - s->group.min_size;
+    if (drained > above_min)
+        drained = above_min > 0 ? above_min : 0;
+    if (drained > 0 && count_views(a, old_drained) == a->old_draining) {
         char unstable[256];
         if (!s->services_observed) {
             decision_say(d, ACT_WAIT, "%d drained instance(s): checking their services", drained);

@@ -67,6 +67,11 @@ int observe(struct observer *ob, long long now, struct rollout_snapshot *out, st
 int observe_instances(struct observer *ob, long long now, struct rollout_snapshot *out,
                       struct err *err);
 
+/* The rollout told ECS to stop these tasks: until a task listing says
+ * otherwise they count as stopping, no longer as standalone tasks still to
+ * stop (a drain whose counters have not moved is not listed again). */
+void observer_tasks_stopped(struct observer *ob, const struct strv *arns);
+
 /* The ARN of an instance's container instance in the last snapshot, or NULL. */
 const char *snapshot_ci_arn(const struct rollout_snapshot *s, const char *instance_id);
 
