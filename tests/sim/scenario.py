@@ -241,9 +241,10 @@ def apply(sim, data):
                                     f"{out['failures']}")
             left -= n
     sim.engine.settle()
-    scenario_asg.after_settle(sim, data)
+    drained = False
     for g in data.get("auto_scaling_groups", []):
         if g.get("draining"):
+            drained = True
             # An operator drained some instances before the run (sorted by instance id).
             members = sorted(i["InstanceId"] for i in asg.describe_auto_scaling_groups(
                 AutoScalingGroupNames=[g["name"]])["AutoScalingGroups"][0]["Instances"])[:g["draining"]]
@@ -252,7 +253,9 @@ def apply(sim, data):
                 arns = [eng.cis[eng.ci_by_ec2[i]].container_instance_arn for i in members if i in eng.ci_by_ec2]
             ecs.update_container_instances_state(cluster=g.get("cluster", "default"), status="DRAINING",
                                                  containerInstances=arns)
-    sim.engine.settle()
+    if drained:
+        sim.engine.settle()  # their tasks move before the run
+    scenario_asg.after_settle(sim, data)
     for g in data.get("auto_scaling_groups", []):
         if g.get("suspended_processes"):
             asg.suspend_processes(AutoScalingGroupName=g["name"], ScalingProcesses=g["suspended_processes"])

@@ -240,17 +240,20 @@ class LedgerAudit(unittest.TestCase):
 
     def test_scheduled_actions_that_came_due_are_reported(self):
         import datetime
-        with Simulator(scenario=scenario(instances=1, tasks=1), time_scale=0.01) as sim:
+        sc = scenario(instances=1, tasks=1)
+        sc["auto_scaling_groups"][0]["suspended_processes"] = ["ScheduledActions"]
+        with Simulator(scenario=sc, time_scale=0.01) as sim:
             asg = sim.client("autoscaling")
-            soon = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=120)
+            soon = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=1)
             asg.put_scheduled_update_group_action(AutoScalingGroupName="prod-asg", ScheduledActionName="evening",
-                                                  StartTime=soon, DesiredCapacity=1)
+                                                  StartTime=soon, DesiredCapacity=2)
             asg.put_scheduled_update_group_action(AutoScalingGroupName="prod-asg", ScheduledActionName="yearly",
                                                   Recurrence="0 0 1 1 *", DesiredCapacity=1)
             self.assertEqual(sim.ledger(timeline=False)["scheduled_actions_due"], [])
-            sim.wait_until(lambda: sim.ledger(timeline=False)["aws_seconds"] > 200, timeout=30)
-            due = sim.ledger(timeline=False)["scheduled_actions_due"]
-            self.assertEqual([(d["group"], d["action"]) for d in due], [("prod-asg", "evening")])
+            due = sim.wait_until(lambda: sim.ledger()["scheduled_actions_due"], timeout=30)
+            self.assertEqual([(d["group"], d["action"], d["outcome"]) for d in due],
+                             [("prod-asg", "evening", "skipped: ScheduledActions suspended")])
+            self.assertEqual(group(asg)["DesiredCapacity"], 1, "a missed action is not run later")
 
     def test_cron(self):
         from datetime import datetime, timezone
