@@ -26,9 +26,11 @@ AWS's documents:
   exited", and the service starts another one. (ECS's service throttle logic,
   which spaces out restarts, is not modelled.)
 
-Kills of running tasks caused by these (an instance interrupted or rebalanced
-away with tasks still on it) are the ledger's `external_kills`, not the
-rollout's `abrupt_kills`; a crash-looping service is `exempt` in the ledger."""
+Kills of running tasks caused by these (an instance interrupted, rebalanced
+away or terminated by someone else with tasks still on it) are the ledger's
+`external_kills`, not the rollout's `abrupt_kills` - unless the rollout itself
+terminated the instance first; a crash-looping service is `exempt` in the
+ledger."""
 import json
 import re
 
@@ -60,6 +62,16 @@ def validate(key, v):
     return {"instances": list(v.get("instances", [])), "count": int(v.get("count", 0)),
             "group": v.get("group"), "after": float(v.get("after", 0)), "for": v.get("for"),
             "how": v.get("how", "detach")}
+
+
+def external_shutdown(si):
+    """True if the instance is going down because of a disruption itself (not
+    because a rollout terminated it meanwhile)."""
+    if getattr(si, "external_shutdown", False):
+        return True
+    st = si.state
+    return bool(st is not None and getattr(st, "_sim_evict", False)
+                and (si.terminate_cause or "").startswith("scale-in"))
 
 
 def ecs_config(si):
@@ -125,6 +137,7 @@ def _interrupt(eng, si):
     """EC2 interrupts (terminates) the instance; Auto Scaling notices on its health check."""
     if not si.alive():
         return
+    si.external_shutdown = True
     eng.fleet.ec2_shutdown(si, "spot interruption")
     if si.state is not None and not si.state.lifecycle_state.startswith("Terminating"):
         si.notice_at = eng.now() + eng.delay("health_check")
@@ -192,6 +205,7 @@ def leave_group(eng, si, spec=None):
     if how == "detach":
         eng.fleet.detach(group, [si.id], False)
     else:
+        si.external_shutdown = True
         eng.fleet.terminate_in_group(si.id, False)
 
 

@@ -300,7 +300,6 @@ class Disruptions(unittest.TestCase):
             sim.wait_until(lambda: all(t["lastStatus"] == "STOPPED" for t in tasks_on(sim, victim)), timeout=30)
             notice = events(sim, "spot_interruption_notice", instance=victim)[0]
             self.assertTrue(notice["ecs_drains"])
-            self.assertEqual(events(sim, "instance_shutting_down", instance=victim), [], "not before 2 minutes")
             sim.wait_until(lambda: victim not in ids_of(sim, "prod-asg") and in_service(sim), timeout=30)
             down = events(sim, "instance_shutting_down", instance=victim)[0]
             # Two minutes after the notice (plus the tick's lateness on a loaded machine).
@@ -329,9 +328,11 @@ class Disruptions(unittest.TestCase):
             sim.set_faults({"cluster": {"rebalance_recommendation": {"instances": [victim]}}})
             new = sim.wait_until(lambda: events(sim, "capacity_rebalance_launch", replaces=victim),
                                  timeout=10)[0]["instance"]
-            self.assertEqual(len(ids_of(sim, "prod-asg")), 4, "the replacement first")
-            self.assertEqual(group(sim.client("autoscaling"))["DesiredCapacity"], 3)
             sim.wait_until(lambda: victim not in ids_of(sim, "prod-asg") and in_service(sim), timeout=30)
+            self.assertEqual(group(sim.client("autoscaling"))["DesiredCapacity"], 3)
+            launched = events(sim, "instance_launched", instance=new)[0]
+            self.assertLess(launched["t"], events(sim, "instance_terminating", instance=victim)[0]["t"],
+                            "the replacement first")
             running = events(sim, "instance_in_service", instance=new)[0]
             gone = events(sim, "instance_terminating", instance=victim)[0]
             self.assertGreaterEqual(gone["t"], running["t"], "the old one goes once the new one is InService")
@@ -353,7 +354,8 @@ class Disruptions(unittest.TestCase):
         with Simulator(scenario=scenario(instances=3, tasks=3), time_scale=0.01) as sim:
             ecs = sim.client("ecs")
             victim = ids_of(sim, "prod-asg")[0]
-            sim.set_faults({"cluster": {"agent_disconnected": {"instances": [victim], "for": 200}}})
+            # Back after 1,500 AWS s (15 real s): long enough to look at it on a loaded machine.
+            sim.set_faults({"cluster": {"agent_disconnected": {"instances": [victim], "for": 1500}}})
             sim.wait_until(lambda: events(sim, "agent_disconnected"), timeout=10)
             ci = ci_of(sim, victim)
             self.assertFalse(ci["agentConnected"])
@@ -372,8 +374,8 @@ class Disruptions(unittest.TestCase):
                 self.assertEqual((on_victim[arn]["lastStatus"], on_victim[arn]["desiredStatus"]),
                                  ("RUNNING", "STOPPED"))
             self.assertEqual(set(on_victim), set(before), "nothing new placed on it")
-            # Back after 200 AWS s: the stops go through and the instance empties.
-            sim.wait_until(lambda: ci_of(sim, victim)["agentConnected"], timeout=30)
+            # Back: the stops go through and the instance empties.
+            sim.wait_until(lambda: ci_of(sim, victim)["agentConnected"], timeout=60)
             sim.wait_until(lambda: all(t["lastStatus"] == "STOPPED" for t in tasks_on(sim, victim)), timeout=30)
             self.assertTrue(sim.ledger(timeline=False)["zero_downtime"])
 
