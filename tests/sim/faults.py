@@ -50,7 +50,7 @@ QUERY_NAMESPACES = {
 
 CLUSTER_FAULT_KEYS = ("never_register", "unhealthy", "unhealthy_after", "stuck_tasks",
                       "account_limit", "describe_missing", "list_lag", "spot_interruption",
-                      "rebalance_recommendation", "agent_disconnected", "clock_offset_s")
+                      "rebalance_recommendation", "agent_disconnected", "leave_group", "clock_offset_s")
 RULE_KEYS = ("action", "throttle", "error", "error_status", "reset", "latency_ms",
              "times", "after", "rate", "burst", "scaling_activity_in_progress", "resource_contention")
 # Auto Scaling's transient refusals of a write (Auto Scaling API Reference, e.g.

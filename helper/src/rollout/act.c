@@ -189,9 +189,9 @@ static int set_state(struct engine *e, const struct rollout_snapshot *s, const s
 {
     struct strv arns = STRV_INIT;
     for (size_t i = 0; i < ids->n; i++) {
-        const char *arn = snapshot_ci_arn(s, ids->v[i]);
-        if (arn)
-            strv_push(&arns, arn);
+        const struct ecs_container_instance *ci = snapshot_ci(s, ids->v[i]);
+        if (ci && ci->arn)
+            strv_push(&arns, ci->arn);
     }
     int rc = arns.n ? FENCED(e, err,
                              e->ops->update_container_instances_state(
@@ -200,14 +200,6 @@ static int set_state(struct engine *e, const struct rollout_snapshot *s, const s
                     : 0;
     strv_free(&arns);
     return rc;
-}
-
-static int tasks_on(const struct rollout_snapshot *s, const char *instance_id)
-{
-    for (size_t i = 0; i < s->n_cis; i++)
-        if (s->cis[i].ec2_instance_id && strcmp(s->cis[i].ec2_instance_id, instance_id) == 0)
-            return s->cis[i].running_tasks_count + s->cis[i].pending_tasks_count;
-    return 0;
 }
 
 int act_perform(struct engine *e, const struct rollout_snapshot *s,
@@ -233,8 +225,10 @@ int act_perform(struct engine *e, const struct rollout_snapshot *s,
     case ACT_DRAIN:
         if (!e->rollback)
             e->phase = RUN_DRAIN;
-        for (size_t i = 0; i < d->ids.n; i++)
-            e->sum->tasks_moved += tasks_on(s, d->ids.v[i]);
+        for (size_t i = 0; i < d->ids.n; i++) {
+            const struct ecs_container_instance *ci = snapshot_ci(s, d->ids.v[i]);
+            e->sum->tasks_moved += ci ? ci->running_tasks_count + ci->pending_tasks_count : 0;
+        }
         return set_state(e, s, &d->ids, "DRAINING", err);
     case ACT_ACTIVATE:
         return set_state(e, s, &d->ids, "ACTIVE", err);

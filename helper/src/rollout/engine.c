@@ -130,9 +130,6 @@ static int start(struct engine *e, struct err *err)
                  "stopped on request before the rollout changed anything; run the same "
                  "command again to start it");
     } else if (r != ROLLOUT_DONE) {
-        /* A lease taken by a start that then failed would hold off every
-         * other run for its lifetime. */
-        lease_release(e);
         conclude_err(e, r, err);
     }
     rollout_decision_free(&d);

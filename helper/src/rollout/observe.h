@@ -37,8 +37,6 @@ struct observer {
     struct strv ci_ids, ci_arns;
     /* ec2 instance id -> AMI (with --ami) */
     struct strv ami_ids, ami_values;
-    /* draining instances confirmed empty */
-    struct strv drained;
     /* services that had tasks on draining instances */
     struct strv affected_services;
     /* daemon services (their tasks leave a draining instance last) */
@@ -50,8 +48,6 @@ struct observer {
     char *target_key; /* "id|name|version" the resolution is for */
     long long target_resolved_at;
     struct rollout_target target;
-    /* calls made by observe (for figures) */
-    unsigned long polls;
 };
 
 void observer_init(struct observer *ob, const struct svc_ops *ops, const char *asg_name,
@@ -71,8 +67,5 @@ int observe_instances(struct observer *ob, long long now, struct rollout_snapsho
  * otherwise they count as stopping, no longer as standalone tasks still to
  * stop (a drain whose counters have not moved is not listed again). */
 void observer_tasks_stopped(struct observer *ob, const struct strv *arns);
-
-/* The ARN of an instance's container instance in the last snapshot, or NULL. */
-const char *snapshot_ci_arn(const struct rollout_snapshot *s, const char *instance_id);
 
 #endif
