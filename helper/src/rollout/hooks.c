@@ -33,8 +33,6 @@ void hook_hold_assess(const struct hook_timeout *hooks, size_t n, int terminatin
     memset(out, 0, sizeof(*out));
     out->held = held;
     out->limit_s = base_s;
-    if (held <= 0)
-        return;
     long hb = 0, global = 0;
     char names[160] = "";
     size_t used = 0;
@@ -58,6 +56,10 @@ void hook_hold_assess(const struct hook_timeout *hooks, size_t n, int terminatin
     if (!n_hooks)
         return;
     char dur[32];
+    if (held <= 0) {
+        out->limit_s = base_s + hb;
+        return;
+    }
     if (waited_s > base_s + hb) {
         out->beyond_heartbeat = 1;
         out->limit_s = base_s + global;

@@ -36,12 +36,14 @@ struct hook_hold {
     char what[256];       /* "3 instance(s) held by lifecycle hook log-shipper, up to 40 min"; "" */
 };
 
-/* How long a wait may last when `held` instances sit in the wait state of
- * the transition (terminating or launching): its own limit `base_s` plus
- * the longest heartbeat timeout of the transition's hooks, or plus the
- * longest global timeout once the wait (`waited_s` so far) has outlasted
- * that (their owner is recording heartbeats). Without hooks or held
- * instances, the limit is base_s. */
+/* How long a wait may last when the transition (terminating or launching)
+ * has lifecycle hooks: its own limit `base_s` plus the longest heartbeat
+ * timeout of those hooks (an instance may sit that long in the wait state
+ * before it goes on), or plus the longest global timeout once the wait
+ * (`waited_s` so far) has outlasted that while `held` instances are still
+ * in the wait state (their owner is recording heartbeats). Without hooks
+ * the limit is base_s. `what` says what holds the instances, when any is
+ * held. */
 void hook_hold_assess(const struct hook_timeout *hooks, size_t n, int terminating, int held,
                       long base_s, long waited_s, struct hook_hold *out);
 
