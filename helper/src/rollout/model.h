@@ -186,6 +186,9 @@ enum rollout_wait {
     WAIT_DRAIN,         /* tasks leaving draining instances */
     WAIT_SERVICES,      /* affected services back at their desired count */
     WAIT_TERMINATION,   /* removed instances finishing termination */
+    /* out-of-date instances the rollout cannot replace now (a disconnected
+     * agent, someone else's drain) changing by themselves */
+    WAIT_EXCLUDED,
 };
 
 const char *rollout_wait_name(enum rollout_wait w);
@@ -195,7 +198,10 @@ struct rollout_decision {
     enum rollout_wait wait; /* for ACT_WAIT */
     struct strv ids;
     int number;
-    int evens_zones;   /* an ACT_SET_DESIRED that launches one instance to even out zones */
+    int evens_zones; /* an ACT_SET_DESIRED that launches one instance to even out zones */
+    /* An ACT_FINISH that leaves out-of-date instances it could not replace
+     * safely (named in the message): the result is "incomplete". */
+    int incomplete;
     char message[512]; /* what and why, for the event log */
 };
 
