@@ -9,6 +9,10 @@
 
 #include "util/mem.h"
 
+/* What a call costs on the fake clock. */
+#define FAKE_CALL_SECONDS 0.05
+/* Steps a STOPPED task stays visible. */
+#define FAKE_STOPPED_STEPS 60
 #define ARN_PREFIX "arn:aws:ecs:us-east-1:123456789012:"
 
 static const char *const op_names[FOP_N] = {
@@ -299,7 +303,13 @@ void fake_step(struct fake_svc *f)
             break;
         members++;
     }
-    /* tasks move on */
+    /* tasks move on; stopped ones are forgotten after a while (ECS keeps
+     * them about an hour; the fake, a minute) */
+    w = 0;
+    for (size_t t = 0; t < f->n_task; t++)
+        if (!is_(f->task[t].last, "STOPPED") || ++f->task[t].stopped_steps < FAKE_STOPPED_STEPS)
+            f->task[w++] = f->task[t];
+    f->n_task = w;
     for (size_t t = 0; t < f->n_task; t++) {
         struct fake_task *task = &f->task[t];
         if (is_(task->last, "STOPPED"))
@@ -372,6 +382,13 @@ void fake_init(struct fake_svc *f, int n_instances, int n_zones, int tasks_per_i
         place_task(f, "service:web", "RUNNING");
     f->serving_floor = n_instances;
     f->min_serving = serving(f);
+}
+
+void fake_register_all(struct fake_svc *f)
+{
+    for (size_t i = 0; i < f->n_inst; i++)
+        if (is_(f->inst[i].lifecycle, "InService") && !fake_ci_of(f, f->inst[i].id))
+            register_ci(f, &f->inst[i]);
 }
 
 void fake_add_foreign_instance(struct fake_svc *f)
@@ -504,6 +521,8 @@ static int enter(struct fake_svc *f, enum fake_op op, struct err *err)
 {
     f->calls[op]++;
     f->total_calls++;
+    /* a call takes time: the world moves while the engine asks */
+    clock_advance(f, FAKE_CALL_SECONDS);
     watch_capacity(f);
     if (f->before)
         f->before(f, op, f->user);
@@ -515,6 +534,7 @@ static int enter(struct fake_svc *f, enum fake_op op, struct err *err)
     if (!fault)
         return 0;
     f->failed_calls++;
+    f->failures[op]++;
     return fault_err(op, fault, err);
 }
 
@@ -625,6 +645,8 @@ static int terminate_instances(void *ctx, const char *const *ids, size_t n, int 
         } else if (is_(in->lifecycle, "Terminating")) {
             /* already on its way */
         } else if (decrement && f->desired <= f->min) {
+            /* TerminateInstanceInAutoScalingGroup (Auto Scaling API
+             * Reference): decrementing below MinSize is refused. */
             err_service(&e, 400, "ValidationError",
                         "Terminating instance without replacement will violate group's min size "
                         "constraint",

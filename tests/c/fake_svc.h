@@ -85,9 +85,10 @@ struct fake_ci {
 struct fake_task {
     char arn[160];
     char ci_arn[160];
-    char last[16];    /* PENDING, RUNNING, STOPPED */
-    char desired[16]; /* RUNNING, STOPPED */
-    char group[64];   /* "service:NAME" or "family:NAME" */
+    char last[16];     /* PENDING, RUNNING, STOPPED */
+    char desired[16];  /* RUNNING, STOPPED */
+    char group[64];    /* "service:NAME" or "family:NAME" */
+    int stopped_steps; /* steps since it stopped: ECS forgets stopped tasks after a while */
 };
 
 struct fake_service {
@@ -159,10 +160,11 @@ struct fake_svc {
     unsigned long calls[FOP_N];
     unsigned long total_calls;
     unsigned long failed_calls;
-    int min_serving;       /* fewest ACTIVE connected group members seen at a step */
-    int serving_floor;     /* the capacity the group must keep (desired at start) */
-    int killed_running;    /* running tasks on instances that were terminated */
-    int drained_instances; /* UpdateContainerInstancesState DRAINING, instance count */
+    unsigned long failures[FOP_N]; /* failed calls per operation */
+    int min_serving;               /* fewest ACTIVE connected group members seen at a step */
+    int serving_floor;             /* the capacity the group must keep (desired at start) */
+    int killed_running;            /* running tasks on instances that were terminated */
+    int drained_instances;         /* UpdateContainerInstancesState DRAINING, instance count */
 };
 
 /* A group of n_instances (version 1 of template lt-fake, whose latest is
@@ -177,6 +179,8 @@ struct svc_ops fake_ops(struct fake_svc *f);
 /* Advances the world one step (the clock does it by itself). */
 void fake_step(struct fake_svc *f);
 
+/* Registers every InService instance that has no container instance. */
+void fake_register_all(struct fake_svc *f);
 /* Adds an instance of another group, registered in the same cluster. */
 void fake_add_foreign_instance(struct fake_svc *f);
 /* Adds a standalone task (family:batch) on a group instance's container

@@ -202,14 +202,21 @@ int act_perform(struct engine *e, const struct rollout_snapshot *s,
         return set_state(e, s, &d->ids, "DRAINING", err);
     case ACT_ACTIVATE:
         return set_state(e, s, &d->ids, "ACTIVE", err);
-    case ACT_STOP_TASKS:
-        for (size_t i = 0; i < d->ids.n; i++) {
-            if (e->ops->stop_task(e->ops->ctx, e->cfg->cluster_name, d->ids.v[i],
-                                  "ecs-rollout: instance replaced", err) != 0)
-                return -1;
-            e->sum->tasks_stopped++;
+    case ACT_STOP_TASKS: {
+        struct strv stopped = STRV_INIT;
+        int rc = 0;
+        for (size_t i = 0; i < d->ids.n && rc == 0; i++) {
+            rc = e->ops->stop_task(e->ops->ctx, e->cfg->cluster_name, d->ids.v[i],
+                                   "ecs-rollout: instance replaced", err);
+            if (rc == 0)
+                strv_push(&stopped, d->ids.v[i]);
         }
-        return 0;
+        /* Stopped once: not asked again while ECS stops them. */
+        observer_tasks_stopped(&e->ob, &stopped);
+        e->sum->tasks_stopped += (int)stopped.n;
+        strv_free(&stopped);
+        return rc;
+    }
     case ACT_TERMINATE: {
         if (!e->rollback)
             e->phase = RUN_TERMINATE;

@@ -201,7 +201,10 @@ void rollout_assess(const struct rollout_snapshot *s, const struct rollout_optio
         a->members++;
         a->members_units += v->units;
         a->launch_held += v->hook_wait;
-        if (v->outdated && (v->foreign || v->agent_lost)) {
+        /* Someone else's drain that still holds tasks, or an agent that
+         * cannot drain: left alone for now (an empty foreign drain is
+         * replaced like the rollout's own). */
+        if (v->outdated && ((v->foreign && v->phase != PHASE_DRAINED) || v->agent_lost)) {
             a->excluded++;
             a->excluded_units += v->units;
         }

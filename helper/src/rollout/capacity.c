@@ -16,9 +16,14 @@ int capacity_floor(const struct rollout_snapshot *s, const struct rollout_assess
     return s->state.desired_capacity - a->excluded_units;
 }
 
+static int left_alone(const struct instance_view *v)
+{
+    return v->outdated && ((v->foreign && v->phase != PHASE_DRAINED) || v->agent_lost);
+}
+
 static int replaceable(const struct instance_view *v)
 {
-    return view_is_member(v) && v->outdated && !v->foreign && !v->agent_lost;
+    return view_is_member(v) && v->outdated && !left_alone(v);
 }
 
 int batch_units(const struct rollout_assessment *a, int k)
@@ -61,7 +66,7 @@ void describe_excluded(const struct rollout_assessment *a, char *buf, size_t cap
     buf[0] = '\0';
     for (size_t i = 0; i < a->n; i++) {
         const struct instance_view *v = &a->v[i];
-        if (!view_is_member(v) || !v->outdated || !(v->foreign || v->agent_lost))
+        if (!view_is_member(v) || !left_alone(v))
             continue;
         n++;
         if (listed++ >= 3 || used >= cap)

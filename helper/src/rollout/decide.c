@@ -208,7 +208,14 @@ void rollout_decide(const struct rollout_snapshot *s, const struct rollout_asses
      * returns all of it to service. */
     int drained = count_views(a, old_drained);
     int draining_old = count_views(a, old_draining);
-    if (drained > 0 && drained == draining_old) {
+    /* Each termination lowers the desired capacity by one, which Auto
+     * Scaling refuses below MinSize: instances drained before the scale-out
+     * (by hand, or by an earlier run) in a group at its MinSize wait for
+     * it. */
+    int above_min = s->group.desired_capacity - s->group.min_size;
+    if (drained > above_min)
+        drained = above_min > 0 ? above_min : 0;
+    if (drained > 0 && count_views(a, old_drained) == draining_old) {
         char unstable[256];
         if (!s->services_observed) {
             decision_say(d, ACT_WAIT, "%d drained instance(s): checking their services", drained);
@@ -312,7 +319,7 @@ void rollout_decide_rollback(const struct rollout_snapshot *s, const struct roll
      * and an old one drained for it is not returned to service. */
     const int evening = t && t->zone_evenings > 0;
 
-    if (!evening && pick_views(a, old_draining, (int)a->n, d) > 0) {
+    if (!evening && pick_views(a, old_draining_ours, (int)a->n, d) > 0) {
         decision_say(d, ACT_ACTIVATE, "returning %zu out-of-date instance(s) to ACTIVE", d->ids.n);
         return;
     }

@@ -20,6 +20,7 @@ int view_tasks(const struct instance_view *v);
 int old_drainable(const struct instance_view *v);
 int old_drained(const struct instance_view *v);
 int old_draining(const struct instance_view *v);
+int old_draining_ours(const struct instance_view *v); /* the rollout's own drains */
 int old_idle(const struct instance_view *v);
 int new_draining(const struct instance_view *v);
 int new_drained(const struct instance_view *v);

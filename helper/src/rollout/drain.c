@@ -255,3 +255,19 @@ out:
     strv_free(&arns);
     return rc;
 }
+
+void observer_tasks_stopped(struct observer *ob, const struct strv *arns)
+{
+    for (size_t i = 0; i < ob->n_memo; i++) {
+        struct drain_memo *m = &ob->memo[i];
+        struct strv left = STRV_INIT;
+        for (size_t k = 0; k < m->standalone.n; k++) {
+            if (strv_contains(arns, m->standalone.v[k]))
+                m->stopping++;
+            else
+                strv_push(&left, m->standalone.v[k]);
+        }
+        strv_free(&m->standalone);
+        m->standalone = left;
+    }
+}

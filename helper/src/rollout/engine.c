@@ -170,6 +170,9 @@ static int start(struct engine *e, struct err *err)
     if (r == ROLLOUT_NOTHING_TO_DO) {
         conclude(e, r, "nothing to do: %s", d.message);
     } else if (r != ROLLOUT_DONE) {
+        /* A lease taken by a start that then failed would hold off every
+         * other run for its lifetime. */
+        lease_release(e);
         conclude_err(e, r, err);
     }
     rollout_decision_free(&d);

@@ -102,6 +102,10 @@ int observe_marks(struct observer *ob, struct rollout_snapshot *s, struct err *e
 void observer_note_drains(struct observer *ob, const struct strv *instance_ids);
 void observer_shapes_free(struct observer_shapes *sh);
 void snapshot_shapes_free(struct rollout_snapshot *s);
+/* The rollout told ECS to stop these tasks: until a task listing says
+ * otherwise they count as stopping, no longer as standalone tasks still to
+ * stop (a drain whose counters have not moved is not listed again). */
+void observer_tasks_stopped(struct observer *ob, const struct strv *arns);
 
 /* The ARN of an instance's container instance in the last snapshot, or NULL. */
 const char *snapshot_ci_arn(const struct rollout_snapshot *s, const char *instance_id);

@@ -177,12 +177,19 @@ int old_drainable(const struct instance_view *v)
     return view_is_member(v) && v->outdated && (v->phase == PHASE_ACTIVE);
 }
 /* Drains that are someone else's (a Spot interruption, an operator) are
- * never the rollout's: not waited for, removed or returned to service. */
+ * not the rollout's: never waited for or returned to service. Once such an
+ * out-of-date instance is empty, removing it kills nothing: it is replaced
+ * with the rollout's own drained instances. */
 int old_drained(const struct instance_view *v)
 {
-    return view_is_member(v) && v->outdated && !v->foreign && v->phase == PHASE_DRAINED;
+    return view_is_member(v) && v->outdated && v->phase == PHASE_DRAINED;
 }
 int old_draining(const struct instance_view *v)
+{
+    return view_is_member(v) && v->outdated && view_is_draining(v) &&
+           (!v->foreign || v->phase == PHASE_DRAINED);
+}
+int old_draining_ours(const struct instance_view *v)
 {
     return view_is_member(v) && v->outdated && !v->foreign && view_is_draining(v);
 }

@@ -76,8 +76,8 @@ static void check_shapes(const struct rollout_snapshot *s, const struct rollout_
             foreign++;
             strv_pushf(warnings,
                        "instance %s is already DRAINING (a Spot interruption or an operator's "
-                       "drain): not the rollout's, it is left alone and does not count as serving "
-                       "capacity",
+                       "drain): not the rollout's, it does not count as serving capacity, is never "
+                       "returned to service, and is replaced only once it is empty",
                        v->asg->instance_id);
         }
         if (v->agent_lost) {
@@ -90,7 +90,7 @@ static void check_shapes(const struct rollout_snapshot *s, const struct rollout_
                        v->asg->instance_id);
         }
     }
-    if (a->outdated > 0 && a->outdated == foreign + lost)
+    if (a->outdated > 0 && a->outdated == a->excluded)
         strv_pushf(problems,
                    "no out-of-date instance of group %s can be replaced now: %d are DRAINING by "
                    "someone else and %d have their ECS agent disconnected; run again once those "
