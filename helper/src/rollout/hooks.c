@@ -65,14 +65,14 @@ void hook_hold_assess(const struct hook_timeout *hooks, size_t n, int terminatin
         out->limit_s = base_s + global;
         hook_format_duration(global, dur, sizeof(dur));
         snprintf(out->what, sizeof(out->what),
-                 "%d instance(s) held by lifecycle hook%s %s beyond the heartbeat timeout (its "
-                 "owner records heartbeats), up to %s in all",
+                 "%d instance(s) held by lifecycle hook%s %.100s beyond the heartbeat timeout "
+                 "(its owner records heartbeats), up to %.16s in all",
                  held, n_hooks > 1 ? "s" : "", names, dur);
     } else {
         out->limit_s = base_s + hb;
         hook_format_duration(hb, dur, sizeof(dur));
         snprintf(out->what, sizeof(out->what),
-                 "%d instance(s) held by lifecycle hook%s %s, up to %s", held,
+                 "%d instance(s) held by lifecycle hook%s %.100s, up to %.16s", held,
                  n_hooks > 1 ? "s" : "", names, dur);
     }
 }
