@@ -52,6 +52,8 @@ void snapshot_shapes_free(struct rollout_snapshot *s)
 
 /* ---- launch times ---- */
 
+/* The launch time known for an instance: > 0, -1 when EC2 gave none, 0 when
+ * not asked yet (or EC2 did not list it yet). */
 static long long time_of(const struct observer_shapes *sh, const char *id)
 {
     for (size_t i = 0; i < sh->time_ids.n; i++)
@@ -77,19 +79,22 @@ int observe_launch_times(struct observer *ob, struct rollout_snapshot *s, struct
             return err_prefix(err, "reading the launch times of group %s's instances: ", g->name);
         }
         for (size_t i = 0; i < n; i++) {
-            if (!found[i].instance_id || found[i].launch_time <= 0 ||
-                time_of(sh, found[i].instance_id))
+            if (!found[i].instance_id || time_of(sh, found[i].instance_id))
                 continue;
+            /* An answer without launchTime (an endpoint that leaves it out)
+             * is not asked again: -1, unknown for good. */
             sh->times = xgrow(sh->times, &sh->cap_times, sh->time_ids.n + 1, sizeof(*sh->times));
-            sh->times[sh->time_ids.n] = found[i].launch_time;
+            sh->times[sh->time_ids.n] = found[i].launch_time > 0 ? found[i].launch_time : -1;
             strv_push(&sh->time_ids, found[i].instance_id);
         }
         ec2_instances_free(found, n);
     }
     strv_free(&ask);
     s->launch_time = xcalloc(g->n_instances ? g->n_instances : 1, sizeof(*s->launch_time));
-    for (size_t i = 0; i < g->n_instances; i++)
-        s->launch_time[i] = time_of(sh, g->instances[i].instance_id);
+    for (size_t i = 0; i < g->n_instances; i++) {
+        long long t = time_of(sh, g->instances[i].instance_id);
+        s->launch_time[i] = t > 0 ? t : 0;
+    }
     return 0;
 }
 
