@@ -215,7 +215,8 @@ int new_active(const struct instance_view *v)
 }
 int new_unready_idle(const struct instance_view *v)
 {
-    return view_is_member(v) && !v->outdated &&
+    /* A container instance missing from one answer may be serving. */
+    return view_is_member(v) && !v->outdated && !v->ci_lost &&
            (v->phase == PHASE_LAUNCHING || v->phase == PHASE_UNREGISTERED ||
             (v->phase == PHASE_DISCONNECTED && view_tasks(v) == 0));
 }
