@@ -293,11 +293,7 @@ void rollout_decide(const struct rollout_snapshot *s, const struct rollout_asses
         return;
     }
     char terminating[320];
-    if (wait_for_termination(s, a, o, t, d, terminating, sizeof(terminating)))
-        return;
-    if (even_zones(s, a, o, t, d))
-        return;
-    if (hold_launches(s, a, d))
+    if (finishing(s, a, o, t, d, terminating, sizeof(terminating)))
         return;
     if (a->excluded > 0) {
         finish_or_wait_excluded(s, a, o, t, d, terminating);
@@ -337,11 +333,7 @@ void rollout_decide_rollback(const struct rollout_snapshot *s, const struct roll
                                      BY_ZONE_SIZE))
         return;
     char terminating[320];
-    if (wait_for_termination(s, a, o, t, d, terminating, sizeof(terminating)))
-        return;
-    if (even_zones(s, a, o, t, d))
-        return;
-    if (hold_launches(s, a, d))
+    if (finishing(s, a, o, t, d, terminating, sizeof(terminating)))
         return;
     decision_say(d, ACT_FINISH, "the group is back to %d instance(s): restoring its settings%s",
                  n_orig, terminating);

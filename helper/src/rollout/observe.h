@@ -64,8 +64,6 @@ struct observer {
     struct strv ci_ids, ci_arns;
     /* ec2 instance id -> AMI (with --ami) */
     struct strv ami_ids, ami_values;
-    /* draining instances confirmed empty */
-    struct strv drained;
     /* services that had tasks on draining instances */
     struct strv affected_services;
     /* daemon services (their tasks leave a draining instance last) */
@@ -76,8 +74,6 @@ struct observer {
     /* resolved target */
     struct rollout_target target;
     struct observer_shapes sh;
-    /* calls made by observe (for figures) */
-    unsigned long polls;
 };
 
 void observer_init(struct observer *ob, const struct svc_ops *ops, const char *asg_name,
@@ -106,8 +102,5 @@ void snapshot_shapes_free(struct rollout_snapshot *s);
  * otherwise they count as stopping, no longer as standalone tasks still to
  * stop (a drain whose counters have not moved is not listed again). */
 void observer_tasks_stopped(struct observer *ob, const struct strv *arns);
-
-/* The ARN of an instance's container instance in the last snapshot, or NULL. */
-const char *snapshot_ci_arn(const struct rollout_snapshot *s, const char *instance_id);
 
 #endif

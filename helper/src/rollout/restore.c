@@ -190,3 +190,12 @@ int return_to_original(const struct rollout_snapshot *s, const struct rollout_as
     }
     return 0;
 }
+
+int finishing(const struct rollout_snapshot *s, const struct rollout_assessment *a,
+              const struct rollout_options *o, const struct rollout_timers *t,
+              struct rollout_decision *d, char *note, size_t cap)
+{
+    if (wait_for_termination(s, a, o, t, d, note, cap))
+        return 1;
+    return even_zones(s, a, o, t, d) || hold_launches(s, a, d);
+}
