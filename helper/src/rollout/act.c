@@ -9,6 +9,7 @@
 
 #include "rollout/engine_impl.h"
 #include "util/buf.h"
+#include "util/mem.h"
 
 /* The fence before an ordinary write: the lease is still ours. */
 #define FENCED(e, err, write) (lease_check((e), LEASE_NEED_OURS, (err)) != 0 ? -1 : (write))
@@ -81,6 +82,19 @@ int act_release_lease(struct engine *e, struct err *err)
     return e->ops->delete_tags(e->ops->ctx, e->cfg->asg_name, &key, 1, err);
 }
 
+/* What the rollout records about the group as it begins (marks.h): the
+ * newest launch time among its instances, and the drains already under way
+ * (someone else's). */
+static void begin_marks(const struct rollout_snapshot *s, struct rollout_marks *m)
+{
+    memset(m, 0, sizeof(*m));
+    for (size_t i = 0; s->launch_time && i < s->group.n_instances; i++)
+        if (s->launch_time[i] > m->launched_after)
+            m->launched_after = s->launch_time[i];
+    for (size_t i = 0; i < s->not_ours.n; i++)
+        strv_push(&m->foreign, s->not_ours.v[i]);
+}
+
 int act_begin(struct engine *e, const struct rollout_snapshot *s, struct err *err)
 {
     const struct asg_group *g = &s->group;
@@ -107,16 +121,30 @@ int act_begin(struct engine *e, const struct rollout_snapshot *s, struct err *er
     st.target = target;
     st.has_lease = 1;
     lease_mine(e, &st.lease);
-    struct asg_tag *tags;
-    size_t n;
+    struct asg_tag *tags, *marks;
+    size_t n, n_marks;
     rollout_state_tags(&st, 1, &tags, &n);
     st.target = NULL;
     st.lease.host = st.lease.token = NULL;
+    rollout_state_free(&st);
+    struct rollout_marks m;
+    char why[256];
+    begin_marks(s, &m);
+    int fits = rollout_marks_tags(&m, &marks, &n_marks, why, sizeof(why)) == 0;
+    rollout_marks_free(&m);
+    if (!fits) {
+        rollout_tags_free(tags, n);
+        return err_set(err, ERR_STATE, "%s", why);
+    }
+    /* One write: the marks exist whenever the state does. */
+    tags = xrealloc(tags, (n + n_marks) * sizeof(*tags));
+    memcpy(tags + n, marks, n_marks * sizeof(*marks));
+    free(marks);
+    n += n_marks;
     double sent = engine_mono_s(e);
     e->lease_written = 1;
     int rc = e->ops->put_tags(e->ops->ctx, g->name, tags, n, err);
     rollout_tags_free(tags, n);
-    rollout_state_free(&st);
     if (rc == 0) {
         e->holds_lease = 1;
         e->lease_sent_at = sent;
@@ -229,6 +257,8 @@ int act_perform(struct engine *e, const struct rollout_snapshot *s,
             const struct ecs_container_instance *ci = snapshot_ci(s, d->ids.v[i]);
             e->sum->tasks_moved += ci ? ci->running_tasks_count + ci->pending_tasks_count : 0;
         }
+        /* Noted first: a drain that fails halfway is still the rollout's. */
+        observer_note_drains(&e->ob, &d->ids);
         return set_state(e, s, &d->ids, "DRAINING", err);
     case ACT_ACTIVATE:
         return set_state(e, s, &d->ids, "ACTIVE", err);
@@ -323,7 +353,8 @@ void act_return_to_service(struct engine *e, const struct rollout_snapshot *give
     struct strv ids = STRV_INIT;
     for (size_t i = 0; i < s->n_cis; i++)
         if (s->cis[i].ec2_instance_id && s->cis[i].status &&
-            strcmp(s->cis[i].status, "DRAINING") == 0)
+            strcmp(s->cis[i].status, "DRAINING") == 0 &&
+            !strv_contains(&s->not_ours, s->cis[i].ec2_instance_id))
             strv_push(&ids, s->cis[i].ec2_instance_id);
     if (ids.n) {
         if (set_state(e, s, &ids, "ACTIVE", &err) == 0) {

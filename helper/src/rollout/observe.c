@@ -20,6 +20,7 @@ void rollout_snapshot_free(struct rollout_snapshot *s)
             free(s->instance_ami[i]);
         free(s->instance_ami);
     }
+    snapshot_shapes_free(s);
     asg_group_free(&s->group);
     rollout_target_free(&s->target);
     ecs_container_instances_free(s->cis, s->n_cis);
@@ -57,8 +58,8 @@ void observer_free(struct observer *ob)
         strv_free(&ob->memo[i].pending);
     }
     free(ob->memo);
-    free(ob->target_key);
     rollout_target_free(&ob->target);
+    observer_shapes_free(&ob->sh);
     memset(ob, 0, sizeof(*ob));
 }
 
@@ -161,6 +162,18 @@ static int observe_container_instances(struct observer *ob, struct rollout_snaps
     }
     s->cis = cis;
     s->n_cis = kept;
+    /* Members whose container instance was known but is missing from this
+     * answer: never taken for instances that run no task. */
+    for (size_t i = 0; i < g->n_instances; i++) {
+        const char *id = g->instances[i].instance_id;
+        if (lookup(&ob->ci_ids, id) < 0)
+            continue;
+        int present = 0;
+        for (size_t k = 0; k < kept && !present; k++)
+            present = cis[k].ec2_instance_id && strcmp(cis[k].ec2_instance_id, id) == 0;
+        if (!present)
+            strv_push(&s->ci_lost, id);
+    }
     rc = 0;
 out:
     strv_free(&unmapped);
@@ -270,10 +283,12 @@ int observe(struct observer *ob, long long now, struct rollout_snapshot *s, stru
         err_set(err, ERR_STATE, "Auto Scaling group %s: %s", ob->asg_name, s->state.problem);
         goto fail;
     }
-    if (target_resolve(ob, &s->group, now, err) != 0)
+    if (target_resolve(ob, s, now, err) != 0)
         goto fail;
     rollout_target_copy(&s->target, &ob->target);
     if (observe_container_instances(ob, s, err) != 0)
+        goto fail;
+    if (observe_launch_times(ob, s, err) != 0 || observe_marks(ob, s, err) != 0)
         goto fail;
     if (ob->options && ob->options->ami && observe_amis(ob, s, err) != 0)
         goto fail;
@@ -299,5 +314,9 @@ int observe_instances(struct observer *ob, long long now, struct rollout_snapsho
         rollout_snapshot_free(s);
         return -1;
     }
+    /* Whose drains are whose, so that someone else's are left alone. */
+    struct err ignored;
+    if (rollout_state_parse(&s->group, &s->state) == 0)
+        observe_marks(ob, s, &ignored);
     return 0;
 }

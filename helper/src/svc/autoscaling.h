@@ -23,6 +23,17 @@ struct asg_instance {
     char *launch_configuration;              /* NULL when launched from a template */
     struct asg_template_ref launch_template; /* all NULL without a template */
     int protected_from_scale_in;
+    /* Capacity units the instance counts for (mixed instances policy
+     * weights); 0 when AWS reports none, which counts as 1. */
+    int weighted_capacity;
+};
+
+/* One override of a mixed instances policy. */
+struct asg_override {
+    char *instance_type;                     /* NULL with InstanceRequirements */
+    int weighted_capacity;                   /* 0 when not set */
+    struct asg_template_ref launch_template; /* all NULL: the policy's own template */
+    int has_instance_requirements;
 };
 
 struct asg_tag {
@@ -41,6 +52,11 @@ struct asg_group {
     char *launch_configuration;              /* NULL without one */
     struct asg_template_ref launch_template; /* the group's, or its mixed policy's */
     int mixed_instances_policy;              /* launch_template came from one */
+    struct asg_override *overrides;          /* the mixed instances policy's overrides */
+    size_t n_overrides;
+    /* DesiredCapacityType: NULL or "units" (instances or weights),
+     * "vcpu", "memory-mib" (attribute-based instance type selection). */
+    char *desired_capacity_type;
     struct asg_instance *instances;
     size_t n_instances;
     struct asg_tag *tags;
