@@ -68,6 +68,7 @@ locals {
           "autoscaling:DescribeLifecycleHooks",
           "autoscaling:DescribePolicies",
           "autoscaling:DescribeScheduledActions",
+          "autoscaling:DescribeTags",
           "ec2:DescribeInstances",
           "ec2:DescribeLaunchTemplates",
           "ec2:DescribeLaunchTemplateVersions",

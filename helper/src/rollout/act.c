@@ -1,32 +1,105 @@
 /* Every write the rollout makes, in one place: the decisions' actions, the
  * state and lease tags, and returning instances to service when a rollout
- * stops. */
+ * stops. Each write is fenced: the lease is read afresh immediately before
+ * it (lease_check), and a run whose lease is no longer its own writes
+ * nothing. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "rollout/engine_impl.h"
 #include "util/buf.h"
+#include "util/mem.h"
 
-int act_put_lease(struct engine *e, const struct rollout_lease *l, struct err *err)
+/* The fence before an ordinary write: the lease is still ours. */
+#define FENCED(e, err, write) (lease_check((e), LEASE_NEED_OURS, (err)) != 0 ? -1 : (write))
+
+/* A batch of writes issued together (the StopTask calls of one decision,
+ * which has no batch form; the parallel TerminateInstanceInAutoScalingGroup
+ * calls are one svc call, fenced once by FENCED) is fenced by one check
+ * immediately before it, not one per write. As safe as a check per write:
+ * no check closes the gap between its read and the write after it (AWS has
+ * no conditional write for tags), so what fences is the lease's time.
+ * Another run may take the lease only once it ran out by AWS's clock, and
+ * the check found it ours with at least ROLLOUT_LEASE_SECONDS -
+ * ROLLOUT_LEASE_RENEW_SECONDS (60 s) to run (it renews an older one); the
+ * writes that follow it at once land well within that. A batch held up
+ * between two writes (a stall, SIGSTOP, slow answers: the monotonic clock
+ * counts suspend time) for longer than FENCE_BATCH_S since the check is
+ * checked again before its next write, so a run woken mid-batch still
+ * learns of a takeover before it writes. *fenced_at < 0: no check yet. */
+#define FENCE_BATCH_S 5.0
+
+static int batch_fence(struct engine *e, double *fenced_at, struct err *err)
 {
+    double now = engine_mono_s(e);
+    if (*fenced_at >= 0 && now - *fenced_at <= FENCE_BATCH_S)
+        return 0;
+    if (lease_check(e, LEASE_NEED_OURS, err) != 0)
+        return -1;
+    *fenced_at = now; /* from before the read: the conservative end */
+    return 0;
+}
+
+/* Writes our lease tag, and notes when it was sent: on the monotonic clock
+ * the lease lasts ROLLOUT_LEASE_SECONDS from then at least. */
+static int put_lease(struct engine *e, struct err *err)
+{
+    struct rollout_lease l;
+    lease_mine(e, &l);
     struct asg_tag tag;
-    rollout_lease_tag(l, &tag);
+    rollout_lease_tag(&l, &tag);
+    double sent = engine_mono_s(e);
+    e->lease_written = 1;
     int rc = e->ops->put_tags(e->ops->ctx, e->cfg->asg_name, &tag, 1, err);
     free(tag.key);
     free(tag.value);
+    if (rc == 0) {
+        e->lease_sent_at = sent;
+        e->holds_lease = 1;
+    }
     return rc;
 }
 
-int act_delete_lease(struct engine *e, struct err *err)
+int act_take_lease(struct engine *e, struct err *err)
 {
+    if (lease_check(e, LEASE_NEED_TAKE, err) != 0)
+        return -1;
+    return put_lease(e, err);
+}
+
+int act_renew_lease(struct engine *e, struct err *err)
+{
+    return put_lease(e, err); /* lease_check has just read that it is ours */
+}
+
+int act_release_lease(struct engine *e, struct err *err)
+{
+    int rc = lease_check(e, LEASE_NEED_RELEASE, err);
+    if (rc != 0)
+        return rc;
     const char *key = ROLLOUT_TAG_LEASE;
     return e->ops->delete_tags(e->ops->ctx, e->cfg->asg_name, &key, 1, err);
+}
+
+/* What the rollout records about the group as it begins (marks.h): the
+ * newest launch time among its instances, and the drains already under way
+ * (someone else's). */
+static void begin_marks(const struct rollout_snapshot *s, struct rollout_marks *m)
+{
+    memset(m, 0, sizeof(*m));
+    for (size_t i = 0; s->launch_time && i < s->group.n_instances; i++)
+        if (s->launch_time[i] > m->launched_after)
+            m->launched_after = s->launch_time[i];
+    for (size_t i = 0; i < s->not_ours.n; i++)
+        strv_push(&m->foreign, s->not_ours.v[i]);
 }
 
 int act_begin(struct engine *e, const struct rollout_snapshot *s, struct err *err)
 {
     const struct asg_group *g = &s->group;
+    if (lease_check(e, LEASE_NEED_BEGIN, err) != 0)
+        return -1;
     struct rollout_state st;
     memset(&st, 0, sizeof(st));
     st.in_progress = 1;
@@ -47,18 +120,34 @@ int act_begin(struct engine *e, const struct rollout_snapshot *s, struct err *er
                  s->target.launch_template_version);
     st.target = target;
     st.has_lease = 1;
-    lease_mine(e, s->now, &st.lease);
-    struct asg_tag *tags;
-    size_t n;
+    lease_mine(e, &st.lease);
+    struct asg_tag *tags, *marks;
+    size_t n, n_marks;
     rollout_state_tags(&st, 1, &tags, &n);
     st.target = NULL;
     st.lease.host = st.lease.token = NULL;
+    rollout_state_free(&st);
+    struct rollout_marks m;
+    char why[256];
+    begin_marks(s, &m);
+    int fits = rollout_marks_tags(&m, &marks, &n_marks, why, sizeof(why)) == 0;
+    rollout_marks_free(&m);
+    if (!fits) {
+        rollout_tags_free(tags, n);
+        return err_set(err, ERR_STATE, "%s", why);
+    }
+    /* One write: the marks exist whenever the state does. */
+    tags = xrealloc(tags, (n + n_marks) * sizeof(*tags));
+    memcpy(tags + n, marks, n_marks * sizeof(*marks));
+    free(marks);
+    n += n_marks;
+    double sent = engine_mono_s(e);
+    e->lease_written = 1;
     int rc = e->ops->put_tags(e->ops->ctx, g->name, tags, n, err);
     rollout_tags_free(tags, n);
-    rollout_state_free(&st);
     if (rc == 0) {
         e->holds_lease = 1;
-        e->lease_renewed = s->now;
+        e->lease_sent_at = sent;
     }
     return rc;
 }
@@ -72,27 +161,30 @@ static int finish(struct engine *e, const struct rollout_snapshot *s, struct err
     if (g->min_size != st->min_size || g->max_size != st->max_size ||
         g->desired_capacity != st->desired_capacity) {
         struct asg_size_update u = {st->min_size, st->max_size, st->desired_capacity};
-        if (e->ops->update_group_size(e->ops->ctx, g->name, &u, err) != 0)
+        if (FENCED(e, err, e->ops->update_group_size(e->ops->ctx, g->name, &u, err)) != 0)
             return -1;
     }
     struct strv resume = STRV_INIT;
     for (size_t i = 0; i < st->suspended_by_us.n; i++)
         if (strv_contains(&g->suspended_processes, st->suspended_by_us.v[i]))
             strv_push(&resume, st->suspended_by_us.v[i]);
-    int rrc = resume.n ? e->ops->resume_processes(e->ops->ctx, g->name,
-                                                  (const char *const *)resume.v, resume.n, err)
-                       : 0;
+    int rrc = resume.n
+                  ? FENCED(e, err,
+                           e->ops->resume_processes(e->ops->ctx, g->name,
+                                                    (const char *const *)resume.v, resume.n, err))
+                  : 0;
     strv_free(&resume);
     if (rrc != 0)
         return -1;
     struct strv keys = STRV_INIT;
     rollout_state_tag_keys(&s->group, &keys);
-    int rc = keys.n ? e->ops->delete_tags(e->ops->ctx, s->group.name, (const char *const *)keys.v,
-                                          keys.n, err)
+    int rc = keys.n ? FENCED(e, err,
+                             e->ops->delete_tags(e->ops->ctx, s->group.name,
+                                                 (const char *const *)keys.v, keys.n, err))
                     : 0;
     strv_free(&keys);
     if (rc == 0)
-        e->holds_lease = 0;
+        e->holds_lease = e->lease_written = 0;
     return rc;
 }
 
@@ -112,7 +204,7 @@ static int record_suspended(struct engine *e, const struct rollout_snapshot *s,
     if (all.n != before) {
         struct asg_tag tag;
         rollout_suspended_tag(&all, &tag);
-        rc = e->ops->put_tags(e->ops->ctx, s->group.name, &tag, 1, err);
+        rc = FENCED(e, err, e->ops->put_tags(e->ops->ctx, s->group.name, &tag, 1, err));
         free(tag.key);
         free(tag.value);
     }
@@ -125,24 +217,17 @@ static int set_state(struct engine *e, const struct rollout_snapshot *s, const s
 {
     struct strv arns = STRV_INIT;
     for (size_t i = 0; i < ids->n; i++) {
-        const char *arn = snapshot_ci_arn(s, ids->v[i]);
-        if (arn)
-            strv_push(&arns, arn);
+        const struct ecs_container_instance *ci = snapshot_ci(s, ids->v[i]);
+        if (ci && ci->arn)
+            strv_push(&arns, ci->arn);
     }
-    int rc = arns.n ? e->ops->update_container_instances_state(e->ops->ctx, e->cfg->cluster_name,
-                                                               (const char *const *)arns.v, arns.n,
-                                                               status, err)
+    int rc = arns.n ? FENCED(e, err,
+                             e->ops->update_container_instances_state(
+                                 e->ops->ctx, e->cfg->cluster_name, (const char *const *)arns.v,
+                                 arns.n, status, err))
                     : 0;
     strv_free(&arns);
     return rc;
-}
-
-static int tasks_on(const struct rollout_snapshot *s, const char *instance_id)
-{
-    for (size_t i = 0; i < s->n_cis; i++)
-        if (s->cis[i].ec2_instance_id && strcmp(s->cis[i].ec2_instance_id, instance_id) == 0)
-            return s->cis[i].running_tasks_count + s->cis[i].pending_tasks_count;
-    return 0;
 }
 
 int act_perform(struct engine *e, const struct rollout_snapshot *s,
@@ -151,11 +236,12 @@ int act_perform(struct engine *e, const struct rollout_snapshot *s,
     const char *group = s->group.name;
     switch (d->action) {
     case ACT_SUSPEND:
-        return e->ops->suspend_processes(e->ops->ctx, group, (const char *const *)d->ids.v,
-                                         d->ids.n, err);
+        return FENCED(e, err,
+                      e->ops->suspend_processes(e->ops->ctx, group, (const char *const *)d->ids.v,
+                                                d->ids.n, err));
     case ACT_RAISE_MAX: {
         struct asg_size_update u = {-1, d->number, -1};
-        return e->ops->update_group_size(e->ops->ctx, group, &u, err);
+        return FENCED(e, err, e->ops->update_group_size(e->ops->ctx, group, &u, err));
     }
     case ACT_SET_DESIRED:
         if (!e->rollback) {
@@ -163,19 +249,28 @@ int act_perform(struct engine *e, const struct rollout_snapshot *s,
             if (e->first_change == 0)
                 e->first_change = engine_mono_s(e);
         }
-        return e->ops->set_desired_capacity(e->ops->ctx, group, d->number, err);
+        return FENCED(e, err, e->ops->set_desired_capacity(e->ops->ctx, group, d->number, err));
     case ACT_DRAIN:
         if (!e->rollback)
             e->phase = RUN_DRAIN;
-        for (size_t i = 0; i < d->ids.n; i++)
-            e->sum->tasks_moved += tasks_on(s, d->ids.v[i]);
+        for (size_t i = 0; i < d->ids.n; i++) {
+            const struct ecs_container_instance *ci = snapshot_ci(s, d->ids.v[i]);
+            e->sum->tasks_moved += ci ? ci->running_tasks_count + ci->pending_tasks_count : 0;
+        }
+        /* Noted first: a drain that fails halfway is still the rollout's. */
+        observer_note_drains(&e->ob, &d->ids);
         return set_state(e, s, &d->ids, "DRAINING", err);
     case ACT_ACTIVATE:
         return set_state(e, s, &d->ids, "ACTIVE", err);
     case ACT_STOP_TASKS: {
         struct strv stopped = STRV_INIT;
+        double fenced_at = -1.0;
         int rc = 0;
         for (size_t i = 0; i < d->ids.n && rc == 0; i++) {
+            if (batch_fence(e, &fenced_at, err) != 0) {
+                rc = -1;
+                break;
+            }
             rc = e->ops->stop_task(e->ops->ctx, e->cfg->cluster_name, d->ids.v[i],
                                    "ecs-rollout: instance replaced", err);
             if (rc == 0)
@@ -192,8 +287,9 @@ int act_perform(struct engine *e, const struct rollout_snapshot *s,
             e->phase = RUN_TERMINATE;
         /* A failure is retried from a fresh look: the instances already
          * terminating are no longer candidates then. */
-        return e->ops->terminate_instances(e->ops->ctx, (const char *const *)d->ids.v, d->ids.n, 1,
-                                           NULL, err);
+        return FENCED(e, err,
+                      e->ops->terminate_instances(e->ops->ctx, (const char *const *)d->ids.v,
+                                                  d->ids.n, 1, NULL, err));
     }
     case ACT_FINISH:
         e->phase = RUN_FINISH;
@@ -203,11 +299,13 @@ int act_perform(struct engine *e, const struct rollout_snapshot *s,
          * still resumes Launch at its end. */
         if (record_suspended(e, s, &d->ids, err) != 0)
             return -1;
-        return e->ops->suspend_processes(e->ops->ctx, group, (const char *const *)d->ids.v,
-                                         d->ids.n, err);
+        return FENCED(e, err,
+                      e->ops->suspend_processes(e->ops->ctx, group, (const char *const *)d->ids.v,
+                                                d->ids.n, err));
     case ACT_RESUME:
-        return e->ops->resume_processes(e->ops->ctx, group, (const char *const *)d->ids.v, d->ids.n,
-                                        err);
+        return FENCED(e, err,
+                      e->ops->resume_processes(e->ops->ctx, group, (const char *const *)d->ids.v,
+                                               d->ids.n, err));
     case ACT_WAIT:
     case ACT_NOTHING_TO_DO:
     case ACT_BEGIN:
@@ -255,7 +353,8 @@ void act_return_to_service(struct engine *e, const struct rollout_snapshot *give
     struct strv ids = STRV_INIT;
     for (size_t i = 0; i < s->n_cis; i++)
         if (s->cis[i].ec2_instance_id && s->cis[i].status &&
-            strcmp(s->cis[i].status, "DRAINING") == 0)
+            strcmp(s->cis[i].status, "DRAINING") == 0 &&
+            !strv_contains(&s->not_ours, s->cis[i].ec2_instance_id))
             strv_push(&ids, s->cis[i].ec2_instance_id);
     if (ids.n) {
         if (set_state(e, s, &ids, "ACTIVE", &err) == 0) {

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "rollout/conflict.h"
 #include "rollout/engine_impl.h"
 #include "rollout/preflight.h"
 #include "rollout/target.h"
@@ -18,16 +19,15 @@
 /* poll_once's answer when the poll failed (step_err says why). */
 #define POLL_FAILED (-1.0)
 
-static int stop_requested(const struct engine *e)
+int engine_stop_requested(const struct engine *e)
 {
     return e->cfg->stop && *e->cfg->stop;
 }
 
-/* Sleeps in short slices so a stop request is seen quickly. */
-static void pause_for(const struct engine *e, double seconds)
+void engine_pause(const struct engine *e, double seconds)
 {
     double until = engine_mono_s(e) + seconds;
-    while (!stop_requested(e)) {
+    while (!engine_stop_requested(e)) {
         double left = until - engine_mono_s(e);
         if (left <= 0)
             break;
@@ -62,6 +62,31 @@ static void conclude_err(struct engine *e, enum rollout_result r, const struct e
     buf_free(&b);
 }
 
+/* How long a rollout waits, before it begins, for instances that are
+ * launching or registering (seconds). */
+#define START_SETTLE_S 120
+
+static int unsettled(const struct rollout_assessment *a)
+{
+    int n = 0;
+    for (size_t i = 0; i < a->n; i++)
+        n += a->v[i].phase == PHASE_LAUNCHING || a->v[i].phase == PHASE_UNREGISTERED;
+    return n;
+}
+
+/* Instances launched during the rollout that report an out-of-date launch
+ * specification are kept (assess.c); say so once for each. */
+static void warn_kept(struct engine *e, const struct rollout_assessment *a)
+{
+    for (size_t i = 0; i < a->n; i++) {
+        const struct instance_view *v = &a->v[i];
+        if (!v->kept || strv_contains(&e->warned_kept, v->asg->instance_id))
+            continue;
+        strv_push(&e->warned_kept, v->asg->instance_id);
+        emitf(e, EV_WARNING, "instance %s: %s", v->asg->instance_id, v->why);
+    }
+}
+
 /* The pre-flight checks and the lease: returns 1 when the rollout is ours
  * to run, else concludes. */
 static int start(struct engine *e, struct err *err)
@@ -71,10 +96,37 @@ static int start(struct engine *e, struct err *err)
     struct rollout_decision d;
     e->phase = RUN_PREFLIGHT;
     if (observe(&e->ob, (long long)engine_wall_s(e), &s, err) != 0) {
-        conclude_err(e, err->kind == ERR_STATE ? ROLLOUT_REFUSED : ROLLOUT_ERROR, err);
+        conclude_err(e,
+                     err->kind == ERR_STATE         ? ROLLOUT_REFUSED
+                     : err->kind == ERR_INTERRUPTED ? ROLLOUT_INTERRUPTED
+                                                    : ROLLOUT_ERROR,
+                     err);
         return 0;
     }
     rollout_assess(&s, &e->cfg->options, &a);
+    /* An instance that is launching, or running but not yet listed as a
+     * container instance, is a moment in a group's life, not a reason to
+     * refuse: before a rollout begins, wait a while for it to settle. */
+    double settle_until = engine_mono_s(e) + START_SETTLE_S;
+    while (!s.state.in_progress && unsettled(&a) > 0 && engine_mono_s(e) < settle_until &&
+           !engine_stop_requested(e)) {
+        char msg[160];
+        snprintf(msg, sizeof(msg),
+                 "waiting for %d instance(s) launching or registering before starting",
+                 unsettled(&a));
+        if (strcmp(e->last_wait, msg) != 0) {
+            snprintf(e->last_wait, sizeof(e->last_wait), "%s", msg);
+            emit(e, EV_WAIT, NULL, msg, NULL, NULL);
+        }
+        rollout_assessment_free(&a);
+        rollout_snapshot_free(&s);
+        engine_pause(e, e->poll_min);
+        if (observe(&e->ob, (long long)engine_wall_s(e), &s, err) != 0) {
+            conclude_err(e, err->kind == ERR_STATE ? ROLLOUT_REFUSED : ROLLOUT_ERROR, err);
+            return 0;
+        }
+        rollout_assess(&s, &e->cfg->options, &a);
+    }
     for (size_t i = 0; i < a.n; i++)
         if (a.v[i].phase != PHASE_LEAVING && a.v[i].phase != PHASE_IGNORED)
             strv_push(&e->initial, a.v[i].asg->instance_id);
@@ -88,7 +140,7 @@ static int start(struct engine *e, struct err *err)
         struct strv problems = STRV_INIT, warnings = STRV_INIT;
         if (rollout_preflight(e->ops, e->cfg, &s, &a, &e->scaling, &problems, &warnings, err) !=
             0) {
-            r = ROLLOUT_ERROR;
+            r = err->kind == ERR_INTERRUPTED ? ROLLOUT_INTERRUPTED : ROLLOUT_ERROR;
         } else {
             for (size_t i = 0; i < warnings.n; i++)
                 emit(e, EV_WARNING, NULL, warnings.v[i], NULL, NULL);
@@ -105,28 +157,31 @@ static int start(struct engine *e, struct err *err)
                       e->cfg->cluster_name, d.message);
                 observer_note_short_services(&e->ob, &e->scaling.short_services,
                                              e->scaling.short_running);
-                if (act_begin(e, &s, err) != 0 || (r = lease_confirm(e, err)) != ROLLOUT_DONE)
-                    r = r == ROLLOUT_DONE ? ROLLOUT_ERROR : r;
+                if (act_begin(e, &s, err) != 0 || lease_settle(e, err) != 0)
+                    r = lease_failure(e, err);
             }
         }
         strv_free(&problems);
         strv_free(&warnings);
     } else {
-        r = lease_claim(e, &s, err);
-        if (r == ROLLOUT_DONE)
-            r = lease_confirm(e, err);
+        r = lease_claim(e, err);
         if (r == ROLLOUT_DONE)
             emitf(e, EV_START,
                   "resuming the rollout of group %s started %llds ago (%d of %d instance(s) out of "
                   "date)",
                   s.group.name, s.now - s.state.started, a.outdated, a.members);
     }
+    /* A lease this run may have written (an answer cut short by a stop
+     * request, say) must not hold the next run up. */
+    if (r != ROLLOUT_DONE)
+        lease_release(e);
     if (r == ROLLOUT_NOTHING_TO_DO) {
         conclude(e, r, "nothing to do: %s", d.message);
+    } else if (r == ROLLOUT_INTERRUPTED) {
+        conclude(e, r,
+                 "stopped on request before the rollout changed anything; run the same "
+                 "command again to start it");
     } else if (r != ROLLOUT_DONE) {
-        /* A lease taken by a start that then failed would hold off every
-         * other run for its lifetime. */
-        lease_release(e);
         conclude_err(e, r, err);
     }
     rollout_decision_free(&d);
@@ -163,6 +218,11 @@ static double on_fail(struct engine *e, const struct rollout_snapshot *s,
     err_set(err, ERR_STATE, "the rollback could not finish (%s); the rollout had failed: %s",
             d->message, e->failure);
     act_return_to_service(e, s);
+    if (e->lost_lease) {
+        conclude(e, ROLLOUT_BUSY, "another rollout took over group %s during the rollback",
+                 e->cfg->asg_name);
+        return 0;
+    }
     lease_release(e);
     conclude(e, ROLLOUT_STUCK,
              "the cluster is serving; run the same command again to continue once the cause is "
@@ -194,6 +254,10 @@ static double on_action(struct engine *e, struct rollout_snapshot *s,
     if (e->rollback) {
         err_set(err, ERR_STATE, "%s", e->failure);
         conclude(e, ROLLOUT_ROLLED_BACK, "rollout failed and was rolled back: %s", e->failure);
+    } else if (d->incomplete) {
+        err_set(err, ERR_STATE, "%s", d->message);
+        conclude(e, ROLLOUT_INCOMPLETE, "replaced %d instance(s), %d task(s) moved; %s",
+                 e->sum->replaced, e->sum->tasks_moved, d->message);
     } else {
         conclude(e, ROLLOUT_DONE, "replaced %d instance(s) in %d batch(es), %d task(s) moved",
                  e->sum->replaced, e->batch > 0 ? (e->sum->replaced + e->batch - 1) / e->batch : 0,
@@ -213,13 +277,19 @@ static double poll_once(struct engine *e, long long now, struct err *step_err, s
     rollout_assess(&s, &e->cfg->options, &a);
     double pause = 0;
     int again = 1;
-    if (!s.state.in_progress) {
+    if (!lease_still_ours(e, &s.state, err)) {
+        /* Every poll reads the lease too: a run that was held up learns
+         * here that another took over, before it writes anything. */
+        conclude(e, ROLLOUT_BUSY, "%s", err->message);
+        again = 0;
+    } else if (!s.state.in_progress) {
         /* The tags vanished under us: someone finished or cancelled it. */
         err_set(err, ERR_STATE, "the rollout state tags of group %s disappeared while it ran",
                 e->cfg->asg_name);
         conclude(e, ROLLOUT_STUCK, "%s", err->message);
         again = 0;
     }
+    warn_kept(e, &a);
     while (again) {
         again = 0;
         struct rollout_decision d;
@@ -246,7 +316,7 @@ static double poll_once(struct engine *e, long long now, struct err *step_err, s
     rollout_assessment_free(&a);
     rollout_snapshot_free(&s);
     if (pause != POLL_FAILED)
-        e->transient_since = 0;
+        e->transient_since = e->conflict_since = 0;
     return pause;
 }
 
@@ -255,11 +325,39 @@ static double poll_once(struct engine *e, long long now, struct err *step_err, s
  * Returns how long to wait before the next poll. */
 static double on_poll_failed(struct engine *e, const struct err *step_err, struct err *err)
 {
+    if (e->lost_lease) {
+        *err = *step_err;
+        conclude_err(e, ROLLOUT_BUSY, step_err);
+        return 0;
+    }
     if (step_err->kind == ERR_INTERRUPTED)
         return 0; /* the stop request is handled at the top of the loop */
     struct buf b = BUF_INIT;
     err_format(step_err, &b);
     double pause = 0;
+    /* AWS busy with the group, an instance gone, part of an ECS batch
+     * refused: look again and decide afresh. Never a reason to roll back;
+     * if it does not clear, stop with the cluster serving, resumable. */
+    enum rollout_conflict conflict = rollout_conflict_of(step_err);
+    if (conflict != CONFLICT_NONE) {
+        if (e->conflict_since == 0)
+            e->conflict_since = engine_mono_s(e);
+        if (engine_mono_s(e) - e->conflict_since < ROLLOUT_CONFLICT_GRACE_S) {
+            emitf(e, EV_INFO, "%s; looking again: %s", rollout_conflict_name(conflict),
+                  buf_cstr(&b));
+            buf_free(&b);
+            return e->poll_min;
+        }
+        *err = *step_err;
+        act_return_to_service(e, NULL);
+        lease_release(e);
+        conclude(e, ROLLOUT_STUCK,
+                 "%s for %ds; the cluster is serving and the state is kept on the group: run the "
+                 "same command again once it has cleared. Last: %s",
+                 rollout_conflict_name(conflict), ROLLOUT_CONFLICT_GRACE_S, buf_cstr(&b));
+        buf_free(&b);
+        return 0;
+    }
     if (is_transient(step_err) && e->transient_since == 0)
         e->transient_since = engine_mono_s(e);
     if (is_transient(step_err) && engine_mono_s(e) - e->transient_since < TRANSIENT_GRACE_S) {
@@ -271,6 +369,12 @@ static double on_poll_failed(struct engine *e, const struct err *step_err, struc
     } else {
         *err = *step_err;
         act_return_to_service(e, NULL);
+        if (e->lost_lease) {
+            conclude(e, ROLLOUT_BUSY, "another rollout took over group %s during the rollback",
+                     e->cfg->asg_name);
+            buf_free(&b);
+            return 0;
+        }
         lease_release(e);
         /* What to do first: both errors can be long (and are often the
          * same one, a missing permission). */
@@ -322,23 +426,27 @@ enum rollout_result rollout_run(const struct svc_ops *ops, const struct rollout_
     err_clear(err);
     int running = start(&e, err);
     while (running && !e.ended) {
-        if (stop_requested(&e)) {
+        if (engine_stop_requested(&e)) {
             interrupt(&e, err);
             break;
         }
         long long now = (long long)engine_wall_s(&e);
-        lease_renew_if_due(&e, now);
+        if (lease_keep(&e, err) != 0) {
+            conclude(&e, ROLLOUT_BUSY, "%s", err->message);
+            break;
+        }
         struct err step_err;
         err_clear(&step_err);
         double pause = poll_once(&e, now, &step_err, err); /* observe -> decide -> act */
         if (pause == POLL_FAILED)
             pause = on_poll_failed(&e, &step_err, err);
         if (!e.ended && pause > 0)
-            pause_for(&e, pause); /* wait */
+            engine_pause(&e, pause); /* wait */
     }
     strv_free(&e.initial);
     strv_free(&e.launched);
     scaling_watch_free(&e.scaling);
+    strv_free(&e.warned_kept);
     observer_free(&e.ob);
     return (enum rollout_result)sum->result;
 }

@@ -4,6 +4,8 @@
 
 #include <time.h>
 
+#include "util/clock.h"
+
 static int describe_group(void *ctx, const char *name, struct asg_group *out, struct err *err)
 {
     return asg_describe_group(ctx, name, out, err);
@@ -80,6 +82,12 @@ static int describe_alarms(void *ctx, const char *const *names, size_t n, struct
                            size_t *n_out, struct err *err)
 {
     return cw_describe_alarms(ctx, names, n, out, n_out, err);
+}
+
+static int describe_group_tags(void *ctx, const char *group, const char *const *keys, size_t n_keys,
+                               struct asg_tag **tags, size_t *n, struct err *err)
+{
+    return asg_describe_group_tags(ctx, group, keys, n_keys, tags, n, err);
 }
 
 static int describe_launch_template(void *ctx, const char *id, const char *name,
@@ -179,10 +187,17 @@ static double wall_clock(void *ctx)
     return clock_seconds(CLOCK_REALTIME);
 }
 
+/* Counts the time the machine was suspended too: a lease that ran out
+ * while a laptop slept has run out. */
 static double monotonic(void *ctx)
 {
     (void)ctx;
-    return clock_seconds(CLOCK_MONOTONIC);
+    return clock_elapsed_s();
+}
+
+static int aws_time(void *ctx, double *earliest, double *latest)
+{
+    return aws_client_aws_time(ctx, clock_elapsed_s(), earliest, latest);
 }
 
 static void sleep_for(void *ctx, double seconds)
@@ -218,6 +233,7 @@ struct svc_ops svc_ops_aws(struct aws_client *c)
         .describe_scheduled_actions = describe_scheduled_actions,
         .describe_lifecycle_hooks = describe_lifecycle_hooks,
         .describe_alarms = describe_alarms,
+        .describe_group_tags = describe_group_tags,
         .describe_launch_template = describe_launch_template,
         .launch_template_image = launch_template_image,
         .describe_instances = describe_instances,
@@ -235,6 +251,7 @@ struct svc_ops svc_ops_aws(struct aws_client *c)
         .wall_clock = wall_clock,
         .monotonic = monotonic,
         .sleep = sleep_for,
+        .aws_time = aws_time,
         .stats = stats,
     };
     return o;

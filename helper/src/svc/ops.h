@@ -36,6 +36,10 @@ struct svc_ops {
                     struct err *err);
     int (*delete_tags)(void *ctx, const char *group, const char *const *keys, size_t n,
                        struct err *err);
+    /* DescribeTags: the group's tags with these keys only (a small answer;
+     * asg_describe_group_tags). *tags is the caller's (asg_tags_free). */
+    int (*describe_group_tags)(void *ctx, const char *group, const char *const *keys, size_t n_keys,
+                               struct asg_tag **tags, size_t *n, struct err *err);
 
     /* The group's configuration (svc/asg_config.h) and its alarms
      * (svc/cloudwatch.h), read by pre-flight and before AlarmNotification
@@ -92,6 +96,11 @@ struct svc_ops {
     double (*wall_clock)(void *ctx);
     double (*monotonic)(void *ctx);
     void (*sleep)(void *ctx, double seconds);
+    /* AWS's time now, from the Date of its answers (aws_client_aws_time):
+     * no earlier than *earliest, no later than *latest. 0, or -1 when not
+     * known yet. May be NULL: the wall clock stands in. Leases are judged
+     * on it, so that a machine with a wrong clock cannot take one early. */
+    int (*aws_time)(void *ctx, double *earliest, double *latest);
 
     /* HTTP requests and attempts (retries included) so far. */
     void (*stats)(void *ctx, unsigned long *calls, unsigned long *attempts);
