@@ -46,53 +46,54 @@ class ScalingShapes(Checks, unittest.TestCase):
 
     def test_capacity_provider_with_managed_scaling_protection_and_draining(self):
         with simulator(shape("capacity-provider")) as sim:
-            v = new_template_version(sim, template="prod-ecs")
-            r = run(sim, asg="prod-ecs")
+            v = new_template_version(sim)
+            r = run(sim, asg="prod-asg")
             self.assertEqual(r.rc, 0, r)
             warnings = messages(r, "warning")
-            self.assertTrue(any("capacity provider prod-cp scales group prod-ecs (managed scaling)" in m
+            self.assertTrue(any("capacity provider prod-cp scales group prod-asg (managed scaling)" in m
                                 for m in warnings), warnings)
             led = self.assertZeroDowntime(sim)
-            self.assertAllCurrent(sim, v, asg_name="prod-ecs")
+            self.assertAllCurrent(sim, v, asg_name="prod-asg")
             # Sizes, processes, policy, hooks, protection, provider: as found.
-            self.assertClean(sim, asg_name="prod-ecs", desired=4, max_size=8, led=led)
+            self.assertClean(sim, asg_name="prod-asg", desired=4, max_size=8, led=led)
 
     def test_target_tracking_policy_and_scheduled_action(self):
         with simulator(shape("scaling-policies")) as sim:
-            v = new_template_version(sim, template="prod-ecs")
-            r = run(sim, asg="prod-ecs")
+            v = new_template_version(sim)
+            r = run(sim, asg="prod-asg")
             self.assertEqual(r.rc, 0, r)
             led = self.assertZeroDowntime(sim)
-            self.assertAllCurrent(sim, v, asg_name="prod-ecs")
-            self.assertClean(sim, asg_name="prod-ecs", desired=4, max_size=8, led=led)
+            self.assertAllCurrent(sim, v, asg_name="prod-asg")
+            self.assertClean(sim, asg_name="prod-asg", desired=4, max_size=8, led=led)
             # (The report of scheduled actions that came due is shown by
             # test_rollout_scaling, where the rollout is held until one is due.)
             # AlarmNotification is resumed only once no scale-in alarm is in
             # ALARM: a few AWS minutes later the group has not scaled in.
             sim.sleep(300)
-            self.assertGreaterEqual(group(sim.client("autoscaling"), "prod-ecs")["DesiredCapacity"], 4)
+            self.assertGreaterEqual(group(sim.client("autoscaling"), "prod-asg")["DesiredCapacity"], 4)
             self.assertEqual(sim.ledger(timeline=False)["abrupt_kills"], [])
 
     def test_instance_refresh_in_progress_is_refused_with_what_to_do(self):
         with simulator(shape("instance-refresh")) as sim:
-            new_template_version(sim, template="prod-ecs")
-            self.assertRefused(sim, "prod-ecs", "instance refresh", "cancel-instance-refresh")
+            new_template_version(sim)
+            self.assertRefused(sim, "prod-asg", "instance refresh", "cancel-instance-refresh")
 
     def test_out_of_date_standby_instances_are_refused_with_what_to_do(self):
         with simulator(shape("standby")) as sim:
-            new_template_version(sim, template="prod-ecs")
-            self.assertRefused(sim, "prod-ecs", "in Standby are out of date", "exit-standby")
+            new_template_version(sim)
+            self.assertRefused(sim, "prod-asg", "in Standby are out of date", "exit-standby")
 
     def test_a_group_being_deleted_is_refused(self):
         with simulator(shape("group-deleting")) as sim:
-            new_template_version(sim, template="prod-ecs")
+            new_template_version(sim)
             before = api_calls(sim)
-            r = run(sim, asg="prod-ecs")
-            self.assertEqual(r.rc, 1, r)
-            self.assertEqual(r.done()["result"], "refused", r)
-            # Listed with Status "Delete in progress" while its instances go,
-            # not found once they are gone: refused either way.
-            self.assertTrue("being deleted" in r.done()["message"] or "not found" in r.done()["message"], r)
+            r = run(sim, asg="prod-asg")
+            # Its instances are all Terminating: nothing to replace; with one
+            # still a member, pre-flight refuses ("being deleted"); once it is
+            # gone, "not found". Never a write.
+            self.assertIn(r.done()["result"], ("refused", "nothing-to-do"), r)
+            if r.done()["result"] == "refused":
+                self.assertTrue(any(w in r.done()["message"] for w in ("being deleted", "not found")), r)
             after = api_calls(sim)
             self.assertEqual({k: after.get(k, 0) - before.get(k, 0) for k in WRITES
                               if after.get(k, 0) != before.get(k, 0)}, {})
