@@ -14,6 +14,33 @@
 /* The fence before an ordinary write: the lease is still ours. */
 #define FENCED(e, err, write) (lease_check((e), LEASE_NEED_OURS, (err)) != 0 ? -1 : (write))
 
+/* A batch of writes issued together (the StopTask calls of one decision,
+ * which has no batch form; the parallel TerminateInstanceInAutoScalingGroup
+ * calls are one svc call, fenced once by FENCED) is fenced by one check
+ * immediately before it, not one per write. As safe as a check per write:
+ * no check closes the gap between its read and the write after it (AWS has
+ * no conditional write for tags), so what fences is the lease's time.
+ * Another run may take the lease only once it ran out by AWS's clock, and
+ * the check found it ours with at least ROLLOUT_LEASE_SECONDS -
+ * ROLLOUT_LEASE_RENEW_SECONDS (60 s) to run (it renews an older one); the
+ * writes that follow it at once land well within that. A batch held up
+ * between two writes (a stall, SIGSTOP, slow answers: the monotonic clock
+ * counts suspend time) for longer than FENCE_BATCH_S since the check is
+ * checked again before its next write, so a run woken mid-batch still
+ * learns of a takeover before it writes. *fenced_at < 0: no check yet. */
+#define FENCE_BATCH_S 5.0
+
+static int batch_fence(struct engine *e, double *fenced_at, struct err *err)
+{
+    double now = engine_mono_s(e);
+    if (*fenced_at >= 0 && now - *fenced_at <= FENCE_BATCH_S)
+        return 0;
+    if (lease_check(e, LEASE_NEED_OURS, err) != 0)
+        return -1;
+    *fenced_at = now; /* from before the read: the conservative end */
+    return 0;
+}
+
 /* Writes our lease tag, and notes when it was sent: on the monotonic clock
  * the lease lasts ROLLOUT_LEASE_SECONDS from then at least. */
 static int put_lease(struct engine *e, struct err *err)
@@ -237,11 +264,15 @@ int act_perform(struct engine *e, const struct rollout_snapshot *s,
         return set_state(e, s, &d->ids, "ACTIVE", err);
     case ACT_STOP_TASKS: {
         struct strv stopped = STRV_INIT;
+        double fenced_at = -1.0;
         int rc = 0;
         for (size_t i = 0; i < d->ids.n && rc == 0; i++) {
-            rc = FENCED(e, err,
-                        e->ops->stop_task(e->ops->ctx, e->cfg->cluster_name, d->ids.v[i],
-                                          "ecs-rollout: instance replaced", err));
+            if (batch_fence(e, &fenced_at, err) != 0) {
+                rc = -1;
+                break;
+            }
+            rc = e->ops->stop_task(e->ops->ctx, e->cfg->cluster_name, d->ids.v[i],
+                                   "ecs-rollout: instance replaced", err);
             if (rc == 0)
                 strv_push(&stopped, d->ids.v[i]);
         }

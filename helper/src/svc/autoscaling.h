@@ -126,11 +126,29 @@ int asg_put_tags(struct aws_client *c, const char *group, const struct asg_tag *
 int asg_delete_tags(struct aws_client *c, const char *group, const char *const *keys, size_t n,
                     struct err *err);
 
+/* DescribeTags of one group's tags with these keys (filters
+ * auto-scaling-group=GROUP and key=KEYS; every key when n_keys == 0), every
+ * page: a small answer, where DescribeAutoScalingGroups carries every
+ * instance. The answer is filtered again here (only GROUP's tags with one
+ * of KEYS are kept), whatever the endpoint did with the filters. A group
+ * that does not exist has no tags: AWS answers an empty list. *tags: free
+ * with asg_tags_free. */
+int asg_describe_group_tags(struct aws_client *c, const char *group, const char *const *keys,
+                            size_t n_keys, struct asg_tag **tags, size_t *n, struct err *err);
+void asg_tags_free(struct asg_tag *tags, size_t n);
+
 /* Parses one DescribeAutoScalingGroups response (the root element),
  * appending its groups to *groups / *n; *next_token is a new string, NULL on
  * the last page. On error (ERR_PROTOCOL naming the field) *groups and *n are
  * unchanged. Exposed for unit tests and fuzzing. */
 int asg_parse_describe_groups(const struct xml_node *root, struct asg_group **groups, size_t *n,
                               char **next_token, struct err *err);
+
+/* Parses one DescribeTags response, appending the tags of `group` with
+ * one of `keys` (any key when n_keys == 0) to *tags / *n; *next_token as
+ * above. Exposed for unit tests and fuzzing. */
+int asg_parse_describe_tags(const struct xml_node *root, const char *group, const char *const *keys,
+                            size_t n_keys, struct asg_tag **tags, size_t *n, char **next_token,
+                            struct err *err);
 
 #endif
