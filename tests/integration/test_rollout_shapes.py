@@ -100,6 +100,29 @@ class Shapes(Checks, unittest.TestCase):
             self.assertIn("prod-lt-arm64", r.done()["message"])
             self.assertNoWrites(calls, api_calls(sim))
 
+    # ---- lifecycle hooks owned by others (item 3) ----
+
+    def test_terminations_held_by_lifecycle_hooks_never_fail_the_rollout(self):
+        """A log shipper that holds terminating instances for 120 s and a hook
+        nobody completes (its heartbeat timeout): the drained instances sit in
+        Terminating:Wait longer than --instance-timeout; the rollout still
+        finishes, and never completes a lifecycle action itself."""
+        # 300 AWS seconds of hold are 15 s here, longer than --instance-timeout 8;
+        # new instances need about 50 AWS seconds (2.5 s).
+        with simulator(shape("lifecycle-hooks"), time_scale=0.05) as sim:
+            v = new_template_version(sim)
+            calls = api_calls(sim)
+            r = run(sim, "--instance-timeout", "8")
+            self.assertEqual(r.rc, 0, r)
+            self.assertZeroDowntime(sim)
+            after = api_calls(sim)
+            for action in ("autoscaling:CompleteLifecycleAction",
+                           "autoscaling:RecordLifecycleActionHeartbeat"):
+                self.assertEqual(after.get(action, 0), calls.get(action, 0), action)
+            sim.clear_faults()
+            self.assertAllCurrent(sim, v)
+            self.assertClean(sim, desired=4)
+
     # ---- transient states (item 5) and other endpoints' answers (item 9) ----
 
     def test_auto_scaling_busy_is_looked_at_again_never_rolled_back(self):
