@@ -155,6 +155,13 @@ class Simulator:
         with self.engine.lock:
             self.engine.ledger.event("faults_cleared")
 
+    def audit_baseline(self):
+        """The group audit's "before" is taken again now: for a test that shapes the
+        cluster through the API after start() (a capacity provider, a hook...), so that
+        its own setup is not counted as a change the rollout made."""
+        with self.engine.lock:
+            group_audit.snapshot(self.engine)
+
     def pause(self):
         """Freezes simulated time (API calls are still served); resume() goes on."""
         with self.engine.lock:
