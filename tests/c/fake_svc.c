@@ -38,6 +38,7 @@ static const char *const op_names[FOP_N] = {
     "DescribeServices",
     "StopTask",
     "GetCallerIdentity",
+    "DescribeTags",
 };
 
 const char *fake_op_name(enum fake_op op)
@@ -591,6 +592,8 @@ static int describe_group(void *ctx, const char *name, struct asg_group *g, stru
         strv_push(&g->availability_zones, f->zones[z]);
     strv_push(&g->termination_policies, "Default");
     g->health_check_type = xstrdup("EC2");
+    g->has_warm_pool = f->warm_pool;
+    g->status = f->deleting ? xstrdup("Delete in progress") : NULL;
     return 0;
 }
 
@@ -736,6 +739,31 @@ static int delete_tags(void *ctx, const char *group, const char *const *keys, si
     return 0;
 }
 
+/* DescribeTags filtered by group and keys; a group that does not exist
+ * has no tags (AWS answers an empty list, no error). */
+static int describe_group_tags(void *ctx, const char *group, const char *const *keys, size_t n_keys,
+                               struct asg_tag **tags, size_t *n, struct err *err)
+{
+    struct fake_svc *f = ctx;
+    *tags = NULL;
+    *n = 0;
+    if (enter(f, FOP_DESCRIBE_TAGS, err) != 0)
+        return -1;
+    if (!is_(group, f->group))
+        return 0;
+    *tags = xcalloc(f->n_tags ? f->n_tags : 1, sizeof(**tags));
+    for (size_t i = 0; i < f->n_tags; i++) {
+        int want = n_keys == 0 || f->unfiltered_tags;
+        for (size_t k = 0; k < n_keys && !want; k++)
+            want = is_(f->tags[i].key, keys[k]);
+        if (!want)
+            continue;
+        (*tags)[*n].key = xstrdup(f->tags[i].key);
+        (*tags)[(*n)++].value = xstrdup(f->tags[i].value);
+    }
+    return 0;
+}
+
 static int describe_launch_template(void *ctx, const char *id, const char *name,
                                     struct ec2_launch_template *out, struct err *err)
 {
@@ -770,7 +798,7 @@ static int launch_template_image(void *ctx, const char *id, const char *name, co
                                         : strtol(version, NULL, 10);
     char ami[32];
     snprintf(ami, sizeof(ami), "ami-v%ld", v);
-    *image_id = xstrdup(ami);
+    *image_id = f->template_without_ami ? NULL : xstrdup(ami);
     return 0;
 }
 
@@ -813,6 +841,8 @@ static int describe_cluster(void *ctx, const char *cluster, struct ecs_cluster *
     out->name = xstrdup(f->cluster);
     out->status = xstrdup("ACTIVE");
     out->registered_container_instances = (int)f->n_ci;
+    if (f->capacity_provider)
+        strv_push(&out->capacity_providers, "fake-cp");
     return 0;
 }
 
@@ -821,11 +851,24 @@ static int describe_capacity_providers(void *ctx, const char *const *names, size
                                        struct err *err)
 {
     struct fake_svc *f = ctx;
-    (void)names;
-    (void)n;
     *out = NULL;
     *n_out = 0;
-    return enter(f, FOP_DESCRIBE_CAPACITY_PROVIDERS, err);
+    if (enter(f, FOP_DESCRIBE_CAPACITY_PROVIDERS, err) != 0)
+        return -1;
+    for (size_t i = 0; i < n && f->capacity_provider; i++) {
+        if (strcmp(names[i], "fake-cp") != 0)
+            continue;
+        struct ecs_capacity_provider *cp = xcalloc(1, sizeof(*cp));
+        cp->name = xstrdup("fake-cp");
+        cp->arn = xstrdup(ARN_PREFIX "capacity-provider/fake-cp");
+        cp->asg_arn = xstrdup("arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:fake");
+        cp->managed_scaling = f->capacity_provider == 2;
+        cp->managed_termination_protection = 1;
+        *out = cp;
+        *n_out = 1;
+        break;
+    }
+    return 0;
 }
 
 /* The ids of an `ec2InstanceId in [a,b]` filter contain this one. */
@@ -1105,6 +1148,7 @@ struct svc_ops fake_ops(struct fake_svc *f)
         .resume_processes = resume_processes,
         .put_tags = put_tags,
         .delete_tags = delete_tags,
+        .describe_group_tags = describe_group_tags,
         .describe_launch_template = describe_launch_template,
         .launch_template_image = launch_template_image,
         .describe_instances = describe_instances,

@@ -38,6 +38,7 @@ enum fake_op {
     FOP_DESCRIBE_SERVICES,
     FOP_STOP_TASK,
     FOP_GET_CALLER_IDENTITY,
+    FOP_DESCRIBE_TAGS,
     FOP_N,
 };
 
@@ -130,6 +131,13 @@ struct fake_svc {
     size_t n_svc;
     long next_id;
 
+    /* what pre-flight looks at */
+    int warm_pool;            /* the group has a warm pool */
+    int deleting;             /* the group is being deleted */
+    int capacity_provider;    /* 1: a capacity provider of the cluster manages the group, 2: with
+                                 managed scaling */
+    int template_without_ami; /* the launch template sets no ImageId */
+
     /* dynamics */
     int launch_steps;   /* steps from Pending to InService and registered (default 2) */
     int never_register; /* launched instances never join the cluster */
@@ -144,6 +152,7 @@ struct fake_svc {
     int update_failure;   /* UpdateContainerInstancesState reports a failure (reason) */
     int reverse_order;    /* Describe* answers in reverse order */
     int tasks_without_ci; /* DescribeTasks answers leave containerInstanceArn out */
+    int unfiltered_tags;  /* DescribeTags ignores its key filter (every tag of the group) */
 
     /* faults: the next fail_times[op] calls of op fail with fail_next[op];
      * fail_always[op] makes every call fail */

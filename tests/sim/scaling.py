@@ -238,7 +238,9 @@ class Scaling:
                 backend.scheduled_actions.get(action.scheduled_action_name) is not action:
             return  # replaced or deleted meanwhile
         group = backend.autoscaling_groups.get(action.auto_scaling_group_name)
-        backend.scheduled_actions.pop(action.scheduled_action_name, None)  # one-time: gone once due
+        # A one-time action is gone once due (DescribeScheduledActions no longer lists it, and
+        # deleting it fails: terraform-provider-aws issue 19446); the timeline keeps it.
+        backend.scheduled_actions.pop(action.scheduled_action_name, None)
         if group is None:
             return
         if "ScheduledActions" in eng.fleet.suspended(group):

@@ -241,10 +241,8 @@ def apply(sim, data):
                                     f"{out['failures']}")
             left -= n
     sim.engine.settle()
-    drained = False
     for g in data.get("auto_scaling_groups", []):
         if g.get("draining"):
-            drained = True
             # An operator drained some instances before the run (sorted by instance id).
             members = sorted(i["InstanceId"] for i in asg.describe_auto_scaling_groups(
                 AutoScalingGroupNames=[g["name"]])["AutoScalingGroups"][0]["Instances"])[:g["draining"]]
@@ -253,8 +251,9 @@ def apply(sim, data):
                 arns = [eng.cis[eng.ci_by_ec2[i]].container_instance_arn for i in members if i in eng.ci_by_ec2]
             ecs.update_container_instances_state(cluster=g.get("cluster", "default"), status="DRAINING",
                                                  containerInstances=arns)
-    if drained:
-        sim.engine.settle()  # their tasks move before the run
+    sim.engine.settle()
+    # Last: policies, refreshes, deletions... start from the settled cluster and are
+    # not fast-forwarded (their clocks run from the start of the run).
     scenario_asg.after_settle(sim, data)
     for g in data.get("auto_scaling_groups", []):
         if g.get("suspended_processes"):

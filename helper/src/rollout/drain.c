@@ -64,8 +64,6 @@ static void tally_task(struct observer *ob, const struct ecs_task *t, struct dra
     int told_to_stop = t->desired_status && strcmp(t->desired_status, "STOPPED") == 0;
     if (t->group && strncmp(t->group, "service:", 8) == 0) {
         const char *svc = t->group + 8;
-        if (!strv_contains(&d->services, svc))
-            strv_push(&d->services, svc);
         if (!strv_contains(&ob->affected_services, svc))
             strv_push(&ob->affected_services, svc);
         if (stopped)
@@ -115,6 +113,12 @@ int observe_drains(struct observer *ob, struct rollout_snapshot *s, struct err *
     int *at_zero = xcalloc(s->n_cis ? s->n_cis : 1, sizeof(*at_zero));
     int rc = -1, n_zero = 0;
     struct strv *pending_of = NULL;
+    /* Which drain asked for which of arns: [from, to) per drain record, and
+     * the cluster-wide listing's range (for every drain at zero). */
+    size_t *from = xcalloc(s->n_cis ? s->n_cis : 1, sizeof(*from));
+    size_t *to = xcalloc(s->n_cis ? s->n_cis : 1, sizeof(*to));
+    size_t cluster_from = 0, cluster_to = 0;
+    int *unsure = xcalloc(s->n_cis ? s->n_cis : 1, sizeof(*unsure));
     s->drains = xcalloc(s->n_cis ? s->n_cis : 1, sizeof(*s->drains));
     const struct ecs_container_instance **ci_of = xcalloc(s->n_cis ? s->n_cis : 1, sizeof(*ci_of));
     for (size_t i = 0; i < s->n_cis; i++) {
@@ -145,8 +149,10 @@ int observe_drains(struct observer *ob, struct rollout_snapshot *s, struct err *
             m->zero_listed = 0;
         } else if (m->zero_listed) {
             /* Only the tasks still stopping at the last look can hold it. */
+            from[di] = arns.n;
             for (size_t k = 0; k < m->pending.n; k++)
                 strv_push(&arns, m->pending.v[k]);
+            to[di] = arns.n;
             listed[di] = 2;
         } else {
             at_zero[di] = 1;
@@ -158,8 +164,10 @@ int observe_drains(struct observer *ob, struct rollout_snapshot *s, struct err *
     if (n_zero > TASK_CHECKS_PER_POLL) {
         /* Many at once: the cluster's tasks on their way to STOPPED, in
          * pages of 100, instead of one listing per instance. */
+        cluster_from = arns.n;
         if (list_cluster_tasks(ob, NULL, "STOPPED", &arns, err) != 0)
             goto out;
+        cluster_to = arns.n;
         for (size_t di = 0; di < s->n_drains; di++)
             if (at_zero[di])
                 listed[di] = 2;
@@ -181,8 +189,10 @@ int observe_drains(struct observer *ob, struct rollout_snapshot *s, struct err *
         budget--;
         m->checked = 1;
         m->last_checked = s->now;
+        from[di] = arns.n;
         if (list_cluster_tasks(ob, ci_of[di]->arn, desired, &arns, err) != 0)
             goto out;
+        to[di] = arns.n;
         listed[di] = at_zero[di] ? 2 : 1;
     }
     for (size_t di = 0; di < s->n_drains; di++) {
@@ -206,6 +216,20 @@ int observe_drains(struct observer *ob, struct rollout_snapshot *s, struct err *
         if (ob->ops->describe_tasks(ob->ops->ctx, ob->cluster_name, (const char *const *)arns.v,
                                     arns.n, &tasks, &n, err) != 0)
             goto out;
+        /* A task listed but missing from the answer (a `failures` entry,
+         * eventual consistency) may be the one still running: the drains
+         * that asked for it are not known this poll, and list again. */
+        for (size_t k = 0; k < arns.n; k++) {
+            int answered = 0;
+            for (size_t j = 0; j < n && !answered; j++)
+                answered = tasks[j].arn && strcmp(tasks[j].arn, arns.v[k]) == 0;
+            if (answered)
+                continue;
+            for (size_t di = 0; di < s->n_drains; di++)
+                if ((k >= from[di] && k < to[di]) ||
+                    (k >= cluster_from && k < cluster_to && at_zero[di]))
+                    unsure[di] = 1;
+        }
         for (size_t k = 0; k < n; k++) {
             if (!tasks[k].container_instance_arn)
                 continue;
@@ -225,6 +249,16 @@ int observe_drains(struct observer *ob, struct rollout_snapshot *s, struct err *
         if (!listed[di])
             continue;
         struct drain_tasks *d = &s->drains[di];
+        if (unsure[di]) {
+            struct drain_memo *m = memo_for(ob, d->instance_id);
+            d->known = 0;
+            d->service_tasks = d->daemon_tasks = d->stopping = 0;
+            strv_free(&d->standalone);
+            m->zero_listed = 0;
+            m->confirmed_empty = 0;
+            m->checked = 0;
+            continue;
+        }
         d->known = 1;
         d->empty = listed[di] == 2 && d->service_tasks == 0 && d->daemon_tasks == 0 &&
                    d->stopping == 0 && d->standalone.n == 0;
@@ -249,6 +283,9 @@ out:
     for (size_t di = 0; pending_of && di < s->n_drains; di++)
         strv_free(&pending_of[di]);
     free(pending_of);
+    free(from);
+    free(to);
+    free(unsure);
     free(ci_of);
     free(at_zero);
     free(listed);

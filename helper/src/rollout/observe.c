@@ -20,13 +20,13 @@ void rollout_snapshot_free(struct rollout_snapshot *s)
             free(s->instance_ami[i]);
         free(s->instance_ami);
     }
+    snapshot_shapes_free(s);
     asg_group_free(&s->group);
     rollout_target_free(&s->target);
     ecs_container_instances_free(s->cis, s->n_cis);
     for (size_t i = 0; i < s->n_drains; i++) {
         free(s->drains[i].instance_id);
         strv_free(&s->drains[i].standalone);
-        strv_free(&s->drains[i].services);
     }
     free(s->drains);
     ecs_services_free(s->services, s->n_services);
@@ -50,7 +50,6 @@ void observer_free(struct observer *ob)
     strv_free(&ob->ci_arns);
     strv_free(&ob->ami_ids);
     strv_free(&ob->ami_values);
-    strv_free(&ob->drained);
     strv_free(&ob->affected_services);
     strv_free(&ob->daemon_services);
     for (size_t i = 0; i < ob->n_memo; i++) {
@@ -59,8 +58,8 @@ void observer_free(struct observer *ob)
         strv_free(&ob->memo[i].pending);
     }
     free(ob->memo);
-    free(ob->target_key);
     rollout_target_free(&ob->target);
+    observer_shapes_free(&ob->sh);
     memset(ob, 0, sizeof(*ob));
 }
 
@@ -70,14 +69,6 @@ static long lookup(const struct strv *keys, const char *key)
         if (strcmp(keys->v[i], key) == 0)
             return (long)i;
     return -1;
-}
-
-const char *snapshot_ci_arn(const struct rollout_snapshot *s, const char *instance_id)
-{
-    for (size_t i = 0; i < s->n_cis; i++)
-        if (s->cis[i].ec2_instance_id && strcmp(s->cis[i].ec2_instance_id, instance_id) == 0)
-            return s->cis[i].arn;
-    return NULL;
 }
 
 static int in_service(const struct asg_instance *in)
@@ -171,6 +162,18 @@ static int observe_container_instances(struct observer *ob, struct rollout_snaps
     }
     s->cis = cis;
     s->n_cis = kept;
+    /* Members whose container instance was known but is missing from this
+     * answer: never taken for instances that run no task. */
+    for (size_t i = 0; i < g->n_instances; i++) {
+        const char *id = g->instances[i].instance_id;
+        if (lookup(&ob->ci_ids, id) < 0)
+            continue;
+        int present = 0;
+        for (size_t k = 0; k < kept && !present; k++)
+            present = cis[k].ec2_instance_id && strcmp(cis[k].ec2_instance_id, id) == 0;
+        if (!present)
+            strv_push(&s->ci_lost, id);
+    }
     rc = 0;
 out:
     strv_free(&unmapped);
@@ -274,17 +277,18 @@ int observe(struct observer *ob, long long now, struct rollout_snapshot *s, stru
 {
     memset(s, 0, sizeof(*s));
     s->now = now;
-    ob->polls++;
     if (ob->ops->describe_group(ob->ops->ctx, ob->asg_name, &s->group, err) != 0)
         goto fail;
     if (rollout_state_parse(&s->group, &s->state) != 0) {
         err_set(err, ERR_STATE, "Auto Scaling group %s: %s", ob->asg_name, s->state.problem);
         goto fail;
     }
-    if (target_resolve(ob, &s->group, now, err) != 0)
+    if (target_resolve(ob, s, now, err) != 0)
         goto fail;
     rollout_target_copy(&s->target, &ob->target);
     if (observe_container_instances(ob, s, err) != 0)
+        goto fail;
+    if (observe_launch_times(ob, s, err) != 0 || observe_marks(ob, s, err) != 0)
         goto fail;
     if (ob->options && ob->options->ami && observe_amis(ob, s, err) != 0)
         goto fail;
@@ -310,5 +314,9 @@ int observe_instances(struct observer *ob, long long now, struct rollout_snapsho
         rollout_snapshot_free(s);
         return -1;
     }
+    /* Whose drains are whose, so that someone else's are left alone. */
+    struct err ignored;
+    if (rollout_state_parse(&s->group, &s->state) == 0)
+        observe_marks(ob, s, &ignored);
     return 0;
 }

@@ -28,6 +28,33 @@ struct drain_memo {
     struct strv pending;
 };
 
+/* What the observer keeps for the cluster shapes of issue 12
+ * (observe_shapes.c, target.c). */
+struct observer_shapes {
+    /* Launch templates described for the launch specification, and the
+     * references ("id|name|version;...") they were described for. */
+    struct ec2_launch_template *lts;
+    size_t n_lts;
+    char *spec_key;
+    long long spec_resolved_at;
+    struct launch_spec spec;
+    /* ec2 instance id -> EC2 launchTime (never changes) */
+    struct strv time_ids;
+    long long *times;
+    size_t cap_times;
+    /* Drains this run made, members DRAINING when it started, and members
+     * seen not DRAINING since (a foreign drain that ended). */
+    struct strv own_drains;
+    struct strv draining_at_start;
+    int started;
+    struct strv seen_undrained;
+    /* The group's lifecycle hooks, asked again now and then. */
+    struct hook_timeout *hooks;
+    size_t n_hooks;
+    long long hooks_at;
+    int hooks_known;
+};
+
 struct observer {
     const struct svc_ops *ops; /* borrowed */
     const char *asg_name;
@@ -37,8 +64,6 @@ struct observer {
     struct strv ci_ids, ci_arns;
     /* ec2 instance id -> AMI (with --ami) */
     struct strv ami_ids, ami_values;
-    /* draining instances confirmed empty */
-    struct strv drained;
     /* services that had tasks on draining instances */
     struct strv affected_services;
     /* daemon services (their tasks leave a draining instance last) */
@@ -47,11 +72,8 @@ struct observer {
     struct drain_memo *memo;
     size_t n_memo, cap_memo;
     /* resolved target */
-    char *target_key; /* "id|name|version" the resolution is for */
-    long long target_resolved_at;
     struct rollout_target target;
-    /* calls made by observe (for figures) */
-    unsigned long polls;
+    struct observer_shapes sh;
 };
 
 void observer_init(struct observer *ob, const struct svc_ops *ops, const char *asg_name,
@@ -67,12 +89,18 @@ int observe(struct observer *ob, long long now, struct rollout_snapshot *out, st
 int observe_instances(struct observer *ob, long long now, struct rollout_snapshot *out,
                       struct err *err);
 
+/* ---- observe_shapes.c ---- */
+/* EC2 launch times of the members (each asked once). */
+int observe_launch_times(struct observer *ob, struct rollout_snapshot *s, struct err *err);
+/* The rollout's marks and whose drains the DRAINING members are. */
+int observe_marks(struct observer *ob, struct rollout_snapshot *s, struct err *err);
+/* The rollout drained these instances itself. */
+void observer_note_drains(struct observer *ob, const struct strv *instance_ids);
+void observer_shapes_free(struct observer_shapes *sh);
+void snapshot_shapes_free(struct rollout_snapshot *s);
 /* The rollout told ECS to stop these tasks: until a task listing says
  * otherwise they count as stopping, no longer as standalone tasks still to
  * stop (a drain whose counters have not moved is not listed again). */
 void observer_tasks_stopped(struct observer *ob, const struct strv *arns);
-
-/* The ARN of an instance's container instance in the last snapshot, or NULL. */
-const char *snapshot_ci_arn(const struct rollout_snapshot *s, const char *instance_id);
 
 #endif
