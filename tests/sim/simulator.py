@@ -17,7 +17,7 @@ import threading
 import time
 
 from . import engine as engine_mod
-from . import iam_auth, moto_patches, reports, scenario as scenario_mod
+from . import iam_auth, moto_patches, reports, scenario as scenario_mod, throttle as throttle_mod
 from .control import Control
 from .httpserver import SimServer
 
@@ -29,7 +29,8 @@ _running_lock = threading.Lock()
 
 class Simulator:
     def __init__(self, scenario=None, port=None, host="127.0.0.1", time_scale=None, ledger_path=None,
-                 seed=None, tick=0.02, region=None, delays=None, verbose=False, iam_auth=False):
+                 seed=None, tick=0.02, region=None, delays=None, verbose=False, iam_auth=False,
+                 throttle=False):
         self.scenario = scenario_mod.load(scenario)
         sc = self.scenario
         self.region = region or sc.get("region") or "us-east-1"
@@ -44,6 +45,7 @@ class Simulator:
         self.ledger_path = ledger_path
         self.verbose = verbose
         self.iam_auth = iam_auth
+        self.throttle = throttle
         self.server = None
         self.started_in = None
         self._stopped = False
@@ -79,6 +81,8 @@ class Simulator:
             self.set_faults(self.scenario.get("faults") or {}, replace=True)
             if self.iam_auth:
                 self._enable_iam_auth()
+            if self.throttle:
+                throttle_mod.enable(self.engine)
         except BaseException:
             self._teardown()
             raise
