@@ -20,6 +20,7 @@ def install():
     _patch_offering_filters()
     _patch_xml_body()
     _patch_value_picker()
+    _patch_query_results()
 
 
 def _patch_get_instance_fallback():
@@ -173,3 +174,154 @@ def _patch_value_picker():
                 return v
         return None
     serialize.ResponseSerializer.get_value = pick
+
+
+_serialize = None  # moto.core.serialize, once installed
+
+
+class _Unsupported(Exception):
+    """A shape the compiled Query renderer leaves to moto."""
+
+
+def _names(picker, obj, key, shape, cache):
+    """The names moto's picker tries for one member of `obj`, in its order,
+    and whether moto's get_value would read them as attributes (no
+    __getitem__, no dotted path) - a plain getattr then."""
+    meta = getattr(obj, "Meta", None)
+    ck = (type(obj), id(meta))
+    hit = cache.get(ck)
+    if hit is None or hit[0] is not meta:
+        ctx = _serialize.AttributePickerContext(obj=obj, key=key, shape=shape)
+        names = tuple(picker.get_possible_keys(ctx))
+        plain = not hasattr(obj, "__getitem__") and not any("." in n for n in names)
+        hit = cache[ck] = (meta, names, plain)
+    return hit
+
+
+def _compile(shape, ser, done):
+    """A function(value) -> list of XML pieces of the element's content, or
+    None when moto would write nothing (a structure that is None). The
+    rules are BaseXMLSerializer's / QuerySerializer's for the query protocol."""
+    from moto.core.utils import MISSING, get_value
+    kind = shape.type_name
+    if shape.serialization.get("xmlNamespace") or shape.serialization.get("xmlAttribute"):
+        raise _Unsupported(shape.name)
+    if kind == "structure":
+        key = id(shape)
+        if key in done:
+            return done[key]
+        members = []
+
+        def render(value):
+            if value is None:
+                return None
+            out = []
+            picker = ser._value_picker
+            for name, tag, mshape, sub, cache in members:
+                mv = None
+                _, names, plain = _names(picker, value, name, mshape, cache)
+                for possible in names:
+                    v = getattr(value, possible, MISSING) if plain else get_value(value, possible, MISSING)
+                    if v is not MISSING:
+                        mv = v
+                        break
+                if mv is None:
+                    continue
+                inner = sub(mv)
+                if inner is None:
+                    continue
+                if inner:
+                    out.append(f"<{tag}>")
+                    out.extend(inner)
+                    out.append(f"</{tag}>")
+                else:
+                    out.append(f"<{tag}/>")
+            return out
+        done[key] = render
+        for name, mshape in shape.members.items():
+            mshape.parent = shape  # as moto's _serialize_type_structure sets it
+            members.append((name, mshape.serialization.get("name", name), mshape,
+                            _compile(mshape, ser, done), {}))
+        return render
+    if kind == "list":
+        if shape.is_flattened:
+            raise _Unsupported(shape.name)
+        member = shape.member
+        sub = _compile(member, ser, done)
+        item_tag = member.serialization.get("name", "member")
+
+        def render_list(value):
+            out = []
+            for item in value:
+                inner = sub(item)
+                if inner is None or (not inner and member.type_name == "structure"):
+                    continue  # moto drops items that serialize to nothing or {}
+                if inner:
+                    out.append(f"<{item_tag}>")
+                    out.extend(inner)
+                    out.append(f"</{item_tag}>")
+                else:
+                    out.append(f"<{item_tag}/>")
+            return out
+        return render_list
+    if kind == "string":
+        return lambda v: [escape(str(v))] if str(v) else []
+    if kind == "boolean":
+        return lambda v: ["true" if (v is True or str(v).lower() == "true") else "false"]
+    if kind in ("integer", "long"):
+        return lambda v: [str(int(v))]
+    if kind in ("float", "double"):
+        return lambda v: [str(float(v))]
+    if kind == "timestamp":
+        fmt = shape.serialization.get("timestampFormat", ser._timestamp_serializer.default_format)
+        conv = ser._timestamp_serializer._convert_timestamp_to_str
+        return lambda v: [escape(conv(v, fmt))]
+    raise _Unsupported(f"{shape.name} ({kind})")
+
+
+def _patch_query_results():
+    """Query protocol results (Auto Scaling, STS, IAM...) written straight to
+    XML by a renderer compiled per output shape, with moto's rules and
+    picker: what moto builds as nested dicts and then walks again. Shapes it
+    does not know (maps, blobs, flattened lists, XML attributes) stay with
+    moto, as do pretty-printed and error responses."""
+    global _serialize
+    from moto.core import serialize
+    _serialize = serialize
+
+    orig = serialize.QuerySerializer._serialize_result
+    compiled = {}  # (operation, picker type) -> renderer, or None: moto's path
+
+    def _serialize_result(self, resp, result):
+        shape = self.operation_model.output_shape
+        if (not ENABLED or type(self) is not serialize.QuerySerializer or self.pretty_print or shape is None
+                or type(self._value_picker) not in (serialize.AttributePicker, serialize.XFormedAttributePicker)
+                or self._value_picker.response_transformers
+                or self._value_picker.alias_providers is not serialize.DEFAULT_ALIAS_PROVIDERS):
+            return orig(self, resp, result)
+        ck = (id(shape), type(self._value_picker))
+        entry = compiled.get(ck)
+        if entry is None or entry[0] is not shape:
+            try:
+                entry = compiled[ck] = (shape, _compile(shape, self, {}))
+            except _Unsupported:
+                entry = compiled[ck] = (shape, None)
+        if entry[1] is None:
+            return orig(self, resp, result)
+        inner = entry[1](result) or []
+        op = self.operation_model.name
+        result_key = shape.serialization.get("resultWrapper", f"{shape.name}Result")
+        ns = self.operation_model.metadata.get("xmlNamespace")
+        rid = self.context.request_id
+        out = [f"<{op}Response" + (f" xmlns={quoteattr(ns)}" if ns else "") + ">"]
+        if inner:
+            out += [f"<{result_key}>", *inner, f"</{result_key}>"]
+        else:
+            out.append(f"<{result_key}/>")
+        out.append(f"<ResponseMetadata><RequestId>{escape(_text(rid))}</RequestId></ResponseMetadata>"
+                   if rid not in (None, "") else "<ResponseMetadata><RequestId/></ResponseMetadata>")
+        out.append(f"</{op}Response>")
+        resp["body"] = "".join(out)
+        resp["headers"]["Content-Type"] = self.CONTENT_TYPE
+        return resp
+    serialize.QuerySerializer._serialize_result = _serialize_result
