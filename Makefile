@@ -21,6 +21,8 @@
 #                 kills on the simulator; prints what they survived
 #   make valgrind the rollout integration tests with the helper under
 #                 valgrind memcheck (normal build); any error or leak fails
+#   make coverage line coverage of helper/src/rollout by its C unit tests
+#                 (gcov, scripts/coverage)
 
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -31,7 +33,7 @@ SUBMAKE := $(MAKE) --no-print-directory -C helper -j$(JOBS)
 
 FUZZ_SECONDS ?= 60
 
-.PHONY: all build build-tests build-asan build-fuzz test check stack-check fuzz demo bench \
+.PHONY: all build build-tests build-asan build-fuzz test check stack-check fuzz demo bench coverage \
 	install uninstall clean deps-build deps-docs deps-test docs chaos valgrind
 
 all: build
@@ -108,5 +110,9 @@ clean:
 # Rollout benchmarks on the simulator: wall time / critical path, AWS requests
 # and peak memory at 3, 50 and 1,000 instances (prints figures; takes minutes).
 BENCH_SIZES ?= 3,50,1000
+# Line coverage of helper/src/rollout by its unit tests (gcov).
+coverage: deps-build
+	@scripts/coverage
+
 bench: deps-test build
 	@python3 tests/bench/rollout_bench.py --sizes $(BENCH_SIZES)

@@ -293,16 +293,8 @@ static enum rollout_action play(int max_steps, int *min_active_seen)
         struct rollout_decision d;
         decide(&d);
         enum rollout_action act = d.action;
-        if (act == ACT_WAIT) {
-            if (F.t.waiting != d.wait) {
-                F.t.waiting = d.wait;
-                F.t.since = F.s.now;
-            }
-        } else {
-            F.t.waiting = WAIT_NONE;
-        }
-        if (d.evens_zones)
-            F.t.zone_evenings++;
+        /* The engine's own timer rule (timers.c). */
+        rollout_timers_note(&F.t, &d, F.s.now);
         model_apply(&d);
         rollout_decision_free(&d);
         if (act == ACT_FINISH || act == ACT_FAIL)
@@ -875,18 +867,10 @@ static enum rollout_action play_rollback(int max_steps, int *evening_launches)
     for (int step = 0; step < max_steps && act != ACT_FINISH; step++) {
         struct rollout_decision d;
         act = rollback_step(&d);
-        if (act == ACT_WAIT) {
-            if (F.t.waiting != d.wait) {
-                F.t.waiting = d.wait;
-                F.t.since = F.s.now;
-            }
-        } else {
-            F.t.waiting = WAIT_NONE;
-        }
-        if (d.evens_zones) {
-            F.t.zone_evenings++;
+        /* The engine's own timer rule (timers.c). */
+        rollout_timers_note(&F.t, &d, F.s.now);
+        if (d.evens_zones)
             (*evening_launches)++;
-        }
         model_apply(&d);
         rollout_decision_free(&d);
         if (act == ACT_FAIL)
@@ -942,18 +926,10 @@ TEST(a_rollback_evens_the_zones_before_restoring_the_group)
         struct rollout_decision d;
         act = rollback_step(&d);
         CHECK_MSG(act != ACT_FAIL, "the rollback failed: %s", d.message);
-        if (act == ACT_WAIT) {
-            if (F.t.waiting != d.wait) {
-                F.t.waiting = d.wait;
-                F.t.since = F.s.now;
-            }
-        } else {
-            F.t.waiting = WAIT_NONE;
-        }
-        if (d.evens_zones) {
-            F.t.zone_evenings++;
+        /* The engine's own timer rule (timers.c). */
+        rollout_timers_note(&F.t, &d, F.s.now);
+        if (d.evens_zones)
             launched++;
-        }
         model_apply(&d);
         rollout_decision_free(&d);
         if (act == ACT_FAIL)
@@ -968,4 +944,122 @@ TEST(a_rollback_evens_the_zones_before_restoring_the_group)
     CHECK_INT(members(), 3);
     CHECK_INT(zone_spread(), 0);
     fx_free();
+}
+
+/* The one timer rule (timers.c), as the engine applies it: a wait's clock
+ * starts when a decision first waits for that thing; writes that help the
+ * same wait along keep it running; writes that change the instances, a
+ * different wait, or a failure restart it. */
+static void note(struct rollout_timers *t, enum rollout_action action, enum rollout_wait w,
+                 long long now)
+{
+    struct rollout_decision d;
+    memset(&d, 0, sizeof(d));
+    d.action = action;
+    d.wait = w;
+    rollout_timers_note(t, &d, now);
+}
+
+TEST(one_timer_rule_keeps_the_clock_through_writes_that_help_the_wait_along)
+{
+    struct rollout_options o;
+    memset(&o, 0, sizeof(o));
+    o.drain_timeout_s = 100;
+    o.instance_timeout_s = 50;
+    struct rollout_timers t = {WAIT_NONE, 0, 0};
+    note(&t, ACT_WAIT, WAIT_DRAIN, 1000);
+    CHECK(t.waiting == WAIT_DRAIN && t.since == 1000);
+    const enum rollout_action helpers[] = {ACT_STOP_TASKS, ACT_ACTIVATE,      ACT_SUSPEND,
+                                           ACT_RAISE_MAX,  ACT_HOLD_LAUNCHES, ACT_RESUME};
+    for (size_t i = 0; i < sizeof(helpers) / sizeof(helpers[0]); i++) {
+        note(&t, helpers[i], WAIT_NONE, 1010 + (long long)i);
+        note(&t, ACT_WAIT, WAIT_DRAIN, 1020 + (long long)i);
+        CHECK_MSG(t.waiting == WAIT_DRAIN && t.since == 1000, "%s restarted the drain's clock",
+                  rollout_action_name(helpers[i]));
+    }
+    CHECK(!rollout_wait_expired(&t, WAIT_DRAIN, &o, 1100));
+    CHECK(rollout_wait_expired(&t, WAIT_DRAIN, &o, 1101));
+    /* only the wait it times */
+    CHECK(!rollout_wait_expired(&t, WAIT_SERVICES, &o, 5000));
+    CHECK(rollout_wait_limit(WAIT_NEW_INSTANCES, &o) == 50);
+    CHECK(rollout_wait_limit(WAIT_TERMINATION, &o) == 50);
+    CHECK(rollout_wait_limit(WAIT_SERVICES, &o) == 100);
+}
+
+TEST(one_timer_rule_restarts_the_clock_on_writes_that_change_the_instances)
+{
+    struct rollout_options o;
+    memset(&o, 0, sizeof(o));
+    o.drain_timeout_s = 100;
+    const enum rollout_action restarters[] = {ACT_SET_DESIRED, ACT_DRAIN, ACT_TERMINATE, ACT_FINISH,
+                                              ACT_FAIL};
+    for (size_t i = 0; i < sizeof(restarters) / sizeof(restarters[0]); i++) {
+        struct rollout_timers t = {WAIT_NONE, 0, 0};
+        note(&t, ACT_WAIT, WAIT_DRAIN, 1000);
+        note(&t, restarters[i], WAIT_NONE, 1050);
+        CHECK_MSG(t.waiting == WAIT_NONE, "%s kept the clock", rollout_action_name(restarters[i]));
+        note(&t, ACT_WAIT, WAIT_DRAIN, 1060);
+        CHECK(t.since == 1060);
+        CHECK(!rollout_wait_expired(&t, WAIT_DRAIN, &o, 1150));
+    }
+    /* a different wait starts its own clock */
+    struct rollout_timers t = {WAIT_NONE, 0, 0};
+    note(&t, ACT_WAIT, WAIT_DRAIN, 1000);
+    note(&t, ACT_WAIT, WAIT_SERVICES, 1070);
+    CHECK(t.waiting == WAIT_SERVICES && t.since == 1070);
+    /* no limit: never expires */
+    o.drain_timeout_s = 0;
+    CHECK(!rollout_wait_expired(&t, WAIT_SERVICES, &o, 1000000));
+    /* launches to even the zones are counted */
+    struct rollout_decision d;
+    memset(&d, 0, sizeof(d));
+    d.action = ACT_SET_DESIRED;
+    d.evens_zones = 1;
+    rollout_timers_note(&t, &d, 1100);
+    rollout_timers_note(&t, &d, 1200);
+    CHECK(t.zone_evenings == 2);
+}
+
+/* The decisions read the same clock: a drain held by standalone tasks that
+ * keep coming back (--standalone-tasks stop) fails at its limit although
+ * every poll stops some: stopping them does not restart the drain's clock. */
+TEST(a_drain_fails_at_its_limit_although_tasks_are_stopped_along_the_way)
+{
+    fx_init(1, 2, 1);
+    fx_begin();
+    F.stuck_drain = 1;
+    struct rollout_decision d;
+    for (int i = 0; i < 20 && !F.s.n_drains; i++) {
+        decide(&d);
+        rollout_timers_note(&F.t, &d, F.s.now);
+        enum rollout_action act = d.action;
+        model_apply(&d);
+        rollout_decision_free(&d);
+        if (act == ACT_WAIT)
+            model_tick();
+    }
+    CHECK_INT(F.s.n_drains, 1);
+    F.o.standalone = STANDALONE_STOP;
+    long long drain_started = F.s.now;
+    int stops = 0;
+    enum rollout_action act = ACT_WAIT;
+    for (int i = 0; i < 1000 && act != ACT_FAIL; i++) {
+        /* a task comes back after each stop */
+        F.dr[0].service_tasks = 0;
+        strv_free(&F.dr[0].standalone);
+        if (i % 2 == 0)
+            strv_pushf(&F.dr[0].standalone, "arn:task/solo-%d", i);
+        decide(&d);
+        act = d.action;
+        rollout_timers_note(&F.t, &d, F.s.now);
+        stops += act == ACT_STOP_TASKS;
+        rollout_decision_free(&d);
+        strv_free(&F.dr[0].standalone);
+        model_tick();
+    }
+    CHECK_INT(act, ACT_FAIL);
+    CHECK(stops > 10);
+    CHECK_MSG(F.s.now - drain_started <= F.o.drain_timeout_s + 30,
+              "failed only after %llds, the drain limit is %lds", F.s.now - drain_started,
+              F.o.drain_timeout_s);
 }

@@ -124,6 +124,17 @@ class Readme(unittest.TestCase):
         for link in links:
             self.assertTrue((ROOT / link).exists(), f"README links to {link}, which does not exist")
 
+    def test_architecture_names_real_files(self):
+        section = re.search(r"### Architecture.*?\n(.*?)\n## ", README, re.S).group(1)
+        paths = re.findall(r"`((?:helper|tests)/[\w./-]+)`", section)
+        self.assertGreater(len(paths), 10)
+        for path in paths:
+            self.assertTrue((ROOT / path).exists(), f"the architecture section names {path}")
+        rollout = ROOT / "helper" / "src" / "rollout"
+        for source in sorted(rollout.glob("*.c")):
+            self.assertIn(f"helper/src/rollout/{source.name}", paths,
+                          f"the architecture section does not say what {source.name} holds")
+
     def test_repository_map_names_real_directories(self):
         block = re.search(r"## Repository\n\n```\n(.*?)```", README, re.S).group(1)
         for top in re.findall(r"(?m)^([a-z]+)/", block):

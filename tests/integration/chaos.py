@@ -5,6 +5,12 @@ the cluster must show what a rollout promises.
 
     python3 tests/integration/chaos.py --runs 200 --seed 7      (make chaos)
     python3 tests/integration/chaos.py --seed 7 --only 41 -v    (replay one)
+    python3 tests/integration/chaos.py --shapes all             (CHAOS_SHAPES=all)
+
+--shapes (all, or a comma list of names) also draws a cluster shape per
+rollout from tests/sim/scenarios/shapes/ (issue 12; one draw in three keeps the
+plain cluster): the shape's scenario with the drawn sizes, its faults added to
+the drawn ones; the figures count results per shape.
 
 Each rollout draws its own scenario, options, faults and kill moments from
 Random(f"{seed}:{index}"), so a failure names the seed and index that replay
@@ -42,7 +48,24 @@ for p in (HERE.parent / "lib", HERE.parent, HERE):
 import testlib  # noqa: E402
 from rollout import (Checks, Run, argv, container_instances, group, helper_env,  # noqa: E402
                      new_template_version, scenario, simulator)
+from sim import load_scenario  # noqa: E402
 from sim.testing import FAST_DELAYS  # noqa: E402
+
+SHAPES_DIR = HERE.parent / "sim" / "scenarios" / "shapes"
+
+
+def shape_paths(spec):
+    """The shape scenario files named by --shapes ("all" or "a,b"), by name."""
+    if not spec:
+        return {}
+    found = {p.stem: p for p in sorted(SHAPES_DIR.glob("*.toml"))}
+    if spec == "all":
+        return found
+    wanted = [w.strip() for w in spec.split(",") if w.strip()]
+    unknown = [w for w in wanted if w not in found]
+    if unknown:
+        raise SystemExit(f"chaos: unknown shapes {unknown}; known: {sorted(found)}")
+    return {w: found[w] for w in wanted}
 
 # A run that needs more attempts than this is a failure (a helper that never
 # converges), whatever the faults.
@@ -60,8 +83,13 @@ API_ACTION_GROUPS = ["*", "ecs:*", "autoscaling:*", "ec2:*",
 class Plan:
     """Everything drawn for one rollout."""
 
-    def __init__(self, seed, index):
+    def __init__(self, seed, index, shapes=None):
         self.seed, self.index = seed, index
+        # Drawn with an RNG of its own, so the plans without shapes stay as they were.
+        names = sorted(shapes or {})
+        self.shape = random.Random(f"{seed}:{index}:shape").choice(names + [None] * ((len(names) + 1) // 2)) \
+            if names else None
+        self.shape_path = (shapes or {}).get(self.shape)
         rng = self.rng = random.Random(f"{seed}:{index}")
         self.instances = rng.choice([2, 2, 3, 3, 4])
         self.tasks = self.instances * rng.choice([1, 2, 2, 3])
@@ -134,6 +162,15 @@ class Plan:
                       max_percent=self.max_percent)
         sc["seed"] = self.rng.randrange(1 << 30)
         sc["delays"] = self.delays
+        if self.shape_path:
+            shaped = load_scenario(self.shape_path)
+            g = next(g for g in shaped["auto_scaling_groups"] if g["name"] == "prod-asg")
+            g.update(desired=self.instances, max=max(g.get("max", 12), 12))
+            web = next(s for s in shaped["services"] if s["name"] == "web")
+            web.update(desired=self.tasks, minimum_healthy_percent=self.min_healthy, maximum_percent=self.max_percent)
+            shaped["seed"], shaped["delays"] = sc["seed"], dict(shaped.get("delays") or {}, **self.delays)
+            shaped.pop("time_scale", None)
+            sc = shaped
         if self.suspended:
             sc["auto_scaling_groups"][0]["suspended_processes"] = list(self.suspended)
         return sc
@@ -145,7 +182,8 @@ class Plan:
         return a
 
     def describe(self):
-        return (f"seed {self.seed} rollout {self.index}: {self.instances} instances, {self.tasks} tasks "
+        return (f"seed {self.seed} rollout {self.index}: {('shape ' + self.shape + ', ') if self.shape else ''}"
+                f"{self.instances} instances, {self.tasks} tasks "
                 f"({self.min_healthy}/{self.max_percent}), batch {self.batch or 'all'}, suspended "
                 f"{self.suspended or '-'}, faults {self.names or '-'}, kills {self.kills or '-'}")
 
@@ -160,13 +198,15 @@ class Figures:
         self.kills = collections.Counter()          # SIGKILL / SIGTERM actually delivered
         self.runs = 0
         self.failures = []
+        self.shapes = collections.defaultdict(collections.Counter)  # shape -> results (and "failed")
 
     def line(self):
         inj = sum(self.injected.values())
         return (f"chaos: {self.rollouts} rollouts survived of {self.rollouts + len(self.failures)} "
                 f"({dict(self.results)}); {self.runs} helper runs; kills {dict(self.kills)}; "
                 f"API faults injected {inj} {dict(self.injected)}; faults drawn {dict(self.faults_drawn)}; "
-                f"exit codes {dict(sorted(self.exit_codes.items()))}")
+                f"exit codes {dict(sorted(self.exit_codes.items()))}"
+                + (f"; per shape {({k: dict(v) for k, v in sorted(self.shapes.items())})}" if self.shapes else ""))
 
 
 class _Checker(Checks, unittest.TestCase):
@@ -238,7 +278,8 @@ def run_one(plan, figures, verbose=False, log=print, keep=None):
         asg = sim.client("autoscaling")
         g0 = group(asg)
         original = (g0["DesiredCapacity"], g0["MaxSize"], sorted(p["ProcessName"] for p in g0["SuspendedProcesses"]))
-        sim.set_faults(plan.faults, replace=True)
+        # A shape's own faults (set when it started) stay: the drawn ones are added.
+        sim.set_faults(plan.faults, replace=not plan.shape)
         history = []
         final = None
         for attempt in range(MAX_RUNS_PER_ROLLOUT):
@@ -311,22 +352,27 @@ def run_one(plan, figures, verbose=False, log=print, keep=None):
         return result, history
 
 
-def run_many(runs, seed, only=None, verbose=False, stop_on_failure=False, log=print, keep=None):
+def run_many(runs, seed, only=None, verbose=False, stop_on_failure=False, log=print, keep=None, shapes=None):
     figures = Figures()
     indices = [only] if only is not None else range(runs)
+    shapes = shape_paths(shapes)
     for i in indices:
-        plan = Plan(seed, i)
+        plan = Plan(seed, i, shapes)
         for n in plan.names:
             figures.faults_drawn[n] += 1
         t0 = time.monotonic()
         try:
             result, history = run_one(plan, figures, verbose=verbose, log=log, keep=keep)
             figures.rollouts += 1
+            if shapes:
+                figures.shapes[plan.shape or "-"][result] += 1
             log(f"ok   {plan.describe()} -> {result} after {len(history)} run(s) "
                 f"({time.monotonic() - t0:.1f}s)")
         except Exception as e:  # noqa: BLE001 - every failure is reported with its seed
             msg = "".join(traceback.format_exception_only(type(e), e)).strip()
             figures.failures.append((plan.seed, plan.index, msg))
+            if shapes:
+                figures.shapes[plan.shape or "-"]["failed"] += 1
             log(f"FAIL {plan.describe()}: {msg[:3000]}")
             if verbose:
                 traceback.print_exc()
@@ -343,10 +389,12 @@ def main():
     ap.add_argument("-v", "--verbose", action="store_true")
     ap.add_argument("-x", "--stop-on-failure", action="store_true")
     ap.add_argument("--keep", metavar="DIR", help="with -v: write each run's stdout/stderr to DIR")
+    ap.add_argument("--shapes", default=os.environ.get("CHAOS_SHAPES", ""),
+                    help="draw cluster shapes from tests/sim/scenarios/shapes: all, or a comma list of names")
     a = ap.parse_args()
     t0 = time.monotonic()
     figures = run_many(a.runs, a.seed, only=a.only, verbose=a.verbose, stop_on_failure=a.stop_on_failure, keep=a.keep,
-                       log=lambda s: print(s, flush=True))
+                       log=lambda s: print(s, flush=True), shapes=a.shapes)
     print(figures.line() + f" in {time.monotonic() - t0:.0f}s", flush=True)
     for seed, index, msg in figures.failures:
         print(f"failed: --seed {seed} --only {index}: {msg.splitlines()[0][:300]}")

@@ -108,15 +108,26 @@ class Checks:
         led = led or sim.ledger(timeline=False)
         self.assertEqual(led["abrupt_kills"], [], f"abrupt kills: {led['abrupt_kills'][:5]}")
         for svc in led["services"]:
+            if svc.get("exempt"):
+                continue  # a crash-looping service: its dips are its own (sim/ecs_disruptions.py)
             self.assertFalse(svc["went_below_allowed"], f"service below its allowed minimum: {svc}")
             if strict_desired and svc["scheduling_strategy"] == "REPLICA" and svc["minimum_healthy_percent"] >= 100:
                 self.assertFalse(svc["went_below_desired"], f"service below desired: {svc}")
         self.assertEqual(led["simulator_errors"], [])
         return led
 
+    def assertGroupAudit(self, led, asg_name=None):
+        """The ledger's group checks (sim/group_audit.py): the group's configuration as
+        it was when the run started, no instance replaced more than once."""
+        changes = [c for c in led["group_config_changes"] if asg_name in (None, c["group"])]
+        self.assertEqual(changes, [], "group configuration changed")
+        problems = [r["problem"] for r in led["replacements"] if r["problem"] and asg_name in (None, r["group"])]
+        self.assertEqual(problems, [])
+
     def assertClean(self, sim, asg_name="prod-asg", cluster="prod", desired=None, max_size=None,
-                    suspended=(), led=None):
-        """No rollout leftovers: sizes and processes as given, no tags, nothing DRAINING."""
+                    suspended=(), led=None, config_unchanged=True):
+        """No rollout leftovers: sizes and processes as given, no tags, nothing DRAINING;
+        with config_unchanged, the ledger's group audit finds nothing (assertGroupAudit)."""
         asg = sim.client("autoscaling")
         g = group(asg, asg_name)
         if desired is not None:
@@ -133,6 +144,8 @@ class Checks:
             self.assertLessEqual(max(zones.values()) - min(zones.values()), 1, zones)
         led = led or sim.ledger(timeline=False)
         self.assertEqual(led["instances_left_draining"], [])
+        if config_unchanged:
+            self.assertGroupAudit(led)
         ecs = sim.client("ecs")
         draining = [c["ec2InstanceId"] for c in container_instances(ecs, cluster) if c["status"] == "DRAINING"]
         live = {i["InstanceId"] for i in g["Instances"]}

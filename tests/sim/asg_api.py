@@ -14,9 +14,16 @@ def _group(self, name):
     return group
 
 
+def _modifiable(group, message="The AutoScaling group may not be modified while it is pending delete"):
+    """A group being deleted (Status "Delete in progress") refuses changes, as AWS does."""
+    if getattr(group, "_sim_deleting", False):
+        raise ValidationError(message)
+    return group
+
+
 def set_desired_capacity(self):
     eng = active()
-    group = _group(self, self._get_param("AutoScalingGroupName"))
+    group = _modifiable(_group(self, self._get_param("AutoScalingGroupName")))
     desired = self._get_int_param("DesiredCapacity")
     if desired is None:
         raise ValidationError("DesiredCapacity is required")
@@ -32,7 +39,7 @@ def set_desired_capacity(self):
 
 def update_auto_scaling_group(self):
     eng = active()
-    group = _group(self, self._get_param("AutoScalingGroupName"))
+    group = _modifiable(_group(self, self._get_param("AutoScalingGroupName")))
     min_p, max_p = self._get_int_param("MinSize"), self._get_int_param("MaxSize")
     des_p = self._get_int_param("DesiredCapacity")
     new_min = group.min_size if min_p is None else min_p
@@ -85,9 +92,17 @@ def update_auto_scaling_group(self):
 def delete_auto_scaling_group(self):
     eng = active()
     group = _group(self, self._get_param("AutoScalingGroupName"))
-    eng.fleet.delete_group(group, self._get_bool_param("ForceDelete", False))
-    self.autoscaling_backend.autoscaling_groups.pop(group.name, None)
+    if not eng.fleet.delete_group(group, self._get_bool_param("ForceDelete", False)):
+        self.autoscaling_backend.autoscaling_groups.pop(group.name, None)
     return EmptyResult()
+
+
+def _processes(action, verb):
+    def handler(self):
+        _modifiable(_group(self, self._get_param("AutoScalingGroupName")),
+                    f"Processes may not be {verb} while the AutoScaling group is pending delete")
+        return ORIGINAL[action](self)
+    return handler
 
 
 def detach_instances(self):
@@ -192,6 +207,27 @@ def record_lifecycle_action_heartbeat(self):
     return EmptyResult()
 
 
+def start_instance_refresh(self):
+    # moto 5.2 does not implement instance refreshes (refresh.py).
+    eng = active()
+    group = _modifiable(_group(self, self._get_param("AutoScalingGroupName")))
+    rid = eng.refresh.start(group, self._get_param("Preferences", {}))
+    return ActionResult({"InstanceRefreshId": rid})
+
+
+def describe_instance_refreshes(self):
+    eng = active()
+    group = _group(self, self._get_param("AutoScalingGroupName"))
+    found = eng.refresh.describe(group.name, self._get_param("InstanceRefreshIds", []))
+    return ActionResult({"InstanceRefreshes": found, "NextToken": None})
+
+
+def cancel_instance_refresh(self):
+    eng = active()
+    group = _group(self, self._get_param("AutoScalingGroupName"))
+    return ActionResult({"InstanceRefreshId": eng.refresh.cancel(group)})
+
+
 ORIGINAL = {}
 
 HANDLERS = {
@@ -204,7 +240,12 @@ HANDLERS = {
     "attach_instances": attach_instances,
     "describe_scaling_activities": describe_scaling_activities,
     "enter_standby": _standby("enter_standby"),
+    "suspend_processes": _processes("suspend_processes", "suspended"),
+    "resume_processes": _processes("resume_processes", "resumed"),
     "exit_standby": _standby("exit_standby"),
     "complete_lifecycle_action": complete_lifecycle_action,
+    "start_instance_refresh": start_instance_refresh,
+    "describe_instance_refreshes": describe_instance_refreshes,
+    "cancel_instance_refresh": cancel_instance_refresh,
     "record_lifecycle_action_heartbeat": record_lifecycle_action_heartbeat,
 }

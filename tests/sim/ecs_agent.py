@@ -9,7 +9,7 @@ tasks STOPPED and the container instance INACTIVE."""
 from moto.core.utils import utcnow
 from moto.ecs.models import ContainerInstance
 
-from . import instance_types
+from . import ecs_disruptions, instance_types
 from .engine import asg_backend, ecs_backend
 
 AGENT_VERSION = {"agentVersion": "1.89.2", "agentHash": "b4d3e5a1",
@@ -69,6 +69,7 @@ class Agent:
         vpc = inst.vpc_id
         if vpc:
             attrs["ecs.vpc-id"] = vpc
+        attrs.update(ecs_disruptions.instance_attributes(si))
         ci.attributes = attrs
         ci.version_info = dict(AGENT_VERSION)
         ci.registered_at = utcnow()

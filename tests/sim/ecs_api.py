@@ -10,7 +10,7 @@ import json
 from moto.core.responses import ActionResult
 from moto.ecs.exceptions import ECSException, InvalidParameterException
 
-from . import cql, fastjson
+from . import cql, ecs_fidelity, fastjson
 from .engine import active
 
 # Render the hot Describe* responses with fastjson (False: moto's serializer).
@@ -69,7 +69,10 @@ def list_container_instances(self):
     status = self._get_param("status")
     if status is not None and status not in CI_STATUSES:
         raise InvalidParameterException(f"Container instance status should be one of [{', '.join(CI_STATUSES)}]")
-    cis = list(ecs.container_instances.get(cluster.name, {}).values())
+    cis = [ci for ci in ecs.container_instances.get(cluster.name, {}).values()
+           if not ecs_fidelity.lagging(eng, ci)]
+    if ecs_fidelity.moto(eng):  # filter, status and paging ignored (ecs_fidelity.py)
+        return ActionResult({"containerInstanceArns": sorted(ci.container_instance_arn for ci in cis)})
     if status:
         cis = [ci for ci in cis if ci.status == status]
     flt = self._get_param("filter")
@@ -96,14 +99,17 @@ def describe_container_instances(self):
     found, failures = [], []
     for ref in refs:
         ci = _find_ci(eng, ecs, cluster, ref)
-        if ci is None:
+        if ci is None or ecs_fidelity.take_missing(eng, "DescribeContainerInstances", ref):
             failures.append({"arn": ref, "reason": "MISSING"})
         else:
             found.append(ci)
-    if not FAST_RENDER:
+    moto = ecs_fidelity.moto(eng)
+    if not FAST_RENDER and not moto:
         return ActionResult({"containerInstances": found, "failures": failures})
-    return fastjson.response({"containerInstances": [fastjson.container_instance(ci) for ci in found],
-                              "failures": failures})
+    items = [fastjson.container_instance(ci) for ci in found]
+    if moto:
+        ecs_fidelity.strip(items, ecs_fidelity.OPTIONAL_CI)
+    return fastjson.response({"containerInstances": items, "failures": failures})
 
 
 def update_container_instances_state(self):
@@ -182,13 +188,16 @@ def list_tasks(self):
     started_by = self._get_param("startedBy")
     if started_by:
         tasks = [t for t in tasks if t.started_by == started_by]
+    moto = ecs_fidelity.moto(eng)
     service = self._get_param("serviceName")
-    if service:
+    if service and not moto:
         tasks = [t for t in tasks if t.group == f"service:{_id(service)}"]
     launch_type = self._get_param("launchType")
     if launch_type:
         tasks = [t for t in tasks if (t.launch_type or "EC2") == launch_type]
     arns = sorted(t.task_arn for t in tasks)
+    if moto:
+        return ActionResult({"taskArns": arns})
     page, nxt = _page(arns, self._get_param("nextToken"), self._get_param("maxResults"), 100, 100)
     return ActionResult({"taskArns": page, "nextToken": nxt})
 
@@ -205,13 +214,17 @@ def describe_tasks(self):
     found, failures = [], []
     for ref in refs:
         task = _find_task(eng, cluster, ref)
-        if task is None:
+        if task is None or ecs_fidelity.take_missing(eng, "DescribeTasks", ref):
             failures.append({"arn": ref, "reason": "MISSING"})
         else:
             found.append(task)
     with_tags = "TAGS" in (self._get_param("include") or [])
-    if FAST_RENDER:
-        return fastjson.response({"tasks": [fastjson.task(t, with_tags) for t in found], "failures": failures})
+    moto = ecs_fidelity.moto(eng)
+    if FAST_RENDER or moto:
+        items = [fastjson.task(t, with_tags) for t in found]
+        if moto:
+            ecs_fidelity.strip(items, ecs_fidelity.OPTIONAL_TASK)
+        return fastjson.response({"tasks": items, "failures": failures})
     if with_tags:
         self._include_in_response("DescribeTasksResponse.tasks.Task.tags")
     else:

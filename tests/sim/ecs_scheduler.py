@@ -243,7 +243,7 @@ class Scheduler(TaskOps):
     def _start_tasks(self, svc, n):
         td = self._td(svc)
         req = requirements(td)
-        cands = self.placeable(svc.region_name, svc.cluster_name)
+        cands = self.placeable(svc.region_name, svc.cluster_name, svc.placement_constraints)
         counts = {}
         for t in self._tasks(svc):
             if t.desired_status == "RUNNING" and self._ci_status(t) == "ACTIVE":
@@ -283,9 +283,10 @@ class Scheduler(TaskOps):
                 mine.setdefault(t._sim_ci, []).append(t)
         active = 0
         started = []
+        members = {ci.id for ci in self.placeable(svc.region_name, svc.cluster_name, svc.placement_constraints)}
         for ci in list(ecs.container_instances.get(svc.cluster_name, {}).values()):
             tasks = mine.get(ci.id, [])
-            if ci.status == "ACTIVE" and ci.agent_connected:
+            if ci.id in members:
                 active += 1
                 old = [t for t in tasks if t._sim_dep != primary]
                 for t in old:
@@ -345,7 +346,7 @@ class Scheduler(TaskOps):
     def run_task(self, region, cluster_name, td, count, group, started_by, strategy=None, constraints=None,
                  overrides=None, tags=None, network=None):
         req = requirements(td)
-        cands = self.placeable(region, cluster_name)
+        cands = self.placeable(region, cluster_name, constraints)
         distinct = any(c.get("type") == "distinctInstance" for c in constraints or [])
         chosen = self.place(cands, req, count, strategy, {}, distinct)
         tasks = [self.new_task(ci, td, group, started_by, overrides=overrides, tags=tags, network=network)

@@ -12,6 +12,7 @@ import re
 from moto.core.utils import utcnow
 from moto.ecs.models import Task
 
+from . import cql, ecs_disruptions
 from .engine import ecs_backend
 
 
@@ -80,11 +81,18 @@ def reserve(ci, req, sign):
 class TaskOps:
     """Task lifecycle and placement; mixed into the Scheduler."""
 
-    def placeable(self, region, cluster_name):
-        """Container instances a new task may go to: ACTIVE with a connected agent."""
+    def placeable(self, region, cluster_name, constraints=None):
+        """Container instances a new task may go to: ACTIVE with a connected agent, and
+        matching every memberOf constraint (cluster query language; Amazon ECS
+        Developer Guide, "Amazon ECS task placement constraints")."""
         ecs = ecs_backend(region)
-        return [ci for ci in ecs.container_instances.get(cluster_name, {}).values()
-                if ci.status == "ACTIVE" and ci.agent_connected]
+        cands = [ci for ci in ecs.container_instances.get(cluster_name, {}).values()
+                 if ci.status == "ACTIVE" and ci.agent_connected]
+        for c in constraints or []:
+            if c.get("type") == "memberOf" and c.get("expression"):
+                node = cql.parse(c["expression"])
+                cands = [ci for ci in cands if cql.matches(node, ci)]
+        return cands
 
     def place(self, cands, req, n, strategy=None, counts=None, distinct=False):
         """Chooses container instances for n tasks.
@@ -283,6 +291,7 @@ class TaskOps:
         self._set(task, last="RUNNING")
         self.eng.ledger.event("task_running", task=task.id, service=task._sim_svc.name if task._sim_svc else None,
                               instance=task._sim_instance)
+        ecs_disruptions.task_started(self.eng, task)
         if task._sim_svc is not None:
             self.eng.mark_service(task._sim_svc)
 
@@ -303,6 +312,22 @@ class TaskOps:
             return
         if not task._sim_alive:
             return  # its host is gone; ECS will mark it STOPPED when it notices
+        ci = eng.cis.get(task._sim_ci)
+        if ci is not None and not ci.agent_connected:
+            # The agent is disconnected: the stop waits for it (ecs_disruptions.py).
+            eng.ledger.event("task_stop_undelivered", task=task.id, instance=task._sim_instance)
+            task._sim_stop_from = was
+            return
+        self._begin_stop(task, was)
+
+    def deliver_stop(self, task):
+        """A stop asked for while the agent was disconnected goes ahead."""
+        if task._sim_stuck or not task._sim_alive:
+            return
+        self._begin_stop(task, getattr(task, "_sim_stop_from", task._status))
+
+    def _begin_stop(self, task, was):
+        eng = self.eng
         if was in ("PENDING", "NEW"):
             eng.schedule(min(1.0, eng.delay("task_stop")), self._stopped, task)
         elif eng.delay("task_deactivate") > 0:
@@ -366,7 +391,8 @@ class TaskOps:
                              instance=si.id, cause=cause)
             task._sim_alive = False
             return
-        eng.ledger.abrupt_kill(task=task.task_arn, task_id=task.id, service=svc.name if svc else None,
+        record = eng.ledger.external_kill if getattr(si, "disruption", None) else eng.ledger.abrupt_kill
+        record(task=task.task_arn, task_id=task.id, service=svc.name if svc else None,
                                cluster=task.cluster_name, group=task.group, instance=si.id,
                                container_instance=task.container_instance_arn, last_status=task._status,
                                desired_status=task.desired_status, cause=cause)

@@ -75,6 +75,12 @@ class Engine:
         self.fleet = Fleet(self)
         self.agent = Agent(self)
         self.sched = Scheduler(self)
+        from .capacity_providers import CapacityProviders
+        from .scaling import Scaling
+        self.scaling = Scaling(self)      # policies, alarms, scheduled actions
+        self.capacity = CapacityProviders(self)  # ECS capacity providers' managed features
+        from .refresh import InstanceRefreshes
+        self.refresh = InstanceRefreshes(self)   # Auto Scaling instance refreshes
         self._reset_indexes()
 
     def _reset_indexes(self):
@@ -87,7 +93,13 @@ class Engine:
         self.dirty_services = set()
         self.activities = {}       # (region, group name) -> [activity dict], newest last
         self.live_instances = {}   # region -> instances not yet terminated
+        self.hook_owners = {}      # (group, hook name) -> who completes its actions (lifecycle.py)
+        self.unavailable_types = {}  # group name -> instance types EC2 has no capacity for (mixed.py)
+        self.group_audit = {}      # group name -> its configuration when the run started (group_audit.py)
         self.clock.clear()
+        self.scaling.reset()
+        self.capacity.reset()
+        self.refresh.reset()
 
     # Time.
     def now(self):

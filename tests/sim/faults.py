@@ -13,6 +13,8 @@ API fault rules, in order, first match wins for errors (latency adds up):
      "burst": 40,           #   real second, and the bucket size (default: rate);
                             #   a request finding it empty is throttled, like ECS's
                             #   per-account buckets
+     "scaling_activity_in_progress": 0.2,  # Auto Scaling only: probability of
+     "resource_contention": 0.1,           #   these transient refusals (400/500)
      "times": 3,            # optional: only the next 3 matching requests
      "after": 2}            # optional: let the first 2 matching requests through
 Rolls come from one RNG seeded by `seed`, so a run with the same request order
@@ -45,9 +47,22 @@ QUERY_NAMESPACES = {
 }
 
 CLUSTER_FAULT_KEYS = ("never_register", "unhealthy", "unhealthy_after", "stuck_tasks",
-                      "account_limit")
+                      "account_limit", "describe_missing", "list_lag", "spot_interruption",
+                      "rebalance_recommendation", "agent_disconnected")
 RULE_KEYS = ("action", "throttle", "error", "error_status", "reset", "latency_ms",
-             "times", "after", "rate", "burst")
+             "times", "after", "rate", "burst", "scaling_activity_in_progress", "resource_contention")
+# Auto Scaling's transient refusals of a write (Auto Scaling API Reference, e.g.
+# UpdateAutoScalingGroup and SetDesiredCapacity, "Errors"): the rule key, the
+# HTTP status, the error Type and Code, the message.
+TRANSIENT_ASG_ERRORS = {
+    "scaling_activity_in_progress": (400, "Sender", "ScalingActivityInProgress",
+                                     "The operation can't be performed because there are scaling activities "
+                                     "in progress."),
+    "resource_contention": (500, "Receiver", "ResourceContention",
+                            "You already have a pending update to an Amazon EC2 Auto Scaling resource "
+                            "(for example, an Auto Scaling group, instance, or load balancer)."),
+}
+KINDS = ("reset", "throttle", "error") + tuple(TRANSIENT_ASG_ERRORS)
 
 
 class FaultConfigError(ValueError):
@@ -78,10 +93,10 @@ def validate_rule(rule):
     if not actions or not all(isinstance(a, str) and a for a in actions):
         raise FaultConfigError(f"fault rule {rule!r}: action must be a name or a list of names")
     out = {"action": actions}
-    for k in ("throttle", "error", "reset"):
+    for k in KINDS:
         out[k] = _check_prob(rule, k)
-    if out["throttle"] + out["error"] + out["reset"] > 1.0 + 1e-9:
-        raise FaultConfigError(f"fault rule {rule!r}: throttle + error + reset exceed 1")
+    if sum(out[k] for k in KINDS) > 1.0 + 1e-9:
+        raise FaultConfigError(f"fault rule {rule!r}: the probabilities of {', '.join(KINDS)} exceed 1")
     status = rule.get("error_status", 500)
     if status not in (500, 502, 503, 504):
         raise FaultConfigError(f"fault rule {rule!r}: error_status must be 500, 502, 503 or 504")
@@ -138,6 +153,24 @@ def validate_cluster(cluster):
                                    "\"count\": N} or {\"tasks\": [ids or ARNs]}")
         out["stuck_tasks"] = {"service": v.get("service", "*"), "count": int(v.get("count", 0)),
                               "tasks": list(v.get("tasks", []))}
+    if "describe_missing" in cluster:
+        v = cluster["describe_missing"]
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 1:
+            out["describe_missing"] = {"probability": float(v), "count": None}
+        elif isinstance(v, dict) and set(v) == {"count"} and isinstance(v["count"], int) and v["count"] >= 0:
+            out["describe_missing"] = {"probability": None, "count": v["count"]}
+        else:
+            raise FaultConfigError("cluster faults: describe_missing must be a probability per item in [0, 1] "
+                                   "or {\"count\": N} (the next N items)")
+    if "list_lag" in cluster:
+        v = cluster["list_lag"]
+        if not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0:
+            raise FaultConfigError("cluster faults: list_lag must be AWS seconds >= 0")
+        out["list_lag"] = float(v)
+    from . import ecs_disruptions
+    for key in ecs_disruptions.KINDS:
+        if key in cluster:
+            out[key] = ecs_disruptions.validate(key, cluster[key])
     if "account_limit" in cluster:
         v = cluster["account_limit"]
         if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 0):
@@ -231,12 +264,12 @@ class FaultState:
                         kind = "throttle"
                 if decision.kind is None and kind is None:
                     roll = self.rng.random()
-                    if roll < rule["reset"]:
-                        kind = "reset"
-                    elif roll < rule["reset"] + rule["throttle"]:
-                        kind = "throttle"
-                    elif roll < rule["reset"] + rule["throttle"] + rule["error"]:
-                        kind = "error"
+                    edge = 0.0
+                    for k in KINDS:
+                        edge += rule[k]
+                        if roll < edge:
+                            kind = k
+                            break
                 if kind is None and lat <= 0:
                     continue
                 rule["fired"] += 1
@@ -289,6 +322,23 @@ class FaultState:
             v = self.cluster.get(key)
             return list(v["instances"]) if isinstance(v, dict) else []
 
+    def cluster_value(self, key):
+        with self._lock:
+            return self.cluster.get(key)
+
+    def roll_missing(self):
+        """describe_missing: True if the next described item is answered MISSING."""
+        with self._lock:
+            v = self.cluster.get("describe_missing")
+            if not v:
+                return False
+            if v["count"] is not None:
+                if v["count"] > 0:
+                    v["count"] -= 1
+                    return True
+                return False
+            return self.rng.random() < v["probability"]
+
     def stuck_spec(self):
         with self._lock:
             v = self.cluster.get("stuck_tasks")
@@ -312,8 +362,18 @@ def _matches(pattern, service, action):
 
 
 def error_response(service, protocol, kind, status=500):
-    """(status, headers, body) of the error AWS returns for a throttled or failed call."""
+    """(status, headers, body) of the error AWS returns for a throttled or failed call.
+    The Auto Scaling transient kinds are Auto Scaling's own; another service
+    matched by such a rule answers its generic 5xx."""
     request_id = str(uuid.uuid4())
+    if kind in TRANSIENT_ASG_ERRORS:
+        if service == "autoscaling" and protocol == "query":
+            status, etype, code, msg = TRANSIENT_ASG_ERRORS[kind]
+            ns = QUERY_NAMESPACES["autoscaling"]
+            body = (f'<ErrorResponse xmlns="{ns}"><Error><Type>{etype}</Type><Code>{code}</Code>'
+                    f"<Message>{msg}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>")
+            return status, [("Content-Type", "text/xml"), ("x-amzn-RequestId", request_id)], body.encode()
+        kind = "error"
     if protocol == "json":
         if kind == "throttle":
             status, etype, msg = 400, "ThrottlingException", "Rate exceeded"

@@ -8,18 +8,16 @@ import base64
 import gzip
 import math
 import re
-import uuid
 from collections import Counter
 
 from moto.autoscaling.models import InstanceState as AsgInstanceState
 from moto.core.types import Base64EncodedString
 from moto.ec2.models.instances import InstanceState as Ec2InstanceState
 
+from . import mixed
 from .engine import asg_backend, ec2_backend
 from .fleet_requests import ASG_TAG, COUNTED, FleetRequests
-
-LAUNCHING = "autoscaling:EC2_INSTANCE_LAUNCHING"
-TERMINATING = "autoscaling:EC2_INSTANCE_TERMINATING"
+from .lifecycle import LAUNCHING, TERMINATING, Lifecycle
 
 _CLUSTER_RE = re.compile(r"ECS_CLUSTER\s*=\s*[\"']?([A-Za-z0-9_-]{1,255})")
 
@@ -90,7 +88,7 @@ class SimInstance:
         self.never_register = False
         self.register_note = None     # why it has not registered yet
         self.boot_event = None
-        self.hook = None              # pending lifecycle action
+        self.hooks = None             # pending lifecycle actions: hook name -> action (lifecycle.py)
         self.detached_at = None
         self.was_group = group
         self.terminate_cause = None
@@ -100,7 +98,7 @@ class SimInstance:
         return self.phase in ("pending", "running")
 
 
-class Fleet(FleetRequests):
+class Fleet(FleetRequests, Lifecycle):
     def __init__(self, eng):
         self.eng = eng
         self.run_instances = None     # moto's unpatched run_instances, set by moto_patches
@@ -111,12 +109,6 @@ class Fleet(FleetRequests):
 
     def suspended(self, group):
         return {p["ProcessName"] for p in group.suspended_processes}
-
-    def hook(self, group, transition):
-        for h in asg_backend(group.region).lifecycle_hooks.values():
-            if h.auto_scaling_group_name == group.name and h.lifecycle_transition == transition:
-                return h
-        return None
 
     def _live_inc(self, region, n):
         self.eng.live_instances[region] = self.eng.live_instances.get(region, 0) + n
@@ -153,10 +145,10 @@ class Fleet(FleetRequests):
         st = si.state
         if st is not None and st.lifecycle_state == "Pending":
             group = self.group(si.region, si.group)
-            hook = self.hook(group, LAUNCHING) if group else None
-            if hook:
+            hooks = self.hooks(group, LAUNCHING) if group else []
+            if hooks:
                 st.lifecycle_state = "Pending:Wait"
-                self._start_hook(si, hook)
+                self.start_hooks(si, hooks)
             else:
                 self._in_service(si)
         eng.agent.instance_booted(si)
@@ -179,49 +171,22 @@ class Fleet(FleetRequests):
         self.eng.ledger.event("instance_unhealthy", instance=si.id, group=si.group, cause=cause)
         self.watch(si)
 
-    # Lifecycle hooks.
-    def _start_hook(self, si, hook):
-        si.hook = {"name": hook.name, "transition": hook.lifecycle_transition,
-                   "token": str(uuid.uuid4()), "default": hook.default_result,
-                   "timeout": float(hook.heartbeat_timeout), "event": None}
-        si.hook["event"] = self.eng.schedule(si.hook["timeout"], self._hook_timeout, si, si.hook["token"])
-        self.eng.ledger.event("lifecycle_hook_wait", instance=si.id, hook=hook.name,
-                              transition=hook.lifecycle_transition)
-
-    def _hook_timeout(self, si, token):
-        if si.hook and si.hook["token"] == token:
-            self._finish_hook(si, si.hook["default"], "heartbeat timeout")
-
-    def _finish_hook(self, si, result, how):
-        hook, si.hook = si.hook, None
-        if hook["event"]:
-            hook["event"].cancel()
-        self.eng.ledger.event("lifecycle_hook_done", instance=si.id, hook=hook["name"], result=result, how=how)
-        if hook["transition"] == LAUNCHING:
-            if result == "CONTINUE" and si.alive():
-                si.state.lifecycle_state = "Pending:Proceed"
-                self._in_service(si)
-            else:
-                si.state.lifecycle_state = "Terminating"
-                self.ec2_shutdown(si, "launch lifecycle action abandoned")
-        else:
-            si.state.lifecycle_state = "Terminating:Proceed"
-            self.ec2_shutdown(si, si.terminate_cause or "scale-in")
-
     # Launching.
-    def launch_spec(self, group):
-        """What the group launches now: image, type, user data, security groups, template version."""
+    def launch_spec(self, group, override=None):
+        """What the group launches now: image, type, user data, security groups, template
+        version (a mixed instances override's own template and type when it has them)."""
         spec = {"lt": None, "lc": None, "sg_names": [], "sg_ids": [], "tags": {}}
-        lt = group.ec2_launch_template
+        lt, version_ref = group.ec2_launch_template, group.launch_template_version
+        own = (override or {}).get("LaunchTemplateSpecification")
+        if own:
+            ec2 = ec2_backend(group.region)
+            lt = (ec2.get_launch_template(own["LaunchTemplateId"]) if own.get("LaunchTemplateId")
+                  else ec2.get_launch_template_by_name(own["LaunchTemplateName"]))
+            version_ref = own.get("Version") or "$Default"
         if lt is not None:
-            version = lt.get_version(group.launch_template_version)
+            version = lt.get_version(version_ref)
             data = version.data
-            itype = data.get("InstanceType")
-            mip = group.mixed_instances_policy
-            if mip:
-                overrides = mip.get("LaunchTemplate", {}).get("Overrides") or []
-                if overrides and overrides[0].get("InstanceType"):
-                    itype = overrides[0]["InstanceType"]
+            itype = (override or {}).get("InstanceType") or data.get("InstanceType")
             sg_ids = list(data.get("SecurityGroupIds") or [])
             for nic in data.get("NetworkInterfaces") or []:
                 sg_ids.extend(nic.get("Groups") or [])
@@ -270,7 +235,7 @@ class Fleet(FleetRequests):
                 break
             az = min(azs, key=lambda a: (by_az[a], azs.index(a)))
             try:
-                si = self._run_one(group, az)
+                si = self._run_one(group, az, counted + [x.state for x in launched])
             except Exception as e:  # what EC2 refused (bad AMI, security group...)
                 msg = getattr(e, "message", None) or str(e)
                 self._launch_failed(group, f"{msg}. Launching EC2 instance failed.", "ec2_error")
@@ -311,9 +276,10 @@ class Fleet(FleetRequests):
             group._sim_retry_pending = False
             self.eng.mark_group(region, name)
 
-    def _run_one(self, group, az):
+    def _run_one(self, group, az, counted):
         region = group.region
-        spec = self.launch_spec(group)
+        override, market = mixed.choose(group, counted, self.eng.unavailable_types.get(group.name, ()))
+        spec = self.launch_spec(group, override)
         tags = group.get_propagated_tags()
         tags[ASG_TAG] = group.name
         tags.update(spec["tags"])
@@ -332,11 +298,16 @@ class Fleet(FleetRequests):
                                  list(spec["sg_names"]), **kwargs)
         inst = res.instances[0]
         inst.autoscaling_group = group
+        if market == "spot":
+            inst.lifecycle = "spot"  # EC2 DescribeInstances: InstanceLifecycle
         state = AsgInstanceState(inst, lifecycle_state="Pending",
                                  protected_from_scale_in=bool(group.new_instances_protected_from_scale_in),
                                  autoscaling_group=group)
         state._sim_lt = spec["lt"]
         state._sim_lc = spec["lc"]
+        state._sim_market = market
+        if override and override.get("WeightedCapacity"):
+            state.weighted_capacity = str(override["WeightedCapacity"])
         group.instance_states.append(state)
         return self.adopt(inst, region, group=group.name, state=state, lt=spec["lt"], lc=spec["lc"])
 
@@ -346,6 +317,8 @@ class Fleet(FleetRequests):
         group = self.group(region, name)
         if group is None:
             return
+        if getattr(group, "_sim_deleting", False):
+            return  # being deleted: nothing launches, its instances are going
         suspended = self.suspended(group)
         self._health(group, suspended)
         counted = [s for s in group.instance_states if s.lifecycle_state in COUNTED]
@@ -356,20 +329,32 @@ class Fleet(FleetRequests):
             if si is not None and si.alive() and si.state is not None and si.state.lifecycle_state in COUNTED[:3]:
                 return  # wait for the rebalancing launch before scaling in
             group._sim_rebalance = None
-        if len(counted) < desired:
+        have = mixed.capacity(counted)  # instances, or their weights (mixed.py)
+        if have < desired:
             if "Launch" in suspended or getattr(group, "_sim_retry_pending", False):
                 return
             cause = getattr(group, "_sim_cause", None) or "An instance was started in response to a " \
                 "difference between desired and actual capacity."
-            self.launch(group, desired - len(counted), counted, cause)
-        elif len(counted) > desired:
+            if not mixed.weighted(group):
+                self.launch(group, desired - have, counted, cause)
+                return
+            while have < desired:  # each launch's weight decides whether another is needed
+                launched = self.launch(group, 1, counted, cause)
+                if not launched:
+                    break
+                counted.append(launched[0].state)
+                have += mixed.weight(launched[0].state)
+        elif have > desired:
             if "Terminate" in suspended:
                 return
-            for state in self.choose_victims(group, counted, len(counted) - desired):
+            for state in self.choose_victims(group, counted, len(counted)):
+                if have - mixed.weight(state) < desired:
+                    continue  # scale-in never goes below the desired capacity
+                have -= mixed.weight(state)
                 si = eng.instances.get(state.instance.id)
                 if si is not None:
                     self.begin_terminate(si, "scale-in: desired capacity "
-                                         f"{desired} < {len(counted)} instances")
+                                         f"{desired} < {have + mixed.weight(state)} capacity units")
         elif not suspended & {"AZRebalance", "Launch", "Terminate"}:
             self._maybe_rebalance(group, counted)
 
@@ -413,6 +398,10 @@ class Fleet(FleetRequests):
         cands = [s for s in counted if not s.protected_from_scale_in]
         if not cands or n <= 0:
             return []
+        # Capacity rebalancing replaced these: they go first (ecs_disruptions.py).
+        evict = [s for s in counted if getattr(s, "_sim_evict", False)][:n]
+        if evict:
+            return evict + self.choose_victims(group, [s for s in counted if s not in evict], n - len(evict))
         keyf = self._policy_key(group)
         by_az = {}
         for s in cands:
@@ -432,7 +421,7 @@ class Fleet(FleetRequests):
     def _policy_key(self, group):
         eng = self.eng
         now = eng.now()
-        current_lt = group.ec2_launch_template.id if group.ec2_launch_template else None
+        current = mixed.current_templates(group)  # the group's template and its overrides' own
         lcs = asg_backend(group.region).launch_configurations
 
         def info(state):
@@ -446,6 +435,9 @@ class Fleet(FleetRequests):
             conf = lcs.get(lc)
             return conf.created_time.timestamp() if conf is not None else 0.0
 
+        def current_lt(lt):
+            return lt["LaunchTemplateId"] in current or ("name", lt.get("LaunchTemplateName")) in current
+
         parts = []
         for policy in list(group.termination_policies or []) + ["Default"]:
             if policy == "OldestInstance":
@@ -455,13 +447,13 @@ class Fleet(FleetRequests):
             elif policy == "OldestLaunchConfiguration":
                 parts.append(lambda s: (0, lc_age(info(s)[2])) if info(s)[2] else (1, 0))
             elif policy == "OldestLaunchTemplate":
-                parts.append(lambda s: ((0, 0) if not info(s)[1] or info(s)[1]["LaunchTemplateId"] != current_lt
+                parts.append(lambda s: ((0, 0) if not info(s)[1] or not current_lt(info(s)[1])
                                         else (1, int(info(s)[1]["Version"]))))
             elif policy == "ClosestToNextInstanceHour":
                 parts.append(lambda s: -((now - info(s)[3]) % 3600))
             elif policy == "Default":
                 parts.append(lambda s: 0 if info(s)[2] else 1)  # launch configurations go first
-                parts.append(lambda s: 0 if info(s)[1] and info(s)[1]["LaunchTemplateId"] != current_lt else 1)
+                parts.append(lambda s: 0 if info(s)[1] and not current_lt(info(s)[1]) else 1)
                 parts.append(lambda s: -((now - info(s)[3]) % 3600))
                 break
         tiebreak = {}
@@ -507,14 +499,12 @@ class Fleet(FleetRequests):
         self.eng.ledger.event("instance_terminating", instance=si.id, group=si.group, cause=cause)
         if group is not None:
             self.eng.activity(si.region, group, f"Terminating EC2 instance: {si.id}", cause)
-        hook = self.hook(group, TERMINATING) if group is not None and si.alive() else None
-        if si.hook:  # a pending launch action is overtaken by the termination
-            if si.hook["event"]:
-                si.hook["event"].cancel()
-            si.hook = None
-        if hook:
+        hooks = self.hooks(group, TERMINATING) if group is not None and si.alive() else []
+        if si.hooks:  # pending launch actions are overtaken by the termination
+            self.cancel_hooks(si)
+        if hooks:
             st.lifecycle_state = "Terminating:Wait"
-            self._start_hook(si, hook)
+            self.start_hooks(si, hooks)
         else:
             st.lifecycle_state = "Terminating"
             if si.phase == "terminated":
@@ -566,3 +556,5 @@ class Fleet(FleetRequests):
         if si.group:
             self.eng.mark_group(si.region, si.group)
         si.group, si.state = None, None
+        if group is not None:
+            self.deleted_when_empty(group)

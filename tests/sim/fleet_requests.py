@@ -1,8 +1,9 @@
 """What Auto Scaling does when asked through its API (called from asg_api.py
 with the engine lock held): desired capacity, detaching, terminating, health,
-attaching, deleting, lifecycle actions. Mixed into fleet.Fleet."""
+attaching, deleting (lifecycle actions: lifecycle.py). Mixed into fleet.Fleet."""
 from moto.autoscaling.exceptions import AutoscalingClientError, ValidationError
 
+from . import mixed
 from .engine import ec2_backend
 
 ASG_TAG = "aws:autoscaling:groupName"
@@ -11,32 +12,13 @@ COUNTED = ("Pending", "Pending:Wait", "Pending:Proceed", "InService")
 
 
 class FleetRequests:
-    def complete_lifecycle_action(self, group_name, hook_name, result, instance_id=None, token=None,
-                                  heartbeat=False):
-        if result not in (None, "CONTINUE", "ABANDON") and not heartbeat:
-            raise ValidationError("LifecycleActionResult must be CONTINUE or ABANDON")
-        for si in self.eng.instances.values():
-            if si.group != group_name or not si.hook or si.hook["name"] != hook_name:
-                continue
-            if (instance_id and si.id == instance_id) or (token and si.hook["token"] == token):
-                if heartbeat:
-                    si.hook["event"].cancel()
-                    si.hook["event"] = self.eng.schedule(si.hook["timeout"], self._hook_timeout, si,
-                                                         si.hook["token"])
-                    self.eng.ledger.event("lifecycle_heartbeat", instance=si.id, hook=hook_name)
-                else:
-                    self._finish_hook(si, result, "CompleteLifecycleAction")
-                return
-        what = f"instance ID {instance_id}" if instance_id else f"token {token}"
-        raise ValidationError(f"No active Lifecycle Action found with {what}")
-
-    def set_desired(self, group, new, cause):
+    def set_desired(self, group, new, cause, activity_cause=None):
         old = group.desired_capacity
         group.desired_capacity = new
         if old != new:
             self.eng.ledger.desired_change(group.name, old, new, cause)
-            group._sim_cause = (f"A user request explicitly set group desired capacity changing the desired "
-                                f"capacity from {old} to {new}.")
+            group._sim_cause = activity_cause or (f"A user request explicitly set group desired capacity "
+                                                  f"changing the desired capacity from {old} to {new}.")
         # Auto Scaling starts the launches/terminations right away; the instances then take their time.
         self.reconcile(group.region, group.name)
 
@@ -49,7 +31,7 @@ class FleetRequests:
             if states[iid].lifecycle_state not in ("InService", "Standby"):
                 raise ValidationError(f"The instance {iid} is not in InService or Standby.")
         if decrement:
-            new = (group.desired_capacity or 0) - sum(1 for i in set(instance_ids)
+            new = (group.desired_capacity or 0) - sum(mixed.weight(states[i]) for i in set(instance_ids)
                                                        if states[i].lifecycle_state == "InService")
             if new < (group.min_size or 0):
                 raise ValidationError(f"Detaching {len(set(instance_ids))} instance(s) would result in the "
@@ -80,7 +62,7 @@ class FleetRequests:
             raise ValidationError(f"Instance Id not found - No managed instance found for instance ID: {instance_id}")
         new = None
         if decrement and si.state.lifecycle_state in COUNTED:
-            new = (group.desired_capacity or 0) - 1
+            new = (group.desired_capacity or 0) - mixed.weight(si.state)  # capacity units (mixed.py)
             if new < (group.min_size or 0):
                 raise ValidationError(
                     f"Currently, desiredCapacity={group.desired_capacity} and minSize={group.min_size}. "
@@ -113,14 +95,38 @@ class FleetRequests:
         self.eng.mark_group(group.region, group.name)
 
     def delete_group(self, group, force):
+        """DeleteAutoScalingGroup; True while the group stays, "Delete in progress", until its
+        instances are gone. ForceDelete terminates them without waiting for lifecycle actions
+        (API_DeleteAutoScalingGroup)."""
         if group.instance_states and not force:
             raise AutoscalingClientError(
                 "ResourceInUse", "You cannot delete an AutoScalingGroup while there are instances or "
                 "pending Spot instance request(s) still in the group.")
+        self.eng.ledger.event("group_deleting", group=group.name, force=bool(force),
+                              instances=len(group.instance_states))
+        if not group.instance_states:
+            self.eng.ledger.event("group_deleted", group=group.name)
+            return False
+        group._sim_deleting = True
+        group.status = "Delete in progress"  # DescribeAutoScalingGroups: Status
         for st in list(group.instance_states):
             si = self.eng.instances.get(st.instance.id)
-            if si is not None:
-                si.group, si.state = None, None
-                self.ec2_shutdown(si, "DeleteAutoScalingGroup ForceDelete")
-        group.instance_states = []
-        self.eng.ledger.event("group_deleted", group=group.name, force=bool(force))
+            if si is None:
+                group.instance_states.remove(st)
+                continue
+            if si.hooks:
+                self.cancel_hooks(si)
+            st.lifecycle_state = "Terminating"
+            si.terminate_cause = "DeleteAutoScalingGroup ForceDelete"
+            if si.alive():
+                self.ec2_shutdown(si, si.terminate_cause)
+            else:
+                self._leave_group(si)
+        return True
+
+    def deleted_when_empty(self, group):
+        """A group being deleted is gone once its last instance is."""
+        if getattr(group, "_sim_deleting", False) and not group.instance_states:
+            from .engine import asg_backend
+            asg_backend(group.region).autoscaling_groups.pop(group.name, None)
+            self.eng.ledger.event("group_deleted", group=group.name)

@@ -43,6 +43,7 @@ class ServiceRecord:
         self.seconds_below_desired = 0.0
         self._below_desired_since = None
         self.created_at = t
+        self.exempt = None           # why this service's dips are not a rollout's (crash loop)
 
     def allowed(self):
         base = min(self.desired, self.high_water)
@@ -97,8 +98,9 @@ class ServiceRecord:
             "min_running_allowed": self.min_running_allowed,
             "went_below_desired": below_desired > 0 or (self.min_running is not None and self.min_running < self.desired),
             "seconds_below_desired": round(below_desired, 3),
-            "went_below_allowed": bool(self.below_allowed),
+            "went_below_allowed": bool(self.below_allowed) and not self.exempt,
             "below_allowed": [dict(iv) for iv in self.below_allowed],
+            "exempt": self.exempt,
         }
 
 
@@ -106,6 +108,7 @@ class Ledger:
     def __init__(self, clock, timeline_limit=200_000):
         self.clock = clock
         self.timeline_limit = timeline_limit
+        self.exempt = {}  # service key -> why its dips do not count (crash loop); survives reset()
         self.reset()
 
     def now(self):
@@ -118,6 +121,7 @@ class Ledger:
         self.timeline_dropped = 0
         self.services = {}          # key -> ServiceRecord
         self.abrupt_kills = []
+        self.external_kills = []    # tasks killed by a disruption (Spot, rebalancing): not the rollout's
         self.terminated_unregistered = []
         self.desired_changes = []
         self.api_calls = {}
@@ -140,6 +144,16 @@ class Ledger:
         self.abrupt_kills.append(rec)
         self.event("abrupt_kill", **fields)
 
+    def external_kill(self, **fields):
+        rec = {"t": round(self.now(), 3), "wall": _now_wall()}
+        rec.update(fields)
+        self.external_kills.append(rec)
+        self.event("external_kill", **fields)
+
+    def exempt_service(self, key, cluster, name, why):
+        self.exempt[key] = why
+        self.service(key, cluster, name).exempt = why
+
     def desired_change(self, group, old, new, cause):
         rec = {"t": round(self.now(), 3), "group": group, "from": old, "to": new, "cause": cause}
         self.desired_changes.append(rec)
@@ -149,6 +163,7 @@ class Ledger:
         rec = self.services.get(key)
         if rec is None:
             rec = self.services[key] = ServiceRecord(cluster, name, self.now())
+            rec.exempt = self.exempt.get(key)
         return rec
 
     def observe_service(self, key, cluster, name, running, desired, min_pct, max_pct, scheduling):
@@ -171,6 +186,8 @@ class Ledger:
             problems.append(f"{len(self.abrupt_kills)} task(s) killed abruptly by instance termination")
         if left_draining:
             problems.append(f"{len(left_draining)} container instance(s) left DRAINING")
+        audit = extra.get("audit_problems") or []
+        problems += audit
         errors = extra.get("simulator_errors") or []
         if errors:
             problems.append(f"{len(errors)} simulator error(s); this ledger may be incomplete: {errors[0]}")
@@ -182,15 +199,17 @@ class Ledger:
             "aws_seconds": round(t, 3),
             "time_scale": self.clock.time_scale,
             "zero_downtime": zero_downtime,
-            "ok": zero_downtime and not left_draining and not errors,
+            "ok": zero_downtime and not left_draining and not errors and not audit,
             "problems": problems,
             "services": services,
             "abrupt_kills": list(self.abrupt_kills),
+            "external_kills": list(self.external_kills),
             "terminated_without_registering": list(self.terminated_unregistered),
             "desired_capacity_changes": list(self.desired_changes),
             "api_calls": dict(sorted(self.api_calls.items())),
         }
         out.update(extra)
+        out.pop("audit_problems", None)
         if include_timeline:
             out["timeline"] = list(self.timeline)
             out["timeline_dropped"] = self.timeline_dropped

@@ -5,7 +5,7 @@ which the simulation takes over what AWS does in the background. With no
 active engine (engine.ACTIVE is None) every patched function behaves as moto's."""
 import copy
 
-from . import asg_api, ecs_api, moto_speed
+from . import asg_api, capacity_providers, ecs_api, moto_speed, scaling
 from .engine import active
 
 _INSTALLED = False
@@ -183,7 +183,9 @@ def _patch_ec2():
 
 
 def _patch_autoscaling():
-    from moto.autoscaling.models import AutoScalingBackend, FakeAutoScalingGroup, InstanceState
+    from moto.autoscaling.models import AutoScalingBackend, FakeAutoScalingGroup, InstanceState, LifecycleHook
+
+    from .lifecycle import global_timeout
     from moto.autoscaling.responses import AutoScalingResponse
 
     orig_lt = InstanceState.launch_template
@@ -205,6 +207,12 @@ def _patch_autoscaling():
             return self._sim_lc
         return orig_lc.fget(self)
     InstanceState.launch_configuration_name = property(launch_configuration_name)
+
+    def hook_global_timeout(self):
+        # moto 5.2 defect: GlobalTimeout is always 172800; AWS's is the smaller of
+        # 48 hours and 100 x HeartbeatTimeout (API_LifecycleHook).
+        return int(global_timeout(self.heartbeat_timeout))
+    LifecycleHook.global_timeout = property(hook_global_timeout, lambda self, value: None)
 
     orig_group_desired = FakeAutoScalingGroup.set_desired_capacity
 
@@ -255,6 +263,7 @@ def _patch_autoscaling():
         _mark_group_after(AutoScalingResponse, action)
 
     _wrap_handlers(AutoScalingResponse, asg_api.HANDLERS, asg_api.ORIGINAL)
+    scaling.install()  # policies' alarms, scheduled actions
 
 
 def _mark_group_after(cls, action):
@@ -308,3 +317,4 @@ def _patch_ecs():
     EC2ContainerServiceResponse.register_container_instance = register_container_instance
 
     _wrap_handlers(EC2ContainerServiceResponse, ecs_api.HANDLERS, ecs_api.ORIGINAL)
+    capacity_providers.install()  # managed scaling, protection and draining

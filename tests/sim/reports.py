@@ -2,6 +2,7 @@
 ledger, the state summary of /_sim/state, and cluster faults applied on demand."""
 from collections import Counter
 
+from . import ecs_disruptions, group_audit
 from .engine import asg_backend, ecs_backend
 
 
@@ -37,6 +38,8 @@ def findings(eng):
 def report(eng, timeline=True):
     with eng.lock:
         extra = findings(eng)
+        extra.update(group_audit.report(eng))
+        extra["api_fidelity"] = getattr(eng, "api_fidelity", "aws")
         extra["faults"] = eng.faults.describe()
         extra["simulator_errors"] = list(eng.errors)
         st = dict(eng.tick_stats)
@@ -94,6 +97,7 @@ def state(eng, region=None):
 def apply_cluster_faults_now(eng):
     """Cluster faults that name instances or tasks act at once when set at run time."""
     with eng.lock:
+        ecs_disruptions.apply_now(eng)
         for iid in eng.faults.listed("unhealthy"):
             si = eng.instances.get(iid)
             if si is not None and si.alive() and si.state is not None and si.state.health_status == "Healthy":

@@ -3,6 +3,7 @@
     region = "us-east-1"
     time_scale = 0.05          # real seconds per AWS second
     seed = 7
+    api_fidelity = "aws"       # or "moto": ECS lists/describes as moto answers (ecs_fidelity.py)
 
     [delays]                   # AWS seconds; see engine.DEFAULT_DELAYS
     boot = 40
@@ -49,7 +50,7 @@ import pathlib
 import tomllib
 
 TOP_KEYS = {"description", "region", "time_scale", "seed", "delays", "clusters", "task_definitions",
-            "auto_scaling_groups", "services", "tasks", "faults"}
+            "auto_scaling_groups", "services", "tasks", "faults", "api_fidelity"}
 KEYS = {
     "clusters": {"name"},
     "task_definitions": {"family", "cpu", "memory", "host_port", "container_port", "network_mode", "image",
@@ -57,10 +58,11 @@ KEYS = {
     "auto_scaling_groups": {"name", "cluster", "ami", "instance_type", "min", "max", "desired",
                             "availability_zones", "launch_template", "launch_template_version",
                             "termination_policies", "protect_from_scale_in", "suspended_processes",
-                            "user_data", "lifecycle_hooks", "health_check_grace_period", "tags"},
+                            "user_data", "lifecycle_hooks", "health_check_grace_period", "tags",
+                            "ecs_config", "draining", "capacity_rebalance"},
     "services": {"cluster", "name", "task_definition", "desired", "minimum_healthy_percent",
                  "maximum_percent", "scheduling", "placement_strategy", "placement_constraints",
-                 "cpu", "memory", "host_port"},
+                 "cpu", "memory", "host_port", "crash_after"},
     "tasks": {"cluster", "task_definition", "count", "started_by", "group"},
 }
 REQUIRED = {
@@ -102,7 +104,10 @@ def validate(data):
     unknown = set(data) - TOP_KEYS
     if unknown:
         raise ScenarioError(f"scenario: unknown keys {sorted(unknown)}; known: {sorted(TOP_KEYS)}")
+    from . import scenario_asg  # the group shapes' own keys (scenario_asg.py)
     for section, keys in KEYS.items():
+        if section == "auto_scaling_groups":
+            keys = keys | scenario_asg.GROUP_KEYS
         items = data.get(section, [])
         if not isinstance(items, list):
             raise ScenarioError(f"scenario: {section} must be a list ([[{section}]] in TOML)")
@@ -115,6 +120,8 @@ def validate(data):
             missing = REQUIRED[section] - set(item)
             if missing:
                 raise ScenarioError(f"scenario: {section}[{i}]: missing {sorted(missing)}")
+    if data.get("api_fidelity", "aws") not in ("aws", "moto"):
+        raise ScenarioError("scenario: api_fidelity must be \"aws\" or \"moto\" (see ecs_fidelity.py)")
     ts = data.get("time_scale")
     if ts is not None and (not isinstance(ts, (int, float)) or ts <= 0):
         raise ScenarioError("scenario: time_scale must be a number > 0")
@@ -123,13 +130,17 @@ def validate(data):
         d = g.get("desired", lo)
         if not lo <= d <= hi:
             raise ScenarioError(f"scenario: group {g['name']}: need min <= desired <= max, got {lo}, {d}, {hi}")
+        scenario_asg.validate_group(g)
     for s in data.get("services", []):
         if s.get("scheduling", "REPLICA") not in ("REPLICA", "DAEMON"):
             raise ScenarioError(f"scenario: service {s['name']}: scheduling must be REPLICA or DAEMON")
 
 
-def ecs_user_data(cluster):
-    script = f"#!/bin/bash\necho ECS_CLUSTER={cluster} >> /etc/ecs/ecs.config\n"
+def ecs_user_data(cluster, ecs_config=()):
+    """User data writing ECS_CLUSTER and any further agent settings (e.g.
+    ECS_ENABLE_SPOT_INSTANCE_DRAINING=true, ECS_INSTANCE_ATTRIBUTES={...}) to ecs.config."""
+    lines = [f"ECS_CLUSTER={cluster}"] + list(ecs_config)
+    script = "#!/bin/bash\ncat >> /etc/ecs/ecs.config <<'EOF'\n" + "\n".join(lines) + "\nEOF\n"
     return base64.b64encode(script.encode()).decode()
 
 
@@ -146,6 +157,7 @@ def _containers(td):
 
 def apply(sim, data):
     """Creates the scenario's resources through the simulator's own APIs."""
+    from . import scenario_asg
     ecs = sim.client("ecs", max_attempts=1)
     ec2 = sim.client("ec2", max_attempts=1)
     asg = sim.client("autoscaling", max_attempts=1)
@@ -166,7 +178,7 @@ def apply(sim, data):
         if lt not in templates:
             ud = g.get("user_data")
             if ud is None:
-                ud = ecs_user_data(g.get("cluster", "default"))
+                ud = ecs_user_data(g.get("cluster", "default"), g.get("ecs_config", ()))
             ec2.create_launch_template(LaunchTemplateName=lt, LaunchTemplateData={
                 "ImageId": g["ami"], "InstanceType": g.get("instance_type", "m5.large"), "UserData": ud})
             templates.add(lt)
@@ -180,16 +192,14 @@ def apply(sim, data):
                       HealthCheckGracePeriod=g.get("health_check_grace_period", 300))
         if g.get("termination_policies"):
             kwargs["TerminationPolicies"] = g["termination_policies"]
+        if g.get("capacity_rebalance"):
+            kwargs["CapacityRebalance"] = True
         if g.get("tags"):
             kwargs["Tags"] = [{"Key": k, "Value": str(v), "PropagateAtLaunch": True} for k, v in g["tags"].items()]
+        scenario_asg.group_kwargs(ec2, g, kwargs, templates)
+        scenario_asg.before_create(sim, g)
         asg.create_auto_scaling_group(**kwargs)
-        for h in g.get("lifecycle_hooks", []):
-            transition = {"launching": "autoscaling:EC2_INSTANCE_LAUNCHING",
-                          "terminating": "autoscaling:EC2_INSTANCE_TERMINATING"}.get(h.get("transition"), h.get("transition"))
-            asg.put_lifecycle_hook(LifecycleHookName=h["name"], AutoScalingGroupName=g["name"],
-                                   LifecycleTransition=transition,
-                                   HeartbeatTimeout=int(h.get("heartbeat_timeout", 300)),
-                                   DefaultResult=h.get("default_result", "CONTINUE"))
+        scenario_asg.put_hooks(sim, asg, g)
     sim.engine.settle()
     for s in data.get("services", []):
         kwargs = dict(cluster=s["cluster"], serviceName=s["name"], launchType="EC2",
@@ -209,6 +219,12 @@ def apply(sim, data):
         if s.get("placement_constraints"):
             kwargs["placementConstraints"] = s["placement_constraints"]
         ecs.create_service(**kwargs)
+        if s.get("crash_after") is not None:
+            from .ecs_disruptions import crash_loop
+            from .engine import ecs_backend
+            svc = ecs_backend(region).services[f"{s['cluster']}:{s['name']}"]
+            with sim.engine.lock:
+                crash_loop(sim.engine, svc, s["crash_after"])
     sim.engine.settle()
     for t in data.get("tasks", []):
         left = t.get("count", 1)
@@ -224,6 +240,18 @@ def apply(sim, data):
                 raise ScenarioError(f"scenario: RunTask {t['task_definition']} on {t['cluster']}: "
                                     f"{out['failures']}")
             left -= n
+    sim.engine.settle()
+    scenario_asg.after_settle(sim, data)
+    for g in data.get("auto_scaling_groups", []):
+        if g.get("draining"):
+            # An operator drained some instances before the run (sorted by instance id).
+            members = sorted(i["InstanceId"] for i in asg.describe_auto_scaling_groups(
+                AutoScalingGroupNames=[g["name"]])["AutoScalingGroups"][0]["Instances"])[:g["draining"]]
+            eng = sim.engine
+            with eng.lock:
+                arns = [eng.cis[eng.ci_by_ec2[i]].container_instance_arn for i in members if i in eng.ci_by_ec2]
+            ecs.update_container_instances_state(cluster=g.get("cluster", "default"), status="DRAINING",
+                                                 containerInstances=arns)
     sim.engine.settle()
     for g in data.get("auto_scaling_groups", []):
         if g.get("suspended_processes"):

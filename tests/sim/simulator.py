@@ -17,7 +17,8 @@ import threading
 import time
 
 from . import engine as engine_mod
-from . import iam_auth, moto_patches, reports, scenario as scenario_mod, throttle as throttle_mod
+from . import ecs_fidelity, group_audit, iam_auth, moto_patches, reports, scenario as scenario_mod
+from . import throttle as throttle_mod
 from .control import Control
 from .httpserver import SimServer
 
@@ -30,7 +31,7 @@ _running_lock = threading.Lock()
 class Simulator:
     def __init__(self, scenario=None, port=None, host="127.0.0.1", time_scale=None, ledger_path=None,
                  seed=None, tick=0.02, region=None, delays=None, verbose=False, iam_auth=False,
-                 throttle=False):
+                 api_fidelity=None, throttle=False):
         self.scenario = scenario_mod.load(scenario)
         sc = self.scenario
         self.region = region or sc.get("region") or "us-east-1"
@@ -40,6 +41,8 @@ class Simulator:
         merged.update(delays or {})
         self.engine = engine_mod.Engine(region=self.region, time_scale=self.time_scale, delays=merged,
                                         seed=self.seed, tick=tick)
+        # "aws" or "moto": the argument, else the scenario's, else SIM_API_FIDELITY.
+        self.engine.api_fidelity = ecs_fidelity.resolve(api_fidelity, sc.get("api_fidelity"))
         self.host = host
         self.port = port or 0
         self.ledger_path = ledger_path
@@ -73,6 +76,7 @@ class Simulator:
             scenario_mod.apply(self, self.scenario)
             with self.engine.lock:
                 self.engine.ledger.reset()
+                group_audit.snapshot(self.engine)
                 self.engine.ledger.event("scenario_ready", instances=len(self.engine.instances),
                                          tasks=len(self.engine.tasks))
                 for svc in self.engine.services.values():

@@ -18,6 +18,15 @@ class Scenarios(unittest.TestCase):
             data = load_scenario(path)
             self.assertIn("description", data, path.name)
 
+    def test_shape_scenarios_settle(self):
+        """Every cluster shape (scenarios/shapes/, issue 12) loads and settles without a simulator error."""
+        shapes = sorted((HERE / "shapes").glob("*.toml"))
+        self.assertTrue(shapes)
+        for path in shapes:
+            with self.subTest(shape=path.stem), Simulator(scenario=path, time_scale=0.01) as sim:
+                self.assertIn("description", sim.scenario)
+                self.assertEqual(sim.ledger(timeline=False)["simulator_errors"], [])
+
     def test_errors_name_the_problem(self):
         cases = [
             ({"services": [{"cluster": "c"}]}, "services[0]: missing ['name']"),

@@ -18,6 +18,7 @@
 #include "cli/setup.h"
 #include "cli/views.h"
 #include "rollout/engine.h"
+#include "rollout/inspect.h"
 #include "svc/sts.h"
 #include "util/log.h"
 
@@ -161,7 +162,8 @@ static int confirm(struct cli_aws *a, const struct cli_options *o, const struct 
         return 1;
     struct rollout_plan p;
     struct err err;
-    if (rollout_inspect(&a->client, cfg, &p, &err) != 0)
+    struct svc_ops ops = svc_ops_aws(&a->client);
+    if (rollout_inspect(&ops, cfg, &p, &err) != 0)
         return 1; /* the rollout reports the same error */
     int go = 1;
     if (p.outdated > 0 && !p.in_progress) {
@@ -202,7 +204,8 @@ static int run_rollout(struct cli_aws *a, const struct cli_options *o)
 
     struct rollout_summary sum;
     struct err err;
-    enum rollout_result r = rollout_run(&a->client, &cfg, &sum, &err);
+    struct svc_ops ops = svc_ops_aws(&a->client);
+    enum rollout_result r = rollout_run(&ops, &cfg, &sum, &err);
     output_finish(&out);
     if (o->report) {
         struct err rerr;
@@ -228,7 +231,8 @@ static int run_view(struct cli_aws *a, const struct cli_options *o)
     rollout_config_from(o, &cfg);
     struct rollout_plan p;
     struct err err;
-    if (rollout_inspect(&a->client, &cfg, &p, &err) != 0)
+    struct svc_ops ops = svc_ops_aws(&a->client);
+    if (rollout_inspect(&ops, &cfg, &p, &err) != 0)
         return fail(&err);
     int rc = EXIT_DONE;
     if (o->output == OUTPUT_JSON)
@@ -288,7 +292,8 @@ static int run_external(struct cli_options *o)
             struct rollout_config cfg;
             rollout_config_from(&eo, &cfg);
             struct rollout_plan p;
-            if (rollout_inspect(&a.client, &cfg, &p, &err) != 0) {
+            struct svc_ops ops = svc_ops_aws(&a.client);
+            if (rollout_inspect(&ops, &cfg, &p, &err) != 0) {
                 rc = fail(&err);
             } else {
                 cJSON *out = view_external_json(&p, a.client.region);

@@ -5,7 +5,7 @@
 #include <cjson/cJSON.h>
 #include <stdio.h>
 
-#include "rollout/engine.h"
+#include "rollout/inspect.h"
 
 void view_print_plan(FILE *f, const struct rollout_plan *p);
 void view_print_status(FILE *f, const struct rollout_plan *p);

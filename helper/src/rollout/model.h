@@ -170,6 +170,25 @@ struct rollout_timers {
     int zone_evenings;         /* instances launched so far to even out the zones */
 };
 
+/* The one timer rule (timers.c), applied by the engine and the tests alike.
+ *
+ * How long a wait may last: new instances and terminations within
+ * --instance-timeout, drains and services within --drain-timeout (0: no
+ * limit). */
+long rollout_wait_limit(enum rollout_wait w, const struct rollout_options *o);
+/* The wait w started longer ago than its limit (at `now`). */
+int rollout_wait_expired(const struct rollout_timers *t, enum rollout_wait w,
+                         const struct rollout_options *o, long long now);
+/* What restarts a wait's clock: called with each decision once carried out
+ * (a wait observed, a write made, a failure that starts the rollback). A
+ * wait's clock starts when a decision first waits for that thing; a write
+ * that changes the instances (set desired, drain, terminate, finish) or a
+ * failure stops it. Writes that only help the same wait along keep it
+ * running: stopping standalone tasks one by one, returning instances to
+ * ACTIVE, suspending or resuming processes, raising MaxSize must not
+ * extend a timeout without end. */
+void rollout_timers_note(struct rollout_timers *t, const struct rollout_decision *d, long long now);
+
 /* At most this many instances per zone are launched to even out the zones
  * at the end of a rollout (Auto Scaling may keep placing them elsewhere). */
 #define ROLLOUT_ZONE_EVENINGS_PER_ZONE 2

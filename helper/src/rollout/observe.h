@@ -5,8 +5,8 @@
 #ifndef ECSR_ROLLOUT_OBSERVE_H
 #define ECSR_ROLLOUT_OBSERVE_H
 
-#include "aws/client.h"
 #include "rollout/model.h"
+#include "svc/ops.h"
 
 /* What a previous poll learnt about one draining instance. */
 struct drain_memo {
@@ -29,7 +29,7 @@ struct drain_memo {
 };
 
 struct observer {
-    struct aws_client *client; /* borrowed */
+    const struct svc_ops *ops; /* borrowed */
     const char *asg_name;
     const char *cluster_name;
     const struct rollout_options *options;
@@ -54,7 +54,7 @@ struct observer {
     unsigned long polls;
 };
 
-void observer_init(struct observer *ob, struct aws_client *c, const char *asg_name,
+void observer_init(struct observer *ob, const struct svc_ops *ops, const char *asg_name,
                    const char *cluster_name, const struct rollout_options *o);
 void observer_free(struct observer *ob);
 
@@ -67,10 +67,12 @@ int observe(struct observer *ob, long long now, struct rollout_snapshot *out, st
 int observe_instances(struct observer *ob, long long now, struct rollout_snapshot *out,
                       struct err *err);
 
+/* The rollout told ECS to stop these tasks: until a task listing says
+ * otherwise they count as stopping, no longer as standalone tasks still to
+ * stop (a drain whose counters have not moved is not listed again). */
+void observer_tasks_stopped(struct observer *ob, const struct strv *arns);
+
 /* The ARN of an instance's container instance in the last snapshot, or NULL. */
 const char *snapshot_ci_arn(const struct rollout_snapshot *s, const char *instance_id);
-
-/* "launch template lt-x (name) version 7" or "launch configuration NAME". */
-void rollout_target_describe(const struct rollout_target *t, char *buf, size_t cap);
 
 #endif

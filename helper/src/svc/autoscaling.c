@@ -302,41 +302,32 @@ static int asg_call(struct aws_client *c, const char *action, const struct aws_p
     return rc;
 }
 
+struct groups_out {
+    struct asg_group **v;
+    size_t *n;
+};
+
+static int parse_groups_page(const struct xml_node *root, void *items, char **next, struct err *err)
+{
+    struct groups_out *o = items;
+    return asg_parse_describe_groups(root, o->v, o->n, next, err);
+}
+
 /* One DescribeAutoScalingGroups query (names or all), every page. */
 static int describe_pages(struct aws_client *c, const char *const *names, size_t n,
                           struct asg_group **out, size_t *n_out, struct err *err)
 {
-    char *token = NULL;
-    for (;;) {
-        struct aws_params params = AWS_PARAMS_INIT;
-        if (n)
-            aws_params_add_list(&params, "AutoScalingGroupNames", names, n);
-        aws_params_addf(&params, "MaxRecords", "%d", DESCRIBE_MAX_RECORDS);
-        if (token)
-            aws_params_add(&params, "NextToken", token);
-        struct xml_node *root = NULL;
-        int rc = aws_query_call(c, &AWS_SVC_AUTOSCALING, "DescribeAutoScalingGroups", ASG_VERSION,
-                                &params, 0, &root, err);
-        aws_params_free(&params);
-        char *next = NULL;
-        if (rc == 0)
-            rc = asg_parse_describe_groups(root, out, n_out, &next, err);
-        xml_free(root);
-        if (rc == 0) {
-            struct svc_parse p;
-            svc_parse_init(&p, "DescribeAutoScalingGroups", err);
-            svc_parse_push(&p, "NextToken");
-            rc = svc_next_token_check(&p, next, token);
-        }
-        free(token);
-        token = next;
-        if (rc < 0) {
-            free(token);
-            return -1;
-        }
-        if (!token)
-            return 0;
-    }
+    struct groups_out o = {out, n_out};
+    struct svc_query_pages q = {&AWS_SVC_AUTOSCALING,        ASG_VERSION,
+                                "DescribeAutoScalingGroups", "NextToken",
+                                parse_groups_page,           &o};
+    struct aws_params params = AWS_PARAMS_INIT;
+    if (n)
+        aws_params_add_list(&params, "AutoScalingGroupNames", names, n);
+    aws_params_addf(&params, "MaxRecords", "%d", DESCRIBE_MAX_RECORDS);
+    int rc = svc_query_pages(c, &q, &params, err);
+    aws_params_free(&params);
+    return rc;
 }
 
 int asg_describe_groups(struct aws_client *c, const char *const *names, size_t n,

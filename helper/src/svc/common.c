@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aws/client.h"
 #include "util/buf.h"
 #include "util/mem.h"
 
@@ -441,5 +442,39 @@ void svc_json_add_strings(cJSON *obj, const char *name, const char *const *v, si
     if (!arr || !cJSON_AddItemToObject(obj, name, arr)) {
         cJSON_Delete(arr);
         json_oom();
+    }
+}
+
+int svc_query_pages(struct aws_client *c, const struct svc_query_pages *q,
+                    const struct aws_params *params, struct err *err)
+{
+    char *token = NULL;
+    for (;;) {
+        struct aws_params page = AWS_PARAMS_INIT;
+        for (size_t i = 0; i < params->keys.n; i++)
+            aws_params_add(&page, params->keys.v[i], params->values.v[i]);
+        if (token)
+            aws_params_add(&page, "NextToken", token);
+        struct xml_node *root = NULL;
+        int rc = aws_query_call(c, q->service, q->action, q->version, &page, 0, &root, err);
+        aws_params_free(&page);
+        char *next = NULL;
+        if (rc == 0)
+            rc = q->parse(root, q->items, &next, err);
+        xml_free(root);
+        if (rc == 0) {
+            struct svc_parse p;
+            svc_parse_init(&p, q->action, err);
+            svc_parse_push(&p, q->token_field);
+            rc = svc_next_token_check(&p, next, token);
+        }
+        free(token);
+        token = next;
+        if (rc < 0) {
+            free(token);
+            return -1;
+        }
+        if (!token)
+            return 0;
     }
 }

@@ -94,6 +94,28 @@ void svc_json_add_str(cJSON *obj, const char *name, const char *value);
 void svc_json_add_int(cJSON *obj, const char *name, int value);
 void svc_json_add_strings(cJSON *obj, const char *name, const char *const *v, size_t n);
 
+/* A paginated Query call (Auto Scaling, EC2): the request is sent again
+ * with NextToken until the answer has none. `params` holds the request's
+ * own parameters (NextToken is added per page); `parse` appends one page's
+ * items and returns its next token (a new string, NULL on the last page).
+ * A token repeated from the page before is ERR_PROTOCOL naming
+ * `token_field` (where the answer carries it). */
+struct aws_client;
+struct aws_service;
+struct aws_params;
+typedef int (*svc_query_page_fn)(const struct xml_node *root, void *items, char **next_token,
+                                 struct err *err);
+struct svc_query_pages {
+    const struct aws_service *service;
+    const char *version;
+    const char *action;
+    const char *token_field;
+    svc_query_page_fn parse;
+    void *items; /* passed to parse */
+};
+int svc_query_pages(struct aws_client *c, const struct svc_query_pages *q,
+                    const struct aws_params *params, struct err *err);
+
 /* Appends " (DONE of TOTAL WHAT before this error)" to err's message, so a
  * batched call that fails midway says how far it got. */
 void svc_err_progress(struct err *err, size_t done, size_t total, const char *what);

@@ -282,46 +282,38 @@ int ec2_parse_instances(const struct xml_node *root, struct ec2_instance **v, si
 
 /* One batch, by InstanceId.N or, when `by_filter`, by an instance-id filter
  * (which leaves unknown ids out instead of failing), every page. */
+struct instances_out {
+    struct ec2_instance **v;
+    size_t *n;
+};
+
+static int parse_instances_page(const struct xml_node *root, void *items, char **next,
+                                struct err *err)
+{
+    struct instances_out *o = items;
+    return ec2_parse_instances(root, o->v, o->n, next, err);
+}
+
 static int describe_batch(struct aws_client *c, const char *const *ids, size_t n, int by_filter,
                           struct ec2_instance **out, size_t *n_out, struct err *err)
 {
-    char *token = NULL;
-    for (;;) {
-        struct aws_params params = AWS_PARAMS_INIT;
+    struct instances_out o = {out, n_out};
+    struct svc_query_pages q = {&AWS_SVC_EC2, EC2_VERSION,          "DescribeInstances",
+                                "nextToken",  parse_instances_page, &o};
+    struct aws_params params = AWS_PARAMS_INIT;
+    if (by_filter)
+        aws_params_add(&params, "Filter.1.Name", "instance-id");
+    for (size_t i = 0; i < n; i++) {
+        char key[48];
         if (by_filter)
-            aws_params_add(&params, "Filter.1.Name", "instance-id");
-        for (size_t i = 0; i < n; i++) {
-            char key[48];
-            if (by_filter)
-                snprintf(key, sizeof(key), "Filter.1.Value.%zu", i + 1);
-            else
-                snprintf(key, sizeof(key), "InstanceId.%zu", i + 1);
-            aws_params_add(&params, key, ids[i]);
-        }
-        if (token)
-            aws_params_add(&params, "NextToken", token);
-        struct xml_node *root;
-        int rc = ec2_call(c, "DescribeInstances", &params, &root, err);
-        aws_params_free(&params);
-        char *next = NULL;
-        if (rc == 0)
-            rc = ec2_parse_instances(root, out, n_out, &next, err);
-        xml_free(root);
-        if (rc == 0) {
-            struct svc_parse p;
-            svc_parse_init(&p, "DescribeInstances", err);
-            svc_parse_push(&p, "nextToken");
-            rc = svc_next_token_check(&p, next, token);
-        }
-        free(token);
-        token = next;
-        if (rc < 0) {
-            free(token);
-            return -1;
-        }
-        if (!token)
-            return 0;
+            snprintf(key, sizeof(key), "Filter.1.Value.%zu", i + 1);
+        else
+            snprintf(key, sizeof(key), "InstanceId.%zu", i + 1);
+        aws_params_add(&params, key, ids[i]);
     }
+    int rc = svc_query_pages(c, &q, &params, err);
+    aws_params_free(&params);
+    return rc;
 }
 
 int ec2_describe_instances(struct aws_client *c, const char *const *ids, size_t n,

@@ -1,0 +1,274 @@
+/* Every write the rollout makes, in one place: the decisions' actions, the
+ * state and lease tags, and returning instances to service when a rollout
+ * stops. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rollout/engine_impl.h"
+#include "util/buf.h"
+
+int act_put_lease(struct engine *e, const struct rollout_lease *l, struct err *err)
+{
+    struct asg_tag tag;
+    rollout_lease_tag(l, &tag);
+    int rc = e->ops->put_tags(e->ops->ctx, e->cfg->asg_name, &tag, 1, err);
+    free(tag.key);
+    free(tag.value);
+    return rc;
+}
+
+int act_delete_lease(struct engine *e, struct err *err)
+{
+    const char *key = ROLLOUT_TAG_LEASE;
+    return e->ops->delete_tags(e->ops->ctx, e->cfg->asg_name, &key, 1, err);
+}
+
+int act_begin(struct engine *e, const struct rollout_snapshot *s, struct err *err)
+{
+    const struct asg_group *g = &s->group;
+    struct rollout_state st;
+    memset(&st, 0, sizeof(st));
+    st.in_progress = 1;
+    st.min_size = g->min_size;
+    st.max_size = g->max_size;
+    st.desired_capacity = g->desired_capacity;
+    for (size_t i = 0; i < rollout_n_processes_to_suspend; i++)
+        if (!strv_contains(&g->suspended_processes, rollout_processes_to_suspend[i]))
+            strv_push(&st.suspended_by_us, rollout_processes_to_suspend[i]);
+    st.started = s->now;
+    char target[256];
+    if (s->target.launch_configuration)
+        snprintf(target, sizeof(target), "lc/%s", s->target.launch_configuration);
+    else
+        snprintf(target, sizeof(target), "%s/%ld",
+                 s->target.launch_template_id ? s->target.launch_template_id
+                                              : s->target.launch_template_name,
+                 s->target.launch_template_version);
+    st.target = target;
+    st.has_lease = 1;
+    lease_mine(e, s->now, &st.lease);
+    struct asg_tag *tags;
+    size_t n;
+    rollout_state_tags(&st, 1, &tags, &n);
+    st.target = NULL;
+    st.lease.host = st.lease.token = NULL;
+    int rc = e->ops->put_tags(e->ops->ctx, g->name, tags, n, err);
+    rollout_tags_free(tags, n);
+    rollout_state_free(&st);
+    if (rc == 0) {
+        e->holds_lease = 1;
+        e->lease_renewed = s->now;
+    }
+    return rc;
+}
+
+static int finish(struct engine *e, const struct rollout_snapshot *s, struct err *err)
+{
+    const struct rollout_state *st = &s->state;
+    const struct asg_group *g = &s->group;
+    /* Only what differs is written back (a rollout that never raised
+     * MaxSize needs no UpdateAutoScalingGroup at all). */
+    if (g->min_size != st->min_size || g->max_size != st->max_size ||
+        g->desired_capacity != st->desired_capacity) {
+        struct asg_size_update u = {st->min_size, st->max_size, st->desired_capacity};
+        if (e->ops->update_group_size(e->ops->ctx, g->name, &u, err) != 0)
+            return -1;
+    }
+    struct strv resume = STRV_INIT;
+    for (size_t i = 0; i < st->suspended_by_us.n; i++)
+        if (strv_contains(&g->suspended_processes, st->suspended_by_us.v[i]))
+            strv_push(&resume, st->suspended_by_us.v[i]);
+    int rrc = resume.n ? e->ops->resume_processes(e->ops->ctx, g->name,
+                                                  (const char *const *)resume.v, resume.n, err)
+                       : 0;
+    strv_free(&resume);
+    if (rrc != 0)
+        return -1;
+    struct strv keys = STRV_INIT;
+    rollout_state_tag_keys(&s->group, &keys);
+    int rc = keys.n ? e->ops->delete_tags(e->ops->ctx, s->group.name, (const char *const *)keys.v,
+                                          keys.n, err)
+                    : 0;
+    strv_free(&keys);
+    if (rc == 0)
+        e->holds_lease = 0;
+    return rc;
+}
+
+/* Adds process names to the ecs-rollout:suspended tag (processes the end
+ * of the rollout resumes). */
+static int record_suspended(struct engine *e, const struct rollout_snapshot *s,
+                            const struct strv *names, struct err *err)
+{
+    struct strv all = STRV_INIT;
+    for (size_t i = 0; i < s->state.suspended_by_us.n; i++)
+        strv_push(&all, s->state.suspended_by_us.v[i]);
+    size_t before = all.n;
+    for (size_t i = 0; i < names->n; i++)
+        if (!strv_contains(&all, names->v[i]))
+            strv_push(&all, names->v[i]);
+    int rc = 0;
+    if (all.n != before) {
+        struct asg_tag tag;
+        rollout_suspended_tag(&all, &tag);
+        rc = e->ops->put_tags(e->ops->ctx, s->group.name, &tag, 1, err);
+        free(tag.key);
+        free(tag.value);
+    }
+    strv_free(&all);
+    return rc;
+}
+
+static int set_state(struct engine *e, const struct rollout_snapshot *s, const struct strv *ids,
+                     const char *status, struct err *err)
+{
+    struct strv arns = STRV_INIT;
+    for (size_t i = 0; i < ids->n; i++) {
+        const char *arn = snapshot_ci_arn(s, ids->v[i]);
+        if (arn)
+            strv_push(&arns, arn);
+    }
+    int rc = arns.n ? e->ops->update_container_instances_state(e->ops->ctx, e->cfg->cluster_name,
+                                                               (const char *const *)arns.v, arns.n,
+                                                               status, err)
+                    : 0;
+    strv_free(&arns);
+    return rc;
+}
+
+static int tasks_on(const struct rollout_snapshot *s, const char *instance_id)
+{
+    for (size_t i = 0; i < s->n_cis; i++)
+        if (s->cis[i].ec2_instance_id && strcmp(s->cis[i].ec2_instance_id, instance_id) == 0)
+            return s->cis[i].running_tasks_count + s->cis[i].pending_tasks_count;
+    return 0;
+}
+
+int act_perform(struct engine *e, const struct rollout_snapshot *s,
+                const struct rollout_decision *d, struct err *err)
+{
+    const char *group = s->group.name;
+    switch (d->action) {
+    case ACT_SUSPEND:
+        return e->ops->suspend_processes(e->ops->ctx, group, (const char *const *)d->ids.v,
+                                         d->ids.n, err);
+    case ACT_RAISE_MAX: {
+        struct asg_size_update u = {-1, d->number, -1};
+        return e->ops->update_group_size(e->ops->ctx, group, &u, err);
+    }
+    case ACT_SET_DESIRED:
+        if (!e->rollback) {
+            e->phase = RUN_SCALE_OUT;
+            if (e->first_change == 0)
+                e->first_change = engine_mono_s(e);
+        }
+        return e->ops->set_desired_capacity(e->ops->ctx, group, d->number, err);
+    case ACT_DRAIN:
+        if (!e->rollback)
+            e->phase = RUN_DRAIN;
+        for (size_t i = 0; i < d->ids.n; i++)
+            e->sum->tasks_moved += tasks_on(s, d->ids.v[i]);
+        return set_state(e, s, &d->ids, "DRAINING", err);
+    case ACT_ACTIVATE:
+        return set_state(e, s, &d->ids, "ACTIVE", err);
+    case ACT_STOP_TASKS: {
+        struct strv stopped = STRV_INIT;
+        int rc = 0;
+        for (size_t i = 0; i < d->ids.n && rc == 0; i++) {
+            rc = e->ops->stop_task(e->ops->ctx, e->cfg->cluster_name, d->ids.v[i],
+                                   "ecs-rollout: instance replaced", err);
+            if (rc == 0)
+                strv_push(&stopped, d->ids.v[i]);
+        }
+        /* Stopped once: not asked again while ECS stops them. */
+        observer_tasks_stopped(&e->ob, &stopped);
+        e->sum->tasks_stopped += (int)stopped.n;
+        strv_free(&stopped);
+        return rc;
+    }
+    case ACT_TERMINATE: {
+        if (!e->rollback)
+            e->phase = RUN_TERMINATE;
+        /* A failure is retried from a fresh look: the instances already
+         * terminating are no longer candidates then. */
+        return e->ops->terminate_instances(e->ops->ctx, (const char *const *)d->ids.v, d->ids.n, 1,
+                                           NULL, err);
+    }
+    case ACT_FINISH:
+        e->phase = RUN_FINISH;
+        return finish(e, s, err);
+    case ACT_HOLD_LAUNCHES:
+        /* Recorded first: a rollout killed right after the suspension
+         * still resumes Launch at its end. */
+        if (record_suspended(e, s, &d->ids, err) != 0)
+            return -1;
+        return e->ops->suspend_processes(e->ops->ctx, group, (const char *const *)d->ids.v,
+                                         d->ids.n, err);
+    case ACT_RESUME:
+        return e->ops->resume_processes(e->ops->ctx, group, (const char *const *)d->ids.v, d->ids.n,
+                                        err);
+    case ACT_WAIT:
+    case ACT_NOTHING_TO_DO:
+    case ACT_BEGIN:
+    case ACT_FAIL:
+        break;
+    }
+    return 0;
+}
+
+/* Applies the effect of a group-level write to the snapshot, for the writes
+ * whose effect is exactly known and changes no instance. */
+int act_apply_to_snapshot(struct rollout_snapshot *s, const struct rollout_decision *d)
+{
+    switch (d->action) {
+    case ACT_SUSPEND:
+        for (size_t i = 0; i < d->ids.n; i++)
+            if (!strv_contains(&s->group.suspended_processes, d->ids.v[i]))
+                strv_push(&s->group.suspended_processes, d->ids.v[i]);
+        return 1;
+    case ACT_RAISE_MAX:
+        s->group.max_size = d->number;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* A rollout that ends without finishing its rollback leaves nothing
+ * DRAINING: the group's drained instances go back to serving (best effort;
+ * the state stays on the group and the next run picks up from there). */
+void act_return_to_service(struct engine *e, const struct rollout_snapshot *given)
+{
+    struct rollout_snapshot fresh;
+    struct err err;
+    const struct rollout_snapshot *s = given;
+    /* After a failed poll, a fresh look at only what is needed: a missing
+     * permission to list tasks must not keep instances DRAINING. */
+    if (!s) {
+        if (observe_instances(&e->ob, (long long)engine_wall_s(e), &fresh, &err) != 0) {
+            emit_err(e, EV_WARNING, "could not check for instances left DRAINING", &err);
+            return;
+        }
+        s = &fresh;
+    }
+    struct strv ids = STRV_INIT;
+    for (size_t i = 0; i < s->n_cis; i++)
+        if (s->cis[i].ec2_instance_id && s->cis[i].status &&
+            strcmp(s->cis[i].status, "DRAINING") == 0)
+            strv_push(&ids, s->cis[i].ec2_instance_id);
+    if (ids.n) {
+        if (set_state(e, s, &ids, "ACTIVE", &err) == 0) {
+            emit(e, EV_ACTION, rollout_action_name(ACT_ACTIVATE),
+                 "returning the instance(s) left DRAINING to service", &ids, NULL);
+        } else {
+            char what[128];
+            snprintf(what, sizeof(what),
+                     "could not return %zu instance(s) left DRAINING to service", ids.n);
+            emit_err(e, EV_WARNING, what, &err);
+        }
+    }
+    strv_free(&ids);
+    if (!given)
+        rollout_snapshot_free(&fresh);
+}

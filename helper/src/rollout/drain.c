@@ -1,0 +1,273 @@
+/* What is left on the draining members, for as few task listings as
+ * possible: the observer remembers each drain between polls. */
+#include "rollout/drain.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/mem.h"
+
+/* Task listings per poll for draining instances: enough to follow a large
+ * batch within a few polls, few enough to stay far below ECS' rate limits. */
+#define TASK_CHECKS_PER_POLL 40
+/* An instance whose task counters have not moved for this long (seconds)
+ * is listed to learn which kind of tasks hold it (standalone tasks never
+ * move), and again at most this often. With --standalone-tasks stop the
+ * wait is short: those tasks are to be stopped. */
+#define STALL_SECONDS_WAIT 30
+#define STALL_SECONDS_STOP 3
+#define RECHECK_SECONDS 30
+
+static struct drain_memo *memo_for(struct observer *ob, const char *instance_id)
+{
+    for (size_t i = 0; i < ob->n_memo; i++)
+        if (strcmp(ob->memo[i].instance_id, instance_id) == 0)
+            return &ob->memo[i];
+    ob->memo = xgrow(ob->memo, &ob->cap_memo, ob->n_memo + 1, sizeof(*ob->memo));
+    struct drain_memo *m = &ob->memo[ob->n_memo++];
+    memset(m, 0, sizeof(*m));
+    m->instance_id = xstrdup(instance_id);
+    return m;
+}
+
+/* What was learnt about an instance's drain holds for that drain only. An
+ * instance seen in any other state (returned to ACTIVE by a rollback, or
+ * by hand) starts afresh if drained again: its tasks then stop without
+ * being counted, and an "empty" remembered from before would let it be
+ * terminated with them. */
+static void forget_drain(struct observer *ob, const char *instance_id)
+{
+    for (size_t i = 0; i < ob->n_memo; i++) {
+        struct drain_memo *m = &ob->memo[i];
+        if (strcmp(m->instance_id, instance_id) != 0)
+            continue;
+        char *id = m->instance_id;
+        strv_free(&m->standalone);
+        strv_free(&m->pending);
+        memset(m, 0, sizeof(*m));
+        m->instance_id = id;
+        return;
+    }
+}
+
+static int service_is_daemon(const struct observer *ob, const char *name)
+{
+    return strv_contains(&ob->daemon_services, name);
+}
+
+/* Counts one described task into the drain record of its instance. A
+ * STOPPED task only tells which services were there. */
+static void tally_task(struct observer *ob, const struct ecs_task *t, struct drain_tasks *d)
+{
+    int stopped = t->last_status && strcmp(t->last_status, "STOPPED") == 0;
+    int told_to_stop = t->desired_status && strcmp(t->desired_status, "STOPPED") == 0;
+    if (t->group && strncmp(t->group, "service:", 8) == 0) {
+        const char *svc = t->group + 8;
+        if (!strv_contains(&d->services, svc))
+            strv_push(&d->services, svc);
+        if (!strv_contains(&ob->affected_services, svc))
+            strv_push(&ob->affected_services, svc);
+        if (stopped)
+            return;
+        if (told_to_stop)
+            d->stopping++;
+        else if (service_is_daemon(ob, svc))
+            d->daemon_tasks++;
+        else
+            d->service_tasks++;
+    } else if (!stopped) {
+        if (told_to_stop)
+            d->stopping++;
+        else if (t->arn)
+            strv_push(&d->standalone, t->arn);
+    }
+}
+
+/* Lists tasks of the cluster with a desired status, appending ARNs. */
+static int list_cluster_tasks(struct observer *ob, const char *ci_arn, const char *desired,
+                              struct strv *arns, struct err *err)
+{
+    struct ecs_task_filter f = {0};
+    f.container_instance = ci_arn;
+    f.desired_status = desired;
+    return ob->ops->list_tasks(ob->ops->ctx, ob->cluster_name, &f, arns, err);
+}
+
+/* What is left on each DRAINING member. The counters say most of it and
+ * cost nothing; tasks are listed only where the counters cannot tell:
+ * at zero, because tasks still DEACTIVATING or STOPPING are not counted
+ * (once per instance; when many instances reach zero together, one listing
+ * of the cluster's stopping tasks serves them all), and where the counters
+ * have stopped moving, to learn whether standalone tasks hold the
+ * instance. The tasks found are described together, 100 per call. */
+int observe_drains(struct observer *ob, struct rollout_snapshot *s, struct err *err)
+{
+    const struct rollout_options *o = ob->options;
+    long long stall = STALL_SECONDS_WAIT;
+    if (o && o->standalone == STANDALONE_STOP)
+        stall = STALL_SECONDS_STOP;
+    else if (o && o->drain_timeout_s > 0 && o->drain_timeout_s / 2 < stall)
+        stall = o->drain_timeout_s / 2; /* so a timeout can say what held the drain */
+    struct strv arns = STRV_INIT;
+    /* per drain record: 0 not listed, 1 listed for its kinds, 2 listed at zero */
+    int *listed = xcalloc(s->n_cis ? s->n_cis : 1, sizeof(*listed));
+    int *at_zero = xcalloc(s->n_cis ? s->n_cis : 1, sizeof(*at_zero));
+    int rc = -1, n_zero = 0;
+    struct strv *pending_of = NULL;
+    s->drains = xcalloc(s->n_cis ? s->n_cis : 1, sizeof(*s->drains));
+    const struct ecs_container_instance **ci_of = xcalloc(s->n_cis ? s->n_cis : 1, sizeof(*ci_of));
+    for (size_t i = 0; i < s->n_cis; i++) {
+        const struct ecs_container_instance *ci = &s->cis[i];
+        if (!ci->status || strcmp(ci->status, "DRAINING") != 0) {
+            if (ci->ec2_instance_id)
+                forget_drain(ob, ci->ec2_instance_id);
+            continue;
+        }
+        size_t di = s->n_drains++;
+        struct drain_tasks *d = &s->drains[di];
+        ci_of[di] = ci;
+        d->instance_id = xstrdup(ci->ec2_instance_id);
+        struct drain_memo *m = memo_for(ob, ci->ec2_instance_id);
+        int counters = ci->running_tasks_count + ci->pending_tasks_count;
+        if (counters != m->last_counters || !m->seen) {
+            m->seen = 1;
+            m->last_counters = counters;
+            m->unchanged_since = s->now;
+        }
+        if (m->confirmed_empty && counters == 0) {
+            d->known = 1;
+            d->empty = 1;
+            continue;
+        }
+        m->confirmed_empty = 0;
+        if (counters > 0) {
+            m->zero_listed = 0;
+        } else if (m->zero_listed) {
+            /* Only the tasks still stopping at the last look can hold it. */
+            for (size_t k = 0; k < m->pending.n; k++)
+                strv_push(&arns, m->pending.v[k]);
+            listed[di] = 2;
+        } else {
+            at_zero[di] = 1;
+            n_zero++;
+        }
+    }
+
+    int budget = TASK_CHECKS_PER_POLL;
+    if (n_zero > TASK_CHECKS_PER_POLL) {
+        /* Many at once: the cluster's tasks on their way to STOPPED, in
+         * pages of 100, instead of one listing per instance. */
+        if (list_cluster_tasks(ob, NULL, "STOPPED", &arns, err) != 0)
+            goto out;
+        for (size_t di = 0; di < s->n_drains; di++)
+            if (at_zero[di])
+                listed[di] = 2;
+        budget = 0;
+    }
+    for (size_t di = 0; di < s->n_drains && budget > 0; di++) {
+        struct drain_tasks *d = &s->drains[di];
+        if (d->known)
+            continue;
+        struct drain_memo *m = memo_for(ob, d->instance_id);
+        const char *desired = NULL;
+        if (at_zero[di])
+            desired = "STOPPED";
+        else if (s->now - m->unchanged_since >= stall &&
+                 (!m->checked || s->now - m->last_checked >= RECHECK_SECONDS))
+            desired = "RUNNING";
+        if (!desired)
+            continue;
+        budget--;
+        m->checked = 1;
+        m->last_checked = s->now;
+        if (list_cluster_tasks(ob, ci_of[di]->arn, desired, &arns, err) != 0)
+            goto out;
+        listed[di] = at_zero[di] ? 2 : 1;
+    }
+    for (size_t di = 0; di < s->n_drains; di++) {
+        struct drain_tasks *d = &s->drains[di];
+        struct drain_memo *m = memo_for(ob, d->instance_id);
+        if (listed[di] || d->known || !m->checked || m->listed_counters != m->last_counters ||
+            m->last_counters == 0)
+            continue;
+        /* Nothing moved since the last listing: what it found still holds. */
+        d->known = 1;
+        d->service_tasks = m->service_tasks;
+        d->daemon_tasks = m->daemon_tasks;
+        d->stopping = m->stopping;
+        for (size_t k = 0; k < m->standalone.n; k++)
+            strv_push(&d->standalone, m->standalone.v[k]);
+    }
+    pending_of = xcalloc(s->n_drains ? s->n_drains : 1, sizeof(*pending_of));
+    if (arns.n) {
+        struct ecs_task *tasks = NULL;
+        size_t n = 0;
+        if (ob->ops->describe_tasks(ob->ops->ctx, ob->cluster_name, (const char *const *)arns.v,
+                                    arns.n, &tasks, &n, err) != 0)
+            goto out;
+        for (size_t k = 0; k < n; k++) {
+            if (!tasks[k].container_instance_arn)
+                continue;
+            for (size_t di = 0; di < s->n_drains; di++)
+                if (listed[di] && ci_of[di] && ci_of[di]->arn &&
+                    strcmp(ci_of[di]->arn, tasks[k].container_instance_arn) == 0) {
+                    tally_task(ob, &tasks[k], &s->drains[di]);
+                    if (tasks[k].arn &&
+                        (!tasks[k].last_status || strcmp(tasks[k].last_status, "STOPPED") != 0))
+                        strv_push(&pending_of[di], tasks[k].arn);
+                    break;
+                }
+        }
+        ecs_tasks_free(tasks, n);
+    }
+    for (size_t di = 0; di < s->n_drains; di++) {
+        if (!listed[di])
+            continue;
+        struct drain_tasks *d = &s->drains[di];
+        d->known = 1;
+        d->empty = listed[di] == 2 && d->service_tasks == 0 && d->daemon_tasks == 0 &&
+                   d->stopping == 0 && d->standalone.n == 0;
+        struct drain_memo *m = memo_for(ob, d->instance_id);
+        m->confirmed_empty = d->empty;
+        if (listed[di] == 2) {
+            m->zero_listed = 1;
+            strv_free(&m->pending);
+            m->pending = pending_of[di];
+            memset(&pending_of[di], 0, sizeof(pending_of[di]));
+        }
+        m->listed_counters = m->last_counters;
+        m->service_tasks = d->service_tasks;
+        m->daemon_tasks = d->daemon_tasks;
+        m->stopping = d->stopping;
+        strv_free(&m->standalone);
+        for (size_t k = 0; k < d->standalone.n; k++)
+            strv_push(&m->standalone, d->standalone.v[k]);
+    }
+    rc = 0;
+out:
+    for (size_t di = 0; pending_of && di < s->n_drains; di++)
+        strv_free(&pending_of[di]);
+    free(pending_of);
+    free(ci_of);
+    free(at_zero);
+    free(listed);
+    strv_free(&arns);
+    return rc;
+}
+
+void observer_tasks_stopped(struct observer *ob, const struct strv *arns)
+{
+    for (size_t i = 0; i < ob->n_memo; i++) {
+        struct drain_memo *m = &ob->memo[i];
+        struct strv left = STRV_INIT;
+        for (size_t k = 0; k < m->standalone.n; k++) {
+            if (strv_contains(arns, m->standalone.v[k]))
+                m->stopping++;
+            else
+                strv_push(&left, m->standalone.v[k]);
+        }
+        strv_free(&m->standalone);
+        m->standalone = left;
+    }
+}

@@ -1,0 +1,187 @@
+/* The end of a rollout and of a rollback: the group back to its original
+ * size the safe way, its zones even, Launch held while the desired
+ * capacity comes down, the processes the rollout suspended. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rollout/decide_impl.h"
+#include "util/mem.h"
+
+/* Launch is the one process a rollout needs; it is suspended only by
+ * hold_launches, just before the end, never re-suspended here. */
+static const char LAUNCH[] = "Launch";
+
+void missing_processes(const struct rollout_snapshot *s, struct rollout_decision *d)
+{
+    for (size_t i = 0; i < s->state.suspended_by_us.n; i++)
+        if (strcmp(s->state.suspended_by_us.v[i], LAUNCH) != 0 &&
+            !strv_contains(&s->group.suspended_processes, s->state.suspended_by_us.v[i]))
+            strv_push(&d->ids, s->state.suspended_by_us.v[i]);
+}
+
+/* The rollout suspended Launch (hold_launches) and needs launches again. */
+int release_launches(const struct rollout_snapshot *s, struct rollout_decision *d)
+{
+    if (!strv_contains(&s->state.suspended_by_us, LAUNCH) ||
+        !strv_contains(&s->group.suspended_processes, LAUNCH))
+        return 0;
+    strv_push(&d->ids, LAUNCH);
+    decision_say(d, ACT_RESUME, "resuming Launch: the rollout needs new instances again");
+    return 1;
+}
+
+/* The end of a rollout (or rollback) lowers the desired capacity to the
+ * original. While the desired capacity is above the number of instances -
+ * a launch Auto Scaling keeps retrying after an account limit or a lack of
+ * capacity, a replacement not yet started - that launch may succeed just
+ * before the capacity is lowered, and the group then scales in and
+ * terminates an instance of its own choosing, tasks and all. With Launch
+ * suspended first nothing can launch in between; the state records the
+ * suspension so that the end of the rollout resumes it, even after a
+ * kill. */
+int hold_launches(const struct rollout_snapshot *s, const struct rollout_assessment *a,
+                  struct rollout_decision *d)
+{
+    const struct asg_group *g = &s->group;
+    if (g->desired_capacity <= s->state.desired_capacity || g->desired_capacity <= a->members ||
+        strv_contains(&g->suspended_processes, LAUNCH))
+        return 0;
+    strv_push(&d->ids, LAUNCH);
+    decision_say(
+        d, ACT_HOLD_LAUNCHES,
+        "desired capacity %d is above the %d instance(s) in the group (a launch is still "
+        "pending): suspending Launch before lowering it to %d, so that no serving instance is "
+        "scaled in",
+        g->desired_capacity, a->members, s->state.desired_capacity);
+    return 1;
+}
+
+/* Draining instances that hold tasks, summarised for a wait message. */
+void describe_drain(const struct rollout_assessment *a, char *buf, size_t cap)
+{
+    int standalone = 0, waiting = 0, draining = 0;
+    for (size_t i = 0; i < a->n; i++) {
+        const struct instance_view *v = &a->v[i];
+        if (!any_draining(v))
+            continue;
+        draining++;
+        if (v->phase == PHASE_DRAINED)
+            continue;
+        waiting++;
+        if (v->drain && v->drain->known)
+            standalone += (int)v->drain->standalone.n;
+    }
+    /* Name both counts: "1 draining" while the progress line says 2 draining
+     * reads as a contradiction. */
+    char who[64];
+    if (waiting == draining)
+        snprintf(who, sizeof(who), "%d instance(s) draining", draining);
+    else
+        snprintf(who, sizeof(who), "%d of %d draining instance(s) not yet empty", waiting,
+                 draining);
+    if (standalone)
+        snprintf(buf, cap, "%s, %d task(s) left, %d of them standalone", who, a->tasks_to_move,
+                 standalone);
+    else
+        snprintf(buf, cap, "%s, %d task(s) left to move", who, a->tasks_to_move);
+}
+
+/* Uneven zones would make AZRebalance, once resumed, launch an instance
+ * and terminate another without draining it. Even them out the safe way:
+ * one more instance (Auto Scaling puts it in the emptiest zone), then the
+ * surplus rule drains one from the fullest zone. Returns 1 with a decision
+ * (launch, wait for that launch, or release a held Launch), 0 when the
+ * zones are even or evening them is given up. */
+int even_zones(const struct rollout_snapshot *s, const struct rollout_assessment *a,
+               const struct rollout_options *o, const struct rollout_timers *t,
+               struct rollout_decision *d)
+{
+    const int n_orig = s->state.desired_capacity;
+    int zones, spread = rollout_zone_spread(s, a, &zones);
+    if (spread <= 1 || (t && t->zone_evenings >= ROLLOUT_ZONE_EVENINGS_PER_ZONE * zones) ||
+        s->group.max_size <= n_orig)
+        return 0;
+    if (s->group.desired_capacity > a->members) {
+        /* Launch is held (see hold_launches): finishing. */
+        if (strv_contains(&s->group.suspended_processes, LAUNCH))
+            return 0;
+        /* The instance launched to even the zones has not shown up yet: wait
+         * for it rather than ask again. If it never comes (no capacity, an
+         * account limit), finish with uneven zones rather than not at all. */
+        if (evening_given_up(s, o, t))
+            return 0;
+        decision_say(
+            d, ACT_WAIT,
+            "waiting for the instance launched to even out the zones (desired capacity %d, %d "
+            "in the group)",
+            s->group.desired_capacity, a->members);
+        d->wait = WAIT_NEW_INSTANCES;
+        return 1;
+    }
+    if (release_launches(s, d))
+        return 1;
+    d->number = n_orig + 1;
+    d->evens_zones = 1;
+    decision_say(d, ACT_SET_DESIRED,
+                 "zones differ by %d instance(s): launching one more to even them out before "
+                 "AZRebalance is resumed",
+                 spread);
+    return 1;
+}
+
+/* Back to the original number of instances, the safe way, for the end of
+ * a rollout and for a rollback: drained surplus is removed, more is drained
+ * (in `order`) while the capacity rule allows, and once the group is back
+ * to size what is still DRAINING returns to service. The predicates say
+ * which instances count: current ones, or (while a rollback evens the
+ * zones) any. Returns 1 with a decision, 0 when nothing of that is left. */
+int return_to_original(const struct rollout_snapshot *s, const struct rollout_assessment *a,
+                       const struct rollout_options *o, const struct rollout_timers *t,
+                       struct rollout_decision *d, view_pred drained_p, view_pred draining_p,
+                       view_pred active_p, enum pick_order order)
+{
+    const int n_orig = s->state.desired_capacity;
+    int draining = count_views(a, draining_p);
+    int surplus = a->members - n_orig;
+    if (surplus > 0) {
+        int drained = count_views(a, drained_p);
+        if (drained > 0) {
+            pick_views(a, drained_p, drained < surplus ? drained : surplus, d);
+            decision_say(d, ACT_TERMINATE, "removing %zu drained surplus instance(s)", d->ids.n);
+            return 1;
+        }
+        int want = surplus - draining;
+        int room = a->active - n_orig;
+        if (want > room)
+            want = room;
+        if (want > 0) {
+            pick_views_ordered(a, active_p, want, order, d);
+            decision_say(d, ACT_DRAIN,
+                         "draining %d surplus instance(s) to return to %d instance(s)", want,
+                         n_orig);
+            return 1;
+        }
+        if (draining > 0) {
+            char what[256];
+            describe_drain(a, what, sizeof(what));
+            decision_say(d, ACT_WAIT, "%s", what);
+            wait_or_fail(s, o, t, WAIT_DRAIN, d);
+            return 1;
+        }
+        decision_say(
+            d, ACT_WAIT,
+            "%d instance(s) above the original %d: waiting until they can be drained safely "
+            "(%d launching or registering)",
+            surplus, n_orig, a->new_not_ready);
+        wait_or_fail(s, o, t, WAIT_NEW_INSTANCES, d);
+        return 1;
+    }
+    if (draining > 0) {
+        pick_views(a, draining_p, draining, d);
+        decision_say(d, ACT_ACTIVATE, "returning %zu instance(s) to ACTIVE", d->ids.n);
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,74 @@
+/* The one timer rule: how long each wait may last, and what restarts its
+ * clock. Pure: the engine and test_decide apply the same functions. */
+#include <stdio.h>
+
+#include "rollout/decide_impl.h"
+
+long rollout_wait_limit(enum rollout_wait w, const struct rollout_options *o)
+{
+    switch (w) {
+    case WAIT_NEW_INSTANCES:
+    case WAIT_TERMINATION:
+        return o->instance_timeout_s;
+    case WAIT_DRAIN:
+    case WAIT_SERVICES:
+        return o->drain_timeout_s;
+    case WAIT_NONE:
+        break;
+    }
+    return 0;
+}
+
+int rollout_wait_expired(const struct rollout_timers *t, enum rollout_wait w,
+                         const struct rollout_options *o, long long now)
+{
+    long limit = rollout_wait_limit(w, o);
+    return t && t->waiting == w && limit > 0 && now - t->since > limit;
+}
+
+void rollout_timers_note(struct rollout_timers *t, const struct rollout_decision *d, long long now)
+{
+    switch (d->action) {
+    case ACT_WAIT:
+        if (t->waiting != d->wait) {
+            t->waiting = d->wait;
+            t->since = now;
+        }
+        return;
+    case ACT_SET_DESIRED:
+    case ACT_DRAIN:
+    case ACT_TERMINATE:
+    case ACT_FINISH:
+    case ACT_FAIL:
+        t->waiting = WAIT_NONE;
+        break;
+    case ACT_STOP_TASKS:
+    case ACT_ACTIVATE:
+    case ACT_SUSPEND:
+    case ACT_RAISE_MAX:
+    case ACT_HOLD_LAUNCHES:
+    case ACT_RESUME:
+    case ACT_NOTHING_TO_DO:
+    case ACT_BEGIN:
+        break;
+    }
+    if (d->evens_zones)
+        t->zone_evenings++;
+}
+
+void wait_or_fail(const struct rollout_snapshot *s, const struct rollout_options *o,
+                  const struct rollout_timers *t, enum rollout_wait w, struct rollout_decision *d)
+{
+    d->wait = w;
+    if (rollout_wait_expired(t, w, o, s->now)) {
+        char why[sizeof(d->message)];
+        snprintf(why, sizeof(why), "%s", d->message);
+        decision_say(d, ACT_FAIL, "timed out after %lds: %s", rollout_wait_limit(w, o), why);
+    }
+}
+
+int evening_given_up(const struct rollout_snapshot *s, const struct rollout_options *o,
+                     const struct rollout_timers *t)
+{
+    return rollout_wait_expired(t, WAIT_NEW_INSTANCES, o, s->now);
+}

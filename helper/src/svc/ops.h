@@ -1,0 +1,85 @@
+/* The service boundary of the rollout engine: every AWS call the observer,
+ * the pre-flight checks and the engine make, plus the clocks and the
+ * pause, as a table of function pointers. svc_ops_aws binds it to a real
+ * client; the unit tests and the fuzzer bind it to a fake service
+ * (tests/c/fake_svc.c) to script every answer, surprising ones included. */
+#ifndef ECSR_SVC_OPS_H
+#define ECSR_SVC_OPS_H
+
+#include <stddef.h>
+
+#include "aws/client.h"
+#include "svc/autoscaling.h"
+#include "svc/ec2.h"
+#include "svc/ecs.h"
+#include "svc/sts.h"
+#include "util/err.h"
+#include "util/strv.h"
+
+struct svc_ops {
+    void *ctx;
+
+    /* Auto Scaling (svc/autoscaling.h) */
+    int (*describe_group)(void *ctx, const char *name, struct asg_group *out, struct err *err);
+    int (*set_desired_capacity)(void *ctx, const char *group, int desired, struct err *err);
+    int (*update_group_size)(void *ctx, const char *group, const struct asg_size_update *u,
+                             struct err *err);
+    int (*terminate_instances)(void *ctx, const char *const *ids, size_t n,
+                               int should_decrement_desired, int *done, struct err *err);
+    int (*suspend_processes)(void *ctx, const char *group, const char *const *processes, size_t n,
+                             struct err *err);
+    int (*resume_processes)(void *ctx, const char *group, const char *const *processes, size_t n,
+                            struct err *err);
+    int (*put_tags)(void *ctx, const char *group, const struct asg_tag *tags, size_t n,
+                    struct err *err);
+    int (*delete_tags)(void *ctx, const char *group, const char *const *keys, size_t n,
+                       struct err *err);
+
+    /* EC2 (svc/ec2.h) */
+    int (*describe_launch_template)(void *ctx, const char *id, const char *name,
+                                    struct ec2_launch_template *out, struct err *err);
+    int (*launch_template_image)(void *ctx, const char *id, const char *name, const char *version,
+                                 char **image_id, struct err *err);
+    int (*describe_instances)(void *ctx, const char *const *ids, size_t n,
+                              struct ec2_instance **out, size_t *n_out, struct err *err);
+
+    /* ECS (svc/ecs.h) */
+    int (*describe_cluster)(void *ctx, const char *cluster, struct ecs_cluster *out,
+                            struct err *err);
+    int (*describe_capacity_providers)(void *ctx, const char *const *names, size_t n,
+                                       struct ecs_capacity_provider **out, size_t *n_out,
+                                       struct err *err);
+    int (*list_container_instances)(void *ctx, const char *cluster, const char *filter,
+                                    const char *status, struct strv *arns, struct err *err);
+    int (*describe_container_instances)(void *ctx, const char *cluster, const char *const *arns,
+                                        size_t n, struct ecs_container_instance **out,
+                                        size_t *n_out, struct err *err);
+    int (*update_container_instances_state)(void *ctx, const char *cluster, const char *const *arns,
+                                            size_t n, const char *status, struct err *err);
+    int (*list_tasks)(void *ctx, const char *cluster, const struct ecs_task_filter *f,
+                      struct strv *arns, struct err *err);
+    int (*describe_tasks)(void *ctx, const char *cluster, const char *const *arns, size_t n,
+                          struct ecs_task **out, size_t *n_out, struct err *err);
+    int (*list_services)(void *ctx, const char *cluster, struct strv *arns, struct err *err);
+    int (*describe_services)(void *ctx, const char *cluster, const char *const *names, size_t n,
+                             struct ecs_service **out, size_t *n_out, struct err *err);
+    int (*stop_task)(void *ctx, const char *cluster, const char *task, const char *reason,
+                     struct err *err);
+
+    /* STS (svc/sts.h) */
+    int (*get_caller_identity)(void *ctx, struct sts_identity *out, struct err *err);
+
+    /* Time: Unix seconds (with fractions), a clock that never goes back,
+     * and a sleep (the engine sleeps in short slices to see stop requests). */
+    double (*wall_clock)(void *ctx);
+    double (*monotonic)(void *ctx);
+    void (*sleep)(void *ctx, double seconds);
+
+    /* HTTP requests and attempts (retries included) so far. */
+    void (*stats)(void *ctx, unsigned long *calls, unsigned long *attempts);
+};
+
+/* The table over a real client (borrowed: it must outlive the table). */
+struct svc_ops svc_ops_aws(struct aws_client *c);
+
+#endif

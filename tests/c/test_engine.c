@@ -1,0 +1,657 @@
+/* The rollout engine over the fake service layer (fake_svc.c): whole
+ * rollouts, every write's error path with every kind of error, rollbacks,
+ * interruptions and resumes. After every run the cluster must be serving:
+ * never fewer ACTIVE members than the group had, no running task killed,
+ * nothing left DRAINING; and a run that ends early is resumed by the next. */
+#include <signal.h>
+#include <stdlib.h>
+
+#include "fake_svc.h"
+#include "rollout/engine.h"
+#include "rollout/inspect.h"
+#include "rollout/state.h"
+#include "test.h"
+
+struct eng {
+    struct fake_svc f;
+    struct svc_ops ops;
+    struct rollout_config cfg;
+    struct rollout_summary sum;
+    struct err err;
+    volatile sig_atomic_t stop;
+    int events[EV_DONE + 1];
+    int actions;
+    int bad_event; /* an event without what its kind needs */
+    char last_error[512];
+    int orig_min, orig_max, orig_desired;
+    /* for hooks */
+    enum fake_op hook_op;
+    unsigned long hook_at;
+    enum fake_fault hook_fault;
+    int hook_times;
+};
+
+static void on_event(const struct rollout_event *ev, void *user)
+{
+    struct eng *t = user;
+    if (ev->kind <= EV_DONE)
+        t->events[ev->kind]++;
+    if (!ev->phase || (ev->kind == EV_ACTION && (!ev->action || !ev->message)) ||
+        (ev->kind == EV_PROGRESS && !ev->progress) || (ev->kind == EV_DONE && !ev->summary))
+        t->bad_event = 1;
+    if (ev->kind == EV_ACTION)
+        t->actions++;
+    if (getenv("ENGINE_TEST_EVENTS"))
+        fprintf(stderr, "[%s] %s %s %s\n", ev->phase ? ev->phase : "-",
+                ev->kind == EV_ACTION ? ev->action : "", ev->message ? ev->message : "",
+                ev->kind == EV_ERROR ? "(error)" : "");
+    if (ev->kind == EV_ERROR && ev->message)
+        snprintf(t->last_error, sizeof(t->last_error), "%s", ev->message);
+}
+
+static struct eng *eng_new(int n, int zones, int tasks_per_instance)
+{
+    struct eng *t = calloc(1, sizeof(*t));
+    fake_init(&t->f, n, zones, tasks_per_instance);
+    t->ops = fake_ops(&t->f);
+    t->cfg.asg_name = t->f.group;
+    t->cfg.cluster_name = t->f.cluster;
+    t->cfg.options.instance_timeout_s = 600;
+    t->cfg.options.drain_timeout_s = 900;
+    t->cfg.poll_min_s = 1;
+    t->cfg.poll_max_s = 3;
+    t->cfg.on_event = on_event;
+    t->cfg.userdata = t;
+    t->cfg.stop = &t->stop;
+    t->orig_min = t->f.min;
+    t->orig_max = t->f.max;
+    t->orig_desired = t->f.desired;
+    return t;
+}
+
+static enum rollout_result run(struct eng *t)
+{
+    t->stop = 0;
+    return rollout_run(&t->ops, &t->cfg, &t->sum, &t->err);
+}
+
+/* What must hold after any run. NULL, or what is wrong. */
+static const char *serving_problem(const struct eng *t)
+{
+    static char why[256];
+    if (t->f.min_serving < t->f.serving_floor)
+        snprintf(why, sizeof(why), "only %d ACTIVE members at one point (the group had %d)",
+                 t->f.min_serving, t->f.serving_floor);
+    else if (t->f.killed_running)
+        snprintf(why, sizeof(why), "%d running task(s) killed by a termination",
+                 t->f.killed_running);
+    else if (fake_cis_with_status(&t->f, "DRAINING"))
+        snprintf(why, sizeof(why), "%d member(s) left DRAINING",
+                 fake_cis_with_status(&t->f, "DRAINING"));
+    else if (fake_service_running(&t->f, "web") < t->f.svc[0].desired)
+        snprintf(why, sizeof(why), "service web runs %d of %d", fake_service_running(&t->f, "web"),
+                 t->f.svc[0].desired);
+    else if (t->bad_event)
+        snprintf(why, sizeof(why), "an event without what its kind needs");
+    else
+        return NULL;
+    return why;
+}
+
+/* The group as it was before the rollout: sizes, processes, no state. */
+static const char *restore_problem(const struct eng *t)
+{
+    static char why[256];
+    if (t->f.min != t->orig_min || t->f.max != t->orig_max || t->f.desired != t->orig_desired)
+        snprintf(why, sizeof(why), "sizes %d/%d/%d, expected %d/%d/%d", t->f.min, t->f.max,
+                 t->f.desired, t->orig_min, t->orig_max, t->orig_desired);
+    else if (fake_tag_count(&t->f, ROLLOUT_TAG_PREFIX))
+        snprintf(why, sizeof(why), "%d state tag(s) left",
+                 fake_tag_count(&t->f, ROLLOUT_TAG_PREFIX));
+    else if (t->f.n_suspended)
+        snprintf(why, sizeof(why), "process %s left suspended", t->f.suspended[0]);
+    else if (fake_members(&t->f) != t->orig_desired)
+        snprintf(why, sizeof(why), "%d members, expected %d", fake_members(&t->f), t->orig_desired);
+    else
+        return NULL;
+    return why;
+}
+
+static void settle(struct eng *t)
+{
+    /* terminated instances finish leaving */
+    for (int i = 0; i < 3; i++)
+        fake_step(&t->f);
+}
+
+TEST(a_rollout_replaces_every_instance_and_restores_the_group)
+{
+    struct eng *t = eng_new(3, 2, 2);
+    enum rollout_result r = run(t);
+    CHECK_MSG(r == ROLLOUT_DONE, "%s: %s", rollout_result_name(r), t->sum.message);
+    settle(t);
+    CHECK_INT(fake_outdated(&t->f), 0);
+    const char *p = serving_problem(t);
+    CHECK_MSG(!p, "%s", p);
+    p = restore_problem(t);
+    CHECK_MSG(!p, "%s", p);
+    CHECK_INT(t->sum.replaced, 3);
+    CHECK_INT(t->sum.launched, 3);
+    CHECK_INT(t->f.drained_instances, 3);
+    CHECK(t->sum.aws_calls == t->f.total_calls);
+    CHECK_INT(t->events[EV_START], 1);
+    CHECK_INT(t->events[EV_DONE], 1);
+    CHECK_INT(t->events[EV_ERROR], 0);
+    free(t);
+}
+
+TEST(batches_of_one_replace_one_at_a_time)
+{
+    struct eng *t = eng_new(3, 3, 1);
+    t->cfg.options.batch_size = 1;
+    enum rollout_result r = run(t);
+    CHECK_MSG(r == ROLLOUT_DONE, "%s: %s", rollout_result_name(r), t->sum.message);
+    settle(t);
+    CHECK_INT(fake_outdated(&t->f), 0);
+    const char *p = serving_problem(t);
+    CHECK_MSG(!p, "%s", p);
+    p = restore_problem(t);
+    CHECK_MSG(!p, "%s", p);
+    CHECK_INT(t->sum.batches, 3);
+    free(t);
+}
+
+TEST(nothing_to_do_writes_nothing)
+{
+    struct eng *t = eng_new(2, 1, 1);
+    t->f.lt_latest = 1;
+    CHECK_INT(run(t), ROLLOUT_NOTHING_TO_DO);
+    for (int op = 0; op < FOP_N; op++)
+        CHECK_MSG(!fake_op_is_write((enum fake_op)op) || t->f.calls[op] == 0, "%s was called",
+                  fake_op_name((enum fake_op)op));
+    free(t);
+}
+
+TEST(standalone_tasks_are_stopped_in_stop_mode)
+{
+    struct eng *t = eng_new(2, 1, 1);
+    fake_add_standalone_task(&t->f, 0);
+    t->cfg.options.standalone = STANDALONE_STOP;
+    enum rollout_result r = run(t);
+    CHECK_MSG(r == ROLLOUT_DONE, "%s: %s", rollout_result_name(r), t->sum.message);
+    CHECK_INT(t->sum.tasks_stopped, 1);
+    CHECK(t->f.calls[FOP_STOP_TASK] >= 1);
+    free(t);
+}
+
+/* Fails the hook_at-th call of hook_op (and hook_times - 1 more). */
+static void fail_at(struct fake_svc *f, enum fake_op op, void *user)
+{
+    struct eng *t = user;
+    if (op == t->hook_op && f->calls[op] == t->hook_at)
+        fake_fail_next(f, op, t->hook_fault, t->hook_times);
+}
+
+/* Every write failing once, at its first, second and third call, with each
+ * kind of error: transient errors are waited out, the others roll the
+ * rollout back; either way the cluster serves throughout and a second run
+ * finishes the job. */
+TEST(every_write_failing_once_with_each_kind_of_error)
+{
+    int reached[FOP_N] = {0};
+    int runs = 0;
+    for (int op = 0; op < FOP_N; op++) {
+        if (!fake_op_is_write((enum fake_op)op))
+            continue;
+        for (unsigned long at = 1; at <= 3; at++)
+            for (int fault = FAULT_THROTTLE; fault < FAULT_N; fault++) {
+                struct eng *t = eng_new(3, 2, 1);
+                t->f.max = t->orig_max = 4; /* MaxSize is raised, then restored */
+                fake_add_standalone_task(&t->f, 0);
+                t->cfg.options.standalone = STANDALONE_STOP;
+                t->hook_op = (enum fake_op)op;
+                t->hook_at = at;
+                t->hook_fault = (enum fake_fault)fault;
+                t->hook_times = 1;
+                t->f.before = fail_at;
+                t->f.user = t;
+                enum rollout_result r = run(t);
+                runs++;
+                char what[160];
+                snprintf(what, sizeof(what), "%s failing at call %lu with %s",
+                         fake_op_name((enum fake_op)op), at,
+                         fake_fault_name((enum fake_fault)fault));
+                if (t->f.failed_calls == 0) {
+                    CHECK_MSG(r == ROLLOUT_DONE, "%s (never reached): %s", what,
+                              rollout_result_name(r));
+                    free(t);
+                    continue;
+                }
+                reached[op] = 1;
+                const char *p = serving_problem(t);
+                CHECK_MSG(!p, "%s: %s", what, p);
+                if (op == FOP_PUT_TAGS && at == 1) {
+                    /* the rollout's first write: nothing changed */
+                    CHECK_MSG(r == ROLLOUT_ERROR, "%s: %s", what, rollout_result_name(r));
+                    CHECK_INT(t->f.desired, t->orig_desired);
+                } else if (fake_fault_is_transient((enum fake_fault)fault)) {
+                    CHECK_MSG(r == ROLLOUT_DONE, "%s: %s: %s", what, rollout_result_name(r),
+                              t->sum.message);
+                } else {
+                    CHECK_MSG(r == ROLLOUT_ROLLED_BACK || r == ROLLOUT_DONE, "%s: %s: %s", what,
+                              rollout_result_name(r), t->sum.message);
+                    if (r == ROLLOUT_ROLLED_BACK)
+                        CHECK_CONTAINS(t->sum.message,
+                                       fake_fault_name((enum fake_fault)fault)[0] == 'a'
+                                           ? "AccessDeniedException"
+                                           : "ValidationError");
+                }
+                settle(t);
+                p = restore_problem(t);
+                CHECK_MSG(!p, "%s: %s: %s", what, rollout_result_name(r), p);
+                if (r != ROLLOUT_DONE) {
+                    t->f.before = NULL;
+                    r = run(t);
+                    /* (nothing to do when the failure came after the last replacement) */
+                    CHECK_MSG(r == ROLLOUT_DONE || r == ROLLOUT_NOTHING_TO_DO,
+                              "%s, then again: %s: %s", what, rollout_result_name(r),
+                              t->sum.message);
+                    settle(t);
+                    p = serving_problem(t);
+                    CHECK_MSG(!p, "%s, then again: %s", what, p);
+                }
+                CHECK_INT(fake_outdated(&t->f), 0);
+                free(t);
+            }
+    }
+    for (int op = 0; op < FOP_N; op++)
+        CHECK_MSG(!fake_op_is_write((enum fake_op)op) || reached[op], "no rollout reached %s",
+                  fake_op_name((enum fake_op)op));
+    CHECK(runs > 100);
+}
+
+TEST(new_instances_that_never_register_are_rolled_back)
+{
+    struct eng *t = eng_new(3, 2, 1);
+    t->f.never_register = 1;
+    enum rollout_result r = run(t);
+    CHECK_MSG(r == ROLLOUT_ROLLED_BACK, "%s: %s", rollout_result_name(r), t->sum.message);
+    CHECK_CONTAINS(t->sum.message, "timed out");
+    CHECK_CONTAINS(t->err.message, "timed out");
+    settle(t);
+    const char *p = serving_problem(t);
+    CHECK_MSG(!p, "%s", p);
+    p = restore_problem(t);
+    CHECK_MSG(!p, "%s", p);
+    CHECK_INT(fake_outdated(&t->f), 3); /* the old instances serve on */
+    CHECK_INT(fake_cis_with_status(&t->f, "ACTIVE"), 3);
+    free(t);
+}
+
+TEST(a_drain_that_never_ends_is_rolled_back)
+{
+    struct eng *t = eng_new(2, 1, 1);
+    t->f.stuck_drain = 1;
+    t->cfg.options.drain_timeout_s = 120;
+    enum rollout_result r = run(t);
+    CHECK_MSG(r == ROLLOUT_ROLLED_BACK, "%s: %s", rollout_result_name(r), t->sum.message);
+    settle(t);
+    const char *p = serving_problem(t);
+    CHECK_MSG(!p, "%s", p);
+    p = restore_problem(t);
+    CHECK_MSG(!p, "%s", p);
+    CHECK_INT(fake_outdated(&t->f), 2);
+    free(t);
+}
+
+static void deny_after_failure(struct fake_svc *f, enum fake_op op, void *user)
+{
+    struct eng *t = user;
+    (void)op;
+    if (t->last_error[0]) {
+        fake_fail_always(f, FOP_TERMINATE, FAULT_ACCESS_DENIED);
+        fake_fail_always(f, FOP_SET_DESIRED, FAULT_ACCESS_DENIED);
+    }
+}
+
+TEST(a_rollback_that_fails_too_leaves_the_cluster_serving_and_a_rerun_finishes)
+{
+    struct eng *t = eng_new(3, 2, 1);
+    t->f.never_register = 1;
+    t->f.before = deny_after_failure;
+    t->f.user = t;
+    enum rollout_result r = run(t);
+    CHECK_MSG(r == ROLLOUT_STUCK, "%s: %s", rollout_result_name(r), t->sum.message);
+    CHECK_CONTAINS(t->sum.message, "run the same command again");
+    const char *p = serving_problem(t);
+    CHECK_MSG(!p, "%s", p);
+    CHECK(fake_tag(&t->f, ROLLOUT_TAG_ORIGINAL) != NULL); /* the state is kept */
+    CHECK(fake_tag(&t->f, ROLLOUT_TAG_LEASE) == NULL);    /* the lease released */
+    /* the cause fixed: the same command finishes */
+    t->f.before = NULL;
+    t->f.never_register = 0;
+    fake_register_all(&t->f);
+    fake_fail_always(&t->f, FOP_TERMINATE, FAULT_NONE);
+    fake_fail_always(&t->f, FOP_SET_DESIRED, FAULT_NONE);
+    t->last_error[0] = '\0';
+    r = run(t);
+    CHECK_MSG(r == ROLLOUT_DONE, "%s: %s", rollout_result_name(r), t->sum.message);
+    settle(t);
+    CHECK_INT(fake_outdated(&t->f), 0);
+    p = restore_problem(t);
+    CHECK_MSG(!p, "%s", p);
+    free(t);
+}
+
+static void stop_after_drain(struct fake_svc *f, enum fake_op op, void *user)
+{
+    struct eng *t = user;
+    (void)op;
+    if (f->drained_instances > 0)
+        t->stop = 1;
+}
+
+TEST(an_interrupted_rollout_resumes_where_it_stopped)
+{
+    struct eng *t = eng_new(3, 2, 1);
+    t->f.before = stop_after_drain;
+    t->f.user = t;
+    enum rollout_result r = run(t);
+    CHECK_MSG(r == ROLLOUT_INTERRUPTED, "%s: %s", rollout_result_name(r), t->sum.message);
+    CHECK_INT(t->err.kind, ERR_INTERRUPTED);
+    CHECK(fake_tag(&t->f, ROLLOUT_TAG_ORIGINAL) != NULL);
+    CHECK(fake_tag(&t->f, ROLLOUT_TAG_LEASE) == NULL);
+    t->f.before = NULL;
+    r = run(t);
+    CHECK_MSG(r == ROLLOUT_DONE, "%s: %s", rollout_result_name(r), t->sum.message);
+    settle(t);
+    CHECK_INT(fake_outdated(&t->f), 0);
+    const char *p = serving_problem(t);
+    CHECK_MSG(!p, "%s", p);
+    p = restore_problem(t);
+    CHECK_MSG(!p, "%s", p);
+    free(t);
+}
+
+static void put_tag(struct fake_svc *f, const char *key, const char *value)
+{
+    struct fake_tag *tag = &f->tags[f->n_tags++];
+    snprintf(tag->key, sizeof(tag->key), "%s", key);
+    snprintf(tag->value, sizeof(tag->value), "%s", value);
+}
+
+static void in_progress(struct eng *t, long long lease_expires)
+{
+    char v[128];
+    snprintf(v, sizeof(v), "min=%d,max=%d,desired=%d", t->f.min, t->f.max, t->f.desired);
+    put_tag(&t->f, ROLLOUT_TAG_ORIGINAL, v);
+    put_tag(&t->f, ROLLOUT_TAG_SUSPENDED, "-");
+    snprintf(v, sizeof(v), "%lld", (long long)t->f.wall - 100);
+    put_tag(&t->f, ROLLOUT_TAG_STARTED, v);
+    put_tag(&t->f, ROLLOUT_TAG_TARGET, "lt-0fake/2");
+    if (lease_expires) {
+        snprintf(v, sizeof(v), "host=elsewhere/abc,pid=1,token=feedface,expires=%lld",
+                 lease_expires);
+        put_tag(&t->f, ROLLOUT_TAG_LEASE, v);
+    }
+}
+
+TEST(a_live_lease_of_another_rollout_makes_it_busy)
+{
+    struct eng *t = eng_new(2, 1, 1);
+    in_progress(t, (long long)t->f.wall + 60);
+    enum rollout_result r = run(t);
+    CHECK_MSG(r == ROLLOUT_BUSY, "%s: %s", rollout_result_name(r), t->sum.message);
+    CHECK_CONTAINS(t->sum.message, "elsewhere/abc");
+    for (int op = 0; op < FOP_N; op++)
+        CHECK_MSG(!fake_op_is_write((enum fake_op)op) || t->f.calls[op] == 0, "%s was called",
+                  fake_op_name((enum fake_op)op));
+    free(t);
+}
+
+TEST(an_expired_lease_is_taken_over_and_the_rollout_finished)
+{
+    struct eng *t = eng_new(2, 1, 1);
+    in_progress(t, (long long)t->f.wall - 1);
+    enum rollout_result r = run(t);
+    CHECK_MSG(r == ROLLOUT_DONE, "%s: %s", rollout_result_name(r), t->sum.message);
+    CHECK(t->events[EV_INFO] >= 1);
+    settle(t);
+    CHECK_INT(fake_outdated(&t->f), 0);
+    const char *p = restore_problem(t);
+    CHECK_MSG(!p, "%s", p);
+    free(t);
+}
+
+static void drop_tags_after_drain(struct fake_svc *f, enum fake_op op, void *user)
+{
+    (void)op;
+    (void)user;
+    if (f->drained_instances > 0)
+        f->n_tags = 0;
+}
+
+TEST(state_tags_that_vanish_mid_rollout_stop_it)
+{
+    struct eng *t = eng_new(2, 1, 1);
+    t->f.before = drop_tags_after_drain;
+    enum rollout_result r = run(t);
+    CHECK_MSG(r == ROLLOUT_STUCK, "%s: %s", rollout_result_name(r), t->sum.message);
+    CHECK_CONTAINS(t->sum.message, "disappeared");
+    free(t);
+}
+
+TEST(a_malformed_state_tag_is_refused_before_any_write)
+{
+    struct eng *t = eng_new(2, 1, 1);
+    put_tag(&t->f, ROLLOUT_TAG_ORIGINAL, "min=banana");
+    enum rollout_result r = run(t);
+    CHECK_MSG(r == ROLLOUT_REFUSED, "%s: %s", rollout_result_name(r), t->sum.message);
+    CHECK_CONTAINS(t->sum.message, ROLLOUT_TAG_ORIGINAL);
+    for (int op = 0; op < FOP_N; op++)
+        CHECK_MSG(!fake_op_is_write((enum fake_op)op) || t->f.calls[op] == 0, "%s was called",
+                  fake_op_name((enum fake_op)op));
+    free(t);
+}
+
+TEST(preflight_refuses_an_unregistered_instance_before_any_write)
+{
+    struct eng *t = eng_new(3, 1, 1);
+    snprintf(t->f.ci[1].status, sizeof(t->f.ci[1].status), "INACTIVE");
+    enum rollout_result r = run(t);
+    CHECK_MSG(r == ROLLOUT_REFUSED, "%s: %s", rollout_result_name(r), t->sum.message);
+    CHECK_CONTAINS(t->sum.message, "not registered");
+    CHECK(t->events[EV_ERROR] >= 1);
+    for (int op = 0; op < FOP_N; op++)
+        CHECK_MSG(!fake_op_is_write((enum fake_op)op) || t->f.calls[op] == 0, "%s was called",
+                  fake_op_name((enum fake_op)op));
+    free(t);
+}
+
+TEST(a_group_that_does_not_exist_is_an_error)
+{
+    struct eng *t = eng_new(2, 1, 1);
+    t->cfg.asg_name = "no-such-group";
+    enum rollout_result r = run(t);
+    CHECK_MSG(r == ROLLOUT_REFUSED, "%s: %s", rollout_result_name(r), t->sum.message);
+    CHECK_CONTAINS(t->sum.message, "no-such-group");
+    fake_fail_always(&t->f, FOP_DESCRIBE_GROUP, FAULT_ACCESS_DENIED);
+    t->cfg.asg_name = t->f.group;
+    r = run(t);
+    CHECK_MSG(r == ROLLOUT_ERROR, "%s: %s", rollout_result_name(r), t->sum.message);
+    free(t);
+}
+
+static void throttle_for_a_while(struct fake_svc *f, enum fake_op op, void *user)
+{
+    struct eng *t = user;
+    (void)op;
+    /* from the first drain on, every read fails for hook_times fake seconds */
+    if (f->drained_instances > 0 && t->hook_at == 0)
+        t->hook_at = (unsigned long)f->mono;
+    int failing = t->hook_at && f->mono - (double)t->hook_at < t->hook_times;
+    fake_fail_always(f, FOP_DESCRIBE_GROUP, failing ? t->hook_fault : FAULT_NONE);
+}
+
+TEST(aws_failing_for_a_while_is_waited_out_and_for_long_rolls_back)
+{
+    struct eng *t = eng_new(2, 1, 1);
+    t->f.before = throttle_for_a_while;
+    t->f.user = t;
+    t->hook_fault = FAULT_THROTTLE;
+    t->hook_times = 60;
+    enum rollout_result r = run(t);
+    CHECK_MSG(r == ROLLOUT_DONE, "%s: %s", rollout_result_name(r), t->sum.message);
+    CHECK(t->events[EV_WARNING] >= 1);
+    free(t);
+
+    t = eng_new(2, 1, 1);
+    t->f.before = throttle_for_a_while;
+    t->f.user = t;
+    t->hook_fault = FAULT_5XX;
+    t->hook_times = 300; /* beyond the engine's grace (180s), then AWS answers again */
+    r = run(t);
+    CHECK_MSG(r == ROLLOUT_ROLLED_BACK, "%s: %s", rollout_result_name(r), t->sum.message);
+    CHECK_CONTAINS(t->sum.message, "ServiceUnavailable");
+    settle(t);
+    const char *p = serving_problem(t);
+    CHECK_MSG(!p, "%s", p);
+    p = restore_problem(t);
+    CHECK_MSG(!p, "%s", p);
+    free(t);
+}
+
+TEST(unfiltered_lists_and_duplicate_answers_do_not_disturb_a_rollout)
+{
+    struct eng *t = eng_new(3, 2, 1);
+    fake_add_foreign_instance(&t->f);
+    t->f.unfiltered_list = 1;
+    t->f.duplicate_cis = 1;
+    t->f.reverse_order = 1;
+    enum rollout_result r = run(t);
+    CHECK_MSG(r == ROLLOUT_DONE, "%s: %s", rollout_result_name(r), t->sum.message);
+    settle(t);
+    CHECK_INT(fake_outdated(&t->f), 0);
+    const char *p = serving_problem(t);
+    CHECK_MSG(!p, "%s", p);
+    p = restore_problem(t);
+    CHECK_MSG(!p, "%s", p);
+    /* the other group's instance was never touched */
+    CHECK_STR(t->f.ci[3].status, "ACTIVE");
+    free(t);
+}
+
+TEST(a_start_that_fails_after_taking_the_lease_releases_it)
+{
+    struct eng *t = eng_new(2, 1, 1);
+    /* the second DescribeAutoScalingGroups is the check that the lease is ours */
+    t->hook_op = FOP_DESCRIBE_GROUP;
+    t->hook_at = 2;
+    t->hook_fault = FAULT_ACCESS_DENIED;
+    t->hook_times = 1;
+    t->f.before = fail_at;
+    t->f.user = t;
+    enum rollout_result r = run(t);
+    CHECK_MSG(r == ROLLOUT_ERROR, "%s: %s", rollout_result_name(r), t->sum.message);
+    CHECK(fake_tag(&t->f, ROLLOUT_TAG_ORIGINAL) != NULL);
+    CHECK_MSG(fake_tag(&t->f, ROLLOUT_TAG_LEASE) == NULL, "the lease is kept: %s",
+              fake_tag(&t->f, ROLLOUT_TAG_LEASE));
+    t->f.before = NULL;
+    r = run(t);
+    CHECK_MSG(r == ROLLOUT_DONE, "%s: %s", rollout_result_name(r), t->sum.message);
+    free(t);
+}
+
+/* A group at its MinSize with an instance drained before the rollout (by
+ * hand, or by an earlier run): removing it first would take the desired
+ * capacity below MinSize, which Auto Scaling refuses. Found by
+ * fuzz_rollout. */
+TEST(an_instance_drained_before_the_rollout_in_a_group_at_its_min_size)
+{
+    struct eng *t = eng_new(3, 1, 0);
+    t->f.max = t->orig_max = 3;
+    snprintf(t->f.ci[0].status, sizeof(t->f.ci[0].status), "DRAINING");
+    t->f.serving_floor = t->f.min_serving = 2;
+    enum rollout_result r = run(t);
+    CHECK_MSG(r == ROLLOUT_DONE, "%s: %s", rollout_result_name(r), t->sum.message);
+    settle(t);
+    CHECK_INT(fake_outdated(&t->f), 0);
+    const char *p = serving_problem(t);
+    CHECK_MSG(!p, "%s", p);
+    p = restore_problem(t);
+    CHECK_MSG(!p, "%s", p);
+    free(t);
+}
+
+/* ---- plan and status (inspect.c): read-only ---- */
+
+TEST(plan_names_every_instance_and_writes_nothing)
+{
+    struct eng *t = eng_new(3, 2, 2);
+    t->f.max = 4;
+    struct rollout_plan p;
+    CHECK(rollout_inspect(&t->ops, &t->cfg, &p, &t->err) == 0);
+    CHECK_INT(p.n_instances, 3);
+    CHECK_INT(p.outdated, 3);
+    CHECK_INT(p.batch_size, 3);
+    CHECK_INT(p.n_batches, 1);
+    CHECK_INT(p.max_size_needed, 6);
+    CHECK(p.raise_max);
+    CHECK_INT(p.problems.n, 0);
+    CHECK_INT(p.instances[0].tasks, 2);
+    CHECK_CONTAINS(p.target, "version 2");
+    CHECK(!p.in_progress);
+    rollout_plan_free(&p);
+    for (int op = 0; op < FOP_N; op++)
+        CHECK_MSG(!fake_op_is_write((enum fake_op)op) || t->f.calls[op] == 0, "%s was called",
+                  fake_op_name((enum fake_op)op));
+    free(t);
+}
+
+TEST(plan_says_why_a_rollout_would_be_refused)
+{
+    struct eng *t = eng_new(2, 1, 1);
+    t->f.max = 2;
+    t->cfg.options.keep_max_size = 1;
+    snprintf(t->f.ci[1].status, sizeof(t->f.ci[1].status), "INACTIVE");
+    struct rollout_plan p;
+    CHECK(rollout_inspect(&t->ops, &t->cfg, &p, &t->err) == 0);
+    CHECK_INT(p.problems.n, 2);
+    CHECK_CONTAINS(p.problems.v[0], "not registered");
+    CHECK_CONTAINS(p.problems.v[1], "--keep-max-size");
+    rollout_plan_free(&p);
+    /* AWS failing: an error, nothing half-built */
+    fake_fail_always(&t->f, FOP_DESCRIBE_CLUSTER, FAULT_ACCESS_DENIED);
+    CHECK(rollout_inspect(&t->ops, &t->cfg, &p, &t->err) != 0);
+    CHECK_STR(t->err.code, "AccessDeniedException");
+    fake_fail_always(&t->f, FOP_DESCRIBE_CLUSTER, FAULT_NONE);
+    fake_fail_always(&t->f, FOP_DESCRIBE_GROUP, FAULT_5XX);
+    CHECK(rollout_inspect(&t->ops, &t->cfg, &p, &t->err) != 0);
+    free(t);
+}
+
+static void stop_after_first_drain(struct fake_svc *f, enum fake_op op, void *user)
+{
+    struct eng *t = user;
+    (void)op;
+    if (f->drained_instances > 0)
+        t->stop = 1;
+}
+
+TEST(status_shows_a_rollout_in_progress)
+{
+    struct eng *t = eng_new(3, 2, 1);
+    t->f.before = stop_after_first_drain;
+    t->f.user = t;
+    CHECK_INT(run(t), ROLLOUT_INTERRUPTED);
+    t->f.before = NULL;
+    struct rollout_plan p;
+    CHECK(rollout_inspect(&t->ops, &t->cfg, &p, &t->err) == 0);
+    CHECK(p.in_progress);
+    CHECK_INT(p.original_desired, 3);
+    CHECK(p.draining > 0);
+    CHECK(p.started > 0);
+    CHECK(!p.lease_owner); /* released when it stopped */
+    rollout_plan_free(&p);
+    free(t);
+}

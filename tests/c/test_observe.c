@@ -1,0 +1,346 @@
+/* The observer over the fake service layer (fake_svc.c): one poll's
+ * snapshot from answers that are surprising, incomplete or failing. Every
+ * failing poll must return -1 with the error and leak nothing (ASan). */
+#include <stdlib.h>
+
+#include "fake_svc.h"
+#include "rollout/observe.h"
+#include "test.h"
+
+struct obs {
+    struct fake_svc f;
+    struct svc_ops ops;
+    struct rollout_options o;
+    struct observer ob;
+};
+
+/* Heap-allocated: the fake world is large. */
+static struct obs *obs_new(int n_instances, int n_zones, int tasks_per_instance)
+{
+    struct obs *t = calloc(1, sizeof(*t));
+    fake_init(&t->f, n_instances, n_zones, tasks_per_instance);
+    t->ops = fake_ops(&t->f);
+    t->o.instance_timeout_s = 600;
+    t->o.drain_timeout_s = 900;
+    observer_init(&t->ob, &t->ops, t->f.group, t->f.cluster, &t->o);
+    return t;
+}
+
+static void obs_free(struct obs *t)
+{
+    observer_free(&t->ob);
+    free(t);
+}
+
+static int poll_(struct obs *t, struct rollout_snapshot *s, struct err *err)
+{
+    err_clear(err);
+    return observe(&t->ob, (long long)t->f.wall, s, err);
+}
+
+/* Every container instance of the snapshot belongs to a member, once. */
+static const char *check_cis(const struct rollout_snapshot *s)
+{
+    for (size_t i = 0; i < s->n_cis; i++) {
+        const struct ecs_container_instance *ci = &s->cis[i];
+        if (!ci->arn || !ci->ec2_instance_id)
+            return "a container instance without ARN or instance id";
+        int member = 0;
+        for (size_t k = 0; k < s->group.n_instances; k++)
+            member |= strcmp(s->group.instances[k].instance_id, ci->ec2_instance_id) == 0;
+        if (!member)
+            return "a container instance of an instance outside the group";
+        for (size_t k = 0; k < i; k++)
+            if (strcmp(s->cis[k].arn, ci->arn) == 0 ||
+                strcmp(s->cis[k].ec2_instance_id, ci->ec2_instance_id) == 0)
+                return "a container instance twice";
+    }
+    return NULL;
+}
+
+/* The regression for the crash of issue 13: ListContainerInstances that
+ * ignores its filter (as moto does) returns another group's instances; the
+ * observer dropped them by freeing one element of the array as if it were
+ * the array (double free, or "free on address which was not malloc()-ed"
+ * under ASan). */
+TEST(an_unfiltered_list_with_another_groups_instances_is_observed_without_a_crash)
+{
+    struct obs *t = obs_new(3, 2, 1);
+    fake_add_foreign_instance(&t->f);
+    fake_add_foreign_instance(&t->f);
+    t->f.unfiltered_list = 1;
+    struct rollout_snapshot s;
+    struct err err;
+    for (int poll = 0; poll < 3; poll++) {
+        CHECK_MSG(poll_(t, &s, &err) == 0, "poll %d: %s", poll, err.message);
+        const char *bad = check_cis(&s);
+        size_t n = s.n_cis;
+        rollout_snapshot_free(&s);
+        CHECK_MSG(!bad, "poll %d: %s", poll, bad);
+        CHECK_INT(n, 3);
+    }
+    obs_free(t);
+}
+
+TEST(the_foreign_instances_are_dropped_when_the_list_is_filtered_too)
+{
+    struct obs *t = obs_new(2, 1, 1);
+    fake_add_foreign_instance(&t->f);
+    struct rollout_snapshot s;
+    struct err err;
+    CHECK(poll_(t, &s, &err) == 0);
+    CHECK_INT(s.n_cis, 2);
+    CHECK(!check_cis(&s));
+    rollout_snapshot_free(&s);
+    obs_free(t);
+}
+
+TEST(duplicate_container_instances_are_kept_once)
+{
+    struct obs *t = obs_new(3, 1, 1);
+    t->f.duplicate_cis = 1;
+    struct rollout_snapshot s;
+    struct err err;
+    for (int poll = 0; poll < 2; poll++) {
+        CHECK(poll_(t, &s, &err) == 0);
+        const char *bad = check_cis(&s);
+        size_t n = s.n_cis;
+        rollout_snapshot_free(&s);
+        CHECK_MSG(!bad, "poll %d: %s", poll, bad);
+        CHECK_INT(n, 3);
+    }
+    obs_free(t);
+}
+
+TEST(duplicate_draining_instances_make_one_drain_record)
+{
+    struct obs *t = obs_new(2, 1, 1);
+    t->f.duplicate_cis = 1;
+    snprintf(t->f.ci[0].status, sizeof(t->f.ci[0].status), "DRAINING");
+    struct rollout_snapshot s;
+    struct err err;
+    CHECK(poll_(t, &s, &err) == 0);
+    size_t drains = s.n_drains;
+    rollout_snapshot_free(&s);
+    CHECK_INT(drains, 1);
+    obs_free(t);
+}
+
+TEST(a_missing_container_instance_is_an_unregistered_member_until_it_shows_up)
+{
+    struct obs *t = obs_new(3, 1, 1);
+    t->f.hide_ci = 2;
+    struct rollout_snapshot s;
+    struct err err;
+    CHECK(poll_(t, &s, &err) == 0);
+    struct rollout_assessment a;
+    rollout_assess(&s, &t->o, &a);
+    int unregistered = 0;
+    for (size_t i = 0; i < a.n; i++)
+        unregistered += a.v[i].phase == PHASE_UNREGISTERED;
+    rollout_assessment_free(&a);
+    size_t n = s.n_cis;
+    rollout_snapshot_free(&s);
+    CHECK_INT(n, 2);
+    CHECK_INT(unregistered, 1);
+    t->f.hide_ci = 0;
+    CHECK(poll_(t, &s, &err) == 0);
+    n = s.n_cis;
+    rollout_snapshot_free(&s);
+    CHECK_INT(n, 3);
+    obs_free(t);
+}
+
+TEST(container_instances_without_an_instance_id_are_left_out)
+{
+    struct obs *t = obs_new(3, 1, 1);
+    struct rollout_snapshot s;
+    struct err err;
+    /* known from the first poll, then the id is gone */
+    CHECK(poll_(t, &s, &err) == 0);
+    rollout_snapshot_free(&s);
+    t->f.ci[1].instance_id[0] = '\0';
+    CHECK(poll_(t, &s, &err) == 0);
+    CHECK_INT(s.n_cis, 2);
+    CHECK(!check_cis(&s));
+    rollout_snapshot_free(&s);
+    obs_free(t);
+    /* never known, listed by an unfiltered list */
+    t = obs_new(3, 1, 1);
+    t->f.unfiltered_list = 1;
+    t->f.ci[2].instance_id[0] = '\0';
+    CHECK(poll_(t, &s, &err) == 0);
+    CHECK_INT(s.n_cis, 2);
+    CHECK(!check_cis(&s));
+    rollout_snapshot_free(&s);
+    obs_free(t);
+}
+
+static void leave_before_describe(struct fake_svc *f, enum fake_op op, void *user)
+{
+    int *armed = user;
+    if (op != FOP_DESCRIBE_CONTAINER_INSTANCES || !*armed)
+        return;
+    *armed = 0;
+    /* one member leaves the group, another instance of the cluster joins it */
+    f->inst[0].in_group = 0;
+    f->inst[f->n_inst - 1].in_group = 1;
+}
+
+TEST(instances_that_leave_or_join_the_group_between_two_calls)
+{
+    struct obs *t = obs_new(3, 1, 1);
+    fake_add_foreign_instance(&t->f);
+    t->f.unfiltered_list = 1;
+    int armed = 1;
+    t->f.before = leave_before_describe;
+    t->f.user = &armed;
+    struct rollout_snapshot s;
+    struct err err;
+    CHECK(poll_(t, &s, &err) == 0);
+    /* the snapshot is of the group as described: the joiner is not in it */
+    CHECK(!check_cis(&s));
+    CHECK_INT(s.group.n_instances, 3);
+    rollout_snapshot_free(&s);
+    CHECK(poll_(t, &s, &err) == 0);
+    CHECK(!check_cis(&s));
+    CHECK_INT(s.group.n_instances, 3);
+    CHECK_INT(s.n_cis, 3);
+    rollout_snapshot_free(&s);
+    obs_free(t);
+}
+
+TEST(a_failures_entry_fails_the_poll_with_its_reason)
+{
+    struct obs *t = obs_new(2, 1, 1);
+    t->f.ci_failure = 1;
+    struct rollout_snapshot s;
+    struct err err;
+    CHECK(poll_(t, &s, &err) != 0);
+    CHECK_INT(err.kind, ERR_SERVICE);
+    CHECK_STR(err.code, "INTERNAL_ERROR");
+    CHECK_INT(s.n_cis, 0); /* freed and zeroed */
+    t->f.ci_failure = 0;
+    CHECK(poll_(t, &s, &err) == 0);
+    CHECK_INT(s.n_cis, 2);
+    rollout_snapshot_free(&s);
+    obs_free(t);
+}
+
+TEST(tasks_without_a_container_instance_and_answers_out_of_order)
+{
+    struct obs *t = obs_new(3, 1, 2);
+    snprintf(t->f.ci[0].status, sizeof(t->f.ci[0].status), "DRAINING");
+    t->f.reverse_order = 1;
+    t->f.tasks_without_ci = 1;
+    t->o.standalone = STANDALONE_STOP; /* list a stalled drain soon */
+    struct rollout_snapshot s;
+    struct err err;
+    for (int poll = 0; poll < 6; poll++) {
+        CHECK(poll_(t, &s, &err) == 0);
+        CHECK(!check_cis(&s));
+        CHECK_INT(s.n_drains, 1);
+        CHECK(!s.drains[0].empty);
+        rollout_snapshot_free(&s);
+        t->f.wall += 5;
+    }
+    obs_free(t);
+}
+
+/* A drained instance (no task left) makes the observer list and describe
+ * tasks, then the services: every read of a poll is reached. */
+static struct obs *obs_drained(int ami)
+{
+    struct obs *t = obs_new(2, 1, 1);
+    if (ami)
+        t->o.ami = "ami-v2";
+    snprintf(t->f.ci[0].status, sizeof(t->f.ci[0].status), "DRAINING");
+    for (size_t i = 0; i < t->f.n_task; i++)
+        if (strcmp(t->f.task[i].ci_arn, t->f.ci[0].arn) == 0) {
+            snprintf(t->f.task[i].last, sizeof(t->f.task[i].last), "STOPPED");
+            snprintf(t->f.task[i].desired, sizeof(t->f.task[i].desired), "STOPPED");
+        }
+    if (ami) {
+        /* a launching instance: no container instance to tell its AMI */
+        t->f.desired++;
+        fake_step(&t->f);
+    }
+    return t;
+}
+
+TEST(every_read_failing_fails_the_poll_cleanly_and_the_next_poll_recovers)
+{
+    int reached[FOP_N] = {0};
+    for (int ami = 0; ami < 2; ami++)
+        for (int op = 0; op < FOP_N; op++) {
+            if (fake_op_is_write((enum fake_op)op))
+                continue;
+            for (int fault = FAULT_THROTTLE; fault < FAULT_N; fault++) {
+                struct obs *t = obs_drained(ami);
+                fake_fail_next(&t->f, (enum fake_op)op, (enum fake_fault)fault, 1);
+                struct rollout_snapshot s;
+                struct err err;
+                int rc = poll_(t, &s, &err);
+                if (t->f.calls[op] == 0) {
+                    CHECK(rc == 0);
+                    rollout_snapshot_free(&s);
+                    obs_free(t);
+                    continue;
+                }
+                reached[op] = 1;
+                CHECK_MSG(rc != 0, "%s failing with %s: the poll went through",
+                          fake_op_name((enum fake_op)op), fake_fault_name((enum fake_fault)fault));
+                CHECK(err.kind != ERR_NONE && err.message[0]);
+                CHECK(s.n_cis == 0 && s.group.n_instances == 0);
+                rc = poll_(t, &s, &err);
+                CHECK_MSG(rc == 0, "%s: the next poll failed: %s", fake_op_name((enum fake_op)op),
+                          err.message);
+                CHECK_INT(s.n_cis, 2);
+                CHECK_INT(s.n_drains, 1);
+                CHECK(s.drains[0].known && s.drains[0].empty);
+                CHECK(s.services_observed);
+                CHECK(!ami || s.instance_ami);
+                rollout_snapshot_free(&s);
+                obs_free(t);
+            }
+        }
+    const enum fake_op polled[] = {
+        FOP_DESCRIBE_GROUP,     FOP_DESCRIBE_LAUNCH_TEMPLATE, FOP_LAUNCH_TEMPLATE_IMAGE,
+        FOP_DESCRIBE_INSTANCES, FOP_LIST_CONTAINER_INSTANCES, FOP_DESCRIBE_CONTAINER_INSTANCES,
+        FOP_LIST_TASKS,         FOP_DESCRIBE_TASKS,           FOP_LIST_SERVICES,
+        FOP_DESCRIBE_SERVICES,
+    };
+    for (size_t i = 0; i < sizeof(polled) / sizeof(polled[0]); i++)
+        CHECK_MSG(reached[polled[i]], "no poll reached %s", fake_op_name(polled[i]));
+}
+
+TEST(a_known_container_instance_is_not_looked_up_again)
+{
+    struct obs *t = obs_new(4, 2, 1);
+    struct rollout_snapshot s;
+    struct err err;
+    CHECK(poll_(t, &s, &err) == 0);
+    rollout_snapshot_free(&s);
+    unsigned long lists = t->f.calls[FOP_LIST_CONTAINER_INSTANCES];
+    CHECK(lists >= 1);
+    CHECK(poll_(t, &s, &err) == 0);
+    rollout_snapshot_free(&s);
+    CHECK_INT(t->f.calls[FOP_LIST_CONTAINER_INSTANCES], lists);
+    obs_free(t);
+}
+
+TEST(observe_instances_reads_only_the_group_and_its_container_instances)
+{
+    struct obs *t = obs_new(3, 1, 1);
+    fake_fail_always(&t->f, FOP_LIST_TASKS, FAULT_ACCESS_DENIED);
+    fake_fail_always(&t->f, FOP_LIST_SERVICES, FAULT_ACCESS_DENIED);
+    struct rollout_snapshot s;
+    struct err err;
+    CHECK(observe_instances(&t->ob, (long long)t->f.wall, &s, &err) == 0);
+    CHECK_INT(s.n_cis, 3);
+    rollout_snapshot_free(&s);
+    fake_fail_always(&t->f, FOP_DESCRIBE_GROUP, FAULT_5XX);
+    CHECK(observe_instances(&t->ob, (long long)t->f.wall, &s, &err) != 0);
+    CHECK_INT(err.http_status, 503);
+    obs_free(t);
+}
