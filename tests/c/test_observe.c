@@ -1,7 +1,9 @@
 /* The observer over the fake service layer (fake_svc.c): one poll's
  * snapshot from answers that are surprising, incomplete or failing. Every
  * failing poll must return -1 with the error and leak nothing (ASan). */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "fake_svc.h"
 #include "rollout/observe.h"
@@ -160,6 +162,7 @@ TEST(container_instances_without_an_instance_id_are_left_out)
     CHECK(poll_(t, &s, &err) == 0);
     rollout_snapshot_free(&s);
     t->f.ci[1].instance_id[0] = '\0';
+    t->f.wall += 60; /* a settled container instance is described again after a while */
     CHECK(poll_(t, &s, &err) == 0);
     CHECK_INT(s.n_cis, 2);
     CHECK(!check_cis(&s));
@@ -342,5 +345,47 @@ TEST(observe_instances_reads_only_the_group_and_its_container_instances)
     fake_fail_always(&t->f, FOP_DESCRIBE_GROUP, FAULT_5XX);
     CHECK(observe_instances(&t->ob, (long long)t->f.wall, &s, &err) != 0);
     CHECK_INT(err.http_status, 503);
+    obs_free(t);
+}
+
+TEST(only_container_instances_that_can_have_changed_are_described_again)
+{
+    struct obs *t = obs_new(6, 2, 1);
+    struct rollout_snapshot s;
+    struct err err;
+    CHECK(poll_(t, &s, &err) == 0);
+    CHECK_INT(s.n_cis, 6);
+    rollout_snapshot_free(&s);
+    unsigned long described = t->f.calls[FOP_DESCRIBE_CONTAINER_INSTANCES];
+    /* All six ACTIVE and connected: the next poll describes none... */
+    t->f.wall += 1;
+    CHECK(poll_(t, &s, &err) == 0);
+    CHECK_INT(s.n_cis, 6);
+    CHECK_INT(t->f.calls[FOP_DESCRIBE_CONTAINER_INSTANCES], described);
+    rollout_snapshot_free(&s);
+    /* ...but one the rollout drained is described at the next poll... */
+    struct strv ids = STRV_INIT;
+    strv_push(&ids, t->f.ci[2].instance_id);
+    snprintf(t->f.ci[2].status, sizeof(t->f.ci[2].status), "DRAINING");
+    observer_instances_changed(&t->ob, &ids);
+    strv_free(&ids);
+    t->f.wall += 1;
+    CHECK(poll_(t, &s, &err) == 0);
+    CHECK_INT(t->f.calls[FOP_DESCRIBE_CONTAINER_INSTANCES], described + 1);
+    int draining = 0;
+    for (size_t i = 0; i < s.n_cis; i++)
+        draining += s.cis[i].status && strcmp(s.cis[i].status, "DRAINING") == 0;
+    CHECK_INT(draining, 1);
+    rollout_snapshot_free(&s);
+    /* ...and at every poll while it drains; a change by another hand shows
+     * within the refresh period. */
+    snprintf(t->f.ci[4].status, sizeof(t->f.ci[4].status), "DRAINING");
+    t->f.wall += 60;
+    CHECK(poll_(t, &s, &err) == 0);
+    draining = 0;
+    for (size_t i = 0; i < s.n_cis; i++)
+        draining += s.cis[i].status && strcmp(s.cis[i].status, "DRAINING") == 0;
+    CHECK_INT(draining, 2);
+    rollout_snapshot_free(&s);
     obs_free(t);
 }
