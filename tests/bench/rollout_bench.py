@@ -59,7 +59,7 @@ READ_REASONS = {
     "ec2:DescribeLaunchTemplateVersions": "the target AMI (--ami)",
     "ec2:DescribeInstances": "AMIs not reported by the agent (--ami)",
     "sts:GetCallerIdentity": "who we are (once)",
-    "ecs:DescribeClusters": "the cluster exists (pre-flight, once)",
+    "ecs:DescribeClusters": "pre-flight; while a batch registers, whether the registered count moved",
 }
 
 

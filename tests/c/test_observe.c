@@ -389,3 +389,58 @@ TEST(only_container_instances_that_can_have_changed_are_described_again)
     rollout_snapshot_free(&s);
     obs_free(t);
 }
+
+/* Keeps every task told to stop DEACTIVATING while *user is set. */
+static void hold_stopping(struct fake_svc *f, enum fake_op op, void *user)
+{
+    (void)op;
+    if (!*(int *)user)
+        return;
+    for (size_t i = 0; i < f->n_task; i++)
+        if (strcmp(f->task[i].desired, "STOPPED") == 0)
+            snprintf(f->task[i].last, sizeof(f->task[i].last), "DEACTIVATING");
+}
+
+/* Instances drained together, their tasks told to stop together: while
+ * they are stopping, one page of them is described per poll; once a page
+ * has stopped, the next ones are described in the same poll. */
+TEST(stopping_tasks_are_described_a_page_a_poll_until_they_stop)
+{
+    struct obs *t = obs_new(30, 1, 5);
+    int hold = 1;
+    t->f.before = hold_stopping;
+    t->f.user = &hold;
+    for (size_t i = 0; i < t->f.n_ci; i++)
+        snprintf(t->f.ci[i].status, sizeof(t->f.ci[i].status), "DRAINING");
+    for (size_t i = 0; i < t->f.n_task; i++) {
+        snprintf(t->f.task[i].desired, sizeof(t->f.task[i].desired), "STOPPED");
+        snprintf(t->f.task[i].last, sizeof(t->f.task[i].last), "DEACTIVATING");
+    }
+    struct rollout_snapshot s;
+    struct err err;
+    CHECK(poll_(t, &s, &err) == 0); /* at zero: listed, 150 tasks still stopping */
+    CHECK_INT(s.n_drains, 30);
+    for (size_t i = 0; i < s.n_drains; i++)
+        CHECK(s.drains[i].known && !s.drains[i].empty && s.drains[i].stopping == 5);
+    rollout_snapshot_free(&s);
+    unsigned long described = t->f.calls[FOP_DESCRIBE_TASKS];
+    t->f.wall += 1;
+    CHECK(poll_(t, &s, &err) == 0); /* still stopping: one page */
+    CHECK_INT(t->f.calls[FOP_DESCRIBE_TASKS], described + 1);
+    for (size_t i = 0; i < s.n_drains; i++)
+        CHECK(s.drains[i].known && !s.drains[i].empty);
+    rollout_snapshot_free(&s);
+    hold = 0;
+    for (size_t i = 0; i < t->f.n_task; i++)
+        snprintf(t->f.task[i].last, sizeof(t->f.task[i].last), "STOPPED");
+    described = t->f.calls[FOP_DESCRIBE_TASKS];
+    t->f.wall += 1;
+    CHECK(poll_(t, &s, &err) == 0); /* stopped: every page, every drain empty */
+    CHECK_INT(t->f.calls[FOP_DESCRIBE_TASKS], described + 2);
+    int empty = 0;
+    for (size_t i = 0; i < s.n_drains; i++)
+        empty += s.drains[i].known && s.drains[i].empty;
+    CHECK_INT(empty, 30);
+    rollout_snapshot_free(&s);
+    obs_free(t);
+}

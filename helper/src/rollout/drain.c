@@ -18,6 +18,8 @@
 #define STALL_SECONDS_WAIT 30
 #define STALL_SECONDS_STOP 3
 #define RECHECK_SECONDS 30
+/* DescribeTasks takes 100 tasks per call. */
+#define TASKS_PER_PAGE 100
 
 static struct drain_memo *memo_for(struct observer *ob, const char *instance_id)
 {
@@ -94,6 +96,88 @@ static int list_cluster_tasks(struct observer *ob, const char *ci_arn, const cha
     return ob->ops->list_tasks(ob->ops->ctx, ob->cluster_name, &f, arns, err);
 }
 
+/* Describes `arns` and counts each task into the listed drain of its
+ * container instance; tasks not STOPPED go to that drain's pending list.
+ * With `progress`: [0] tasks counted, [1] of them STOPPED. */
+static int describe_and_tally(struct observer *ob, struct rollout_snapshot *s,
+                              const struct strv *arns, const int *listed,
+                              const struct ecs_container_instance **ci_of, struct strv *pending_of,
+                              size_t *progress, struct err *err)
+{
+    struct ecs_task *tasks = NULL;
+    size_t n = 0;
+    if (ob->ops->describe_tasks(ob->ops->ctx, ob->cluster_name, (const char *const *)arns->v,
+                                arns->n, &tasks, &n, err) != 0)
+        return -1;
+    for (size_t k = 0; k < n; k++) {
+        if (!tasks[k].container_instance_arn)
+            continue;
+        for (size_t di = 0; di < s->n_drains; di++)
+            if (listed[di] && ci_of[di] && ci_of[di]->arn &&
+                strcmp(ci_of[di]->arn, tasks[k].container_instance_arn) == 0) {
+                tally_task(ob, &tasks[k], &s->drains[di]);
+                int stopped = tasks[k].last_status && strcmp(tasks[k].last_status, "STOPPED") == 0;
+                if (tasks[k].arn && !stopped)
+                    strv_push(&pending_of[di], tasks[k].arn);
+                if (progress) {
+                    progress[0]++;
+                    progress[1] += stopped;
+                }
+                break;
+            }
+    }
+    ecs_tasks_free(tasks, n);
+    return 0;
+}
+
+/* Drains listed at zero at an earlier poll: only their tasks not STOPPED
+ * then can hold them. Those were told to stop about together and stop
+ * about together, so one page (100 tasks) is described per poll, starting
+ * where the last poll left off, and the next pages too while at least half
+ * of a page has stopped: a few calls while they stop, all pages once they
+ * have. A drain whose page was not described keeps what was last learnt. */
+static int recheck_pending(struct observer *ob, struct rollout_snapshot *s, const size_t *recheck,
+                           size_t n_recheck, int *listed,
+                           const struct ecs_container_instance **ci_of, struct strv *pending_of,
+                           struct err *err)
+{
+    size_t first = ob->recheck_cursor % n_recheck, done = 0;
+    while (done < n_recheck) {
+        struct strv page = STRV_INIT;
+        while (done < n_recheck) {
+            size_t di = recheck[(first + done) % n_recheck];
+            struct drain_memo *m = memo_for(ob, s->drains[di].instance_id);
+            if (page.n && page.n + m->pending.n > TASKS_PER_PAGE)
+                break;
+            for (size_t k = 0; k < m->pending.n; k++)
+                strv_push(&page, m->pending.v[k]);
+            listed[di] = 2;
+            done++;
+        }
+        size_t progress[2] = {0, 0};
+        int rc =
+            page.n ? describe_and_tally(ob, s, &page, listed, ci_of, pending_of, progress, err) : 0;
+        strv_free(&page);
+        if (rc != 0)
+            return -1;
+        if (progress[1] * 2 < progress[0])
+            break;
+    }
+    ob->recheck_cursor = first + done;
+    for (size_t k = done; k < n_recheck; k++) {
+        size_t di = recheck[(first + k) % n_recheck];
+        struct drain_tasks *d = &s->drains[di];
+        const struct drain_memo *m = memo_for(ob, d->instance_id);
+        d->known = 1;
+        d->service_tasks = m->service_tasks;
+        d->daemon_tasks = m->daemon_tasks;
+        d->stopping = m->stopping;
+        for (size_t j = 0; j < m->standalone.n; j++)
+            strv_push(&d->standalone, m->standalone.v[j]);
+    }
+    return 0;
+}
+
 /* What is left on each DRAINING member. The counters say most of it and
  * cost nothing; tasks are listed only where the counters cannot tell:
  * at zero, because tasks still DEACTIVATING or STOPPING are not counted
@@ -114,6 +198,7 @@ int observe_drains(struct observer *ob, struct rollout_snapshot *s, struct err *
     int *listed = xcalloc(s->n_cis ? s->n_cis : 1, sizeof(*listed));
     int *at_zero = xcalloc(s->n_cis ? s->n_cis : 1, sizeof(*at_zero));
     int rc = -1, n_zero = 0;
+    size_t *recheck = xcalloc(s->n_cis ? s->n_cis : 1, sizeof(*recheck)), n_recheck = 0;
     struct strv *pending_of = NULL;
     s->drains = xcalloc(s->n_cis ? s->n_cis : 1, sizeof(*s->drains));
     const struct ecs_container_instance **ci_of = xcalloc(s->n_cis ? s->n_cis : 1, sizeof(*ci_of));
@@ -144,10 +229,9 @@ int observe_drains(struct observer *ob, struct rollout_snapshot *s, struct err *
         if (counters > 0) {
             m->zero_listed = 0;
         } else if (m->zero_listed) {
-            /* Only the tasks still stopping at the last look can hold it. */
-            for (size_t k = 0; k < m->pending.n; k++)
-                strv_push(&arns, m->pending.v[k]);
-            listed[di] = 2;
+            /* Only the tasks still stopping at the last look can hold it:
+             * described below, a page at a time. */
+            recheck[n_recheck++] = di;
         } else {
             at_zero[di] = 1;
             n_zero++;
@@ -200,27 +284,11 @@ int observe_drains(struct observer *ob, struct rollout_snapshot *s, struct err *
             strv_push(&d->standalone, m->standalone.v[k]);
     }
     pending_of = xcalloc(s->n_drains ? s->n_drains : 1, sizeof(*pending_of));
-    if (arns.n) {
-        struct ecs_task *tasks = NULL;
-        size_t n = 0;
-        if (ob->ops->describe_tasks(ob->ops->ctx, ob->cluster_name, (const char *const *)arns.v,
-                                    arns.n, &tasks, &n, err) != 0)
-            goto out;
-        for (size_t k = 0; k < n; k++) {
-            if (!tasks[k].container_instance_arn)
-                continue;
-            for (size_t di = 0; di < s->n_drains; di++)
-                if (listed[di] && ci_of[di] && ci_of[di]->arn &&
-                    strcmp(ci_of[di]->arn, tasks[k].container_instance_arn) == 0) {
-                    tally_task(ob, &tasks[k], &s->drains[di]);
-                    if (tasks[k].arn &&
-                        (!tasks[k].last_status || strcmp(tasks[k].last_status, "STOPPED") != 0))
-                        strv_push(&pending_of[di], tasks[k].arn);
-                    break;
-                }
-        }
-        ecs_tasks_free(tasks, n);
-    }
+    if (arns.n && describe_and_tally(ob, s, &arns, listed, ci_of, pending_of, NULL, err) != 0)
+        goto out;
+    if (n_recheck &&
+        recheck_pending(ob, s, recheck, n_recheck, listed, ci_of, pending_of, err) != 0)
+        goto out;
     for (size_t di = 0; di < s->n_drains; di++) {
         if (!listed[di])
             continue;
@@ -249,6 +317,7 @@ out:
     for (size_t di = 0; pending_of && di < s->n_drains; di++)
         strv_free(&pending_of[di]);
     free(pending_of);
+    free(recheck);
     free(ci_of);
     free(at_zero);
     free(listed);

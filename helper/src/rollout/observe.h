@@ -62,6 +62,7 @@ struct observer {
     int daemon_services_known;
     struct drain_memo *memo;
     size_t n_memo, cap_memo;
+    size_t recheck_cursor; /* where the next poll's look at stopping tasks starts */
     /* resolved target */
     char *target_key; /* "id|name|version" the resolution is for */
     long long target_resolved_at;
