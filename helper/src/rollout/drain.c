@@ -96,7 +96,13 @@ static int list_cluster_tasks(struct observer *ob, const char *ci_arn, const cha
     return ob->ops->list_tasks(ob->ops->ctx, ob->cluster_name, &f, arns, err);
 }
 
-/* Describes `arns` and counts each task into the listed drain of its
+static int describe_page(struct observer *ob, struct rollout_snapshot *s, const char *const *arns,
+                         size_t n_arns, const int *listed,
+                         const struct ecs_container_instance **ci_of, struct strv *pending_of,
+                         size_t *progress, struct err *err);
+
+/* Describes `arns` a page at a time (thousands of tasks at once would all
+ * be in memory together) and counts each task into the listed drain of its
  * container instance; tasks not STOPPED go to that drain's pending list.
  * With `progress`: [0] tasks counted, [1] of them STOPPED. */
 static int describe_and_tally(struct observer *ob, struct rollout_snapshot *s,
@@ -104,10 +110,23 @@ static int describe_and_tally(struct observer *ob, struct rollout_snapshot *s,
                               const struct ecs_container_instance **ci_of, struct strv *pending_of,
                               size_t *progress, struct err *err)
 {
+    for (size_t off = 0; off < arns->n; off += TASKS_PER_PAGE) {
+        size_t len = arns->n - off < TASKS_PER_PAGE ? arns->n - off : TASKS_PER_PAGE;
+        if (describe_page(ob, s, (const char *const *)arns->v + off, len, listed, ci_of, pending_of,
+                          progress, err) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int describe_page(struct observer *ob, struct rollout_snapshot *s, const char *const *arns,
+                         size_t n_arns, const int *listed,
+                         const struct ecs_container_instance **ci_of, struct strv *pending_of,
+                         size_t *progress, struct err *err)
+{
     struct ecs_task *tasks = NULL;
     size_t n = 0;
-    if (ob->ops->describe_tasks(ob->ops->ctx, ob->cluster_name, (const char *const *)arns->v,
-                                arns->n, &tasks, &n, err) != 0)
+    if (ob->ops->describe_tasks(ob->ops->ctx, ob->cluster_name, arns, n_arns, &tasks, &n, err) != 0)
         return -1;
     for (size_t k = 0; k < n; k++) {
         if (!tasks[k].container_instance_arn)
