@@ -591,6 +591,8 @@ static int describe_group(void *ctx, const char *name, struct asg_group *g, stru
         strv_push(&g->availability_zones, f->zones[z]);
     strv_push(&g->termination_policies, "Default");
     g->health_check_type = xstrdup("EC2");
+    g->has_warm_pool = f->warm_pool;
+    g->status = f->deleting ? xstrdup("Delete in progress") : NULL;
     return 0;
 }
 
@@ -770,7 +772,7 @@ static int launch_template_image(void *ctx, const char *id, const char *name, co
                                         : strtol(version, NULL, 10);
     char ami[32];
     snprintf(ami, sizeof(ami), "ami-v%ld", v);
-    *image_id = xstrdup(ami);
+    *image_id = f->template_without_ami ? NULL : xstrdup(ami);
     return 0;
 }
 
@@ -813,6 +815,8 @@ static int describe_cluster(void *ctx, const char *cluster, struct ecs_cluster *
     out->name = xstrdup(f->cluster);
     out->status = xstrdup("ACTIVE");
     out->registered_container_instances = (int)f->n_ci;
+    if (f->capacity_provider)
+        strv_push(&out->capacity_providers, "fake-cp");
     return 0;
 }
 
@@ -821,11 +825,24 @@ static int describe_capacity_providers(void *ctx, const char *const *names, size
                                        struct err *err)
 {
     struct fake_svc *f = ctx;
-    (void)names;
-    (void)n;
     *out = NULL;
     *n_out = 0;
-    return enter(f, FOP_DESCRIBE_CAPACITY_PROVIDERS, err);
+    if (enter(f, FOP_DESCRIBE_CAPACITY_PROVIDERS, err) != 0)
+        return -1;
+    for (size_t i = 0; i < n && f->capacity_provider; i++) {
+        if (strcmp(names[i], "fake-cp") != 0)
+            continue;
+        struct ecs_capacity_provider *cp = xcalloc(1, sizeof(*cp));
+        cp->name = xstrdup("fake-cp");
+        cp->arn = xstrdup(ARN_PREFIX "capacity-provider/fake-cp");
+        cp->asg_arn = xstrdup("arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:fake");
+        cp->managed_scaling = f->capacity_provider == 2;
+        cp->managed_termination_protection = 1;
+        *out = cp;
+        *n_out = 1;
+        break;
+    }
+    return 0;
 }
 
 /* The ids of an `ec2InstanceId in [a,b]` filter contain this one. */

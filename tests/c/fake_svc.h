@@ -130,6 +130,13 @@ struct fake_svc {
     size_t n_svc;
     long next_id;
 
+    /* what pre-flight looks at */
+    int warm_pool;            /* the group has a warm pool */
+    int deleting;             /* the group is being deleted */
+    int capacity_provider;    /* 1: a capacity provider of the cluster manages the group, 2: with
+                                 managed scaling */
+    int template_without_ami; /* the launch template sets no ImageId */
+
     /* dynamics */
     int launch_steps;   /* steps from Pending to InService and registered (default 2) */
     int never_register; /* launched instances never join the cluster */

@@ -436,7 +436,9 @@ TEST(state_tags_that_vanish_mid_rollout_stop_it)
     struct eng *t = eng_new(2, 1, 1);
     t->f.before = drop_tags_after_drain;
     enum rollout_result r = run(t);
-    CHECK_MSG(r == ROLLOUT_STUCK, "%s: %s", rollout_result_name(r), t->sum.message);
+    /* The lease went with them: another rollout took over (exit 5), and
+     * this run writes nothing more (lease fencing, issue 14). */
+    CHECK_MSG(r == ROLLOUT_BUSY, "%s: %s", rollout_result_name(r), t->sum.message);
     CHECK_CONTAINS(t->sum.message, "disappeared");
     free(t);
 }
@@ -544,9 +546,10 @@ TEST(unfiltered_lists_and_duplicate_answers_do_not_disturb_a_rollout)
 TEST(a_start_that_fails_after_taking_the_lease_releases_it)
 {
     struct eng *t = eng_new(2, 1, 1);
-    /* the second DescribeAutoScalingGroups is the check that the lease is ours */
+    /* the third DescribeAutoScalingGroups is the check that the lease is
+     * ours (after the observation and the fresh read before the write) */
     t->hook_op = FOP_DESCRIBE_GROUP;
-    t->hook_at = 2;
+    t->hook_at = 3;
     t->hook_fault = FAULT_ACCESS_DENIED;
     t->hook_times = 1;
     t->f.before = fail_at;
@@ -653,5 +656,70 @@ TEST(status_shows_a_rollout_in_progress)
     CHECK(p.started > 0);
     CHECK(!p.lease_owner); /* released when it stopped */
     rollout_plan_free(&p);
+    free(t);
+}
+
+/* ---- pre-flight (preflight.c): every refusal names its cause ---- */
+
+static int has_problem(const struct rollout_plan *p, const char *what)
+{
+    for (size_t i = 0; i < p->problems.n; i++)
+        if (strstr(p->problems.v[i], what))
+            return 1;
+    return 0;
+}
+
+static int has_warning(const struct rollout_plan *p, const char *what)
+{
+    for (size_t i = 0; i < p->warnings.n; i++)
+        if (strstr(p->warnings.v[i], what))
+            return 1;
+    return 0;
+}
+
+TEST(preflight_names_each_reason_to_refuse)
+{
+    struct eng *t = eng_new(2, 1, 1);
+    t->f.warm_pool = 1;
+    t->f.deleting = 1;
+    t->f.capacity_provider = 2;
+    t->f.desired = 3; /* a launch still pending */
+    fake_step(&t->f);
+    t->cfg.options.ami = "ami-other";
+    struct rollout_plan p;
+    CHECK(rollout_inspect(&t->ops, &t->cfg, &p, &t->err) == 0);
+    CHECK(has_problem(&p, "being deleted"));
+    CHECK(has_problem(&p, "warm pool"));
+    CHECK(has_problem(&p, "managed scaling"));
+    CHECK(has_problem(&p, "still launching"));
+    CHECK(has_problem(&p, "--ami ami-other"));
+    rollout_plan_free(&p);
+    /* and a run refuses with the same reasons, writing nothing */
+    enum rollout_result r = run(t);
+    CHECK_MSG(r == ROLLOUT_REFUSED, "%s: %s", rollout_result_name(r), t->sum.message);
+    CHECK_CONTAINS(t->sum.message, "and more, see above");
+    for (int op = 0; op < FOP_N; op++)
+        CHECK_MSG(!fake_op_is_write((enum fake_op)op) || t->f.calls[op] == 0, "%s was called",
+                  fake_op_name((enum fake_op)op));
+    free(t);
+}
+
+TEST(preflight_warns_of_what_does_not_stop_a_rollout)
+{
+    struct eng *t = eng_new(2, 1, 1);
+    t->f.capacity_provider = 1; /* managed termination protection only */
+    t->f.template_without_ami = 1;
+    t->cfg.options.ami = "ami-v2";
+    struct rollout_plan p;
+    CHECK(rollout_inspect(&t->ops, &t->cfg, &p, &t->err) == 0);
+    CHECK_INT(p.problems.n, 0);
+    CHECK(has_warning(&p, "managed termination protection"));
+    CHECK(has_warning(&p, "cannot tell which AMI"));
+    rollout_plan_free(&p);
+    /* pre-flight that cannot ask AWS is an error, not a refusal */
+    fake_fail_always(&t->f, FOP_DESCRIBE_CAPACITY_PROVIDERS, FAULT_ACCESS_DENIED);
+    enum rollout_result r = run(t);
+    CHECK_MSG(r == ROLLOUT_ERROR, "%s: %s", rollout_result_name(r), t->sum.message);
+    CHECK_STR(t->err.code, "AccessDeniedException");
     free(t);
 }

@@ -1,8 +1,11 @@
+#include <errno.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "test.h"
 #include "util/buf.h"
 #include "util/err.h"
+#include "util/file.h"
 #include "util/log.h"
 #include "util/strv.h"
 
@@ -91,4 +94,33 @@ TEST(secrets_are_scrubbed_from_errors)
             "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY");
     CHECK_STR(e.message, "process printed **** twice: ****");
     log_clear_secrets();
+}
+
+TEST(file_read_all_reads_everything_and_stops_past_its_limit)
+{
+    int fds[2];
+    CHECK(pipe(fds) == 0);
+    char text[10000];
+    memset(text, 'x', sizeof(text));
+    CHECK(write(fds[1], text, sizeof(text)) == (ssize_t)sizeof(text));
+    close(fds[1]);
+    struct buf b = BUF_INIT;
+    int e = -1;
+    CHECK_INT(file_read_all(fds[0], &b, sizeof(text), &e), FILE_READ_OK);
+    close(fds[0]);
+    CHECK_INT(b.len, sizeof(text));
+    CHECK_INT(e, 0);
+    buf_free(&b);
+
+    CHECK(pipe(fds) == 0);
+    CHECK(write(fds[1], text, sizeof(text)) == (ssize_t)sizeof(text));
+    close(fds[1]);
+    CHECK_INT(file_read_all(fds[0], &b, sizeof(text) - 1, &e), FILE_READ_TOO_BIG);
+    close(fds[0]);
+    CHECK(b.len < sizeof(text));
+    buf_free(&b);
+
+    CHECK_INT(file_read_all(-1, &b, 100, &e), FILE_READ_FAILED);
+    CHECK_INT(e, EBADF);
+    buf_free(&b);
 }

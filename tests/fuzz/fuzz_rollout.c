@@ -27,7 +27,7 @@
 #include "rollout/state.h"
 
 /* A run makes at most this many calls before it is asked to stop. */
-#define MAX_CALLS 400
+#define MAX_CALLS 250
 
 struct run {
     struct fuzz_in in;
@@ -120,8 +120,8 @@ static void setup(struct run *r, const uint8_t *data, size_t size)
     r->cfg.options.keep_max_size = (opt >> 2) & 1;
     r->cfg.options.standalone = (opt >> 3) & 1 ? STANDALONE_STOP : STANDALONE_WAIT;
     r->cfg.options.ami = (opt >> 4) & 1 ? "ami-v2" : NULL;
-    r->cfg.options.instance_timeout_s = 20 + (opt >> 5) * 10;
-    r->cfg.options.drain_timeout_s = 20 + (opt >> 5) * 10;
+    r->cfg.options.instance_timeout_s = 10 + (opt >> 5) * 10;
+    r->cfg.options.drain_timeout_s = 10 + (opt >> 5) * 10;
     r->cfg.poll_min_s = 1;
     r->cfg.poll_max_s = 3;
     r->cfg.on_event = on_event;

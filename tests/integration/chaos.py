@@ -52,6 +52,8 @@ from sim import load_scenario  # noqa: E402
 from sim.testing import FAST_DELAYS  # noqa: E402
 
 SHAPES_DIR = HERE.parent / "sim" / "scenarios" / "shapes"
+# Shapes a rollout must refuse (issue 12, item 7): not rollouts to survive.
+REFUSED_SHAPES = {"group-deleting", "instance-refresh", "standby"}
 
 
 def shape_paths(spec):
@@ -60,7 +62,7 @@ def shape_paths(spec):
         return {}
     found = {p.stem: p for p in sorted(SHAPES_DIR.glob("*.toml"))}
     if spec == "all":
-        return found
+        return {k: v for k, v in found.items() if k not in REFUSED_SHAPES}
     wanted = [w.strip() for w in spec.split(",") if w.strip()]
     unknown = [w for w in wanted if w not in found]
     if unknown:
@@ -90,6 +92,7 @@ class Plan:
         self.shape = random.Random(f"{seed}:{index}:shape").choice(names + [None] * ((len(names) + 1) // 2)) \
             if names else None
         self.shape_path = (shapes or {}).get(self.shape)
+        self.asg_name, self.template = "prod-asg", "prod-lt"   # the group rolled, its launch template
         rng = self.rng = random.Random(f"{seed}:{index}")
         self.instances = rng.choice([2, 2, 3, 3, 4])
         self.tasks = self.instances * rng.choice([1, 2, 2, 3])
@@ -164,7 +167,10 @@ class Plan:
         sc["delays"] = self.delays
         if self.shape_path:
             shaped = load_scenario(self.shape_path)
-            g = next(g for g in shaped["auto_scaling_groups"] if g["name"] == "prod-asg")
+            # The group rolled: prod-asg, else the shape's first group of cluster prod.
+            groups = [g for g in shaped["auto_scaling_groups"] if g.get("cluster", "default") == "prod"]
+            g = next((g for g in groups if g["name"] == "prod-asg"), groups[0])
+            self.asg_name, self.template = g["name"], g.get("launch_template", f"{g['name']}-lt")
             g.update(desired=self.instances, max=max(g.get("max", 12), 12))
             web = next(s for s in shaped["services"] if s["name"] == "web")
             web.update(desired=self.tasks, minimum_healthy_percent=self.min_healthy, maximum_percent=self.max_percent)
@@ -172,7 +178,8 @@ class Plan:
             shaped.pop("time_scale", None)
             sc = shaped
         if self.suspended:
-            sc["auto_scaling_groups"][0]["suspended_processes"] = list(self.suspended)
+            g = next(g for g in sc["auto_scaling_groups"] if g["name"] == self.asg_name)
+            g["suspended_processes"] = sorted(set(g.get("suspended_processes", [])) | set(self.suspended))
         return sc
 
     def args(self):
@@ -244,9 +251,9 @@ def _kill_when(sim, proc, spec):
     return False
 
 
-def _settled(sim):
+def _settled(sim, name="prod-asg"):
     """No member still launching or terminating."""
-    g = group(sim.client("autoscaling"))
+    g = group(sim.client("autoscaling"), name)
     return (all(i["LifecycleState"] == "InService" for i in g["Instances"])
             and len(g["Instances"]) == g["DesiredCapacity"])
 
@@ -256,7 +263,8 @@ def _run_helper(sim, plan, kill):
     kill moment never blocks on a full pipe. Returns (Run, signal sent or None)."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         t0 = time.monotonic()
-        proc = subprocess.Popen(argv(sim, *plan.args()), env=helper_env(sim), stdout=out, stderr=err, text=True)
+        proc = subprocess.Popen(argv(sim, *plan.args(), asg=plan.asg_name), env=helper_env(sim), stdout=out,
+                                stderr=err, text=True)
         sent = None
         if kill and _kill_when(sim, proc, kill):
             sent = kill[-1]
@@ -274,9 +282,9 @@ def _run_helper(sim, plan, kill):
 def run_one(plan, figures, verbose=False, log=print, keep=None):
     """One rollout to its end; raises AssertionError on a broken promise."""
     with simulator(plan.scenario(), time_scale=0.01) as sim:
-        version = new_template_version(sim)
+        version = new_template_version(sim, template=plan.template)
         asg = sim.client("autoscaling")
-        g0 = group(asg)
+        g0 = group(asg, plan.asg_name)
         original = (g0["DesiredCapacity"], g0["MaxSize"], sorted(p["ProcessName"] for p in g0["SuspendedProcesses"]))
         # A shape's own faults (set when it started) stay: the drawn ones are added.
         sim.set_faults(plan.faults, replace=not plan.shape)
@@ -331,7 +339,8 @@ def run_one(plan, figures, verbose=False, log=print, keep=None):
                 figures.injected[kind] += n
         # The checks read AWS through boto3: no more faults from here on.
         sim.clear_faults()
-        sim.wait_until(lambda: _settled(sim), timeout=120, message="the group settled after the rollout")
+        sim.wait_until(lambda: _settled(sim, plan.asg_name), timeout=120,
+                       message="the group settled after the rollout")
         if keep:
             pathlib.Path(keep, f"{plan.seed}-{plan.index}-ledger.json").write_text(
                 json.dumps(sim.ledger(timeline=True), indent=1, default=str))
@@ -339,11 +348,18 @@ def run_one(plan, figures, verbose=False, log=print, keep=None):
         led = sim.ledger(timeline=False)
         check.assertZeroDowntime(sim, led=led, strict_desired=plan.min_healthy >= 100)
         desired, max_size, suspended = original
-        check.assertClean(sim, desired=desired, max_size=max_size, suspended=suspended, led=led)
+        check.assertClean(sim, asg_name=plan.asg_name, desired=desired, max_size=max_size, suspended=suspended,
+                          led=led)
         if final.rc == 0:
-            check.assertAllCurrent(sim, version)
+            if plan.asg_name == "prod-asg":
+                check.assertAllCurrent(sim, version)
+            else:  # a shape's group: its instances of the rolled template (mixed instances have others)
+                sim.wait_until(lambda: _settled(sim, plan.asg_name), timeout=60, message="terminations finished")
+                lts = [i.get("LaunchTemplate", {}) for i in group(asg, plan.asg_name)["Instances"]]
+                check.assertEqual({lt.get("Version") for lt in lts if lt.get("LaunchTemplateName") == plan.template}
+                                  - {str(version)}, set(), lts)
         # Every member serves: registered and ACTIVE in the cluster.
-        g = group(asg)
+        g = group(asg, plan.asg_name)
         cis = {c["ec2InstanceId"]: c["status"] for c in container_instances(sim.client("ecs"))}
         for inst in g["Instances"]:
             check.assertEqual(cis.get(inst["InstanceId"]), "ACTIVE", f"{inst['InstanceId']} is not serving")

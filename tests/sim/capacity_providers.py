@@ -14,12 +14,14 @@ termination protection and managed draining, as ECS runs them on the group.
   disassociating the provider removes the policy and its alarms.
 - Managed termination protection (.../managed-termination-protection.html): needs
   NewInstancesProtectedFromScaleIn on the group (CreateCapacityProvider/UpdateCapacityProvider
-  refuse it otherwise); ECS keeps scale-in protection on the instances that run tasks other than
-  daemon tasks and takes it off the others. Protection keeps instances from being chosen by
+  refuse it otherwise); with managed scaling on too (API_AutoScalingGroupProviderUpdate: "managed
+  scaling must also be used otherwise managed termination protection doesn't work") ECS keeps
+  scale-in protection on the instances that run tasks other than daemon tasks and takes it off
+  the others. Protection keeps instances from being chosen by
   scale-in only: TerminateInstanceInAutoScalingGroup, health check replacement, DetachInstances
   and EC2 TerminateInstances still take protected instances (see fleet.py).
-- Managed draining (.../managed-instance-draining.html): with managedDraining ENABLED (the default
-  of CreateCapacityProvider) ECS puts the termination lifecycle hook
+- Managed draining (.../managed-instance-draining.html): with managedDraining ENABLED (on by default
+  when a capacity provider is created: .../enable-managed-instance-draining.html) ECS puts the termination lifecycle hook
   `ecs-managed-draining-termination-hook` on the group; when an instance enters Terminating:Wait
   ECS sets its container instance DRAINING, records heartbeats while tasks move (up to the
   hook's global timeout, 48 hours) and completes the action with CONTINUE once no task other
@@ -180,8 +182,10 @@ class CapacityProviders:
             return False
         eng = self.eng
         for cp, group, clusters in self.providers(region):
-            if not _enabled(cp.auto_scaling_group_provider.get("managedTerminationProtection")):
-                continue
+            asg = cp.auto_scaling_group_provider
+            if not _enabled(asg.get("managedTerminationProtection")) or \
+                    not _enabled((asg.get("managedScaling") or {}).get("status")):
+                continue  # "managed scaling must also be used otherwise [it] doesn't work"
             for st in group.instance_states:
                 if st.lifecycle_state != "InService":
                     continue
@@ -263,6 +267,12 @@ def install():
                 check_protection(self)
             result = _orig(self)
             if eng is not None:
+                if _action == "create_capacity_provider":
+                    # Managed draining is on by default when you create a capacity provider
+                    # (enable-managed-instance-draining.html); moto leaves the field out.
+                    cp = self.ecs_backend._get_provider(self._get_param("name"))
+                    if cp is not None:
+                        cp.auto_scaling_group_provider.setdefault("managedDraining", "ENABLED")
                 if _action == "update_capacity_provider":
                     # moto 5.2 defect: UpdateCapacityProvider ignores managedDraining.
                     asg = self._get_param("autoScalingGroupProvider") or {}

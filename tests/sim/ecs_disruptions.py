@@ -26,9 +26,11 @@ AWS's documents:
   exited", and the service starts another one. (ECS's service throttle logic,
   which spaces out restarts, is not modelled.)
 
-Kills of running tasks caused by these (an instance interrupted or rebalanced
-away with tasks still on it) are the ledger's `external_kills`, not the
-rollout's `abrupt_kills`; a crash-looping service is `exempt` in the ledger."""
+Kills of running tasks caused by these (an instance interrupted, rebalanced
+away or terminated by someone else with tasks still on it) are the ledger's
+`external_kills`, not the rollout's `abrupt_kills` - unless the rollout itself
+terminated the instance first; a crash-looping service is `exempt` in the
+ledger."""
 import json
 import re
 
@@ -37,7 +39,7 @@ from moto.core.utils import utcnow
 from .fleet import user_data_text
 
 SPOT_NOTICE = 120.0   # AWS seconds between the interruption notice and the interruption
-KINDS = ("spot_interruption", "rebalance_recommendation", "agent_disconnected")
+KINDS = ("spot_interruption", "rebalance_recommendation", "agent_disconnected", "leave_group")
 _ATTR_RE = re.compile(r"ECS_INSTANCE_ATTRIBUTES=(\{[^\n]*\})")
 _SPOT_RE = re.compile(r"ECS_ENABLE_SPOT_INSTANCE_DRAINING=true\b")
 
@@ -45,9 +47,12 @@ _SPOT_RE = re.compile(r"ECS_ENABLE_SPOT_INSTANCE_DRAINING=true\b")
 def validate(key, v):
     """{"instances": [ids]} or {"count": N, "group": NAME, "after": AWS s, "for": AWS s}."""
     from .faults import FaultConfigError
-    if not isinstance(v, dict) or not set(v) <= {"instances", "count", "group", "after", "for"}:
+    if not isinstance(v, dict) or not set(v) <= {"instances", "count", "group", "after", "for", "how"}:
         raise FaultConfigError(f"cluster faults: {key} must be {{\"instances\": [ids]}} or {{\"count\": N, "
-                               f"\"group\": NAME, \"after\": AWS seconds}} (agent_disconnected also \"for\")")
+                               f"\"group\": NAME, \"after\": AWS seconds}} (agent_disconnected also \"for\", "
+                               f"leave_group also \"how\")")
+    if "how" in v and (key != "leave_group" or v["how"] not in ("detach", "terminate")):
+        raise FaultConfigError(f"cluster faults: {key}: \"how\" is leave_group's, \"detach\" or \"terminate\"")
     for k in ("count", "after", "for"):
         x = v.get(k)
         if x is not None and (not isinstance(x, (int, float)) or isinstance(x, bool) or x < 0):
@@ -55,7 +60,18 @@ def validate(key, v):
     if "for" in v and key != "agent_disconnected":
         raise FaultConfigError(f"cluster faults: {key} takes no \"for\"")
     return {"instances": list(v.get("instances", [])), "count": int(v.get("count", 0)),
-            "group": v.get("group"), "after": float(v.get("after", 0)), "for": v.get("for")}
+            "group": v.get("group"), "after": float(v.get("after", 0)), "for": v.get("for"),
+            "how": v.get("how", "detach")}
+
+
+def external_shutdown(si):
+    """True if the instance is going down because of a disruption itself (not
+    because a rollout terminated it meanwhile)."""
+    if getattr(si, "external_shutdown", False):
+        return True
+    st = si.state
+    return bool(st is not None and getattr(st, "_sim_evict", False)
+                and (si.terminate_cause or "").startswith("scale-in"))
 
 
 def ecs_config(si):
@@ -121,6 +137,7 @@ def _interrupt(eng, si):
     """EC2 interrupts (terminates) the instance; Auto Scaling notices on its health check."""
     if not si.alive():
         return
+    si.external_shutdown = True
     eng.fleet.ec2_shutdown(si, "spot interruption")
     if si.state is not None and not si.state.lifecycle_state.startswith("Terminating"):
         si.notice_at = eng.now() + eng.delay("health_check")
@@ -174,8 +191,26 @@ def reconnect(eng, si):
     eng.mark_cluster(ci.region_name, ci.cluster_name)
 
 
+def leave_group(eng, si, spec=None):
+    """Someone else takes the instance out of its group between two of a
+    rollout's reads: DetachInstances (it keeps running, still registered with
+    ECS) or TerminateInstanceInAutoScalingGroup, without decrement, so Auto
+    Scaling launches a replacement (Auto Scaling API Reference)."""
+    if not si.alive() or si.state is None or si.state.lifecycle_state != "InService":
+        return
+    group = eng.fleet.group(si.region, si.group)
+    how = (spec or {}).get("how", "detach")
+    si.disruption = f"{'detached' if how == 'detach' else 'terminated'} by someone else"
+    eng.ledger.event("left_group", instance=si.id, group=group.name, how=how)
+    if how == "detach":
+        eng.fleet.detach(group, [si.id], False)
+    else:
+        si.external_shutdown = True
+        eng.fleet.terminate_in_group(si.id, False)
+
+
 ACTIONS = {"spot_interruption": spot_interruption, "rebalance_recommendation": rebalance_recommendation,
-           "agent_disconnected": agent_disconnected}
+           "agent_disconnected": agent_disconnected, "leave_group": leave_group}
 
 
 # Crash loops.

@@ -391,7 +391,7 @@ class TaskOps:
                              instance=si.id, cause=cause)
             task._sim_alive = False
             return
-        record = eng.ledger.external_kill if getattr(si, "disruption", None) else eng.ledger.abrupt_kill
+        record = eng.ledger.external_kill if ecs_disruptions.external_shutdown(si) else eng.ledger.abrupt_kill
         record(task=task.task_arn, task_id=task.id, service=svc.name if svc else None,
                                cluster=task.cluster_name, group=task.group, instance=si.id,
                                container_instance=task.container_instance_arn, last_status=task._status,

@@ -1,6 +1,8 @@
 """Fault injection: API faults per action (throttling, 5xx, connection resets,
 latency) and cluster faults (instances that never register, instances that fail
-their health check, tasks that never stop, an account instance limit).
+their health check, tasks that never stop, an account instance limit, and
+AWS's clock set apart from this machine's: clock_offset_s shifts the Date
+header of every answer, the clock a client measures leases against).
 
 API fault rules, in order, first match wins for errors (latency adds up):
     {"action": "ecs:DescribeTasks" | "DescribeTasks" | "autoscaling:*" | "*",
@@ -48,7 +50,7 @@ QUERY_NAMESPACES = {
 
 CLUSTER_FAULT_KEYS = ("never_register", "unhealthy", "unhealthy_after", "stuck_tasks",
                       "account_limit", "describe_missing", "list_lag", "spot_interruption",
-                      "rebalance_recommendation", "agent_disconnected")
+                      "rebalance_recommendation", "agent_disconnected", "leave_group", "clock_offset_s")
 RULE_KEYS = ("action", "throttle", "error", "error_status", "reset", "latency_ms",
              "times", "after", "rate", "burst", "scaling_activity_in_progress", "resource_contention")
 # Auto Scaling's transient refusals of a write (Auto Scaling API Reference, e.g.
@@ -176,6 +178,12 @@ def validate_cluster(cluster):
         if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 0):
             raise FaultConfigError("cluster faults: account_limit must be an instance count or null")
         out["account_limit"] = v
+    if "clock_offset_s" in cluster:
+        v = cluster["clock_offset_s"]
+        if not isinstance(v, (int, float)) or isinstance(v, bool) or abs(v) > 10 * 365 * 86400:
+            raise FaultConfigError("cluster faults: clock_offset_s must be seconds (AWS's clock minus this "
+                                   "machine's)")
+        out["clock_offset_s"] = float(v)
     return out
 
 
@@ -286,6 +294,12 @@ class FaultState:
     def _count(self, name, kind):
         self.stats.setdefault(name, {}).setdefault(kind, 0)
         self.stats[name][kind] += 1
+
+    def clock_offset(self):
+        """Seconds AWS's clock is ahead of this machine's (the clock_offset_s fault): what the
+        Date header of every answer shows, as a machine whose own clock is off would see it."""
+        with self._lock:
+            return self.cluster.get("clock_offset_s", 0.0)
 
     # Cluster faults: the engine asks these as things happen.
     def take(self, key, instance_id=None):

@@ -206,35 +206,25 @@ def cron_due(expr, start, end, limit_minutes=7 * 24 * 60):
     return None
 
 
-def _when(value):
-    if value is None:
-        return None
-    if isinstance(value, datetime.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=datetime.timezone.utc)
-    try:
-        d = datetime.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return d if d.tzinfo else d.replace(tzinfo=datetime.timezone.utc)
-
-
 def scheduled_actions_due(eng):
-    """Scheduled actions whose time came while the run went on (AWS time since the start)."""
-    start = datetime.datetime.fromisoformat(eng.ledger.started_wall)
-    end = start + datetime.timedelta(seconds=max(0.0, eng.ledger.now()))
+    """Scheduled actions whose time came while the run went on: the one-time
+    actions scaling.py ran or skipped (ScheduledActions suspended: a missed
+    action is not run later), and recurring ones whose cron expression matched a
+    minute of the run (scaling.py does not run recurrences; their time is the
+    wall clock, as scaling.py's StartTime is)."""
     out = []
+    for e in eng.ledger.timeline:
+        if e["event"] in ("scheduled_action_run", "scheduled_action_skipped"):
+            out.append({"group": e.get("group"), "action": e.get("action"), "t": e["t"], "recurrence": None,
+                        "outcome": "ran" if e["event"] == "scheduled_action_run" else
+                        f"skipped: {e.get('reason')}"})
+    start = datetime.datetime.fromisoformat(eng.ledger.started_wall)
+    end = datetime.datetime.now(datetime.timezone.utc)
     for a in asg_backend(eng.region).scheduled_actions.values():
-        due = None
-        if a.recurrence:
-            due = cron_due(a.recurrence, start, end)
-        else:
-            st = _when(a.start_time)
-            if st is not None and start < st <= end:
-                due = st
+        due = cron_due(a.recurrence, start, end) if a.recurrence else None
         if due is not None:
-            out.append({"group": a.auto_scaling_group_name, "action": a.scheduled_action_name,
-                        "due": due.isoformat(), "recurrence": a.recurrence, "desired": a.desired_capacity,
-                        "min": a.min_size, "max": a.max_size})
+            out.append({"group": a.auto_scaling_group_name, "action": a.scheduled_action_name, "t": None,
+                        "recurrence": a.recurrence, "due": due.isoformat(), "outcome": "recurrence not simulated"})
     return out
 
 

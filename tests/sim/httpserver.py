@@ -38,6 +38,13 @@ class _Handler(WSGIRequestHandler):
                 pass
             self.close_connection = True
 
+    def date_time_string(self, timestamp=None):
+        # The Date header of every answer (RFC 9110 section 6.6.1): AWS's
+        # clock, which the clock_offset_s fault sets apart from this machine's.
+        if timestamp is None:
+            timestamp = time.time() + self.server.sim_faults.clock_offset()
+        return super().date_time_string(timestamp)
+
     def log_request(self, code="-", size="-"):
         if self.server.sim_verbose:
             super().log_request(code, size)
@@ -45,6 +52,20 @@ class _Handler(WSGIRequestHandler):
     def log_error(self, format, *args):
         if self.server.sim_verbose:
             super().log_error(format, *args)
+
+
+def access_key_of(environ):
+    """The access key a request was signed with (its SigV4 Credential scope), as CloudTrail
+    records it in each event's userIdentity.accessKeyId; None when unsigned."""
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    if "Credential=" not in auth:
+        return None
+    return auth.split("Credential=", 1)[1].split("/", 1)[0] or None
+
+
+def is_write(action):
+    """AWS names its read-only actions Describe*, List* and Get*."""
+    return bool(action) and not action.startswith(("Describe", "List", "Get"))
 
 
 def identify(environ, body):
@@ -137,6 +158,8 @@ class SimApp:
         with self.engine.lock:
             started = time.perf_counter()
             self.engine.ledger.count_call(name)
+            if is_write(action):
+                self.engine.ledger.write_call(name, access_key_of(environ))
             try:
                 result = self.moto(environ, capture)
                 try:
@@ -169,6 +192,7 @@ class SimServer:
         except OSError as e:
             raise OSError(e.errno, f"cannot listen on {host}:{port}: {e.strerror}") from None
         self.server.sim_verbose = verbose
+        self.server.sim_faults = engine.faults
         self.server.daemon_threads = True
         self.host, self.port = self.server.server_address[:2]
         self._thread = None

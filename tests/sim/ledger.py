@@ -125,6 +125,8 @@ class Ledger:
         self.terminated_unregistered = []
         self.desired_changes = []
         self.api_calls = {}
+        self.writers = []           # [access key, first t, last t, writes], in the order they wrote
+        self.writer_overlaps = []
         self.started_wall = _now_wall()
 
     def event(self, kind, **fields):
@@ -137,6 +139,21 @@ class Ledger:
 
     def count_call(self, name):
         self.api_calls[name] = self.api_calls.get(name, 0) + 1
+
+    def write_call(self, name, access_key):
+        """A write that reached the service, by who signed it. A controller that writes again
+        after another one started writing is an overlap: two controllers acting at once."""
+        t = round(self.now(), 3)
+        key = access_key or "(unsigned)"
+        if self.writers and self.writers[-1][0] == key:
+            self.writers[-1][2] = t
+            self.writers[-1][3] += 1
+        else:
+            if any(w[0] == key for w in self.writers):
+                self.writer_overlaps.append({"t": t, "access_key": key, "call": name,
+                                             "after": self.writers[-1][0]})
+            self.writers.append([key, t, t, 1])
+        self.event("write", call=name, access_key=key)
 
     def abrupt_kill(self, **fields):
         rec = {"t": round(self.now(), 3), "wall": _now_wall()}
@@ -207,6 +224,8 @@ class Ledger:
             "terminated_without_registering": list(self.terminated_unregistered),
             "desired_capacity_changes": list(self.desired_changes),
             "api_calls": dict(sorted(self.api_calls.items())),
+            "writers": [{"access_key": k, "first": a, "last": b, "writes": n} for k, a, b, n in self.writers],
+            "writer_overlaps": list(self.writer_overlaps),
         }
         out.update(extra)
         out.pop("audit_problems", None)

@@ -53,6 +53,7 @@ class Scaling:
         self.datapoints = {}     # alarm name -> [value or None], newest last
         self.ticking = False
         self.last_metric = {}    # alarm name -> last value
+        self.gone = []           # one-time scheduled actions removed once due (run or skipped)
 
     def set_cpu_load(self, group, percent):
         self.cpu_load[group] = float(percent)
@@ -238,7 +239,10 @@ class Scaling:
                 backend.scheduled_actions.get(action.scheduled_action_name) is not action:
             return  # replaced or deleted meanwhile
         group = backend.autoscaling_groups.get(action.auto_scaling_group_name)
-        backend.scheduled_actions.pop(action.scheduled_action_name, None)  # one-time: gone once due
+        # A one-time action is gone once due (DescribeScheduledActions no longer lists it, and
+        # deleting it fails: terraform-provider-aws issue 19446); kept here for the ledger.
+        backend.scheduled_actions.pop(action.scheduled_action_name, None)
+        self.gone.append(action)
         if group is None:
             return
         if "ScheduledActions" in eng.fleet.suspended(group):

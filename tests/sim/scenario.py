@@ -241,7 +241,6 @@ def apply(sim, data):
                                     f"{out['failures']}")
             left -= n
     sim.engine.settle()
-    scenario_asg.after_settle(sim, data)
     for g in data.get("auto_scaling_groups", []):
         if g.get("draining"):
             # An operator drained some instances before the run (sorted by instance id).
@@ -253,6 +252,9 @@ def apply(sim, data):
             ecs.update_container_instances_state(cluster=g.get("cluster", "default"), status="DRAINING",
                                                  containerInstances=arns)
     sim.engine.settle()
+    # Last: policies, refreshes, deletions... start from the settled cluster and are
+    # not fast-forwarded (their clocks run from the start of the run).
+    scenario_asg.after_settle(sim, data)
     for g in data.get("auto_scaling_groups", []):
         if g.get("suspended_processes"):
             asg.suspend_processes(AutoScalingGroupName=g["name"], ScalingProcesses=g["suspended_processes"])

@@ -273,9 +273,19 @@ def after_settle(sim, data):
     for g in data.get("auto_scaling_groups", []):
         if g.get("standby"):
             members = asg.describe_auto_scaling_groups(AutoScalingGroupNames=[g["name"]])["AutoScalingGroups"][0]
-            ids = sorted(i["InstanceId"] for i in members["Instances"] if i["LifecycleState"] == "InService")
-            asg.enter_standby(AutoScalingGroupName=g["name"], InstanceIds=ids[:g["standby"]],
-                              ShouldDecrementDesiredCapacity=True)
+            # From the zones with the most instances first, so that what stays in service
+            # is balanced (AZRebalance would otherwise launch and terminate at once).
+            serving = [i for i in members["Instances"] if i["LifecycleState"] == "InService"]
+            picked = []
+            for _ in range(g["standby"]):
+                zones = {}
+                for i in serving:
+                    zones.setdefault(i["AvailabilityZone"], []).append(i["InstanceId"])
+                zone = max(sorted(zones), key=lambda z: len(zones[z]))
+                iid = sorted(zones[zone])[0]
+                picked.append(iid)
+                serving = [i for i in serving if i["InstanceId"] != iid]
+            asg.enter_standby(AutoScalingGroupName=g["name"], InstanceIds=picked, ShouldDecrementDesiredCapacity=True)
         ref = g.get("instance_refresh")
         if ref is not None:
             prefs = {"MinHealthyPercentage": ref.get("min_healthy_percentage", 90),

@@ -91,10 +91,12 @@ class Asg(unittest.TestCase):
         exactly that instance out; Auto Scaling does not scale in another one."""
         self.start(instances=3, tasks=0)
         a, b, c = ids(self.asg)
+        self.sim.pause()  # so the Terminating state can be looked at on a loaded machine
         self.asg.terminate_instance_in_auto_scaling_group(InstanceId=b, ShouldDecrementDesiredCapacity=True)
         states = {i["InstanceId"]: i["LifecycleState"] for i in group(self.asg)["Instances"]}
         self.assertEqual(states, {a: "InService", b: "Terminating", c: "InService"})
         self.assertEqual(group(self.asg)["DesiredCapacity"], 2)
+        self.sim.resume()
         self.sim.wait_until(lambda: b not in [i["InstanceId"] for i in group(self.asg)["Instances"]])
         self.assertEqual(sorted(ids(self.asg)), sorted([a, c]))
         terminated = [e["instance"] for e in self.sim.ledger()["timeline"] if e["event"] == "instance_terminating"]
@@ -111,10 +113,12 @@ class Asg(unittest.TestCase):
         self.assertEqual([d["instance"] for d in self.sim.ledger()["detached_still_running"]], [a])
         self.assertIn(a, [ci["ec2InstanceId"] for ci in container_instances(self.ecs)])
         # TerminateInstanceInAutoScalingGroup without decrement: replaced.
+        self.sim.pause()  # so the Terminating state can be looked at on a loaded machine
         act = self.asg.terminate_instance_in_auto_scaling_group(InstanceId=b, ShouldDecrementDesiredCapacity=False)
         self.assertIn(b, act["Activity"]["Description"])
         states = {i["InstanceId"]: i["LifecycleState"] for i in group(self.asg)["Instances"]}
         self.assertEqual(states[b], "Terminating")
+        self.sim.resume()
         self.sim.wait_until(lambda: b not in [i["InstanceId"] for i in group(self.asg)["Instances"]])
         self.wait_count(2)
         # EC2 TerminateInstances on a member: noticed by the health check, replaced, desired unchanged.

@@ -113,6 +113,55 @@ class ApiFaults(unittest.TestCase):
         self.assertEqual(kinds, [None] * 5 + ["throttle"] * 3, "one bucket shared by both actions")
         self.assertIsNone(state.decide("ecs", "ListTasks").kind)
 
+    def test_clock_offset_sets_awss_clock_in_the_date_header(self):
+        # Every answer carries AWS's time in Date (RFC 9110 section 6.6.1); the fault sets
+        # AWS's clock apart from this machine's, as a machine with a wrong clock would see it.
+        from email.utils import parsedate_to_datetime
+        for offset in (0, -3600, 7200):
+            with self.subTest(offset=offset):
+                self.sim.set_faults({"cluster": {"clock_offset_s": offset}})
+                for service, action in (("autoscaling", "DescribeAutoScalingGroups"), ("ecs", "ListClusters")):
+                    before = time.time()
+                    r = raw_call(self.sim, service, action)
+                    after = time.time()
+                    self.assertEqual(r.headers.get_all("Date") if hasattr(r.headers, "get_all")
+                                     else [r.headers["Date"]], [r.headers["Date"]])
+                    date = parsedate_to_datetime(r.headers["Date"]).timestamp()
+                    self.assertGreaterEqual(date, int(before + offset))
+                    self.assertLessEqual(date, after + offset)
+        self.sim.set_faults({"cluster": {"clock_offset_s": 0}})
+        with self.assertRaises(Exception):
+            self.sim.set_faults({"cluster": {"clock_offset_s": "soon"}})
+
+    def test_the_ledger_names_who_wrote_and_when_writers_overlap(self):
+        # As CloudTrail's userIdentity.accessKeyId: each write is recorded with the key that
+        # signed it; reads are not writes. A key that writes again after another one wrote
+        # is an overlap (two controllers at once).
+        import boto3
+
+        def asg(key):
+            return boto3.client("autoscaling", endpoint_url=self.sim.endpoint, region_name=self.sim.region,
+                                aws_access_key_id=key, aws_secret_access_key="secret")
+
+        def tag(key, value):
+            asg(key).create_or_update_tags(Tags=[{"ResourceId": "prod-asg", "ResourceType": "auto-scaling-group",
+                                                  "Key": "owner", "Value": value, "PropagateAtLaunch": False}])
+
+        n = len(self.sim.ledger(timeline=False)["writers"])
+        tag("AKIDWRITERA", "a")
+        tag("AKIDWRITERA", "a")
+        asg("AKIDWRITERB").describe_auto_scaling_groups()
+        tag("AKIDWRITERB", "b")
+        led = self.sim.ledger(timeline=False)
+        self.assertEqual([(w["access_key"], w["writes"]) for w in led["writers"][n:]],
+                         [("AKIDWRITERA", 2), ("AKIDWRITERB", 1)])
+        self.assertEqual([o for o in led["writer_overlaps"] if o["access_key"].startswith("AKIDWRITER")], [])
+        tag("AKIDWRITERA", "a")
+        overlaps = [o for o in self.sim.ledger(timeline=False)["writer_overlaps"]
+                    if o["access_key"].startswith("AKIDWRITER")]
+        self.assertEqual([(o["access_key"], o["after"], o["call"]) for o in overlaps],
+                         [("AKIDWRITERA", "AKIDWRITERB", "autoscaling:CreateOrUpdateTags")])
+
     def test_bad_fault_config_is_refused(self):
         with self.assertRaises(FaultConfigError):
             self.sim.set_faults({"api": [{"action": "*", "throttle": 2}]})

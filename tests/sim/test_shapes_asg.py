@@ -3,18 +3,14 @@ documents, named in tests/sim/README.md): lifecycle hooks and their owners,
 mixed instances policies, scaling policies with their alarms, scheduled
 actions, ECS capacity providers, and the states a rollout must refuse. These
 tests show the modelled behaviour itself, not a rollout's reaction to it.
-Every scenario file under scenarios/shapes/ loads and settles here too."""
-import pathlib
+(Every scenario file under scenarios/shapes/ loads and settles in test_scenarios.py.)"""
 import unittest
 
 import botocore.exceptions
 import testlib
 
-from sim import Simulator, load_scenario
+from sim import Simulator
 from sim.testing import container_instances, group, scenario
-
-SHAPES = pathlib.Path(__file__).resolve().parent / "scenarios" / "shapes"
-
 
 def advance(sim, aws_seconds):
     """Lets `aws_seconds` of AWS time pass at once, running every event in order
@@ -351,6 +347,14 @@ class CapacityProviders(Shape):
             self.ecs.create_capacity_provider(name="cp", autoScalingGroupProvider={
                 "autoScalingGroupArn": arn, "managedTerminationProtection": "ENABLED"})
         self.assertIn("instance protection from scale in", cm.exception.response["Error"]["Message"])
+        cp = self.ecs.create_capacity_provider(name="cp", autoScalingGroupProvider={"autoScalingGroupArn": arn})
+        self.assertEqual(cp["capacityProvider"]["autoScalingGroupProvider"]["managedDraining"], "ENABLED",
+                         "managed draining is on by default")
+        self.ecs.put_cluster_capacity_providers(cluster="prod", capacityProviders=["cp"],
+                                                defaultCapacityProviderStrategy=[])
+        hooks = self.asg.describe_lifecycle_hooks(AutoScalingGroupName="prod-asg")["LifecycleHooks"]
+        self.assertEqual([(h["LifecycleHookName"], h["HeartbeatTimeout"], h["DefaultResult"]) for h in hooks],
+                         [("ecs-managed-draining-termination-hook", 3600, "CONTINUE")])
 
 
 class Refusals(Shape):
@@ -413,20 +417,6 @@ class Refusals(Shape):
         self.assertEqual((ref["Status"], ref["PercentageComplete"]), ("Successful", 100))
         self.assertFalse(old & set(states(self.asg)), "every instance replaced")
         self.assertEqual(len(states(self.asg)), 4)
-
-
-class ShapeFiles(unittest.TestCase):
-    def test_every_shape_file_loads_and_settles(self):
-        files = sorted(SHAPES.glob("*.toml"))
-        self.assertTrue(files, "scenarios/shapes/ holds the shapes")
-        for path in files:
-            with self.subTest(shape=path.name):
-                data = load_scenario(path)
-                self.assertIn("description", data)
-                with Simulator(scenario=path, time_scale=0.01) as sim:
-                    state = sim.state()
-                    self.assertTrue(state["groups"], path.name)
-                    self.assertEqual(sim.ledger()["simulator_errors"], [])
 
 
 if __name__ == "__main__":

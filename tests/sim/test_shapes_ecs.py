@@ -118,6 +118,31 @@ class TransientStates(unittest.TestCase):
         out = ecs.describe_tasks(cluster="prod", tasks=task_arns)
         self.assertEqual((out["tasks"], [f["reason"] for f in out["failures"]]), ([], ["MISSING"] * len(task_arns)))
 
+    def test_an_instance_leaves_the_group(self):
+        sim = self.sim
+        asg = sim.client("autoscaling")
+        for how in ("detach", "terminate"):
+            seen = len(sim.ledger()["timeline"])
+            before = ids_of(sim, "prod-asg")
+            sim.set_faults({"cluster": {"leave_group": {"count": 1, "group": "prod-asg", "how": how}}})
+            left = sim.wait_until(lambda: [e for e in sim.ledger()["timeline"][seen:] if e["event"] == "left_group"],
+                                  timeout=10)[0]["instance"]
+            self.assertIn(left, before)
+            states = {i["InstanceId"]: i["LifecycleState"] for i in group(asg)["Instances"]}
+            if how == "detach":
+                self.assertNotIn(left, states, "gone from the next answer")
+            else:
+                self.assertTrue(states.get(left, "Terminating").startswith("Terminating"), states)
+            sim.wait_until(lambda: in_service(sim), timeout=30)
+            self.assertEqual(group(asg)["DesiredCapacity"], len(before), "replaced, not decremented")
+            running = sim.client("ec2").describe_instances(InstanceIds=[left])["Reservations"][0]["Instances"][0]
+            self.assertEqual(running["State"]["Name"] in ("running",), how == "detach")
+            sim.clear_faults()
+        rec = sim.ledger(timeline=False)["replacements"][0]
+        self.assertEqual(sorted(rec["left_for_their_own_reasons"].values()),
+                         ["detached by someone else", "terminated by someone else"])
+        self.assertIsNone(rec["problem"])
+
     def test_list_lag(self):
         sim = self.sim
         asg, ecs = sim.client("autoscaling"), sim.client("ecs")
@@ -215,17 +240,20 @@ class LedgerAudit(unittest.TestCase):
 
     def test_scheduled_actions_that_came_due_are_reported(self):
         import datetime
-        with Simulator(scenario=scenario(instances=1, tasks=1), time_scale=0.01) as sim:
+        sc = scenario(instances=1, tasks=1)
+        sc["auto_scaling_groups"][0]["suspended_processes"] = ["ScheduledActions"]
+        with Simulator(scenario=sc, time_scale=0.01) as sim:
             asg = sim.client("autoscaling")
-            soon = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=120)
+            soon = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=1)
             asg.put_scheduled_update_group_action(AutoScalingGroupName="prod-asg", ScheduledActionName="evening",
-                                                  StartTime=soon, DesiredCapacity=1)
+                                                  StartTime=soon, DesiredCapacity=2)
             asg.put_scheduled_update_group_action(AutoScalingGroupName="prod-asg", ScheduledActionName="yearly",
                                                   Recurrence="0 0 1 1 *", DesiredCapacity=1)
             self.assertEqual(sim.ledger(timeline=False)["scheduled_actions_due"], [])
-            sim.wait_until(lambda: sim.ledger(timeline=False)["aws_seconds"] > 200, timeout=30)
-            due = sim.ledger(timeline=False)["scheduled_actions_due"]
-            self.assertEqual([(d["group"], d["action"]) for d in due], [("prod-asg", "evening")])
+            due = sim.wait_until(lambda: sim.ledger()["scheduled_actions_due"], timeout=30)
+            self.assertEqual([(d["group"], d["action"], d["outcome"]) for d in due],
+                             [("prod-asg", "evening", "skipped: ScheduledActions suspended")])
+            self.assertEqual(group(asg)["DesiredCapacity"], 1, "a missed action is not run later")
 
     def test_cron(self):
         from datetime import datetime, timezone
@@ -272,7 +300,6 @@ class Disruptions(unittest.TestCase):
             sim.wait_until(lambda: all(t["lastStatus"] == "STOPPED" for t in tasks_on(sim, victim)), timeout=30)
             notice = events(sim, "spot_interruption_notice", instance=victim)[0]
             self.assertTrue(notice["ecs_drains"])
-            self.assertEqual(events(sim, "instance_shutting_down", instance=victim), [], "not before 2 minutes")
             sim.wait_until(lambda: victim not in ids_of(sim, "prod-asg") and in_service(sim), timeout=30)
             down = events(sim, "instance_shutting_down", instance=victim)[0]
             # Two minutes after the notice (plus the tick's lateness on a loaded machine).
@@ -301,9 +328,11 @@ class Disruptions(unittest.TestCase):
             sim.set_faults({"cluster": {"rebalance_recommendation": {"instances": [victim]}}})
             new = sim.wait_until(lambda: events(sim, "capacity_rebalance_launch", replaces=victim),
                                  timeout=10)[0]["instance"]
-            self.assertEqual(len(ids_of(sim, "prod-asg")), 4, "the replacement first")
-            self.assertEqual(group(sim.client("autoscaling"))["DesiredCapacity"], 3)
             sim.wait_until(lambda: victim not in ids_of(sim, "prod-asg") and in_service(sim), timeout=30)
+            self.assertEqual(group(sim.client("autoscaling"))["DesiredCapacity"], 3)
+            launched = events(sim, "instance_launched", instance=new)[0]
+            self.assertLess(launched["t"], events(sim, "instance_terminating", instance=victim)[0]["t"],
+                            "the replacement first")
             running = events(sim, "instance_in_service", instance=new)[0]
             gone = events(sim, "instance_terminating", instance=victim)[0]
             self.assertGreaterEqual(gone["t"], running["t"], "the old one goes once the new one is InService")
@@ -325,7 +354,8 @@ class Disruptions(unittest.TestCase):
         with Simulator(scenario=scenario(instances=3, tasks=3), time_scale=0.01) as sim:
             ecs = sim.client("ecs")
             victim = ids_of(sim, "prod-asg")[0]
-            sim.set_faults({"cluster": {"agent_disconnected": {"instances": [victim], "for": 200}}})
+            # Back after 1,500 AWS s (15 real s): long enough to look at it on a loaded machine.
+            sim.set_faults({"cluster": {"agent_disconnected": {"instances": [victim], "for": 1500}}})
             sim.wait_until(lambda: events(sim, "agent_disconnected"), timeout=10)
             ci = ci_of(sim, victim)
             self.assertFalse(ci["agentConnected"])
@@ -344,8 +374,8 @@ class Disruptions(unittest.TestCase):
                 self.assertEqual((on_victim[arn]["lastStatus"], on_victim[arn]["desiredStatus"]),
                                  ("RUNNING", "STOPPED"))
             self.assertEqual(set(on_victim), set(before), "nothing new placed on it")
-            # Back after 200 AWS s: the stops go through and the instance empties.
-            sim.wait_until(lambda: ci_of(sim, victim)["agentConnected"], timeout=30)
+            # Back: the stops go through and the instance empties.
+            sim.wait_until(lambda: ci_of(sim, victim)["agentConnected"], timeout=60)
             sim.wait_until(lambda: all(t["lastStatus"] == "STOPPED" for t in tasks_on(sim, victim)), timeout=30)
             self.assertTrue(sim.ledger(timeline=False)["zero_downtime"])
 
@@ -454,6 +484,11 @@ class ShapeFiles(unittest.TestCase):
             sim.wait_until(lambda: len(events(sim, "instance_in_service")) == 1, timeout=30)
             led = sim.ledger(timeline=False)
             self.assertEqual((led["abrupt_kills"], led["external_kills"]), ([], []))
+
+    def test_instance_leaves_group(self):
+        with self.shape("instance-leaves-group") as sim:
+            left = sim.wait_until(lambda: events(sim, "left_group"), timeout=30)[0]["instance"]
+            self.assertNotIn(left, ids_of(sim, "prod-asg"))
 
     def test_capacity_rebalance(self):
         with self.shape("capacity-rebalance") as sim:

@@ -12,6 +12,7 @@
 #include "aws/client_impl.h"
 #include "aws/sigv4.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/mem.h"
 
@@ -179,6 +180,30 @@ enum aws_answer aws_answer_classify(const struct aws_call *call, const char *url
     return AWS_ANSWER_ERROR;
 }
 
+/* Every answer, an error too, says what time AWS has. */
+static void note_date(struct aws_client *c, const struct http_response *resp, double sent_at)
+{
+    long long date;
+    if (http_date_parse(http_headers_get(&resp->headers, "Date"), &date) != 0)
+        return;
+    c->clock.known = 1;
+    c->clock.date = date;
+    c->clock.sent_at = sent_at;
+    c->clock.answer_at = clock_elapsed_s();
+}
+
+int aws_client_aws_time(const struct aws_client *c, double elapsed, double *earliest,
+                        double *latest)
+{
+    if (!c->clock.known)
+        return -1;
+    /* The server wrote its Date at some moment between sending and the
+     * answer, at a time of day in [date, date + 1). */
+    *earliest = (double)c->clock.date + (elapsed - c->clock.answer_at);
+    *latest = (double)c->clock.date + 1.0 + (elapsed - c->clock.sent_at);
+    return 0;
+}
+
 int aws_call_perform(struct aws_client *c, const struct aws_call *call, struct err *err)
 {
     char *url;
@@ -229,8 +254,11 @@ int aws_call_perform(struct aws_client *c, const struct aws_call *call, struct e
                                    .max_response_bytes = aws_max_response_bytes(call->svc)};
         struct http_response resp;
         memset(&resp, 0, sizeof(resp));
+        double sent_at = clock_elapsed_s();
         int sent = http_send(c->http, &req, &resp, &last);
         wipe_headers(&headers);
+        if (sent == 0)
+            note_date(c, &resp, sent_at);
         c->stats.attempts++;
         int ok = 0;
         if (sent == 0) {

@@ -53,6 +53,18 @@ struct aws_stats {
     unsigned long throttled; /* attempts answered with a throttling error */
 };
 
+/* AWS's clock, as the Date header of its answers tells it (RFC 9110
+ * section 6.6.1: when the server generated the answer, in whole seconds),
+ * kept with the local clock_elapsed_s() times around the request that
+ * brought it: AWS's time now is then known within about a second plus a
+ * round trip, whatever the local wall clock says. */
+struct aws_clock {
+    int known;
+    long long date;   /* Unix seconds, from the latest answer with a Date */
+    double sent_at;   /* clock_elapsed_s() when that request was sent */
+    double answer_at; /* ... and when its answer was complete */
+};
+
 struct aws_client {
     struct http_client *http;    /* borrowed */
     struct cred_provider *creds; /* borrowed; NULL: unsigned requests */
@@ -71,7 +83,8 @@ struct aws_client {
      * AWS_RETRY_QUOTA_MAX; a retry costs 5 (10 after a timeout); a success
      * gives back 1, or what its last retry cost. Set by aws_client_init. */
     int retry_quota;
-    uint64_t rng_state; /* backoff jitter when retry.random01 is NULL */
+    uint64_t rng_state;     /* backoff jitter when retry.random01 is NULL */
+    struct aws_clock clock; /* from every answer, errors included */
 };
 
 #define AWS_RETRY_QUOTA_MAX 500
@@ -98,6 +111,12 @@ int aws_endpoint_resolve(const struct aws_client *c, const struct aws_service *s
 int aws_endpoint_transport_check(const struct aws_client *c, const struct aws_service *svc,
                                  const char *action, const char *url, const char *source,
                                  int bearer_secret, struct err *err);
+
+/* AWS's time at local time `elapsed` (a clock_elapsed_s() value), in Unix
+ * seconds: no earlier than *earliest and no later than *latest. Returns
+ * 0, or -1 when no answer has carried a readable Date yet. */
+int aws_client_aws_time(const struct aws_client *c, double elapsed, double *earliest,
+                        double *latest);
 
 /* Max attempts per call: retry.max_attempts, else AWS_MAX_ATTEMPTS (a whole
  * number from 1 to 100; anything else is an ERR_USAGE error), else 3. */

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/log.h"
@@ -472,4 +473,15 @@ int http_send(struct http_client *c, const struct http_request *req, struct http
     }
     http_url_free(&u);
     return result;
+}
+
+int http_date_parse(const char *value, long long *out)
+{
+    if (!value || !*value)
+        return -1;
+    time_t t = curl_getdate(value, NULL);
+    if (t < (time_t)946684800) /* -1 (unreadable), or not a date of ours */
+        return -1;
+    *out = (long long)t;
+    return 0;
 }

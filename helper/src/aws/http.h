@@ -94,6 +94,12 @@ int http_send(struct http_client *c, const struct http_request *req, struct http
               struct err *err);
 void http_response_free(struct http_response *r);
 
+/* The time an HTTP date names, in Unix seconds (RFC 9110 section 5.6.7:
+ * IMF-fixdate "Sun, 06 Nov 1994 08:49:37 GMT", and the obsolete RFC 850
+ * and asctime forms a recipient must accept). 0, or -1 when the value is
+ * not a date after 2000. */
+int http_date_parse(const char *value, long long *out);
+
 /* Counters for benchmarks and tests. */
 struct http_stats {
     unsigned long requests;    /* requests sent, retries included */

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "util/buf.h"
+#include "util/file.h"
 #include "util/log.h"
 #include "util/mem.h"
 
@@ -417,36 +418,22 @@ int aws_profile_file_load(struct aws_profile_file *f, enum aws_profile_file_kind
         return -1;
     }
     struct buf text = BUF_INIT;
-    char chunk[8192];
-    for (;;) {
-        ssize_t got = read(fd, chunk, sizeof(chunk));
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got < 0) {
-            int e = errno;
-            close(fd);
-            buf_free_secret(&text);
+    int e;
+    enum file_read rd = file_read_all(fd, &text, (size_t)MAX_FILE_BYTES, &e);
+    close(fd);
+    if (rd != FILE_READ_OK) {
+        buf_free_secret(&text);
+        if (rd == FILE_READ_TOO_BIG)
+            err_set(err, ERR_CONFIG, "AWS %s %s is larger than %ld bytes; is it the right file?",
+                    kind_name(kind), full, MAX_FILE_BYTES);
+        else
             err_set(err, ERR_CONFIG, "cannot read AWS %s %s: %s; fix it or point %s elsewhere",
                     kind_name(kind), full, strerror(e),
                     kind == AWS_PROFILE_FILE_CONFIG ? "AWS_CONFIG_FILE"
                                                     : "AWS_SHARED_CREDENTIALS_FILE");
-            free(full);
-            return -1;
-        }
-        if (got == 0)
-            break;
-        if ((long)text.len + got > MAX_FILE_BYTES) {
-            close(fd);
-            buf_free_secret(&text);
-            err_set(err, ERR_CONFIG, "AWS %s %s is larger than %ld bytes; is it the right file?",
-                    kind_name(kind), full, MAX_FILE_BYTES);
-            free(full);
-            return -1;
-        }
-        buf_append(&text, chunk, (size_t)got);
+        free(full);
+        return -1;
     }
-    close(fd);
-    secure_zero(chunk, sizeof(chunk));
     int rc = aws_profile_file_parse(f, kind, full, buf_cstr(&text), text.len, err);
     buf_free_secret(&text);
     free(full);

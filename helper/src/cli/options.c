@@ -35,7 +35,8 @@ const struct cli_exit_doc cli_exit_docs[6] = {
                   "changed by this run."},
     {EXIT_RESUMABLE, "Stopped midway (SIGINT/SIGTERM/SIGHUP, or AWS failing during a rollback); "
                      "the cluster serves. Run the same command again to continue."},
-    {EXIT_BUSY, "Another rollout of this group is running."},
+    {EXIT_BUSY, "Another rollout of this group is running, or took this one over (its lease ran "
+                "out while it was held up); this run stopped without writing anything more."},
 };
 
 const struct cli_env_doc cli_env_docs[] = {

@@ -1,6 +1,8 @@
 /* Every write the rollout makes, in one place: the decisions' actions, the
  * state and lease tags, and returning instances to service when a rollout
- * stops. */
+ * stops. Each write is fenced: the lease is read afresh immediately before
+ * it (lease_check), and a run whose lease is no longer its own writes
+ * nothing. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,18 +10,46 @@
 #include "rollout/engine_impl.h"
 #include "util/buf.h"
 
-int act_put_lease(struct engine *e, const struct rollout_lease *l, struct err *err)
+/* The fence before an ordinary write: the lease is still ours. */
+#define FENCED(e, err, write) (lease_check((e), LEASE_NEED_OURS, (err)) != 0 ? -1 : (write))
+
+/* Writes our lease tag, and notes when it was sent: on the monotonic clock
+ * the lease lasts ROLLOUT_LEASE_SECONDS from then at least. */
+static int put_lease(struct engine *e, struct err *err)
 {
+    struct rollout_lease l;
+    lease_mine(e, &l);
     struct asg_tag tag;
-    rollout_lease_tag(l, &tag);
+    rollout_lease_tag(&l, &tag);
+    double sent = engine_mono_s(e);
+    e->lease_written = 1;
     int rc = e->ops->put_tags(e->ops->ctx, e->cfg->asg_name, &tag, 1, err);
     free(tag.key);
     free(tag.value);
+    if (rc == 0) {
+        e->lease_sent_at = sent;
+        e->holds_lease = 1;
+    }
     return rc;
 }
 
-int act_delete_lease(struct engine *e, struct err *err)
+int act_take_lease(struct engine *e, struct err *err)
 {
+    if (lease_check(e, LEASE_NEED_TAKE, err) != 0)
+        return -1;
+    return put_lease(e, err);
+}
+
+int act_renew_lease(struct engine *e, struct err *err)
+{
+    return put_lease(e, err); /* lease_check has just read that it is ours */
+}
+
+int act_release_lease(struct engine *e, struct err *err)
+{
+    int rc = lease_check(e, LEASE_NEED_RELEASE, err);
+    if (rc != 0)
+        return rc;
     const char *key = ROLLOUT_TAG_LEASE;
     return e->ops->delete_tags(e->ops->ctx, e->cfg->asg_name, &key, 1, err);
 }
@@ -27,6 +57,8 @@ int act_delete_lease(struct engine *e, struct err *err)
 int act_begin(struct engine *e, const struct rollout_snapshot *s, struct err *err)
 {
     const struct asg_group *g = &s->group;
+    if (lease_check(e, LEASE_NEED_BEGIN, err) != 0)
+        return -1;
     struct rollout_state st;
     memset(&st, 0, sizeof(st));
     st.in_progress = 1;
@@ -47,18 +79,20 @@ int act_begin(struct engine *e, const struct rollout_snapshot *s, struct err *er
                  s->target.launch_template_version);
     st.target = target;
     st.has_lease = 1;
-    lease_mine(e, s->now, &st.lease);
+    lease_mine(e, &st.lease);
     struct asg_tag *tags;
     size_t n;
     rollout_state_tags(&st, 1, &tags, &n);
     st.target = NULL;
     st.lease.host = st.lease.token = NULL;
+    double sent = engine_mono_s(e);
+    e->lease_written = 1;
     int rc = e->ops->put_tags(e->ops->ctx, g->name, tags, n, err);
     rollout_tags_free(tags, n);
     rollout_state_free(&st);
     if (rc == 0) {
         e->holds_lease = 1;
-        e->lease_renewed = s->now;
+        e->lease_sent_at = sent;
     }
     return rc;
 }
@@ -72,27 +106,30 @@ static int finish(struct engine *e, const struct rollout_snapshot *s, struct err
     if (g->min_size != st->min_size || g->max_size != st->max_size ||
         g->desired_capacity != st->desired_capacity) {
         struct asg_size_update u = {st->min_size, st->max_size, st->desired_capacity};
-        if (e->ops->update_group_size(e->ops->ctx, g->name, &u, err) != 0)
+        if (FENCED(e, err, e->ops->update_group_size(e->ops->ctx, g->name, &u, err)) != 0)
             return -1;
     }
     struct strv resume = STRV_INIT;
     for (size_t i = 0; i < st->suspended_by_us.n; i++)
         if (strv_contains(&g->suspended_processes, st->suspended_by_us.v[i]))
             strv_push(&resume, st->suspended_by_us.v[i]);
-    int rrc = resume.n ? e->ops->resume_processes(e->ops->ctx, g->name,
-                                                  (const char *const *)resume.v, resume.n, err)
-                       : 0;
+    int rrc = resume.n
+                  ? FENCED(e, err,
+                           e->ops->resume_processes(e->ops->ctx, g->name,
+                                                    (const char *const *)resume.v, resume.n, err))
+                  : 0;
     strv_free(&resume);
     if (rrc != 0)
         return -1;
     struct strv keys = STRV_INIT;
     rollout_state_tag_keys(&s->group, &keys);
-    int rc = keys.n ? e->ops->delete_tags(e->ops->ctx, s->group.name, (const char *const *)keys.v,
-                                          keys.n, err)
+    int rc = keys.n ? FENCED(e, err,
+                             e->ops->delete_tags(e->ops->ctx, s->group.name,
+                                                 (const char *const *)keys.v, keys.n, err))
                     : 0;
     strv_free(&keys);
     if (rc == 0)
-        e->holds_lease = 0;
+        e->holds_lease = e->lease_written = 0;
     return rc;
 }
 
@@ -112,7 +149,7 @@ static int record_suspended(struct engine *e, const struct rollout_snapshot *s,
     if (all.n != before) {
         struct asg_tag tag;
         rollout_suspended_tag(&all, &tag);
-        rc = e->ops->put_tags(e->ops->ctx, s->group.name, &tag, 1, err);
+        rc = FENCED(e, err, e->ops->put_tags(e->ops->ctx, s->group.name, &tag, 1, err));
         free(tag.key);
         free(tag.value);
     }
@@ -125,26 +162,19 @@ static int set_state(struct engine *e, const struct rollout_snapshot *s, const s
 {
     struct strv arns = STRV_INIT;
     for (size_t i = 0; i < ids->n; i++) {
-        const char *arn = snapshot_ci_arn(s, ids->v[i]);
-        if (arn)
-            strv_push(&arns, arn);
+        const struct ecs_container_instance *ci = snapshot_ci(s, ids->v[i]);
+        if (ci && ci->arn)
+            strv_push(&arns, ci->arn);
     }
-    int rc = arns.n ? e->ops->update_container_instances_state(e->ops->ctx, e->cfg->cluster_name,
-                                                               (const char *const *)arns.v, arns.n,
-                                                               status, err)
+    int rc = arns.n ? FENCED(e, err,
+                             e->ops->update_container_instances_state(
+                                 e->ops->ctx, e->cfg->cluster_name, (const char *const *)arns.v,
+                                 arns.n, status, err))
                     : 0;
     /* Changed, or perhaps changed if it failed part way: look again. */
     observer_instances_changed(&e->ob, ids);
     strv_free(&arns);
     return rc;
-}
-
-static int tasks_on(const struct rollout_snapshot *s, const char *instance_id)
-{
-    for (size_t i = 0; i < s->n_cis; i++)
-        if (s->cis[i].ec2_instance_id && strcmp(s->cis[i].ec2_instance_id, instance_id) == 0)
-            return s->cis[i].running_tasks_count + s->cis[i].pending_tasks_count;
-    return 0;
 }
 
 int act_perform(struct engine *e, const struct rollout_snapshot *s,
@@ -153,11 +183,12 @@ int act_perform(struct engine *e, const struct rollout_snapshot *s,
     const char *group = s->group.name;
     switch (d->action) {
     case ACT_SUSPEND:
-        return e->ops->suspend_processes(e->ops->ctx, group, (const char *const *)d->ids.v,
-                                         d->ids.n, err);
+        return FENCED(e, err,
+                      e->ops->suspend_processes(e->ops->ctx, group, (const char *const *)d->ids.v,
+                                                d->ids.n, err));
     case ACT_RAISE_MAX: {
         struct asg_size_update u = {-1, d->number, -1};
-        return e->ops->update_group_size(e->ops->ctx, group, &u, err);
+        return FENCED(e, err, e->ops->update_group_size(e->ops->ctx, group, &u, err));
     }
     case ACT_SET_DESIRED:
         if (!e->rollback) {
@@ -165,12 +196,14 @@ int act_perform(struct engine *e, const struct rollout_snapshot *s,
             if (e->first_change == 0)
                 e->first_change = engine_mono_s(e);
         }
-        return e->ops->set_desired_capacity(e->ops->ctx, group, d->number, err);
+        return FENCED(e, err, e->ops->set_desired_capacity(e->ops->ctx, group, d->number, err));
     case ACT_DRAIN:
         if (!e->rollback)
             e->phase = RUN_DRAIN;
-        for (size_t i = 0; i < d->ids.n; i++)
-            e->sum->tasks_moved += tasks_on(s, d->ids.v[i]);
+        for (size_t i = 0; i < d->ids.n; i++) {
+            const struct ecs_container_instance *ci = snapshot_ci(s, d->ids.v[i]);
+            e->sum->tasks_moved += ci ? ci->running_tasks_count + ci->pending_tasks_count : 0;
+        }
         return set_state(e, s, &d->ids, "DRAINING", err);
     case ACT_ACTIVATE:
         return set_state(e, s, &d->ids, "ACTIVE", err);
@@ -178,8 +211,9 @@ int act_perform(struct engine *e, const struct rollout_snapshot *s,
         struct strv stopped = STRV_INIT;
         int rc = 0;
         for (size_t i = 0; i < d->ids.n && rc == 0; i++) {
-            rc = e->ops->stop_task(e->ops->ctx, e->cfg->cluster_name, d->ids.v[i],
-                                   "ecs-rollout: instance replaced", err);
+            rc = FENCED(e, err,
+                        e->ops->stop_task(e->ops->ctx, e->cfg->cluster_name, d->ids.v[i],
+                                          "ecs-rollout: instance replaced", err));
             if (rc == 0)
                 strv_push(&stopped, d->ids.v[i]);
         }
@@ -194,8 +228,9 @@ int act_perform(struct engine *e, const struct rollout_snapshot *s,
             e->phase = RUN_TERMINATE;
         /* A failure is retried from a fresh look: the instances already
          * terminating are no longer candidates then. */
-        return e->ops->terminate_instances(e->ops->ctx, (const char *const *)d->ids.v, d->ids.n, 1,
-                                           NULL, err);
+        return FENCED(e, err,
+                      e->ops->terminate_instances(e->ops->ctx, (const char *const *)d->ids.v,
+                                                  d->ids.n, 1, NULL, err));
     }
     case ACT_FINISH:
         e->phase = RUN_FINISH;
@@ -205,11 +240,13 @@ int act_perform(struct engine *e, const struct rollout_snapshot *s,
          * still resumes Launch at its end. */
         if (record_suspended(e, s, &d->ids, err) != 0)
             return -1;
-        return e->ops->suspend_processes(e->ops->ctx, group, (const char *const *)d->ids.v,
-                                         d->ids.n, err);
+        return FENCED(e, err,
+                      e->ops->suspend_processes(e->ops->ctx, group, (const char *const *)d->ids.v,
+                                                d->ids.n, err));
     case ACT_RESUME:
-        return e->ops->resume_processes(e->ops->ctx, group, (const char *const *)d->ids.v, d->ids.n,
-                                        err);
+        return FENCED(e, err,
+                      e->ops->resume_processes(e->ops->ctx, group, (const char *const *)d->ids.v,
+                                               d->ids.n, err));
     case ACT_WAIT:
     case ACT_NOTHING_TO_DO:
     case ACT_BEGIN:

@@ -35,8 +35,8 @@ static int starts_with(const char *s, const char *prefix)
     return s && strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-static const struct ecs_container_instance *find_ci(const struct rollout_snapshot *s,
-                                                    const char *instance_id)
+const struct ecs_container_instance *snapshot_ci(const struct rollout_snapshot *s,
+                                                 const char *instance_id)
 {
     for (size_t i = 0; i < s->n_cis; i++)
         if (s->cis[i].ec2_instance_id && strcmp(s->cis[i].ec2_instance_id, instance_id) == 0)
@@ -137,7 +137,7 @@ void rollout_assess(const struct rollout_snapshot *s, const struct rollout_optio
     for (size_t i = 0; i < a->n; i++) {
         struct instance_view *v = &a->v[i];
         v->asg = &s->group.instances[i];
-        v->ci = find_ci(s, v->asg->instance_id);
+        v->ci = snapshot_ci(s, v->asg->instance_id);
         v->drain = find_drain(s, v->asg->instance_id);
         v->phase = phase_of(v->asg, v->ci, v->drain);
         if (v->phase == PHASE_LEAVING) {

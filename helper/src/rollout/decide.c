@@ -292,14 +292,7 @@ void rollout_decide(const struct rollout_snapshot *s, const struct rollout_asses
         wait_or_fail(s, o, t, WAIT_NEW_INSTANCES, d);
         return;
     }
-    if (a->leaving > 0) {
-        decision_say(d, ACT_WAIT, "waiting for %d instance(s) to finish terminating", a->leaving);
-        wait_or_fail(s, o, t, WAIT_TERMINATION, d);
-        return;
-    }
-    if (even_zones(s, a, o, t, d))
-        return;
-    if (hold_launches(s, a, d))
+    if (finishing(s, a, o, t, d))
         return;
     decision_say(d, ACT_FINISH, "all %d instance(s) current: restoring the group", a->members);
 }
@@ -333,14 +326,7 @@ void rollout_decide_rollback(const struct rollout_snapshot *s, const struct roll
                 : return_to_original(s, a, o, t, d, new_drained, new_draining, new_active,
                                      BY_ZONE_SIZE))
         return;
-    if (a->leaving > 0) {
-        decision_say(d, ACT_WAIT, "waiting for %d instance(s) to finish terminating", a->leaving);
-        wait_or_fail(s, o, t, WAIT_TERMINATION, d);
-        return;
-    }
-    if (even_zones(s, a, o, t, d))
-        return;
-    if (hold_launches(s, a, d))
+    if (finishing(s, a, o, t, d))
         return;
     decision_say(d, ACT_FINISH, "the group is back to %d instance(s): restoring its settings",
                  n_orig);

@@ -66,8 +66,6 @@ static void tally_task(struct observer *ob, const struct ecs_task *t, struct dra
     int told_to_stop = t->desired_status && strcmp(t->desired_status, "STOPPED") == 0;
     if (t->group && strncmp(t->group, "service:", 8) == 0) {
         const char *svc = t->group + 8;
-        if (!strv_contains(&d->services, svc))
-            strv_push(&d->services, svc);
         if (!strv_contains(&ob->affected_services, svc))
             strv_push(&ob->affected_services, svc);
         if (stopped)

@@ -18,16 +18,15 @@
 /* poll_once's answer when the poll failed (step_err says why). */
 #define POLL_FAILED (-1.0)
 
-static int stop_requested(const struct engine *e)
+int engine_stop_requested(const struct engine *e)
 {
     return e->cfg->stop && *e->cfg->stop;
 }
 
-/* Sleeps in short slices so a stop request is seen quickly. */
-static void pause_for(const struct engine *e, double seconds)
+void engine_pause(const struct engine *e, double seconds)
 {
     double until = engine_mono_s(e) + seconds;
-    while (!stop_requested(e)) {
+    while (!engine_stop_requested(e)) {
         double left = until - engine_mono_s(e);
         if (left <= 0)
             break;
@@ -71,7 +70,11 @@ static int start(struct engine *e, struct err *err)
     struct rollout_decision d;
     e->phase = RUN_PREFLIGHT;
     if (observe(&e->ob, (long long)engine_wall_s(e), &s, err) != 0) {
-        conclude_err(e, err->kind == ERR_STATE ? ROLLOUT_REFUSED : ROLLOUT_ERROR, err);
+        conclude_err(e,
+                     err->kind == ERR_STATE         ? ROLLOUT_REFUSED
+                     : err->kind == ERR_INTERRUPTED ? ROLLOUT_INTERRUPTED
+                                                    : ROLLOUT_ERROR,
+                     err);
         return 0;
     }
     rollout_assess(&s, &e->cfg->options, &a);
@@ -87,7 +90,7 @@ static int start(struct engine *e, struct err *err)
     } else if (d.action == ACT_BEGIN) {
         struct strv problems = STRV_INIT, warnings = STRV_INIT;
         if (rollout_preflight(e->ops, e->cfg, &s, &a, &problems, &warnings, err) != 0) {
-            r = ROLLOUT_ERROR;
+            r = err->kind == ERR_INTERRUPTED ? ROLLOUT_INTERRUPTED : ROLLOUT_ERROR;
         } else {
             for (size_t i = 0; i < warnings.n; i++)
                 emit(e, EV_WARNING, NULL, warnings.v[i], NULL, NULL);
@@ -102,28 +105,31 @@ static int start(struct engine *e, struct err *err)
                 rollout_target_describe(&s.target, t, sizeof(t));
                 emitf(e, EV_START, "rolling out %s to group %s in cluster %s: %s", t, s.group.name,
                       e->cfg->cluster_name, d.message);
-                if (act_begin(e, &s, err) != 0 || (r = lease_confirm(e, err)) != ROLLOUT_DONE)
-                    r = r == ROLLOUT_DONE ? ROLLOUT_ERROR : r;
+                if (act_begin(e, &s, err) != 0 || lease_settle(e, err) != 0)
+                    r = lease_failure(e, err);
             }
         }
         strv_free(&problems);
         strv_free(&warnings);
     } else {
-        r = lease_claim(e, &s, err);
-        if (r == ROLLOUT_DONE)
-            r = lease_confirm(e, err);
+        r = lease_claim(e, err);
         if (r == ROLLOUT_DONE)
             emitf(e, EV_START,
                   "resuming the rollout of group %s started %llds ago (%d of %d instance(s) out of "
                   "date)",
                   s.group.name, s.now - s.state.started, a.outdated, a.members);
     }
+    /* A lease this run may have written (an answer cut short by a stop
+     * request, say) must not hold the next run up. */
+    if (r != ROLLOUT_DONE)
+        lease_release(e);
     if (r == ROLLOUT_NOTHING_TO_DO) {
         conclude(e, r, "nothing to do: %s", d.message);
+    } else if (r == ROLLOUT_INTERRUPTED) {
+        conclude(e, r,
+                 "stopped on request before the rollout changed anything; run the same "
+                 "command again to start it");
     } else if (r != ROLLOUT_DONE) {
-        /* A lease taken by a start that then failed would hold off every
-         * other run for its lifetime. */
-        lease_release(e);
         conclude_err(e, r, err);
     }
     rollout_decision_free(&d);
@@ -160,6 +166,11 @@ static double on_fail(struct engine *e, const struct rollout_snapshot *s,
     err_set(err, ERR_STATE, "the rollback could not finish (%s); the rollout had failed: %s",
             d->message, e->failure);
     act_return_to_service(e, s);
+    if (e->lost_lease) {
+        conclude(e, ROLLOUT_BUSY, "another rollout took over group %s during the rollback",
+                 e->cfg->asg_name);
+        return 0;
+    }
     lease_release(e);
     conclude(e, ROLLOUT_STUCK,
              "the cluster is serving; run the same command again to continue once the cause is "
@@ -209,7 +220,12 @@ static double poll_once(struct engine *e, long long now, struct err *step_err, s
     rollout_assess(&s, &e->cfg->options, &a);
     double pause = 0;
     int again = 1;
-    if (!s.state.in_progress) {
+    if (!lease_still_ours(e, &s.state, err)) {
+        /* Every poll reads the lease too: a run that was held up learns
+         * here that another took over, before it writes anything. */
+        conclude(e, ROLLOUT_BUSY, "%s", err->message);
+        again = 0;
+    } else if (!s.state.in_progress) {
         /* The tags vanished under us: someone finished or cancelled it. */
         err_set(err, ERR_STATE, "the rollout state tags of group %s disappeared while it ran",
                 e->cfg->asg_name);
@@ -246,6 +262,11 @@ static double poll_once(struct engine *e, long long now, struct err *step_err, s
  * Returns how long to wait before the next poll. */
 static double on_poll_failed(struct engine *e, const struct err *step_err, struct err *err)
 {
+    if (e->lost_lease) {
+        *err = *step_err;
+        conclude_err(e, ROLLOUT_BUSY, step_err);
+        return 0;
+    }
     if (step_err->kind == ERR_INTERRUPTED)
         return 0; /* the stop request is handled at the top of the loop */
     struct buf b = BUF_INIT;
@@ -262,6 +283,12 @@ static double on_poll_failed(struct engine *e, const struct err *step_err, struc
     } else {
         *err = *step_err;
         act_return_to_service(e, NULL);
+        if (e->lost_lease) {
+            conclude(e, ROLLOUT_BUSY, "another rollout took over group %s during the rollback",
+                     e->cfg->asg_name);
+            buf_free(&b);
+            return 0;
+        }
         lease_release(e);
         /* What to do first: both errors can be long (and are often the
          * same one, a missing permission). */
@@ -313,19 +340,22 @@ enum rollout_result rollout_run(const struct svc_ops *ops, const struct rollout_
     err_clear(err);
     int running = start(&e, err);
     while (running && !e.ended) {
-        if (stop_requested(&e)) {
+        if (engine_stop_requested(&e)) {
             interrupt(&e, err);
             break;
         }
         long long now = (long long)engine_wall_s(&e);
-        lease_renew_if_due(&e, now);
+        if (lease_keep(&e, err) != 0) {
+            conclude(&e, ROLLOUT_BUSY, "%s", err->message);
+            break;
+        }
         struct err step_err;
         err_clear(&step_err);
         double pause = poll_once(&e, now, &step_err, err); /* observe -> decide -> act */
         if (pause == POLL_FAILED)
             pause = on_poll_failed(&e, &step_err, err);
         if (!e.ended && pause > 0)
-            pause_for(&e, pause); /* wait */
+            engine_pause(&e, pause); /* wait */
     }
     strv_free(&e.initial);
     strv_free(&e.launched);

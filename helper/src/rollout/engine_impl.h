@@ -29,8 +29,11 @@ struct engine {
     /* the lease (lease.c) */
     char host[128];
     char token[40];
-    long long lease_renewed;
-    int holds_lease;
+    double lease_sent_at; /* monotonic, when our latest lease write was sent */
+    int lease_written;    /* we wrote a lease: it may be on the group */
+    int holds_lease;      /* our lease is on the group, as far as we know */
+    int lost_lease;       /* another rollout took over: this run writes nothing more */
+    int busy;             /* the lease could not be taken: another rollout runs */
     /* the rollback */
     int rollback;
     char failure[1024]; /* why the rollout is rolling back */
@@ -51,6 +54,9 @@ struct engine {
 /* Time, through the service boundary. */
 double engine_wall_s(const struct engine *e); /* Unix seconds */
 double engine_mono_s(const struct engine *e); /* for durations */
+int engine_stop_requested(const struct engine *e);
+/* Sleeps in short slices so a stop request is seen quickly. */
+void engine_pause(const struct engine *e, double seconds);
 
 /* ---- progress.c: events and the summary ---- */
 const char *run_phase_name(const struct engine *e);
@@ -69,21 +75,42 @@ unsigned long fingerprint(const struct rollout_snapshot *s, const struct rollout
 enum rollout_result conclude(struct engine *e, enum rollout_result r, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* ---- lease.c: who runs the rollout ---- */
+/* ---- lease.c: who runs the rollout ----
+ * The lease is a fencing token: AWS has no conditional write for tags, so
+ * it is read afresh immediately before every write (act.c calls
+ * lease_check) and on every poll, and judged against AWS's clock. */
 void lease_identity(struct engine *e);
+/* What a write needs of the lease. */
+enum lease_need {
+    LEASE_NEED_OURS,    /* an ordinary write: the lease is ours (renewed when due) */
+    LEASE_NEED_BEGIN,   /* the first write: no rollout in progress, no live lease */
+    LEASE_NEED_TAKE,    /* taking the lease of a rollout in progress: free, expired or dead */
+    LEASE_NEED_RELEASE, /* deleting our lease: it is still ours */
+};
+/* The check before a write, on a fresh read. 0: write; 1 (RELEASE only):
+ * nothing to release; -1: do not write, err says why (e->busy: another
+ * rollout runs; e->lost_lease: another took this one over). */
+int lease_check(struct engine *e, enum lease_need need, struct err *err);
+/* After a lease write: waits out the writes of runs that read it free at
+ * the same moment, then reads it back (the last writer holds it). */
+int lease_settle(struct engine *e, struct err *err);
 /* Takes the lease of a rollout in progress, or says who holds it
  * (ROLLOUT_BUSY); ROLLOUT_DONE when it is ours. */
-enum rollout_result lease_claim(struct engine *e, const struct rollout_snapshot *s,
-                                struct err *err);
-/* Re-reads the group: two rollouts that started at once both wrote their
- * lease, only one remains. ROLLOUT_DONE when it is ours. */
-enum rollout_result lease_confirm(struct engine *e, struct err *err);
-/* Renews the lease when due; a failure is a warning (it lasts a while). */
-void lease_renew_if_due(struct engine *e, long long now);
+enum rollout_result lease_claim(struct engine *e, struct err *err);
+/* What a failed lease step means for the run. */
+enum rollout_result lease_failure(const struct engine *e, const struct err *err);
+/* Whether the lease in a snapshot is ours; when not, the run has lost it
+ * (err says to whom). Every poll asks. */
+int lease_still_ours(struct engine *e, const struct rollout_state *st, struct err *err);
+/* Renews the lease when due (through lease_check). A failure to reach AWS
+ * is a warning, as the lease lasts a while; -1 when the lease is lost. */
+int lease_keep(struct engine *e, struct err *err);
+/* Deletes our lease on the way out, once a fresh read shows it is still
+ * ours; never after it was lost. */
 void lease_release(struct engine *e);
-/* This process's lease, valid until now + ROLLOUT_LEASE_SECONDS. Its strings are borrowed from e.
- */
-void lease_mine(const struct engine *e, long long now, struct rollout_lease *l);
+/* This process's lease, ROLLOUT_LEASE_SECONDS from the latest AWS's clock
+ * can be now. Its strings are borrowed from e. */
+void lease_mine(const struct engine *e, struct rollout_lease *l);
 
 /* ---- act.c: every write the rollout makes ---- */
 /* Records the original sizes, the processes to suspend, the target and the
@@ -98,7 +125,11 @@ int act_apply_to_snapshot(struct rollout_snapshot *s, const struct rollout_decis
 /* Best effort, for a rollout that ends without finishing its rollback:
  * nothing stays DRAINING. From snapshot s, or (s NULL) a fresh look. */
 void act_return_to_service(struct engine *e, const struct rollout_snapshot *s);
-int act_put_lease(struct engine *e, const struct rollout_lease *l, struct err *err);
-int act_delete_lease(struct engine *e, struct err *err);
+/* Takes the lease of a rollout in progress (after lease_check TAKE). */
+int act_take_lease(struct engine *e, struct err *err);
+/* Deletes our lease if it is still ours (lease_check RELEASE). */
+int act_release_lease(struct engine *e, struct err *err);
+/* The lease's renewal, by lease_check itself right after its read. */
+int act_renew_lease(struct engine *e, struct err *err);
 
 #endif

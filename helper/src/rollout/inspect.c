@@ -90,8 +90,12 @@ int rollout_inspect(const struct svc_ops *ops, const struct rollout_config *cfg,
     }
     if (s.state.has_lease) {
         p->lease_owner = xstrdup(s.state.lease.host);
+        /* Judged on AWS's clock, as the rollout judges it (lease.c). */
+        double aws_earliest, aws_latest;
+        if (!ops->aws_time || ops->aws_time(ops->ctx, &aws_earliest, &aws_latest) != 0)
+            aws_earliest = (double)now;
         p->lease_expires = s.state.lease.expires;
-        p->lease_live = s.state.lease.expires > now;
+        p->lease_live = (double)s.state.lease.expires > aws_earliest;
     }
     int rc = 0;
     if (!s.state.in_progress && a.outdated > 0)

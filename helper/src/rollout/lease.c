@@ -1,8 +1,17 @@
 /* The lease: one rollout of a group at a time. It lives in a tag on the
  * group (state.h), names its owner (host and pid) and expires unless
- * renewed, so a rollout whose owner died is taken over. */
+ * renewed, so a rollout whose owner died is taken over.
+ *
+ * AWS has no conditional write for tags, so the lease is a fencing token
+ * read afresh right before every write (lease_check, called by act.c for
+ * each one) and on every poll: a run that was held up past its lease (a
+ * laptop that slept, SIGSTOP, a frozen VM) learns that another took over
+ * before it writes anything, and stops. Expiry is judged against AWS's
+ * clock (the Date of its answers, carried forward on the local monotonic
+ * clock, which counts suspend time), never the local wall clock. */
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -54,87 +63,233 @@ static int pid_alive(long pid)
     return kill((pid_t)pid, 0) == 0 || errno == EPERM;
 }
 
-void lease_mine(const struct engine *e, long long now, struct rollout_lease *l)
+/* After writing a lease that was free, how long to wait before reading it
+ * back: a run that read it free just before our write lands its own write
+ * within a round trip, and the last writer wins. */
+#define LEASE_SETTLE_S 1.0
+/* Slack for the local monotonic clock against AWS's (rates, Date's whole
+ * seconds): a lease this close to its end may be taken by another run. */
+#define LEASE_MARGIN_S 5.0
+
+/* AWS's time now, within bounds; the wall clock when no answer has told
+ * it yet. */
+static void aws_now(const struct engine *e, double *earliest, double *latest)
 {
+    if (!e->ops->aws_time || e->ops->aws_time(e->ops->ctx, earliest, latest) != 0)
+        *earliest = *latest = engine_wall_s(e);
+}
+
+void lease_mine(const struct engine *e, struct rollout_lease *l)
+{
+    double earliest, latest;
+    aws_now(e, &earliest, &latest);
     l->host = (char *)e->host;
     l->pid = (long)getpid();
     l->token = (char *)e->token;
-    l->expires = now + ROLLOUT_LEASE_SECONDS;
+    /* From the latest AWS's clock can be: on the local monotonic clock the
+     * lease then lasts at least ROLLOUT_LEASE_SECONDS from its sending. */
+    l->expires = (long long)ceil(latest) + ROLLOUT_LEASE_SECONDS;
 }
 
-static int lease_write(struct engine *e, long long now, struct err *err)
+/* A fresh read of the group's rollout state and lease. */
+static int read_state(struct engine *e, struct rollout_state *st, struct err *err)
 {
-    struct rollout_lease l;
-    lease_mine(e, now, &l);
-    if (act_put_lease(e, &l, err) != 0)
+    struct asg_group g;
+    memset(st, 0, sizeof(*st));
+    if (e->ops->describe_group(e->ops->ctx, e->cfg->asg_name, &g, err) != 0)
         return -1;
-    e->lease_renewed = now;
-    e->holds_lease = 1;
+    int rc = rollout_state_parse(&g, st);
+    asg_group_free(&g);
+    if (rc != 0) {
+        err_set(err, ERR_STATE, "%s", st->problem);
+        rollout_state_free(st);
+        return -1;
+    }
     return 0;
 }
 
-void lease_renew_if_due(struct engine *e, long long now)
+static int is_ours(const struct engine *e, const struct rollout_state *st)
 {
-    if (!e->holds_lease || now - e->lease_renewed < ROLLOUT_LEASE_RENEW_SECONDS)
-        return;
-    struct err err;
-    if (lease_write(e, now, &err) != 0)
-        emit_err(e, EV_WARNING, "could not renew the lease", &err);
+    return st->has_lease && st->lease.token && strcmp(st->lease.token, e->token) == 0;
+}
+
+/* Another rollout holds the group now: this run writes nothing more, not
+ * even to release a lease that is no longer its own. */
+static int lost(struct engine *e, const struct rollout_state *st, struct err *err)
+{
+    e->lost_lease = 1;
+    e->holds_lease = 0;
+    if (st->has_lease)
+        return err_set(err, ERR_STATE,
+                       "another rollout took over group %s (its lease is held by %s, pid %ld); "
+                       "this run stopped without writing anything more",
+                       e->cfg->asg_name, st->lease.host, st->lease.pid);
+    return err_set(err, ERR_STATE,
+                   "another rollout took over group %s (this run's lease is gone%s); this run "
+                   "stopped without writing anything more",
+                   e->cfg->asg_name,
+                   st->in_progress ? ""
+                                   : " and the rollout state tags disappeared with it: the "
+                                     "rollout was finished or cancelled");
+}
+
+static int busy(struct engine *e, const struct rollout_state *st, struct err *err)
+{
+    e->busy = 1;
+    return err_set(err, ERR_STATE,
+                   "another rollout of group %s started at the same time (lease held by %s)",
+                   e->cfg->asg_name, st->has_lease ? st->lease.host : "nobody");
+}
+
+/* Whether a lease in st, not ours, may be taken now: free, run out by
+ * AWS's clock, or its process gone from this machine. */
+static int may_take(struct engine *e, const struct rollout_state *st, struct err *err)
+{
+    double earliest, latest;
+    aws_now(e, &earliest, &latest);
+    long long now = (long long)floor(earliest);
+    enum lease_verdict v = rollout_lease_check(st, e->host, e->token, now, pid_alive);
+    if (v == LEASE_HELD) {
+        e->busy = 1;
+        err_set(err, ERR_STATE,
+                "another rollout of group %s is running (lease held by %s, pid %ld, for %llds "
+                "more by AWS's clock); if it died, its lease expires by itself",
+                e->cfg->asg_name, st->lease.host, st->lease.pid, st->lease.expires - now);
+        return 0;
+    }
+    if (v == LEASE_EXPIRED || v == LEASE_OWNER_DEAD)
+        emitf(e, EV_INFO, "taking over the rollout of %s from %s (pid %ld, %s)", e->cfg->asg_name,
+              st->lease.host, st->lease.pid, v == LEASE_EXPIRED ? "lease expired" : "process gone");
+    return 1;
+}
+
+int lease_settle(struct engine *e, struct err *err)
+{
+    engine_pause(e, LEASE_SETTLE_S);
+    if (engine_stop_requested(e))
+        return err_set(err, ERR_INTERRUPTED,
+                       "stopped on request; run the same command again to resume");
+    struct rollout_state st;
+    if (read_state(e, &st, err) != 0)
+        return -1;
+    int ours = is_ours(e, &st);
+    if (!ours) {
+        e->holds_lease = 0;
+        busy(e, &st, err);
+    }
+    rollout_state_free(&st);
+    return ours ? 0 : -1;
+}
+
+/* An ordinary write: the lease is ours. Renewed when due, after this very
+ * read (never blindly); a renewal after the lease may have run out is read
+ * back like a new claim, as another run may be taking it at this moment. */
+static int check_ours(struct engine *e, struct err *err)
+{
+    struct rollout_state st;
+    if (read_state(e, &st, err) != 0)
+        return -1;
+    int ours = is_ours(e, &st);
+    if (!ours)
+        lost(e, &st, err);
+    rollout_state_free(&st);
+    if (!ours)
+        return -1;
+    double age = engine_mono_s(e) - e->lease_sent_at;
+    if (age < ROLLOUT_LEASE_RENEW_SECONDS)
+        return 0;
+    if (act_renew_lease(e, err) != 0)
+        return -1;
+    if (age < ROLLOUT_LEASE_SECONDS - LEASE_MARGIN_S || lease_settle(e, err) == 0)
+        return 0;
+    if (e->busy) {
+        e->busy = 0;
+        e->lost_lease = 1;
+        err_set(err, ERR_STATE,
+                "another rollout took over group %s while this run was held up past its lease; "
+                "this run stopped without writing anything more",
+                e->cfg->asg_name);
+    }
+    return -1;
+}
+
+int lease_check(struct engine *e, enum lease_need need, struct err *err)
+{
+    if (e->lost_lease)
+        return err_set(err, ERR_STATE,
+                       "another rollout took over group %s; this run writes nothing more",
+                       e->cfg->asg_name);
+    if (need == LEASE_NEED_OURS)
+        return check_ours(e, err);
+    if (need == LEASE_NEED_RELEASE && !e->lease_written)
+        return 1;
+    struct rollout_state st;
+    if (read_state(e, &st, err) != 0)
+        return -1;
+    int rc = 0;
+    if (need == LEASE_NEED_RELEASE) {
+        rc = is_ours(e, &st) ? 0 : 1;
+        if (rc == 1)
+            e->holds_lease = e->lease_written = 0;
+    } else if (need == LEASE_NEED_BEGIN) {
+        /* Another run began since our snapshot: its state is the truth. */
+        if (st.in_progress || (st.has_lease && !is_ours(e, &st) && !may_take(e, &st, err)))
+            rc = busy(e, &st, err);
+    } else if (!is_ours(e, &st) && !may_take(e, &st, err)) {
+        rc = -1;
+    }
+    rollout_state_free(&st);
+    return rc;
+}
+
+enum rollout_result lease_failure(const struct engine *e, const struct err *err)
+{
+    if (e->busy || e->lost_lease)
+        return ROLLOUT_BUSY;
+    return err->kind == ERR_INTERRUPTED ? ROLLOUT_INTERRUPTED : ROLLOUT_ERROR;
+}
+
+enum rollout_result lease_claim(struct engine *e, struct err *err)
+{
+    if (act_take_lease(e, err) != 0 || lease_settle(e, err) != 0)
+        return lease_failure(e, err);
+    return ROLLOUT_DONE;
+}
+
+int lease_still_ours(struct engine *e, const struct rollout_state *st, struct err *err)
+{
+    if (is_ours(e, st))
+        return 1;
+    lost(e, st, err);
+    return 0;
+}
+
+int lease_keep(struct engine *e, struct err *err)
+{
+    if (!e->holds_lease || engine_mono_s(e) - e->lease_sent_at < ROLLOUT_LEASE_RENEW_SECONDS)
+        return 0;
+    struct err lerr;
+    if (check_ours(e, &lerr) == 0)
+        return 0;
+    if (e->lost_lease) {
+        *err = lerr;
+        return -1;
+    }
+    emit_err(e, EV_WARNING, "could not renew the lease", &lerr);
+    return 0;
 }
 
 void lease_release(struct engine *e)
 {
-    if (!e->holds_lease)
+    if (!e->lease_written || e->lost_lease)
         return;
     struct err err;
-    if (act_delete_lease(e, &err) != 0) {
+    if (act_release_lease(e, &err) < 0) {
         char what[128];
         snprintf(what, sizeof(what),
                  "could not release the rollout lease (it expires by itself in %ds)",
                  ROLLOUT_LEASE_SECONDS);
         emit_err(e, EV_WARNING, what, &err);
     }
-    e->holds_lease = 0;
-}
-
-enum rollout_result lease_claim(struct engine *e, const struct rollout_snapshot *s, struct err *err)
-{
-    enum lease_verdict v = rollout_lease_check(&s->state, e->host, e->token, s->now, pid_alive);
-    if (v == LEASE_HELD) {
-        err_set(err, ERR_STATE,
-                "another rollout of group %s is running (lease held by %s, pid %ld, for %llds "
-                "more); if it died, its lease expires by itself",
-                s->group.name, s->state.lease.host, s->state.lease.pid,
-                s->state.lease.expires - s->now);
-        return ROLLOUT_BUSY;
-    }
-    if (v == LEASE_OURS)
-        return ROLLOUT_DONE;
-    if (v == LEASE_EXPIRED || v == LEASE_OWNER_DEAD)
-        emitf(e, EV_INFO, "taking over the rollout of %s from %s (pid %ld, %s)", s->group.name,
-              s->state.lease.host, s->state.lease.pid,
-              v == LEASE_EXPIRED ? "lease expired" : "process gone");
-    if (lease_write(e, s->now, err) != 0)
-        return ROLLOUT_ERROR;
-    return ROLLOUT_DONE;
-}
-
-enum rollout_result lease_confirm(struct engine *e, struct err *err)
-{
-    struct asg_group g;
-    if (e->ops->describe_group(e->ops->ctx, e->cfg->asg_name, &g, err) != 0)
-        return ROLLOUT_ERROR;
-    struct rollout_state st;
-    enum rollout_result r = ROLLOUT_DONE;
-    if (rollout_state_parse(&g, &st) != 0 || !st.has_lease ||
-        strcmp(st.lease.token, e->token) != 0) {
-        e->holds_lease = 0;
-        err_set(err, ERR_STATE,
-                "another rollout of group %s started at the same time (lease held by %s)",
-                e->cfg->asg_name, st.has_lease ? st.lease.host : "?");
-        r = ROLLOUT_BUSY;
-    }
-    rollout_state_free(&st);
-    asg_group_free(&g);
-    return r;
+    e->holds_lease = e->lease_written = 0;
 }

@@ -6,7 +6,11 @@
  * (or what to wait for). Everything here is pure: no I/O, no clock, no
  * globals, so every decision is unit-tested from hand-built snapshots. The
  * only memory a rollout needs between polls lives on the group itself (tags,
- * see state.h), which is why a killed rollout resumes from any machine. */
+ * see state.h), which is why a killed rollout resumes from any machine.
+ *
+ * Defined in: assess.c (the assessment, snapshot_ci), decide.c (the
+ * decisions, names, batch size), pick.c (zone spread), timers.c (the timer
+ * rule), target.c and observe.c (freeing a target and a snapshot). */
 #ifndef ECSR_ROLLOUT_MODEL_H
 #define ECSR_ROLLOUT_MODEL_H
 
@@ -51,7 +55,6 @@ struct drain_tasks {
     int daemon_tasks;       /* daemon service tasks not yet STOPPED */
     int stopping;           /* tasks already told to stop (desired STOPPED), not yet STOPPED */
     struct strv standalone; /* ARNs of standalone tasks still meant to run */
-    struct strv services;   /* names of services that had tasks here */
 };
 
 /* Everything one poll observed. Arrays are owned by the snapshot. */
@@ -75,6 +78,9 @@ struct rollout_snapshot {
 };
 
 void rollout_snapshot_free(struct rollout_snapshot *s);
+/* The container instance of a group instance in the snapshot, or NULL. */
+const struct ecs_container_instance *snapshot_ci(const struct rollout_snapshot *s,
+                                                 const char *instance_id);
 
 /* ---- Assessment: one view per group instance. ---- */
 

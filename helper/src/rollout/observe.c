@@ -26,7 +26,6 @@ void rollout_snapshot_free(struct rollout_snapshot *s)
     for (size_t i = 0; i < s->n_drains; i++) {
         free(s->drains[i].instance_id);
         strv_free(&s->drains[i].standalone);
-        strv_free(&s->drains[i].services);
     }
     free(s->drains);
     ecs_services_free(s->services, s->n_services);
@@ -53,7 +52,6 @@ void observer_free(struct observer *ob)
     strv_free(&ob->ci_arns);
     strv_free(&ob->ami_ids);
     strv_free(&ob->ami_values);
-    strv_free(&ob->drained);
     strv_free(&ob->affected_services);
     strv_free(&ob->daemon_services);
     for (size_t i = 0; i < ob->n_memo; i++) {
@@ -73,14 +71,6 @@ static long lookup(const struct strv *keys, const char *key)
         if (strcmp(keys->v[i], key) == 0)
             return (long)i;
     return -1;
-}
-
-const char *snapshot_ci_arn(const struct rollout_snapshot *s, const char *instance_id)
-{
-    for (size_t i = 0; i < s->n_cis; i++)
-        if (s->cis[i].ec2_instance_id && strcmp(s->cis[i].ec2_instance_id, instance_id) == 0)
-            return s->cis[i].arn;
-    return NULL;
 }
 
 static int in_service(const struct asg_instance *in)
@@ -452,7 +442,6 @@ int observe(struct observer *ob, long long now, struct rollout_snapshot *s, stru
 {
     memset(s, 0, sizeof(*s));
     s->now = now;
-    ob->polls++;
     if (ob->ops->describe_group(ob->ops->ctx, ob->asg_name, &s->group, err) != 0)
         goto fail;
     if (rollout_state_parse(&s->group, &s->state) != 0) {

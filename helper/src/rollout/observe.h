@@ -53,8 +53,6 @@ struct observer {
     int listed;
     /* ec2 instance id -> AMI (with --ami) */
     struct strv ami_ids, ami_values;
-    /* draining instances confirmed empty */
-    struct strv drained;
     /* services that had tasks on draining instances */
     struct strv affected_services;
     /* daemon services (their tasks leave a draining instance last) */
@@ -67,8 +65,6 @@ struct observer {
     char *target_key; /* "id|name|version" the resolution is for */
     long long target_resolved_at;
     struct rollout_target target;
-    /* calls made by observe (for figures) */
-    unsigned long polls;
 };
 
 void observer_init(struct observer *ob, const struct svc_ops *ops, const char *asg_name,
@@ -92,8 +88,5 @@ void observer_tasks_stopped(struct observer *ob, const struct strv *arns);
 /* The rollout changed these instances' container instances (drained or
  * reactivated them): they are described again at the next poll. */
 void observer_instances_changed(struct observer *ob, const struct strv *instance_ids);
-
-/* The ARN of an instance's container instance in the last snapshot, or NULL. */
-const char *snapshot_ci_arn(const struct rollout_snapshot *s, const char *instance_id);
 
 #endif

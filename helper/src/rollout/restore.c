@@ -185,3 +185,15 @@ int return_to_original(const struct rollout_snapshot *s, const struct rollout_as
     }
     return 0;
 }
+
+int finishing(const struct rollout_snapshot *s, const struct rollout_assessment *a,
+              const struct rollout_options *o, const struct rollout_timers *t,
+              struct rollout_decision *d)
+{
+    if (a->leaving > 0) {
+        decision_say(d, ACT_WAIT, "waiting for %d instance(s) to finish terminating", a->leaving);
+        wait_or_fail(s, o, t, WAIT_TERMINATION, d);
+        return 1;
+    }
+    return even_zones(s, a, o, t, d) || hold_launches(s, a, d);
+}

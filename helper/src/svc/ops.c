@@ -4,6 +4,8 @@
 
 #include <time.h>
 
+#include "util/clock.h"
+
 static int describe_group(void *ctx, const char *name, struct asg_group *out, struct err *err)
 {
     return asg_describe_group(ctx, name, out, err);
@@ -147,10 +149,17 @@ static double wall_clock(void *ctx)
     return clock_seconds(CLOCK_REALTIME);
 }
 
+/* Counts the time the machine was suspended too: a lease that ran out
+ * while a laptop slept has run out. */
 static double monotonic(void *ctx)
 {
     (void)ctx;
-    return clock_seconds(CLOCK_MONOTONIC);
+    return clock_elapsed_s();
+}
+
+static int aws_time(void *ctx, double *earliest, double *latest)
+{
+    return aws_client_aws_time(ctx, clock_elapsed_s(), earliest, latest);
 }
 
 static void sleep_for(void *ctx, double seconds)
@@ -198,6 +207,7 @@ struct svc_ops svc_ops_aws(struct aws_client *c)
         .wall_clock = wall_clock,
         .monotonic = monotonic,
         .sleep = sleep_for,
+        .aws_time = aws_time,
         .stats = stats,
     };
     return o;

@@ -74,6 +74,11 @@ struct svc_ops {
     double (*wall_clock)(void *ctx);
     double (*monotonic)(void *ctx);
     void (*sleep)(void *ctx, double seconds);
+    /* AWS's time now, from the Date of its answers (aws_client_aws_time):
+     * no earlier than *earliest, no later than *latest. 0, or -1 when not
+     * known yet. May be NULL: the wall clock stands in. Leases are judged
+     * on it, so that a machine with a wrong clock cannot take one early. */
+    int (*aws_time)(void *ctx, double *earliest, double *latest);
 
     /* HTTP requests and attempts (retries included) so far. */
     void (*stats)(void *ctx, unsigned long *calls, unsigned long *attempts);

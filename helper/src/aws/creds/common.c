@@ -12,6 +12,7 @@
 #include "aws/creds/providers.h"
 #include "aws/json_limit.h"
 #include "util/buf.h"
+#include "util/file.h"
 #include "util/log.h"
 #include "util/mem.h"
 
@@ -227,30 +228,16 @@ int cred_read_token_file(const char *path, const char *what, char **out, struct 
     if (fd < 0)
         return err_set(err, ERR_CREDENTIALS, "cannot read %s %s: %s", what, path, strerror(errno));
     struct buf b = BUF_INIT;
-    char chunk[4096];
-    for (;;) {
-        ssize_t got = read(fd, chunk, sizeof(chunk));
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got < 0) {
-            int e = errno;
-            close(fd);
-            buf_free_secret(&b);
-            return err_set(err, ERR_CREDENTIALS, "cannot read %s %s: %s", what, path, strerror(e));
-        }
-        if (got == 0)
-            break;
-        if (b.len + (size_t)got > MAX_TOKEN_BYTES) {
-            close(fd);
-            buf_free_secret(&b);
-            secure_zero(chunk, sizeof(chunk));
+    int e;
+    enum file_read rc = file_read_all(fd, &b, MAX_TOKEN_BYTES, &e);
+    close(fd);
+    if (rc != FILE_READ_OK) {
+        buf_free_secret(&b);
+        if (rc == FILE_READ_TOO_BIG)
             return err_set(err, ERR_CREDENTIALS, "%s %s is larger than %d bytes; is it a token?",
                            what, path, MAX_TOKEN_BYTES);
-        }
-        buf_append(&b, chunk, (size_t)got);
+        return err_set(err, ERR_CREDENTIALS, "cannot read %s %s: %s", what, path, strerror(e));
     }
-    close(fd);
-    secure_zero(chunk, sizeof(chunk));
     while (b.len && isspace((unsigned char)b.data[b.len - 1]))
         b.data[--b.len] = '\0';
     if (b.len == 0) {

@@ -17,6 +17,7 @@
 #include "aws/creds/providers.h"
 #include "aws/profile_file.h"
 #include "util/buf.h"
+#include "util/file.h"
 #include "util/log.h"
 #include "util/mem.h"
 
@@ -69,26 +70,16 @@ static int read_file(const char *path, struct buf *out, int *missing, struct err
         return err_set(err, ERR_CREDENTIALS, "cannot read the SSO token cache %s: %s", path,
                        strerror(errno));
     }
-    char chunk[4096];
-    int rc = 0;
-    for (;;) {
-        ssize_t got = read(fd, chunk, sizeof(chunk));
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got < 0)
-            rc = err_set(err, ERR_CREDENTIALS, "cannot read the SSO token cache %s: %s", path,
-                         strerror(errno));
-        else if (out->len + (size_t)got > MAX_CACHE_BYTES)
-            rc =
-                err_set(err, ERR_CREDENTIALS,
-                        "the SSO token cache %s is larger than 1 MiB; is it the right file?", path);
-        if (got <= 0 || rc != 0)
-            break;
-        buf_append(out, chunk, (size_t)got);
-    }
+    int e;
+    enum file_read rd = file_read_all(fd, out, MAX_CACHE_BYTES, &e);
     close(fd);
-    secure_zero(chunk, sizeof(chunk));
-    return rc;
+    if (rd == FILE_READ_TOO_BIG)
+        return err_set(err, ERR_CREDENTIALS,
+                       "the SSO token cache %s is larger than 1 MiB; is it the right file?", path);
+    if (rd != FILE_READ_OK)
+        return err_set(err, ERR_CREDENTIALS, "cannot read the SSO token cache %s: %s", path,
+                       strerror(e));
+    return 0;
 }
 
 char *sso_url(const char *base, const char *path_and_query)
