@@ -62,6 +62,7 @@ locals {
         Effect = "Allow"
         Action = [
           "autoscaling:DescribeAutoScalingGroups",
+          "autoscaling:DescribeTags",
           "ec2:DescribeInstances",
           "ec2:DescribeLaunchTemplates",
           "ec2:DescribeLaunchTemplateVersions",

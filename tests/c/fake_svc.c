@@ -38,6 +38,7 @@ static const char *const op_names[FOP_N] = {
     "DescribeServices",
     "StopTask",
     "GetCallerIdentity",
+    "DescribeTags",
 };
 
 const char *fake_op_name(enum fake_op op)
@@ -738,6 +739,31 @@ static int delete_tags(void *ctx, const char *group, const char *const *keys, si
     return 0;
 }
 
+/* DescribeTags filtered by group and keys; a group that does not exist
+ * has no tags (AWS answers an empty list, no error). */
+static int describe_group_tags(void *ctx, const char *group, const char *const *keys, size_t n_keys,
+                               struct asg_tag **tags, size_t *n, struct err *err)
+{
+    struct fake_svc *f = ctx;
+    *tags = NULL;
+    *n = 0;
+    if (enter(f, FOP_DESCRIBE_TAGS, err) != 0)
+        return -1;
+    if (!is_(group, f->group))
+        return 0;
+    *tags = xcalloc(f->n_tags ? f->n_tags : 1, sizeof(**tags));
+    for (size_t i = 0; i < f->n_tags; i++) {
+        int want = n_keys == 0 || f->unfiltered_tags;
+        for (size_t k = 0; k < n_keys && !want; k++)
+            want = is_(f->tags[i].key, keys[k]);
+        if (!want)
+            continue;
+        (*tags)[*n].key = xstrdup(f->tags[i].key);
+        (*tags)[(*n)++].value = xstrdup(f->tags[i].value);
+    }
+    return 0;
+}
+
 static int describe_launch_template(void *ctx, const char *id, const char *name,
                                     struct ec2_launch_template *out, struct err *err)
 {
@@ -1122,6 +1148,7 @@ struct svc_ops fake_ops(struct fake_svc *f)
         .resume_processes = resume_processes,
         .put_tags = put_tags,
         .delete_tags = delete_tags,
+        .describe_group_tags = describe_group_tags,
         .describe_launch_template = describe_launch_template,
         .launch_template_image = launch_template_image,
         .describe_instances = describe_instances,

@@ -38,6 +38,7 @@ enum fake_op {
     FOP_DESCRIBE_SERVICES,
     FOP_STOP_TASK,
     FOP_GET_CALLER_IDENTITY,
+    FOP_DESCRIBE_TAGS,
     FOP_N,
 };
 
@@ -151,6 +152,7 @@ struct fake_svc {
     int update_failure;   /* UpdateContainerInstancesState reports a failure (reason) */
     int reverse_order;    /* Describe* answers in reverse order */
     int tasks_without_ci; /* DescribeTasks answers leave containerInstanceArn out */
+    int unfiltered_tags;  /* DescribeTags ignores its key filter (every tag of the group) */
 
     /* faults: the next fail_times[op] calls of op fail with fail_next[op];
      * fail_always[op] makes every call fail */

@@ -493,6 +493,7 @@ static void throttle_for_a_while(struct fake_svc *f, enum fake_op op, void *user
         t->hook_at = (unsigned long)f->mono;
     int failing = t->hook_at && f->mono - (double)t->hook_at < t->hook_times;
     fake_fail_always(f, FOP_DESCRIBE_GROUP, failing ? t->hook_fault : FAULT_NONE);
+    fake_fail_always(f, FOP_DESCRIBE_TAGS, failing ? t->hook_fault : FAULT_NONE); /* the fences */
 }
 
 TEST(aws_failing_for_a_while_is_waited_out_and_for_long_rolls_back)
@@ -546,10 +547,10 @@ TEST(unfiltered_lists_and_duplicate_answers_do_not_disturb_a_rollout)
 TEST(a_start_that_fails_after_taking_the_lease_releases_it)
 {
     struct eng *t = eng_new(2, 1, 1);
-    /* the third DescribeAutoScalingGroups is the check that the lease is
-     * ours (after the observation and the fresh read before the write) */
-    t->hook_op = FOP_DESCRIBE_GROUP;
-    t->hook_at = 3;
+    /* the second DescribeTags is the check that the lease is ours (after
+     * the fresh read before the write) */
+    t->hook_op = FOP_DESCRIBE_TAGS;
+    t->hook_at = 2;
     t->hook_fault = FAULT_ACCESS_DENIED;
     t->hook_times = 1;
     t->f.before = fail_at;

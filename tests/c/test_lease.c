@@ -200,3 +200,75 @@ TEST(a_lease_taken_over_at_any_moment_ends_the_run_without_another_write)
     printf("lease taken over at each of %d moments of a %ld-write rollout; no write after\n",
            takeovers, total);
 }
+
+/* One check per batch (act.c, batch_fence): the StopTask calls of one
+ * decision are fenced by one read before the first; a run held up in the
+ * middle of the batch past FENCE_BATCH_S checks again before its next
+ * write, and stops there when another run took over meanwhile. */
+struct batch_watch {
+    struct world *w;
+    int stops, stall_at; /* StopTask calls so far; the one to stall at (0: never) */
+    int reads_in_batch;  /* DescribeTags between two StopTask calls, before a stall */
+    int stops_after_stall;
+};
+
+static void watch_batch(struct fake_svc *f, enum fake_op op, void *user)
+{
+    struct batch_watch *b = user;
+    if (op == FOP_STOP_TASK) {
+        if (b->w->taken)
+            b->stops_after_stall++;
+        b->stops++;
+        if (b->stops == b->stall_at) {
+            /* held up for two minutes right after this write left; another
+             * run takes the lease over meanwhile */
+            f->wall += 120;
+            f->mono += 120;
+            char v[160];
+            snprintf(v, sizeof(v), OTHER_LEASE_FMT, (long long)(f->wall + b->w->aws_offset) + 600);
+            set_tag(f, ROLLOUT_TAG_LEASE, v);
+            b->w->taken = 1;
+        }
+    } else if (op == FOP_DESCRIBE_TAGS && b->stops > 0 && b->stops < 6 && !b->w->taken) {
+        b->reads_in_batch++;
+    }
+}
+
+static struct world *world_with_standalone_tasks(struct batch_watch *b, int stall_at)
+{
+    struct world *w = world_new(2);
+    for (int i = 0; i < 6; i++)
+        fake_add_standalone_task(&w->f, 0);
+    w->cfg.options.standalone = STANDALONE_STOP;
+    w->cfg.options.batch_size = 1;
+    memset(b, 0, sizeof(*b));
+    b->w = w;
+    b->stall_at = stall_at;
+    w->f.before = watch_batch;
+    w->f.user = b;
+    return w;
+}
+
+TEST(a_batch_of_writes_is_fenced_once_and_again_after_a_stall)
+{
+    struct batch_watch b;
+    struct world *w = world_with_standalone_tasks(&b, 0);
+    struct rollout_summary sum;
+    struct err err;
+    CHECK_MSG(run(w, &sum, &err) == ROLLOUT_DONE, "%s", sum.message);
+    CHECK_INT(b.stops, 6);
+    CHECK_INT(sum.tasks_stopped, 6);
+    CHECK_MSG(b.reads_in_batch == 0, "%d lease reads inside the batch of 6 StopTask calls",
+              b.reads_in_batch);
+    free(w);
+
+    w = world_with_standalone_tasks(&b, 2);
+    enum rollout_result r = run(w, &sum, &err);
+    CHECK_MSG(r == ROLLOUT_BUSY, "%s (%s)", rollout_result_name(r), sum.message);
+    CHECK_CONTAINS(sum.message, "another rollout took over");
+    CHECK_MSG(b.stops_after_stall == 0, "%d StopTask calls after the takeover",
+              b.stops_after_stall);
+    CHECK_INT(b.stops, 2);
+    CHECK_CONTAINS(fake_tag(&w->f, ROLLOUT_TAG_LEASE), "token=0badc0de");
+    free(w);
+}

@@ -156,6 +156,9 @@ TEST(aws_launch_configuration_and_odd_states)
     CHECK_STR(g->instances[1].lifecycle_state, "Standby");
     CHECK(g->instances[1].instance_type == NULL);
     CHECK_INT(g->instances[1].protected_from_scale_in, 1);
+    CHECK_INT(g->instances[1].weighted_capacity, 0);
+    CHECK_INT(g->n_overrides, 0);
+    CHECK(g->desired_capacity_type == NULL);
     /* A tag whose value is empty: AWS leaves <Value> out. */
     CHECK_STR(asg_group_tag(g, "empty-value"), "");
     CHECK_STR(asg_group_tag(g, "ecs-rollout:original-desired"), "2");
@@ -186,6 +189,23 @@ TEST(aws_launch_configuration_and_odd_states)
     CHECK_STR(g->instances[0].lifecycle_state, "Warmed:Stopped");
     CHECK_STR(g->instances[0].launch_template.id, "lt-0fedcba9876543210");
     CHECK_STR(g->instances[0].launch_template.version, "4");
+    CHECK_INT(g->instances[0].weighted_capacity, 2);
+    CHECK_STR(g->desired_capacity_type, "units");
+    CHECK_INT(g->n_overrides, 3);
+    CHECK_STR(g->overrides[0].instance_type, "m5.large");
+    CHECK_INT(g->overrides[0].weighted_capacity, 0);
+    CHECK(g->overrides[0].launch_template.id == NULL &&
+          g->overrides[0].launch_template.name == NULL);
+    CHECK_INT(g->overrides[0].has_instance_requirements, 0);
+    CHECK_STR(g->overrides[1].instance_type, "m6g.large");
+    CHECK_INT(g->overrides[1].weighted_capacity, 2);
+    CHECK_STR(g->overrides[1].launch_template.id, "lt-0fedcba9876543210");
+    CHECK(g->overrides[1].launch_template.name == NULL);
+    CHECK_STR(g->overrides[1].launch_template.version, "4");
+    CHECK(g->overrides[2].instance_type == NULL);
+    CHECK_INT(g->overrides[2].has_instance_requirements, 1);
+    CHECK_STR(g->overrides[2].launch_template.name, "ecs-nodes-any");
+    CHECK_STR(g->overrides[2].launch_template.version, "$Default");
     CHECK_INT(g->suspended_processes.n, 1);
     CHECK_STR(g->suspended_processes.v[0], "Launch");
     parsed_free(&p);

@@ -462,3 +462,71 @@ TEST(launch_template_calls)
     CHECK(svc_lb_form_is(svc_lb_request(&e, 3), "LaunchTemplateName", "web"));
     svc_lb_stop(&e);
 }
+
+/* DescribeTags as the lease reads it: filtered by group and keys, every
+ * page; an endpoint that ignores the filters (another group's lease, a key
+ * not asked for) does not change the answer. */
+#define TAG_XML(group, key, value)                                                                 \
+    "<member><ResourceId>" group "</ResourceId><ResourceType>auto-scaling-group</ResourceType>"    \
+    "<Key>" key "</Key>" value "<PropagateAtLaunch>false</PropagateAtLaunch></member>"
+#define TAGS_XML(members, token)                                                                   \
+    "<DescribeTagsResponse><DescribeTagsResult><Tags>" members "</Tags>" token                     \
+    "</DescribeTagsResult></DescribeTagsResponse>"
+
+TEST(describe_group_tags_filters_pages_and_keeps_only_what_was_asked)
+{
+    struct svc_lb e;
+    if (svc_lb_start(&e) < 0)
+        return;
+    loopback_push(e.lb, 200, XML_HEADERS,
+                  TAGS_XML(TAG_XML("other", "ecs-rollout:lease", "<Value>host=x</Value>")
+                               TAG_XML("web", "ecs-rollout:lease", "<Value>host=me</Value>")
+                                   TAG_XML("web", "Name", "<Value>web</Value>"),
+                           "<NextToken>p2</NextToken>"));
+    loopback_push(e.lb, 200, XML_HEADERS,
+                  TAGS_XML(TAG_XML("web", "ecs-rollout:suspended", ""), ""));
+    const char *keys[] = {"ecs-rollout:lease", "ecs-rollout:suspended"};
+    struct asg_tag *tags;
+    size_t n;
+    struct err err;
+    CHECK_INT(asg_describe_group_tags(&e.c, "web", keys, 2, &tags, &n, &err), 0);
+    CHECK_INT(n, 2);
+    CHECK_STR(tags[0].key, "ecs-rollout:lease");
+    CHECK_STR(tags[0].value, "host=me");
+    CHECK_STR(tags[1].key, "ecs-rollout:suspended");
+    CHECK_STR(tags[1].value, "");
+    asg_tags_free(tags, n);
+    CHECK_INT(loopback_request_count(e.lb), 2);
+    for (size_t i = 0; i < 2; i++) {
+        const struct loopback_request *r = svc_lb_request(&e, i);
+        CHECK(svc_lb_form_is(r, "Action", "DescribeTags"));
+        CHECK(svc_lb_form_is(r, "Filters.member.1.Name", "auto-scaling-group"));
+        CHECK(svc_lb_form_is(r, "Filters.member.1.Values.member.1", "web"));
+        CHECK(!svc_lb_form_has(r, "Filters.member.1.Values.member.2"));
+        CHECK(svc_lb_form_is(r, "Filters.member.2.Name", "key"));
+        CHECK(svc_lb_form_is(r, "Filters.member.2.Values.member.1", "ecs-rollout:lease"));
+        CHECK(svc_lb_form_is(r, "Filters.member.2.Values.member.2", "ecs-rollout:suspended"));
+        CHECK(svc_lb_form_is(r, "MaxRecords", "100"));
+    }
+    CHECK(!svc_lb_form_has(svc_lb_request(&e, 0), "NextToken"));
+    CHECK(svc_lb_form_is(svc_lb_request(&e, 1), "NextToken", "p2"));
+
+    /* A group without tags (or none at all): an empty answer, no error. */
+    loopback_push(e.lb, 200, XML_HEADERS, TAGS_XML("", ""));
+    CHECK_INT(asg_describe_group_tags(&e.c, "gone", keys, 2, &tags, &n, &err), 0);
+    CHECK_INT(n, 0);
+    asg_tags_free(tags, n);
+    /* A tag that does not say whose it is cannot be trusted. */
+    loopback_push(
+        e.lb, 200, XML_HEADERS,
+        TAGS_XML(
+            TAG_XML(
+                "web", "ecs-rollout:lease",
+                "<Value>a</Value>") "<member><Key>ecs-rollout:lease</Key><Value>b</Value></member>",
+            ""));
+    CHECK_INT(asg_describe_group_tags(&e.c, "web", keys, 2, &tags, &n, &err), -1);
+    CHECK_INT(err.kind, ERR_PROTOCOL);
+    CHECK_CONTAINS(err.message, "Tags[1].ResourceId");
+    CHECK(tags == NULL && n == 0);
+    svc_lb_stop(&e);
+}

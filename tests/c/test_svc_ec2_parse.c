@@ -69,6 +69,7 @@ TEST(instances_across_reservations)
     CHECK_STR(v[0].image_id, "ami-12c6146b");
     CHECK_STR(v[0].state, "running");
     CHECK_STR(v[0].availability_zone, "us-east-1a");
+    CHECK_INT(v[0].launch_time, 1795620660LL); /* 2026-11-25T15:31:00.000Z */
     CHECK_STR(v[1].instance_id, "i-7ac7d477fce6e869c");
 
     root = svc_fixture_xml("aws-ec2-describe-instances.xml");
@@ -81,6 +82,8 @@ TEST(instances_across_reservations)
     CHECK_STR(v[2].instance_id, "i-1234567890abcdef0");
     CHECK_STR(v[2].image_id, "ami-0abcdef1234567890");
     CHECK_STR(v[2].availability_zone, "us-east-2a");
+    CHECK_INT(v[2].launch_time, 1714557607LL); /* 2024-05-01T10:00:07.000Z */
+    CHECK_INT(v[3].launch_time, 0);
     CHECK_STR(v[3].state, "shutting-down");
     CHECK_STR(v[3].availability_zone, "us-east-2b");
     CHECK_STR(v[4].instance_id, "i-1234567890abcdef2");
@@ -110,6 +113,11 @@ TEST(malformed_ec2_responses)
          "<instanceId>i-1</instanceId><instanceState><code>16</code></instanceState></item>"
          "</instancesSet></item></reservationSet></DescribeInstancesResponse>",
          "reservationSet[0].instancesSet[0].instanceState.name is missing"},
+        {"<DescribeInstancesResponse><reservationSet><item><instancesSet><item>"
+         "<instanceId>i-1</instanceId><launchTime>yesterday</launchTime>"
+         "<instanceState><name>running</name></instanceState></item>"
+         "</instancesSet></item></reservationSet></DescribeInstancesResponse>",
+         "reservationSet[0].instancesSet[0].launchTime is not a time"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct xml_node *root;

@@ -280,6 +280,25 @@ TEST(group_changes_take_effect)
     CHECK_STR(asg_group_tag(&after, "Name"), "web-2");
     CHECK_STR(asg_group_tag(&after, "ecsr:owner"), "tests");
     asg_group_free(&after);
+    /* DescribeTags of chosen keys: one small call with the group's values. */
+    const char *wanted[] = {"ecsr:state", "ecsr:none"};
+    struct asg_tag *got;
+    size_t n_got;
+    before = moto_calls(&e);
+    CHECK_INT(asg_describe_group_tags(&e.c, "web", wanted, 2, &got, &n_got, &err), 0);
+    CHECK_INT(moto_calls(&e) - before, 1);
+    CHECK_INT(n_got, 1);
+    if (n_got == 1) {
+        CHECK_STR(got[0].key, "ecsr:state");
+        CHECK_STR(got[0].value, "draining 3/10 & more");
+    }
+    asg_tags_free(got, n_got);
+    CHECK_INT(asg_describe_group_tags(&e.c, "web", NULL, 0, &got, &n_got, &err), 0);
+    CHECK_INT(n_got, 3); /* Name, ecsr:state, ecsr:owner */
+    asg_tags_free(got, n_got);
+    CHECK_INT(asg_describe_group_tags(&e.c, "nope", wanted, 2, &got, &n_got, &err), 0);
+    CHECK_INT(n_got, 0);
+    asg_tags_free(got, n_got);
     const char *keys[] = {"ecsr:state", "ecsr:owner"};
     CHECK_INT(asg_delete_tags(&e.c, "web", keys, 2, &err), 0);
     CHECK_INT(asg_describe_group(&e.c, "web", &after, &err), 0);

@@ -53,7 +53,6 @@ class Scaling:
         self.datapoints = {}     # alarm name -> [value or None], newest last
         self.ticking = False
         self.last_metric = {}    # alarm name -> last value
-        self.gone = []           # one-time scheduled actions removed once due (run or skipped)
 
     def set_cpu_load(self, group, percent):
         self.cpu_load[group] = float(percent)
@@ -240,9 +239,8 @@ class Scaling:
             return  # replaced or deleted meanwhile
         group = backend.autoscaling_groups.get(action.auto_scaling_group_name)
         # A one-time action is gone once due (DescribeScheduledActions no longer lists it, and
-        # deleting it fails: terraform-provider-aws issue 19446); kept here for the ledger.
+        # deleting it fails: terraform-provider-aws issue 19446); the timeline keeps it.
         backend.scheduled_actions.pop(action.scheduled_action_name, None)
-        self.gone.append(action)
         if group is None:
             return
         if "ScheduledActions" in eng.fleet.suspended(group):

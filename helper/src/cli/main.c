@@ -111,6 +111,7 @@ static int exit_for_result(enum rollout_result r)
         return EXIT_FAILED;
     case ROLLOUT_INTERRUPTED:
     case ROLLOUT_STUCK:
+    case ROLLOUT_INCOMPLETE:
         return EXIT_RESUMABLE;
     case ROLLOUT_BUSY:
         return EXIT_BUSY;

@@ -33,8 +33,11 @@ const struct cli_exit_doc cli_exit_docs[6] = {
     {EXIT_USAGE, "Bad command line."},
     {EXIT_ACCESS, "Credentials, permissions, configuration, or AWS unreachable; nothing was "
                   "changed by this run."},
-    {EXIT_RESUMABLE, "Stopped midway (SIGINT/SIGTERM/SIGHUP, or AWS failing during a rollback); "
-                     "the cluster serves. Run the same command again to continue."},
+    {EXIT_RESUMABLE, "Stopped midway (SIGINT/SIGTERM/SIGHUP, AWS failing during a rollback, or "
+                     "AWS busy with the group for 15 minutes), or finished incomplete: "
+                     "out-of-date instances that could not be replaced safely (a disconnected "
+                     "ECS agent, someone else's drain holding tasks) are named and left serving. "
+                     "The cluster serves. Run the same command again to continue."},
     {EXIT_BUSY, "Another rollout of this group is running, or took this one over (its lease ran "
                 "out while it was held up); this run stopped without writing anything more."},
 };

@@ -47,7 +47,7 @@ enum cli_exit {
     EXIT_FAILED = 1,    /* failed; rolled back or refused, the cluster serves as before */
     EXIT_USAGE = 2,     /* bad command line */
     EXIT_ACCESS = 3,    /* credentials, permissions, configuration or AWS unreachable */
-    EXIT_RESUMABLE = 4, /* stopped midway (signal, or a rollback that could not finish) */
+    EXIT_RESUMABLE = 4, /* stopped midway, or incomplete: re-run once the cause is gone */
     EXIT_BUSY = 5,      /* another rollout of the group is running */
 };
 

@@ -274,7 +274,11 @@ void output_event(const struct rollout_event *ev, void *userdata)
                      s->aws_attempts);
         else
             snprintf(msg, sizeof(msg), "%s", ev->message ? ev->message : "");
-        text_line(out, ev, ok ? COLOR_GREEN : COLOR_RED, ok ? "" : "failed: ", msg);
+        text_line(out, ev, ok ? COLOR_GREEN : COLOR_RED,
+                  ok                                     ? ""
+                  : s && s->result == ROLLOUT_INCOMPLETE ? "incomplete: "
+                                                         : "failed: ",
+                  msg);
         return;
     }
     }

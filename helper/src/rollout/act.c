@@ -9,9 +9,37 @@
 
 #include "rollout/engine_impl.h"
 #include "util/buf.h"
+#include "util/mem.h"
 
 /* The fence before an ordinary write: the lease is still ours. */
 #define FENCED(e, err, write) (lease_check((e), LEASE_NEED_OURS, (err)) != 0 ? -1 : (write))
+
+/* A batch of writes issued together (the StopTask calls of one decision,
+ * which has no batch form; the parallel TerminateInstanceInAutoScalingGroup
+ * calls are one svc call, fenced once by FENCED) is fenced by one check
+ * immediately before it, not one per write. As safe as a check per write:
+ * no check closes the gap between its read and the write after it (AWS has
+ * no conditional write for tags), so what fences is the lease's time.
+ * Another run may take the lease only once it ran out by AWS's clock, and
+ * the check found it ours with at least ROLLOUT_LEASE_SECONDS -
+ * ROLLOUT_LEASE_RENEW_SECONDS (60 s) to run (it renews an older one); the
+ * writes that follow it at once land well within that. A batch held up
+ * between two writes (a stall, SIGSTOP, slow answers: the monotonic clock
+ * counts suspend time) for longer than FENCE_BATCH_S since the check is
+ * checked again before its next write, so a run woken mid-batch still
+ * learns of a takeover before it writes. *fenced_at < 0: no check yet. */
+#define FENCE_BATCH_S 5.0
+
+static int batch_fence(struct engine *e, double *fenced_at, struct err *err)
+{
+    double now = engine_mono_s(e);
+    if (*fenced_at >= 0 && now - *fenced_at <= FENCE_BATCH_S)
+        return 0;
+    if (lease_check(e, LEASE_NEED_OURS, err) != 0)
+        return -1;
+    *fenced_at = now; /* from before the read: the conservative end */
+    return 0;
+}
 
 /* Writes our lease tag, and notes when it was sent: on the monotonic clock
  * the lease lasts ROLLOUT_LEASE_SECONDS from then at least. */
@@ -54,6 +82,19 @@ int act_release_lease(struct engine *e, struct err *err)
     return e->ops->delete_tags(e->ops->ctx, e->cfg->asg_name, &key, 1, err);
 }
 
+/* What the rollout records about the group as it begins (marks.h): the
+ * newest launch time among its instances, and the drains already under way
+ * (someone else's). */
+static void begin_marks(const struct rollout_snapshot *s, struct rollout_marks *m)
+{
+    memset(m, 0, sizeof(*m));
+    for (size_t i = 0; s->launch_time && i < s->group.n_instances; i++)
+        if (s->launch_time[i] > m->launched_after)
+            m->launched_after = s->launch_time[i];
+    for (size_t i = 0; i < s->not_ours.n; i++)
+        strv_push(&m->foreign, s->not_ours.v[i]);
+}
+
 int act_begin(struct engine *e, const struct rollout_snapshot *s, struct err *err)
 {
     const struct asg_group *g = &s->group;
@@ -80,16 +121,30 @@ int act_begin(struct engine *e, const struct rollout_snapshot *s, struct err *er
     st.target = target;
     st.has_lease = 1;
     lease_mine(e, &st.lease);
-    struct asg_tag *tags;
-    size_t n;
+    struct asg_tag *tags, *marks;
+    size_t n, n_marks;
     rollout_state_tags(&st, 1, &tags, &n);
     st.target = NULL;
     st.lease.host = st.lease.token = NULL;
+    rollout_state_free(&st);
+    struct rollout_marks m;
+    char why[256];
+    begin_marks(s, &m);
+    int fits = rollout_marks_tags(&m, &marks, &n_marks, why, sizeof(why)) == 0;
+    rollout_marks_free(&m);
+    if (!fits) {
+        rollout_tags_free(tags, n);
+        return err_set(err, ERR_STATE, "%s", why);
+    }
+    /* One write: the marks exist whenever the state does. */
+    tags = xrealloc(tags, (n + n_marks) * sizeof(*tags));
+    memcpy(tags + n, marks, n_marks * sizeof(*marks));
+    free(marks);
+    n += n_marks;
     double sent = engine_mono_s(e);
     e->lease_written = 1;
     int rc = e->ops->put_tags(e->ops->ctx, g->name, tags, n, err);
     rollout_tags_free(tags, n);
-    rollout_state_free(&st);
     if (rc == 0) {
         e->holds_lease = 1;
         e->lease_sent_at = sent;
@@ -204,16 +259,22 @@ int act_perform(struct engine *e, const struct rollout_snapshot *s,
             const struct ecs_container_instance *ci = snapshot_ci(s, d->ids.v[i]);
             e->sum->tasks_moved += ci ? ci->running_tasks_count + ci->pending_tasks_count : 0;
         }
+        /* Noted first: a drain that fails halfway is still the rollout's. */
+        observer_note_drains(&e->ob, &d->ids);
         return set_state(e, s, &d->ids, "DRAINING", err);
     case ACT_ACTIVATE:
         return set_state(e, s, &d->ids, "ACTIVE", err);
     case ACT_STOP_TASKS: {
         struct strv stopped = STRV_INIT;
+        double fenced_at = -1.0;
         int rc = 0;
         for (size_t i = 0; i < d->ids.n && rc == 0; i++) {
-            rc = FENCED(e, err,
-                        e->ops->stop_task(e->ops->ctx, e->cfg->cluster_name, d->ids.v[i],
-                                          "ecs-rollout: instance replaced", err));
+            if (batch_fence(e, &fenced_at, err) != 0) {
+                rc = -1;
+                break;
+            }
+            rc = e->ops->stop_task(e->ops->ctx, e->cfg->cluster_name, d->ids.v[i],
+                                   "ecs-rollout: instance replaced", err);
             if (rc == 0)
                 strv_push(&stopped, d->ids.v[i]);
         }
@@ -294,7 +355,8 @@ void act_return_to_service(struct engine *e, const struct rollout_snapshot *give
     struct strv ids = STRV_INIT;
     for (size_t i = 0; i < s->n_cis; i++)
         if (s->cis[i].ec2_instance_id && s->cis[i].status &&
-            strcmp(s->cis[i].status, "DRAINING") == 0)
+            strcmp(s->cis[i].status, "DRAINING") == 0 &&
+            !strv_contains(&s->not_ours, s->cis[i].ec2_instance_id))
             strv_push(&ids, s->cis[i].ec2_instance_id);
     if (ids.n) {
         if (set_state(e, s, &ids, "ACTIVE", &err) == 0) {

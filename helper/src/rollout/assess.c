@@ -73,9 +73,10 @@ static enum instance_phase phase_of(const struct asg_instance *in,
     return ci->agent_connected ? PHASE_ACTIVE : PHASE_DISCONNECTED;
 }
 
-/* Why an instance is out of date, or "" when it is current. */
-static void judge(const struct rollout_snapshot *s, const struct rollout_options *o, size_t idx,
-                  char *why, size_t cap)
+/* Why an instance is out of date, or "" when it is current: against the
+ * resolved launch specification (per override), or, in snapshots built
+ * without one, against the group's single target. */
+static void judge_target(const struct rollout_snapshot *s, size_t idx, char *why, size_t cap)
 {
     const struct asg_instance *in = &s->group.instances[idx];
     const struct rollout_target *t = &s->target;
@@ -123,9 +124,42 @@ static void judge(const struct rollout_snapshot *s, const struct rollout_options
             return;
         }
     }
-    if (o->ami && s->instance_ami && s->instance_ami[idx] &&
+}
+
+static int spec_resolved(const struct launch_spec *spec)
+{
+    return spec->n > 0 || spec->launch_configuration;
+}
+
+static void judge(const struct rollout_snapshot *s, const struct rollout_options *o, size_t idx,
+                  char *why, size_t cap)
+{
+    why[0] = '\0';
+    if (spec_resolved(&s->spec))
+        launch_spec_judge(&s->spec, &s->group.instances[idx], why, cap);
+    else
+        judge_target(s, idx, why, cap);
+    if (!why[0] && o->ami && s->instance_ami && s->instance_ami[idx] &&
         strcmp(s->instance_ami[idx], o->ami) != 0)
         snprintf(why, cap, "runs %s, not %s", s->instance_ami[idx], o->ami);
+}
+
+/* The safety net under every judgement: an instance launched after the
+ * rollout began (the rollout's own, or a replacement Auto Scaling made
+ * meanwhile) is never a replacement target, whatever its template says -
+ * judging those out of date would replace the replacements, forever. An
+ * instance whose launch time is not known yet is given the same benefit
+ * for now. */
+static int launched_during(const struct rollout_snapshot *s, size_t idx)
+{
+    if (!s->state.in_progress || s->marks.launched_after <= 0 || !s->launch_time)
+        return 0;
+    return s->launch_time[idx] == 0 || rollout_launched_during(&s->marks, s->launch_time[idx]);
+}
+
+static int is_hook_wait(const char *ls)
+{
+    return ls && (strcmp(ls, "Pending:Wait") == 0 || strcmp(ls, "Terminating:Wait") == 0);
 }
 
 void rollout_assess(const struct rollout_snapshot *s, const struct rollout_options *o,
@@ -140,22 +174,52 @@ void rollout_assess(const struct rollout_snapshot *s, const struct rollout_optio
         v->ci = snapshot_ci(s, v->asg->instance_id);
         v->drain = find_drain(s, v->asg->instance_id);
         v->phase = phase_of(v->asg, v->ci, v->drain);
+        v->units = instance_units(v->asg);
+        v->hook_wait = is_hook_wait(v->asg->lifecycle_state);
+        v->ci_lost = strv_contains(&s->ci_lost, v->asg->instance_id);
         if (v->phase == PHASE_LEAVING) {
             a->leaving++;
+            a->termination_held += v->hook_wait;
             continue;
         }
         if (v->phase == PHASE_IGNORED)
             continue;
         judge(s, o, i, v->why, sizeof(v->why));
         v->outdated = v->why[0] != '\0';
-        a->members++;
-        if (v->outdated)
-            a->outdated++;
-        else
-            a->current++;
+        if (v->outdated && launched_during(s, i)) {
+            char was[sizeof(v->why)];
+            snprintf(was, sizeof(was), "%s", v->why);
+            snprintf(v->why, sizeof(v->why),
+                     "launched during the rollout, so not replaced (%.140s)", was);
+            v->outdated = 0;
+            v->kept = 1;
+            a->kept++;
+        }
         int draining = v->phase == PHASE_DRAINING || v->phase == PHASE_DRAINED;
-        if (v->phase == PHASE_ACTIVE)
+        v->foreign = draining && strv_contains(&s->not_ours, v->asg->instance_id);
+        v->agent_lost = v->outdated && v->phase == PHASE_DISCONNECTED;
+        a->members++;
+        a->members_units += v->units;
+        a->launch_held += v->hook_wait;
+        /* Someone else's drain that still holds tasks, or an agent that
+         * cannot drain: left alone for now (an empty foreign drain is
+         * replaced like the rollout's own). */
+        if (v->outdated && ((v->foreign && v->phase != PHASE_DRAINED) || v->agent_lost)) {
+            a->excluded++;
+            a->excluded_units += v->units;
+        }
+        if (v->outdated) {
+            a->outdated++;
+            a->outdated_units += v->units;
+        } else {
+            a->current++;
+        }
+        if (v->phase == PHASE_ACTIVE) {
             a->active++;
+            a->active_units += v->units;
+        }
+        if (v->outdated && v->phase == PHASE_ACTIVE)
+            a->old_active_units += v->units;
         if (!v->outdated && v->phase == PHASE_ACTIVE)
             a->new_ready++;
         if (!v->outdated && (v->phase == PHASE_LAUNCHING || v->phase == PHASE_UNREGISTERED ||

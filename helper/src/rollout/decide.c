@@ -74,6 +74,8 @@ const char *rollout_wait_name(enum rollout_wait w)
         return "services";
     case WAIT_TERMINATION:
         return "termination";
+    case WAIT_EXCLUDED:
+        return "excluded";
     }
     return "?";
 }
@@ -171,8 +173,12 @@ void rollout_decide(const struct rollout_snapshot *s, const struct rollout_asses
                      st->max_size, n_orig);
         return;
     }
-    const int surge = a->outdated < batch ? a->outdated : batch;
-    const int desired_target = n_orig + surge;
+    /* Out-of-date instances the rollout cannot replace now (a drain that
+     * is someone else's, a disconnected agent) are left out of the batches
+     * and of the capacity it counts on. */
+    const int replaceable = a->outdated - a->excluded;
+    const int surge = replaceable < batch ? replaceable : batch;
+    const int desired_target = n_orig + batch_units(a, surge);
     const int need_max = desired_target > st->max_size ? desired_target : st->max_size;
 
     /* Processes this rollout suspends stay suspended until it finishes. */
@@ -185,7 +191,7 @@ void rollout_decide(const struct rollout_snapshot *s, const struct rollout_asses
 
     /* New instances left DRAINING (an interrupted rollback) serve again
      * while old ones remain to be replaced. */
-    if (a->outdated > 0 && pick_views(a, new_draining, a->n ? (int)a->n : 1, d) > 0) {
+    if (replaceable > 0 && pick_views(a, new_draining, a->n ? (int)a->n : 1, d) > 0) {
         decision_say(d, ACT_ACTIVATE, "returning %zu current instance(s) to ACTIVE", d->ids.n);
         return;
     }
@@ -201,6 +207,7 @@ void rollout_decide(const struct rollout_snapshot *s, const struct rollout_asses
      * hosted are whole again: if any of it cannot drain, the rollback
      * returns all of it to service. */
     int drained = count_views(a, old_drained);
+    int draining_old = count_views(a, old_draining);
     /* Each termination lowers the desired capacity by one, which Auto
      * Scaling refuses below MinSize: instances drained before the scale-out
      * (by hand, or by an earlier run) in a group at its MinSize wait for
@@ -208,17 +215,17 @@ void rollout_decide(const struct rollout_snapshot *s, const struct rollout_asses
     int above_min = s->group.desired_capacity - s->group.min_size;
     if (drained > above_min)
         drained = above_min > 0 ? above_min : 0;
-    if (drained > 0 && count_views(a, old_drained) == a->old_draining) {
+    if (drained > 0 && count_views(a, old_drained) == draining_old) {
         char unstable[256];
         if (!s->services_observed) {
             decision_say(d, ACT_WAIT, "%d drained instance(s): checking their services", drained);
-            wait_or_fail(s, o, t, WAIT_SERVICES, d);
+            wait_or_fail(s, a, o, t, WAIT_SERVICES, d);
             return;
         }
         if (unstable_services(s, unstable, sizeof(unstable)) > 0) {
             decision_say(d, ACT_WAIT, "waiting for services to reach their desired count: %s",
                          unstable);
-            wait_or_fail(s, o, t, WAIT_SERVICES, d);
+            wait_or_fail(s, a, o, t, WAIT_SERVICES, d);
             return;
         }
         pick_views(a, old_drained, drained, d);
@@ -226,7 +233,7 @@ void rollout_decide(const struct rollout_snapshot *s, const struct rollout_asses
         return;
     }
 
-    if (a->outdated > 0) {
+    if (replaceable > 0) {
         if (release_launches(s, d))
             return;
         if (s->group.max_size < need_max) {
@@ -238,28 +245,21 @@ void rollout_decide(const struct rollout_snapshot *s, const struct rollout_asses
         }
         if (s->group.desired_capacity < desired_target) {
             d->number = desired_target;
-            decision_say(d, ACT_SET_DESIRED,
-                         "launching %d new instance(s): desired capacity %d -> %d",
-                         desired_target - s->group.desired_capacity, s->group.desired_capacity,
-                         desired_target);
+            decision_say(d, ACT_SET_DESIRED, "launching %d new %s: desired capacity %d -> %d",
+                         desired_target - s->group.desired_capacity,
+                         s->spec.weighted ? "capacity unit(s)" : "instance(s)",
+                         s->group.desired_capacity, desired_target);
             return;
         }
-        /* Disconnected old instances serve nothing ECS can schedule; draining
-         * them costs no capacity. */
-        if (pick_views(a, old_disconnected, (int)a->n, d) > 0) {
-            decision_say(d, ACT_DRAIN,
-                         "draining %zu out-of-date instance(s) whose agent is disconnected",
-                         d->ids.n);
-            return;
-        }
-        int room = a->active - n_orig;
-        int k = a->old_active < room ? a->old_active : room;
-        if (k > 0) {
-            pick_views_ordered(a, old_drainable, k, BY_OLD_IN_ZONE, d);
+        /* The capacity rule, in capacity units: drain only while the
+         * ACTIVE, connected capacity stays at the floor without them. */
+        int room = a->active_units - capacity_floor(s, a);
+        if (room > 0 && a->old_active > 0 &&
+            pick_units(a, old_drainable, room, BY_OLD_IN_ZONE, d) > 0) {
             /* The ids follow the message: they must read as the drained ones. */
             decision_say(d, ACT_DRAIN,
-                         "%d new instance(s) ready; draining %d out-of-date instance(s)",
-                         a->new_ready, k);
+                         "%d new instance(s) ready; draining %zu out-of-date instance(s)",
+                         a->new_ready, d->ids.n);
             return;
         }
         if (o->standalone == STANDALONE_STOP && standalone_to_stop(a, d) > 0) {
@@ -267,11 +267,11 @@ void rollout_decide(const struct rollout_snapshot *s, const struct rollout_asses
                          d->ids.n);
             return;
         }
-        if (a->old_draining > 0) {
+        if (draining_old > 0) {
             char what[256];
             describe_drain(a, what, sizeof(what));
             decision_say(d, ACT_WAIT, "%s", what);
-            wait_or_fail(s, o, t, WAIT_DRAIN, d);
+            wait_or_fail(s, a, o, t, WAIT_DRAIN, d);
             return;
         }
         decision_say(
@@ -279,22 +279,28 @@ void rollout_decide(const struct rollout_snapshot *s, const struct rollout_asses
             "waiting for new instances: %d ready, %d launching or registering (desired capacity "
             "%d, %d in the group)",
             a->new_ready, a->new_not_ready, s->group.desired_capacity, a->members);
-        wait_or_fail(s, o, t, WAIT_NEW_INSTANCES, d);
+        wait_or_fail(s, a, o, t, WAIT_NEW_INSTANCES, d);
         return;
     }
 
-    /* Every member is current. Remove any surplus beyond the original size
-     * the same safe way, then finish. */
+    /* Every member the rollout can replace is current. Remove any surplus
+     * beyond the original size the same safe way, then finish. */
     if (return_to_original(s, a, o, t, d, new_drained, new_draining, new_active, BY_ZONE_SIZE))
         return;
     if (a->new_not_ready > 0) {
         decision_say(d, ACT_WAIT, "waiting for %d new instance(s) to register", a->new_not_ready);
-        wait_or_fail(s, o, t, WAIT_NEW_INSTANCES, d);
+        wait_or_fail(s, a, o, t, WAIT_NEW_INSTANCES, d);
         return;
     }
-    if (finishing(s, a, o, t, d))
+    char terminating[320];
+    if (finishing(s, a, o, t, d, terminating, sizeof(terminating)))
         return;
-    decision_say(d, ACT_FINISH, "all %d instance(s) current: restoring the group", a->members);
+    if (a->excluded > 0) {
+        finish_or_wait_excluded(s, a, o, t, d, terminating);
+        return;
+    }
+    decision_say(d, ACT_FINISH, "all %d instance(s) current: restoring the group%s", a->members,
+                 terminating);
 }
 
 void rollout_decide_rollback(const struct rollout_snapshot *s, const struct rollout_assessment *a,
@@ -309,7 +315,7 @@ void rollout_decide_rollback(const struct rollout_snapshot *s, const struct roll
      * and an old one drained for it is not returned to service. */
     const int evening = t && t->zone_evenings > 0;
 
-    if (!evening && pick_views(a, old_draining, (int)a->n, d) > 0) {
+    if (!evening && pick_views(a, old_draining_ours, (int)a->n, d) > 0) {
         decision_say(d, ACT_ACTIVATE, "returning %zu out-of-date instance(s) to ACTIVE", d->ids.n);
         return;
     }
@@ -326,8 +332,9 @@ void rollout_decide_rollback(const struct rollout_snapshot *s, const struct roll
                 : return_to_original(s, a, o, t, d, new_drained, new_draining, new_active,
                                      BY_ZONE_SIZE))
         return;
-    if (finishing(s, a, o, t, d))
+    char terminating[320];
+    if (finishing(s, a, o, t, d, terminating, sizeof(terminating)))
         return;
-    decision_say(d, ACT_FINISH, "the group is back to %d instance(s): restoring its settings",
-                 n_orig);
+    decision_say(d, ACT_FINISH, "the group is back to %d instance(s): restoring its settings%s",
+                 n_orig, terminating);
 }

@@ -18,9 +18,9 @@ int view_is_member(const struct instance_view *v); /* not LEAVING or IGNORED */
 int view_is_draining(const struct instance_view *v);
 int view_tasks(const struct instance_view *v);
 int old_drainable(const struct instance_view *v);
-int old_disconnected(const struct instance_view *v);
 int old_drained(const struct instance_view *v);
 int old_draining(const struct instance_view *v);
+int old_draining_ours(const struct instance_view *v); /* the rollout's own drains */
 int old_idle(const struct instance_view *v);
 int new_draining(const struct instance_view *v);
 int new_drained(const struct instance_view *v);
@@ -37,11 +37,27 @@ int pick_views_ordered(const struct rollout_assessment *a, view_pred pred, int k
                        enum pick_order order, struct rollout_decision *d);
 int pick_views(const struct rollout_assessment *a, view_pred pred, int k,
                struct rollout_decision *d);
+/* Picks within a budget of capacity units (instances, without weights). */
+int pick_units(const struct rollout_assessment *a, view_pred pred, int units, enum pick_order order,
+               struct rollout_decision *d);
+/* Capacity units of the instances matching pred. */
+int count_units(const struct rollout_assessment *a, view_pred pred);
 
 /* ---- timers.c ---- */
-/* Turns a wait into a failure once it has lasted longer than its limit. */
-void wait_or_fail(const struct rollout_snapshot *s, const struct rollout_options *o,
-                  const struct rollout_timers *t, enum rollout_wait w, struct rollout_decision *d);
+/* How long a wait may last for this snapshot: rollout_wait_limit, plus
+ * what lifecycle hooks may hold new or terminating instances for
+ * (hooks.h); `what` says what holds them ("" when nothing does). */
+long wait_limit_held(const struct rollout_snapshot *s, const struct rollout_assessment *a,
+                     const struct rollout_options *o, const struct rollout_timers *t,
+                     enum rollout_wait w, char *what, size_t cap);
+int wait_expired_held(const struct rollout_snapshot *s, const struct rollout_assessment *a,
+                      const struct rollout_options *o, const struct rollout_timers *t,
+                      enum rollout_wait w);
+/* Turns a wait into a failure once it has lasted longer than its limit;
+ * says what holds it when lifecycle hooks do. */
+void wait_or_fail(const struct rollout_snapshot *s, const struct rollout_assessment *a,
+                  const struct rollout_options *o, const struct rollout_timers *t,
+                  enum rollout_wait w, struct rollout_decision *d);
 /* An instance launched to even the zones has been awaited longer than new
  * instances may take. */
 int evening_given_up(const struct rollout_snapshot *s, const struct rollout_options *o,
@@ -65,9 +81,40 @@ int return_to_original(const struct rollout_snapshot *s, const struct rollout_as
 /* The last steps before restoring the group, for a rollout and a rollback
  * alike: removed instances finish leaving, the zones are evened, Launch is
  * held while the desired capacity comes down. Returns 1 with a decision, 0
- * when the group can be restored. */
+ * when the group can be restored; `note` then says what is still
+ * terminating, if anything (capacity.c, wait_for_termination). */
 int finishing(const struct rollout_snapshot *s, const struct rollout_assessment *a,
               const struct rollout_options *o, const struct rollout_timers *t,
-              struct rollout_decision *d);
+              struct rollout_decision *d, char *note, size_t cap);
+
+/* ---- capacity.c ---- */
+/* The capacity rule's floor: the group's original capacity, less what the
+ * rollout leaves alone (out-of-date instances drained by someone else or
+ * whose agent is disconnected: not capacity the rollout could count on).
+ * An instance is drained only while the ACTIVE, connected capacity stays at
+ * or above it without the instance. */
+int capacity_floor(const struct rollout_snapshot *s, const struct rollout_assessment *a);
+/* The units a batch of k replaceable out-of-date instances counts for. */
+int batch_units(const struct rollout_assessment *a, int k);
+/* The fewest units an instance matching either predicate counts for,
+ * NO_UNITS when none does. */
+#define NO_UNITS (1 << 30)
+int smallest_units(const struct rollout_assessment *a, view_pred p1, view_pred p2);
+/* Names the out-of-date instances the rollout cannot replace now, and why. */
+void describe_excluded(const struct rollout_assessment *a, char *buf, size_t cap);
+/* Instances the rollout (or its rollback) terminated, finishing their
+ * termination. Those are drained already: however long a lifecycle hook
+ * holds them, they never fail the rollout. The wait lasts as long as AWS
+ * lets the hooks hold them (else --instance-timeout); past that, the
+ * rollout finishes and `note` says what is still terminating. Returns 1
+ * with a wait decision. */
+int wait_for_termination(const struct rollout_snapshot *s, const struct rollout_assessment *a,
+                         const struct rollout_options *o, const struct rollout_timers *t,
+                         struct rollout_decision *d, char *note, size_t cap);
+/* Everything else done: wait (up to --drain-timeout) for the instances the
+ * rollout cannot replace to change by themselves, then finish incomplete. */
+void finish_or_wait_excluded(const struct rollout_snapshot *s, const struct rollout_assessment *a,
+                             const struct rollout_options *o, const struct rollout_timers *t,
+                             struct rollout_decision *d, const char *terminating);
 
 #endif

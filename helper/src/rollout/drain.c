@@ -94,56 +94,46 @@ static int list_cluster_tasks(struct observer *ob, const char *ci_arn, const cha
     return ob->ops->list_tasks(ob->ops->ctx, ob->cluster_name, &f, arns, err);
 }
 
-static int describe_page(struct observer *ob, struct rollout_snapshot *s, const char *const *arns,
-                         size_t n_arns, const int *listed,
-                         const struct ecs_container_instance **ci_of, struct strv *pending_of,
-                         size_t *progress, struct err *err);
-
 /* Describes `arns` a page at a time (thousands of tasks at once would all
  * be in memory together) and counts each task into the listed drain of its
  * container instance; tasks not STOPPED go to that drain's pending list.
- * With `progress`: [0] tasks counted, [1] of them STOPPED. */
+ * answered[k] tells whether arns[k] was in the answer. With `progress`:
+ * [0] tasks counted, [1] of them STOPPED. */
 static int describe_and_tally(struct observer *ob, struct rollout_snapshot *s,
-                              const struct strv *arns, const int *listed,
+                              const struct strv *arns, int *answered, const int *listed,
                               const struct ecs_container_instance **ci_of, struct strv *pending_of,
                               size_t *progress, struct err *err)
 {
     for (size_t off = 0; off < arns->n; off += TASKS_PER_PAGE) {
         size_t len = arns->n - off < TASKS_PER_PAGE ? arns->n - off : TASKS_PER_PAGE;
-        if (describe_page(ob, s, (const char *const *)arns->v + off, len, listed, ci_of, pending_of,
-                          progress, err) != 0)
+        struct ecs_task *tasks = NULL;
+        size_t n = 0;
+        if (ob->ops->describe_tasks(ob->ops->ctx, ob->cluster_name,
+                                    (const char *const *)arns->v + off, len, &tasks, &n, err) != 0)
             return -1;
-    }
-    return 0;
-}
-
-static int describe_page(struct observer *ob, struct rollout_snapshot *s, const char *const *arns,
-                         size_t n_arns, const int *listed,
-                         const struct ecs_container_instance **ci_of, struct strv *pending_of,
-                         size_t *progress, struct err *err)
-{
-    struct ecs_task *tasks = NULL;
-    size_t n = 0;
-    if (ob->ops->describe_tasks(ob->ops->ctx, ob->cluster_name, arns, n_arns, &tasks, &n, err) != 0)
-        return -1;
-    for (size_t k = 0; k < n; k++) {
-        if (!tasks[k].container_instance_arn)
-            continue;
-        for (size_t di = 0; di < s->n_drains; di++)
-            if (listed[di] && ci_of[di] && ci_of[di]->arn &&
-                strcmp(ci_of[di]->arn, tasks[k].container_instance_arn) == 0) {
-                tally_task(ob, &tasks[k], &s->drains[di]);
-                int stopped = tasks[k].last_status && strcmp(tasks[k].last_status, "STOPPED") == 0;
-                if (tasks[k].arn && !stopped)
-                    strv_push(&pending_of[di], tasks[k].arn);
-                if (progress) {
-                    progress[0]++;
-                    progress[1] += stopped;
+        for (size_t k = 0; k < len; k++)
+            for (size_t j = 0; j < n && !answered[off + k]; j++)
+                answered[off + k] = tasks[j].arn && strcmp(tasks[j].arn, arns->v[off + k]) == 0;
+        for (size_t k = 0; k < n; k++) {
+            if (!tasks[k].container_instance_arn)
+                continue;
+            for (size_t di = 0; di < s->n_drains; di++)
+                if (listed[di] && ci_of[di] && ci_of[di]->arn &&
+                    strcmp(ci_of[di]->arn, tasks[k].container_instance_arn) == 0) {
+                    tally_task(ob, &tasks[k], &s->drains[di]);
+                    int stopped =
+                        tasks[k].last_status && strcmp(tasks[k].last_status, "STOPPED") == 0;
+                    if (tasks[k].arn && !stopped)
+                        strv_push(&pending_of[di], tasks[k].arn);
+                    if (progress) {
+                        progress[0]++;
+                        progress[1] += stopped;
+                    }
+                    break;
                 }
-                break;
-            }
+        }
+        ecs_tasks_free(tasks, n);
     }
-    ecs_tasks_free(tasks, n);
     return 0;
 }
 
@@ -152,15 +142,18 @@ static int describe_page(struct observer *ob, struct rollout_snapshot *s, const 
  * about together, so one page (100 tasks) is described per poll, starting
  * where the last poll left off, and the next pages too while at least half
  * of a page has stopped: a few calls while they stop, all pages once they
- * have. A drain whose page was not described keeps what was last learnt. */
+ * have. A drain whose page was not described keeps what was last learnt;
+ * one whose task is missing from the answer is unsure, as in
+ * observe_drains. */
 static int recheck_pending(struct observer *ob, struct rollout_snapshot *s, const size_t *recheck,
-                           size_t n_recheck, int *listed,
+                           size_t n_recheck, int *listed, int *unsure,
                            const struct ecs_container_instance **ci_of, struct strv *pending_of,
                            struct err *err)
 {
     size_t first = ob->recheck_cursor % n_recheck, done = 0;
     while (done < n_recheck) {
         struct strv page = STRV_INIT;
+        size_t page_first = done;
         while (done < n_recheck) {
             size_t di = recheck[(first + done) % n_recheck];
             struct drain_memo *m = memo_for(ob, s->drains[di].instance_id);
@@ -172,8 +165,20 @@ static int recheck_pending(struct observer *ob, struct rollout_snapshot *s, cons
             done++;
         }
         size_t progress[2] = {0, 0};
-        int rc =
-            page.n ? describe_and_tally(ob, s, &page, listed, ci_of, pending_of, progress, err) : 0;
+        int *answered = xcalloc(page.n ? page.n : 1, sizeof(*answered));
+        int rc = page.n ? describe_and_tally(ob, s, &page, answered, listed, ci_of, pending_of,
+                                             progress, err)
+                        : 0;
+        /* The page holds the drains' pending tasks in order. */
+        size_t at = 0;
+        for (size_t k = page_first; rc == 0 && k < done; k++) {
+            size_t di = recheck[(first + k) % n_recheck];
+            const struct drain_memo *m = memo_for(ob, s->drains[di].instance_id);
+            for (size_t j = 0; j < m->pending.n; j++, at++)
+                if (!answered[at])
+                    unsure[di] = 1;
+        }
+        free(answered);
         strv_free(&page);
         if (rc != 0)
             return -1;
@@ -216,7 +221,14 @@ int observe_drains(struct observer *ob, struct rollout_snapshot *s, struct err *
     int *at_zero = xcalloc(s->n_cis ? s->n_cis : 1, sizeof(*at_zero));
     int rc = -1, n_zero = 0;
     size_t *recheck = xcalloc(s->n_cis ? s->n_cis : 1, sizeof(*recheck)), n_recheck = 0;
+    int *answered = NULL;
     struct strv *pending_of = NULL;
+    /* Which drain asked for which of arns: [from, to) per drain record, and
+     * the cluster-wide listing's range (for every drain at zero). */
+    size_t *from = xcalloc(s->n_cis ? s->n_cis : 1, sizeof(*from));
+    size_t *to = xcalloc(s->n_cis ? s->n_cis : 1, sizeof(*to));
+    size_t cluster_from = 0, cluster_to = 0;
+    int *unsure = xcalloc(s->n_cis ? s->n_cis : 1, sizeof(*unsure));
     s->drains = xcalloc(s->n_cis ? s->n_cis : 1, sizeof(*s->drains));
     const struct ecs_container_instance **ci_of = xcalloc(s->n_cis ? s->n_cis : 1, sizeof(*ci_of));
     for (size_t i = 0; i < s->n_cis; i++) {
@@ -259,8 +271,10 @@ int observe_drains(struct observer *ob, struct rollout_snapshot *s, struct err *
     if (n_zero > TASK_CHECKS_PER_POLL) {
         /* Many at once: the cluster's tasks on their way to STOPPED, in
          * pages of 100, instead of one listing per instance. */
+        cluster_from = arns.n;
         if (list_cluster_tasks(ob, NULL, "STOPPED", &arns, err) != 0)
             goto out;
+        cluster_to = arns.n;
         for (size_t di = 0; di < s->n_drains; di++)
             if (at_zero[di])
                 listed[di] = 2;
@@ -282,8 +296,10 @@ int observe_drains(struct observer *ob, struct rollout_snapshot *s, struct err *
         budget--;
         m->checked = 1;
         m->last_checked = s->now;
+        from[di] = arns.n;
         if (list_cluster_tasks(ob, ci_of[di]->arn, desired, &arns, err) != 0)
             goto out;
+        to[di] = arns.n;
         listed[di] = at_zero[di] ? 2 : 1;
     }
     for (size_t di = 0; di < s->n_drains; di++) {
@@ -301,15 +317,38 @@ int observe_drains(struct observer *ob, struct rollout_snapshot *s, struct err *
             strv_push(&d->standalone, m->standalone.v[k]);
     }
     pending_of = xcalloc(s->n_drains ? s->n_drains : 1, sizeof(*pending_of));
-    if (arns.n && describe_and_tally(ob, s, &arns, listed, ci_of, pending_of, NULL, err) != 0)
+    answered = xcalloc(arns.n ? arns.n : 1, sizeof(*answered));
+    if (arns.n &&
+        describe_and_tally(ob, s, &arns, answered, listed, ci_of, pending_of, NULL, err) != 0)
         goto out;
+    /* A task listed but missing from the answer (a `failures` entry,
+     * eventual consistency) may be the one still running: the drains that
+     * asked for it are not known this poll, and list again. */
+    for (size_t k = 0; k < arns.n; k++) {
+        if (answered[k])
+            continue;
+        for (size_t di = 0; di < s->n_drains; di++)
+            if ((k >= from[di] && k < to[di]) ||
+                (k >= cluster_from && k < cluster_to && at_zero[di]))
+                unsure[di] = 1;
+    }
     if (n_recheck &&
-        recheck_pending(ob, s, recheck, n_recheck, listed, ci_of, pending_of, err) != 0)
+        recheck_pending(ob, s, recheck, n_recheck, listed, unsure, ci_of, pending_of, err) != 0)
         goto out;
     for (size_t di = 0; di < s->n_drains; di++) {
         if (!listed[di])
             continue;
         struct drain_tasks *d = &s->drains[di];
+        if (unsure[di]) {
+            struct drain_memo *m = memo_for(ob, d->instance_id);
+            d->known = 0;
+            d->service_tasks = d->daemon_tasks = d->stopping = 0;
+            strv_free(&d->standalone);
+            m->zero_listed = 0;
+            m->confirmed_empty = 0;
+            m->checked = 0;
+            continue;
+        }
         d->known = 1;
         d->empty = listed[di] == 2 && d->service_tasks == 0 && d->daemon_tasks == 0 &&
                    d->stopping == 0 && d->standalone.n == 0;
@@ -334,7 +373,11 @@ out:
     for (size_t di = 0; pending_of && di < s->n_drains; di++)
         strv_free(&pending_of[di]);
     free(pending_of);
+    free(from);
+    free(to);
+    free(unsure);
     free(recheck);
+    free(answered);
     free(ci_of);
     free(at_zero);
     free(listed);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "rollout/conflict.h"
 #include "rollout/engine_impl.h"
 #include "rollout/preflight.h"
 #include "rollout/target.h"
@@ -61,6 +62,31 @@ static void conclude_err(struct engine *e, enum rollout_result r, const struct e
     buf_free(&b);
 }
 
+/* How long a rollout waits, before it begins, for instances that are
+ * launching or registering (seconds). */
+#define START_SETTLE_S 120
+
+static int unsettled(const struct rollout_assessment *a)
+{
+    int n = 0;
+    for (size_t i = 0; i < a->n; i++)
+        n += a->v[i].phase == PHASE_LAUNCHING || a->v[i].phase == PHASE_UNREGISTERED;
+    return n;
+}
+
+/* Instances launched during the rollout that report an out-of-date launch
+ * specification are kept (assess.c); say so once for each. */
+static void warn_kept(struct engine *e, const struct rollout_assessment *a)
+{
+    for (size_t i = 0; i < a->n; i++) {
+        const struct instance_view *v = &a->v[i];
+        if (!v->kept || strv_contains(&e->warned_kept, v->asg->instance_id))
+            continue;
+        strv_push(&e->warned_kept, v->asg->instance_id);
+        emitf(e, EV_WARNING, "instance %s: %s", v->asg->instance_id, v->why);
+    }
+}
+
 /* The pre-flight checks and the lease: returns 1 when the rollout is ours
  * to run, else concludes. */
 static int start(struct engine *e, struct err *err)
@@ -78,6 +104,29 @@ static int start(struct engine *e, struct err *err)
         return 0;
     }
     rollout_assess(&s, &e->cfg->options, &a);
+    /* An instance that is launching, or running but not yet listed as a
+     * container instance, is a moment in a group's life, not a reason to
+     * refuse: before a rollout begins, wait a while for it to settle. */
+    double settle_until = engine_mono_s(e) + START_SETTLE_S;
+    while (!s.state.in_progress && unsettled(&a) > 0 && engine_mono_s(e) < settle_until &&
+           !engine_stop_requested(e)) {
+        char msg[160];
+        snprintf(msg, sizeof(msg),
+                 "waiting for %d instance(s) launching or registering before starting",
+                 unsettled(&a));
+        if (strcmp(e->last_wait, msg) != 0) {
+            snprintf(e->last_wait, sizeof(e->last_wait), "%s", msg);
+            emit(e, EV_WAIT, NULL, msg, NULL, NULL);
+        }
+        rollout_assessment_free(&a);
+        rollout_snapshot_free(&s);
+        engine_pause(e, e->poll_min);
+        if (observe(&e->ob, (long long)engine_wall_s(e), &s, err) != 0) {
+            conclude_err(e, err->kind == ERR_STATE ? ROLLOUT_REFUSED : ROLLOUT_ERROR, err);
+            return 0;
+        }
+        rollout_assess(&s, &e->cfg->options, &a);
+    }
     for (size_t i = 0; i < a.n; i++)
         if (a.v[i].phase != PHASE_LEAVING && a.v[i].phase != PHASE_IGNORED)
             strv_push(&e->initial, a.v[i].asg->instance_id);
@@ -201,6 +250,10 @@ static double on_action(struct engine *e, struct rollout_snapshot *s,
     if (e->rollback) {
         err_set(err, ERR_STATE, "%s", e->failure);
         conclude(e, ROLLOUT_ROLLED_BACK, "rollout failed and was rolled back: %s", e->failure);
+    } else if (d->incomplete) {
+        err_set(err, ERR_STATE, "%s", d->message);
+        conclude(e, ROLLOUT_INCOMPLETE, "replaced %d instance(s), %d task(s) moved; %s",
+                 e->sum->replaced, e->sum->tasks_moved, d->message);
     } else {
         conclude(e, ROLLOUT_DONE, "replaced %d instance(s) in %d batch(es), %d task(s) moved",
                  e->sum->replaced, e->batch > 0 ? (e->sum->replaced + e->batch - 1) / e->batch : 0,
@@ -232,6 +285,7 @@ static double poll_once(struct engine *e, long long now, struct err *step_err, s
         conclude(e, ROLLOUT_STUCK, "%s", err->message);
         again = 0;
     }
+    warn_kept(e, &a);
     while (again) {
         again = 0;
         struct rollout_decision d;
@@ -253,7 +307,7 @@ static double poll_once(struct engine *e, long long now, struct err *step_err, s
     rollout_assessment_free(&a);
     rollout_snapshot_free(&s);
     if (pause != POLL_FAILED)
-        e->transient_since = 0;
+        e->transient_since = e->conflict_since = 0;
     return pause;
 }
 
@@ -272,6 +326,29 @@ static double on_poll_failed(struct engine *e, const struct err *step_err, struc
     struct buf b = BUF_INIT;
     err_format(step_err, &b);
     double pause = 0;
+    /* AWS busy with the group, an instance gone, part of an ECS batch
+     * refused: look again and decide afresh. Never a reason to roll back;
+     * if it does not clear, stop with the cluster serving, resumable. */
+    enum rollout_conflict conflict = rollout_conflict_of(step_err);
+    if (conflict != CONFLICT_NONE) {
+        if (e->conflict_since == 0)
+            e->conflict_since = engine_mono_s(e);
+        if (engine_mono_s(e) - e->conflict_since < ROLLOUT_CONFLICT_GRACE_S) {
+            emitf(e, EV_INFO, "%s; looking again: %s", rollout_conflict_name(conflict),
+                  buf_cstr(&b));
+            buf_free(&b);
+            return e->poll_min;
+        }
+        *err = *step_err;
+        act_return_to_service(e, NULL);
+        lease_release(e);
+        conclude(e, ROLLOUT_STUCK,
+                 "%s for %ds; the cluster is serving and the state is kept on the group: run the "
+                 "same command again once it has cleared. Last: %s",
+                 rollout_conflict_name(conflict), ROLLOUT_CONFLICT_GRACE_S, buf_cstr(&b));
+        buf_free(&b);
+        return 0;
+    }
     if (is_transient(step_err) && e->transient_since == 0)
         e->transient_since = engine_mono_s(e);
     if (is_transient(step_err) && engine_mono_s(e) - e->transient_since < TRANSIENT_GRACE_S) {
@@ -359,6 +436,7 @@ enum rollout_result rollout_run(const struct svc_ops *ops, const struct rollout_
     }
     strv_free(&e.initial);
     strv_free(&e.launched);
+    strv_free(&e.warned_kept);
     observer_free(&e.ob);
     return (enum rollout_result)sum->result;
 }

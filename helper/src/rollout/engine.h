@@ -78,6 +78,10 @@ enum rollout_result {
     ROLLOUT_BUSY,          /* another rollout holds the group */
     ROLLOUT_STUCK,         /* failed and could not fully roll back; the cluster serves, re-run */
     ROLLOUT_ERROR,         /* AWS, credential or configuration error before any change */
+    /* Finished and restored the group, but left out-of-date instances it
+     * could not replace safely (a disconnected agent, someone else's
+     * drain): named in the message; run again once that has changed. */
+    ROLLOUT_INCOMPLETE,
 };
 
 const char *rollout_result_name(enum rollout_result r);

@@ -38,8 +38,10 @@ struct engine {
     int rollback;
     char failure[1024]; /* why the rollout is rolling back */
     struct rollout_timers timers;
-    double transient_since; /* monotonic; 0: the last poll went through */
-    double interval;        /* before the next poll, adapted to how fast things change */
+    double transient_since;  /* monotonic; 0: the last poll went through */
+    double conflict_since;   /* monotonic; 0: no conflict with AWS going on (conflict.h) */
+    struct strv warned_kept; /* instances launched during the rollout, warned about */
+    double interval;         /* before the next poll, adapted to how fast things change */
     double poll_min, poll_max;
     unsigned long last_fingerprint;
     /* progress (progress.c) */

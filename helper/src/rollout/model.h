@@ -16,6 +16,9 @@
 
 #include <stddef.h>
 
+#include "rollout/current.h"
+#include "rollout/hooks.h"
+#include "rollout/marks.h"
 #include "rollout/state.h"
 #include "svc/autoscaling.h"
 #include "svc/ecs.h"
@@ -75,6 +78,21 @@ struct rollout_snapshot {
     size_t n_services;
     int services_observed;      /* services[] is current for this poll */
     struct rollout_state state; /* parsed from the group's tags */
+    /* The group's launch specification resolved per override (current.h);
+     * empty (no entries, no launch configuration): judge by `target`. */
+    struct launch_spec spec;
+    /* EC2 launchTime of each group instance (parallel to group.instances),
+     * 0 when not known; NULL when not observed at all. */
+    long long *launch_time;
+    struct rollout_marks marks; /* launched-after time, foreign drains (marks.h) */
+    /* Members DRAINING by someone else: a drain the rollout did not make
+     * (marks.foreign, and drains seen start during this run). */
+    struct strv not_ours;
+    /* Members whose container instance was known but is missing from this
+     * poll's answer: never taken for instances that run no task. */
+    struct strv ci_lost;
+    struct hook_timeout *hooks; /* the group's lifecycle hooks (names owned) */
+    size_t n_hooks;
 };
 
 void rollout_snapshot_free(struct rollout_snapshot *s);
@@ -104,6 +122,14 @@ struct instance_view {
     enum instance_phase phase;
     int outdated;
     char why[192]; /* why it is out of date, "" when current */
+    int units;     /* capacity units it counts for (1 without weights) */
+    /* Launched after the rollout began, yet judged out of date by its
+     * launch template: never replaced (outdated stays 0; why says it). */
+    int kept;
+    int foreign;    /* DRAINING by someone else (not the rollout's drain) */
+    int agent_lost; /* out of date and its agent disconnected: cannot drain */
+    int hook_wait;  /* held by a lifecycle hook (Pending:Wait, Terminating:Wait) */
+    int ci_lost;    /* its container instance went missing from the answer */
 };
 
 struct rollout_assessment {
@@ -121,6 +147,18 @@ struct rollout_assessment {
     int new_draining;  /* current and DRAINING or DRAINED */
     int leaving;       /* LEAVING */
     int tasks_to_move; /* running + pending tasks on draining instances */
+    /* Out-of-date members the rollout cannot replace now and leaves alone:
+     * drained by someone else, or their agent is disconnected. */
+    int excluded;
+    int excluded_units;
+    int kept;             /* members launched during the rollout judged out of date */
+    int launch_held;      /* members held in Pending:Wait by a launch hook */
+    int termination_held; /* leaving instances held in Terminating:Wait */
+    /* Capacity units (= instances without weights), for the capacity rule. */
+    int members_units;
+    int active_units;
+    int outdated_units;
+    int old_active_units;
 };
 
 void rollout_assess(const struct rollout_snapshot *s, const struct rollout_options *o,
@@ -154,6 +192,9 @@ enum rollout_wait {
     WAIT_DRAIN,         /* tasks leaving draining instances */
     WAIT_SERVICES,      /* affected services back at their desired count */
     WAIT_TERMINATION,   /* removed instances finishing termination */
+    /* out-of-date instances the rollout cannot replace now (a disconnected
+     * agent, someone else's drain) changing by themselves */
+    WAIT_EXCLUDED,
 };
 
 const char *rollout_wait_name(enum rollout_wait w);
@@ -163,7 +204,10 @@ struct rollout_decision {
     enum rollout_wait wait; /* for ACT_WAIT */
     struct strv ids;
     int number;
-    int evens_zones;   /* an ACT_SET_DESIRED that launches one instance to even out zones */
+    int evens_zones; /* an ACT_SET_DESIRED that launches one instance to even out zones */
+    /* An ACT_FINISH that leaves out-of-date instances it could not replace
+     * safely (named in the message): the result is "incomplete". */
+    int incomplete;
     char message[512]; /* what and why, for the event log */
 };
 

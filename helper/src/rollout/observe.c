@@ -20,6 +20,7 @@ void rollout_snapshot_free(struct rollout_snapshot *s)
             free(s->instance_ami[i]);
         free(s->instance_ami);
     }
+    snapshot_shapes_free(s);
     asg_group_free(&s->group);
     rollout_target_free(&s->target);
     ecs_container_instances_free(s->cis, s->n_cis);
@@ -60,8 +61,8 @@ void observer_free(struct observer *ob)
         strv_free(&ob->memo[i].pending);
     }
     free(ob->memo);
-    free(ob->target_key);
     rollout_target_free(&ob->target);
+    observer_shapes_free(&ob->sh);
     memset(ob, 0, sizeof(*ob));
 }
 
@@ -336,6 +337,17 @@ static int observe_container_instances(struct observer *ob, struct rollout_snaps
     s->cis = xcalloc(ob->n_records ? ob->n_records : 1, sizeof(*s->cis));
     for (size_t i = 0; i < ob->n_records; i++)
         ci_copy(&s->cis[s->n_cis++], &ob->records[i].ci);
+    /* Members whose container instance was known but is missing from the
+     * answer (no record left): never taken for instances that run no task. */
+    free(by_id.slots);
+    index_build(&by_id, ob->n_records, record_instance, ob->records);
+    for (size_t i = 0; i < g->n_instances; i++) {
+        const char *id = g->instances[i].instance_id;
+        if (index_find(&by_id, id, record_instance, ob->records) >= 0 ||
+            lookup(&ob->ci_ids, id) < 0)
+            continue;
+        strv_push(&s->ci_lost, id);
+    }
     rc = 0;
 out:
     free(by_arn.slots);
@@ -448,10 +460,12 @@ int observe(struct observer *ob, long long now, struct rollout_snapshot *s, stru
         err_set(err, ERR_STATE, "Auto Scaling group %s: %s", ob->asg_name, s->state.problem);
         goto fail;
     }
-    if (target_resolve(ob, &s->group, now, err) != 0)
+    if (target_resolve(ob, s, now, err) != 0)
         goto fail;
     rollout_target_copy(&s->target, &ob->target);
     if (observe_container_instances(ob, s, 0, err) != 0)
+        goto fail;
+    if (observe_launch_times(ob, s, err) != 0 || observe_marks(ob, s, err) != 0)
         goto fail;
     if (ob->options && ob->options->ami && observe_amis(ob, s, err) != 0)
         goto fail;
@@ -477,5 +491,9 @@ int observe_instances(struct observer *ob, long long now, struct rollout_snapsho
         rollout_snapshot_free(s);
         return -1;
     }
+    /* Whose drains are whose, so that someone else's are left alone. */
+    struct err ignored;
+    if (rollout_state_parse(&s->group, &s->state) == 0)
+        observe_marks(ob, s, &ignored);
     return 0;
 }

@@ -36,6 +36,33 @@ struct ci_record {
     int stale; /* 1: to be described again (we changed it); 2: asked, not answered yet */
 };
 
+/* What the observer keeps for the cluster shapes of issue 12
+ * (observe_shapes.c, target.c). */
+struct observer_shapes {
+    /* Launch templates described for the launch specification, and the
+     * references ("id|name|version;...") they were described for. */
+    struct ec2_launch_template *lts;
+    size_t n_lts;
+    char *spec_key;
+    long long spec_resolved_at;
+    struct launch_spec spec;
+    /* ec2 instance id -> EC2 launchTime (never changes) */
+    struct strv time_ids;
+    long long *times;
+    size_t cap_times;
+    /* Drains this run made, members DRAINING when it started, and members
+     * seen not DRAINING since (a foreign drain that ended). */
+    struct strv own_drains;
+    struct strv draining_at_start;
+    int started;
+    struct strv seen_undrained;
+    /* The group's lifecycle hooks, asked again now and then. */
+    struct hook_timeout *hooks;
+    size_t n_hooks;
+    long long hooks_at;
+    int hooks_known;
+};
+
 struct observer {
     const struct svc_ops *ops; /* borrowed */
     const char *asg_name;
@@ -62,9 +89,8 @@ struct observer {
     size_t n_memo, cap_memo;
     size_t recheck_cursor; /* where the next poll's look at stopping tasks starts */
     /* resolved target */
-    char *target_key; /* "id|name|version" the resolution is for */
-    long long target_resolved_at;
     struct rollout_target target;
+    struct observer_shapes sh;
 };
 
 void observer_init(struct observer *ob, const struct svc_ops *ops, const char *asg_name,
@@ -80,6 +106,15 @@ int observe(struct observer *ob, long long now, struct rollout_snapshot *out, st
 int observe_instances(struct observer *ob, long long now, struct rollout_snapshot *out,
                       struct err *err);
 
+/* ---- observe_shapes.c ---- */
+/* EC2 launch times of the members (each asked once). */
+int observe_launch_times(struct observer *ob, struct rollout_snapshot *s, struct err *err);
+/* The rollout's marks and whose drains the DRAINING members are. */
+int observe_marks(struct observer *ob, struct rollout_snapshot *s, struct err *err);
+/* The rollout drained these instances itself. */
+void observer_note_drains(struct observer *ob, const struct strv *instance_ids);
+void observer_shapes_free(struct observer_shapes *sh);
+void snapshot_shapes_free(struct rollout_snapshot *s);
 /* The rollout told ECS to stop these tasks: until a task listing says
  * otherwise they count as stopping, no longer as standalone tasks still to
  * stop (a drain whose counters have not moved is not listed again). */

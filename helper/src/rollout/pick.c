@@ -85,9 +85,11 @@ static int zone_index(const char **zones, int *n_zones, int cap, const char *az)
     return (*n_zones)++;
 }
 
-/* Adds up to k instance ids matching `pred` to d->ids. Returns how many. */
-int pick_views_ordered(const struct rollout_assessment *a, view_pred pred, int k,
-                       enum pick_order order, struct rollout_decision *d)
+/* Adds instance ids matching `pred` to d->ids: up to k of them, or with
+ * by_units, as many as fit in k capacity units (an instance that does not
+ * fit is passed over for a smaller one). Returns how many. */
+static int pick_core(const struct rollout_assessment *a, view_pred pred, int k,
+                     enum pick_order order, int by_units, struct rollout_decision *d)
 {
     if (k <= 0)
         return 0;
@@ -113,11 +115,11 @@ int pick_views_ordered(const struct rollout_assessment *a, view_pred pred, int k
         zone_of[n] = z;
         n++;
     }
-    int added = 0;
-    while (added < k) {
+    int added = 0, spent = 0;
+    while (spent < k) {
         size_t best = n;
         for (size_t i = 0; i < n; i++) {
-            if (c[i].taken)
+            if (c[i].taken || (by_units && c[i].v->units > k - spent))
                 continue;
             if (best == n) {
                 best = i;
@@ -146,10 +148,23 @@ int pick_views_ordered(const struct rollout_assessment *a, view_pred pred, int k
         }
         strv_push(&d->ids, c[best].v->asg->instance_id);
         added++;
+        spent += by_units ? c[best].v->units : 1;
     }
     free(zone_of);
     free(c);
     return added;
+}
+
+int pick_views_ordered(const struct rollout_assessment *a, view_pred pred, int k,
+                       enum pick_order order, struct rollout_decision *d)
+{
+    return pick_core(a, pred, k, order, 0, d);
+}
+
+int pick_units(const struct rollout_assessment *a, view_pred pred, int units, enum pick_order order,
+               struct rollout_decision *d)
+{
+    return pick_core(a, pred, units, order, 1, d);
 }
 
 int pick_views(const struct rollout_assessment *a, view_pred pred, int k,
@@ -161,32 +176,38 @@ int old_drainable(const struct instance_view *v)
 {
     return view_is_member(v) && v->outdated && (v->phase == PHASE_ACTIVE);
 }
-int old_disconnected(const struct instance_view *v)
-{
-    return view_is_member(v) && v->outdated && v->phase == PHASE_DISCONNECTED;
-}
+/* Drains that are someone else's (a Spot interruption, an operator) are
+ * not the rollout's: never waited for or returned to service. Once such an
+ * out-of-date instance is empty, removing it kills nothing: it is replaced
+ * with the rollout's own drained instances. */
 int old_drained(const struct instance_view *v)
 {
     return view_is_member(v) && v->outdated && v->phase == PHASE_DRAINED;
 }
 int old_draining(const struct instance_view *v)
 {
-    return view_is_member(v) && v->outdated && view_is_draining(v);
+    return view_is_member(v) && v->outdated && view_is_draining(v) &&
+           (!v->foreign || v->phase == PHASE_DRAINED);
+}
+int old_draining_ours(const struct instance_view *v)
+{
+    return view_is_member(v) && v->outdated && !v->foreign && view_is_draining(v);
 }
 /* Out of date and holding no task at all: launching or never registered.
- * Terminating these kills nothing. */
+ * Terminating these kills nothing. One whose container instance was known
+ * and is only missing from this answer may still run tasks. */
 int old_idle(const struct instance_view *v)
 {
-    return view_is_member(v) && v->outdated &&
+    return view_is_member(v) && v->outdated && !v->ci_lost &&
            (v->phase == PHASE_LAUNCHING || v->phase == PHASE_UNREGISTERED);
 }
 int new_draining(const struct instance_view *v)
 {
-    return view_is_member(v) && !v->outdated && view_is_draining(v);
+    return view_is_member(v) && !v->outdated && !v->foreign && view_is_draining(v);
 }
 int new_drained(const struct instance_view *v)
 {
-    return view_is_member(v) && !v->outdated && v->phase == PHASE_DRAINED;
+    return view_is_member(v) && !v->outdated && !v->foreign && v->phase == PHASE_DRAINED;
 }
 int new_active(const struct instance_view *v)
 {
@@ -194,17 +215,18 @@ int new_active(const struct instance_view *v)
 }
 int new_unready_idle(const struct instance_view *v)
 {
-    return view_is_member(v) && !v->outdated &&
+    /* A container instance missing from one answer may be serving. */
+    return view_is_member(v) && !v->outdated && !v->ci_lost &&
            (v->phase == PHASE_LAUNCHING || v->phase == PHASE_UNREGISTERED ||
             (v->phase == PHASE_DISCONNECTED && view_tasks(v) == 0));
 }
 int any_draining(const struct instance_view *v)
 {
-    return view_is_member(v) && view_is_draining(v);
+    return view_is_member(v) && !v->foreign && view_is_draining(v);
 }
 int any_drained(const struct instance_view *v)
 {
-    return view_is_member(v) && v->phase == PHASE_DRAINED;
+    return view_is_member(v) && !v->foreign && v->phase == PHASE_DRAINED;
 }
 int any_active(const struct instance_view *v)
 {
@@ -216,5 +238,13 @@ int count_views(const struct rollout_assessment *a, view_pred pred)
     int n = 0;
     for (size_t i = 0; i < a->n; i++)
         n += pred(&a->v[i]) ? 1 : 0;
+    return n;
+}
+
+int count_units(const struct rollout_assessment *a, view_pred pred)
+{
+    int n = 0;
+    for (size_t i = 0; i < a->n; i++)
+        n += pred(&a->v[i]) ? a->v[i].units : 0;
     return n;
 }

@@ -50,6 +50,54 @@ static int check_capacity_providers(const struct svc_ops *ops, const struct ecs_
     return 0;
 }
 
+/* What the cluster shapes of issue 12 may make impossible or worth
+ * saying before the first write. */
+static void check_shapes(const struct rollout_snapshot *s, const struct rollout_assessment *a,
+                         struct strv *problems, struct strv *warnings)
+{
+    const struct asg_group *g = &s->group;
+    char why[512];
+    if (launch_spec_check_units(&s->spec, g, why, sizeof(why)) != 0)
+        strv_pushf(problems, "%s", why);
+    struct rollout_marks m = {0};
+    for (size_t i = 0; i < s->not_ours.n; i++)
+        strv_push(&m.foreign, s->not_ours.v[i]);
+    struct asg_tag *tags = NULL;
+    size_t n = 0;
+    if (rollout_marks_tags(&m, &tags, &n, why, sizeof(why)) != 0)
+        strv_pushf(problems, "%s", why);
+    else
+        rollout_tags_free(tags, n);
+    rollout_marks_free(&m);
+    int foreign = 0, lost = 0;
+    for (size_t i = 0; i < a->n; i++) {
+        const struct instance_view *v = &a->v[i];
+        if (v->foreign && v->outdated) {
+            foreign++;
+            strv_pushf(warnings,
+                       "instance %s is already DRAINING (a Spot interruption or an operator's "
+                       "drain): not the rollout's, it does not count as serving capacity, is never "
+                       "returned to service, and is replaced only once it is empty",
+                       v->asg->instance_id);
+        }
+        if (v->agent_lost) {
+            lost++;
+            strv_pushf(warnings,
+                       "instance %s has its ECS agent disconnected: it cannot drain until the "
+                       "agent reconnects (agents reconnect by themselves several times an hour), "
+                       "so it is replaced last; if it stays disconnected it is left in service, "
+                       "out of date, and the rollout ends incomplete",
+                       v->asg->instance_id);
+        }
+    }
+    if (a->outdated > 0 && a->outdated == a->excluded)
+        strv_pushf(problems,
+                   "no out-of-date instance of group %s can be replaced now: %d are DRAINING by "
+                   "someone else and %d have their ECS agent disconnected; run again once those "
+                   "drains have ended or the agents reconnected",
+                   g->name, foreign, lost);
+}
+
 int rollout_preflight(const struct svc_ops *ops, const struct rollout_config *cfg,
                       const struct rollout_snapshot *s, const struct rollout_assessment *a,
                       struct strv *problems, struct strv *warnings, struct err *err)
@@ -107,6 +155,8 @@ int rollout_preflight(const struct svc_ops *ops, const struct rollout_config *cf
         strv_pushf(problems,
                    "group %s is still launching %d instance(s); run again once it is steady",
                    g->name, pending);
+
+    check_shapes(s, a, problems, warnings);
 
     int batch = rollout_batch_size(o, g->desired_capacity, g->max_size);
     if (batch < 1)

@@ -26,6 +26,8 @@ const char *rollout_result_name(enum rollout_result r)
         return "stuck";
     case ROLLOUT_ERROR:
         return "error";
+    case ROLLOUT_INCOMPLETE:
+        return "incomplete";
     }
     return "?";
 }

@@ -45,8 +45,8 @@ int hold_launches(const struct rollout_snapshot *s, const struct rollout_assessm
                   struct rollout_decision *d)
 {
     const struct asg_group *g = &s->group;
-    if (g->desired_capacity <= s->state.desired_capacity || g->desired_capacity <= a->members ||
-        strv_contains(&g->suspended_processes, LAUNCH))
+    if (g->desired_capacity <= s->state.desired_capacity ||
+        g->desired_capacity <= a->members_units || strv_contains(&g->suspended_processes, LAUNCH))
         return 0;
     strv_push(&d->ids, LAUNCH);
     decision_say(
@@ -100,10 +100,12 @@ int even_zones(const struct rollout_snapshot *s, const struct rollout_assessment
 {
     const int n_orig = s->state.desired_capacity;
     int zones, spread = rollout_zone_spread(s, a, &zones);
+    /* With weights one more unit may launch nothing, or a large instance:
+     * Auto Scaling balances such groups by capacity itself. */
     if (spread <= 1 || (t && t->zone_evenings >= ROLLOUT_ZONE_EVENINGS_PER_ZONE * zones) ||
-        s->group.max_size <= n_orig)
+        s->group.max_size <= n_orig || s->spec.weighted)
         return 0;
-    if (s->group.desired_capacity > a->members) {
+    if (s->group.desired_capacity > a->members_units) {
         /* Launch is held (see hold_launches): finishing. */
         if (strv_contains(&s->group.suspended_processes, LAUNCH))
             return 0;
@@ -144,38 +146,41 @@ int return_to_original(const struct rollout_snapshot *s, const struct rollout_as
 {
     const int n_orig = s->state.desired_capacity;
     int draining = count_views(a, draining_p);
-    int surplus = a->members - n_orig;
+    int surplus = a->members_units - n_orig;
+    /* With weights the group may end above its size (Auto Scaling itself
+     * overshoots): a surplus smaller than any instance stays. */
+    if (s->spec.weighted && surplus > 0) {
+        int least = smallest_units(a, drained_p, active_p);
+        if (least != NO_UNITS && surplus < least)
+            surplus = 0;
+    }
     if (surplus > 0) {
-        int drained = count_views(a, drained_p);
-        if (drained > 0) {
-            pick_views(a, drained_p, drained < surplus ? drained : surplus, d);
+        if (pick_units(a, drained_p, surplus, BY_ZONE_SIZE, d) > 0) {
             decision_say(d, ACT_TERMINATE, "removing %zu drained surplus instance(s)", d->ids.n);
             return 1;
         }
-        int want = surplus - draining;
-        int room = a->active - n_orig;
+        int want = surplus - count_units(a, draining_p);
+        int room = a->active_units - capacity_floor(s, a);
         if (want > room)
             want = room;
-        if (want > 0) {
-            pick_views_ordered(a, active_p, want, order, d);
-            decision_say(d, ACT_DRAIN,
-                         "draining %d surplus instance(s) to return to %d instance(s)", want,
-                         n_orig);
+        if (want > 0 && pick_units(a, active_p, want, order, d) > 0) {
+            decision_say(d, ACT_DRAIN, "draining %zu surplus instance(s) to return to %d %s",
+                         d->ids.n, n_orig, s->spec.weighted ? "capacity units" : "instance(s)");
             return 1;
         }
         if (draining > 0) {
             char what[256];
             describe_drain(a, what, sizeof(what));
             decision_say(d, ACT_WAIT, "%s", what);
-            wait_or_fail(s, o, t, WAIT_DRAIN, d);
+            wait_or_fail(s, a, o, t, WAIT_DRAIN, d);
             return 1;
         }
-        decision_say(
-            d, ACT_WAIT,
-            "%d instance(s) above the original %d: waiting until they can be drained safely "
-            "(%d launching or registering)",
-            surplus, n_orig, a->new_not_ready);
-        wait_or_fail(s, o, t, WAIT_NEW_INSTANCES, d);
+        decision_say(d, ACT_WAIT,
+                     "%d %s above the original %d: waiting until they can be drained safely "
+                     "(%d launching or registering)",
+                     surplus, s->spec.weighted ? "capacity unit(s)" : "instance(s)", n_orig,
+                     a->new_not_ready);
+        wait_or_fail(s, a, o, t, WAIT_NEW_INSTANCES, d);
         return 1;
     }
     if (draining > 0) {
@@ -188,12 +193,9 @@ int return_to_original(const struct rollout_snapshot *s, const struct rollout_as
 
 int finishing(const struct rollout_snapshot *s, const struct rollout_assessment *a,
               const struct rollout_options *o, const struct rollout_timers *t,
-              struct rollout_decision *d)
+              struct rollout_decision *d, char *note, size_t cap)
 {
-    if (a->leaving > 0) {
-        decision_say(d, ACT_WAIT, "waiting for %d instance(s) to finish terminating", a->leaving);
-        wait_or_fail(s, o, t, WAIT_TERMINATION, d);
+    if (wait_for_termination(s, a, o, t, d, note, cap))
         return 1;
-    }
     return even_zones(s, a, o, t, d) || hold_launches(s, a, d);
 }

@@ -1,6 +1,7 @@
 /* The one timer rule: how long each wait may last, and what restarts its
  * clock. Pure: the engine and test_decide apply the same functions. */
 #include <stdio.h>
+#include <string.h>
 
 #include "rollout/decide_impl.h"
 
@@ -12,11 +13,38 @@ long rollout_wait_limit(enum rollout_wait w, const struct rollout_options *o)
         return o->instance_timeout_s;
     case WAIT_DRAIN:
     case WAIT_SERVICES:
+    case WAIT_EXCLUDED:
         return o->drain_timeout_s;
     case WAIT_NONE:
         break;
     }
     return 0;
+}
+
+long wait_limit_held(const struct rollout_snapshot *s, const struct rollout_assessment *a,
+                     const struct rollout_options *o, const struct rollout_timers *t,
+                     enum rollout_wait w, char *what, size_t cap)
+{
+    what[0] = '\0';
+    long base = rollout_wait_limit(w, o);
+    if (base <= 0 || (w != WAIT_NEW_INSTANCES && w != WAIT_TERMINATION))
+        return base;
+    int term = w == WAIT_TERMINATION;
+    long waited = t && t->waiting == w ? (long)(s->now - t->since) : 0;
+    struct hook_hold h;
+    hook_hold_assess(s->hooks, s->n_hooks, term, term ? a->termination_held : a->launch_held, base,
+                     waited, &h);
+    snprintf(what, cap, "%s", h.what);
+    return h.limit_s;
+}
+
+int wait_expired_held(const struct rollout_snapshot *s, const struct rollout_assessment *a,
+                      const struct rollout_options *o, const struct rollout_timers *t,
+                      enum rollout_wait w)
+{
+    char what[256];
+    long limit = wait_limit_held(s, a, o, t, w, what, sizeof(what));
+    return t && t->waiting == w && limit > 0 && s->now - t->since > limit;
 }
 
 int rollout_wait_expired(const struct rollout_timers *t, enum rollout_wait w,
@@ -56,14 +84,21 @@ void rollout_timers_note(struct rollout_timers *t, const struct rollout_decision
         t->zone_evenings++;
 }
 
-void wait_or_fail(const struct rollout_snapshot *s, const struct rollout_options *o,
-                  const struct rollout_timers *t, enum rollout_wait w, struct rollout_decision *d)
+void wait_or_fail(const struct rollout_snapshot *s, const struct rollout_assessment *a,
+                  const struct rollout_options *o, const struct rollout_timers *t,
+                  enum rollout_wait w, struct rollout_decision *d)
 {
     d->wait = w;
-    if (rollout_wait_expired(t, w, o, s->now)) {
+    char what[256];
+    long limit = wait_limit_held(s, a, o, t, w, what, sizeof(what));
+    if (what[0]) {
+        size_t used = strlen(d->message);
+        snprintf(d->message + used, sizeof(d->message) - used, "; %s", what);
+    }
+    if (t && t->waiting == w && limit > 0 && s->now - t->since > limit) {
         char why[sizeof(d->message)];
         snprintf(why, sizeof(why), "%s", d->message);
-        decision_say(d, ACT_FAIL, "timed out after %lds: %s", rollout_wait_limit(w, o), why);
+        decision_say(d, ACT_FAIL, "timed out after %lds: %s", limit, why);
     }
 }
 

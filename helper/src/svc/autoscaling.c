@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "svc/asg_internal.h"
 #include "svc/common.h"
 #include "util/mem.h"
 
@@ -17,7 +18,7 @@
 
 /* ---- freeing ---- */
 
-static void template_ref_free(struct asg_template_ref *t)
+void asg_template_ref_free(struct asg_template_ref *t)
 {
     free(t->id);
     free(t->name);
@@ -33,7 +34,7 @@ static void instance_free(struct asg_instance *in)
     free(in->health_status);
     free(in->instance_type);
     free(in->launch_configuration);
-    template_ref_free(&in->launch_template);
+    asg_template_ref_free(&in->launch_template);
 }
 
 void asg_group_free(struct asg_group *g)
@@ -44,7 +45,9 @@ void asg_group_free(struct asg_group *g)
     free(g->arn);
     free(g->status);
     free(g->launch_configuration);
-    template_ref_free(&g->launch_template);
+    asg_template_ref_free(&g->launch_template);
+    asg_overrides_free(g->overrides, g->n_overrides);
+    free(g->desired_capacity_type);
     for (size_t i = 0; i < g->n_instances; i++)
         instance_free(&g->instances[i]);
     free(g->instances);
@@ -86,8 +89,8 @@ static size_t count_members(const struct xml_node *list)
     return n;
 }
 
-static int parse_template_ref(struct svc_parse *p, const struct xml_node *node, const char *name,
-                              struct asg_template_ref *out)
+int asg_parse_template_ref(struct svc_parse *p, const struct xml_node *node, const char *name,
+                           struct asg_template_ref *out)
 {
     const struct xml_node *lt = xml_child(node, name);
     if (!lt)
@@ -114,8 +117,11 @@ static int parse_instance(struct svc_parse *p, const struct xml_node *m, struct 
             0 ||
         svc_xml_str(p, m, "InstanceType", SVC_OPTIONAL, &in->instance_type) < 0 ||
         svc_xml_str(p, m, "LaunchConfigurationName", SVC_OPTIONAL, &in->launch_configuration) < 0 ||
-        parse_template_ref(p, m, "LaunchTemplate", &in->launch_template) < 0)
+        svc_xml_int(p, m, "WeightedCapacity", SVC_OPTIONAL, &in->weighted_capacity) < 0 ||
+        asg_parse_template_ref(p, m, "LaunchTemplate", &in->launch_template) < 0)
         return -1;
+    if (in->weighted_capacity < 0)
+        return svc_parse_fail(p, "WeightedCapacity", "is negative");
     return 0;
 }
 
@@ -212,7 +218,8 @@ static int parse_group(struct svc_parse *p, const struct xml_node *g, struct asg
             0 ||
         svc_xml_bool(p, g, "NewInstancesProtectedFromScaleIn", SVC_OPTIONAL,
                      &out->new_instances_protected_from_scale_in) < 0 ||
-        svc_xml_bool(p, g, "CapacityRebalance", SVC_OPTIONAL, &out->capacity_rebalance) < 0)
+        svc_xml_bool(p, g, "CapacityRebalance", SVC_OPTIONAL, &out->capacity_rebalance) < 0 ||
+        svc_xml_str(p, g, "DesiredCapacityType", SVC_OPTIONAL, &out->desired_capacity_type) < 0)
         return -1;
 
     const struct xml_node *azs;
@@ -222,22 +229,12 @@ static int parse_group(struct svc_parse *p, const struct xml_node *g, struct asg
         return -1;
 
     if (xml_child(g, "LaunchTemplate")) {
-        if (parse_template_ref(p, g, "LaunchTemplate", &out->launch_template) < 0)
+        if (asg_parse_template_ref(p, g, "LaunchTemplate", &out->launch_template) < 0)
             return -1;
     } else {
         const struct xml_node *mixed = xml_child(g, "MixedInstancesPolicy");
-        if (mixed) {
-            out->mixed_instances_policy = 1;
-            const struct xml_node *lt = xml_child(mixed, "LaunchTemplate");
-            if (lt) {
-                size_t old = svc_parse_push(p, "MixedInstancesPolicy.LaunchTemplate");
-                int rc =
-                    parse_template_ref(p, lt, "LaunchTemplateSpecification", &out->launch_template);
-                svc_parse_pop(p, old);
-                if (rc < 0)
-                    return -1;
-            }
-        }
+        if (mixed && asg_parse_mixed_policy(p, mixed, out) < 0)
+            return -1;
     }
     out->has_warm_pool = xml_child(g, "WarmPoolConfiguration") != NULL;
 

@@ -23,6 +23,17 @@ struct asg_instance {
     char *launch_configuration;              /* NULL when launched from a template */
     struct asg_template_ref launch_template; /* all NULL without a template */
     int protected_from_scale_in;
+    /* Capacity units the instance counts for (mixed instances policy
+     * weights); 0 when AWS reports none, which counts as 1. */
+    int weighted_capacity;
+};
+
+/* One override of a mixed instances policy. */
+struct asg_override {
+    char *instance_type;                     /* NULL with InstanceRequirements */
+    int weighted_capacity;                   /* 0 when not set */
+    struct asg_template_ref launch_template; /* all NULL: the policy's own template */
+    int has_instance_requirements;
 };
 
 struct asg_tag {
@@ -41,6 +52,11 @@ struct asg_group {
     char *launch_configuration;              /* NULL without one */
     struct asg_template_ref launch_template; /* the group's, or its mixed policy's */
     int mixed_instances_policy;              /* launch_template came from one */
+    struct asg_override *overrides;          /* the mixed instances policy's overrides */
+    size_t n_overrides;
+    /* DesiredCapacityType: NULL or "units" (instances or weights),
+     * "vcpu", "memory-mib" (attribute-based instance type selection). */
+    char *desired_capacity_type;
     struct asg_instance *instances;
     size_t n_instances;
     struct asg_tag *tags;
@@ -110,11 +126,29 @@ int asg_put_tags(struct aws_client *c, const char *group, const struct asg_tag *
 int asg_delete_tags(struct aws_client *c, const char *group, const char *const *keys, size_t n,
                     struct err *err);
 
+/* DescribeTags of one group's tags with these keys (filters
+ * auto-scaling-group=GROUP and key=KEYS; every key when n_keys == 0), every
+ * page: a small answer, where DescribeAutoScalingGroups carries every
+ * instance. The answer is filtered again here (only GROUP's tags with one
+ * of KEYS are kept), whatever the endpoint did with the filters. A group
+ * that does not exist has no tags: AWS answers an empty list. *tags: free
+ * with asg_tags_free. */
+int asg_describe_group_tags(struct aws_client *c, const char *group, const char *const *keys,
+                            size_t n_keys, struct asg_tag **tags, size_t *n, struct err *err);
+void asg_tags_free(struct asg_tag *tags, size_t n);
+
 /* Parses one DescribeAutoScalingGroups response (the root element),
  * appending its groups to *groups / *n; *next_token is a new string, NULL on
  * the last page. On error (ERR_PROTOCOL naming the field) *groups and *n are
  * unchanged. Exposed for unit tests and fuzzing. */
 int asg_parse_describe_groups(const struct xml_node *root, struct asg_group **groups, size_t *n,
                               char **next_token, struct err *err);
+
+/* Parses one DescribeTags response, appending the tags of `group` with
+ * one of `keys` (any key when n_keys == 0) to *tags / *n; *next_token as
+ * above. Exposed for unit tests and fuzzing. */
+int asg_parse_describe_tags(const struct xml_node *root, const char *group, const char *const *keys,
+                            size_t n_keys, struct asg_tag **tags, size_t *n, char **next_token,
+                            struct err *err);
 
 #endif

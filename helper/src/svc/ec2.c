@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aws/creds.h"
 #include "svc/common.h"
 #include "util/mem.h"
 
@@ -216,9 +217,19 @@ void ec2_instances_free(struct ec2_instance *v, size_t n)
 
 static int parse_instance(struct svc_parse *p, const struct xml_node *it, struct ec2_instance *in)
 {
+    char *launch = NULL;
     if (svc_xml_str(p, it, "instanceId", SVC_REQUIRED, &in->instance_id) < 0 ||
-        svc_xml_str(p, it, "imageId", SVC_OPTIONAL, &in->image_id) < 0)
+        svc_xml_str(p, it, "imageId", SVC_OPTIONAL, &in->image_id) < 0 ||
+        svc_xml_str(p, it, "launchTime", SVC_OPTIONAL, &launch) < 0)
         return -1;
+    if (launch) {
+        time_t t;
+        int bad = cred_parse_time(launch, &t) != 0;
+        free(launch);
+        if (bad)
+            return svc_parse_fail(p, "launchTime", "is not a time");
+        in->launch_time = (long long)t;
+    }
     const struct xml_node *state = xml_child(it, "instanceState");
     if (!state)
         return svc_parse_fail(p, "instanceState", "is missing");

@@ -33,6 +33,7 @@ struct ec2_instance {
     char *image_id;
     char *state; /* pending, running, shutting-down, terminated, ... */
     char *availability_zone;
+    long long launch_time; /* launchTime, Unix seconds by AWS's clock; 0 when absent */
 };
 
 /* DescribeInstances for these ids, 100 per call. Instances AWS does not know

@@ -52,6 +52,12 @@ static int delete_tags(void *ctx, const char *group, const char *const *keys, si
     return asg_delete_tags(ctx, group, keys, n, err);
 }
 
+static int describe_group_tags(void *ctx, const char *group, const char *const *keys, size_t n_keys,
+                               struct asg_tag **tags, size_t *n, struct err *err)
+{
+    return asg_describe_group_tags(ctx, group, keys, n_keys, tags, n, err);
+}
+
 static int describe_launch_template(void *ctx, const char *id, const char *name,
                                     struct ec2_launch_template *out, struct err *err)
 {
@@ -190,6 +196,7 @@ struct svc_ops svc_ops_aws(struct aws_client *c)
         .resume_processes = resume_processes,
         .put_tags = put_tags,
         .delete_tags = delete_tags,
+        .describe_group_tags = describe_group_tags,
         .describe_launch_template = describe_launch_template,
         .launch_template_image = launch_template_image,
         .describe_instances = describe_instances,

@@ -34,6 +34,10 @@ struct svc_ops {
                     struct err *err);
     int (*delete_tags)(void *ctx, const char *group, const char *const *keys, size_t n,
                        struct err *err);
+    /* DescribeTags: the group's tags with these keys only (a small answer;
+     * asg_describe_group_tags). *tags is the caller's (asg_tags_free). */
+    int (*describe_group_tags)(void *ctx, const char *group, const char *const *keys, size_t n_keys,
+                               struct asg_tag **tags, size_t *n, struct err *err);
 
     /* EC2 (svc/ec2.h) */
     int (*describe_launch_template)(void *ctx, const char *id, const char *name,

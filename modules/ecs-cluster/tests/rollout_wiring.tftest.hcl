@@ -401,8 +401,8 @@ run "rollout_policy_covers_every_helper_call_scoped_to_this_cluster" {
 
   assert {
     condition = toset(flatten([for s in jsondecode(output.rollout_iam_policy_json).Statement : s.Action])) == toset([
-      "autoscaling:DescribeAutoScalingGroups", "autoscaling:SetDesiredCapacity", "autoscaling:UpdateAutoScalingGroup",
-      "autoscaling:TerminateInstanceInAutoScalingGroup",
+      "autoscaling:DescribeAutoScalingGroups", "autoscaling:DescribeTags", "autoscaling:SetDesiredCapacity",
+      "autoscaling:UpdateAutoScalingGroup", "autoscaling:TerminateInstanceInAutoScalingGroup",
       "autoscaling:SuspendProcesses", "autoscaling:ResumeProcesses", "autoscaling:CreateOrUpdateTags", "autoscaling:DeleteTags",
       "ecs:DescribeClusters", "ecs:DescribeCapacityProviders", "ecs:ListContainerInstances", "ecs:DescribeContainerInstances",
       "ecs:UpdateContainerInstancesState", "ecs:ListTasks", "ecs:DescribeTasks", "ecs:ListServices", "ecs:DescribeServices",

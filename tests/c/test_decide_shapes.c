@@ -1,0 +1,226 @@
+/* The decisions on the cluster shapes of issue 12, from hand-built
+ * snapshots: someone else's drains, disconnected agents, terminations held
+ * by lifecycle hooks, capacity in weighted units. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rollout/model.h"
+#include "test.h"
+
+struct fx {
+    struct rollout_snapshot s;
+    struct rollout_options o;
+    struct rollout_timers t;
+    struct asg_instance in[12];
+    struct ecs_container_instance ci[12];
+    struct drain_tasks dr[12];
+    char ids[12][16];
+};
+
+static void fx_init(struct fx *f, int orig)
+{
+    memset(f, 0, sizeof(*f));
+    f->s.group.name = (char *)"web";
+    f->s.group.instances = f->in;
+    f->s.group.max_size = 2 * orig;
+    f->s.group.desired_capacity = orig;
+    f->s.group.min_size = 0;
+    f->s.cis = f->ci;
+    f->s.drains = f->dr;
+    f->s.services_observed = 1;
+    f->s.target.launch_template_id = (char *)"lt-1";
+    f->s.target.launch_template_version = 2;
+    f->s.state.in_progress = 1;
+    f->s.state.desired_capacity = orig;
+    f->s.state.max_size = 2 * orig;
+    f->s.now = 10000;
+    f->o.instance_timeout_s = 60;
+    f->o.drain_timeout_s = 100;
+}
+
+/* An instance: version 1 is out of date, 2 current; ci_status NULL: not
+ * registered; drained: a DRAINING instance confirmed empty. */
+static struct asg_instance *add(struct fx *f, int version, const char *state, const char *ci_status,
+                                int connected, int tasks, int drained)
+{
+    size_t i = f->s.group.n_instances++;
+    snprintf(f->ids[i], sizeof(f->ids[i]), "i-%02zu", i);
+    struct asg_instance *in = &f->in[i];
+    in->instance_id = f->ids[i];
+    in->availability_zone = (char *)"us-east-1a";
+    in->lifecycle_state = (char *)state;
+    in->launch_template.id = (char *)"lt-1";
+    in->launch_template.version = (char *)(version == 1 ? "1" : "2");
+    if (ci_status) {
+        struct ecs_container_instance *ci = &f->ci[f->s.n_cis++];
+        ci->ec2_instance_id = f->ids[i];
+        ci->arn = f->ids[i];
+        ci->status = (char *)ci_status;
+        ci->agent_connected = connected;
+        ci->running_tasks_count = tasks;
+        if (strcmp(ci_status, "DRAINING") == 0) {
+            struct drain_tasks *d = &f->dr[f->s.n_drains++];
+            d->instance_id = f->ids[i];
+            d->known = 1;
+            d->empty = drained;
+            d->service_tasks = drained ? 0 : tasks;
+        }
+    }
+    return in;
+}
+
+static void decide(struct fx *f, struct rollout_decision *d, int rollback)
+{
+    struct rollout_assessment a;
+    rollout_assess(&f->s, &f->o, &a);
+    if (rollback)
+        rollout_decide_rollback(&f->s, &a, &f->o, &f->t, d);
+    else
+        rollout_decide(&f->s, &a, &f->o, &f->t, d);
+    rollout_assessment_free(&a);
+}
+
+TEST(someone_elses_drain_holding_tasks_is_left_out_of_the_batch_and_the_floor)
+{
+    struct fx f;
+    fx_init(&f, 3);
+    add(&f, 1, "InService", "DRAINING", 1, 2, 0); /* theirs, still holding tasks */
+    add(&f, 1, "InService", "ACTIVE", 1, 2, 0);
+    add(&f, 1, "InService", "ACTIVE", 1, 2, 0);
+    strv_push(&f.s.not_ours, "i-00");
+    struct rollout_decision d;
+    decide(&f, &d, 0);
+    CHECK_INT(d.action, ACT_SET_DESIRED);
+    CHECK_INT(d.number, 5); /* two to replace, not three */
+    rollout_decision_free(&d);
+
+    /* Scaled out: two new instances ready, the floor is 2 (3 less theirs). */
+    f.s.group.desired_capacity = 5;
+    add(&f, 2, "InService", "ACTIVE", 1, 0, 0);
+    add(&f, 2, "InService", "ACTIVE", 1, 0, 0);
+    decide(&f, &d, 0);
+    CHECK_INT(d.action, ACT_DRAIN);
+    CHECK_INT(d.ids.n, 2);
+    CHECK(!strv_contains(&d.ids, "i-00"));
+    rollout_decision_free(&d);
+
+    /* Without the mark the drain would be the rollout's own, to replace. */
+    strv_free(&f.s.not_ours);
+    decide(&f, &d, 0);
+    CHECK_INT(d.action, ACT_SET_DESIRED);
+    CHECK_INT(d.number, 6);
+    rollout_decision_free(&d);
+}
+
+TEST(a_rollback_returns_only_its_own_drains_to_service)
+{
+    struct fx f;
+    fx_init(&f, 2);
+    add(&f, 1, "InService", "DRAINING", 1, 2, 0); /* theirs */
+    add(&f, 1, "InService", "DRAINING", 1, 2, 0); /* ours */
+    add(&f, 2, "InService", "ACTIVE", 1, 2, 0);
+    strv_push(&f.s.not_ours, "i-00");
+    struct rollout_decision d;
+    decide(&f, &d, 1);
+    CHECK_INT(d.action, ACT_ACTIVATE);
+    CHECK_INT(d.ids.n, 1);
+    CHECK_STR(d.ids.v[0], "i-01");
+    rollout_decision_free(&d);
+    strv_free(&f.s.not_ours);
+}
+
+TEST(a_disconnected_old_instance_is_waited_for_then_left_incomplete)
+{
+    struct fx f;
+    fx_init(&f, 2);
+    add(&f, 1, "InService", "ACTIVE", 0, 2, 0); /* agent disconnected */
+    add(&f, 2, "InService", "ACTIVE", 1, 2, 0);
+    struct rollout_decision d;
+    decide(&f, &d, 0);
+    CHECK_INT(d.action, ACT_WAIT);
+    CHECK_INT(d.wait, WAIT_EXCLUDED);
+    CHECK_CONTAINS(d.message, "i-00 has its ECS agent disconnected, so it cannot drain");
+    rollout_decision_free(&d);
+    /* Never drained blind, never failed: past --drain-timeout, finished. */
+    f.t.waiting = WAIT_EXCLUDED;
+    f.t.since = f.s.now - 101;
+    decide(&f, &d, 0);
+    CHECK_INT(d.action, ACT_FINISH);
+    CHECK_INT(d.incomplete, 1);
+    CHECK_CONTAINS(d.message, "1 instance(s) left out of date");
+    rollout_decision_free(&d);
+    /* Reconnected: replaced as any other. */
+    f.ci[0].agent_connected = 1;
+    decide(&f, &d, 0);
+    CHECK_INT(d.action, ACT_SET_DESIRED);
+    CHECK_INT(d.number, 3);
+    rollout_decision_free(&d);
+}
+
+TEST(terminations_held_by_a_hook_are_waited_for_as_long_as_it_may_never_failing)
+{
+    struct fx f;
+    fx_init(&f, 1);
+    add(&f, 2, "InService", "ACTIVE", 1, 2, 0);
+    add(&f, 1, "Terminating:Wait", "DRAINING", 1, 0, 1);
+    struct hook_timeout hooks[] = {{"log-shipper", 1, 600, 0}};
+    f.s.hooks = hooks;
+    f.s.n_hooks = 1;
+    f.t.waiting = WAIT_TERMINATION;
+    f.t.since = f.s.now - 300; /* past --instance-timeout 60, within the hook's 600 */
+    struct rollout_decision d;
+    decide(&f, &d, 0);
+    CHECK_INT(d.action, ACT_WAIT);
+    CHECK_INT(d.wait, WAIT_TERMINATION);
+    CHECK_CONTAINS(d.message, "1 instance(s) held by lifecycle hook log-shipper, up to 10 min");
+    rollout_decision_free(&d);
+    /* Past every limit (60 + 600; heartbeats: 60 + 60000): finished, not failed. */
+    f.t.since = f.s.now - 70000;
+    decide(&f, &d, 0);
+    CHECK_INT(d.action, ACT_FINISH);
+    CHECK_INT(d.incomplete, 0);
+    CHECK_CONTAINS(d.message, "still terminating, held by a lifecycle hook");
+    rollout_decision_free(&d);
+    /* The same in a rollback. */
+    decide(&f, &d, 1);
+    CHECK_INT(d.action, ACT_FINISH);
+    rollout_decision_free(&d);
+    /* Without hooks a termination that outlasts --instance-timeout fails nothing either. */
+    f.s.n_hooks = 0;
+    f.t.since = f.s.now - 61;
+    decide(&f, &d, 0);
+    CHECK_INT(d.action, ACT_FINISH);
+    rollout_decision_free(&d);
+}
+
+TEST(weighted_capacity_counts_units)
+{
+    struct fx f;
+    fx_init(&f, 4);
+    f.s.spec.weighted = 1;
+    add(&f, 1, "InService", "ACTIVE", 1, 2, 0)->weighted_capacity = 2;
+    add(&f, 1, "InService", "ACTIVE", 1, 2, 0)->weighted_capacity = 2;
+    f.s.state.max_size = f.s.group.max_size = 8;
+    struct rollout_decision d;
+    decide(&f, &d, 0);
+    CHECK_INT(d.action, ACT_SET_DESIRED);
+    CHECK_INT(d.number, 8); /* 4 units more, not 2 */
+    CHECK_CONTAINS(d.message, "capacity unit(s)");
+    rollout_decision_free(&d);
+    /* Four 1-unit instances came: room for both 2-unit old ones. */
+    f.s.group.desired_capacity = 8;
+    for (int i = 0; i < 4; i++)
+        add(&f, 2, "InService", "ACTIVE", 1, 0, 0)->weighted_capacity = 1;
+    decide(&f, &d, 0);
+    CHECK_INT(d.action, ACT_DRAIN);
+    CHECK_INT(d.ids.n, 2);
+    rollout_decision_free(&d);
+    /* Only three came: room for one 2-unit instance (7 - 4 = 3 units). */
+    f.s.group.n_instances--;
+    f.s.n_cis--;
+    decide(&f, &d, 0);
+    CHECK_INT(d.action, ACT_DRAIN);
+    CHECK_INT(d.ids.n, 1);
+    rollout_decision_free(&d);
+}
