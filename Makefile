@@ -107,12 +107,14 @@ docs: deps-docs
 clean:
 	@$(MAKE) --no-print-directory -C helper clean
 
-# Rollout benchmarks on the simulator: wall time / critical path, AWS requests
-# and peak memory at 3, 50 and 1,000 instances (prints figures; takes minutes).
+# Rollout benchmarks on the simulator: wall time / critical path, AWS reads
+# per poll, heap and CPU at 3, 50 and 1,000 instances (prints figures; takes
+# minutes). BENCH_FLAGS: --throttle (AWS's token buckets), --groups N.
 BENCH_SIZES ?= 3,50,1000
+BENCH_FLAGS ?=
 # Line coverage of helper/src/rollout by its unit tests (gcov).
 coverage: deps-build
 	@scripts/coverage
 
 bench: deps-test build
-	@python3 tests/bench/rollout_bench.py --sizes $(BENCH_SIZES)
+	@python3 tests/bench/rollout_bench.py --sizes $(BENCH_SIZES) $(BENCH_FLAGS)

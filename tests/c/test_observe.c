@@ -1,7 +1,9 @@
 /* The observer over the fake service layer (fake_svc.c): one poll's
  * snapshot from answers that are surprising, incomplete or failing. Every
  * failing poll must return -1 with the error and leak nothing (ASan). */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "fake_svc.h"
 #include "rollout/observe.h"
@@ -160,6 +162,7 @@ TEST(container_instances_without_an_instance_id_are_left_out)
     CHECK(poll_(t, &s, &err) == 0);
     rollout_snapshot_free(&s);
     t->f.ci[1].instance_id[0] = '\0';
+    t->f.wall += 60; /* a settled container instance is described again after a while */
     CHECK(poll_(t, &s, &err) == 0);
     CHECK_INT(s.n_cis, 2);
     CHECK(!check_cis(&s));
@@ -342,5 +345,102 @@ TEST(observe_instances_reads_only_the_group_and_its_container_instances)
     fake_fail_always(&t->f, FOP_DESCRIBE_GROUP, FAULT_5XX);
     CHECK(observe_instances(&t->ob, (long long)t->f.wall, &s, &err) != 0);
     CHECK_INT(err.http_status, 503);
+    obs_free(t);
+}
+
+TEST(only_container_instances_that_can_have_changed_are_described_again)
+{
+    struct obs *t = obs_new(6, 2, 1);
+    struct rollout_snapshot s;
+    struct err err;
+    CHECK(poll_(t, &s, &err) == 0);
+    CHECK_INT(s.n_cis, 6);
+    rollout_snapshot_free(&s);
+    unsigned long described = t->f.calls[FOP_DESCRIBE_CONTAINER_INSTANCES];
+    /* All six ACTIVE and connected: the next poll describes none... */
+    t->f.wall += 1;
+    CHECK(poll_(t, &s, &err) == 0);
+    CHECK_INT(s.n_cis, 6);
+    CHECK_INT(t->f.calls[FOP_DESCRIBE_CONTAINER_INSTANCES], described);
+    rollout_snapshot_free(&s);
+    /* ...but one the rollout drained is described at the next poll... */
+    struct strv ids = STRV_INIT;
+    strv_push(&ids, t->f.ci[2].instance_id);
+    snprintf(t->f.ci[2].status, sizeof(t->f.ci[2].status), "DRAINING");
+    observer_instances_changed(&t->ob, &ids);
+    strv_free(&ids);
+    t->f.wall += 1;
+    CHECK(poll_(t, &s, &err) == 0);
+    CHECK_INT(t->f.calls[FOP_DESCRIBE_CONTAINER_INSTANCES], described + 1);
+    int draining = 0;
+    for (size_t i = 0; i < s.n_cis; i++)
+        draining += s.cis[i].status && strcmp(s.cis[i].status, "DRAINING") == 0;
+    CHECK_INT(draining, 1);
+    rollout_snapshot_free(&s);
+    /* ...and at every poll while it drains; a change by another hand shows
+     * within the refresh period. */
+    snprintf(t->f.ci[4].status, sizeof(t->f.ci[4].status), "DRAINING");
+    t->f.wall += 60;
+    CHECK(poll_(t, &s, &err) == 0);
+    draining = 0;
+    for (size_t i = 0; i < s.n_cis; i++)
+        draining += s.cis[i].status && strcmp(s.cis[i].status, "DRAINING") == 0;
+    CHECK_INT(draining, 2);
+    rollout_snapshot_free(&s);
+    obs_free(t);
+}
+
+/* Keeps every task told to stop DEACTIVATING while *user is set. */
+static void hold_stopping(struct fake_svc *f, enum fake_op op, void *user)
+{
+    (void)op;
+    if (!*(int *)user)
+        return;
+    for (size_t i = 0; i < f->n_task; i++)
+        if (strcmp(f->task[i].desired, "STOPPED") == 0)
+            snprintf(f->task[i].last, sizeof(f->task[i].last), "DEACTIVATING");
+}
+
+/* Instances drained together, their tasks told to stop together: while
+ * they are stopping, one page of them is described per poll; once a page
+ * has stopped, the next ones are described in the same poll. */
+TEST(stopping_tasks_are_described_a_page_a_poll_until_they_stop)
+{
+    struct obs *t = obs_new(30, 1, 5);
+    int hold = 1;
+    t->f.before = hold_stopping;
+    t->f.user = &hold;
+    for (size_t i = 0; i < t->f.n_ci; i++)
+        snprintf(t->f.ci[i].status, sizeof(t->f.ci[i].status), "DRAINING");
+    for (size_t i = 0; i < t->f.n_task; i++) {
+        snprintf(t->f.task[i].desired, sizeof(t->f.task[i].desired), "STOPPED");
+        snprintf(t->f.task[i].last, sizeof(t->f.task[i].last), "DEACTIVATING");
+    }
+    struct rollout_snapshot s;
+    struct err err;
+    CHECK(poll_(t, &s, &err) == 0); /* at zero: listed, 150 tasks still stopping */
+    CHECK_INT(s.n_drains, 30);
+    for (size_t i = 0; i < s.n_drains; i++)
+        CHECK(s.drains[i].known && !s.drains[i].empty && s.drains[i].stopping == 5);
+    rollout_snapshot_free(&s);
+    unsigned long described = t->f.calls[FOP_DESCRIBE_TASKS];
+    t->f.wall += 1;
+    CHECK(poll_(t, &s, &err) == 0); /* still stopping: one page */
+    CHECK_INT(t->f.calls[FOP_DESCRIBE_TASKS], described + 1);
+    for (size_t i = 0; i < s.n_drains; i++)
+        CHECK(s.drains[i].known && !s.drains[i].empty);
+    rollout_snapshot_free(&s);
+    hold = 0;
+    for (size_t i = 0; i < t->f.n_task; i++)
+        snprintf(t->f.task[i].last, sizeof(t->f.task[i].last), "STOPPED");
+    described = t->f.calls[FOP_DESCRIBE_TASKS];
+    t->f.wall += 1;
+    CHECK(poll_(t, &s, &err) == 0); /* stopped: every page, every drain empty */
+    CHECK_INT(t->f.calls[FOP_DESCRIBE_TASKS], described + 2);
+    int empty = 0;
+    for (size_t i = 0; i < s.n_drains; i++)
+        empty += s.drains[i].known && s.drains[i].empty;
+    CHECK_INT(empty, 30);
+    rollout_snapshot_free(&s);
     obs_free(t);
 }

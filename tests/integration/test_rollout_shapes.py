@@ -12,7 +12,7 @@ from sim import load_scenario
 from sim.testing import container_instances, tasks
 
 SHAPES = pathlib.Path(__file__).resolve().parents[1] / "sim" / "scenarios" / "shapes"
-MIXED = "prod-ecs"
+MIXED = "prod-asg"
 AMI_ARM_NEW = "ami-0d0d0d0d0d0d0d0d0"
 
 
@@ -56,8 +56,8 @@ class Shapes(Checks, unittest.TestCase):
 
     def test_mixed_instances_with_an_override_template_are_replaced_once(self):
         with simulator(shape("mixed-instances")) as sim:
-            new_template_version(sim, template="prod-ecs")
-            new_template_version(sim, template="prod-ecs-arm64", ami=AMI_ARM_NEW)
+            new_template_version(sim, template="prod-lt")
+            new_template_version(sim, template="prod-lt-arm64", ami=AMI_ARM_NEW)
             before = instance_ids(sim, MIXED)
             r = run(sim, asg=MIXED)
             self.assertEqual(r.rc, 0, r)
@@ -73,7 +73,7 @@ class Shapes(Checks, unittest.TestCase):
     def test_only_the_override_template_changed(self):
         """A new AMI for the Graviton override alone: the x86 instances stay."""
         with simulator(shape("mixed-instances")) as sim:
-            new_template_version(sim, template="prod-ecs-arm64", ami=AMI_ARM_NEW)
+            new_template_version(sim, template="prod-lt-arm64", ami=AMI_ARM_NEW)
             g = group(sim.client("autoscaling"), MIXED)
             arm = [i["InstanceId"] for i in g["Instances"] if i["InstanceType"] == "c6g.xlarge"]
             x86 = [i["InstanceId"] for i in g["Instances"] if i["InstanceType"] != "c6g.xlarge"]
@@ -90,15 +90,38 @@ class Shapes(Checks, unittest.TestCase):
 
     def test_a_launch_specification_that_cannot_be_resolved_changes_nothing(self):
         with simulator(shape("mixed-instances")) as sim:
-            new_template_version(sim, template="prod-ecs")
-            sim.client("ec2").delete_launch_template(LaunchTemplateName="prod-ecs-arm64")
+            new_template_version(sim, template="prod-lt")
+            sim.client("ec2").delete_launch_template(LaunchTemplateName="prod-lt-arm64")
             calls = api_calls(sim)
             r = run(sim, asg=MIXED)
             self.assertEqual(r.rc, 1, r)
             self.assertEqual(r.done()["result"], "refused")
             self.assertIn("cannot be resolved unambiguously", r.done()["message"])
-            self.assertIn("prod-ecs-arm64", r.done()["message"])
+            self.assertIn("prod-lt-arm64", r.done()["message"])
             self.assertNoWrites(calls, api_calls(sim))
+
+    # ---- lifecycle hooks owned by others (item 3) ----
+
+    def test_terminations_held_by_lifecycle_hooks_never_fail_the_rollout(self):
+        """A log shipper that holds terminating instances for 120 s and a hook
+        nobody completes (its heartbeat timeout): the drained instances sit in
+        Terminating:Wait longer than --instance-timeout; the rollout still
+        finishes, and never completes a lifecycle action itself."""
+        # 300 AWS seconds of hold are 15 s here, longer than --instance-timeout 8;
+        # new instances need about 50 AWS seconds (2.5 s).
+        with simulator(shape("lifecycle-hooks"), time_scale=0.05) as sim:
+            v = new_template_version(sim)
+            calls = api_calls(sim)
+            r = run(sim, "--instance-timeout", "8")
+            self.assertEqual(r.rc, 0, r)
+            self.assertZeroDowntime(sim)
+            after = api_calls(sim)
+            for action in ("autoscaling:CompleteLifecycleAction",
+                           "autoscaling:RecordLifecycleActionHeartbeat"):
+                self.assertEqual(after.get(action, 0), calls.get(action, 0), action)
+            sim.clear_faults()
+            self.assertAllCurrent(sim, v)
+            self.assertClean(sim, desired=4)
 
     # ---- transient states (item 5) and other endpoints' answers (item 9) ----
 

@@ -6,6 +6,7 @@ runningTasksCount counts tasks whose desiredStatus is RUNNING (so a task that is
 still STOPPING counts nowhere) and pendingTasksCount those whose lastStatus is
 PENDING; a service's and a cluster's runningCount/pendingCount count lastStatus
 RUNNING/PENDING. Every status change goes through TaskOps._set so they stay true."""
+import functools
 import heapq
 import re
 
@@ -391,7 +392,10 @@ class TaskOps:
                              instance=si.id, cause=cause)
             task._sim_alive = False
             return
-        record = eng.ledger.external_kill if ecs_disruptions.external_shutdown(si) else eng.ledger.abrupt_kill
+        if ecs_disruptions.external_shutdown(si):
+            record = functools.partial(eng.ledger.external_kill, svc.arn if svc is not None else None)
+        else:
+            record = eng.ledger.abrupt_kill
         record(task=task.task_arn, task_id=task.id, service=svc.name if svc else None,
                                cluster=task.cluster_name, group=task.group, instance=si.id,
                                container_instance=task.container_instance_arn, last_status=task._status,

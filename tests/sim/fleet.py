@@ -223,6 +223,7 @@ class Fleet(FleetRequests, Lifecycle):
         by_az = Counter(state_az(s) for s in counted)
         azs = list(group.availability_zones) or [region + "a"]
         launched = []
+        decided_at = eng.now()
         for _ in range(n):
             limit = eng.faults.account_limit()
             if limit is not None and eng.live_instances.get(region, 0) >= limit:
@@ -241,8 +242,22 @@ class Fleet(FleetRequests, Lifecycle):
                 break
             by_az[az] += 1
             launched.append(si)
+            self._boot_from(si, decided_at)
             eng.activity(region, group, f"Launching a new EC2 instance: {si.id}", cause)
         return launched
+
+    def _boot_from(self, si, decided_at):
+        """Auto Scaling launches a scaling activity's instances side by side
+        ("Scaling activities" in the Auto Scaling user guide); moto creates
+        them one at a time, milliseconds each, which for a thousand would
+        put the last boot many seconds after the first. Each boots `boot`
+        AWS seconds after the group decided to launch."""
+        if si.boot_event is None or si.launched_at <= decided_at:
+            return
+        si.boot_event.cancel()
+        si.launched_at = decided_at
+        si.boot_event = self.eng.schedule(decided_at + self.eng.delay("boot") - self.eng.now(),
+                                          self._boot_done, si)
 
     def _launch_failed(self, group, message, kind):
         eng = self.eng

@@ -132,6 +132,14 @@ class SimApp:
         if decision.latency > 0:
             time.sleep(decision.latency)
         name = f"{service}:{action}"
+        throttle = getattr(self.engine, "throttle", None)  # throttle.py: AWS's token buckets
+        if decision.kind is None and throttle is not None and not throttle.take(service, action):
+            with self.engine.lock:
+                self.engine.ledger.count_call(name)
+                self.engine.ledger.event("throttled", call=name)
+            status, headers, payload = error_response(service, protocol, "throttle")
+            start_response(f"{status} {'Bad Request' if status == 400 else 'Service Unavailable'}", headers)
+            return [payload]
         if decision.kind is not None:
             with self.engine.lock:
                 self.engine.ledger.count_call(name)

@@ -44,6 +44,7 @@ class ServiceRecord:
         self._below_desired_since = None
         self.created_at = t
         self.exempt = None           # why this service's dips are not a rollout's (crash loop)
+        self.external_kills = 0      # its tasks killed by a disruption (they lower high_water)
 
     def allowed(self):
         base = min(self.desired, self.high_water)
@@ -101,6 +102,7 @@ class ServiceRecord:
             "went_below_allowed": bool(self.below_allowed) and not self.exempt,
             "below_allowed": [dict(iv) for iv in self.below_allowed],
             "exempt": self.exempt,
+            "external_kills": self.external_kills,
         }
 
 
@@ -161,11 +163,19 @@ class Ledger:
         self.abrupt_kills.append(rec)
         self.event("abrupt_kill", **fields)
 
-    def external_kill(self, **fields):
+    def external_kill(self, service_key=None, **fields):
+        """A task killed by a disruption: not the rollout's. Its service's high
+        water mark drops by one, so the dip until it is replaced is not counted
+        against the allowed minimum (as if the service had lost that task's
+        capacity, which it has)."""
         rec = {"t": round(self.now(), 3), "wall": _now_wall()}
         rec.update(fields)
         self.external_kills.append(rec)
         self.event("external_kill", **fields)
+        svc = self.services.get(service_key)
+        if svc is not None:
+            svc.external_kills += 1
+            svc.high_water = max(0, svc.high_water - 1)
 
     def exempt_service(self, key, cluster, name, why):
         self.exempt[key] = why

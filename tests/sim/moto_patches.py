@@ -5,7 +5,7 @@ which the simulation takes over what AWS does in the background. With no
 active engine (engine.ACTIVE is None) every patched function behaves as moto's."""
 import copy
 
-from . import asg_api, capacity_providers, ecs_api, scaling
+from . import asg_api, capacity_providers, ecs_api, moto_speed, scaling
 from .engine import active
 
 _INSTALLED = False
@@ -21,6 +21,7 @@ def install():
     _patch_autoscaling()
     _patch_ecs()
     _patch_iam()
+    moto_speed.install()  # after _patch_ec2: wraps its get_instance
 
 
 def _wrap_handlers(cls, handlers, originals):

@@ -18,6 +18,7 @@ import time
 
 from . import engine as engine_mod
 from . import ecs_fidelity, group_audit, iam_auth, moto_patches, reports, scenario as scenario_mod
+from . import throttle as throttle_mod
 from .control import Control
 from .httpserver import SimServer
 
@@ -30,7 +31,7 @@ _running_lock = threading.Lock()
 class Simulator:
     def __init__(self, scenario=None, port=None, host="127.0.0.1", time_scale=None, ledger_path=None,
                  seed=None, tick=0.02, region=None, delays=None, verbose=False, iam_auth=False,
-                 api_fidelity=None):
+                 api_fidelity=None, throttle=False):
         self.scenario = scenario_mod.load(scenario)
         sc = self.scenario
         self.region = region or sc.get("region") or "us-east-1"
@@ -47,6 +48,7 @@ class Simulator:
         self.ledger_path = ledger_path
         self.verbose = verbose
         self.iam_auth = iam_auth
+        self.throttle = throttle
         self.server = None
         self.started_in = None
         self._stopped = False
@@ -83,6 +85,8 @@ class Simulator:
             self.set_faults(self.scenario.get("faults") or {}, replace=True)
             if self.iam_auth:
                 self._enable_iam_auth()
+            if self.throttle:
+                throttle_mod.enable(self.engine)
         except BaseException:
             self._teardown()
             raise
@@ -154,6 +158,13 @@ class Simulator:
         self.engine.faults.clear()
         with self.engine.lock:
             self.engine.ledger.event("faults_cleared")
+
+    def audit_baseline(self):
+        """The group audit's "before" is taken again now: for a test that shapes the
+        cluster through the API after start() (a capacity provider, a hook...), so that
+        its own setup is not counted as a change the rollout made."""
+        with self.engine.lock:
+            group_audit.snapshot(self.engine)
 
     def pause(self):
         """Freezes simulated time (API calls are still served); resume() goes on."""

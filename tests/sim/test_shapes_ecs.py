@@ -321,6 +321,10 @@ class Disruptions(unittest.TestCase):
             led = sim.ledger(timeline=False)
             self.assertEqual(led["abrupt_kills"], [], "not the rollout's")
             self.assertEqual({k["instance"] for k in led["external_kills"]}, {victim})
+            web = led["services"][0]
+            self.assertEqual(web["external_kills"], len(led["external_kills"]))
+            self.assertFalse(web["went_below_allowed"], "a disruption's dip is not counted")
+            self.assertTrue(led["zero_downtime"], led["problems"])
 
     def test_capacity_rebalance(self):
         with Simulator(scenario=spot_scenario(drains=False, rebalance=True), time_scale=0.01) as sim:

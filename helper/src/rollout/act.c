@@ -226,6 +226,8 @@ static int set_state(struct engine *e, const struct rollout_snapshot *s, const s
                                  e->ops->ctx, e->cfg->cluster_name, (const char *const *)arns.v,
                                  arns.n, status, err))
                     : 0;
+    /* Changed, or perhaps changed if it failed part way: look again. */
+    observer_instances_changed(&e->ob, ids);
     strv_free(&arns);
     return rc;
 }

@@ -18,6 +18,8 @@
 #define STALL_SECONDS_WAIT 30
 #define STALL_SECONDS_STOP 3
 #define RECHECK_SECONDS 30
+/* DescribeTasks takes 100 tasks per call. */
+#define TASKS_PER_PAGE 100
 
 static struct drain_memo *memo_for(struct observer *ob, const char *instance_id)
 {
@@ -92,6 +94,112 @@ static int list_cluster_tasks(struct observer *ob, const char *ci_arn, const cha
     return ob->ops->list_tasks(ob->ops->ctx, ob->cluster_name, &f, arns, err);
 }
 
+/* Describes `arns` a page at a time (thousands of tasks at once would all
+ * be in memory together) and counts each task into the listed drain of its
+ * container instance; tasks not STOPPED go to that drain's pending list.
+ * answered[k] tells whether arns[k] was in the answer. With `progress`:
+ * [0] tasks counted, [1] of them STOPPED. */
+static int describe_and_tally(struct observer *ob, struct rollout_snapshot *s,
+                              const struct strv *arns, int *answered, const int *listed,
+                              const struct ecs_container_instance **ci_of, struct strv *pending_of,
+                              size_t *progress, struct err *err)
+{
+    for (size_t off = 0; off < arns->n; off += TASKS_PER_PAGE) {
+        size_t len = arns->n - off < TASKS_PER_PAGE ? arns->n - off : TASKS_PER_PAGE;
+        struct ecs_task *tasks = NULL;
+        size_t n = 0;
+        if (ob->ops->describe_tasks(ob->ops->ctx, ob->cluster_name,
+                                    (const char *const *)arns->v + off, len, &tasks, &n, err) != 0)
+            return -1;
+        for (size_t k = 0; k < len; k++)
+            for (size_t j = 0; j < n && !answered[off + k]; j++)
+                answered[off + k] = tasks[j].arn && strcmp(tasks[j].arn, arns->v[off + k]) == 0;
+        for (size_t k = 0; k < n; k++) {
+            if (!tasks[k].container_instance_arn)
+                continue;
+            for (size_t di = 0; di < s->n_drains; di++)
+                if (listed[di] && ci_of[di] && ci_of[di]->arn &&
+                    strcmp(ci_of[di]->arn, tasks[k].container_instance_arn) == 0) {
+                    tally_task(ob, &tasks[k], &s->drains[di]);
+                    int stopped =
+                        tasks[k].last_status && strcmp(tasks[k].last_status, "STOPPED") == 0;
+                    if (tasks[k].arn && !stopped)
+                        strv_push(&pending_of[di], tasks[k].arn);
+                    if (progress) {
+                        progress[0]++;
+                        progress[1] += stopped;
+                    }
+                    break;
+                }
+        }
+        ecs_tasks_free(tasks, n);
+    }
+    return 0;
+}
+
+/* Drains listed at zero at an earlier poll: only their tasks not STOPPED
+ * then can hold them. Those were told to stop about together and stop
+ * about together, so one page (100 tasks) is described per poll, starting
+ * where the last poll left off, and the next pages too while at least half
+ * of a page has stopped: a few calls while they stop, all pages once they
+ * have. A drain whose page was not described keeps what was last learnt;
+ * one whose task is missing from the answer is unsure, as in
+ * observe_drains. */
+static int recheck_pending(struct observer *ob, struct rollout_snapshot *s, const size_t *recheck,
+                           size_t n_recheck, int *listed, int *unsure,
+                           const struct ecs_container_instance **ci_of, struct strv *pending_of,
+                           struct err *err)
+{
+    size_t first = ob->recheck_cursor % n_recheck, done = 0;
+    while (done < n_recheck) {
+        struct strv page = STRV_INIT;
+        size_t page_first = done;
+        while (done < n_recheck) {
+            size_t di = recheck[(first + done) % n_recheck];
+            struct drain_memo *m = memo_for(ob, s->drains[di].instance_id);
+            if (page.n && page.n + m->pending.n > TASKS_PER_PAGE)
+                break;
+            for (size_t k = 0; k < m->pending.n; k++)
+                strv_push(&page, m->pending.v[k]);
+            listed[di] = 2;
+            done++;
+        }
+        size_t progress[2] = {0, 0};
+        int *answered = xcalloc(page.n ? page.n : 1, sizeof(*answered));
+        int rc = page.n ? describe_and_tally(ob, s, &page, answered, listed, ci_of, pending_of,
+                                             progress, err)
+                        : 0;
+        /* The page holds the drains' pending tasks in order. */
+        size_t at = 0;
+        for (size_t k = page_first; rc == 0 && k < done; k++) {
+            size_t di = recheck[(first + k) % n_recheck];
+            const struct drain_memo *m = memo_for(ob, s->drains[di].instance_id);
+            for (size_t j = 0; j < m->pending.n; j++, at++)
+                if (!answered[at])
+                    unsure[di] = 1;
+        }
+        free(answered);
+        strv_free(&page);
+        if (rc != 0)
+            return -1;
+        if (progress[1] * 2 < progress[0])
+            break;
+    }
+    ob->recheck_cursor = first + done;
+    for (size_t k = done; k < n_recheck; k++) {
+        size_t di = recheck[(first + k) % n_recheck];
+        struct drain_tasks *d = &s->drains[di];
+        const struct drain_memo *m = memo_for(ob, d->instance_id);
+        d->known = 1;
+        d->service_tasks = m->service_tasks;
+        d->daemon_tasks = m->daemon_tasks;
+        d->stopping = m->stopping;
+        for (size_t j = 0; j < m->standalone.n; j++)
+            strv_push(&d->standalone, m->standalone.v[j]);
+    }
+    return 0;
+}
+
 /* What is left on each DRAINING member. The counters say most of it and
  * cost nothing; tasks are listed only where the counters cannot tell:
  * at zero, because tasks still DEACTIVATING or STOPPING are not counted
@@ -112,6 +220,8 @@ int observe_drains(struct observer *ob, struct rollout_snapshot *s, struct err *
     int *listed = xcalloc(s->n_cis ? s->n_cis : 1, sizeof(*listed));
     int *at_zero = xcalloc(s->n_cis ? s->n_cis : 1, sizeof(*at_zero));
     int rc = -1, n_zero = 0;
+    size_t *recheck = xcalloc(s->n_cis ? s->n_cis : 1, sizeof(*recheck)), n_recheck = 0;
+    int *answered = NULL;
     struct strv *pending_of = NULL;
     /* Which drain asked for which of arns: [from, to) per drain record, and
      * the cluster-wide listing's range (for every drain at zero). */
@@ -148,12 +258,9 @@ int observe_drains(struct observer *ob, struct rollout_snapshot *s, struct err *
         if (counters > 0) {
             m->zero_listed = 0;
         } else if (m->zero_listed) {
-            /* Only the tasks still stopping at the last look can hold it. */
-            from[di] = arns.n;
-            for (size_t k = 0; k < m->pending.n; k++)
-                strv_push(&arns, m->pending.v[k]);
-            to[di] = arns.n;
-            listed[di] = 2;
+            /* Only the tasks still stopping at the last look can hold it:
+             * described below, a page at a time. */
+            recheck[n_recheck++] = di;
         } else {
             at_zero[di] = 1;
             n_zero++;
@@ -210,41 +317,24 @@ int observe_drains(struct observer *ob, struct rollout_snapshot *s, struct err *
             strv_push(&d->standalone, m->standalone.v[k]);
     }
     pending_of = xcalloc(s->n_drains ? s->n_drains : 1, sizeof(*pending_of));
-    if (arns.n) {
-        struct ecs_task *tasks = NULL;
-        size_t n = 0;
-        if (ob->ops->describe_tasks(ob->ops->ctx, ob->cluster_name, (const char *const *)arns.v,
-                                    arns.n, &tasks, &n, err) != 0)
-            goto out;
-        /* A task listed but missing from the answer (a `failures` entry,
-         * eventual consistency) may be the one still running: the drains
-         * that asked for it are not known this poll, and list again. */
-        for (size_t k = 0; k < arns.n; k++) {
-            int answered = 0;
-            for (size_t j = 0; j < n && !answered; j++)
-                answered = tasks[j].arn && strcmp(tasks[j].arn, arns.v[k]) == 0;
-            if (answered)
-                continue;
-            for (size_t di = 0; di < s->n_drains; di++)
-                if ((k >= from[di] && k < to[di]) ||
-                    (k >= cluster_from && k < cluster_to && at_zero[di]))
-                    unsure[di] = 1;
-        }
-        for (size_t k = 0; k < n; k++) {
-            if (!tasks[k].container_instance_arn)
-                continue;
-            for (size_t di = 0; di < s->n_drains; di++)
-                if (listed[di] && ci_of[di] && ci_of[di]->arn &&
-                    strcmp(ci_of[di]->arn, tasks[k].container_instance_arn) == 0) {
-                    tally_task(ob, &tasks[k], &s->drains[di]);
-                    if (tasks[k].arn &&
-                        (!tasks[k].last_status || strcmp(tasks[k].last_status, "STOPPED") != 0))
-                        strv_push(&pending_of[di], tasks[k].arn);
-                    break;
-                }
-        }
-        ecs_tasks_free(tasks, n);
+    answered = xcalloc(arns.n ? arns.n : 1, sizeof(*answered));
+    if (arns.n &&
+        describe_and_tally(ob, s, &arns, answered, listed, ci_of, pending_of, NULL, err) != 0)
+        goto out;
+    /* A task listed but missing from the answer (a `failures` entry,
+     * eventual consistency) may be the one still running: the drains that
+     * asked for it are not known this poll, and list again. */
+    for (size_t k = 0; k < arns.n; k++) {
+        if (answered[k])
+            continue;
+        for (size_t di = 0; di < s->n_drains; di++)
+            if ((k >= from[di] && k < to[di]) ||
+                (k >= cluster_from && k < cluster_to && at_zero[di]))
+                unsure[di] = 1;
     }
+    if (n_recheck &&
+        recheck_pending(ob, s, recheck, n_recheck, listed, unsure, ci_of, pending_of, err) != 0)
+        goto out;
     for (size_t di = 0; di < s->n_drains; di++) {
         if (!listed[di])
             continue;
@@ -286,6 +376,8 @@ out:
     free(from);
     free(to);
     free(unsure);
+    free(recheck);
+    free(answered);
     free(ci_of);
     free(at_zero);
     free(listed);

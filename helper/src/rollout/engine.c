@@ -62,6 +62,20 @@ static void conclude_err(struct engine *e, enum rollout_result r, const struct e
     buf_free(&b);
 }
 
+/* A write of the start refused because AWS is busy with the group
+ * (conflict.h): says so and pauses, returning 1 while it is worth trying
+ * again. */
+static int conflict_persists(struct engine *e, const struct err *err, double since)
+{
+    enum rollout_conflict c = rollout_conflict_of(err);
+    if (c == CONFLICT_NONE || engine_stop_requested(e) ||
+        engine_mono_s(e) - since >= ROLLOUT_CONFLICT_GRACE_S)
+        return 0;
+    emitf(e, EV_INFO, "%s; trying again: %s", rollout_conflict_name(c), err->message);
+    engine_pause(e, e->poll_min);
+    return !engine_stop_requested(e);
+}
+
 /* How long a rollout waits, before it begins, for instances that are
  * launching or registering (seconds). */
 #define START_SETTLE_S 120
@@ -157,14 +171,20 @@ static int start(struct engine *e, struct err *err)
                       e->cfg->cluster_name, d.message);
                 observer_note_short_services(&e->ob, &e->scaling.short_services,
                                              e->scaling.short_running);
-                if (act_begin(e, &s, err) != 0 || lease_settle(e, err) != 0)
+                int rc;
+                double since = engine_mono_s(e);
+                while ((rc = act_begin(e, &s, err)) != 0 && conflict_persists(e, err, since))
+                    ;
+                if (rc != 0 || lease_settle(e, err) != 0)
                     r = lease_failure(e, err);
             }
         }
         strv_free(&problems);
         strv_free(&warnings);
     } else {
-        r = lease_claim(e, err);
+        double since = engine_mono_s(e);
+        while ((r = lease_claim(e, err)) == ROLLOUT_ERROR && conflict_persists(e, err, since))
+            ;
         if (r == ROLLOUT_DONE)
             emitf(e, EV_START,
                   "resuming the rollout of group %s started %llds ago (%d of %d instance(s) out of "

@@ -46,6 +46,9 @@ void observer_init(struct observer *ob, const struct svc_ops *ops, const char *a
 
 void observer_free(struct observer *ob)
 {
+    for (size_t i = 0; i < ob->n_records; i++)
+        ecs_container_instance_clear(&ob->records[i].ci);
+    free(ob->records);
     strv_free(&ob->ci_ids);
     strv_free(&ob->ci_arns);
     strv_free(&ob->ami_ids);
@@ -92,18 +95,141 @@ static int in_service(const struct asg_instance *in)
     return in->lifecycle_state && strcmp(in->lifecycle_state, "InService") == 0;
 }
 
+/* A settled container instance (ACTIVE, its agent connected, its instance
+ * InService) changes only by another hand than the rollout's, or when its
+ * agent disconnects: it is described again after CI_REFRESH_S seconds, at
+ * most CI_REFRESH_PER_POLL of them per poll (one call). The others - not
+ * yet registered, DRAINING, disconnected, leaving - are described every
+ * poll, and so is any the rollout itself changed. */
+#define CI_REFRESH_S 20
+#define CI_REFRESH_PER_POLL 100
+/* While members are InService but unregistered, the cluster's registered
+ * count (one DescribeClusters) tells whether listing the cluster can find
+ * anything new; it is listed anyway at least this often (a registration and
+ * a deregistration between two polls leave the count as it was). */
+#define LIST_EVERY_S 10
+
+/* An index of strings (open addressing, FNV-1a): slot = position + 1. */
+struct str_index {
+    size_t *slots;
+    size_t mask;
+};
+
+static size_t hash_str(const char *s)
+{
+    size_t h = (size_t)1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * (size_t)1099511628211ULL;
+    return h;
+}
+
+static void index_build(struct str_index *ix, size_t n, const char *(*key)(const void *, size_t),
+                        const void *v)
+{
+    size_t cap = 16;
+    while (cap < 2 * n + 1)
+        cap *= 2;
+    ix->slots = xcalloc(cap, sizeof(*ix->slots));
+    ix->mask = cap - 1;
+    for (size_t i = 0; i < n; i++) {
+        const char *k = key(v, i);
+        if (!k)
+            continue;
+        size_t h = hash_str(k) & ix->mask;
+        while (ix->slots[h])
+            h = (h + 1) & ix->mask;
+        ix->slots[h] = i + 1;
+    }
+}
+
+static long index_find(const struct str_index *ix, const char *k,
+                       const char *(*key)(const void *, size_t), const void *v)
+{
+    if (!ix->slots || !k)
+        return -1;
+    for (size_t h = hash_str(k) & ix->mask; ix->slots[h]; h = (h + 1) & ix->mask) {
+        const char *x = key(v, ix->slots[h] - 1);
+        if (x && strcmp(x, k) == 0)
+            return (long)(ix->slots[h] - 1);
+    }
+    return -1;
+}
+
+static const char *record_arn(const void *v, size_t i)
+{
+    return ((const struct ci_record *)v)[i].ci.arn;
+}
+
+static const char *record_instance(const void *v, size_t i)
+{
+    return ((const struct ci_record *)v)[i].ci.ec2_instance_id;
+}
+
+static const char *strv_at(const void *v, size_t i)
+{
+    return ((const struct strv *)v)->v[i];
+}
+
+static const char *member_id(const void *v, size_t i)
+{
+    return ((const struct asg_group *)v)->instances[i].instance_id;
+}
+
+static void ci_copy(struct ecs_container_instance *dst, const struct ecs_container_instance *src)
+{
+    *dst = *src;
+    dst->arn = xstrdup(src->arn);
+    dst->ec2_instance_id = xstrdup(src->ec2_instance_id);
+    dst->status = xstrdup(src->status);
+    dst->status_reason = xstrdup(src->status_reason);
+    dst->capacity_provider_name = xstrdup(src->capacity_provider_name);
+    dst->ami_id = xstrdup(src->ami_id);
+    dst->availability_zone = xstrdup(src->availability_zone);
+    dst->instance_type = xstrdup(src->instance_type);
+}
+
+static int settled(const struct ci_record *r, const struct asg_instance *in)
+{
+    return !r->stale && r->ci.status && strcmp(r->ci.status, "ACTIVE") == 0 &&
+           r->ci.agent_connected && in_service(in);
+}
+
+void observer_instances_changed(struct observer *ob, const struct strv *instance_ids)
+{
+    for (size_t i = 0; i < ob->n_records; i++)
+        if (ob->records[i].ci.ec2_instance_id &&
+            strv_contains(instance_ids, ob->records[i].ci.ec2_instance_id))
+            ob->records[i].stale = 1;
+}
+
 /* Finds the container instances of unmapped InService members: a few by
  * `ec2InstanceId in [...]` filters, many (a whole batch registering) by
  * listing the cluster in pages of 100, which costs instances/100 rather
- * than instances/20. ARNs already known (of any instance) are skipped. */
-static int find_new_container_instances(struct observer *ob, const struct strv *unmapped,
-                                        struct strv *arns, struct err *err)
+ * than instances/20 - and only when the cluster's registered count moved
+ * since the last listing (or LIST_EVERY_S passed). ARNs already known (of
+ * any instance) are skipped. */
+static int find_new_container_instances(struct observer *ob, long long now,
+                                        const struct strv *unmapped, struct strv *arns,
+                                        struct err *err)
 {
     struct strv found = STRV_INIT;
     int rc = 0;
     if (unmapped->n > 2 * IDS_PER_FILTER) {
+        struct ecs_cluster cl;
+        memset(&cl, 0, sizeof(cl));
+        if (ob->ops->describe_cluster(ob->ops->ctx, ob->cluster_name, &cl, err) != 0)
+            return -1;
+        int registered = cl.registered_container_instances;
+        ecs_cluster_free(&cl);
+        if (ob->listed && registered == ob->listed_registered && now - ob->listed_at < LIST_EVERY_S)
+            return 0;
         rc = ob->ops->list_container_instances(ob->ops->ctx, ob->cluster_name, NULL, NULL, &found,
                                                err);
+        if (rc == 0) {
+            ob->listed = 1;
+            ob->listed_registered = registered;
+            ob->listed_at = now;
+        }
     } else {
         for (size_t i = 0; rc == 0 && i < unmapped->n; i += IDS_PER_FILTER) {
             char filter[1024];
@@ -116,31 +242,75 @@ static int find_new_container_instances(struct observer *ob, const struct strv *
                                                    &found, err);
         }
     }
+    struct str_index known = {0};
+    index_build(&known, ob->ci_arns.n, strv_at, &ob->ci_arns);
     for (size_t k = 0; rc == 0 && k < found.n; k++)
-        if (lookup(&ob->ci_arns, found.v[k]) < 0 && !strv_contains(arns, found.v[k]))
+        if (index_find(&known, found.v[k], strv_at, &ob->ci_arns) < 0 &&
+            !strv_contains(arns, found.v[k]))
             strv_push(arns, found.v[k]);
+    free(known.slots);
     strv_free(&found);
     return rc;
 }
 
-/* Container instances of the group's members: every known ARN is
- * described each poll; unknown InService members are looked up first. */
-static int observe_container_instances(struct observer *ob, struct rollout_snapshot *s,
+/* Puts a described container instance into the records (replacing the
+ * last answer about it) and remembers its instance's ARN. */
+static void record_answer(struct observer *ob, struct str_index *by_arn,
+                          struct ecs_container_instance *ci, long long now, int *rebuild)
+{
+    long r = index_find(by_arn, ci->arn, record_arn, ob->records);
+    if (r < 0) {
+        ob->records = xgrow(ob->records, &ob->cap_records, ob->n_records + 1, sizeof(*ob->records));
+        r = (long)ob->n_records++;
+        memset(&ob->records[r], 0, sizeof(ob->records[r]));
+        *rebuild = 1;
+        if (lookup(&ob->ci_arns, ci->arn) < 0) {
+            strv_push(&ob->ci_ids, ci->ec2_instance_id);
+            strv_push(&ob->ci_arns, ci->arn);
+        }
+    } else {
+        ecs_container_instance_clear(&ob->records[r].ci);
+    }
+    ob->records[r].ci = *ci;
+    memset(ci, 0, sizeof(*ci));
+    ob->records[r].fetched_at = now;
+    ob->records[r].stale = 0;
+}
+
+/* Container instances of the group's members, from the records; described
+ * again: those not settled, up to CI_REFRESH_PER_POLL settled ones older
+ * than CI_REFRESH_S (all of them with `fresh`), and new ones, looked up
+ * first for unknown InService members. */
+static int observe_container_instances(struct observer *ob, struct rollout_snapshot *s, int fresh,
                                        struct err *err)
 {
     const struct asg_group *g = &s->group;
     struct strv unmapped = STRV_INIT, arns = STRV_INIT;
-    int rc = -1;
+    struct str_index by_arn = {0}, by_id = {0}, members = {0};
+    int rc = -1, refresh = CI_REFRESH_PER_POLL;
 
+    index_build(&by_id, ob->n_records, record_instance, ob->records);
     for (size_t i = 0; i < g->n_instances; i++) {
         const struct asg_instance *in = &g->instances[i];
+        long r = index_find(&by_id, in->instance_id, record_instance, ob->records);
+        if (r >= 0) {
+            struct ci_record *rec = &ob->records[r];
+            if (!fresh && settled(rec, in) &&
+                (s->now - rec->fetched_at < CI_REFRESH_S || refresh <= 0))
+                continue;
+            if (!fresh && settled(rec, in))
+                refresh--;
+            rec->stale = 2; /* asked: an answer clears it */
+            strv_push(&arns, rec->ci.arn);
+            continue;
+        }
         long k = lookup(&ob->ci_ids, in->instance_id);
         if (k >= 0)
             strv_push(&arns, ob->ci_arns.v[k]);
         else if (in_service(in))
             strv_push(&unmapped, in->instance_id);
     }
-    if (unmapped.n && find_new_container_instances(ob, &unmapped, &arns, err) != 0)
+    if (unmapped.n && find_new_container_instances(ob, s->now, &unmapped, &arns, err) != 0)
         goto out;
 
     struct ecs_container_instance *cis = NULL;
@@ -149,49 +319,56 @@ static int observe_container_instances(struct observer *ob, struct rollout_snaps
                                                         (const char *const *)arns.v, arns.n, &cis,
                                                         &n, err) != 0)
         goto out;
-    /* Remember every ARN's instance (a container instance never moves);
-     * keep those of this group's members. */
-    size_t kept = 0;
+    /* Every answer replaces the record of its ARN (a container instance
+     * never moves to another instance); an ARN asked about and not in the
+     * answer is gone (ECS reports it MISSING): its record goes too. */
+    index_build(&by_arn, ob->n_records, record_arn, ob->records);
+    int rebuild = 0;
     for (size_t i = 0; i < n; i++) {
-        const char *id = cis[i].ec2_instance_id;
-        if (id && cis[i].arn && lookup(&ob->ci_arns, cis[i].arn) < 0) {
-            strv_push(&ob->ci_ids, id);
-            strv_push(&ob->ci_arns, cis[i].arn);
+        if (!cis[i].arn || !cis[i].ec2_instance_id)
+            continue;
+        record_answer(ob, &by_arn, &cis[i], s->now, &rebuild);
+        if (rebuild) {
+            free(by_arn.slots);
+            index_build(&by_arn, ob->n_records, record_arn, ob->records);
+            rebuild = 0;
         }
-        int member = 0;
-        for (size_t k = 0; id && k < g->n_instances && !member; k++)
-            member = strcmp(g->instances[k].instance_id, id) == 0;
-        /* An answer may repeat an element: keep one (two records of one
-         * instance would count its tasks and its drain twice). */
-        int repeated = 0;
-        for (size_t k = 0; member && cis[i].arn && k < kept && !repeated; k++)
-            repeated = strcmp(cis[k].arn, cis[i].arn) == 0;
-        if (!member || !cis[i].arn || repeated) {
-            ecs_container_instance_clear(&cis[i]);
+    }
+    ecs_container_instances_free(cis, n);
+    size_t kept = 0;
+    index_build(&members, g->n_instances, member_id, g);
+    for (size_t i = 0; i < ob->n_records; i++) {
+        struct ci_record *rec = &ob->records[i];
+        int member = index_find(&members, rec->ci.ec2_instance_id, member_id, g) >= 0;
+        if (rec->stale == 2 || !member) {
+            ecs_container_instance_clear(&rec->ci);
             continue;
         }
-        if (kept != i) {
-            cis[kept] = cis[i];
-            memset(&cis[i], 0, sizeof(cis[i]));
-        }
+        if (kept != i)
+            ob->records[kept] = *rec;
         kept++;
     }
-    s->cis = cis;
-    s->n_cis = kept;
-    /* Members whose container instance was known but is missing from this
-     * answer: never taken for instances that run no task. */
+    ob->n_records = kept;
+    /* The snapshot: a copy of each member's record, one per ARN. */
+    s->cis = xcalloc(ob->n_records ? ob->n_records : 1, sizeof(*s->cis));
+    for (size_t i = 0; i < ob->n_records; i++)
+        ci_copy(&s->cis[s->n_cis++], &ob->records[i].ci);
+    /* Members whose container instance was known but is missing from the
+     * answer (no record left): never taken for instances that run no task. */
+    free(by_id.slots);
+    index_build(&by_id, ob->n_records, record_instance, ob->records);
     for (size_t i = 0; i < g->n_instances; i++) {
         const char *id = g->instances[i].instance_id;
-        if (lookup(&ob->ci_ids, id) < 0)
+        if (index_find(&by_id, id, record_instance, ob->records) >= 0 ||
+            lookup(&ob->ci_ids, id) < 0)
             continue;
-        int present = 0;
-        for (size_t k = 0; k < kept && !present; k++)
-            present = cis[k].ec2_instance_id && strcmp(cis[k].ec2_instance_id, id) == 0;
-        if (!present)
-            strv_push(&s->ci_lost, id);
+        strv_push(&s->ci_lost, id);
     }
     rc = 0;
 out:
+    free(by_arn.slots);
+    free(by_id.slots);
+    free(members.slots);
     strv_free(&unmapped);
     strv_free(&arns);
     return rc;
@@ -304,7 +481,7 @@ int observe(struct observer *ob, long long now, struct rollout_snapshot *s, stru
     if (target_resolve(ob, s, now, err) != 0)
         goto fail;
     rollout_target_copy(&s->target, &ob->target);
-    if (observe_container_instances(ob, s, err) != 0)
+    if (observe_container_instances(ob, s, 0, err) != 0)
         goto fail;
     if (observe_launch_times(ob, s, err) != 0 || observe_marks(ob, s, err) != 0)
         goto fail;
@@ -328,7 +505,7 @@ int observe_instances(struct observer *ob, long long now, struct rollout_snapsho
     memset(s, 0, sizeof(*s));
     s->now = now;
     if (ob->ops->describe_group(ob->ops->ctx, ob->asg_name, &s->group, err) != 0 ||
-        observe_container_instances(ob, s, err) != 0) {
+        observe_container_instances(ob, s, 1, err) != 0) {
         rollout_snapshot_free(s);
         return -1;
     }

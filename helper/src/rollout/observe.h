@@ -1,7 +1,8 @@
 /* Building a rollout snapshot from AWS, with the caches that keep each poll
  * cheap: a container instance's ARN and an instance's AMI never change, a
- * drained instance stays drained, and $Latest is re-resolved only now and
- * then. Requests per poll grow with instances/100, not with instances. */
+ * drained instance stays drained, a settled container instance is described
+ * again only now and then, and $Latest is re-resolved only now and then.
+ * Requests per poll grow with what is in flight, not with instances. */
 #ifndef ECSR_ROLLOUT_OBSERVE_H
 #define ECSR_ROLLOUT_OBSERVE_H
 
@@ -26,6 +27,13 @@ struct drain_memo {
      * instance), so they are described again instead of listing again. */
     int zero_listed;
     struct strv pending;
+};
+
+/* The last answer about one container instance, and when it came. */
+struct ci_record {
+    struct ecs_container_instance ci;
+    long long fetched_at;
+    int stale; /* 1: to be described again (we changed it); 2: asked, not answered yet */
 };
 
 /* What the observer keeps for the cluster shapes of issue 12
@@ -62,6 +70,14 @@ struct observer {
     const struct rollout_options *options;
     /* ec2 instance id -> container instance ARN */
     struct strv ci_ids, ci_arns;
+    /* Container instances by ARN: only those that can have changed are
+     * described again (see observe.c). */
+    struct ci_record *records;
+    size_t n_records, cap_records;
+    /* The cluster's registered count at the last full listing, and when. */
+    int listed_registered;
+    long long listed_at;
+    int listed;
     /* ec2 instance id -> AMI (with --ami) */
     struct strv ami_ids, ami_values;
     /* services that had tasks on draining instances */
@@ -71,6 +87,7 @@ struct observer {
     int daemon_services_known;
     struct drain_memo *memo;
     size_t n_memo, cap_memo;
+    size_t recheck_cursor; /* where the next poll's look at stopping tasks starts */
     /* resolved target */
     struct rollout_target target;
     struct observer_shapes sh;
@@ -110,5 +127,9 @@ void snapshot_shapes_free(struct rollout_snapshot *s);
  * otherwise they count as stopping, no longer as standalone tasks still to
  * stop (a drain whose counters have not moved is not listed again). */
 void observer_tasks_stopped(struct observer *ob, const struct strv *arns);
+
+/* The rollout changed these instances' container instances (drained or
+ * reactivated them): they are described again at the next poll. */
+void observer_instances_changed(struct observer *ob, const struct strv *instance_ids);
 
 #endif

@@ -1,0 +1,327 @@
+"""Performance patches to moto 5.2.1: what made launching instances cost time
+proportional to the fleet (so doubling 1,000 instances took a minute of
+simulator time, with the engine lock held, while AWS answers at once), and
+what made a large Query response (DescribeAutoScalingGroups of 2,000
+instances: 860 KB of XML) take a second or more. Behaviour is moto's own;
+only the cost changes. Installed by moto_patches.install()."""
+from xml.sax.saxutils import escape, quoteattr
+
+_INSTALLED = False
+# False: moto's own code paths (test_moto_speed.py compares the two).
+ENABLED = True
+
+
+def install():
+    global _INSTALLED
+    if _INSTALLED:
+        return
+    _INSTALLED = True
+    _patch_get_instance_fallback()
+    _patch_offering_filters()
+    _patch_xml_body()
+    _patch_value_picker()
+    _patch_query_results()
+
+
+def _patch_get_instance_fallback():
+    """moto's get_instance copies every reservation of the region and scans
+    them all. moto_patches answers from the engine's index, but an instance
+    still being created (RunInstances attaching its root volume looks itself
+    up) is not indexed yet: look through the reservations newest first,
+    without copying; it is in the last one."""
+    from moto.ec2.exceptions import InvalidInstanceIdError
+    from moto.ec2.models.instances import InstanceBackend
+
+    indexed = InstanceBackend.get_instance  # moto_patches' (engine index, then moto's)
+
+    def get_instance(self, instance_id):
+        from .engine import active
+        eng = active()
+        if eng is None:
+            return indexed(self, instance_id)
+        si = eng.instances.get(instance_id)
+        if si is not None and si.inst.ec2_backend is self:
+            return si.inst
+        for reservation in reversed(self.reservations.values()):
+            for inst in reservation.instances:
+                if inst.id == instance_id:
+                    return inst
+        raise InvalidInstanceIdError(instance_id)
+    InstanceBackend.get_instance = get_instance
+
+
+def _patch_offering_filters():
+    """RunInstances checks the instance type against the offerings of the
+    Region one by one (500+ before m5), each through moto's closure and
+    generator, on every launch. The one-filter case it uses is answered
+    directly, with moto's own expression."""
+    from moto.ec2.models.instance_types import InstanceTypeOfferingBackend
+
+    orig = InstanceTypeOfferingBackend.matches_filters
+
+    def matches_filters(self, offering, filters, location_type):
+        if len(filters) == 1 and "instance-type" in filters:
+            return offering.get("InstanceType") in filters["instance-type"]
+        return orig(self, offering, filters, location_type)
+    InstanceTypeOfferingBackend.matches_filters = matches_filters
+
+
+def _text(value):
+    """xmltodict's _convert_value_to_string (utf-8, errors replaced)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value).decode("utf-8", errors="replace")
+    return str(value)
+
+
+def _emit(key, value, out):
+    """xmltodict.unparse's _emit for what moto's serializers build: no
+    pretty printing, no namespaces map, no comments, short empty elements."""
+    if not hasattr(value, "__iter__") or isinstance(value, (str, bytes, bytearray, memoryview, dict)):
+        value = (value,)
+    for v in value:
+        if v is None:
+            v = {}
+        elif not isinstance(v, (dict, str)):
+            v = _text(v)
+        if isinstance(v, str):
+            v = {"#text": v}
+        cdata = None
+        attrs = []
+        children = []
+        for ik, iv in v.items():
+            if ik == "#text":
+                cdata = None if iv is None else _text(iv)
+                continue
+            if isinstance(ik, str) and ik.startswith("@"):
+                if ik == "@xmlns" and isinstance(iv, dict):
+                    for k, x in iv.items():
+                        attrs.append(("xmlns" + (f":{k}" if k else ""), "" if x is None else _text(x)))
+                    continue
+                attrs.append((ik[1:], "" if iv is None else _text(iv)))
+                continue
+            if isinstance(iv, list) and not iv:
+                continue
+            children.append((ik, iv))
+        out.append("<" + key)
+        for name, x in attrs:
+            out.append(f" {name}={quoteattr(x)}")
+        if not children and not cdata:
+            out.append("/>")
+            continue
+        out.append(">")
+        for ck, cv in children:
+            _emit(ck, cv, out)
+        if cdata:
+            out.append(escape(cdata))
+        out.append(f"</{key}>")
+
+
+def unparse(body):
+    """xmltodict.unparse(body, full_document=False, short_empty_elements=True)."""
+    out = []
+    for key, value in body.items():
+        _emit(key, value, out)
+    return "".join(out)
+
+
+def _patch_xml_body():
+    """moto renders every Query/EC2 response through xmltodict and the SAX
+    XMLGenerator: about half of the time of a large DescribeAutoScalingGroups.
+    unparse() writes the same bytes directly (test_moto_speed.py compares)."""
+    from moto.core.serialize import BaseXMLSerializer
+
+    orig = BaseXMLSerializer._serialize_body
+
+    def _serialize_body(self, body):
+        if self.pretty_print or not ENABLED:
+            return orig(self, body)
+        return unparse(body)
+    BaseXMLSerializer._serialize_body = _serialize_body
+
+
+def _patch_value_picker():
+    """moto's serializers find each member's value by trying the names its
+    alias providers propose (six provider objects and two generators per
+    member per object: 40 % of a large DescribeAutoScalingGroups). The names
+    proposed depend only on the object's type, its Meta aliases, the member
+    and its shape (and parent shape): computed once, then tried in the same
+    order with moto's own get_value."""
+    from moto.core import serialize
+    from moto.core.utils import MISSING, get_value
+
+    orig = serialize.ResponseSerializer.get_value
+    cache = {}
+
+    def pick(self, value, key, shape):
+        picker = self._value_picker
+        if not ENABLED or type(picker) not in (serialize.AttributePicker, serialize.XFormedAttributePicker) \
+                or picker.response_transformers or picker.alias_providers is not serialize.DEFAULT_ALIAS_PROVIDERS:
+            return orig(self, value, key, shape)
+        parent = getattr(shape, "parent", None)
+        meta = getattr(value, "Meta", None)
+        ck = (type(picker), type(value), id(meta), key, id(shape), id(parent))
+        hit = cache.get(ck)
+        if hit is None or hit[0] is not shape or hit[1] is not parent or hit[2] is not meta:
+            ctx = serialize.AttributePickerContext(obj=value, key=key, shape=shape)
+            hit = cache[ck] = (shape, parent, meta, tuple(picker.get_possible_keys(ctx)))
+        for possible in hit[3]:
+            v = get_value(value, possible, MISSING)
+            if v is not MISSING:
+                return v
+        return None
+    serialize.ResponseSerializer.get_value = pick
+
+
+_serialize = None  # moto.core.serialize, once installed
+
+
+class _Unsupported(Exception):
+    """A shape the compiled Query renderer leaves to moto."""
+
+
+def _names(picker, obj, key, shape, cache):
+    """The names moto's picker tries for one member of `obj`, in its order,
+    and whether moto's get_value would read them as attributes (no
+    __getitem__, no dotted path) - a plain getattr then."""
+    meta = getattr(obj, "Meta", None)
+    ck = (type(obj), id(meta))
+    hit = cache.get(ck)
+    if hit is None or hit[0] is not meta:
+        ctx = _serialize.AttributePickerContext(obj=obj, key=key, shape=shape)
+        names = tuple(picker.get_possible_keys(ctx))
+        plain = not hasattr(obj, "__getitem__") and not any("." in n for n in names)
+        hit = cache[ck] = (meta, names, plain)
+    return hit
+
+
+def _compile(shape, ser, done):
+    """A function(value) -> list of XML pieces of the element's content, or
+    None when moto would write nothing (a structure that is None). The
+    rules are BaseXMLSerializer's / QuerySerializer's for the query protocol."""
+    from moto.core.utils import MISSING, get_value
+    kind = shape.type_name
+    if shape.serialization.get("xmlNamespace") or shape.serialization.get("xmlAttribute"):
+        raise _Unsupported(shape.name)
+    if kind == "structure":
+        key = id(shape)
+        if key in done:
+            return done[key]
+        members = []
+
+        def render(value):
+            if value is None:
+                return None
+            out = []
+            picker = ser._value_picker
+            for name, tag, mshape, sub, cache in members:
+                mv = None
+                _, names, plain = _names(picker, value, name, mshape, cache)
+                for possible in names:
+                    v = getattr(value, possible, MISSING) if plain else get_value(value, possible, MISSING)
+                    if v is not MISSING:
+                        mv = v
+                        break
+                if mv is None:
+                    continue
+                inner = sub(mv)
+                if inner is None:
+                    continue
+                if inner:
+                    out.append(f"<{tag}>")
+                    out.extend(inner)
+                    out.append(f"</{tag}>")
+                else:
+                    out.append(f"<{tag}/>")
+            return out
+        done[key] = render
+        for name, mshape in shape.members.items():
+            mshape.parent = shape  # as moto's _serialize_type_structure sets it
+            members.append((name, mshape.serialization.get("name", name), mshape,
+                            _compile(mshape, ser, done), {}))
+        return render
+    if kind == "list":
+        if shape.is_flattened:
+            raise _Unsupported(shape.name)
+        member = shape.member
+        sub = _compile(member, ser, done)
+        item_tag = member.serialization.get("name", "member")
+
+        def render_list(value):
+            out = []
+            for item in value:
+                inner = sub(item)
+                if inner is None or (not inner and member.type_name == "structure"):
+                    continue  # moto drops items that serialize to nothing or {}
+                if inner:
+                    out.append(f"<{item_tag}>")
+                    out.extend(inner)
+                    out.append(f"</{item_tag}>")
+                else:
+                    out.append(f"<{item_tag}/>")
+            return out
+        return render_list
+    if kind == "string":
+        return lambda v: [escape(str(v))] if str(v) else []
+    if kind == "boolean":
+        return lambda v: ["true" if (v is True or str(v).lower() == "true") else "false"]
+    if kind in ("integer", "long"):
+        return lambda v: [str(int(v))]
+    if kind in ("float", "double"):
+        return lambda v: [str(float(v))]
+    if kind == "timestamp":
+        fmt = shape.serialization.get("timestampFormat", ser._timestamp_serializer.default_format)
+        conv = ser._timestamp_serializer._convert_timestamp_to_str
+        return lambda v: [escape(conv(v, fmt))]
+    raise _Unsupported(f"{shape.name} ({kind})")
+
+
+def _patch_query_results():
+    """Query protocol results (Auto Scaling, STS, IAM...) written straight to
+    XML by a renderer compiled per output shape, with moto's rules and
+    picker: what moto builds as nested dicts and then walks again. Shapes it
+    does not know (maps, blobs, flattened lists, XML attributes) stay with
+    moto, as do pretty-printed and error responses."""
+    global _serialize
+    from moto.core import serialize
+    _serialize = serialize
+
+    orig = serialize.QuerySerializer._serialize_result
+    compiled = {}  # (operation, picker type) -> renderer, or None: moto's path
+
+    def _serialize_result(self, resp, result):
+        shape = self.operation_model.output_shape
+        if (not ENABLED or type(self) is not serialize.QuerySerializer or self.pretty_print or shape is None
+                or type(self._value_picker) not in (serialize.AttributePicker, serialize.XFormedAttributePicker)
+                or self._value_picker.response_transformers
+                or self._value_picker.alias_providers is not serialize.DEFAULT_ALIAS_PROVIDERS):
+            return orig(self, resp, result)
+        ck = (id(shape), type(self._value_picker))
+        entry = compiled.get(ck)
+        if entry is None or entry[0] is not shape:
+            try:
+                entry = compiled[ck] = (shape, _compile(shape, self, {}))
+            except _Unsupported:
+                entry = compiled[ck] = (shape, None)
+        if entry[1] is None:
+            return orig(self, resp, result)
+        inner = entry[1](result) or []
+        op = self.operation_model.name
+        result_key = shape.serialization.get("resultWrapper", f"{shape.name}Result")
+        ns = self.operation_model.metadata.get("xmlNamespace")
+        rid = self.context.request_id
+        out = [f"<{op}Response" + (f" xmlns={quoteattr(ns)}" if ns else "") + ">"]
+        if inner:
+            out += [f"<{result_key}>", *inner, f"</{result_key}>"]
+        else:
+            out.append(f"<{result_key}/>")
+        out.append(f"<ResponseMetadata><RequestId>{escape(_text(rid))}</RequestId></ResponseMetadata>"
+                   if rid not in (None, "") else "<ResponseMetadata><RequestId/></ResponseMetadata>")
+        out.append(f"</{op}Response>")
+        resp["body"] = "".join(out)
+        resp["headers"]["Content-Type"] = self.CONTENT_TYPE
+        return resp
+    serialize.QuerySerializer._serialize_result = _serialize_result
