@@ -123,6 +123,29 @@ class Shapes(Checks, unittest.TestCase):
             self.assertAllCurrent(sim, v)
             self.assertClean(sim, desired=4)
 
+    def test_launches_held_by_a_lifecycle_hook_wait_for_its_heartbeat_timeout(self):
+        """A bootstrap check that holds new instances in Pending:Wait for 300 AWS
+        seconds (15 s here), longer than --instance-timeout 8: the wait for the new
+        instances lasts as long as the hook may hold them (its heartbeat timeout,
+        read with DescribeLifecycleHooks), and progress names the hook."""
+        sc = shape("lifecycle-hooks")
+        for hook in sc["auto_scaling_groups"][0]["lifecycle_hooks"]:
+            if hook["name"] == "bootstrap-check":
+                hook["complete_after"] = 300
+        with simulator(sc, time_scale=0.05) as sim:
+            v = new_template_version(sim)
+            calls = api_calls(sim)
+            r = run(sim, "--instance-timeout", "8")
+            self.assertEqual(r.rc, 0, r)
+            self.assertIn("held by lifecycle hook bootstrap-check", r.stdout + r.stderr)
+            self.assertZeroDowntime(sim)
+            after = api_calls(sim)
+            self.assertEqual(after.get("autoscaling:CompleteLifecycleAction", 0),
+                             calls.get("autoscaling:CompleteLifecycleAction", 0))
+            sim.clear_faults()
+            self.assertAllCurrent(sim, v)
+            self.assertClean(sim, desired=4)
+
     # ---- transient states (item 5) and other endpoints' answers (item 9) ----
 
     def test_auto_scaling_busy_is_looked_at_again_never_rolled_back(self):

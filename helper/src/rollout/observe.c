@@ -483,7 +483,8 @@ int observe(struct observer *ob, long long now, struct rollout_snapshot *s, stru
     rollout_target_copy(&s->target, &ob->target);
     if (observe_container_instances(ob, s, 0, err) != 0)
         goto fail;
-    if (observe_launch_times(ob, s, err) != 0 || observe_marks(ob, s, err) != 0)
+    if (observe_launch_times(ob, s, err) != 0 || observe_marks(ob, s, err) != 0 ||
+        observe_hooks(ob, s, now, err) != 0)
         goto fail;
     if (ob->options && ob->options->ami && observe_amis(ob, s, err) != 0)
         goto fail;

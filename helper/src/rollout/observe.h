@@ -119,6 +119,9 @@ int observe_instances(struct observer *ob, long long now, struct rollout_snapsho
 int observe_launch_times(struct observer *ob, struct rollout_snapshot *s, struct err *err);
 /* The rollout's marks and whose drains the DRAINING members are. */
 int observe_marks(struct observer *ob, struct rollout_snapshot *s, struct err *err);
+/* The group's lifecycle hooks into the snapshot (asked again every few
+ * minutes: ECS managed draining or an operator may add one). */
+int observe_hooks(struct observer *ob, struct rollout_snapshot *s, long long now, struct err *err);
 /* The rollout drained these instances itself. */
 void observer_note_drains(struct observer *ob, const struct strv *instance_ids);
 void observer_shapes_free(struct observer_shapes *sh);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "rollout/observe.h"
+#include "svc/asg_config.h"
 #include "svc/ec2.h"
 #include "util/mem.h"
 
@@ -151,4 +152,46 @@ void observer_note_drains(struct observer *ob, const struct strv *ids)
         if (!strv_contains(&ob->sh.own_drains, ids->v[i]))
             strv_push(&ob->sh.own_drains, ids->v[i]);
     }
+}
+
+/* ---- lifecycle hooks ---- */
+
+/* The hooks are asked again this often (seconds): ECS managed draining or
+ * an operator may add one during a long rollout. */
+#define HOOKS_TTL_S 300
+
+static void hooks_copy_out(const struct observer_shapes *sh, struct rollout_snapshot *s)
+{
+    s->hooks = xcalloc(sh->n_hooks ? sh->n_hooks : 1, sizeof(*s->hooks));
+    s->n_hooks = sh->n_hooks;
+    for (size_t i = 0; i < sh->n_hooks; i++) {
+        s->hooks[i] = sh->hooks[i];
+        s->hooks[i].name = xstrdup(sh->hooks[i].name);
+    }
+}
+
+int observe_hooks(struct observer *ob, struct rollout_snapshot *s, long long now, struct err *err)
+{
+    struct observer_shapes *sh = &ob->sh;
+    if (!sh->hooks_known || now - sh->hooks_at >= HOOKS_TTL_S) {
+        struct asg_lifecycle_hook *v = NULL;
+        size_t n = 0;
+        if (ob->ops->describe_lifecycle_hooks(ob->ops->ctx, s->group.name, &v, &n, err) != 0)
+            return err_prefix(err, "reading the lifecycle hooks of group %s: ", s->group.name);
+        hooks_free(sh->hooks, sh->n_hooks);
+        sh->hooks = xcalloc(n ? n : 1, sizeof(*sh->hooks));
+        sh->n_hooks = n;
+        for (size_t i = 0; i < n; i++) {
+            sh->hooks[i].name = xstrdup(v[i].name ? v[i].name : "?");
+            sh->hooks[i].terminating =
+                v[i].transition && strcmp(v[i].transition, ASG_TRANSITION_TERMINATING) == 0;
+            sh->hooks[i].heartbeat_s = v[i].heartbeat_timeout;
+            sh->hooks[i].global_s = v[i].global_timeout;
+        }
+        asg_lifecycle_hooks_free(v, n);
+        sh->hooks_known = 1;
+        sh->hooks_at = now;
+    }
+    hooks_copy_out(sh, s);
+    return 0;
 }
