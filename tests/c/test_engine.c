@@ -634,18 +634,10 @@ TEST(plan_says_why_a_rollout_would_be_refused)
     free(t);
 }
 
-static void stop_after_first_drain(struct fake_svc *f, enum fake_op op, void *user)
-{
-    struct eng *t = user;
-    (void)op;
-    if (f->drained_instances > 0)
-        t->stop = 1;
-}
-
 TEST(status_shows_a_rollout_in_progress)
 {
     struct eng *t = eng_new(3, 2, 1);
-    t->f.before = stop_after_first_drain;
+    t->f.before = stop_after_drain;
     t->f.user = t;
     CHECK_INT(run(t), ROLLOUT_INTERRUPTED);
     t->f.before = NULL;
