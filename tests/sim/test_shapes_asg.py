@@ -322,6 +322,26 @@ class CapacityProviders(Shape):
         self.assertEqual(set(states(self.asg)), old, "scale-in took the unprotected instances")
         self.assertEqual(self.sim.ledger()["abrupt_kills"], [])
 
+    def test_the_audit_leaves_protection_to_ecs_and_catches_setinstanceprotection(self):
+        # Issue 12 (chaos, capacity-provider): ECS took protection off an
+        # instance that lost its tasks, and the audit called it a change of
+        # the group's configuration.
+        self.start(provider_scenario())
+        ids = sorted(states(self.asg))
+        self.assertTrue(all(i["ProtectedFromScaleIn"] for i in group(self.asg)["Instances"]))
+        self.ecs.update_service(cluster="prod", service="web", desiredCount=1)
+        advance(self.sim, 180)
+        protected = {i["InstanceId"]: i["ProtectedFromScaleIn"] for i in group(self.asg)["Instances"]}
+        self.assertEqual(sorted(protected.values()), [False, False, True], "ECS unprotects the emptied ones")
+        led = self.sim.ledger(timeline=False)
+        self.assertEqual(led["group_config_changes"], [], "ECS's own protection changes are not the run's")
+        # A SetInstanceProtection call is caught, even when the value is what ECS would set.
+        self.asg.set_instance_protection(AutoScalingGroupName="prod-asg", InstanceIds=ids[:1],
+                                         ProtectedFromScaleIn=protected[ids[0]])
+        led = self.sim.ledger(timeline=False)
+        self.assertEqual([c["field"] for c in led["group_config_changes"]], [f"ProtectedFromScaleIn[{ids[0]}]"])
+        self.assertFalse(led["ok"])
+
     def test_managed_draining_completes_the_hook_once_drained(self):
         self.start(provider_scenario(managed_scaling=False))
         victim = sorted(states(self.asg))[0]
