@@ -233,27 +233,20 @@ static double on_fail(struct engine *e, const struct rollout_snapshot *s,
                       const struct rollout_assessment *a, const struct rollout_decision *d,
                       struct err *err)
 {
-    /* A drain that ECS will not finish (held.h): a rollback would be held by
-     * the same tasks, and a re-run by the same until the service changes.
-     * Stop here, serving, and say what to change. */
+    /* A drain that ECS will not finish (held.h): the failure says which
+     * service holds it and what to change, since a re-run alone would be
+     * held by the same tasks. */
     char held[1024];
-    if (d->wait == WAIT_DRAIN && drain_held(e, s, a, held, sizeof(held))) {
-        err_set(err, ERR_STATE, "%s", held);
-        act_return_to_service(e, s);
-        if (e->lost_lease) {
-            conclude(e, ROLLOUT_BUSY, "another rollout took over group %s", e->cfg->asg_name);
-            return 0;
-        }
-        lease_release(e);
-        conclude(e, ROLLOUT_STUCK, "the cluster is serving; %s", held);
-        return 0;
-    }
+    int is_held = d->wait == WAIT_DRAIN && drain_held(e, s, a, held, sizeof(held));
     if (!e->rollback) {
-        enter_rollback(e, d->message);
+        enter_rollback(e, is_held ? held : d->message);
         return e->interval;
     }
-    err_set(err, ERR_STATE, "the rollback could not finish (%s); the rollout had failed: %s",
-            d->message, e->failure);
+    if (is_held)
+        err_set(err, ERR_STATE, "%s", held);
+    else
+        err_set(err, ERR_STATE, "the rollback could not finish (%s); the rollout had failed: %s",
+                d->message, e->failure);
     act_return_to_service(e, s);
     if (e->lost_lease) {
         conclude(e, ROLLOUT_BUSY, "another rollout took over group %s during the rollback",
@@ -261,10 +254,14 @@ static double on_fail(struct engine *e, const struct rollout_snapshot *s,
         return 0;
     }
     lease_release(e);
-    conclude(e, ROLLOUT_STUCK,
-             "the cluster is serving; run the same command again to continue once the cause is "
-             "fixed. %s",
-             err->message);
+    if (is_held)
+        conclude(e, ROLLOUT_STUCK,
+                 "the cluster is serving; the rollback could not finish either: %s", held);
+    else
+        conclude(e, ROLLOUT_STUCK,
+                 "the cluster is serving; run the same command again to continue once the cause "
+                 "is fixed. %s",
+                 err->message);
     return 0;
 }
 

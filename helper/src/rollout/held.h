@@ -8,8 +8,9 @@
  * are in the DRAINING state" (DeploymentConfiguration, ECS API Reference).
  * A service at that limit whose replacement cannot be placed (no instance
  * has room: the group at its size runs fewer than desired) keeps its task
- * on the draining instance for as long as that lasts: waiting longer, or a
- * rollback, changes nothing. */
+ * on the draining instance for as long as that lasts: waiting longer
+ * changes nothing, a rollback may be held the same way, and a re-run would
+ * be, so the failure says which service holds it and what to change. */
 #ifndef ECSR_ROLLOUT_HELD_H
 #define ECSR_ROLLOUT_HELD_H
 
