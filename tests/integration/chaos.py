@@ -285,11 +285,25 @@ def _kill_when(sim, proc, spec):
     return False
 
 
+def group_settled(g):
+    """A group (DescribeAutoScalingGroups) with no member still launching or
+    terminating and its capacity where Auto Scaling leaves it. Capacity counts
+    each member's WeightedCapacity (mixed instances with weights: desired 3 may
+    be one m5.xlarge of weight 2 and one m5.large): Auto Scaling "launches
+    instances until the desired capacity is totally fulfilled, even if this
+    results in an overage", by less than the weight of the instance launched.
+    https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-mixed-instances-groups-instance-weighting.html
+    https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_LaunchTemplateOverrides.html"""
+    members = g["Instances"]
+    if not all(i["LifecycleState"] == "InService" for i in members):
+        return False
+    weights = [int(i.get("WeightedCapacity") or 1) for i in members]
+    have, desired = sum(weights), g["DesiredCapacity"]
+    return desired <= have < desired + max(weights, default=1)
+
+
 def _settled(sim, name="prod-asg"):
-    """No member still launching or terminating."""
-    g = group(sim.client("autoscaling"), name)
-    return (all(i["LifecycleState"] == "InService" for i in g["Instances"])
-            and len(g["Instances"]) == g["DesiredCapacity"])
+    return group_settled(group(sim.client("autoscaling"), name))
 
 
 def _run_helper(sim, plan, kill):

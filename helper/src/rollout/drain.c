@@ -200,6 +200,40 @@ static int recheck_pending(struct observer *ob, struct rollout_snapshot *s, cons
     return 0;
 }
 
+int drain_cluster_listing_cheaper(size_t n_zero, size_t told, size_t last_listed, size_t registered,
+                                  size_t group_cis)
+{
+    if (told < n_zero)
+        told = n_zero; /* at least one task each, for drains first seen at zero */
+    size_t estimate = last_listed + told;
+    if (!last_listed && group_cis && registered > group_cis)
+        estimate = told * registered / group_cis;
+    return 2 * ((estimate + TASKS_PER_PAGE - 1) / TASKS_PER_PAGE) < n_zero;
+}
+
+/* drain_cluster_listing_cheaper() for this poll's drains at zero; the
+ * cluster's size is asked only before its first listing. */
+static int cluster_listing_cheaper(struct observer *ob, const struct rollout_snapshot *s,
+                                   const int *at_zero, size_t n_zero, int *cheaper, struct err *err)
+{
+    size_t told = 0, registered = 0;
+    for (size_t di = 0; di < s->n_drains; di++)
+        if (at_zero[di])
+            told += (size_t)memo_for(ob, s->drains[di].instance_id)->peak_counters;
+    if (!ob->cluster_stopping_listed) {
+        struct ecs_cluster cl;
+        memset(&cl, 0, sizeof(cl));
+        if (ob->ops->describe_cluster(ob->ops->ctx, ob->cluster_name, &cl, err) != 0)
+            return -1;
+        if (cl.registered_container_instances > 0)
+            registered = (size_t)cl.registered_container_instances;
+        ecs_cluster_free(&cl);
+    }
+    *cheaper = drain_cluster_listing_cheaper(n_zero, told, ob->cluster_stopping_listed, registered,
+                                             s->n_cis);
+    return 0;
+}
+
 /* What is left on each DRAINING member. The counters say most of it and
  * cost nothing; tasks are listed only where the counters cannot tell:
  * at zero, because tasks still DEACTIVATING or STOPPING are not counted
@@ -244,6 +278,8 @@ int observe_drains(struct observer *ob, struct rollout_snapshot *s, struct err *
         d->instance_id = xstrdup(ci->ec2_instance_id);
         struct drain_memo *m = memo_for(ob, ci->ec2_instance_id);
         int counters = ci->running_tasks_count + ci->pending_tasks_count;
+        if (counters > m->peak_counters)
+            m->peak_counters = counters;
         if (counters != m->last_counters || !m->seen) {
             m->seen = 1;
             m->last_counters = counters;
@@ -268,13 +304,18 @@ int observe_drains(struct observer *ob, struct rollout_snapshot *s, struct err *
     }
 
     int budget = TASK_CHECKS_PER_POLL;
-    if (n_zero > TASK_CHECKS_PER_POLL) {
+    int cluster_wide = 0;
+    if (n_zero > TASK_CHECKS_PER_POLL &&
+        cluster_listing_cheaper(ob, s, at_zero, (size_t)n_zero, &cluster_wide, err) != 0)
+        goto out;
+    if (cluster_wide) {
         /* Many at once: the cluster's tasks on their way to STOPPED, in
          * pages of 100, instead of one listing per instance. */
         cluster_from = arns.n;
         if (list_cluster_tasks(ob, NULL, "STOPPED", &arns, err) != 0)
             goto out;
         cluster_to = arns.n;
+        ob->cluster_stopping_listed = cluster_to - cluster_from;
         for (size_t di = 0; di < s->n_drains; di++)
             if (at_zero[di])
                 listed[di] = 2;

@@ -202,12 +202,39 @@ void observer_instances_changed(struct observer *ob, const struct strv *instance
             ob->records[i].stale = 1;
 }
 
+/* Lists the container instances of `ids` by `ec2InstanceId in [...]`
+ * filters, IDS_PER_FILTER at a time. An endpoint that ignores the filter
+ * answers with the whole cluster: noted (the observer lists the cluster
+ * from then on), and that one answer is all there is to find. */
+static int list_by_instance_ids(struct observer *ob, const struct strv *ids, struct strv *found,
+                                struct err *err)
+{
+    for (size_t i = 0; i < ids->n; i += IDS_PER_FILTER) {
+        char filter[1024];
+        size_t asked = 0, before = found->n;
+        size_t used = (size_t)snprintf(filter, sizeof(filter), "ec2InstanceId in [");
+        for (size_t k = i; k < ids->n && k < i + IDS_PER_FILTER; k++, asked++)
+            used += (size_t)snprintf(filter + used, sizeof(filter) - used, "%s%s", k > i ? "," : "",
+                                     ids->v[k]);
+        snprintf(filter + used, sizeof(filter) - used, "]");
+        if (ob->ops->list_container_instances(ob->ops->ctx, ob->cluster_name, filter, NULL, found,
+                                              err) != 0)
+            return -1;
+        if (found->n - before > asked) {
+            ob->filters_ignored = 1;
+            break;
+        }
+    }
+    return 0;
+}
+
 /* Finds the container instances of unmapped InService members: a few by
- * `ec2InstanceId in [...]` filters, many (a whole batch registering) by
- * listing the cluster in pages of 100, which costs instances/100 rather
- * than instances/20 - and only when the cluster's registered count moved
- * since the last listing (or LIST_EVERY_S passed). ARNs already known (of
- * any instance) are skipped. */
+ * `ec2InstanceId in [...]` filters; many (a whole batch registering) only
+ * when the cluster's registered count moved since the last look (or
+ * LIST_EVERY_S passed), then by whichever costs fewer calls: the filters
+ * (unmapped/20) or listing the cluster in pages of 100 (registered/100;
+ * other groups' instances too, so in a cluster of several groups the
+ * filters win). ARNs already known (of any instance) are skipped. */
 static int find_new_container_instances(struct observer *ob, long long now,
                                         const struct strv *unmapped, struct strv *arns,
                                         struct err *err)
@@ -223,24 +250,20 @@ static int find_new_container_instances(struct observer *ob, long long now,
         ecs_cluster_free(&cl);
         if (ob->listed && registered == ob->listed_registered && now - ob->listed_at < LIST_EVERY_S)
             return 0;
-        rc = ob->ops->list_container_instances(ob->ops->ctx, ob->cluster_name, NULL, NULL, &found,
-                                               err);
+        size_t by_filter = (unmapped->n + IDS_PER_FILTER - 1) / IDS_PER_FILTER;
+        size_t by_listing = ((size_t)(registered > 0 ? registered : 0) + 99) / 100;
+        if (!ob->filters_ignored && by_filter < by_listing)
+            rc = list_by_instance_ids(ob, unmapped, &found, err);
+        else
+            rc = ob->ops->list_container_instances(ob->ops->ctx, ob->cluster_name, NULL, NULL,
+                                                   &found, err);
         if (rc == 0) {
             ob->listed = 1;
             ob->listed_registered = registered;
             ob->listed_at = now;
         }
     } else {
-        for (size_t i = 0; rc == 0 && i < unmapped->n; i += IDS_PER_FILTER) {
-            char filter[1024];
-            size_t used = (size_t)snprintf(filter, sizeof(filter), "ec2InstanceId in [");
-            for (size_t k = i; k < unmapped->n && k < i + IDS_PER_FILTER; k++)
-                used += (size_t)snprintf(filter + used, sizeof(filter) - used, "%s%s",
-                                         k > i ? "," : "", unmapped->v[k]);
-            snprintf(filter + used, sizeof(filter) - used, "]");
-            rc = ob->ops->list_container_instances(ob->ops->ctx, ob->cluster_name, filter, NULL,
-                                                   &found, err);
-        }
+        rc = list_by_instance_ids(ob, unmapped, &found, err);
     }
     struct str_index known = {0};
     index_build(&known, ob->ci_arns.n, strv_at, &ob->ci_arns);

@@ -20,6 +20,7 @@ struct drain_memo {
     int confirmed_empty;
     /* What the last listing found, valid while the counters read the same. */
     int listed_counters;
+    int peak_counters; /* the most running + pending seen while it drains */
     int service_tasks, daemon_tasks, stopping;
     struct strv standalone;
     /* Listed at zero already: the tasks then not yet STOPPED, which are all
@@ -78,6 +79,13 @@ struct observer {
     int listed_registered;
     long long listed_at;
     int listed;
+    /* The endpoint answered a filtered ListContainerInstances with more
+     * than was asked (it ignores filters): list the cluster instead. */
+    int filters_ignored;
+    /* Tasks on their way to STOPPED at the last listing of the whole
+     * cluster's (0: never listed), to weigh the next against listing per
+     * instance (drain.c). */
+    size_t cluster_stopping_listed;
     /* ec2 instance id -> AMI (with --ami) */
     struct strv ami_ids, ami_values;
     /* services that had tasks on draining instances */
