@@ -7,6 +7,7 @@
 
 #include "rollout/conflict.h"
 #include "rollout/engine_impl.h"
+#include "rollout/held.h"
 #include "rollout/preflight.h"
 #include "rollout/target.h"
 #include "util/buf.h"
@@ -229,8 +230,24 @@ static double on_wait(struct engine *e, const struct rollout_snapshot *s,
 /* A decision that gave up: the rollout rolls back; a rollback that gives
  * up ends with the cluster serving. */
 static double on_fail(struct engine *e, const struct rollout_snapshot *s,
-                      const struct rollout_decision *d, struct err *err)
+                      const struct rollout_assessment *a, const struct rollout_decision *d,
+                      struct err *err)
 {
+    /* A drain that ECS will not finish (held.h): a rollback would be held by
+     * the same tasks, and a re-run by the same until the service changes.
+     * Stop here, serving, and say what to change. */
+    char held[1024];
+    if (d->wait == WAIT_DRAIN && drain_held(e, s, a, held, sizeof(held))) {
+        err_set(err, ERR_STATE, "%s", held);
+        act_return_to_service(e, s);
+        if (e->lost_lease) {
+            conclude(e, ROLLOUT_BUSY, "another rollout took over group %s", e->cfg->asg_name);
+            return 0;
+        }
+        lease_release(e);
+        conclude(e, ROLLOUT_STUCK, "the cluster is serving; %s", held);
+        return 0;
+    }
     if (!e->rollback) {
         enter_rollback(e, d->message);
         return e->interval;
@@ -328,7 +345,7 @@ static double poll_once(struct engine *e, long long now, struct err *step_err, s
         if (d.action == ACT_WAIT)
             pause = on_wait(e, &s, &a, &d);
         else if (d.action == ACT_FAIL)
-            pause = on_fail(e, &s, &d, err);
+            pause = on_fail(e, &s, &a, &d, err);
         else
             pause = on_action(e, &s, &d, &again, step_err, err);
         rollout_decision_free(&d);
