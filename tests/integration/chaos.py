@@ -18,7 +18,10 @@ it (the kill moments are real-time, so a replay is close, not identical).
 
 Exit codes of the helper, and what the driver does about them:
   0 done, 1 rolled back            -> check the cluster; next rollout
-  4 interrupted / resumable        -> run again (what an operator does)
+  4 interrupted / resumable        -> run again (what an operator does); when it
+                                      stopped because ECS will not finish a drain
+                                      and says to lower a service's desired count,
+                                      do that first (counted as an operator fix)
   3 AWS error before any change    -> run again, counted (transient faults
                                       can outlast the client's retries)
   5 busy                           -> wait and run again; a killed helper on
@@ -32,6 +35,7 @@ import json
 import os
 import pathlib
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -80,6 +84,34 @@ WRITE_ACTIONS = ["autoscaling:CreateOrUpdateTags", "autoscaling:SuspendProcesses
                  "autoscaling:ResumeProcesses", "autoscaling:DeleteTags"]
 API_ACTION_GROUPS = ["*", "ecs:*", "autoscaling:*", "ec2:*",
                      ["ecs:DescribeTasks", "ecs:DescribeContainerInstances", "ecs:ListTasks"]]
+
+
+# The helper's "stuck" message for a drain that ECS will not finish (helper
+# src/rollout/held.h): what the operator is told to change.
+OPERATOR_FIX = re.compile(r"desired count of service (\S+) to (\d+)")
+
+
+def operator_fixes(r):
+    """[(service, desired count)] the helper's final message asks the operator to set."""
+    done = r.done() or {}
+    msg = done.get("message", "")
+    if done.get("result") != "stuck" or "ECS will not finish the drain" not in msg:
+        return []
+    return [(name, int(n)) for name, n in OPERATOR_FIX.findall(msg.split("To go on,", 1)[-1])]
+
+
+def apply_operator_fixes(sim, fixes):
+    """Does what the message says, as an operator would (retrying AWS's injected faults)."""
+    ecs = sim.client("ecs")
+    for name, count in fixes:
+        for attempt in range(20):
+            try:
+                ecs.update_service(cluster="prod", service=name, desiredCount=count)
+                break
+            except Exception:  # noqa: BLE001 - an injected fault: try again, as the CLI would
+                if attempt == 19:
+                    raise
+                time.sleep(0.2)
 
 
 class Plan:
@@ -222,6 +254,7 @@ class Figures:
         self.faults_drawn = collections.Counter()   # by kind, per rollout
         self.injected = collections.Counter()       # API faults the simulator injected
         self.kills = collections.Counter()          # SIGKILL / SIGTERM actually delivered
+        self.operator_fixes = collections.Counter()  # services whose desired count was lowered, as told
         self.runs = 0
         self.failures = []
         self.shapes = collections.defaultdict(collections.Counter)  # shape -> results (and "failed")
@@ -230,6 +263,7 @@ class Figures:
         inj = sum(self.injected.values())
         return (f"chaos: {self.rollouts} rollouts survived of {self.rollouts + len(self.failures)} "
                 f"({dict(self.results)}); {self.runs} helper runs; kills {dict(self.kills)}; "
+                f"operator fixes {dict(self.operator_fixes)}; "
                 f"API faults injected {inj} {dict(self.injected)}; faults drawn {dict(self.faults_drawn)}; "
                 f"exit codes {dict(sorted(self.exit_codes.items()))}"
                 + (f"; per shape {({k: dict(v) for k, v in sorted(self.shapes.items())})}" if self.shapes else ""))
@@ -349,6 +383,13 @@ def run_one(plan, figures, verbose=False, log=print, keep=None):
                 final = r
                 break
             if r.rc == 4:
+                fixes = operator_fixes(r)
+                if fixes:
+                    apply_operator_fixes(sim, fixes)
+                    for name, _ in fixes:
+                        figures.operator_fixes[name] += 1
+                    if verbose:
+                        log(f"  operator: desired count of {fixes}, as the helper said")
                 continue
             if r.rc == 3:
                 done = r.done()

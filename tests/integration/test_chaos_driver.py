@@ -61,6 +61,33 @@ class GroupSettled(unittest.TestCase):
             self.assertGreater(max(int(m.get("WeightedCapacity") or 1) for m in members), 1, members)
 
 
+class _Run:
+    def __init__(self, result, message):
+        self._done = {"event": "done", "result": result, "message": message}
+
+    def done(self):
+        return self._done
+
+
+class OperatorFixes(unittest.TestCase):
+    """The driver does what the helper's message for a drain ECS will not
+    finish says (helper src/rollout/held.c), and nothing on other messages."""
+    HELD = ("the cluster is serving; the rollback could not finish either: ECS will not finish the drain of "
+            "i-1, i-2: service big keeps 1 task(s) there: it runs 4 of desired 4, and with minimumHealthyPercent "
+            "100 ECS stops none of them while no other instance has room for a replacement; service api keeps "
+            "2 task(s) there: it runs 3 of desired 3, and ... To go on, lower the desired count of service big "
+            "to 3, the desired count of service api to 1 (what runs without the draining instances), or lower "
+            "minimumHealthyPercent, or give the cluster room for more tasks; then run the same command again")
+
+    def test_the_services_and_counts_named(self):
+        self.assertEqual(chaos.operator_fixes(_Run("stuck", self.HELD)), [("big", 3), ("api", 1)])
+
+    def test_nothing_on_other_endings(self):
+        self.assertEqual(chaos.operator_fixes(_Run("rolled-back", self.HELD)), [])
+        self.assertEqual(chaos.operator_fixes(_Run("stuck", "the cluster is serving; run the same command "
+                                                            "again to continue once the cause is fixed.")), [])
+
+
 def _plan(shape, instances):
     plan = chaos.Plan(1, 0, chaos.shape_paths(shape))
     plan.instances, plan.tasks = instances, instances * 2

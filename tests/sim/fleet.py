@@ -92,6 +92,7 @@ class SimInstance:
         self.detached_at = None
         self.was_group = group
         self.terminate_cause = None
+        self.unhealthy_cause = None   # why it failed its health check ("fault: ..." when injected)
         self.notice_at = 0.0          # when Auto Scaling's health check sees it gone
 
     def alive(self):
@@ -168,6 +169,7 @@ class Fleet(FleetRequests, Lifecycle):
         if not si.alive() or si.state is None:
             return
         si.state.health_status = "Unhealthy"
+        si.unhealthy_cause = cause
         self.eng.ledger.event("instance_unhealthy", instance=si.id, group=si.group, cause=cause)
         self.watch(si)
 

@@ -5,7 +5,7 @@ which the simulation takes over what AWS does in the background. With no
 active engine (engine.ACTIVE is None) every patched function behaves as moto's."""
 import copy
 
-from . import asg_api, capacity_providers, ecs_api, moto_speed, scaling
+from . import asg_api, capacity_providers, ecs_api, group_audit, moto_speed, scaling
 from .engine import active
 
 _INSTALLED = False
@@ -275,6 +275,10 @@ def _mark_group_after(cls, action):
         name = self._get_param("AutoScalingGroupName")
         if eng is not None and name:
             eng.ledger.event("group_changed", group=name, action=action)
+            if action == "set_instance_protection":
+                # Who changed protection, for the group audit (ECS changes it too).
+                group_audit.note_protection_call(eng, name, self._get_param("InstanceIds", []),
+                                                 self._get_bool_param("ProtectedFromScaleIn"))
             eng.mark_group(self.region, name)
         return result
     handler.__name__ = action
