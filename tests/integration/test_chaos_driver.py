@@ -2,7 +2,8 @@
 the helper: when a group counts as settled after a rollout (weighted mixed
 instances count capacity units, not instances); a drawn shape's own scaling
 leaves the drawn sizes alone (its target tracking policy and scheduled
-actions), so that "sizes as they were" measures the rollout."""
+actions), so that "sizes as they were" measures the rollout; the figures
+of plans run in other processes (--jobs) add up to one table per shape."""
 # tier: quick  (make check: a few seconds)
 import unittest
 
@@ -118,6 +119,30 @@ class ShapesStayPut(unittest.TestCase):
             self.assertEqual((g["DesiredCapacity"], g["MaxSize"]), (2, 12))
             led = sim.ledger(timeline=True)
             self.assertEqual([e for e in led["timeline"] if e.get("event") == "desired_capacity"], [])
+
+
+class FiguresPerShape(unittest.TestCase):
+    def test_figures_of_separate_processes_add_up(self):
+        a, b = chaos.Figures(), chaos.Figures()
+        a.runs, b.runs = 3, 4
+        a.rollouts, b.rollouts = 1, 1
+        a.kills["SIGKILL"], b.kills["SIGKILL"] = 2, 1
+        a.failures.append((1, 5, "boom"))
+        a.measures["mixed-instances"].update(runs=1, survived=1, done=1, measured=1, replaced_once=1,
+                                             audit_identical=1)
+        b.measures["mixed-instances"].update(runs=2, survived=1, measured=2, replaced_once=1, audit_identical=2,
+                                             abrupt_kills=2, services_short=1)
+        b.measures["plain"].update(runs=1, survived=1, **{"rolled-back": 1}, measured=1, replaced_once=1,
+                                   audit_identical=1)
+        total = chaos.Figures()
+        total.merge(a)
+        total.merge(b)
+        self.assertEqual((total.runs, total.rollouts, total.kills["SIGKILL"], total.failures), (7, 2, 3, [(1, 5, "boom")]))
+        rows = {r.split()[0]: r.split()[1:] for r in total.table().splitlines()[1:]}
+        self.assertEqual(rows["mixed-instances"], ["3", "2", "1", "0", "2", "1", "2/3", "3/3"])
+        self.assertEqual(rows["plain"], ["1", "1", "0", "1", "0", "0", "1/1", "1/1"])
+        self.assertEqual(rows["all"], ["4", "3", "1", "1", "2", "1", "3/4", "4/4"])
+        self.assertIn("abrupt kills", total.table().splitlines()[0])
 
 
 if __name__ == "__main__":
