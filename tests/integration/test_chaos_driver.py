@@ -89,6 +89,23 @@ class OperatorFixes(unittest.TestCase):
                                                             "again to continue once the cause is fixed.")), [])
 
 
+class StaleVersions(unittest.TestCase):
+    def member(self, iid, template, version):
+        return {"InstanceId": iid, "LifecycleState": "InService",
+                "LaunchTemplate": {"LaunchTemplateId": "lt-" + template, "LaunchTemplateName": template,
+                                   "Version": version}}
+
+    def test_override_templates_are_not_the_rolled_one(self):
+        # seed 11 rollout 7 (mixed-instances shape, group prod-asg): done, with a
+        # c6g.xlarge of the override template prod-lt-arm64 version 1 among the new
+        # instances; the driver judged it out of date.
+        members = [self.member("i-1", "prod-lt", "2"), self.member("i-2", "prod-lt-arm64", "1"),
+                   self.member("i-3", "prod-lt", "2")]
+        self.assertEqual(chaos.stale_versions(members, "prod-lt", 2), set())
+        members.append(self.member("i-4", "prod-lt", "1"))
+        self.assertEqual(chaos.stale_versions(members, "prod-lt", 2), {"1"})
+
+
 def _plan(shape, instances):
     plan = chaos.Plan(1, 0, chaos.shape_paths(shape))
     plan.instances, plan.tasks = instances, instances * 2
