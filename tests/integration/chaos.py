@@ -203,7 +203,9 @@ class Plan:
             groups = [g for g in shaped["auto_scaling_groups"] if g.get("cluster", "default") == "prod"]
             g = next((g for g in groups if g["name"] == "prod-asg"), groups[0])
             self.asg_name, self.template = g["name"], g.get("launch_template", f"{g['name']}-lt")
+            shape_desired = g.get("desired") or self.instances
             g.update(desired=self.instances, max=max(g.get("max", 12), 12))
+            self._steady(g, shape_desired)
             web = next(s for s in shaped["services"] if s["name"] == "web")
             web.update(desired=self.tasks, minimum_healthy_percent=self.min_healthy, maximum_percent=self.max_percent)
             shaped["seed"], shaped["delays"] = sc["seed"], dict(shaped.get("delays") or {}, **self.delays)
@@ -213,6 +215,23 @@ class Plan:
             g = next(g for g in sc["auto_scaling_groups"] if g["name"] == self.asg_name)
             g["suspended_processes"] = sorted(set(g.get("suspended_processes", [])) | set(self.suspended))
         return sc
+
+    def _steady(self, g, shape_desired):
+        """Keeps a shape's own scaling where the drawn sizes put the group, so
+        that "sizes as they were" measures the rollout and not Auto Scaling:
+        the CPU load per instance of the shape (target tracking sets the
+        capacity to ceil(capacity x metric / target): the shape's 180 % over 4
+        instances sits between its two alarms, over 2 drawn instances it would
+        scale out to 4 before the rollout began), and scheduled actions that
+        set the drawn sizes (one coming due after a short rollout would change
+        them). Whether a rollout holds them off is shown by
+        test_rollout_shapes_scaling.
+        https://docs.aws.amazon.com/autoscaling/ec2/userguide/as-scaling-target-tracking.html"""
+        if "cpu_load" in g:
+            g["cpu_load"] = g["cpu_load"] * self.instances / shape_desired
+        sizes = {"desired": g["desired"], "min": g.get("min"), "max": g["max"]}
+        for a in g.get("scheduled_actions", []):
+            a.update({k: v for k, v in sizes.items() if k in a and v is not None})
 
     def args(self):
         a = ["--instance-timeout", str(self.instance_timeout), "--drain-timeout", str(self.drain_timeout)]

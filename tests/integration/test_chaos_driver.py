@@ -1,6 +1,8 @@
 """The chaos driver's own logic (tests/integration/chaos.py), without running
 the helper: when a group counts as settled after a rollout (weighted mixed
-instances count capacity units, not instances)."""
+instances count capacity units, not instances); a drawn shape's own scaling
+leaves the drawn sizes alone (its target tracking policy and scheduled
+actions), so that "sizes as they were" measures the rollout."""
 # tier: quick  (make check: a few seconds)
 import unittest
 
@@ -84,6 +86,38 @@ class OperatorFixes(unittest.TestCase):
         self.assertEqual(chaos.operator_fixes(_Run("rolled-back", self.HELD)), [])
         self.assertEqual(chaos.operator_fixes(_Run("stuck", "the cluster is serving; run the same command "
                                                             "again to continue once the cause is fixed.")), [])
+
+
+def _plan(shape, instances):
+    plan = chaos.Plan(1, 0, chaos.shape_paths(shape))
+    plan.instances, plan.tasks = instances, instances * 2
+    return plan
+
+
+class ShapesStayPut(unittest.TestCase):
+    def test_scaling_policies_shape_is_steady_at_every_drawn_size(self):
+        for n in (2, 3, 4):
+            sc = _plan("scaling-policies", n).scenario()
+            g = next(g for g in sc["auto_scaling_groups"] if g["name"] == "prod-asg")
+            self.assertEqual(g["desired"], n)
+            # Target tracking: AlarmHigh above the target, AlarmLow below 90 % of it.
+            for pol in g["scaling_policies"]:
+                per_instance = g["cpu_load"] / n
+                self.assertLessEqual(per_instance, pol["target"], (n, g))
+                self.assertGreaterEqual(per_instance, 0.9 * pol["target"], (n, g))
+            for a in g["scheduled_actions"]:
+                self.assertEqual((a.get("desired", n), a.get("max", g["max"]), a.get("min", g["min"])),
+                                 (n, g["max"], g["min"]), (n, a))
+
+    def test_scaling_policies_group_keeps_the_drawn_size_without_a_rollout(self):
+        # Long enough for AlarmHigh (3 one-minute datapoints) and past the
+        # scheduled action (1800 s): nothing but the rollout may move it.
+        with simulator(_plan("scaling-policies", 2).scenario(), time_scale=0.01) as sim:
+            sim.sleep(2000)
+            g = chaos.group(sim.client("autoscaling"), "prod-asg")
+            self.assertEqual((g["DesiredCapacity"], g["MaxSize"]), (2, 12))
+            led = sim.ledger(timeline=True)
+            self.assertEqual([e for e in led["timeline"] if e.get("event") == "desired_capacity"], [])
 
 
 if __name__ == "__main__":

@@ -61,5 +61,37 @@ class SameResponses(unittest.TestCase):
             sim.resume()
 
 
+class Reset(unittest.TestCase):
+    def seen_after_reset(self):
+        """What a Simulator sees of what the one before it in this process made."""
+        with Simulator(scenario=scenario(instances=2, tasks=2), time_scale=0.01) as sim:
+            sim.client("ec2").create_launch_template(LaunchTemplateName="left-behind",
+                                                     LaunchTemplateData={"ImageId": "ami-0c0c0c0c0c0c0c0c0"})
+            sim.client("iam").create_role(RoleName="left-behind", AssumeRolePolicyDocument="{}")
+        with Simulator(scenario=scenario(instances=2, tasks=2), time_scale=0.01) as sim:
+            ec2, iam = sim.client("ec2"), sim.client("iam")
+            return {
+                "templates": sorted(t["LaunchTemplateName"] for t in ec2.describe_launch_templates()["LaunchTemplates"]),
+                "roles": sorted(r["RoleName"] for r in iam.list_roles()["Roles"]),
+                "instances": len(sim.client("autoscaling").describe_auto_scaling_groups()["AutoScalingGroups"][0]["Instances"]),
+                "amazon_images": len(ec2.describe_images(Owners=["amazon"])["Images"]),
+                "managed_policy": iam.get_policy(PolicyArn="arn:aws:iam::aws:policy/service-role/"
+                                                 "AmazonEC2ContainerServiceforEC2Role")["Policy"]["PolicyName"],
+            }
+
+    def test_a_new_simulator_sees_what_moto_reset_leaves(self):
+        try:
+            moto_speed.ENABLED = False
+            slow = self.seen_after_reset()
+        finally:
+            moto_speed.ENABLED = True
+        fast = self.seen_after_reset()
+        self.assertEqual(fast, slow)
+        self.assertEqual(fast["templates"], ["prod-lt"])
+        self.assertEqual(fast["roles"], [])
+        self.assertEqual(fast["instances"], 2)
+        self.assertGreater(fast["amazon_images"], 1000)
+
+
 if __name__ == "__main__":
     testlib.main()

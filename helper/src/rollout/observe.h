@@ -8,6 +8,7 @@
 
 #include "rollout/model.h"
 #include "svc/ops.h"
+#include "util/strindex.h"
 
 /* What a previous poll learnt about one draining instance. */
 struct drain_memo {
@@ -49,6 +50,7 @@ struct observer_shapes {
     struct launch_spec spec;
     /* ec2 instance id -> EC2 launchTime (never changes) */
     struct strv time_ids;
+    struct str_index time_ix;
     long long *times;
     size_t cap_times;
     /* Drains this run made, members DRAINING when it started, and members
@@ -69,8 +71,9 @@ struct observer {
     const char *asg_name;
     const char *cluster_name;
     const struct rollout_options *options;
-    /* ec2 instance id -> container instance ARN */
+    /* ec2 instance id -> container instance ARN, indexed both ways */
     struct strv ci_ids, ci_arns;
+    struct str_index ci_ids_ix, ci_arns_ix;
     /* Container instances by ARN: only those that can have changed are
      * described again (see observe.c). */
     struct ci_record *records;
@@ -95,7 +98,8 @@ struct observer {
     int daemon_services_known;
     struct drain_memo *memo;
     size_t n_memo, cap_memo;
-    size_t recheck_cursor; /* where the next poll's look at stopping tasks starts */
+    struct str_index memo_ix; /* by instance id */
+    size_t recheck_cursor;    /* where the next poll's look at stopping tasks starts */
     /* resolved target */
     struct rollout_target target;
     struct observer_shapes sh;
