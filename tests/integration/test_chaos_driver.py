@@ -2,7 +2,8 @@
 the helper: when a group counts as settled after a rollout (weighted mixed
 instances count capacity units, not instances); a drawn shape's own scaling
 leaves the drawn sizes alone (its target tracking policy and scheduled
-actions), so that "sizes as they were" measures the rollout."""
+actions), so that "sizes as they were" measures the rollout; the figures
+of plans run in other processes (--jobs) add up to one table per shape."""
 # tier: quick  (make check: a few seconds)
 import unittest
 
@@ -88,6 +89,23 @@ class OperatorFixes(unittest.TestCase):
                                                             "again to continue once the cause is fixed.")), [])
 
 
+class StaleVersions(unittest.TestCase):
+    def member(self, iid, template, version):
+        return {"InstanceId": iid, "LifecycleState": "InService",
+                "LaunchTemplate": {"LaunchTemplateId": "lt-" + template, "LaunchTemplateName": template,
+                                   "Version": version}}
+
+    def test_override_templates_are_not_the_rolled_one(self):
+        # seed 11 rollout 7 (mixed-instances shape, group prod-asg): done, with a
+        # c6g.xlarge of the override template prod-lt-arm64 version 1 among the new
+        # instances; the driver judged it out of date.
+        members = [self.member("i-1", "prod-lt", "2"), self.member("i-2", "prod-lt-arm64", "1"),
+                   self.member("i-3", "prod-lt", "2")]
+        self.assertEqual(chaos.stale_versions(members, "prod-lt", 2), set())
+        members.append(self.member("i-4", "prod-lt", "1"))
+        self.assertEqual(chaos.stale_versions(members, "prod-lt", 2), {"1"})
+
+
 def _plan(shape, instances):
     plan = chaos.Plan(1, 0, chaos.shape_paths(shape))
     plan.instances, plan.tasks = instances, instances * 2
@@ -118,6 +136,30 @@ class ShapesStayPut(unittest.TestCase):
             self.assertEqual((g["DesiredCapacity"], g["MaxSize"]), (2, 12))
             led = sim.ledger(timeline=True)
             self.assertEqual([e for e in led["timeline"] if e.get("event") == "desired_capacity"], [])
+
+
+class FiguresPerShape(unittest.TestCase):
+    def test_figures_of_separate_processes_add_up(self):
+        a, b = chaos.Figures(), chaos.Figures()
+        a.runs, b.runs = 3, 4
+        a.rollouts, b.rollouts = 1, 1
+        a.kills["SIGKILL"], b.kills["SIGKILL"] = 2, 1
+        a.failures.append((1, 5, "boom"))
+        a.measures["mixed-instances"].update(runs=1, survived=1, done=1, measured=1, replaced_once=1,
+                                             audit_identical=1)
+        b.measures["mixed-instances"].update(runs=2, survived=1, measured=2, replaced_once=1, audit_identical=2,
+                                             abrupt_kills=2, services_short=1)
+        b.measures["plain"].update(runs=1, survived=1, **{"rolled-back": 1}, measured=1, replaced_once=1,
+                                   audit_identical=1)
+        total = chaos.Figures()
+        total.merge(a)
+        total.merge(b)
+        self.assertEqual((total.runs, total.rollouts, total.kills["SIGKILL"], total.failures), (7, 2, 3, [(1, 5, "boom")]))
+        rows = {r.split()[0]: r.split()[1:] for r in total.table().splitlines()[1:]}
+        self.assertEqual(rows["mixed-instances"], ["3", "2", "1", "0", "2", "1", "2/3", "3/3"])
+        self.assertEqual(rows["plain"], ["1", "1", "0", "1", "0", "0", "1/1", "1/1"])
+        self.assertEqual(rows["all"], ["4", "3", "1", "1", "2", "1", "3/4", "4/4"])
+        self.assertIn("abrupt kills", total.table().splitlines()[0])
 
 
 if __name__ == "__main__":

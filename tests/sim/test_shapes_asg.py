@@ -247,6 +247,18 @@ class MixedInstances(Shape):
                                 for m in members),
                          [("prod-arm", "1", AMI_ARM), ("prod-arm", "2", "ami-0d0d0d0d0d0d0d0d0")])
 
+    def test_sizes_update_keeps_the_policy(self):
+        # UpdateAutoScalingGroup with sizes only (what a rollout's end sends):
+        # AWS changes the sizes and nothing else (API_UpdateAutoScalingGroup.html).
+        self.start(mixed_scenario(desired=3))
+        before = self.members()[0]["MixedInstancesPolicy"]
+        self.asg.update_auto_scaling_group(AutoScalingGroupName="prod-asg", MinSize=1, MaxSize=9, DesiredCapacity=5)
+        out = self.members()[0]
+        self.assertEqual((out["MinSize"], out["MaxSize"], out["DesiredCapacity"]), (1, 9, 5))
+        self.assertEqual(out["MixedInstancesPolicy"], before)
+        self.asg.update_auto_scaling_group(AutoScalingGroupName="prod-asg", DesiredCapacity=3)
+        self.assertEqual(self.members()[0]["MixedInstancesPolicy"], before)
+
     def test_an_overage_is_kept_until_a_new_desired_capacity(self):
         # Desired 3 units: On-Demand m5.large, Spot m5.large, Spot c6g.large (2):
         # 4 units, the last launch overshot. A scale-in event is "a new value for
