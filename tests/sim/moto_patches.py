@@ -18,6 +18,7 @@ def install():
         return
     _INSTALLED = True
     _patch_ec2()
+    _patch_security_groups()
     _patch_autoscaling()
     _patch_ecs()
     _patch_iam()
@@ -180,6 +181,26 @@ def _patch_ec2():
             ud = self.data["UserData"] = parse_user_data(ud)
         return ud
     LaunchTemplateVersion.user_data = property(user_data)
+
+
+def _patch_security_groups():
+    """moto defect: CreateSecurityGroup with a VpcId that does not exist made a
+    group without the default egress rule (its constructor adds it only when
+    it finds the VPC), and the AWS provider's next call, revoking that rule,
+    failed with InvalidPermission.NotFound. AWS refuses the create with
+    InvalidVpcID.NotFound (EC2 API Reference, CreateSecurityGroup and "Error
+    codes for the Amazon EC2 API":
+    https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html)."""
+    from moto.ec2.exceptions import InvalidVPCIdError
+    from moto.ec2.models.security_groups import SecurityGroupBackend
+
+    orig = SecurityGroupBackend.create_security_group
+
+    def create_security_group(self, name, description, vpc_id=None, *args, **kwargs):
+        if vpc_id and vpc_id not in self.vpcs:
+            raise InvalidVPCIdError(vpc_id)
+        return orig(self, name, description, vpc_id, *args, **kwargs)
+    SecurityGroupBackend.create_security_group = create_security_group
 
 
 def _patch_autoscaling():
