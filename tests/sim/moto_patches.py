@@ -53,15 +53,36 @@ def _patch_iam():
 
     orig_init = iam_models.IAMBackend._init_aws_policies
     parsed = {}
+    # Performance: every partition's backend is made at a simulator's first
+    # request (moto looks the access key up in all seven), 1,400 policies each.
+    # They are built once per process and account and partition, then copied:
+    # what a backend may change (versions, tags, attachment counts) is its own.
+    built = {}
 
     def _init_aws_policies(self):
         if active() is None:
             return orig_init(self)
-        if "policies" not in parsed:
-            parsed["policies"] = json.loads(aws_managed_policies_data)
-        return [iam_models.AWSManagedPolicy.from_data(name, self.account_id, self.region_name, data)
-                for name, data in parsed["policies"].items()]
+        key = (self.account_id, self.region_name)
+        if key not in built or not moto_speed.ENABLED:
+            if "policies" not in parsed:
+                parsed["policies"] = json.loads(aws_managed_policies_data)
+            built[key] = [iam_models.AWSManagedPolicy.from_data(name, self.account_id, self.region_name, data)
+                          for name, data in parsed["policies"].items()]
+        return [_copy_managed_policy(p) for p in built[key]]
     iam_models.IAMBackend._init_aws_policies = _init_aws_policies
+
+
+def _shallow_copy(obj):
+    new = type(obj).__new__(type(obj))
+    new.__dict__.update(obj.__dict__)
+    return new
+
+
+def _copy_managed_policy(policy):
+    new = _shallow_copy(policy)
+    new.tags = copy.deepcopy(policy.tags)
+    new.versions = [_shallow_copy(v) for v in policy.versions]
+    return new
 
 
 def _patch_ec2():
