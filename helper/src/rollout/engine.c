@@ -273,8 +273,13 @@ static double on_action(struct engine *e, struct rollout_snapshot *s,
 {
     if (e->rollback)
         e->phase = RUN_ROLLBACK;
-    if (act_perform(e, s, d, step_err) != 0)
+    int done = act_perform(e, s, d, step_err);
+    if (done != 0 && done != ACT_LOOK_AGAIN)
         return POLL_FAILED;
+    if (done == ACT_LOOK_AGAIN) {
+        e->interval = 0;
+        return 0;
+    }
     rollout_timers_note(&e->timers, d, s->now);
     emit(e, EV_ACTION, rollout_action_name(d->action), d->message, &d->ids, NULL);
     if (act_apply_to_snapshot(s, d)) {
