@@ -17,8 +17,11 @@
 #                 examples' READMEs from their .tf files (scripts/tfdocs, with
 #                 HashiCorp's HCL parser: node + the npm lockfile in
 #                 scripts/tfdocs-reader, installed by scripts/install-deps)
-#   make chaos    CHAOS_RUNS=200 CHAOS_SEED=1: rollouts with random faults and
-#                 kills on the simulator; prints what they survived
+#   make chaos    CHAOS_RUNS=200 CHAOS_SEED=1 CHAOS_JOBS=1 CHAOS_SHAPES=all:
+#                 rollouts with random faults and kills on the simulator, on
+#                 cluster shapes drawn from tests/sim/scenarios/shapes
+#                 (CHAOS_SHAPES= for the plain cluster only), CHAOS_JOBS side
+#                 by side; prints what they survived, per shape
 #   make valgrind the rollout integration tests with the helper under
 #                 valgrind memcheck (normal build); any error or leak fails
 #   make coverage line coverage of helper/src/rollout by its C unit tests
@@ -84,10 +87,13 @@ demo: build
 
 CHAOS_RUNS ?= 200
 CHAOS_SEED ?= 1
+CHAOS_JOBS ?= 1
+CHAOS_SHAPES ?= all
 PY_TEST_ENV := PYTHONPATH=tests/lib:tests:tests/integration PYTHONDONTWRITEBYTECODE=1 REPO_ROOT=$(CURDIR)
 
 chaos: deps-test build-asan
-	@env $(PY_TEST_ENV) python3 tests/integration/chaos.py --runs $(CHAOS_RUNS) --seed $(CHAOS_SEED)
+	@env $(PY_TEST_ENV) python3 tests/integration/chaos.py --runs $(CHAOS_RUNS) --seed $(CHAOS_SEED) \
+		--jobs $(CHAOS_JOBS) --shapes "$(CHAOS_SHAPES)"
 
 valgrind: deps-test build
 	@env $(PY_TEST_ENV) python3 tests/integration/valgrind.py

@@ -35,10 +35,11 @@ module "ecs_cluster" {
     instance_types = [for t in var.cluster_instance_types : { instance_type = t }]
   }
 
-  # A capacity provider for the group, the service's strategy. Its managed
-  # scaling and termination protection stay off here (and managed draining,
-  # which the simulator does not model) until the helper rolls clusters that
-  # use them (issue 12): today its pre-flight refuses managed scaling.
+  # A capacity provider for the group, the service's strategy, with the
+  # module's defaults: managed scaling, managed termination protection and
+  # managed draining on, as the AWS console and terraform-aws-modules create
+  # it. The rollout holds ECS's scaling policy while it runs and leaves the
+  # provider, policy, hooks and protection as it found them.
   capacity_provider_managed_scaling                = { enabled = var.capacity_provider_managed }
   capacity_provider_managed_termination_protection = var.capacity_provider_managed
   capacity_provider_managed_draining               = var.capacity_provider_managed

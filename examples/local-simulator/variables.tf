@@ -52,9 +52,9 @@ variable "cluster_instance_types" {
 }
 
 variable "capacity_provider_managed" {
-  description = "Turn on the capacity provider's managed scaling, termination protection and draining. Off until ecs-rollout handles them (its pre-flight refuses managed scaling today)."
+  description = "The capacity provider's managed scaling, termination protection and draining (on: the module's defaults). False turns all three off."
   type        = bool
-  default     = false
+  default     = true
 }
 
 variable "cluster_min_size" {

@@ -57,7 +57,12 @@ READ_REASONS = {
     "ecs:ListServices": "the cluster's services (daemons, once)",
     "ec2:DescribeLaunchTemplates": "the target version ($Latest/$Default)",
     "ec2:DescribeLaunchTemplateVersions": "the target AMI (--ami)",
-    "ec2:DescribeInstances": "AMIs not reported by the agent (--ami)",
+    "ec2:DescribeInstances": "launch times of new members (once each); AMIs the agent does not report (--ami)",
+    "autoscaling:DescribeTags": "the rollout's own tags on the group, without its instances",
+    "autoscaling:DescribeLifecycleHooks": "the group's lifecycle hooks (at the start, then every 5 min)",
+    "autoscaling:DescribePolicies": "scaling policies (pre-flight)",
+    "autoscaling:DescribeScheduledActions": "scheduled actions (pre-flight)",
+    "autoscaling:DescribeInstanceRefreshes": "an instance refresh in progress (pre-flight)",
     "sts:GetCallerIdentity": "who we are (once)",
     "ecs:DescribeClusters": "pre-flight; while a batch registers, whether the registered count moved",
 }

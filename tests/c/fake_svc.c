@@ -854,7 +854,7 @@ static int describe_cluster(void *ctx, const char *cluster, struct ecs_cluster *
     out->arn = xstrdup(ARN_PREFIX "cluster/fake");
     out->name = xstrdup(f->cluster);
     out->status = xstrdup("ACTIVE");
-    out->registered_container_instances = (int)f->n_ci;
+    out->registered_container_instances = (int)f->n_ci + f->other_registered;
     if (f->capacity_provider)
         strv_push(&out->capacity_providers, "fake-cp");
     return 0;
@@ -1012,6 +1012,7 @@ static int list_container_instances(void *ctx, const char *cluster, const char *
     if (!is_(cluster, f->cluster))
         return err_service(err, 400, "ClusterNotFoundException", "Cluster not found.",
                            "fake-request");
+    f->unfiltered_ci_lists += !filter;
     for (size_t i = 0; i < f->n_ci; i++) {
         const struct fake_ci *ci = &f->ci[i];
         if (status ? !is_(ci->status, status) : is_(ci->status, "INACTIVE"))
@@ -1109,6 +1110,7 @@ static int list_tasks(void *ctx, const char *cluster, const struct ecs_task_filt
         return err_service(err, 400, "ClusterNotFoundException", "Cluster not found.",
                            "fake-request");
     const char *desired = flt && flt->desired_status ? flt->desired_status : "RUNNING";
+    f->cluster_task_lists += !flt || !flt->container_instance;
     for (size_t i = 0; i < f->n_task; i++) {
         const struct fake_task *t = &f->task[i];
         if (flt && flt->container_instance && !is_(t->ci_arn, flt->container_instance))

@@ -148,6 +148,11 @@ struct fake_svc {
     int never_register; /* launched instances never join the cluster */
     int stuck_drain;    /* tasks never leave a DRAINING instance */
     int launch_cap;     /* at most this many group instances (0: no cap) */
+    /* DescribeClusters counts this many container instances more: other
+     * groups' instances of a large cluster, not modelled one by one */
+    int other_registered;
+    unsigned long unfiltered_ci_lists; /* ListContainerInstances calls without a filter */
+    unsigned long cluster_task_lists;  /* ListTasks calls without a container instance */
 
     /* the group's scaling configuration */
     char refresh_status[24]; /* an instance refresh in this status ("" none) */

@@ -27,7 +27,6 @@ extern char **environ;
 /* Deadlines for a slow, shared machine; they bound a hang, they assert nothing. */
 #define START_DEADLINE_MS 90000
 #define STOP_DEADLINE_MS 15000
-#define START_ATTEMPTS 3
 
 struct moto {
     pid_t pid; /* also the process group */
@@ -66,23 +65,26 @@ static char *find_in_path(const char *prog)
     return NULL;
 }
 
-/* A port nobody listens on now. Another process may take it before the
- * server binds; moto_start then retries with another. */
-static int free_port(void)
+/* The port the server listens on, from its log (werkzeug prints
+ * " * Running on http://127.0.0.1:PORT" once bound), or 0 before that.
+ * The server binds port 0 itself: a port picked here and handed over would
+ * be free for any process in between, and a server of another test taking
+ * it would then answer for ours (a cluster simulator did: the reset below
+ * wiped its state in the middle of a terraform apply). */
+static int announced_port(const char *log_path)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0)
-        return -1;
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof(a));
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t alen = sizeof(a);
-    int port = -1;
-    if (bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &alen) == 0)
-        port = ntohs(a.sin_port);
-    close(fd);
+    char text[4096];
+    FILE *f = fopen(log_path, "rb");
+    if (!f)
+        return 0;
+    size_t n = fread(text, 1, sizeof(text) - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    const char *at = strstr(text, "Running on http://127.0.0.1:");
+    int port = 0;
+    if (!at || sscanf(at, "Running on http://127.0.0.1:%d", &port) != 1 || port <= 0 ||
+        port > 65535)
+        return 0;
     return port;
 }
 
@@ -148,11 +150,8 @@ static void log_tail(const char *path, char *out, size_t cap)
             out[i] = '|';
 }
 
-static pid_t spawn(const char *prog, int port, const char *log_path,
-                   const struct moto_options *opts)
+static pid_t spawn(const char *prog, const char *log_path, const struct moto_options *opts)
 {
-    char port_s[16];
-    snprintf(port_s, sizeof(port_s), "%d", port);
     /* The environment is built before fork: only async-signal-safe calls after. */
     size_t n_env = 0, n_extra = 0;
     while (environ[n_env])
@@ -164,7 +163,7 @@ static pid_t spawn(const char *prog, int port, const char *log_path,
         envp[i] = environ[i];
     for (size_t i = 0; i < n_extra; i++)
         envp[n_env + i] = (char *)opts->env[i];
-    char *argv[] = {(char *)prog, "-H", "127.0.0.1", "-p", port_s, NULL};
+    char *argv[] = {(char *)prog, "-H", "127.0.0.1", "-p", "0", NULL};
     int log_fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     pid_t parent = getpid();
     pid_t pid = fork();
@@ -229,6 +228,7 @@ static void stop_server(pid_t pid)
 
 struct moto *moto_start(const struct moto_options *opts)
 {
+    static int started;
     char *prog = find_in_path("moto_server");
     if (!prog) {
         test_fail(__FILE__, __LINE__,
@@ -239,39 +239,28 @@ struct moto *moto_start(const struct moto_options *opts)
     }
     struct moto *m = xcalloc(1, sizeof(*m));
     char tail[1500] = "";
-    for (int attempt = 0; attempt < START_ATTEMPTS; attempt++) {
-        m->port = free_port();
-        if (m->port < 0)
-            continue;
-        const char *tmp = getenv("TMPDIR");
-        snprintf(m->log_path, sizeof(m->log_path), "%s/ecsr-moto-%ld-%d.log",
-                 tmp && *tmp ? tmp : "/tmp", (long)getpid(), m->port);
-        m->pid = spawn(prog, m->port, m->log_path, opts);
-        if (m->pid < 0)
-            break;
-        int exited = 0;
-        for (long waited = 0; waited < START_DEADLINE_MS; waited += 100) {
-            if (leader_exited(m->pid)) {
-                exited = 1;
-                break;
-            }
-            if (http_status(m->port, "GET", "/moto-api/") > 0) {
+    const char *tmp = getenv("TMPDIR");
+    snprintf(m->log_path, sizeof(m->log_path), "%s/ecsr-moto-%ld-%d.log",
+             tmp && *tmp ? tmp : "/tmp", (long)getpid(), ++started);
+    m->pid = spawn(prog, m->log_path, opts);
+    if (m->pid >= 0) {
+        for (long waited = 0; waited < START_DEADLINE_MS && !leader_exited(m->pid); waited += 100) {
+            int port = announced_port(m->log_path);
+            if (port > 0 && http_status(port, "GET", "/moto-api/") > 0) {
                 /* The server keeps its descriptor; nothing is left behind
                  * even if this program dies. */
                 unlink(m->log_path);
                 free(prog);
+                m->port = port;
                 snprintf(m->url, sizeof(m->url), "http://127.0.0.1:%d", m->port);
                 return m;
             }
             sleep_ms(100);
         }
         stop_server(m->pid);
-        log_tail(m->log_path, tail, sizeof(tail));
-        unlink(m->log_path);
-        /* A server that lost the port race exits at once: try another port. */
-        if (!exited || !strstr(tail, "in use"))
-            break;
     }
+    log_tail(m->log_path, tail, sizeof(tail));
+    unlink(m->log_path);
     test_fail(__FILE__, __LINE__, "moto_server (%s) did not start on 127.0.0.1: %s", prog,
               tail[0] ? tail : "no output");
     free(prog);

@@ -2,6 +2,7 @@
  * recorded by the fixture, never slept. */
 #include <math.h>
 
+#include "aws/fanout.h"
 #include "client_fixture.h"
 
 #define ECS_PREFIX "AmazonEC2ContainerServiceV20141113"
@@ -465,4 +466,33 @@ TEST(retryable_classification)
     CHECK(aws_error_is_retryable(&e));
     err_service(&e, 501, "NotImplemented", "x", NULL);
     CHECK(!aws_error_is_retryable(&e));
+}
+
+/* Fails the jobs whose index is a multiple of 7 (after the first), each
+ * with its own message. */
+static int fail_sevens(struct aws_client *c, size_t i, void *userdata, struct err *err)
+{
+    (void)c;
+    (void)userdata;
+    if (i == 0 || i % 7 != 0)
+        return 0;
+    return err_set(err, ERR_SERVICE, "job %zu failed", i);
+}
+
+/* A fan-out over many jobs reports which failed and the error of the first
+ * of them by index, whichever worker ran it and whenever. */
+TEST(fanout_reports_the_first_failed_job_by_index)
+{
+    struct fixture f;
+    fixture_start(&f);
+    for (int workers = 1; workers <= 8; workers += 7) {
+        int ok[50];
+        struct err e;
+        CHECK_INT(aws_fanout(&f.client, 50, workers, fail_sevens, NULL, ok, &e), -1);
+        CHECK_STR(e.message, "job 7 failed");
+        for (int i = 0; i < 50; i++)
+            CHECK_INT(ok[i], i == 0 || i % 7 != 0);
+        CHECK_INT(aws_fanout(&f.client, 6, workers, fail_sevens, NULL, ok, &e), 0);
+    }
+    fixture_stop(&f);
 }

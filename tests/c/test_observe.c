@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "fake_svc.h"
+#include "rollout/drain.h"
 #include "rollout/observe.h"
 #include "test.h"
 
@@ -443,4 +444,85 @@ TEST(stopping_tasks_are_described_a_page_a_poll_until_they_stop)
     CHECK_INT(empty, 30);
     rollout_snapshot_free(&s);
     obs_free(t);
+}
+
+/* A batch registering in a cluster of several groups (many container
+ * instances of other groups): found by its instance ids, 20 per filter,
+ * not by listing the whole cluster; in a cluster of the group alone, by
+ * listing it (fewer calls). */
+TEST(new_members_are_looked_up_by_their_ids_in_a_cluster_of_several_groups)
+{
+    for (int others = 0; others < 2; others++) {
+        struct obs *t = obs_new(60, 1, 1);
+        t->f.other_registered = others ? 1000 : 0;
+        struct rollout_snapshot s;
+        struct err err;
+        CHECK_MSG(poll_(t, &s, &err) == 0, "%s", err.message);
+        CHECK_INT(s.n_cis, 60);
+        CHECK(!check_cis(&s));
+        rollout_snapshot_free(&s);
+        CHECK_INT(t->f.calls[FOP_LIST_CONTAINER_INSTANCES], others ? 3 : 1);
+        CHECK_INT(t->f.unfiltered_ci_lists, others ? 0 : 1);
+        obs_free(t);
+    }
+}
+
+/* An endpoint that ignores the filter answers the first filtered listing
+ * with the whole cluster: that answer is all there is, asked once. */
+TEST(an_endpoint_ignoring_the_filter_is_asked_once)
+{
+    struct obs *t = obs_new(30, 1, 1);
+    fake_add_foreign_instance(&t->f);
+    fake_add_foreign_instance(&t->f);
+    t->f.unfiltered_list = 1;
+    struct rollout_snapshot s;
+    struct err err;
+    CHECK_MSG(poll_(t, &s, &err) == 0, "%s", err.message);
+    CHECK_INT(s.n_cis, 30);
+    CHECK(!check_cis(&s));
+    rollout_snapshot_free(&s);
+    CHECK_INT(t->f.calls[FOP_LIST_CONTAINER_INSTANCES], 1);
+    CHECK(t->ob.filters_ignored);
+    obs_free(t);
+}
+
+/* Many drains at zero together: one listing of the cluster's stopping
+ * tasks when the cluster is the group's, one listing per instance (at most
+ * 40 a poll) when other groups' tasks would make the cluster's listing the
+ * dearer. */
+TEST(drains_at_zero_list_the_cluster_only_when_it_is_cheaper)
+{
+    for (int others = 0; others < 2; others++) {
+        struct obs *t = obs_new(50, 1, 1);
+        int hold = 1;
+        t->f.before = hold_stopping;
+        t->f.user = &hold;
+        t->f.other_registered = others ? 10000 : 0;
+        for (size_t i = 0; i < t->f.n_ci; i++)
+            snprintf(t->f.ci[i].status, sizeof(t->f.ci[i].status), "DRAINING");
+        for (size_t i = 0; i < t->f.n_task; i++)
+            snprintf(t->f.task[i].desired, sizeof(t->f.task[i].desired), "STOPPED");
+        struct rollout_snapshot s;
+        struct err err;
+        CHECK_MSG(poll_(t, &s, &err) == 0, "%s", err.message);
+        size_t known = 0;
+        for (size_t i = 0; i < s.n_drains; i++) {
+            known += s.drains[i].known;
+            CHECK(!s.drains[i].empty);
+        }
+        rollout_snapshot_free(&s);
+        CHECK_INT(t->f.cluster_task_lists, others ? 0 : 1);
+        CHECK_INT(t->f.calls[FOP_LIST_TASKS], others ? 40 : 1);
+        CHECK_INT(known, others ? 40 : 50);
+        obs_free(t);
+    }
+    /* The estimate, with a rollout's figures: 1,000 instances of 3 tasks in
+     * a cluster of 2,000 (the group's old and new), then in one of 10,000
+     * (five such groups), then after a listing that found 15,000, and
+     * before any in a cluster of 50,000. */
+    CHECK(drain_cluster_listing_cheaper(1000, 3000, 0, 2000, 2000));
+    CHECK(drain_cluster_listing_cheaper(41, 0, 0, 0, 0));
+    CHECK(!drain_cluster_listing_cheaper(200, 600, 15000, 10000, 2000));
+    CHECK(drain_cluster_listing_cheaper(400, 1200, 15000, 10000, 2000));
+    CHECK(!drain_cluster_listing_cheaper(100, 300, 0, 50000, 2000));
 }

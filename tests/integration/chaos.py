@@ -4,13 +4,18 @@ and run again until it says done (0) or rolled back (1); after each rollout
 the cluster must show what a rollout promises.
 
     python3 tests/integration/chaos.py --runs 200 --seed 7      (make chaos)
+    python3 tests/integration/chaos.py --runs 200 --jobs 2      (CHAOS_JOBS=2)
     python3 tests/integration/chaos.py --seed 7 --only 41 -v    (replay one)
-    python3 tests/integration/chaos.py --shapes all             (CHAOS_SHAPES=all)
+    python3 tests/integration/chaos.py --shapes none            (CHAOS_SHAPES=)
 
---shapes (all, or a comma list of names) also draws a cluster shape per
-rollout from tests/sim/scenarios/shapes/ (issue 12; one draw in three keeps the
-plain cluster): the shape's scenario with the drawn sizes, its faults added to
-the drawn ones; the figures count results per shape.
+--shapes (all, the default; a comma list of names; none) draws a cluster shape
+per rollout from tests/sim/scenarios/shapes/ (issue 12; one draw in three keeps
+the plain cluster): the shape's scenario with the drawn sizes (its own scaling
+kept steady at them), its faults added to the drawn ones. --jobs N runs N
+rollouts side by side, each in a process of its own with its own simulator and
+ports. At the end: one line of totals and a table per shape (runs, survived,
+done, rolled back, abrupt kills, services short, replaced once, audit
+identical; measure()).
 
 Each rollout draws its own scenario, options, faults and kill moments from
 Random(f"{seed}:{index}"), so a failure names the seed and index that replay
@@ -18,7 +23,10 @@ it (the kill moments are real-time, so a replay is close, not identical).
 
 Exit codes of the helper, and what the driver does about them:
   0 done, 1 rolled back            -> check the cluster; next rollout
-  4 interrupted / resumable        -> run again (what an operator does)
+  4 interrupted / resumable        -> run again (what an operator does); when it
+                                      stopped because ECS will not finish a drain
+                                      and says to lower a service's desired count,
+                                      do that first (counted as an operator fix)
   3 AWS error before any change    -> run again, counted (transient faults
                                       can outlast the client's retries)
   5 busy                           -> wait and run again; a killed helper on
@@ -32,6 +40,7 @@ import json
 import os
 import pathlib
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -80,6 +89,34 @@ WRITE_ACTIONS = ["autoscaling:CreateOrUpdateTags", "autoscaling:SuspendProcesses
                  "autoscaling:ResumeProcesses", "autoscaling:DeleteTags"]
 API_ACTION_GROUPS = ["*", "ecs:*", "autoscaling:*", "ec2:*",
                      ["ecs:DescribeTasks", "ecs:DescribeContainerInstances", "ecs:ListTasks"]]
+
+
+# The helper's "stuck" message for a drain that ECS will not finish (helper
+# src/rollout/held.h): what the operator is told to change.
+OPERATOR_FIX = re.compile(r"desired count of service (\S+) to (\d+)")
+
+
+def operator_fixes(r):
+    """[(service, desired count)] the helper's final message asks the operator to set."""
+    done = r.done() or {}
+    msg = done.get("message", "")
+    if done.get("result") != "stuck" or "ECS will not finish the drain" not in msg:
+        return []
+    return [(name, int(n)) for name, n in OPERATOR_FIX.findall(msg.split("To go on,", 1)[-1])]
+
+
+def apply_operator_fixes(sim, fixes):
+    """Does what the message says, as an operator would (retrying AWS's injected faults)."""
+    ecs = sim.client("ecs")
+    for name, count in fixes:
+        for attempt in range(20):
+            try:
+                ecs.update_service(cluster="prod", service=name, desiredCount=count)
+                break
+            except Exception:  # noqa: BLE001 - an injected fault: try again, as the CLI would
+                if attempt == 19:
+                    raise
+                time.sleep(0.2)
 
 
 class Plan:
@@ -171,7 +208,9 @@ class Plan:
             groups = [g for g in shaped["auto_scaling_groups"] if g.get("cluster", "default") == "prod"]
             g = next((g for g in groups if g["name"] == "prod-asg"), groups[0])
             self.asg_name, self.template = g["name"], g.get("launch_template", f"{g['name']}-lt")
+            shape_desired = g.get("desired") or self.instances
             g.update(desired=self.instances, max=max(g.get("max", 12), 12))
+            self._steady(g, shape_desired)
             web = next(s for s in shaped["services"] if s["name"] == "web")
             web.update(desired=self.tasks, minimum_healthy_percent=self.min_healthy, maximum_percent=self.max_percent)
             shaped["seed"], shaped["delays"] = sc["seed"], dict(shaped.get("delays") or {}, **self.delays)
@@ -181,6 +220,23 @@ class Plan:
             g = next(g for g in sc["auto_scaling_groups"] if g["name"] == self.asg_name)
             g["suspended_processes"] = sorted(set(g.get("suspended_processes", [])) | set(self.suspended))
         return sc
+
+    def _steady(self, g, shape_desired):
+        """Keeps a shape's own scaling where the drawn sizes put the group, so
+        that "sizes as they were" measures the rollout and not Auto Scaling:
+        the CPU load per instance of the shape (target tracking sets the
+        capacity to ceil(capacity x metric / target): the shape's 180 % over 4
+        instances sits between its two alarms, over 2 drawn instances it would
+        scale out to 4 before the rollout began), and scheduled actions that
+        set the drawn sizes (one coming due after a short rollout would change
+        them). Whether a rollout holds them off is shown by
+        test_rollout_shapes_scaling.
+        https://docs.aws.amazon.com/autoscaling/ec2/userguide/as-scaling-target-tracking.html"""
+        if "cpu_load" in g:
+            g["cpu_load"] = g["cpu_load"] * self.instances / shape_desired
+        sizes = {"desired": g["desired"], "min": g.get("min"), "max": g["max"]}
+        for a in g.get("scheduled_actions", []):
+            a.update({k: v for k, v in sizes.items() if k in a and v is not None})
 
     def args(self):
         a = ["--instance-timeout", str(self.instance_timeout), "--drain-timeout", str(self.drain_timeout)]
@@ -203,14 +259,49 @@ class Figures:
         self.faults_drawn = collections.Counter()   # by kind, per rollout
         self.injected = collections.Counter()       # API faults the simulator injected
         self.kills = collections.Counter()          # SIGKILL / SIGTERM actually delivered
+        self.operator_fixes = collections.Counter()  # services whose desired count was lowered, as told
         self.runs = 0
         self.failures = []
         self.shapes = collections.defaultdict(collections.Counter)  # shape -> results (and "failed")
+        # shape -> what the ledger showed after each rollout (measure()): every
+        # rollout is measured, the failed ones too, so the figures hide nothing.
+        self.measures = collections.defaultdict(collections.Counter)
+
+    def merge(self, other):
+        """Adds another process's figures (--jobs) to these."""
+        self.rollouts += other.rollouts
+        self.runs += other.runs
+        self.failures += other.failures
+        for name in ("results", "exit_codes", "faults_drawn", "injected", "kills", "operator_fixes"):
+            getattr(self, name).update(getattr(other, name))
+        for mine, theirs in ((self.shapes, other.shapes), (self.measures, other.measures)):
+            for k, v in theirs.items():
+                mine[k].update(v)
+
+    def table(self):
+        """The figures per shape, one row each and a total."""
+        cols = ("runs", "survived", "done", "rolled-back", "abrupt kills", "services short",
+                "replaced once", "audit identical")
+        rows = []
+        total = collections.Counter()
+        for shape in sorted(self.measures):
+            m = self.measures[shape]
+            total.update(m)
+            rows.append((shape, m))
+        rows.append(("all", total))
+        width = [len(c) + 2 for c in cols]
+        out = [f"{'shape':<28}" + "".join(f"{c:>{w}}" for c, w in zip(cols, width))]
+        for shape, m in rows:
+            vals = (m["runs"], m["survived"], m["done"], m["rolled-back"], m["abrupt_kills"], m["services_short"],
+                    f"{m['replaced_once']}/{m['measured']}", f"{m['audit_identical']}/{m['measured']}")
+            out.append(f"{shape:<28}" + "".join(f"{v:>{w}}" for v, w in zip(vals, width)))
+        return "\n".join(out)
 
     def line(self):
         inj = sum(self.injected.values())
         return (f"chaos: {self.rollouts} rollouts survived of {self.rollouts + len(self.failures)} "
                 f"({dict(self.results)}); {self.runs} helper runs; kills {dict(self.kills)}; "
+                f"operator fixes {dict(self.operator_fixes)}; "
                 f"API faults injected {inj} {dict(self.injected)}; faults drawn {dict(self.faults_drawn)}; "
                 f"exit codes {dict(sorted(self.exit_codes.items()))}"
                 + (f"; per shape {({k: dict(v) for k, v in sorted(self.shapes.items())})}" if self.shapes else ""))
@@ -251,11 +342,34 @@ def _kill_when(sim, proc, spec):
     return False
 
 
+def group_settled(g):
+    """A group (DescribeAutoScalingGroups) with no member still launching or
+    terminating and its capacity where Auto Scaling leaves it. Capacity counts
+    each member's WeightedCapacity (mixed instances with weights: desired 3 may
+    be one m5.xlarge of weight 2 and one m5.large): Auto Scaling "launches
+    instances until the desired capacity is totally fulfilled, even if this
+    results in an overage", by less than the weight of the instance launched.
+    https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-mixed-instances-groups-instance-weighting.html
+    https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_LaunchTemplateOverrides.html"""
+    members = g["Instances"]
+    if not all(i["LifecycleState"] == "InService" for i in members):
+        return False
+    weights = [int(i.get("WeightedCapacity") or 1) for i in members]
+    have, desired = sum(weights), g["DesiredCapacity"]
+    return desired <= have < desired + max(weights, default=1)
+
+
+def stale_versions(members, template, version):
+    """Versions other than `version` among the group's members launched from
+    the rolled template. A mixed instances override with a template of its own
+    (prod-lt-arm64) launches from that one: such members are current when they
+    match it, and a rollout of prod-lt leaves them alone (issue 12, item 2)."""
+    lts = [i.get("LaunchTemplate") or {} for i in members]
+    return {lt.get("Version") for lt in lts if lt.get("LaunchTemplateName") == template} - {str(version)}
+
+
 def _settled(sim, name="prod-asg"):
-    """No member still launching or terminating."""
-    g = group(sim.client("autoscaling"), name)
-    return (all(i["LifecycleState"] == "InService" for i in g["Instances"])
-            and len(g["Instances"]) == g["DesiredCapacity"])
+    return group_settled(group(sim.client("autoscaling"), name))
 
 
 def _run_helper(sim, plan, kill):
@@ -279,121 +393,209 @@ def _run_helper(sim, plan, kill):
         return Run(proc, out.read(), err.read(), time.monotonic() - t0), sent
 
 
+PLAIN = "plain"   # the rollouts drawn without a shape, in the figures
+
+
+def measure(sim, plan, final, figures):
+    """What the ledger shows after a rollout, into the figures of its shape:
+    tasks killed abruptly, services that went below what they allow, whether
+    no instance was replaced more than once (and, done, no old instance of the
+    rolled template is left), whether the group's configuration is as before."""
+    sim.clear_faults()
+    led = sim.ledger(timeline=False)
+    m = figures.measures[plan.shape or PLAIN]
+    m["measured"] += 1
+    m["abrupt_kills"] += len(led["abrupt_kills"])
+    m["services_short"] += sum(1 for s in led["services"] if not s.get("exempt") and s["went_below_allowed"])
+    rec = next((r for r in led["replacements"] if r["group"] == plan.asg_name), None)
+    once = rec is not None and not rec["problem"]
+    if once and final is not None and final.rc == 0:
+        left = set(rec["old_remaining"])
+        once = not any(i["InstanceId"] in left and i.get("LaunchTemplate", {}).get("LaunchTemplateName") == plan.template
+                       for i in group(sim.client("autoscaling"), plan.asg_name)["Instances"])
+    m["replaced_once"] += once
+    m["audit_identical"] += not any(c["group"] == plan.asg_name for c in led["group_config_changes"])
+
+
 def run_one(plan, figures, verbose=False, log=print, keep=None):
-    """One rollout to its end; raises AssertionError on a broken promise."""
+    """One rollout to its end; raises AssertionError on a broken promise.
+    The ledger's figures are taken whatever the outcome (measure())."""
     with simulator(plan.scenario(), time_scale=0.01) as sim:
-        version = new_template_version(sim, template=plan.template)
-        asg = sim.client("autoscaling")
-        g0 = group(asg, plan.asg_name)
-        original = (g0["DesiredCapacity"], g0["MaxSize"], sorted(p["ProcessName"] for p in g0["SuspendedProcesses"]))
-        # A shape's own faults (set when it started) stay: the drawn ones are added.
-        sim.set_faults(plan.faults, replace=not plan.shape)
-        history = []
-        final = None
-        for attempt in range(MAX_RUNS_PER_ROLLOUT):
-            kill = plan.kills[attempt] if attempt < len(plan.kills) else None
-            r, killed = _run_helper(sim, plan, kill)
-            if killed:
-                figures.kills[killed] += 1
-            figures.runs += 1
-            history.append((attempt, killed, r.rc))
-            if verbose:
-                log(f"  run {attempt}: {'killed by ' + killed + ', ' if killed else ''}exit {r.rc} "
-                    f"after {r.elapsed:.1f}s")
-                if keep:
-                    pathlib.Path(keep).mkdir(parents=True, exist_ok=True)
-                    stem = pathlib.Path(keep, f"{plan.seed}-{plan.index}-{attempt}")
-                    stem.with_suffix(".out").write_text(r.stdout)
-                    stem.with_suffix(".err").write_text(r.stderr)
-            if killed == "SIGKILL":
-                if r.rc != -signal.SIGKILL:
-                    # It ended on its own between the check and the signal.
-                    figures.kills[killed] -= 1
-                else:
-                    continue
-            figures.exit_codes[r.rc] += 1
-            if r.rc in (0, 1):
-                final = r
-                break
-            if r.rc == 4:
-                continue
-            if r.rc == 3:
-                done = r.done()
-                msg = (done or {}).get("message", "") + r.stderr
-                # Only AWS failing (faults) may end a run with 3 in this test.
-                if not any(w in msg for w in ("Throttl", "RequestLimitExceeded", "ServerException",
-                                              "InternalFailure", "ServiceUnavailable", "Unavailable",
-                                              "InternalError", "reset", "closed the connection")):
-                    raise AssertionError(f"exit 3 without an AWS fault behind it:\n{r!r}")
-                continue
-            if r.rc == 5:
-                figures.exit_codes["busy-waits"] += 1
-                time.sleep(1.0)
-                continue
-            raise AssertionError(f"unexpected exit {r.rc} (run {attempt}):\n{r!r}")
-        if final is None:
-            raise AssertionError(f"no result after {MAX_RUNS_PER_ROLLOUT} runs: {history}")
-        led = sim.ledger(timeline=False)
-        for name, kinds in led["faults"]["injected"].items():
-            for kind, n in kinds.items():
-                figures.injected[kind] += n
-        # The checks read AWS through boto3: no more faults from here on.
-        sim.clear_faults()
-        sim.wait_until(lambda: _settled(sim, plan.asg_name), timeout=120,
-                       message="the group settled after the rollout")
-        if keep:
-            pathlib.Path(keep, f"{plan.seed}-{plan.index}-ledger.json").write_text(
-                json.dumps(sim.ledger(timeline=True), indent=1, default=str))
-        check = _Checker()
-        led = sim.ledger(timeline=False)
-        check.assertZeroDowntime(sim, led=led, strict_desired=plan.min_healthy >= 100)
-        desired, max_size, suspended = original
-        check.assertClean(sim, asg_name=plan.asg_name, desired=desired, max_size=max_size, suspended=suspended,
-                          led=led)
-        if final.rc == 0:
-            if plan.asg_name == "prod-asg":
-                check.assertAllCurrent(sim, version)
-            else:  # a shape's group: its instances of the rolled template (mixed instances have others)
-                sim.wait_until(lambda: _settled(sim, plan.asg_name), timeout=60, message="terminations finished")
-                lts = [i.get("LaunchTemplate", {}) for i in group(asg, plan.asg_name)["Instances"]]
-                check.assertEqual({lt.get("Version") for lt in lts if lt.get("LaunchTemplateName") == plan.template}
-                                  - {str(version)}, set(), lts)
-        # Every member serves: registered and ACTIVE in the cluster.
-        g = group(asg, plan.asg_name)
-        cis = {c["ec2InstanceId"]: c["status"] for c in container_instances(sim.client("ecs"))}
-        for inst in g["Instances"]:
-            check.assertEqual(cis.get(inst["InstanceId"]), "ACTIVE", f"{inst['InstanceId']} is not serving")
-        result = final.done()["result"] if final.done() else str(final.rc)
-        figures.results[result] += 1
-        return result, history
-
-
-def run_many(runs, seed, only=None, verbose=False, stop_on_failure=False, log=print, keep=None, shapes=None):
-    figures = Figures()
-    indices = [only] if only is not None else range(runs)
-    shapes = shape_paths(shapes)
-    for i in indices:
-        plan = Plan(seed, i, shapes)
-        for n in plan.names:
-            figures.faults_drawn[n] += 1
-        t0 = time.monotonic()
+        ended = {}   # the helper run that said done or rolled back, once there is one
         try:
-            result, history = run_one(plan, figures, verbose=verbose, log=log, keep=keep)
-            figures.rollouts += 1
-            if shapes:
-                figures.shapes[plan.shape or "-"][result] += 1
-            log(f"ok   {plan.describe()} -> {result} after {len(history)} run(s) "
-                f"({time.monotonic() - t0:.1f}s)")
-        except Exception as e:  # noqa: BLE001 - every failure is reported with its seed
-            msg = "".join(traceback.format_exception_only(type(e), e)).strip()
-            figures.failures.append((plan.seed, plan.index, msg))
-            if shapes:
-                figures.shapes[plan.shape or "-"]["failed"] += 1
-            log(f"FAIL {plan.describe()}: {msg[:3000]}")
-            if verbose:
-                traceback.print_exc()
-            if stop_on_failure:
+            return _run_one(sim, plan, figures, verbose, log, keep, ended)
+        finally:
+            try:
+                measure(sim, plan, ended.get("run"), figures)
+            except Exception as e:  # noqa: BLE001 - the rollout's own failure is the one to report
+                log(f"  (no figures for {plan.seed}:{plan.index}: {e})")
+
+
+def _run_one(sim, plan, figures, verbose, log, keep, ended):
+    """The rollout and its checks: (result, history)."""
+    version = new_template_version(sim, template=plan.template)
+    asg = sim.client("autoscaling")
+    g0 = group(asg, plan.asg_name)
+    original = (g0["DesiredCapacity"], g0["MaxSize"], sorted(p["ProcessName"] for p in g0["SuspendedProcesses"]))
+    # A shape's own faults (set when it started) stay: the drawn ones are added.
+    sim.set_faults(plan.faults, replace=not plan.shape)
+    history = []
+    final = None
+    for attempt in range(MAX_RUNS_PER_ROLLOUT):
+        kill = plan.kills[attempt] if attempt < len(plan.kills) else None
+        r, killed = _run_helper(sim, plan, kill)
+        if killed:
+            figures.kills[killed] += 1
+        figures.runs += 1
+        history.append((attempt, killed, r.rc))
+        if verbose:
+            log(f"  run {attempt}: {'killed by ' + killed + ', ' if killed else ''}exit {r.rc} "
+                f"after {r.elapsed:.1f}s")
+            if keep:
+                pathlib.Path(keep).mkdir(parents=True, exist_ok=True)
+                stem = pathlib.Path(keep, f"{plan.seed}-{plan.index}-{attempt}")
+                stem.with_suffix(".out").write_text(r.stdout)
+                stem.with_suffix(".err").write_text(r.stderr)
+        if killed == "SIGKILL":
+            if r.rc != -signal.SIGKILL:
+                # It ended on its own between the check and the signal.
+                figures.kills[killed] -= 1
+            else:
+                continue
+        figures.exit_codes[r.rc] += 1
+        if r.rc in (0, 1):
+            final = ended["run"] = r
+            break
+        if r.rc == 4:
+            fixes = operator_fixes(r)
+            if fixes:
+                apply_operator_fixes(sim, fixes)
+                for name, _ in fixes:
+                    figures.operator_fixes[name] += 1
+                if verbose:
+                    log(f"  operator: desired count of {fixes}, as the helper said")
+            continue
+        if r.rc == 3:
+            done = r.done()
+            msg = (done or {}).get("message", "") + r.stderr
+            # Only AWS failing (faults) may end a run with 3 in this test.
+            if not any(w in msg for w in ("Throttl", "RequestLimitExceeded", "ServerException",
+                                          "InternalFailure", "ServiceUnavailable", "Unavailable",
+                                          "InternalError", "reset", "closed the connection")):
+                raise AssertionError(f"exit 3 without an AWS fault behind it:\n{r!r}")
+            continue
+        if r.rc == 5:
+            figures.exit_codes["busy-waits"] += 1
+            time.sleep(1.0)
+            continue
+        raise AssertionError(f"unexpected exit {r.rc} (run {attempt}):\n{r!r}")
+    if final is None:
+        raise AssertionError(f"no result after {MAX_RUNS_PER_ROLLOUT} runs: {history}")
+    led = sim.ledger(timeline=False)
+    for name, kinds in led["faults"]["injected"].items():
+        for kind, n in kinds.items():
+            figures.injected[kind] += n
+    # The checks read AWS through boto3: no more faults from here on.
+    sim.clear_faults()
+    sim.wait_until(lambda: _settled(sim, plan.asg_name), timeout=120,
+                   message="the group settled after the rollout")
+    if keep:
+        pathlib.Path(keep, f"{plan.seed}-{plan.index}-ledger.json").write_text(
+            json.dumps(sim.ledger(timeline=True), indent=1, default=str))
+    check = _Checker()
+    led = sim.ledger(timeline=False)
+    check.assertZeroDowntime(sim, led=led, strict_desired=plan.min_healthy >= 100)
+    desired, max_size, suspended = original
+    check.assertClean(sim, asg_name=plan.asg_name, desired=desired, max_size=max_size, suspended=suspended,
+                      led=led)
+    if final.rc == 0:
+        sim.wait_until(lambda: _settled(sim, plan.asg_name), timeout=60, message="terminations finished")
+        members = group(asg, plan.asg_name)["Instances"]
+        check.assertEqual(stale_versions(members, plan.template, version), set(), members)
+    # Every member serves: registered and ACTIVE in the cluster.
+    g = group(asg, plan.asg_name)
+    cis = {c["ec2InstanceId"]: c["status"] for c in container_instances(sim.client("ecs"))}
+    for inst in g["Instances"]:
+        check.assertEqual(cis.get(inst["InstanceId"]), "ACTIVE", f"{inst['InstanceId']} is not serving")
+    result = final.done()["result"] if final.done() else str(final.rc)
+    figures.results[result] += 1
+    return result, history
+
+
+def run_plan(seed, index, shapes=None, verbose=False, keep=None, log=None, dry=False):
+    """Rollout `index` of `seed` in this process, with a simulator of its own:
+    (its Figures, the lines it logged, failed). With log=None the lines are
+    only collected (--jobs: the parent prints them when the plan is over)."""
+    lines = []
+
+    def say(line):
+        lines.append(line)
+        if log is not None:
+            log(line)
+    figures = Figures()
+    plan = Plan(seed, index, shape_paths(shapes))
+    if dry:
+        say(f"plan {plan.describe()}")
+        return figures, lines, False
+    for n in plan.names:
+        figures.faults_drawn[n] += 1
+    m = figures.measures[plan.shape or PLAIN]
+    m["runs"] += 1
+    t0 = time.monotonic()
+    try:
+        result, history = run_one(plan, figures, verbose=verbose, log=say, keep=keep)
+        figures.rollouts += 1
+        figures.shapes[plan.shape or PLAIN][result] += 1
+        m["survived"] += 1
+        m[result] += 1
+        say(f"ok   {plan.describe()} -> {result} after {len(history)} run(s) ({time.monotonic() - t0:.1f}s)")
+        return figures, lines, False
+    except Exception as e:  # noqa: BLE001 - every failure is reported with its seed
+        msg = "".join(traceback.format_exception_only(type(e), e)).strip()
+        figures.failures.append((plan.seed, plan.index, msg))
+        figures.shapes[plan.shape or PLAIN]["failed"] += 1
+        say(f"FAIL {plan.describe()}: {msg[:3000]}")
+        if verbose:
+            say("".join(traceback.format_exception(e)))
+        return figures, lines, True
+
+
+def run_many(runs, seed, only=None, verbose=False, stop_on_failure=False, log=print, keep=None, shapes=None,
+             jobs=1, dry=False):
+    """Rollouts 0..runs-1 of `seed` (or only `only`), in `jobs` processes side
+    by side: each plan is drawn from its seed and index alone and runs with a
+    simulator and ports of its own, so a plan gives the same rollout in any
+    process and any order. Lines are printed per plan, as each ends."""
+    figures = Figures()
+    indices = [only] if only is not None else list(range(runs))
+    shape_paths(shapes)  # unknown names: fail before anything runs
+    if jobs <= 1 or len(indices) <= 1:
+        for i in indices:
+            f, _, failed = run_plan(seed, i, shapes, verbose, keep, log=log, dry=dry)
+            figures.merge(f)
+            if failed and stop_on_failure:
                 break
+        return figures
+    import concurrent.futures
+    import multiprocessing
+    # spawn: a fresh interpreter per worker, nothing of the parent's moto state.
+    with concurrent.futures.ProcessPoolExecutor(max_workers=jobs,
+                                                mp_context=multiprocessing.get_context("spawn")) as pool:
+        pending = {pool.submit(run_plan, seed, i, shapes, verbose, keep, None, dry) for i in indices}
+        try:
+            for fut in concurrent.futures.as_completed(pending):
+                f, lines, failed = fut.result()
+                for line in lines:
+                    log(line)
+                figures.merge(f)
+                if failed and stop_on_failure:
+                    for other in pending:
+                        other.cancel()
+                    break
+        except KeyboardInterrupt:
+            for other in pending:
+                other.cancel()
+            raise
     return figures
 
 
@@ -402,20 +604,29 @@ def main():
     ap.add_argument("--runs", type=int, default=int(os.environ.get("CHAOS_RUNS", "50")))
     ap.add_argument("--seed", type=int, default=int(os.environ.get("CHAOS_SEED", "1")))
     ap.add_argument("--only", type=int, help="run only this rollout index")
+    ap.add_argument("-j", "--jobs", type=int, default=int(os.environ.get("CHAOS_JOBS") or "1"),
+                    help="rollouts side by side, each in a process of its own (CHAOS_JOBS; default 1)")
     ap.add_argument("-v", "--verbose", action="store_true")
     ap.add_argument("-x", "--stop-on-failure", action="store_true")
     ap.add_argument("--keep", metavar="DIR", help="with -v: write each run's stdout/stderr to DIR")
-    ap.add_argument("--shapes", default=os.environ.get("CHAOS_SHAPES", ""),
-                    help="draw cluster shapes from tests/sim/scenarios/shapes: all, or a comma list of names")
+    ap.add_argument("--shapes", default=os.environ.get("CHAOS_SHAPES", "all"),
+                    help="draw cluster shapes from tests/sim/scenarios/shapes: all (the default; CHAOS_SHAPES), "
+                         "a comma list of names, or none (or empty) for the plain cluster only")
+    ap.add_argument("--plans", action="store_true", help="print what each rollout draws, run nothing")
     a = ap.parse_args()
+    if a.jobs < 1:
+        ap.error("--jobs must be at least 1")
+    shapes = "" if a.shapes.strip() in ("", "none") else a.shapes
     t0 = time.monotonic()
     figures = run_many(a.runs, a.seed, only=a.only, verbose=a.verbose, stop_on_failure=a.stop_on_failure, keep=a.keep,
-                       log=lambda s: print(s, flush=True), shapes=a.shapes)
+                       log=lambda s: print(s, flush=True), shapes=shapes, jobs=a.jobs, dry=a.plans)
+    if a.plans:
+        return 0
     print(figures.line() + f" in {time.monotonic() - t0:.0f}s", flush=True)
-    for seed, index, msg in figures.failures:
+    print(figures.table(), flush=True)
+    for seed, index, msg in sorted(figures.failures):
         print(f"failed: --seed {seed} --only {index}: {msg.splitlines()[0][:300]}")
     return 1 if figures.failures else 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -33,6 +33,14 @@ class Chaos(unittest.TestCase):
         self.assertGreater(sum(figures.kills.values()), 0, figures.line())
         self.assertGreater(sum(figures.injected.values()), 0, figures.line())
 
+    def test_plans_are_the_same_in_other_processes(self):
+        # --jobs: each plan drawn in a worker process is the plan drawn here.
+        serial, parallel = [], []
+        chaos.run_many(6, SEED, shapes="all", dry=True, log=serial.append)
+        chaos.run_many(6, SEED, shapes="all", dry=True, log=parallel.append, jobs=2)
+        self.assertEqual(len(serial), 6, serial)
+        self.assertEqual(sorted(parallel), sorted(serial))
+
 
 if __name__ == "__main__":
     testlib.main()

@@ -37,6 +37,21 @@ def set_desired_capacity(self):
     return EmptyResult()
 
 
+def _stored_policy(group):
+    """The group's mixed instances policy, to hand back to moto's update: moto
+    stores its template spec with both LaunchTemplateId and LaunchTemplateName
+    and then refuses that very spec ("Valid requests must contain either
+    launchTemplateId or LaunchTemplateName"), so an update with sizes only
+    failed for every mixed instances group; AWS changes just what the request
+    names (https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_UpdateAutoScalingGroup.html)."""
+    mip = group.mixed_instances_policy
+    spec = ((mip or {}).get("LaunchTemplate") or {}).get("LaunchTemplateSpecification")
+    if not spec or not (spec.get("LaunchTemplateId") and spec.get("LaunchTemplateName")):
+        return mip
+    spec = {k: v for k, v in spec.items() if k != "LaunchTemplateName"}
+    return dict(mip, LaunchTemplate=dict(mip["LaunchTemplate"], LaunchTemplateSpecification=spec))
+
+
 def update_auto_scaling_group(self):
     eng = active()
     group = _modifiable(_group(self, self._get_param("AutoScalingGroupName")))
@@ -70,7 +85,7 @@ def update_auto_scaling_group(self):
         health_check_type=self._get_param("HealthCheckType"),
         new_instances_protected_from_scale_in=self._get_bool_param("NewInstancesProtectedFromScaleIn", None),
         # moto 5.2 clears the mixed instances policy on every update that does not repeat it.
-        mixed_instances_policy=mip if mip is not None else group.mixed_instances_policy,
+        mixed_instances_policy=mip if mip is not None else _stored_policy(group),
     )
     # moto 5.2 ignores these on update; the Terraform provider sets them there.
     policies = self._get_param("TerminationPolicies")

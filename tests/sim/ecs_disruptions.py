@@ -69,6 +69,15 @@ def external_shutdown(si):
     because a rollout terminated it meanwhile)."""
     if getattr(si, "external_shutdown", False):
         return True
+    # Auto Scaling replacing an instance whose health check failed by an injected fault
+    # (Amazon EC2 Auto Scaling User Guide, "Health checks for instances in an Auto Scaling
+    # group": an unhealthy instance is terminated and replaced; a termination lifecycle hook
+    # only delays that, and ECS drains it only with managed draining): the fault's doing, as
+    # the record shows - the health check terminated it, not a Terminate call, which would
+    # have set the cause first (fleet.begin_terminate keeps the first one).
+    if (si.terminate_cause or "").startswith("failed health check") and \
+            (getattr(si, "unhealthy_cause", None) or "").startswith("fault:"):
+        return True
     st = si.state
     return bool(st is not None and getattr(st, "_sim_evict", False)
                 and (si.terminate_cause or "").startswith("scale-in"))

@@ -225,7 +225,10 @@ class Scheduler(TaskOps):
         start_n = min(desired - len(good), max_count - total)
         if start_n > 0:
             self._start_tasks(svc, start_n)
-        # Stop old tasks while RUNNING stays at or above minimumHealthyPercent.
+        # Stop old tasks while RUNNING stays at or above minimumHealthyPercent, the lower limit
+        # also while instances drain: a service at it whose replacement finds no room keeps
+        # its task on the draining instance (Amazon ECS Developer Guide, "Draining Amazon ECS
+        # container instances"; ECS API Reference, DeploymentConfiguration).
         running = sum(1 for t in self._tasks(svc) if t.desired_status == "RUNNING" and t._status == "RUNNING")
         can_stop = running - min_count
         if can_stop > 0 and replaceable:

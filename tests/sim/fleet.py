@@ -92,6 +92,7 @@ class SimInstance:
         self.detached_at = None
         self.was_group = group
         self.terminate_cause = None
+        self.unhealthy_cause = None   # why it failed its health check ("fault: ..." when injected)
         self.notice_at = 0.0          # when Auto Scaling's health check sees it gone
 
     def alive(self):
@@ -168,6 +169,7 @@ class Fleet(FleetRequests, Lifecycle):
         if not si.alive() or si.state is None:
             return
         si.state.health_status = "Unhealthy"
+        si.unhealthy_cause = cause
         self.eng.ledger.event("instance_unhealthy", instance=si.id, group=si.group, cause=cause)
         self.watch(si)
 
@@ -330,6 +332,14 @@ class Fleet(FleetRequests, Lifecycle):
                 return  # wait for the rebalancing launch before scaling in
             group._sim_rebalance = None
         have = mixed.capacity(counted)  # instances, or their weights (mixed.py)
+        # A scale-in event is "a new value for the desired capacity ... lower than
+        # the current capacity" (as-instance-termination.html); launches fulfil the
+        # desired capacity "even if this results in an overage" (weights, mixed.py).
+        # So an overage left by a launch, a replacement's included, stays until
+        # the desired capacity changes.
+        new_value = getattr(group, "_sim_desired_seen", None) != desired
+        if not (have > desired and "Terminate" in suspended):
+            group._sim_desired_seen = desired
         if have < desired:
             if "Launch" in suspended or getattr(group, "_sim_retry_pending", False):
                 return
@@ -345,7 +355,7 @@ class Fleet(FleetRequests, Lifecycle):
                 counted.append(launched[0].state)
                 have += mixed.weight(launched[0].state)
         elif have > desired:
-            if "Terminate" in suspended:
+            if "Terminate" in suspended or (mixed.weighted(group) and not new_value):
                 return
             for state in self.choose_victims(group, counted, len(counted)):
                 if have - mixed.weight(state) < desired:

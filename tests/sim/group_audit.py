@@ -4,7 +4,13 @@
   policies, lifecycle hooks, NewInstancesProtectedFromScaleIn, per-instance
   scale-in protection, suspended processes, the capacity provider's settings,
   tags other than the rollout's own (`ecs-rollout:`), launch template,
-  termination policies...;
+  termination policies...; on a group whose capacity provider has managed
+  termination protection (with managed scaling) ECS itself sets and clears
+  each instance's protection as tasks come and go (Amazon ECS Developer Guide,
+  "Capacity provider managed termination protection",
+  https://docs.aws.amazon.com/AmazonECS/latest/developerguide/managed-termination-protection.html):
+  there per-instance protection is not configuration, and what is checked
+  instead is that nobody called SetInstanceProtection on the group;
 - every old instance is replaced at most once: the group launched no more
   instances than it had members when the run started, plus one per instance
   that left for a reason of its own (failed health check, Spot interruption,
@@ -80,7 +86,8 @@ def group_config(eng, group):
         "LaunchConfigurationName": getattr(group.launch_config, "name", None),
         "MixedInstancesPolicy": _plain(group.mixed_instances_policy),
         "CapacityRebalance": _plain(getattr(group, "capacity_rebalance", None)),
-        "ProtectedInstances": sum(1 for s in group.instance_states if s.protected_from_scale_in),
+        "ProtectedInstances": ECS_MANAGED if ecs_manages_protection(group) else
+        sum(1 for s in group.instance_states if s.protected_from_scale_in),
         "ScalingPolicies": {p.name: _attrs(p, skip=("autoscaling_backend",))
                             for p in backend.policies.values() if p.auto_scaling_group_name == group.name},
         "LifecycleHooks": {h.name: _attrs(h) for h in backend.lifecycle_hooks.values()
@@ -92,6 +99,35 @@ def group_config(eng, group):
         if prov.get("autoScalingGroupArn") in (group.arn, group.name):
             cfg["CapacityProviders"][cp.name] = _plain(prov)
     return cfg
+
+
+ECS_MANAGED = "set by ECS (managed termination protection)"
+
+
+def ecs_manages_protection(group):
+    """True when an ACTIVE capacity provider of the group has managed termination
+    protection and managed scaling ENABLED: ECS then keeps scale-in protection on
+    the instances running tasks and takes it off the others (capacity_providers.py)."""
+    for cp in ecs_backend(group.region).capacity_providers.values():
+        prov = cp.auto_scaling_group_provider or {}
+        if prov.get("autoScalingGroupArn") not in (group.arn, group.name) or cp.status != "ACTIVE":
+            continue
+        if _enabled(prov.get("managedTerminationProtection")) and \
+                _enabled((prov.get("managedScaling") or {}).get("status")):
+            return True
+    return False
+
+
+def _enabled(value):
+    return str(value or "").upper() == "ENABLED"
+
+
+def note_protection_call(eng, name, ids, protected):
+    """A SetInstanceProtection call on group `name` (through the API: not ECS)."""
+    audit = getattr(eng, "group_audit", None) or {}
+    if name in audit:
+        audit[name].setdefault("protection_calls", []).append(
+            {"t": round(eng.ledger.now(), 3), "instances": list(ids or []), "protected": bool(protected)})
 
 
 def instance_protection(group):
@@ -239,11 +275,18 @@ def report(eng):
             changes.append({"group": name, "field": "group", "before": "exists", "after": "deleted"})
             continue
         changes += _changes(name, before["config"], group_config(eng, group))
-        now = instance_protection(group)
-        for iid, was in sorted(before["protection"].items()):
-            if iid in now and now[iid] != was:
-                changes.append({"group": name, "field": f"ProtectedFromScaleIn[{iid}]", "before": was,
-                                "after": now[iid]})
+        if ecs_manages_protection(group):
+            # ECS changes it as tasks move: only a change through the API is the run's.
+            for call in before.get("protection_calls", []):
+                for iid in call["instances"]:
+                    changes.append({"group": name, "field": f"ProtectedFromScaleIn[{iid}]", "before": ECS_MANAGED,
+                                    "after": f"{call['protected']} by SetInstanceProtection at {call['t']}"})
+        else:
+            now = instance_protection(group)
+            for iid, was in sorted(before["protection"].items()):
+                if iid in now and now[iid] != was:
+                    changes.append({"group": name, "field": f"ProtectedFromScaleIn[{iid}]", "before": was,
+                                    "after": now[iid]})
         rec = replacements(eng, name, before)
         repl.append(rec)
         if rec["problem"]:

@@ -9,6 +9,7 @@ import io
 import logging
 import socket
 import struct
+import sys
 import threading
 import time
 import traceback
@@ -112,6 +113,12 @@ class SimApp:
             return [body]
         if path.startswith("/moto-api/reset"):
             self.engine.reset()
+            # Said in the simulator's log, since the reset also clears the
+            # ledger: a client that takes this simulator for its own
+            # moto_server (a port handed from one process to another) wipes
+            # every resource under a running terraform apply.
+            print(f"simulator: POST {path} from {environ.get('REMOTE_ADDR')}:{environ.get('REMOTE_PORT')}: "
+                  "every resource forgotten", file=sys.stderr, flush=True)
             start_response("200 OK", [("Content-Type", "application/json")])
             return [b'{"status": "ok"}']
         try:

@@ -19,7 +19,10 @@ From Amazon EC2 Auto Scaling's documents:
 - Instance weights (.../ec2-auto-scaling-mixed-instances-groups-instance-weighting.html):
   desired capacity, MinSize and MaxSize count weights; a launch may overshoot the
   desired capacity by less than the launched instance's weight; each instance
-  reports its WeightedCapacity."""
+  reports its WeightedCapacity. A scale-in event is "a new value for the
+  desired capacity ... lower than the current capacity"
+  (.../as-instance-termination.html): an overage stays until the desired
+  capacity changes (fleet.py reconcile)."""
 import math
 
 

@@ -5,7 +5,7 @@ which the simulation takes over what AWS does in the background. With no
 active engine (engine.ACTIVE is None) every patched function behaves as moto's."""
 import copy
 
-from . import asg_api, capacity_providers, ecs_api, moto_speed, scaling
+from . import asg_api, capacity_providers, ecs_api, group_audit, moto_speed, scaling
 from .engine import active
 
 _INSTALLED = False
@@ -18,6 +18,7 @@ def install():
         return
     _INSTALLED = True
     _patch_ec2()
+    _patch_security_groups()
     _patch_autoscaling()
     _patch_ecs()
     _patch_iam()
@@ -52,15 +53,36 @@ def _patch_iam():
 
     orig_init = iam_models.IAMBackend._init_aws_policies
     parsed = {}
+    # Performance: every partition's backend is made at a simulator's first
+    # request (moto looks the access key up in all seven), 1,400 policies each.
+    # They are built once per process and account and partition, then copied:
+    # what a backend may change (versions, tags, attachment counts) is its own.
+    built = {}
 
     def _init_aws_policies(self):
         if active() is None:
             return orig_init(self)
-        if "policies" not in parsed:
-            parsed["policies"] = json.loads(aws_managed_policies_data)
-        return [iam_models.AWSManagedPolicy.from_data(name, self.account_id, self.region_name, data)
-                for name, data in parsed["policies"].items()]
+        key = (self.account_id, self.region_name)
+        if key not in built or not moto_speed.ENABLED:
+            if "policies" not in parsed:
+                parsed["policies"] = json.loads(aws_managed_policies_data)
+            built[key] = [iam_models.AWSManagedPolicy.from_data(name, self.account_id, self.region_name, data)
+                          for name, data in parsed["policies"].items()]
+        return [_copy_managed_policy(p) for p in built[key]]
     iam_models.IAMBackend._init_aws_policies = _init_aws_policies
+
+
+def _shallow_copy(obj):
+    new = type(obj).__new__(type(obj))
+    new.__dict__.update(obj.__dict__)
+    return new
+
+
+def _copy_managed_policy(policy):
+    new = _shallow_copy(policy)
+    new.tags = copy.deepcopy(policy.tags)
+    new.versions = [_shallow_copy(v) for v in policy.versions]
+    return new
 
 
 def _patch_ec2():
@@ -182,6 +204,26 @@ def _patch_ec2():
     LaunchTemplateVersion.user_data = property(user_data)
 
 
+def _patch_security_groups():
+    """moto defect: CreateSecurityGroup with a VpcId that does not exist made a
+    group without the default egress rule (its constructor adds it only when
+    it finds the VPC), and the AWS provider's next call, revoking that rule,
+    failed with InvalidPermission.NotFound. AWS refuses the create with
+    InvalidVpcID.NotFound (EC2 API Reference, CreateSecurityGroup and "Error
+    codes for the Amazon EC2 API":
+    https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html)."""
+    from moto.ec2.exceptions import InvalidVPCIdError
+    from moto.ec2.models.security_groups import SecurityGroupBackend
+
+    orig = SecurityGroupBackend.create_security_group
+
+    def create_security_group(self, name, description, vpc_id=None, *args, **kwargs):
+        if vpc_id and vpc_id not in self.vpcs:
+            raise InvalidVPCIdError(vpc_id)
+        return orig(self, name, description, vpc_id, *args, **kwargs)
+    SecurityGroupBackend.create_security_group = create_security_group
+
+
 def _patch_autoscaling():
     from moto.autoscaling.models import AutoScalingBackend, FakeAutoScalingGroup, InstanceState, LifecycleHook
 
@@ -275,6 +317,10 @@ def _mark_group_after(cls, action):
         name = self._get_param("AutoScalingGroupName")
         if eng is not None and name:
             eng.ledger.event("group_changed", group=name, action=action)
+            if action == "set_instance_protection":
+                # Who changed protection, for the group audit (ECS changes it too).
+                group_audit.note_protection_call(eng, name, self._get_param("InstanceIds", []),
+                                                 self._get_bool_param("ProtectedFromScaleIn"))
             eng.mark_group(self.region, name)
         return result
     handler.__name__ = action

@@ -59,6 +59,27 @@ class StartAndControl(unittest.TestCase):
                                  "AmazonEC2ContainerServiceforEC2Role")
                 self.assertEqual(control(sim, "POST", "/_sim/reset")[0], 200)
 
+    def test_a_security_group_in_a_vpc_that_does_not_exist_is_refused_as_aws_does(self):
+        # moto made the group without its default egress rule; the AWS
+        # provider's revoke of that rule then failed with
+        # InvalidPermission.NotFound, far from the cause (a VPC gone, e.g. by a
+        # reset from another test's client).
+        with Simulator(time_scale=0.01) as sim:
+            ec2 = sim.client("ec2", max_attempts=1)
+            with self.assertRaises(ec2.exceptions.ClientError) as cm:
+                ec2.create_security_group(GroupName="sg-x", Description="x", VpcId="vpc-0123456789abcdef0")
+            self.assertEqual(cm.exception.response["Error"]["Code"], "InvalidVpcID.NotFound")
+            self.assertEqual([g["GroupName"] for g in ec2.describe_security_groups()["SecurityGroups"]
+                              if g["GroupName"] == "sg-x"], [])
+            # In a VPC that exists: the default egress rule is there, and
+            # revoking it (as the AWS provider does after every create) works.
+            vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+            gid = ec2.create_security_group(GroupName="sg-y", Description="y", VpcId=vpc)["GroupId"]
+            ec2.revoke_security_group_egress(GroupId=gid, IpPermissions=[
+                {"IpProtocol": "-1", "FromPort": 0, "ToPort": 0, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+            egress = ec2.describe_security_groups(GroupIds=[gid])["SecurityGroups"][0]["IpPermissionsEgress"]
+            self.assertEqual([r for r in egress if r.get("IpRanges")], [])
+
     def test_ledger_written_on_stop(self):
         with tempfile.TemporaryDirectory() as d:
             path = os.path.join(d, "out", "ledger.json")

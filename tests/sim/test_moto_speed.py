@@ -11,6 +11,7 @@ import xmltodict
 from sim import Simulator, moto_speed
 from sim.testing import raw_call, scenario
 
+ECS_INSTANCE_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role"
 REQUEST_ID = re.compile(r"<(RequestId|RequestID|requestId)>[^<]*</\1>")
 
 
@@ -60,6 +61,38 @@ class SameResponses(unittest.TestCase):
                 self.assertGreater(len(fast.text), 100, action)
             sim.resume()
 
+
+class Reset(unittest.TestCase):
+    def seen_after_reset(self):
+        """What a Simulator sees of what the one before it in this process made
+        (moto's reset, and the managed policies each IAM backend gets)."""
+        with Simulator(scenario=scenario(instances=2, tasks=2), time_scale=0.01) as sim:
+            sim.client("ec2").create_launch_template(LaunchTemplateName="left-behind",
+                                                     LaunchTemplateData={"ImageId": "ami-0c0c0c0c0c0c0c0c0"})
+            iam = sim.client("iam")
+            iam.create_role(RoleName="left-behind", AssumeRolePolicyDocument="{}")
+            iam.attach_role_policy(RoleName="left-behind", PolicyArn=ECS_INSTANCE_POLICY)
+            self.assertEqual(iam.get_policy(PolicyArn=ECS_INSTANCE_POLICY)["Policy"]["AttachmentCount"], 1)
+        with Simulator(scenario=scenario(instances=2, tasks=2), time_scale=0.01) as sim:
+            ec2, iam = sim.client("ec2"), sim.client("iam")
+            return {
+                "templates": sorted(t["LaunchTemplateName"] for t in ec2.describe_launch_templates()["LaunchTemplates"]),
+                "roles": sorted(r["RoleName"] for r in iam.list_roles()["Roles"]),
+                "instances": len(sim.client("autoscaling").describe_auto_scaling_groups()["AutoScalingGroups"][0]["Instances"]),
+                "amazon_images": len(ec2.describe_images(Owners=["amazon"])["Images"]),
+                "managed_policy": {k: v for k, v in iam.get_policy(PolicyArn=ECS_INSTANCE_POLICY)["Policy"].items()
+                                   if k in ("PolicyName", "AttachmentCount", "DefaultVersionId")},
+            }
+
+    def test_a_new_simulator_sees_nothing_of_the_one_before(self):
+        seen = self.seen_after_reset()
+        self.assertEqual(seen["templates"], ["prod-lt"])
+        self.assertEqual(seen["roles"], [])
+        self.assertEqual(seen["instances"], 2)
+        # What every backend has from its start, as after moto's own reset.
+        self.assertGreater(seen["amazon_images"], 1000)
+        self.assertEqual(seen["managed_policy"], {"PolicyName": "AmazonEC2ContainerServiceforEC2Role",
+                                                  "AttachmentCount": 0, "DefaultVersionId": "v10"})
 
 if __name__ == "__main__":
     testlib.main()

@@ -10,7 +10,7 @@ import botocore.exceptions
 import testlib
 
 from sim import Simulator
-from sim.testing import container_instances, group, scenario
+from sim.testing import container_instances, group, scenario, tasks
 
 def advance(sim, aws_seconds):
     """Lets `aws_seconds` of AWS time pass at once, running every event in order
@@ -36,6 +36,13 @@ def events(sim, name, **match):
 
 def states(asg, name="prod-asg"):
     return {i["InstanceId"]: i["LifecycleState"] for i in group(asg, name)["Instances"]}
+
+
+def tasks_on(sim, instance_id):
+    """The tasks (any state) of the instance's container instance."""
+    ecs = sim.client("ecs")
+    arn = next(c["containerInstanceArn"] for c in container_instances(ecs) if c["ec2InstanceId"] == instance_id)
+    return [t for t in tasks(ecs) if t.get("containerInstanceArn") == arn and t.get("lastStatus") != "STOPPED"]
 
 
 class Shape(unittest.TestCase):
@@ -79,6 +86,36 @@ class LifecycleHooks(Shape):
                          [("CompleteLifecycleAction by log-shipper", "CONTINUE", 120.0)])
         advance(self.sim, 60)
         self.assertEqual(list(states(self.asg)), [b])
+
+    def test_a_health_replacement_held_by_hooks_kills_tasks_as_the_faults_doing(self):
+        # Issue 12 (chaos, lifecycle-hooks + unhealthy): a new instance held in
+        # Pending:Wait by a launch hook registers with ECS and gets tasks;
+        # once InService it fails its health check (the fault), Auto Scaling
+        # replaces it (held by the termination hook, no ECS draining): its
+        # tasks die, and nobody called a Terminate API for it.
+        sc = self.hooks_scenario([{"name": "bootstrap-check", "transition": "launching", "heartbeat_timeout": 300,
+                                   "owner": "bootstrap", "complete_after": 40},
+                                  {"name": "log-shipper", "transition": "terminating", "heartbeat_timeout": 600,
+                                   "owner": "log-shipper", "complete_after": 60}])
+        sc["services"][0]["desired"] = 2
+        self.start(sc)
+        old = set(states(self.asg))
+        self.sim.set_faults({"seed": 1, "cluster": {"unhealthy": 1, "unhealthy_after": 0}})
+        self.asg.set_desired_capacity(AutoScalingGroupName="prod-asg", DesiredCapacity=3)
+        advance(self.sim, 30)
+        new = set(states(self.asg)) - old
+        self.assertEqual([states(self.asg)[i] for i in new], ["Pending:Wait"])
+        self.ecs.update_service(cluster="prod", service="web", desiredCount=3)
+        advance(self.sim, 10)
+        (victim,) = new
+        self.assertEqual(len(tasks_on(self.sim, victim)), 1, "ECS places tasks on a registered instance")
+        advance(self.sim, 20)
+        self.assertEqual(states(self.asg)[victim], "Terminating:Wait", "replaced after its failed health check")
+        advance(self.sim, 120)
+        led = self.sim.ledger(timeline=False)
+        self.assertEqual(led["abrupt_kills"], [], "the fault's kills are not a rollout's")
+        self.assertEqual([k["instance"] for k in led["external_kills"]], [victim])
+        self.assertEqual(led["api_calls"].get("autoscaling:TerminateInstanceInAutoScalingGroup", 0), 0)
 
     def test_owner_that_never_completes_runs_into_the_heartbeat_timeout(self):
         self.start(self.hooks_scenario([{"name": "log-shipper", "transition": "terminating",
@@ -210,6 +247,42 @@ class MixedInstances(Shape):
                                 for m in members),
                          [("prod-arm", "1", AMI_ARM), ("prod-arm", "2", "ami-0d0d0d0d0d0d0d0d0")])
 
+    def test_sizes_update_keeps_the_policy(self):
+        # UpdateAutoScalingGroup with sizes only (what a rollout's end sends):
+        # AWS changes the sizes and nothing else (API_UpdateAutoScalingGroup.html).
+        self.start(mixed_scenario(desired=3))
+        before = self.members()[0]["MixedInstancesPolicy"]
+        self.asg.update_auto_scaling_group(AutoScalingGroupName="prod-asg", MinSize=1, MaxSize=9, DesiredCapacity=5)
+        out = self.members()[0]
+        self.assertEqual((out["MinSize"], out["MaxSize"], out["DesiredCapacity"]), (1, 9, 5))
+        self.assertEqual(out["MixedInstancesPolicy"], before)
+        self.asg.update_auto_scaling_group(AutoScalingGroupName="prod-asg", DesiredCapacity=3)
+        self.assertEqual(self.members()[0]["MixedInstancesPolicy"], before)
+
+    def test_an_overage_is_kept_until_a_new_desired_capacity(self):
+        # Desired 3 units: On-Demand m5.large, Spot m5.large, Spot c6g.large (2):
+        # 4 units, the last launch overshot. A scale-in event is "a new value for
+        # the desired capacity ... lower than the current capacity"
+        # (as-instance-termination.html); the replacement of an unhealthy member
+        # is a launch, which may overshoot again: no healthy member goes for it.
+        self.start(mixed_scenario(desired=3))
+        _, members = self.members()
+        self.assertEqual(sum(int(m["WeightedCapacity"]) for m in members), 4)
+        arm = next(m["InstanceId"] for m in members if m["InstanceType"] == "c6g.large")
+        others = {m["InstanceId"] for m in members} - {arm}
+        self.asg.set_instance_health(InstanceId=arm, HealthStatus="Unhealthy")
+        advance(self.sim, 300)
+        out, members = self.members()
+        self.assertEqual([e["instance"] for e in events(self.sim, "instance_terminating")], [arm])
+        self.assertLessEqual(others, {m["InstanceId"] for m in members})
+        self.assertEqual(sum(int(m["WeightedCapacity"]) for m in members), 4)
+        self.assertEqual(out["DesiredCapacity"], 3)
+        # A new, lower value is a scale-in event: weights counted, never below it.
+        self.asg.set_desired_capacity(AutoScalingGroupName="prod-asg", DesiredCapacity=2)
+        advance(self.sim, 60)
+        _, members = self.members()
+        self.assertIn(sum(int(m["WeightedCapacity"]) for m in members), (2, 3))
+
 
 def alarm(cw, kind):
     found = [a for a in cw.describe_alarms()["MetricAlarms"] if kind in a["AlarmName"]]
@@ -321,6 +394,26 @@ class CapacityProviders(Shape):
         advance(self.sim, 300)
         self.assertEqual(set(states(self.asg)), old, "scale-in took the unprotected instances")
         self.assertEqual(self.sim.ledger()["abrupt_kills"], [])
+
+    def test_the_audit_leaves_protection_to_ecs_and_catches_setinstanceprotection(self):
+        # Issue 12 (chaos, capacity-provider): ECS took protection off an
+        # instance that lost its tasks, and the audit called it a change of
+        # the group's configuration.
+        self.start(provider_scenario())
+        ids = sorted(states(self.asg))
+        self.assertTrue(all(i["ProtectedFromScaleIn"] for i in group(self.asg)["Instances"]))
+        self.ecs.update_service(cluster="prod", service="web", desiredCount=1)
+        advance(self.sim, 180)
+        protected = {i["InstanceId"]: i["ProtectedFromScaleIn"] for i in group(self.asg)["Instances"]}
+        self.assertEqual(sorted(protected.values()), [False, False, True], "ECS unprotects the emptied ones")
+        led = self.sim.ledger(timeline=False)
+        self.assertEqual(led["group_config_changes"], [], "ECS's own protection changes are not the run's")
+        # A SetInstanceProtection call is caught, even when the value is what ECS would set.
+        self.asg.set_instance_protection(AutoScalingGroupName="prod-asg", InstanceIds=ids[:1],
+                                         ProtectedFromScaleIn=protected[ids[0]])
+        led = self.sim.ledger(timeline=False)
+        self.assertEqual([c["field"] for c in led["group_config_changes"]], [f"ProtectedFromScaleIn[{ids[0]}]"])
+        self.assertFalse(led["ok"])
 
     def test_managed_draining_completes_the_hook_once_drained(self):
         self.start(provider_scenario(managed_scaling=False))

@@ -204,6 +204,44 @@ class Snapshot:
         return sorted(p["ProcessName"] for p in self.group.get("SuspendedProcesses", []))
 
 
+def managed_capacity(sim, asg_name, cluster):
+    """What ECS's capacity provider puts on the group, read through the APIs as
+    a user would (issue 12): the provider's settings, the group's scaling
+    policies (ECS's target tracking policy with managed scaling), lifecycle
+    hooks (ECS's draining hook with managed draining),
+    NewInstancesProtectedFromScaleIn, the suspended processes and how many
+    instances are protected from scale-in."""
+    asg, ecs = sim.client("autoscaling"), sim.client("ecs")
+    g = group(asg, asg_name)
+    providers = {}
+    # The cluster's providers by name: moto 5.2 fails DescribeCapacityProviders
+    # without names (a TypeError, answered as a 500), which AWS allows.
+    names = ecs.describe_clusters(clusters=[cluster])["clusters"][0].get("capacityProviders") or []
+    described = ecs.describe_capacity_providers(capacityProviders=names)["capacityProviders"] if names else []
+    for cp in described:
+        prov = cp.get("autoScalingGroupProvider") or {}
+        if cp.get("status") == "ACTIVE" and prov.get("autoScalingGroupArn") in (g["AutoScalingGroupARN"], asg_name):
+            providers[cp["name"]] = prov
+    policies = {}
+    for p in asg.describe_policies(AutoScalingGroupName=asg_name)["ScalingPolicies"]:
+        spec = p.get("TargetTrackingConfiguration") or {}
+        metric = (spec.get("CustomizedMetricSpecification") or {}).get("MetricName") or \
+            (spec.get("PredefinedMetricSpecification") or {}).get("PredefinedMetricType")
+        policies[p["PolicyName"]] = {"type": p.get("PolicyType"), "metric": metric,
+                                     "target": spec.get("TargetValue"), "enabled": p.get("Enabled", True)}
+    hooks = {h["LifecycleHookName"]: {"transition": h["LifecycleTransition"], "heartbeat": h.get("HeartbeatTimeout"),
+                                      "default_result": h.get("DefaultResult")}
+             for h in asg.describe_lifecycle_hooks(AutoScalingGroupName=asg_name)["LifecycleHooks"]}
+    return {
+        "capacity_providers": providers,
+        "scaling_policies": policies,
+        "lifecycle_hooks": hooks,
+        "new_instances_protected": g.get("NewInstancesProtectedFromScaleIn"),
+        "suspended_processes": sorted(p["ProcessName"] for p in g.get("SuspendedProcesses", [])),
+        "protected_instances": sum(1 for i in g["Instances"] if i.get("ProtectedFromScaleIn")),
+    }
+
+
 def wait_until_serving(sim, asg_name, cluster, service, count, version, timeout=120):
     """Waits until every instance of the group is InService on the given
     template version, registered ACTIVE, and the service runs `count` tasks."""

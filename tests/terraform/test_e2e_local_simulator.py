@@ -1,11 +1,17 @@
 """examples/local-simulator applied by the real terraform and AWS provider
 against the cluster simulator, as a user would, in one walk:
 
-  1 create      apply with AMI A: the cluster, group and service come up
+  1 create      apply with AMI A: the cluster, group and service come up, on
+                the module's default capacity provider: managed scaling (ECS's
+                target tracking policy on the group), managed termination
+                protection, managed draining (ECS's termination hook)
   2 new AMI     apply with AMI B: the rollout runs inside apply and replaces
                 every instance with zero downtime; its --report argument is
-                full of shell metacharacters and becomes a file name verbatim
-  3 no change   apply again: no rollout, no AWS write
+                full of shell metacharacters and becomes a file name verbatim;
+                the capacity provider, ECS's policy and hook, the protection
+                and the suspended processes are as the rollout found them
+                (the simulator's group audit, and the APIs)
+  3 no change   apply again: the plan is empty, no rollout, no AWS write
   4 interrupted apply with AMI C, Ctrl-C (SIGINT to terraform's process group)
                 once the rollout has launched new instances: apply fails, the
                 old instances still serve, the rollout's state stays on the group
@@ -26,19 +32,44 @@ import os
 import pathlib
 import re
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import testlib  # noqa: E402
 import tflib  # noqa: E402
 from e2elib import (AMI_A, AMI_B, AMI_C, AMI_D, HELPER_LINE, Snapshot, Walk, Workspace, leftovers,  # noqa: E402
-                    start_simulator, wait_until_serving, writes_between)
+                    managed_capacity, start_simulator, wait_until_serving, writes_between)
 
 CLUSTER = "e2e-cluster"
 SERVICE = f"{CLUSTER}-web"
 # An argument a shell would run three commands from; the helper must receive it
 # as one argument and write its report to a file of exactly this name.
 NASTY_REPORT_NAME = "report;touch PWNED-semicolon;$(touch PWNED-subst)`touch PWNED-backtick`|touch PWNED-pipe&.html"
+# What ECS puts on the group for the module's default capacity provider
+# (capacity_providers.py in the simulator, from AWS's documents).
+ECS_POLICY_PREFIX = "ECSManagedAutoScalingPolicy-"
+ECS_DRAINING_HOOK = "ecs-managed-draining-termination-hook"
+
+
+def ecs_has_set_up(state, protected):
+    """ECS has put its policy and hook on the group and swept scale-in
+    protection over its instances (once a minute: a loaded machine may need
+    a moment)."""
+    return (any(n.startswith(ECS_POLICY_PREFIX) for n in state["scaling_policies"])
+            and ECS_DRAINING_HOOK in state["lifecycle_hooks"] and state["protected_instances"] == protected)
+
+
+def settled_managed_capacity(sim, expected, timeout=60):
+    """managed_capacity() once it equals `expected` (ECS's protection sweep
+    over new instances runs once an AWS minute), or as it is at the timeout:
+    the test compares, the walk goes on."""
+    deadline = time.monotonic() + timeout
+    while True:
+        state = managed_capacity(sim, CLUSTER, CLUSTER)
+        if state == expected or time.monotonic() > deadline:
+            return state
+        time.sleep(0.2)
 
 
 class LocalSimulatorWalk(unittest.TestCase):
@@ -83,13 +114,18 @@ class LocalSimulatorWalk(unittest.TestCase):
             if run.rc != 0:
                 return {"run": run, "stop": f"the first apply failed: {run!r}"}
             wait_until_serving(sim, CLUSTER, CLUSTER, SERVICE, 2, 1)
-            return {"run": run, "after": snap()}
+            sim.wait_until(lambda: ecs_has_set_up(managed_capacity(sim, CLUSTER, CLUSTER), 2), timeout=60,
+                           message="ECS's policy, draining hook and scale-in protection on the group")
+            # The group audit's "before": the cluster as terraform made it.
+            sim.audit_baseline()
+            return {"run": run, "after": snap(), "managed": managed_capacity(sim, CLUSTER, CLUSTER)}
 
         def new_ami():
             before = snap()
             run = ws.apply(cluster_instance_ami=AMI_B,
                            rollout_extra_args=[f"--report={cls.reports / NASTY_REPORT_NAME}"])
-            facts = {"run": run, "before": before, "after": snap()}
+            managed = settled_managed_capacity(sim, walk.steps["create"]["managed"])
+            facts = {"run": run, "before": before, "after": snap(), "managed": managed}
             if run.rc != 0:
                 facts["stop"] = f"the rollout apply failed: {run!r}"
             return facts
@@ -109,7 +145,8 @@ class LocalSimulatorWalk(unittest.TestCase):
         def resumed():
             before = snap()
             run = ws.apply(cluster_instance_ami=AMI_C)
-            facts = {"run": run, "before": before, "after": snap()}
+            managed = settled_managed_capacity(sim, walk.steps["create"]["managed"])
+            facts = {"run": run, "before": before, "after": snap(), "managed": managed}
             if run.rc != 0:
                 facts["stop"] = f"the apply after the interruption failed: {run!r}"
             return facts
@@ -122,12 +159,14 @@ class LocalSimulatorWalk(unittest.TestCase):
                 run = ws.apply(cluster_instance_ami=AMI_D, rollout_instance_timeout=10)
             finally:
                 sim.clear_faults()
-            return {"run": run, "before": before, "after": snap()}
+            managed = settled_managed_capacity(sim, walk.steps["create"]["managed"])
+            return {"run": run, "before": before, "after": snap(), "managed": managed}
 
         def recovery():
             before = snap()
             run = ws.apply(cluster_instance_ami=AMI_D)
-            return {"run": run, "before": before, "after": snap()}
+            managed = settled_managed_capacity(sim, walk.steps["create"]["managed"])
+            return {"run": run, "before": before, "after": snap(), "managed": managed}
 
         def destroy():
             run = ws.destroy(cluster_instance_ami=AMI_D)
@@ -172,6 +211,17 @@ class LocalSimulatorWalk(unittest.TestCase):
         self.assertEqual(snap.ledger["instances_left_draining"], [])
         self.assertEqual([c["ec2InstanceId"] for c in snap.container_instances if c["status"] == "DRAINING"], [])
 
+    def assertManagedCapacityAsFound(self, step):
+        """The capacity provider, ECS's policy and hook, NewInstancesProtectedFromScaleIn,
+        the suspended processes and the protection of the instances running tasks
+        are as after the first apply, through the APIs and in the simulator's group
+        audit (which compares every attribute; the launch template version is
+        terraform's change)."""
+        s = self.walk.step(self, step)
+        self.assertEqual(s["managed"], self.walk.step(self, "create")["managed"])
+        changes = [c for c in s["after"].ledger["group_config_changes"] if c["field"] != "LaunchTemplate"]
+        self.assertEqual(changes, [], "the group's configuration changed")
+
     def assertServing(self, snap, version, ami):
         self.assertEqual(set(snap.versions().values()), {str(version)}, snap.group["Instances"])
         self.assertEqual(all(i["LifecycleState"] == "InService" for i in snap.group["Instances"]), True)
@@ -203,6 +253,21 @@ class LocalSimulatorWalk(unittest.TestCase):
         s = self.walk.step(self, "create")
         self.assertSays(s["run"], r"\(local-exec\): \d\d:\d\d:\d\d nothing to do: all 2 instance\(s\) are current")
 
+    def test_1_the_cluster_runs_on_the_modules_default_capacity_provider(self):
+        m = self.walk.step(self, "create")["managed"]
+        self.assertEqual(len(m["capacity_providers"]), 1, m)
+        prov = list(m["capacity_providers"].values())[0]
+        self.assertEqual(prov["managedScaling"]["status"], "ENABLED", prov)
+        self.assertEqual(prov["managedTerminationProtection"], "ENABLED", prov)
+        self.assertEqual(prov["managedDraining"], "ENABLED", prov)
+        policies = {n: p for n, p in m["scaling_policies"].items() if n.startswith(ECS_POLICY_PREFIX)}
+        self.assertEqual([p["metric"] for p in policies.values()], ["CapacityProviderReservation"], m)
+        self.assertEqual(m["lifecycle_hooks"][ECS_DRAINING_HOOK]["transition"],
+                         "autoscaling:EC2_INSTANCE_TERMINATING", m)
+        self.assertTrue(m["new_instances_protected"], m)
+        self.assertEqual(m["suspended_processes"], [], m)
+        self.assertEqual(m["protected_instances"], 2, "ECS protects the instances that run tasks")
+
     # ---- 2 new AMI -------------------------------------------------------
 
     def test_2_new_ami_is_rolled_out_inside_apply(self):
@@ -230,6 +295,16 @@ class LocalSimulatorWalk(unittest.TestCase):
     def test_2_group_sizes_processes_and_tags_are_restored(self):
         s = self.walk.step(self, "new_ami")
         self.assertGroupRestored(s["after"])
+
+    def test_2_capacity_provider_policy_hook_and_protection_are_as_found(self):
+        self.assertManagedCapacityAsFound("new_ami")
+
+    def test_2_every_old_instance_was_replaced_exactly_once(self):
+        s = self.walk.step(self, "new_ami")
+        repl = [r for r in s["after"].ledger["replacements"] if r["group"] == CLUSTER]
+        self.assertEqual(len(repl), 1, s["after"].ledger["replacements"])
+        self.assertEqual((repl[0]["old"], repl[0]["launched"], repl[0]["old_remaining"]), (2, 2, []), repl[0])
+        self.assertIsNone(repl[0]["problem"])
 
     def test_2_extra_argument_with_metacharacters_reaches_the_helper_verbatim(self):
         s = self.walk.step(self, "new_ami")
@@ -288,6 +363,9 @@ class LocalSimulatorWalk(unittest.TestCase):
         self.assertGroupRestored(after)
         self.assertZeroDowntime(after.ledger)
 
+    def test_5_capacity_provider_policy_hook_and_protection_are_as_found(self):
+        self.assertManagedCapacityAsFound("resumed")
+
     # ---- 6 failure -------------------------------------------------------
 
     def test_6_failed_rollout_fails_apply_with_the_helpers_message(self):
@@ -312,6 +390,9 @@ class LocalSimulatorWalk(unittest.TestCase):
         # The instances the fault kept from registering were removed again.
         self.assertEqual(len(after.ledger["never_registered"]), 0, after.ledger["never_registered"])
 
+    def test_6_capacity_provider_policy_hook_and_protection_are_as_found(self):
+        self.assertManagedCapacityAsFound("failure")
+
     # ---- 7 recovery ------------------------------------------------------
 
     def test_7_next_apply_replaces_the_tainted_rollout_and_finishes_it(self):
@@ -328,6 +409,9 @@ class LocalSimulatorWalk(unittest.TestCase):
         self.assertFalse(set(s["before"].instance_ids()) & set(s["after"].instance_ids()))
         self.assertGroupRestored(s["after"])
         self.assertZeroDowntime(s["after"].ledger)
+
+    def test_7_capacity_provider_policy_hook_and_protection_are_as_found(self):
+        self.assertManagedCapacityAsFound("recovery")
 
     # ---- 8 destroy -------------------------------------------------------
 

@@ -10,6 +10,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __GLIBC__ /* defined by the C library's headers above */
+#include <malloc.h>
+#endif
 
 #include "cli/external.h"
 #include "cli/options.h"
@@ -74,6 +77,21 @@ static void no_core_dumps(void)
     setrlimit(RLIMIT_CORE, &none);
 #ifdef __linux__
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+#endif
+}
+
+/* A small heap at a thousand instances (issue 16): one malloc arena for
+ * every thread (each of the fan-out's workers would otherwise keep one of
+ * its own after it ends), and blocks of 64 kB and more (answers of many
+ * instances, arrays over all members) mapped apart and unmapped when freed
+ * instead of staying in the heap between polls; glibc grows that threshold
+ * by itself after the first such free unless it is set. */
+static void small_heap(void)
+{
+#ifdef __GLIBC__
+    mallopt(M_ARENA_MAX, 1);
+    mallopt(M_MMAP_THRESHOLD, 64 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 128 * 1024);
 #endif
 }
 
@@ -316,6 +334,7 @@ int main(int argc, char **argv)
 {
     no_core_dumps();
     no_sigpipe();
+    small_heap();
     struct cli_options o;
     struct err err;
     if (cli_parse(argc, argv, &o, &err) != 0) {

@@ -232,6 +232,41 @@ static int set_state(struct engine *e, const struct rollout_snapshot *s, const s
     return rc;
 }
 
+/* Instances chosen for termination because they were not registered when
+ * the snapshot was taken may have registered since, and been given tasks
+ * (issue 12, chaos: a rollback terminated a "never ready" instance with two
+ * RUNNING tasks, on an answer some seconds old). Looks again just before:
+ * 1 when one of them is registered now (nothing is terminated; the next poll
+ * decides afresh), 0 when none is, -1 when AWS could not tell. */
+static int registered_since(struct engine *e, const struct rollout_snapshot *s,
+                            const struct strv *ids, struct err *err)
+{
+    struct buf filter = BUF_INIT;
+    for (size_t i = 0; i < ids->n; i++)
+        if (!snapshot_ci(s, ids->v[i]))
+            buf_printf(&filter, "%s'%s'", filter.len ? ", " : "ec2InstanceId in [", ids->v[i]);
+    if (!filter.len)
+        return 0;
+    buf_puts(&filter, "]");
+    struct strv arns = STRV_INIT;
+    int rc = e->ops->list_container_instances(e->ops->ctx, e->cfg->cluster_name, buf_cstr(&filter),
+                                              NULL, &arns, err);
+    buf_free(&filter);
+    struct ecs_container_instance *cis = NULL;
+    size_t n = 0;
+    if (rc == 0 && arns.n)
+        rc = e->ops->describe_container_instances(
+            e->ops->ctx, e->cfg->cluster_name, (const char *const *)arns.v, arns.n, &cis, &n, err);
+    int found = 0;
+    /* The filter may not be applied (moto, LocalStack): match by id. */
+    for (size_t k = 0; rc == 0 && k < n; k++)
+        found |= cis[k].ec2_instance_id && strv_contains(ids, cis[k].ec2_instance_id) &&
+                 !snapshot_ci(s, cis[k].ec2_instance_id);
+    ecs_container_instances_free(cis, n);
+    strv_free(&arns);
+    return rc != 0 ? -1 : found;
+}
+
 int act_perform(struct engine *e, const struct rollout_snapshot *s,
                 const struct rollout_decision *d, struct err *err)
 {
@@ -287,6 +322,9 @@ int act_perform(struct engine *e, const struct rollout_snapshot *s,
     case ACT_TERMINATE: {
         if (!e->rollback)
             e->phase = RUN_TERMINATE;
+        int late = registered_since(e, s, &d->ids, err);
+        if (late != 0)
+            return late < 0 ? -1 : ACT_LOOK_AGAIN;
         /* A failure is retried from a fresh look: the instances already
          * terminating are no longer candidates then. */
         return FENCED(e, err,

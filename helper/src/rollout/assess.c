@@ -6,6 +6,7 @@
 
 #include "rollout/model.h"
 #include "util/mem.h"
+#include "util/strindex.h"
 
 const char *instance_phase_name(enum instance_phase p)
 {
@@ -44,13 +45,14 @@ const struct ecs_container_instance *snapshot_ci(const struct rollout_snapshot *
     return NULL;
 }
 
-static const struct drain_tasks *find_drain(const struct rollout_snapshot *s,
-                                            const char *instance_id)
+static const char *ci_instance(const void *v, size_t i)
 {
-    for (size_t i = 0; i < s->n_drains; i++)
-        if (strcmp(s->drains[i].instance_id, instance_id) == 0)
-            return &s->drains[i];
-    return NULL;
+    return ((const struct rollout_snapshot *)v)->cis[i].ec2_instance_id;
+}
+
+static const char *drain_instance(const void *v, size_t i)
+{
+    return ((const struct rollout_snapshot *)v)->drains[i].instance_id;
 }
 
 static enum instance_phase phase_of(const struct asg_instance *in,
@@ -168,11 +170,17 @@ void rollout_assess(const struct rollout_snapshot *s, const struct rollout_optio
     memset(a, 0, sizeof(*a));
     a->n = s->group.n_instances;
     a->v = xcalloc(a->n ? a->n : 1, sizeof(*a->v));
+    /* Indexed: thousands of members, each looked up (issue 16). */
+    struct str_index cis, drains;
+    str_index_build(&cis, s->n_cis, ci_instance, s);
+    str_index_build(&drains, s->n_drains, drain_instance, s);
     for (size_t i = 0; i < a->n; i++) {
         struct instance_view *v = &a->v[i];
         v->asg = &s->group.instances[i];
-        v->ci = snapshot_ci(s, v->asg->instance_id);
-        v->drain = find_drain(s, v->asg->instance_id);
+        long ci = str_index_find(&cis, v->asg->instance_id, ci_instance, s);
+        long dr = str_index_find(&drains, v->asg->instance_id, drain_instance, s);
+        v->ci = ci >= 0 ? &s->cis[ci] : NULL;
+        v->drain = dr >= 0 ? &s->drains[dr] : NULL;
         v->phase = phase_of(v->asg, v->ci, v->drain);
         v->units = instance_units(v->asg);
         v->hook_wait = is_hook_wait(v->asg->lifecycle_state);
@@ -241,6 +249,8 @@ void rollout_assess(const struct rollout_snapshot *s, const struct rollout_optio
         if (draining && v->ci)
             a->tasks_to_move += v->ci->running_tasks_count + v->ci->pending_tasks_count;
     }
+    str_index_free(&cis);
+    str_index_free(&drains);
 }
 
 void rollout_assessment_free(struct rollout_assessment *a)

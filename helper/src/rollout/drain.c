@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "util/mem.h"
+#include "util/strindex.h"
 
 /* Task listings per poll for draining instances: enough to follow a large
  * batch within a few polls, few enough to stay far below ECS' rate limits. */
@@ -21,15 +22,21 @@
 /* DescribeTasks takes 100 tasks per call. */
 #define TASKS_PER_PAGE 100
 
+static const char *memo_instance(const void *v, size_t i)
+{
+    return ((const struct observer *)v)->memo[i].instance_id;
+}
+
 static struct drain_memo *memo_for(struct observer *ob, const char *instance_id)
 {
-    for (size_t i = 0; i < ob->n_memo; i++)
-        if (strcmp(ob->memo[i].instance_id, instance_id) == 0)
-            return &ob->memo[i];
+    long i = str_index_find(&ob->memo_ix, instance_id, memo_instance, ob);
+    if (i >= 0)
+        return &ob->memo[i];
     ob->memo = xgrow(ob->memo, &ob->cap_memo, ob->n_memo + 1, sizeof(*ob->memo));
     struct drain_memo *m = &ob->memo[ob->n_memo++];
     memset(m, 0, sizeof(*m));
     m->instance_id = xstrdup(instance_id);
+    str_index_add(&ob->memo_ix, ob->n_memo - 1, memo_instance, ob);
     return m;
 }
 
@@ -40,17 +47,15 @@ static struct drain_memo *memo_for(struct observer *ob, const char *instance_id)
  * terminated with them. */
 static void forget_drain(struct observer *ob, const char *instance_id)
 {
-    for (size_t i = 0; i < ob->n_memo; i++) {
-        struct drain_memo *m = &ob->memo[i];
-        if (strcmp(m->instance_id, instance_id) != 0)
-            continue;
-        char *id = m->instance_id;
-        strv_free(&m->standalone);
-        strv_free(&m->pending);
-        memset(m, 0, sizeof(*m));
-        m->instance_id = id;
+    long i = str_index_find(&ob->memo_ix, instance_id, memo_instance, ob);
+    if (i < 0)
         return;
-    }
+    struct drain_memo *m = &ob->memo[i];
+    char *id = m->instance_id;
+    strv_free(&m->standalone);
+    strv_free(&m->pending);
+    memset(m, 0, sizeof(*m));
+    m->instance_id = id;
 }
 
 static int service_is_daemon(const struct observer *ob, const char *name)
@@ -99,9 +104,16 @@ static int list_cluster_tasks(struct observer *ob, const char *ci_arn, const cha
  * container instance; tasks not STOPPED go to that drain's pending list.
  * answered[k] tells whether arns[k] was in the answer. With `progress`:
  * [0] tasks counted, [1] of them STOPPED. */
+static const char *drain_ci_arn(const void *v, size_t di)
+{
+    const struct ecs_container_instance *ci = ((const struct ecs_container_instance *const *)v)[di];
+    return ci ? ci->arn : NULL;
+}
+
 static int describe_and_tally(struct observer *ob, struct rollout_snapshot *s,
                               const struct strv *arns, int *answered, const int *listed,
-                              const struct ecs_container_instance **ci_of, struct strv *pending_of,
+                              const struct ecs_container_instance **ci_of,
+                              const struct str_index *by_ci, struct strv *pending_of,
                               size_t *progress, struct err *err)
 {
     for (size_t off = 0; off < arns->n; off += TASKS_PER_PAGE) {
@@ -117,20 +129,17 @@ static int describe_and_tally(struct observer *ob, struct rollout_snapshot *s,
         for (size_t k = 0; k < n; k++) {
             if (!tasks[k].container_instance_arn)
                 continue;
-            for (size_t di = 0; di < s->n_drains; di++)
-                if (listed[di] && ci_of[di] && ci_of[di]->arn &&
-                    strcmp(ci_of[di]->arn, tasks[k].container_instance_arn) == 0) {
-                    tally_task(ob, &tasks[k], &s->drains[di]);
-                    int stopped =
-                        tasks[k].last_status && strcmp(tasks[k].last_status, "STOPPED") == 0;
-                    if (tasks[k].arn && !stopped)
-                        strv_push(&pending_of[di], tasks[k].arn);
-                    if (progress) {
-                        progress[0]++;
-                        progress[1] += stopped;
-                    }
-                    break;
-                }
+            long di = str_index_find(by_ci, tasks[k].container_instance_arn, drain_ci_arn, ci_of);
+            if (di < 0 || !listed[di])
+                continue;
+            tally_task(ob, &tasks[k], &s->drains[di]);
+            int stopped = tasks[k].last_status && strcmp(tasks[k].last_status, "STOPPED") == 0;
+            if (tasks[k].arn && !stopped)
+                strv_push(&pending_of[di], tasks[k].arn);
+            if (progress) {
+                progress[0]++;
+                progress[1] += stopped;
+            }
         }
         ecs_tasks_free(tasks, n);
     }
@@ -147,8 +156,8 @@ static int describe_and_tally(struct observer *ob, struct rollout_snapshot *s,
  * observe_drains. */
 static int recheck_pending(struct observer *ob, struct rollout_snapshot *s, const size_t *recheck,
                            size_t n_recheck, int *listed, int *unsure,
-                           const struct ecs_container_instance **ci_of, struct strv *pending_of,
-                           struct err *err)
+                           const struct ecs_container_instance **ci_of,
+                           const struct str_index *by_ci, struct strv *pending_of, struct err *err)
 {
     size_t first = ob->recheck_cursor % n_recheck, done = 0;
     while (done < n_recheck) {
@@ -166,8 +175,8 @@ static int recheck_pending(struct observer *ob, struct rollout_snapshot *s, cons
         }
         size_t progress[2] = {0, 0};
         int *answered = xcalloc(page.n ? page.n : 1, sizeof(*answered));
-        int rc = page.n ? describe_and_tally(ob, s, &page, answered, listed, ci_of, pending_of,
-                                             progress, err)
+        int rc = page.n ? describe_and_tally(ob, s, &page, answered, listed, ci_of, by_ci,
+                                             pending_of, progress, err)
                         : 0;
         /* The page holds the drains' pending tasks in order. */
         size_t at = 0;
@@ -197,6 +206,40 @@ static int recheck_pending(struct observer *ob, struct rollout_snapshot *s, cons
         for (size_t j = 0; j < m->standalone.n; j++)
             strv_push(&d->standalone, m->standalone.v[j]);
     }
+    return 0;
+}
+
+int drain_cluster_listing_cheaper(size_t n_zero, size_t told, size_t last_listed, size_t registered,
+                                  size_t group_cis)
+{
+    if (told < n_zero)
+        told = n_zero; /* at least one task each, for drains first seen at zero */
+    size_t estimate = last_listed + told;
+    if (!last_listed && group_cis && registered > group_cis)
+        estimate = told * registered / group_cis;
+    return 2 * ((estimate + TASKS_PER_PAGE - 1) / TASKS_PER_PAGE) < n_zero;
+}
+
+/* drain_cluster_listing_cheaper() for this poll's drains at zero; the
+ * cluster's size is asked only before its first listing. */
+static int cluster_listing_cheaper(struct observer *ob, const struct rollout_snapshot *s,
+                                   const int *at_zero, size_t n_zero, int *cheaper, struct err *err)
+{
+    size_t told = 0, registered = 0;
+    for (size_t di = 0; di < s->n_drains; di++)
+        if (at_zero[di])
+            told += (size_t)memo_for(ob, s->drains[di].instance_id)->peak_counters;
+    if (!ob->cluster_stopping_listed) {
+        struct ecs_cluster cl;
+        memset(&cl, 0, sizeof(cl));
+        if (ob->ops->describe_cluster(ob->ops->ctx, ob->cluster_name, &cl, err) != 0)
+            return -1;
+        if (cl.registered_container_instances > 0)
+            registered = (size_t)cl.registered_container_instances;
+        ecs_cluster_free(&cl);
+    }
+    *cheaper = drain_cluster_listing_cheaper(n_zero, told, ob->cluster_stopping_listed, registered,
+                                             s->n_cis);
     return 0;
 }
 
@@ -231,6 +274,7 @@ int observe_drains(struct observer *ob, struct rollout_snapshot *s, struct err *
     int *unsure = xcalloc(s->n_cis ? s->n_cis : 1, sizeof(*unsure));
     s->drains = xcalloc(s->n_cis ? s->n_cis : 1, sizeof(*s->drains));
     const struct ecs_container_instance **ci_of = xcalloc(s->n_cis ? s->n_cis : 1, sizeof(*ci_of));
+    struct str_index by_ci = {0}; /* drain record by its container instance's ARN */
     for (size_t i = 0; i < s->n_cis; i++) {
         const struct ecs_container_instance *ci = &s->cis[i];
         if (!ci->status || strcmp(ci->status, "DRAINING") != 0) {
@@ -244,6 +288,8 @@ int observe_drains(struct observer *ob, struct rollout_snapshot *s, struct err *
         d->instance_id = xstrdup(ci->ec2_instance_id);
         struct drain_memo *m = memo_for(ob, ci->ec2_instance_id);
         int counters = ci->running_tasks_count + ci->pending_tasks_count;
+        if (counters > m->peak_counters)
+            m->peak_counters = counters;
         if (counters != m->last_counters || !m->seen) {
             m->seen = 1;
             m->last_counters = counters;
@@ -267,14 +313,20 @@ int observe_drains(struct observer *ob, struct rollout_snapshot *s, struct err *
         }
     }
 
+    str_index_build(&by_ci, s->n_drains, drain_ci_arn, ci_of);
     int budget = TASK_CHECKS_PER_POLL;
-    if (n_zero > TASK_CHECKS_PER_POLL) {
+    int cluster_wide = 0;
+    if (n_zero > TASK_CHECKS_PER_POLL &&
+        cluster_listing_cheaper(ob, s, at_zero, (size_t)n_zero, &cluster_wide, err) != 0)
+        goto out;
+    if (cluster_wide) {
         /* Many at once: the cluster's tasks on their way to STOPPED, in
          * pages of 100, instead of one listing per instance. */
         cluster_from = arns.n;
         if (list_cluster_tasks(ob, NULL, "STOPPED", &arns, err) != 0)
             goto out;
         cluster_to = arns.n;
+        ob->cluster_stopping_listed = cluster_to - cluster_from;
         for (size_t di = 0; di < s->n_drains; di++)
             if (at_zero[di])
                 listed[di] = 2;
@@ -318,8 +370,8 @@ int observe_drains(struct observer *ob, struct rollout_snapshot *s, struct err *
     }
     pending_of = xcalloc(s->n_drains ? s->n_drains : 1, sizeof(*pending_of));
     answered = xcalloc(arns.n ? arns.n : 1, sizeof(*answered));
-    if (arns.n &&
-        describe_and_tally(ob, s, &arns, answered, listed, ci_of, pending_of, NULL, err) != 0)
+    if (arns.n && describe_and_tally(ob, s, &arns, answered, listed, ci_of, &by_ci, pending_of,
+                                     NULL, err) != 0)
         goto out;
     /* A task listed but missing from the answer (a `failures` entry,
      * eventual consistency) may be the one still running: the drains that
@@ -332,8 +384,8 @@ int observe_drains(struct observer *ob, struct rollout_snapshot *s, struct err *
                 (k >= cluster_from && k < cluster_to && at_zero[di]))
                 unsure[di] = 1;
     }
-    if (n_recheck &&
-        recheck_pending(ob, s, recheck, n_recheck, listed, unsure, ci_of, pending_of, err) != 0)
+    if (n_recheck && recheck_pending(ob, s, recheck, n_recheck, listed, unsure, ci_of, &by_ci,
+                                     pending_of, err) != 0)
         goto out;
     for (size_t di = 0; di < s->n_drains; di++) {
         if (!listed[di])
@@ -378,6 +430,7 @@ out:
     free(unsure);
     free(recheck);
     free(answered);
+    str_index_free(&by_ci);
     free(ci_of);
     free(at_zero);
     free(listed);

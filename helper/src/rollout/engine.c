@@ -7,6 +7,7 @@
 
 #include "rollout/conflict.h"
 #include "rollout/engine_impl.h"
+#include "rollout/held.h"
 #include "rollout/preflight.h"
 #include "rollout/target.h"
 #include "util/buf.h"
@@ -229,14 +230,23 @@ static double on_wait(struct engine *e, const struct rollout_snapshot *s,
 /* A decision that gave up: the rollout rolls back; a rollback that gives
  * up ends with the cluster serving. */
 static double on_fail(struct engine *e, const struct rollout_snapshot *s,
-                      const struct rollout_decision *d, struct err *err)
+                      const struct rollout_assessment *a, const struct rollout_decision *d,
+                      struct err *err)
 {
+    /* A drain that ECS will not finish (held.h): the failure says which
+     * service holds it and what to change, since a re-run alone would be
+     * held by the same tasks. */
+    char held[1024];
+    int is_held = d->wait == WAIT_DRAIN && drain_held(e, s, a, held, sizeof(held));
     if (!e->rollback) {
-        enter_rollback(e, d->message);
+        enter_rollback(e, is_held ? held : d->message);
         return e->interval;
     }
-    err_set(err, ERR_STATE, "the rollback could not finish (%s); the rollout had failed: %s",
-            d->message, e->failure);
+    if (is_held)
+        err_set(err, ERR_STATE, "%s", held);
+    else
+        err_set(err, ERR_STATE, "the rollback could not finish (%s); the rollout had failed: %s",
+                d->message, e->failure);
     act_return_to_service(e, s);
     if (e->lost_lease) {
         conclude(e, ROLLOUT_BUSY, "another rollout took over group %s during the rollback",
@@ -244,10 +254,14 @@ static double on_fail(struct engine *e, const struct rollout_snapshot *s,
         return 0;
     }
     lease_release(e);
-    conclude(e, ROLLOUT_STUCK,
-             "the cluster is serving; run the same command again to continue once the cause is "
-             "fixed. %s",
-             err->message);
+    if (is_held)
+        conclude(e, ROLLOUT_STUCK,
+                 "the cluster is serving; the rollback could not finish either: %s", held);
+    else
+        conclude(e, ROLLOUT_STUCK,
+                 "the cluster is serving; run the same command again to continue once the cause "
+                 "is fixed. %s",
+                 err->message);
     return 0;
 }
 
@@ -259,8 +273,13 @@ static double on_action(struct engine *e, struct rollout_snapshot *s,
 {
     if (e->rollback)
         e->phase = RUN_ROLLBACK;
-    if (act_perform(e, s, d, step_err) != 0)
+    int done = act_perform(e, s, d, step_err);
+    if (done != 0 && done != ACT_LOOK_AGAIN)
         return POLL_FAILED;
+    if (done == ACT_LOOK_AGAIN) {
+        e->interval = 0;
+        return 0;
+    }
     rollout_timers_note(&e->timers, d, s->now);
     emit(e, EV_ACTION, rollout_action_name(d->action), d->message, &d->ids, NULL);
     if (act_apply_to_snapshot(s, d)) {
@@ -328,7 +347,7 @@ static double poll_once(struct engine *e, long long now, struct err *step_err, s
         if (d.action == ACT_WAIT)
             pause = on_wait(e, &s, &a, &d);
         else if (d.action == ACT_FAIL)
-            pause = on_fail(e, &s, &d, err);
+            pause = on_fail(e, &s, &a, &d, err);
         else
             pause = on_action(e, &s, &d, &again, step_err, err);
         rollout_decision_free(&d);

@@ -121,7 +121,9 @@ void lease_mine(const struct engine *e, struct rollout_lease *l);
 /* Records the original sizes, the processes to suspend, the target and the
  * lease on the group: the rollout is in progress from then on. */
 int act_begin(struct engine *e, const struct rollout_snapshot *s, struct err *err);
-/* Carries out a decision's write. */
+/* Carries out a decision's write: 0 done, -1 failed, ACT_LOOK_AGAIN when
+ * what the decision rested on changed meanwhile (nothing was written). */
+#define ACT_LOOK_AGAIN 2
 int act_perform(struct engine *e, const struct rollout_snapshot *s,
                 const struct rollout_decision *d, struct err *err);
 /* Applies a performed group-level write to the snapshot when its whole

@@ -9,6 +9,7 @@
 #include "svc/ec2.h"
 #include "util/log.h"
 #include "util/mem.h"
+#include "util/strindex.h"
 
 /* ListContainerInstances filter: ids per `ec2InstanceId in [...]`. */
 #define IDS_PER_FILTER 20
@@ -51,6 +52,8 @@ void observer_free(struct observer *ob)
     free(ob->records);
     strv_free(&ob->ci_ids);
     strv_free(&ob->ci_arns);
+    str_index_free(&ob->ci_ids_ix);
+    str_index_free(&ob->ci_arns_ix);
     strv_free(&ob->ami_ids);
     strv_free(&ob->ami_values);
     strv_free(&ob->affected_services);
@@ -63,6 +66,7 @@ void observer_free(struct observer *ob)
         strv_free(&ob->memo[i].pending);
     }
     free(ob->memo);
+    str_index_free(&ob->memo_ix);
     rollout_target_free(&ob->target);
     observer_shapes_free(&ob->sh);
     memset(ob, 0, sizeof(*ob));
@@ -95,6 +99,17 @@ static int in_service(const struct asg_instance *in)
     return in->lifecycle_state && strcmp(in->lifecycle_state, "InService") == 0;
 }
 
+/* A member on its way out of the group (Terminating*, Detaching): its
+ * container instance no longer counts for anything (assess.c takes it as
+ * LEAVING from its lifecycle state alone), so it is not described again -
+ * a whole batch being terminated cost ten calls a poll at 1,000 instances
+ * (issue 16). Its last record is kept. */
+static int leaving(const struct asg_instance *in)
+{
+    const char *ls = in->lifecycle_state ? in->lifecycle_state : "";
+    return strncmp(ls, "Terminat", 8) == 0 || strncmp(ls, "Detach", 6) == 0;
+}
+
 /* A settled container instance (ACTIVE, its agent connected, its instance
  * InService) changes only by another hand than the rollout's, or when its
  * agent disconnects: it is described again after CI_REFRESH_S seconds, at
@@ -109,52 +124,6 @@ static int in_service(const struct asg_instance *in)
  * a deregistration between two polls leave the count as it was). */
 #define LIST_EVERY_S 10
 
-/* An index of strings (open addressing, FNV-1a): slot = position + 1. */
-struct str_index {
-    size_t *slots;
-    size_t mask;
-};
-
-static size_t hash_str(const char *s)
-{
-    size_t h = (size_t)1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * (size_t)1099511628211ULL;
-    return h;
-}
-
-static void index_build(struct str_index *ix, size_t n, const char *(*key)(const void *, size_t),
-                        const void *v)
-{
-    size_t cap = 16;
-    while (cap < 2 * n + 1)
-        cap *= 2;
-    ix->slots = xcalloc(cap, sizeof(*ix->slots));
-    ix->mask = cap - 1;
-    for (size_t i = 0; i < n; i++) {
-        const char *k = key(v, i);
-        if (!k)
-            continue;
-        size_t h = hash_str(k) & ix->mask;
-        while (ix->slots[h])
-            h = (h + 1) & ix->mask;
-        ix->slots[h] = i + 1;
-    }
-}
-
-static long index_find(const struct str_index *ix, const char *k,
-                       const char *(*key)(const void *, size_t), const void *v)
-{
-    if (!ix->slots || !k)
-        return -1;
-    for (size_t h = hash_str(k) & ix->mask; ix->slots[h]; h = (h + 1) & ix->mask) {
-        const char *x = key(v, ix->slots[h] - 1);
-        if (x && strcmp(x, k) == 0)
-            return (long)(ix->slots[h] - 1);
-    }
-    return -1;
-}
-
 static const char *record_arn(const void *v, size_t i)
 {
     return ((const struct ci_record *)v)[i].ci.arn;
@@ -163,11 +132,6 @@ static const char *record_arn(const void *v, size_t i)
 static const char *record_instance(const void *v, size_t i)
 {
     return ((const struct ci_record *)v)[i].ci.ec2_instance_id;
-}
-
-static const char *strv_at(const void *v, size_t i)
-{
-    return ((const struct strv *)v)->v[i];
 }
 
 static const char *member_id(const void *v, size_t i)
@@ -202,12 +166,39 @@ void observer_instances_changed(struct observer *ob, const struct strv *instance
             ob->records[i].stale = 1;
 }
 
+/* Lists the container instances of `ids` by `ec2InstanceId in [...]`
+ * filters, IDS_PER_FILTER at a time. An endpoint that ignores the filter
+ * answers with the whole cluster: noted (the observer lists the cluster
+ * from then on), and that one answer is all there is to find. */
+static int list_by_instance_ids(struct observer *ob, const struct strv *ids, struct strv *found,
+                                struct err *err)
+{
+    for (size_t i = 0; i < ids->n; i += IDS_PER_FILTER) {
+        char filter[1024];
+        size_t asked = 0, before = found->n;
+        size_t used = (size_t)snprintf(filter, sizeof(filter), "ec2InstanceId in [");
+        for (size_t k = i; k < ids->n && k < i + IDS_PER_FILTER; k++, asked++)
+            used += (size_t)snprintf(filter + used, sizeof(filter) - used, "%s%s", k > i ? "," : "",
+                                     ids->v[k]);
+        snprintf(filter + used, sizeof(filter) - used, "]");
+        if (ob->ops->list_container_instances(ob->ops->ctx, ob->cluster_name, filter, NULL, found,
+                                              err) != 0)
+            return -1;
+        if (found->n - before > asked) {
+            ob->filters_ignored = 1;
+            break;
+        }
+    }
+    return 0;
+}
+
 /* Finds the container instances of unmapped InService members: a few by
- * `ec2InstanceId in [...]` filters, many (a whole batch registering) by
- * listing the cluster in pages of 100, which costs instances/100 rather
- * than instances/20 - and only when the cluster's registered count moved
- * since the last listing (or LIST_EVERY_S passed). ARNs already known (of
- * any instance) are skipped. */
+ * `ec2InstanceId in [...]` filters; many (a whole batch registering) only
+ * when the cluster's registered count moved since the last look (or
+ * LIST_EVERY_S passed), then by whichever costs fewer calls: the filters
+ * (unmapped/20) or listing the cluster in pages of 100 (registered/100;
+ * other groups' instances too, so in a cluster of several groups the
+ * filters win). ARNs already known (of any instance) are skipped. */
 static int find_new_container_instances(struct observer *ob, long long now,
                                         const struct strv *unmapped, struct strv *arns,
                                         struct err *err)
@@ -223,32 +214,30 @@ static int find_new_container_instances(struct observer *ob, long long now,
         ecs_cluster_free(&cl);
         if (ob->listed && registered == ob->listed_registered && now - ob->listed_at < LIST_EVERY_S)
             return 0;
-        rc = ob->ops->list_container_instances(ob->ops->ctx, ob->cluster_name, NULL, NULL, &found,
-                                               err);
+        size_t by_filter = (unmapped->n + IDS_PER_FILTER - 1) / IDS_PER_FILTER;
+        size_t by_listing = ((size_t)(registered > 0 ? registered : 0) + 99) / 100;
+        if (!ob->filters_ignored && by_filter < by_listing)
+            rc = list_by_instance_ids(ob, unmapped, &found, err);
+        else
+            rc = ob->ops->list_container_instances(ob->ops->ctx, ob->cluster_name, NULL, NULL,
+                                                   &found, err);
         if (rc == 0) {
             ob->listed = 1;
             ob->listed_registered = registered;
             ob->listed_at = now;
         }
     } else {
-        for (size_t i = 0; rc == 0 && i < unmapped->n; i += IDS_PER_FILTER) {
-            char filter[1024];
-            size_t used = (size_t)snprintf(filter, sizeof(filter), "ec2InstanceId in [");
-            for (size_t k = i; k < unmapped->n && k < i + IDS_PER_FILTER; k++)
-                used += (size_t)snprintf(filter + used, sizeof(filter) - used, "%s%s",
-                                         k > i ? "," : "", unmapped->v[k]);
-            snprintf(filter + used, sizeof(filter) - used, "]");
-            rc = ob->ops->list_container_instances(ob->ops->ctx, ob->cluster_name, filter, NULL,
-                                                   &found, err);
-        }
+        rc = list_by_instance_ids(ob, unmapped, &found, err);
     }
-    struct str_index known = {0};
-    index_build(&known, ob->ci_arns.n, strv_at, &ob->ci_arns);
+    struct str_index asked;
+    str_index_build(&asked, arns->n, str_index_strv_key, arns);
     for (size_t k = 0; rc == 0 && k < found.n; k++)
-        if (index_find(&known, found.v[k], strv_at, &ob->ci_arns) < 0 &&
-            !strv_contains(arns, found.v[k]))
+        if (str_index_find(&ob->ci_arns_ix, found.v[k], str_index_strv_key, &ob->ci_arns) < 0 &&
+            str_index_find(&asked, found.v[k], str_index_strv_key, arns) < 0) {
             strv_push(arns, found.v[k]);
-    free(known.slots);
+            str_index_add(&asked, arns->n - 1, str_index_strv_key, arns);
+        }
+    str_index_free(&asked);
     strv_free(&found);
     return rc;
 }
@@ -256,23 +245,27 @@ static int find_new_container_instances(struct observer *ob, long long now,
 /* Puts a described container instance into the records (replacing the
  * last answer about it) and remembers its instance's ARN. */
 static void record_answer(struct observer *ob, struct str_index *by_arn,
-                          struct ecs_container_instance *ci, long long now, int *rebuild)
+                          struct ecs_container_instance *ci, long long now)
 {
-    long r = index_find(by_arn, ci->arn, record_arn, ob->records);
-    if (r < 0) {
+    long r = str_index_find(by_arn, ci->arn, record_arn, ob->records);
+    int added = r < 0;
+    if (added) {
         ob->records = xgrow(ob->records, &ob->cap_records, ob->n_records + 1, sizeof(*ob->records));
         r = (long)ob->n_records++;
         memset(&ob->records[r], 0, sizeof(ob->records[r]));
-        *rebuild = 1;
-        if (lookup(&ob->ci_arns, ci->arn) < 0) {
+        if (str_index_find(&ob->ci_arns_ix, ci->arn, str_index_strv_key, &ob->ci_arns) < 0) {
             strv_push(&ob->ci_ids, ci->ec2_instance_id);
             strv_push(&ob->ci_arns, ci->arn);
+            str_index_add(&ob->ci_ids_ix, ob->ci_ids.n - 1, str_index_strv_key, &ob->ci_ids);
+            str_index_add(&ob->ci_arns_ix, ob->ci_arns.n - 1, str_index_strv_key, &ob->ci_arns);
         }
     } else {
         ecs_container_instance_clear(&ob->records[r].ci);
     }
     ob->records[r].ci = *ci;
     memset(ci, 0, sizeof(*ci));
+    if (added)
+        str_index_add(by_arn, (size_t)r, record_arn, ob->records);
     ob->records[r].fetched_at = now;
     ob->records[r].stale = 0;
 }
@@ -289,12 +282,14 @@ static int observe_container_instances(struct observer *ob, struct rollout_snaps
     struct str_index by_arn = {0}, by_id = {0}, members = {0};
     int rc = -1, refresh = CI_REFRESH_PER_POLL;
 
-    index_build(&by_id, ob->n_records, record_instance, ob->records);
+    str_index_build(&by_id, ob->n_records, record_instance, ob->records);
     for (size_t i = 0; i < g->n_instances; i++) {
         const struct asg_instance *in = &g->instances[i];
-        long r = index_find(&by_id, in->instance_id, record_instance, ob->records);
+        long r = str_index_find(&by_id, in->instance_id, record_instance, ob->records);
         if (r >= 0) {
             struct ci_record *rec = &ob->records[r];
+            if (!fresh && leaving(in))
+                continue;
             if (!fresh && settled(rec, in) &&
                 (s->now - rec->fetched_at < CI_REFRESH_S || refresh <= 0))
                 continue;
@@ -304,7 +299,7 @@ static int observe_container_instances(struct observer *ob, struct rollout_snaps
             strv_push(&arns, rec->ci.arn);
             continue;
         }
-        long k = lookup(&ob->ci_ids, in->instance_id);
+        long k = str_index_find(&ob->ci_ids_ix, in->instance_id, str_index_strv_key, &ob->ci_ids);
         if (k >= 0)
             strv_push(&arns, ob->ci_arns.v[k]);
         else if (in_service(in))
@@ -322,24 +317,18 @@ static int observe_container_instances(struct observer *ob, struct rollout_snaps
     /* Every answer replaces the record of its ARN (a container instance
      * never moves to another instance); an ARN asked about and not in the
      * answer is gone (ECS reports it MISSING): its record goes too. */
-    index_build(&by_arn, ob->n_records, record_arn, ob->records);
-    int rebuild = 0;
+    str_index_build(&by_arn, ob->n_records, record_arn, ob->records);
     for (size_t i = 0; i < n; i++) {
         if (!cis[i].arn || !cis[i].ec2_instance_id)
             continue;
-        record_answer(ob, &by_arn, &cis[i], s->now, &rebuild);
-        if (rebuild) {
-            free(by_arn.slots);
-            index_build(&by_arn, ob->n_records, record_arn, ob->records);
-            rebuild = 0;
-        }
+        record_answer(ob, &by_arn, &cis[i], s->now);
     }
     ecs_container_instances_free(cis, n);
     size_t kept = 0;
-    index_build(&members, g->n_instances, member_id, g);
+    str_index_build(&members, g->n_instances, member_id, g);
     for (size_t i = 0; i < ob->n_records; i++) {
         struct ci_record *rec = &ob->records[i];
-        int member = index_find(&members, rec->ci.ec2_instance_id, member_id, g) >= 0;
+        int member = str_index_find(&members, rec->ci.ec2_instance_id, member_id, g) >= 0;
         if (rec->stale == 2 || !member) {
             ecs_container_instance_clear(&rec->ci);
             continue;
@@ -355,20 +344,20 @@ static int observe_container_instances(struct observer *ob, struct rollout_snaps
         ci_copy(&s->cis[s->n_cis++], &ob->records[i].ci);
     /* Members whose container instance was known but is missing from the
      * answer (no record left): never taken for instances that run no task. */
-    free(by_id.slots);
-    index_build(&by_id, ob->n_records, record_instance, ob->records);
+    str_index_free(&by_id);
+    str_index_build(&by_id, ob->n_records, record_instance, ob->records);
     for (size_t i = 0; i < g->n_instances; i++) {
         const char *id = g->instances[i].instance_id;
-        if (index_find(&by_id, id, record_instance, ob->records) >= 0 ||
-            lookup(&ob->ci_ids, id) < 0)
+        if (str_index_find(&by_id, id, record_instance, ob->records) >= 0 ||
+            str_index_find(&ob->ci_ids_ix, id, str_index_strv_key, &ob->ci_ids) < 0)
             continue;
         strv_push(&s->ci_lost, id);
     }
     rc = 0;
 out:
-    free(by_arn.slots);
-    free(by_id.slots);
-    free(members.slots);
+    str_index_free(&by_arn);
+    str_index_free(&by_id);
+    str_index_free(&members);
     strv_free(&unmapped);
     strv_free(&arns);
     return rc;

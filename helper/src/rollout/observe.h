@@ -8,6 +8,7 @@
 
 #include "rollout/model.h"
 #include "svc/ops.h"
+#include "util/strindex.h"
 
 /* What a previous poll learnt about one draining instance. */
 struct drain_memo {
@@ -20,6 +21,7 @@ struct drain_memo {
     int confirmed_empty;
     /* What the last listing found, valid while the counters read the same. */
     int listed_counters;
+    int peak_counters; /* the most running + pending seen while it drains */
     int service_tasks, daemon_tasks, stopping;
     struct strv standalone;
     /* Listed at zero already: the tasks then not yet STOPPED, which are all
@@ -48,6 +50,7 @@ struct observer_shapes {
     struct launch_spec spec;
     /* ec2 instance id -> EC2 launchTime (never changes) */
     struct strv time_ids;
+    struct str_index time_ix;
     long long *times;
     size_t cap_times;
     /* Drains this run made, members DRAINING when it started, and members
@@ -68,8 +71,9 @@ struct observer {
     const char *asg_name;
     const char *cluster_name;
     const struct rollout_options *options;
-    /* ec2 instance id -> container instance ARN */
+    /* ec2 instance id -> container instance ARN, indexed both ways */
     struct strv ci_ids, ci_arns;
+    struct str_index ci_ids_ix, ci_arns_ix;
     /* Container instances by ARN: only those that can have changed are
      * described again (see observe.c). */
     struct ci_record *records;
@@ -78,6 +82,13 @@ struct observer {
     int listed_registered;
     long long listed_at;
     int listed;
+    /* The endpoint answered a filtered ListContainerInstances with more
+     * than was asked (it ignores filters): list the cluster instead. */
+    int filters_ignored;
+    /* Tasks on their way to STOPPED at the last listing of the whole
+     * cluster's (0: never listed), to weigh the next against listing per
+     * instance (drain.c). */
+    size_t cluster_stopping_listed;
     /* ec2 instance id -> AMI (with --ami) */
     struct strv ami_ids, ami_values;
     /* services that had tasks on draining instances */
@@ -87,7 +98,8 @@ struct observer {
     int daemon_services_known;
     struct drain_memo *memo;
     size_t n_memo, cap_memo;
-    size_t recheck_cursor; /* where the next poll's look at stopping tasks starts */
+    struct str_index memo_ix; /* by instance id */
+    size_t recheck_cursor;    /* where the next poll's look at stopping tasks starts */
     /* resolved target */
     struct rollout_target target;
     struct observer_shapes sh;

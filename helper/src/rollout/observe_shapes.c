@@ -12,6 +12,7 @@
 #include "svc/asg_config.h"
 #include "svc/ec2.h"
 #include "util/mem.h"
+#include "util/strindex.h"
 
 /* ---- freeing ---- */
 
@@ -30,6 +31,7 @@ void observer_shapes_free(struct observer_shapes *sh)
     free(sh->spec_key);
     launch_spec_free(&sh->spec);
     strv_free(&sh->time_ids);
+    str_index_free(&sh->time_ix);
     free(sh->times);
     strv_free(&sh->own_drains);
     strv_free(&sh->draining_at_start);
@@ -57,10 +59,8 @@ void snapshot_shapes_free(struct rollout_snapshot *s)
  * not asked yet (or EC2 did not list it yet). */
 static long long time_of(const struct observer_shapes *sh, const char *id)
 {
-    for (size_t i = 0; i < sh->time_ids.n; i++)
-        if (strcmp(sh->time_ids.v[i], id) == 0)
-            return sh->times[i];
-    return 0;
+    long i = str_index_find(&sh->time_ix, id, str_index_strv_key, &sh->time_ids);
+    return i >= 0 ? sh->times[i] : 0;
 }
 
 int observe_launch_times(struct observer *ob, struct rollout_snapshot *s, struct err *err)
@@ -87,6 +87,7 @@ int observe_launch_times(struct observer *ob, struct rollout_snapshot *s, struct
             sh->times = xgrow(sh->times, &sh->cap_times, sh->time_ids.n + 1, sizeof(*sh->times));
             sh->times[sh->time_ids.n] = found[i].launch_time > 0 ? found[i].launch_time : -1;
             strv_push(&sh->time_ids, found[i].instance_id);
+            str_index_add(&sh->time_ix, sh->time_ids.n - 1, str_index_strv_key, &sh->time_ids);
         }
         ec2_instances_free(found, n);
     }

@@ -1,0 +1,166 @@
+"""The chaos driver's own logic (tests/integration/chaos.py), without running
+the helper: when a group counts as settled after a rollout (weighted mixed
+instances count capacity units, not instances); a drawn shape's own scaling
+leaves the drawn sizes alone (its target tracking policy and scheduled
+actions), so that "sizes as they were" measures the rollout; the figures
+of plans run in other processes (--jobs) add up to one table per shape."""
+# tier: quick  (make check: a few seconds)
+import unittest
+
+import testlib
+import chaos
+from sim import load_scenario
+
+from rollout import simulator
+
+
+def _group(desired, *members):
+    """A DescribeAutoScalingGroups group: members as (state, weight or None)."""
+    inst = []
+    for n, (state, weight) in enumerate(members):
+        i = {"InstanceId": f"i-{n}", "LifecycleState": state}
+        if weight is not None:
+            i["WeightedCapacity"] = str(weight)
+        inst.append(i)
+    return {"DesiredCapacity": desired, "Instances": inst}
+
+
+class GroupSettled(unittest.TestCase):
+    def test_unweighted_group_counts_instances(self):
+        self.assertTrue(chaos.group_settled(_group(2, ("InService", None), ("InService", None))))
+        self.assertFalse(chaos.group_settled(_group(3, ("InService", None), ("InService", None))))
+        self.assertFalse(chaos.group_settled(_group(1, ("InService", None), ("InService", None))))
+        self.assertFalse(chaos.group_settled(_group(2, ("InService", None), ("Pending", None))))
+        self.assertFalse(chaos.group_settled(_group(2, ("InService", None), ("InService", None),
+                                                    ("Terminating", None))))
+        self.assertTrue(chaos.group_settled(_group(0)))
+
+    def test_weighted_group_counts_capacity_units(self):
+        # Desired 3 from an m5.xlarge (2) and an m5.large (1): two instances.
+        self.assertTrue(chaos.group_settled(_group(3, ("InService", 2), ("InService", 1))))
+        # A launch may overshoot: 4 units for desired 3, nothing can go.
+        self.assertTrue(chaos.group_settled(_group(3, ("InService", 2), ("InService", 2))))
+        # Short of the desired capacity: a launch is still to come.
+        self.assertFalse(chaos.group_settled(_group(3, ("InService", 2))))
+        # An overage left by the last launch, less than its weight, stays.
+        self.assertTrue(chaos.group_settled(_group(3, ("InService", 1), ("InService", 1), ("InService", 2))))
+        # More than any launch leaves: scale-in is still to come.
+        self.assertFalse(chaos.group_settled(_group(3, ("InService", 2), ("InService", 2), ("InService", 1))))
+        self.assertFalse(chaos.group_settled(_group(3, ("InService", 2), ("Pending", 1))))
+
+    def test_mixed_instances_shape_settles_with_its_weights(self):
+        # The shape's own group grown as a rollout grows it: the Spot launches
+        # spread over the overrides, weights 1 and 2; the group settles.
+        shaped = load_scenario(chaos.SHAPES_DIR / "mixed-instances.toml")
+        g = next(g for g in shaped["auto_scaling_groups"] if g["name"] == "prod-asg")
+        g["desired"] = 3
+        with simulator(shaped, time_scale=0.01) as sim:
+            asg = sim.client("autoscaling")
+            asg.set_desired_capacity(AutoScalingGroupName="prod-asg", DesiredCapacity=7)
+            sim.wait_until(lambda: chaos._settled(sim, "prod-asg"), timeout=60, message="the group settled")
+            members = chaos.group(asg, "prod-asg")["Instances"]
+            self.assertGreater(max(int(m.get("WeightedCapacity") or 1) for m in members), 1, members)
+
+
+class _Run:
+    def __init__(self, result, message):
+        self._done = {"event": "done", "result": result, "message": message}
+
+    def done(self):
+        return self._done
+
+
+class OperatorFixes(unittest.TestCase):
+    """The driver does what the helper's message for a drain ECS will not
+    finish says (helper src/rollout/held.c), and nothing on other messages."""
+    HELD = ("the cluster is serving; the rollback could not finish either: ECS will not finish the drain of "
+            "i-1, i-2: service big keeps 1 task(s) there: it runs 4 of desired 4, and with minimumHealthyPercent "
+            "100 ECS stops none of them while no other instance has room for a replacement; service api keeps "
+            "2 task(s) there: it runs 3 of desired 3, and ... To go on, lower the desired count of service big "
+            "to 3, the desired count of service api to 1 (what runs without the draining instances), or lower "
+            "minimumHealthyPercent, or give the cluster room for more tasks; then run the same command again")
+
+    def test_the_services_and_counts_named(self):
+        self.assertEqual(chaos.operator_fixes(_Run("stuck", self.HELD)), [("big", 3), ("api", 1)])
+
+    def test_nothing_on_other_endings(self):
+        self.assertEqual(chaos.operator_fixes(_Run("rolled-back", self.HELD)), [])
+        self.assertEqual(chaos.operator_fixes(_Run("stuck", "the cluster is serving; run the same command "
+                                                            "again to continue once the cause is fixed.")), [])
+
+
+class StaleVersions(unittest.TestCase):
+    def member(self, iid, template, version):
+        return {"InstanceId": iid, "LifecycleState": "InService",
+                "LaunchTemplate": {"LaunchTemplateId": "lt-" + template, "LaunchTemplateName": template,
+                                   "Version": version}}
+
+    def test_override_templates_are_not_the_rolled_one(self):
+        # seed 11 rollout 7 (mixed-instances shape, group prod-asg): done, with a
+        # c6g.xlarge of the override template prod-lt-arm64 version 1 among the new
+        # instances; the driver judged it out of date.
+        members = [self.member("i-1", "prod-lt", "2"), self.member("i-2", "prod-lt-arm64", "1"),
+                   self.member("i-3", "prod-lt", "2")]
+        self.assertEqual(chaos.stale_versions(members, "prod-lt", 2), set())
+        members.append(self.member("i-4", "prod-lt", "1"))
+        self.assertEqual(chaos.stale_versions(members, "prod-lt", 2), {"1"})
+
+
+def _plan(shape, instances):
+    plan = chaos.Plan(1, 0, chaos.shape_paths(shape))
+    plan.instances, plan.tasks = instances, instances * 2
+    return plan
+
+
+class ShapesStayPut(unittest.TestCase):
+    def test_scaling_policies_shape_is_steady_at_every_drawn_size(self):
+        for n in (2, 3, 4):
+            sc = _plan("scaling-policies", n).scenario()
+            g = next(g for g in sc["auto_scaling_groups"] if g["name"] == "prod-asg")
+            self.assertEqual(g["desired"], n)
+            # Target tracking: AlarmHigh above the target, AlarmLow below 90 % of it.
+            for pol in g["scaling_policies"]:
+                per_instance = g["cpu_load"] / n
+                self.assertLessEqual(per_instance, pol["target"], (n, g))
+                self.assertGreaterEqual(per_instance, 0.9 * pol["target"], (n, g))
+            for a in g["scheduled_actions"]:
+                self.assertEqual((a.get("desired", n), a.get("max", g["max"]), a.get("min", g["min"])),
+                                 (n, g["max"], g["min"]), (n, a))
+
+    def test_scaling_policies_group_keeps_the_drawn_size_without_a_rollout(self):
+        # Long enough for AlarmHigh (3 one-minute datapoints) and past the
+        # scheduled action (1800 s): nothing but the rollout may move it.
+        with simulator(_plan("scaling-policies", 2).scenario(), time_scale=0.01) as sim:
+            sim.sleep(2000)
+            g = chaos.group(sim.client("autoscaling"), "prod-asg")
+            self.assertEqual((g["DesiredCapacity"], g["MaxSize"]), (2, 12))
+            led = sim.ledger(timeline=True)
+            self.assertEqual([e for e in led["timeline"] if e.get("event") == "desired_capacity"], [])
+
+
+class FiguresPerShape(unittest.TestCase):
+    def test_figures_of_separate_processes_add_up(self):
+        a, b = chaos.Figures(), chaos.Figures()
+        a.runs, b.runs = 3, 4
+        a.rollouts, b.rollouts = 1, 1
+        a.kills["SIGKILL"], b.kills["SIGKILL"] = 2, 1
+        a.failures.append((1, 5, "boom"))
+        a.measures["mixed-instances"].update(runs=1, survived=1, done=1, measured=1, replaced_once=1,
+                                             audit_identical=1)
+        b.measures["mixed-instances"].update(runs=2, survived=1, measured=2, replaced_once=1, audit_identical=2,
+                                             abrupt_kills=2, services_short=1)
+        b.measures["plain"].update(runs=1, survived=1, **{"rolled-back": 1}, measured=1, replaced_once=1,
+                                   audit_identical=1)
+        total = chaos.Figures()
+        total.merge(a)
+        total.merge(b)
+        self.assertEqual((total.runs, total.rollouts, total.kills["SIGKILL"], total.failures), (7, 2, 3, [(1, 5, "boom")]))
+        rows = {r.split()[0]: r.split()[1:] for r in total.table().splitlines()[1:]}
+        self.assertEqual(rows["mixed-instances"], ["3", "2", "1", "0", "2", "1", "2/3", "3/3"])
+        self.assertEqual(rows["plain"], ["1", "1", "0", "1", "0", "0", "1/1", "1/1"])
+        self.assertEqual(rows["all"], ["4", "3", "1", "1", "2", "1", "3/4", "4/4"])
+        self.assertIn("abrupt kills", total.table().splitlines()[0])
+
+
+if __name__ == "__main__":
+    testlib.main()
