@@ -966,7 +966,7 @@ TEST(one_timer_rule_keeps_the_clock_through_writes_that_help_the_wait_along)
     memset(&o, 0, sizeof(o));
     o.drain_timeout_s = 100;
     o.instance_timeout_s = 50;
-    struct rollout_timers t = {WAIT_NONE, 0, 0};
+    struct rollout_timers t = {.waiting = WAIT_NONE};
     note(&t, ACT_WAIT, WAIT_DRAIN, 1000);
     CHECK(t.waiting == WAIT_DRAIN && t.since == 1000);
     const enum rollout_action helpers[] = {ACT_STOP_TASKS, ACT_ACTIVATE,      ACT_SUSPEND,
@@ -994,7 +994,7 @@ TEST(one_timer_rule_restarts_the_clock_on_writes_that_change_the_instances)
     const enum rollout_action restarters[] = {ACT_SET_DESIRED, ACT_DRAIN, ACT_TERMINATE, ACT_FINISH,
                                               ACT_FAIL};
     for (size_t i = 0; i < sizeof(restarters) / sizeof(restarters[0]); i++) {
-        struct rollout_timers t = {WAIT_NONE, 0, 0};
+        struct rollout_timers t = {.waiting = WAIT_NONE};
         note(&t, ACT_WAIT, WAIT_DRAIN, 1000);
         note(&t, restarters[i], WAIT_NONE, 1050);
         CHECK_MSG(t.waiting == WAIT_NONE, "%s kept the clock", rollout_action_name(restarters[i]));
@@ -1003,7 +1003,7 @@ TEST(one_timer_rule_restarts_the_clock_on_writes_that_change_the_instances)
         CHECK(!rollout_wait_expired(&t, WAIT_DRAIN, &o, 1150));
     }
     /* a different wait starts its own clock */
-    struct rollout_timers t = {WAIT_NONE, 0, 0};
+    struct rollout_timers t = {.waiting = WAIT_NONE};
     note(&t, ACT_WAIT, WAIT_DRAIN, 1000);
     note(&t, ACT_WAIT, WAIT_SERVICES, 1070);
     CHECK(t.waiting == WAIT_SERVICES && t.since == 1070);
