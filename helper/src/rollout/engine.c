@@ -28,6 +28,8 @@ int engine_stop_requested(const struct engine *e)
 void engine_pause(const struct engine *e, double seconds)
 {
     double until = engine_mono_s(e) + seconds;
+    if (e->ops->idle && seconds > 0)
+        e->ops->idle(e->ops->ctx);
     while (!engine_stop_requested(e)) {
         double left = until - engine_mono_s(e);
         if (left <= 0)
