@@ -89,6 +89,16 @@ class OperatorFixes(unittest.TestCase):
                                                             "again to continue once the cause is fixed.")), [])
 
 
+class KilledByDriver(unittest.TestCase):
+    def test_a_signal_sent_before_the_handler_is_a_kill(self):
+        self.assertTrue(chaos.killed_by_driver("SIGKILL", -9))
+        self.assertTrue(chaos.killed_by_driver("SIGTERM", -15))   # before the handler was in place
+        self.assertFalse(chaos.killed_by_driver("SIGTERM", 4))    # handled: interrupted, resumable
+        self.assertFalse(chaos.killed_by_driver("SIGKILL", 0))    # it ended first
+        self.assertFalse(chaos.killed_by_driver(None, -15))       # not ours: a failure
+        self.assertFalse(chaos.killed_by_driver(None, -11))
+
+
 class StaleVersions(unittest.TestCase):
     def member(self, iid, template, version):
         return {"InstanceId": iid, "LifecycleState": "InService",
