@@ -368,6 +368,15 @@ def stale_versions(members, template, version):
     return {lt.get("Version") for lt in lts if lt.get("LaunchTemplateName") == template} - {str(version)}
 
 
+def killed_by_driver(sent, rc):
+    """True when a helper run ended by the signal the driver sent (then it is
+    run again). SIGKILL always ends it so; a SIGTERM that arrives before the
+    helper has put its handler in place (the first milliseconds after exec,
+    longer under ASan) ends it the same way, with no output: a kill, not a
+    crash (seed 1 rollout 184: SIGTERM after 0.09 s, exit -15)."""
+    return sent is not None and rc == -getattr(signal, sent)
+
+
 def _settled(sim, name="prod-asg"):
     return group_settled(group(sim.client("autoscaling"), name))
 
@@ -456,12 +465,11 @@ def _run_one(sim, plan, figures, verbose, log, keep, ended):
                 stem = pathlib.Path(keep, f"{plan.seed}-{plan.index}-{attempt}")
                 stem.with_suffix(".out").write_text(r.stdout)
                 stem.with_suffix(".err").write_text(r.stderr)
+        if killed_by_driver(killed, r.rc):
+            continue
         if killed == "SIGKILL":
-            if r.rc != -signal.SIGKILL:
-                # It ended on its own between the check and the signal.
-                figures.kills[killed] -= 1
-            else:
-                continue
+            # It ended on its own between the check and the signal.
+            figures.kills[killed] -= 1
         figures.exit_codes[r.rc] += 1
         if r.rc in (0, 1):
             final = ended["run"] = r

@@ -89,6 +89,16 @@ class OperatorFixes(unittest.TestCase):
                                                             "again to continue once the cause is fixed.")), [])
 
 
+class KilledByDriver(unittest.TestCase):
+    def test_a_signal_sent_before_the_handler_is_a_kill(self):
+        self.assertTrue(chaos.killed_by_driver("SIGKILL", -9))
+        self.assertTrue(chaos.killed_by_driver("SIGTERM", -15))   # before the handler was in place
+        self.assertFalse(chaos.killed_by_driver("SIGTERM", 4))    # handled: interrupted, resumable
+        self.assertFalse(chaos.killed_by_driver("SIGKILL", 0))    # it ended first
+        self.assertFalse(chaos.killed_by_driver(None, -15))       # not ours: a failure
+        self.assertFalse(chaos.killed_by_driver(None, -11))
+
+
 class StaleVersions(unittest.TestCase):
     def member(self, iid, template, version):
         return {"InstanceId": iid, "LifecycleState": "InService",
@@ -104,6 +114,22 @@ class StaleVersions(unittest.TestCase):
         self.assertEqual(chaos.stale_versions(members, "prod-lt", 2), set())
         members.append(self.member("i-4", "prod-lt", "1"))
         self.assertEqual(chaos.stale_versions(members, "prod-lt", 2), {"1"})
+
+
+def _advance(sim, aws_seconds):
+    """Lets AWS time pass at once, every event in order (as test_shapes_asg)."""
+    eng = sim.engine
+    with eng.lock:
+        target = eng.now() + aws_seconds
+        while True:
+            eng.step(rounds=1000)
+            due = eng.clock.next_due()
+            now = eng.now()
+            if due is None or due > target:
+                eng.clock.fast_forward(max(0.0, target - now))
+                eng.step(rounds=1000)
+                return
+            eng.clock.fast_forward(max(0.0, due - now))
 
 
 def _plan(shape, instances):
@@ -131,7 +157,8 @@ class ShapesStayPut(unittest.TestCase):
         # Long enough for AlarmHigh (3 one-minute datapoints) and past the
         # scheduled action (1800 s): nothing but the rollout may move it.
         with simulator(_plan("scaling-policies", 2).scenario(), time_scale=0.01) as sim:
-            sim.sleep(2000)
+            sim.pause()
+            _advance(sim, 2000)
             g = chaos.group(sim.client("autoscaling"), "prod-asg")
             self.assertEqual((g["DesiredCapacity"], g["MaxSize"]), (2, 12))
             led = sim.ledger(timeline=True)

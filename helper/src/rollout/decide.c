@@ -336,8 +336,10 @@ void rollout_decide_rollback(const struct rollout_snapshot *s, const struct roll
     /* Every instance the rollback removes lowers the desired capacity by
      * what leaves: while the group still owes a launch (an account limit
      * let only some start), it would launch one for each, as soon as it
-     * can. Launch is held first (restore.c). */
-    if (!evening && hold_launches(s, a, d))
+     * can. With more than the original capacity present that launch is
+     * surplus, and Launch is held first (restore.c); below it (an instance
+     * left the group) the launch is a replacement the group needs. */
+    if (!evening && a->members_units > n_orig && hold_launches(s, a, d))
         return;
     /* Unready new instances are removed - except the one launched to even
      * the zones, while it may still come up. */
