@@ -46,7 +46,7 @@ variable "cluster_instance_type" {
 }
 
 variable "cluster_instance_types" {
-  description = "Instance types the group may launch, most preferred first, through a mixed instances policy. Empty (the default): cluster_instance_type alone. The simulator's moto 5.2 rejects the Auto Scaling update the AWS provider makes to destroy a group with a mixed instances policy, so the end-to-end tests leave it empty for now."
+  description = "Instance types the group may launch, most preferred first, through a mixed instances policy. Empty (the default): cluster_instance_type alone."
   type        = list(string)
   default     = []
 }

@@ -415,6 +415,11 @@ void fake_add_foreign_instance(struct fake_svc *f)
 
 void fake_add_standalone_task(struct fake_svc *f, size_t instance_index)
 {
+    fake_place_task(f, instance_index, "family:batch");
+}
+
+void fake_place_task(struct fake_svc *f, size_t instance_index, const char *group)
+{
     if (instance_index >= f->n_inst)
         return;
     struct fake_ci *ci = fake_ci_of(f, f->inst[instance_index].id);
@@ -424,7 +429,7 @@ void fake_add_standalone_task(struct fake_svc *f, size_t instance_index)
     snprintf(t->ci_arn, sizeof(t->ci_arn), "%s", ci->arn);
     snprintf(t->last, sizeof(t->last), "RUNNING");
     snprintf(t->desired, sizeof(t->desired), "RUNNING");
-    snprintf(t->group, sizeof(t->group), "family:batch");
+    snprintf(t->group, sizeof(t->group), "%s", group);
 }
 
 const char *fake_tag(const struct fake_svc *f, const char *key)
@@ -987,7 +992,9 @@ static int describe_alarms(void *ctx, const char *const *names, size_t n, struct
     return 0;
 }
 
-/* The ids of an `ec2InstanceId in [a,b]` filter contain this one. */
+/* The ids of an `ec2InstanceId in [a,b]` filter contain this one. Ids may
+ * be quoted, as in the cluster query language's own examples
+ * (`ec2InstanceId in ['i-abcd1234', 'i-wxyz7890']`). */
 static int filter_names(const char *filter, const char *id)
 {
     const char *p = strchr(filter, '[');
@@ -996,7 +1003,10 @@ static int filter_names(const char *filter, const char *id)
         p++;
         while (*p == ' ')
             p++;
-        if (strncmp(p, id, len) == 0 && (p[len] == ',' || p[len] == ']' || p[len] == ' '))
+        char quote = *p == '\'' || *p == '"' ? *p++ : 0;
+        char end = p[len];
+        if (strncmp(p, id, len) == 0 &&
+            (quote ? end == quote : (end == ',' || end == ']' || end == ' ')))
             return 1;
         p = strchr(p, ',');
     }

@@ -211,6 +211,9 @@ void fake_add_foreign_instance(struct fake_svc *f);
 /* Adds a standalone task (family:batch) on a group instance's container
  * instance. */
 void fake_add_standalone_task(struct fake_svc *f, size_t instance_index);
+/* Starts a RUNNING task of `group` ("service:web", "family:batch") on a
+ * group instance's container instance, as ECS placing one there. */
+void fake_place_task(struct fake_svc *f, size_t instance_index, const char *group);
 
 /* Queries */
 const char *fake_tag(const struct fake_svc *f, const char *key); /* NULL when absent */

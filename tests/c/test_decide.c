@@ -756,6 +756,42 @@ TEST(a_pending_launch_is_held_before_the_rollback_lowers_the_desired_capacity)
     fx_free();
 }
 
+TEST(a_launch_still_owed_is_held_before_the_rollback_terminates_its_surplus)
+{
+    /* chaos (scaling-policies shape, seed 11 rollout 17): the account limit
+     * let 2 of 3 new instances start; the rollback terminated one of them,
+     * lowering the desired capacity from 6 to 5 while the group still owed a
+     * launch, and Auto Scaling launched it in the slot that freed under the
+     * limit: one instance more than the rollout ever asked for. */
+    fx_init(3, 6, 1);
+    fx_begin();
+    F.launch_cap = 5;
+    F.stuck_drain = 1; /* and the rollout fails at its drain */
+    int min_active;
+    CHECK_INT(play(1000, &min_active), ACT_FAIL);
+    CHECK_INT(members(), 5);
+    CHECK_INT(F.s.group.desired_capacity, 6);
+    int next_id = F.next_id;
+    F.stuck_drain = 0;
+    F.t.waiting = WAIT_NONE; /* the limit stays: a slot freed by a termination is taken at once */
+    int held = 0;
+    enum rollout_action act = ACT_WAIT;
+    for (int step = 0; step < 300 && act != ACT_FINISH; step++) {
+        struct rollout_decision d;
+        act = rollback_step(&d);
+        held |= act == ACT_HOLD_LAUNCHES;
+        CHECK_MSG(act != ACT_TERMINATE || held,
+                  "terminating with a launch still owed (step %d: %s)", step, d.message);
+        model_apply(&d);
+        rollout_decision_free(&d);
+        CHECK_MSG(act != ACT_FAIL, "rollback failed");
+        model_tick();
+    }
+    CHECK_INT(act, ACT_FINISH);
+    CHECK_INT(F.next_id, next_id);
+    fx_free();
+}
+
 TEST(a_pending_launch_is_held_before_a_finished_rollout_restores_the_group)
 {
     fx_init(2, 4, 1);
@@ -966,7 +1002,7 @@ TEST(one_timer_rule_keeps_the_clock_through_writes_that_help_the_wait_along)
     memset(&o, 0, sizeof(o));
     o.drain_timeout_s = 100;
     o.instance_timeout_s = 50;
-    struct rollout_timers t = {WAIT_NONE, 0, 0};
+    struct rollout_timers t = {.waiting = WAIT_NONE};
     note(&t, ACT_WAIT, WAIT_DRAIN, 1000);
     CHECK(t.waiting == WAIT_DRAIN && t.since == 1000);
     const enum rollout_action helpers[] = {ACT_STOP_TASKS, ACT_ACTIVATE,      ACT_SUSPEND,
@@ -994,7 +1030,7 @@ TEST(one_timer_rule_restarts_the_clock_on_writes_that_change_the_instances)
     const enum rollout_action restarters[] = {ACT_SET_DESIRED, ACT_DRAIN, ACT_TERMINATE, ACT_FINISH,
                                               ACT_FAIL};
     for (size_t i = 0; i < sizeof(restarters) / sizeof(restarters[0]); i++) {
-        struct rollout_timers t = {WAIT_NONE, 0, 0};
+        struct rollout_timers t = {.waiting = WAIT_NONE};
         note(&t, ACT_WAIT, WAIT_DRAIN, 1000);
         note(&t, restarters[i], WAIT_NONE, 1050);
         CHECK_MSG(t.waiting == WAIT_NONE, "%s kept the clock", rollout_action_name(restarters[i]));
@@ -1003,7 +1039,7 @@ TEST(one_timer_rule_restarts_the_clock_on_writes_that_change_the_instances)
         CHECK(!rollout_wait_expired(&t, WAIT_DRAIN, &o, 1150));
     }
     /* a different wait starts its own clock */
-    struct rollout_timers t = {WAIT_NONE, 0, 0};
+    struct rollout_timers t = {.waiting = WAIT_NONE};
     note(&t, ACT_WAIT, WAIT_DRAIN, 1000);
     note(&t, ACT_WAIT, WAIT_SERVICES, 1070);
     CHECK(t.waiting == WAIT_SERVICES && t.since == 1070);

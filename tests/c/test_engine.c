@@ -29,6 +29,7 @@ struct eng {
     unsigned long hook_at;
     enum fake_fault hook_fault;
     int hook_times;
+    int rolling_back; /* an event of phase rollback was seen */
 };
 
 static void on_event(const struct rollout_event *ev, void *user)
@@ -41,6 +42,8 @@ static void on_event(const struct rollout_event *ev, void *user)
         t->bad_event = 1;
     if (ev->kind == EV_ACTION)
         t->actions++;
+    if (ev->phase && !strcmp(ev->phase, "rollback"))
+        t->rolling_back = 1;
     if (getenv("ENGINE_TEST_EVENTS"))
         fprintf(stderr, "[%s] %s %s %s\n", ev->phase ? ev->phase : "-",
                 ev->kind == EV_ACTION ? ev->action : "", ev->message ? ev->message : "",
@@ -285,6 +288,46 @@ TEST(new_instances_that_never_register_are_rolled_back)
     CHECK_MSG(!p, "%s", p);
     CHECK_INT(fake_outdated(&t->f), 3); /* the old instances serve on */
     CHECK_INT(fake_cis_with_status(&t->f, "ACTIVE"), 3);
+    free(t);
+}
+
+/* Registers the never-registering new instances, and places tasks on them,
+ * at the first call after the rollback's snapshot has listed the container
+ * instances: between the look the decision rests on and its write, as an
+ * instance registering late does (issue 12, chaos seed 11 rollout 17). */
+static void register_after_the_look(struct fake_svc *f, enum fake_op op, void *user)
+{
+    struct eng *t = user;
+    if (!t->rolling_back || t->hook_times)
+        return;
+    if (!t->hook_at) {
+        t->hook_at = op == FOP_LIST_CONTAINER_INSTANCES;
+        return;
+    }
+    t->hook_times = 1;
+    f->never_register = 0;
+    size_t n = f->n_inst;
+    fake_register_all(f);
+    for (size_t i = 0; i < n; i++)
+        if (f->inst[i].version == f->lt_latest) {
+            fake_place_task(f, i, "service:web");
+            fake_place_task(f, i, "service:web");
+        }
+}
+
+TEST(a_rollback_terminates_no_new_instance_that_registered_after_its_look)
+{
+    struct eng *t = eng_new(3, 2, 1);
+    t->f.never_register = 1;
+    t->f.before = register_after_the_look;
+    t->f.user = t;
+    enum rollout_result r = run(t);
+    CHECK_INT(t->hook_times, 1); /* the race was staged */
+    CHECK_MSG(r == ROLLOUT_ROLLED_BACK, "%s: %s", rollout_result_name(r), t->sum.message);
+    settle(t);
+    const char *p = serving_problem(t);
+    CHECK_MSG(!p, "%s", p);
+    CHECK_INT(fake_outdated(&t->f), 3); /* the old instances serve on */
     free(t);
 }
 

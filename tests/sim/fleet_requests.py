@@ -22,6 +22,15 @@ class FleetRequests:
         # Auto Scaling starts the launches/terminations right away; the instances then take their time.
         self.reconcile(group.region, group.name)
 
+    def decrement(self, group, new, cause):
+        """The desired capacity lowered by the weight of instances that leave
+        (ShouldDecrementDesiredCapacity): it accounts for them, it is not a
+        scale-in event of its own, so an overage the launches left stays (the
+        value reconcile() compares with is carried along)."""
+        if getattr(group, "_sim_desired_seen", None) == group.desired_capacity:
+            group._sim_desired_seen = new
+        self.set_desired(group, new, cause)
+
     def detach(self, group, instance_ids, decrement):
         eng = self.eng
         states = {s.instance.id: s for s in group.instance_states}
@@ -50,7 +59,7 @@ class FleetRequests:
             activities.append(eng.activity(group.region, group, f"Detaching EC2 instance: {iid}",
                                            f"An instance was detached in response to a user request."))
         if decrement:
-            self.set_desired(group, new, "DetachInstances")
+            self.decrement(group, new, "DetachInstances")
         eng.mark_group(group.region, group.name)
         return activities
 
@@ -73,7 +82,7 @@ class FleetRequests:
         # lower desired capacity were reconciled while the instance still counted).
         self.begin_terminate(si, "TerminateInstanceInAutoScalingGroup")
         if new is not None:
-            self.set_desired(group, new, "TerminateInstanceInAutoScalingGroup")
+            self.decrement(group, new, "TerminateInstanceInAutoScalingGroup")
         acts = eng.activities.get((group.region, group.name)) or []
         return acts[-1] if acts else None
 

@@ -52,6 +52,7 @@ class Simulator:
         self.server = None
         self.started_in = None
         self._stopped = False
+        self._clients = {}  # (service, max_attempts) -> boto3 client (client())
 
     @property
     def endpoint(self):
@@ -132,7 +133,18 @@ class Simulator:
         }
 
     def client(self, service, max_attempts=None, **kwargs):
-        """A boto3 client bound to the simulator (max_attempts=1: no retries)."""
+        """A boto3 client bound to the simulator (max_attempts=1: no retries).
+        Without other arguments, one per service and max_attempts, made once:
+        tests ask for one at every poll, and making one costs 6-20 ms of CPU."""
+        if kwargs:
+            return self._new_client(service, max_attempts, **kwargs)
+        key = (service, max_attempts, self.endpoint)
+        found = self._clients.get(key)
+        if found is None:
+            found = self._clients.setdefault(key, self._new_client(service, max_attempts))
+        return found
+
+    def _new_client(self, service, max_attempts, **kwargs):
         import boto3
         from botocore.config import Config
         if max_attempts is not None:

@@ -1,7 +1,8 @@
 """The scenario suite again, with the ECS API answering lists and describes as
 moto and LocalStack do (api_fidelity "moto", see ecs_fidelity.py): every
 shipped scenario must load and settle with it too."""
-# tier: quick  (make check: a few seconds)
+# Full tier only (make test): the same 18 simulators again cost as much CPU as
+# test_scenarios.py, which make check runs; test_rollout_moto.py also runs moto's answers.
 import os
 
 os.environ["SIM_API_FIDELITY"] = "moto"

@@ -259,6 +259,22 @@ class MixedInstances(Shape):
         self.asg.update_auto_scaling_group(AutoScalingGroupName="prod-asg", DesiredCapacity=3)
         self.assertEqual(self.members()[0]["MixedInstancesPolicy"], before)
 
+    def test_a_termination_with_decrement_keeps_the_overage(self):
+        # TerminateInstanceInAutoScalingGroup with ShouldDecrementDesiredCapacity
+        # lowers the desired capacity by the instance's weight: the instance
+        # leaves without replacement, and no other goes for the overage that was
+        # there before (chaos seed 11 rollout 18: a new instance with a task
+        # went with the old one, "scale-in: desired capacity 3 < 4 capacity units").
+        self.start(mixed_scenario(desired=3))
+        _, members = self.members()
+        small = [m["InstanceId"] for m in members if m["InstanceType"] == "m5.large"]
+        self.asg.terminate_instance_in_auto_scaling_group(InstanceId=small[-1], ShouldDecrementDesiredCapacity=True)
+        advance(self.sim, 300)
+        out, members = self.members()
+        self.assertEqual([e["instance"] for e in events(self.sim, "instance_terminating")], [small[-1]])
+        self.assertEqual(out["DesiredCapacity"], 2)
+        self.assertEqual(sum(int(m["WeightedCapacity"]) for m in members), 3)
+
     def test_an_overage_is_kept_until_a_new_desired_capacity(self):
         # Desired 3 units: On-Demand m5.large, Spot m5.large, Spot c6g.large (2):
         # 4 units, the last launch overshot. A scale-in event is "a new value for

@@ -5,6 +5,7 @@
 #include "aws/xml.h"
 
 #include <expat.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,20 @@
  * document into its own buffer first. */
 #define FEED_BYTES (64u * 1024u)
 
+/* The tree's nodes, names and texts live in chunks allocated one after
+ * another (a small first one, then doubling up to CHUNK_MAX): a node and
+ * its strings cost their bytes, not three allocations with malloc's
+ * overhead each - the answer about a group of 2,000 instances made a tree
+ * of 1.3 MB in 250,000 allocations (issue 16). The root node is the first
+ * thing in the first chunk, so xml_free finds the chunks from it. */
+struct chunk {
+    struct chunk *next;
+    size_t used, cap;
+    max_align_t data[]; /* cap bytes */
+};
+#define CHUNK_FIRST 4096u
+#define CHUNK_MAX (64u * 1024u)
+
 struct builder {
     XML_Parser parser;
     struct xml_node *root;
@@ -28,33 +43,49 @@ struct builder {
     int depth;
     size_t budget_left; /* bytes the tree may still take */
     const char *fail;   /* our own reason to stop, when set */
+    struct chunk *first, *last;
 };
 
-static void node_free_shallow(struct xml_node *n)
+static void *tree_alloc(struct builder *b, size_t size)
 {
-    free(n->name);
-    free(n->text);
-    free(n);
+    size = (size + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
+    struct chunk *c = b->last;
+    if (!c || c->cap - c->used < size) {
+        size_t cap = c ? (c->cap * 2 > CHUNK_MAX ? CHUNK_MAX : c->cap * 2) : CHUNK_FIRST;
+        if (cap < size)
+            cap = size;
+        struct chunk *n = xmalloc(sizeof(*n) + cap);
+        n->next = NULL;
+        n->used = 0;
+        n->cap = cap;
+        if (c)
+            c->next = n;
+        else
+            b->first = n;
+        b->last = c = n;
+    }
+    void *p = (char *)c->data + c->used;
+    c->used += size;
+    return p;
+}
+
+static char *tree_strdup(struct builder *b, const char *s, size_t len)
+{
+    char *p = tree_alloc(b, len + 1);
+    memcpy(p, s, len);
+    p[len] = '\0';
+    return p;
 }
 
 void xml_free(struct xml_node *root)
 {
-    /* Iterative post-order walk, so that freeing never recurses. */
-    struct xml_node *n = root;
-    while (n) {
-        if (n->child) {
-            n = n->child;
-            continue;
-        }
-        struct xml_node *parent = n->parent, *next = n->next;
-        if (n == root) {
-            node_free_shallow(n);
-            return;
-        }
-        if (parent && parent->child == n)
-            parent->child = next;
-        node_free_shallow(n);
-        n = next ? next : parent;
+    if (!root)
+        return;
+    struct chunk *c = (struct chunk *)(void *)((char *)root - offsetof(struct chunk, data));
+    while (c) {
+        struct chunk *next = c->next;
+        free(c);
+        c = next;
     }
 }
 
@@ -96,8 +127,9 @@ static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **at
     /* The node, its name and (at its end) its text. */
     if (!spend(b, sizeof(struct xml_node) + strlen(local) + 1 + 3 * ALLOC_OVERHEAD))
         return;
-    struct xml_node *n = xcalloc(1, sizeof(*n));
-    n->name = xstrdup(local);
+    struct xml_node *n = tree_alloc(b, sizeof(*n));
+    memset(n, 0, sizeof(*n));
+    n->name = tree_strdup(b, local, strlen(local));
     n->parent = b->cur;
     if (!b->cur) {
         b->root = n;
@@ -130,7 +162,8 @@ static void XMLCALL on_end(void *ud, const XML_Char *name)
     int blank = 1;
     for (size_t i = 0; i < t->len && blank; i++)
         blank = t->data[i] == ' ' || t->data[i] == '\t' || t->data[i] == '\r' || t->data[i] == '\n';
-    b->cur->text = (b->cur->child && blank) ? xstrdup("") : xstrdup(buf_cstr(t));
+    b->cur->text = (b->cur->child && blank) ? tree_strdup(b, "", 0)
+                                            : tree_strdup(b, t->data ? t->data : "", t->len);
     buf_reset(t);
     b->cur = b->cur->parent;
 }

@@ -333,6 +333,12 @@ void rollout_decide_rollback(const struct rollout_snapshot *s, const struct roll
         decision_say(d, ACT_ACTIVATE, "returning %zu out-of-date instance(s) to ACTIVE", d->ids.n);
         return;
     }
+    /* Every instance the rollback removes lowers the desired capacity by
+     * what leaves: while the group still owes a launch (an account limit
+     * let only some start), it would launch one for each, as soon as it
+     * can. Launch is held first (restore.c). */
+    if (!evening && hold_launches(s, a, d))
+        return;
     /* Unready new instances are removed - except the one launched to even
      * the zones, while it may still come up. */
     if ((!evening || evening_given_up(s, o, t)) &&

@@ -28,6 +28,8 @@ int engine_stop_requested(const struct engine *e)
 void engine_pause(const struct engine *e, double seconds)
 {
     double until = engine_mono_s(e) + seconds;
+    if (e->ops->idle && seconds > 0)
+        e->ops->idle(e->ops->ctx);
     while (!engine_stop_requested(e)) {
         double left = until - engine_mono_s(e);
         if (left <= 0)
@@ -216,6 +218,7 @@ static double on_wait(struct engine *e, const struct rollout_snapshot *s,
                       const struct rollout_assessment *a, const struct rollout_decision *d)
 {
     rollout_timers_note(&e->timers, d, s->now);
+    rollout_timers_observe(&e->timers, a, s->now);
     if (strcmp(e->last_wait, d->message) != 0) {
         snprintf(e->last_wait, sizeof(e->last_wait), "%s", d->message);
         emit(e, EV_WAIT, NULL, d->message, NULL, NULL);

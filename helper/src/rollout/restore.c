@@ -155,6 +155,13 @@ int return_to_original(const struct rollout_snapshot *s, const struct rollout_as
             surplus = 0;
     }
     if (surplus > 0) {
+        /* Each termination lowers the desired capacity by what leaves: while
+         * the group still owes a launch (an account limit let only some
+         * start), it would launch one for every instance removed, as soon as
+         * it can. Launch is held first (not while a zone-evening launch is
+         * awaited: that one is wanted). */
+        if (count_units(a, drained_p) > 0 && !(t && t->zone_evenings > 0) && hold_launches(s, a, d))
+            return 1;
         if (pick_units(a, drained_p, surplus, BY_ZONE_SIZE, d) > 0) {
             decision_say(d, ACT_TERMINATE, "removing %zu drained surplus instance(s)", d->ids.n);
             return 1;

@@ -96,6 +96,9 @@ struct svc_ops {
     double (*wall_clock)(void *ctx);
     double (*monotonic)(void *ctx);
     void (*sleep)(void *ctx, double seconds);
+    /* Called once as the engine starts waiting between two polls: gives
+     * the memory freed by the poll back to the system. May be NULL. */
+    void (*idle)(void *ctx);
     /* AWS's time now, from the Date of its answers (aws_client_aws_time):
      * no earlier than *earliest, no later than *latest. 0, or -1 when not
      * known yet. May be NULL: the wall clock stands in. Leases are judged
