@@ -776,6 +776,9 @@ TEST(a_surplus_above_a_desired_capacity_at_min_size_is_removed_without_decrement
         t->f.inst[i].version = t->f.lt_latest; /* all current */
     t->f.min = t->f.desired = t->orig_min = t->orig_desired = 3;
     t->f.serving_floor = 3;
+    /* Auto Scaling keeps more members than the desired capacity only while
+     * Terminate is suspended (here by someone else: it stays so) */
+    snprintf(t->f.suspended[t->f.n_suspended++], sizeof(t->f.suspended[0]), "Terminate");
     in_progress(t, 0);
     enum rollout_result r = run(t);
     CHECK_MSG(r == ROLLOUT_DONE, "%s: %s (%s)", rollout_result_name(r), t->sum.message,
@@ -783,6 +786,8 @@ TEST(a_surplus_above_a_desired_capacity_at_min_size_is_removed_without_decrement
     settle(t);
     const char *p = serving_problem(t);
     CHECK_MSG(!p, "%s", p);
+    CHECK_INT(t->f.n_suspended, 1);
+    t->f.n_suspended = 0;
     p = restore_problem(t);
     CHECK_MSG(!p, "%s", p);
     free(t);
