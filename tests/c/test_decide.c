@@ -187,7 +187,7 @@ static void model_apply(const struct rollout_decision *d)
             struct ecs_container_instance *ci = find_ci(d->ids.v[i]);
             if (in) {
                 in->lifecycle_state = "Terminating";
-                F.s.group.desired_capacity--;
+                F.s.group.desired_capacity -= !d->keep_desired;
             }
             if (ci && ci->running_tasks_count > 0)
                 test_fail(__FILE__, __LINE__, "terminated %s while it ran tasks", d->ids.v[i]);
@@ -809,6 +809,37 @@ TEST(a_pending_launch_is_held_before_a_finished_rollout_restores_the_group)
     rollout_decision_free(&d);
     decide(&d);
     CHECK_INT(d.action, ACT_FINISH);
+    rollout_decision_free(&d);
+    fx_free();
+}
+
+/* Issue 13: more members than the desired capacity, which is the MinSize
+ * (a launch came up after the desired capacity went back). The surplus is
+ * drained, then terminated without lowering the desired capacity: lowering
+ * it below MinSize is refused, and the group has as many members as it
+ * wants once the surplus is gone. */
+TEST(a_surplus_above_the_desired_capacity_is_terminated_without_a_decrement)
+{
+    fx_init(4, 8, 2);
+    fx_begin();
+    F.s.group.desired_capacity = F.s.group.min_size = 3;
+    F.s.state.desired_capacity = F.s.state.min_size = 3;
+    struct rollout_decision d;
+    play_until(ACT_TERMINATE, 100, &d);
+    CHECK_INT(d.action, ACT_TERMINATE);
+    CHECK_INT(d.ids.n, 1);
+    CHECK(d.keep_desired);
+    model_apply(&d);
+    rollout_decision_free(&d);
+    CHECK_INT(F.s.group.desired_capacity, 3);
+    CHECK_INT(members(), 3);
+    /* a termination with members at the desired capacity lowers it */
+    fx_init(2, 4, 2);
+    fx_begin();
+    F.s.state.desired_capacity = 1;
+    play_until(ACT_TERMINATE, 100, &d);
+    CHECK_INT(d.action, ACT_TERMINATE);
+    CHECK(!d.keep_desired);
     rollout_decision_free(&d);
     fx_free();
 }

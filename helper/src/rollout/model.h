@@ -211,6 +211,9 @@ struct rollout_decision {
     struct strv ids;
     int number;
     int evens_zones; /* an ACT_SET_DESIRED that launches one instance to even out zones */
+    /* An ACT_TERMINATE that leaves the desired capacity as it is: the group
+     * has more members than it wants (see terminate_budget, restore.c). */
+    int keep_desired;
     /* An ACT_FINISH that leaves out-of-date instances it could not replace
      * safely (named in the message): the result is "incomplete". */
     int incomplete;
