@@ -278,6 +278,30 @@ static const char *fewest_zone(const struct fake_svc *f)
     return best;
 }
 
+/* Scale-in by the default termination policy ("Configure termination
+ * policies", EC2 Auto Scaling User Guide), simplified: from the zone with
+ * the most members, an instance of an older launch template first, then
+ * the oldest. Undrained: its tasks are killed (killed_running). */
+static void scale_in_one(struct fake_svc *f)
+{
+    struct fake_instance *pick = NULL;
+    int pick_zone_n = -1;
+    for (size_t i = 0; i < f->n_inst; i++) {
+        struct fake_instance *in = &f->inst[i];
+        if (!is_member(in))
+            continue;
+        int zone_n = 0;
+        for (size_t k = 0; k < f->n_inst; k++)
+            zone_n += is_member(&f->inst[k]) && is_(f->inst[k].zone, in->zone);
+        if (!pick || zone_n > pick_zone_n || (zone_n == pick_zone_n && in->version < pick->version))
+            pick = in, pick_zone_n = zone_n;
+    }
+    if (pick) {
+        snprintf(pick->lifecycle, sizeof(pick->lifecycle), "Terminating");
+        f->scaled_in++;
+    }
+}
+
 void fake_step(struct fake_svc *f)
 {
     if (f->alarm_low_in_alarm > 0)
@@ -309,15 +333,20 @@ void fake_step(struct fake_svc *f)
         f->inst[w++] = *in;
     }
     f->n_inst = w;
-    /* the group launches up to its desired capacity */
+    /* the group launches up to its desired capacity, and scales in down to
+     * it, unless Launch or Terminate is suspended ("Suspend and resume
+     * Amazon EC2 Auto Scaling processes", EC2 Auto Scaling User Guide) */
     int members = 0;
     for (size_t i = 0; i < f->n_inst; i++)
         members += is_member(&f->inst[i]);
-    while (members < f->desired && (!f->launch_cap || members < f->launch_cap)) {
+    while (!fake_is_suspended(f, "Launch") && members < f->desired &&
+           (!f->launch_cap || members < f->launch_cap)) {
         if (!add_instance(f, fewest_zone(f), resolved_version(f), "Pending", 1))
             break;
         members++;
     }
+    for (; !fake_is_suspended(f, "Terminate") && members > f->desired; members--)
+        scale_in_one(f);
     /* tasks move on; stopped ones are forgotten after a while (ECS keeps
      * them about an hour; the fake, a minute) */
     w = 0;

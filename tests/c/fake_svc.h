@@ -189,6 +189,7 @@ struct fake_svc {
     int min_serving;               /* fewest ACTIVE connected group members seen at a step */
     int serving_floor;             /* the capacity the group must keep (desired at start) */
     int killed_running;            /* running tasks on instances that were terminated */
+    int scaled_in;                 /* instances the group scaled in by itself (desired < members) */
     int drained_instances;         /* UpdateContainerInstancesState DRAINING, instance count */
 };
 

@@ -187,7 +187,7 @@ static void model_apply(const struct rollout_decision *d)
             struct ecs_container_instance *ci = find_ci(d->ids.v[i]);
             if (in) {
                 in->lifecycle_state = "Terminating";
-                F.s.group.desired_capacity--;
+                F.s.group.desired_capacity -= !d->keep_desired;
             }
             if (ci && ci->running_tasks_count > 0)
                 test_fail(__FILE__, __LINE__, "terminated %s while it ran tasks", d->ids.v[i]);
@@ -813,6 +813,37 @@ TEST(a_pending_launch_is_held_before_a_finished_rollout_restores_the_group)
     fx_free();
 }
 
+/* Issue 13: more members than the desired capacity, which is the MinSize
+ * (a launch came up after the desired capacity went back). The surplus is
+ * drained, then terminated without lowering the desired capacity: lowering
+ * it below MinSize is refused, and the group has as many members as it
+ * wants once the surplus is gone. */
+TEST(a_surplus_above_the_desired_capacity_is_terminated_without_a_decrement)
+{
+    fx_init(4, 8, 2);
+    fx_begin();
+    F.s.group.desired_capacity = F.s.group.min_size = 3;
+    F.s.state.desired_capacity = F.s.state.min_size = 3;
+    struct rollout_decision d;
+    play_until(ACT_TERMINATE, 100, &d);
+    CHECK_INT(d.action, ACT_TERMINATE);
+    CHECK_INT(d.ids.n, 1);
+    CHECK(d.keep_desired);
+    model_apply(&d);
+    rollout_decision_free(&d);
+    CHECK_INT(F.s.group.desired_capacity, 3);
+    CHECK_INT(members(), 3);
+    /* a termination with members at the desired capacity lowers it */
+    fx_init(2, 4, 2);
+    fx_begin();
+    F.s.state.desired_capacity = 1;
+    play_until(ACT_TERMINATE, 100, &d);
+    CHECK_INT(d.action, ACT_TERMINATE);
+    CHECK(!d.keep_desired);
+    rollout_decision_free(&d);
+    fx_free();
+}
+
 TEST(no_hold_without_a_pending_launch_or_when_launch_is_already_suspended)
 {
     fx_init(2, 4, 2);
@@ -1002,7 +1033,7 @@ TEST(one_timer_rule_keeps_the_clock_through_writes_that_help_the_wait_along)
     memset(&o, 0, sizeof(o));
     o.drain_timeout_s = 100;
     o.instance_timeout_s = 50;
-    struct rollout_timers t = {WAIT_NONE, 0, 0};
+    struct rollout_timers t = {.waiting = WAIT_NONE};
     note(&t, ACT_WAIT, WAIT_DRAIN, 1000);
     CHECK(t.waiting == WAIT_DRAIN && t.since == 1000);
     const enum rollout_action helpers[] = {ACT_STOP_TASKS, ACT_ACTIVATE,      ACT_SUSPEND,
@@ -1030,7 +1061,7 @@ TEST(one_timer_rule_restarts_the_clock_on_writes_that_change_the_instances)
     const enum rollout_action restarters[] = {ACT_SET_DESIRED, ACT_DRAIN, ACT_TERMINATE, ACT_FINISH,
                                               ACT_FAIL};
     for (size_t i = 0; i < sizeof(restarters) / sizeof(restarters[0]); i++) {
-        struct rollout_timers t = {WAIT_NONE, 0, 0};
+        struct rollout_timers t = {.waiting = WAIT_NONE};
         note(&t, ACT_WAIT, WAIT_DRAIN, 1000);
         note(&t, restarters[i], WAIT_NONE, 1050);
         CHECK_MSG(t.waiting == WAIT_NONE, "%s kept the clock", rollout_action_name(restarters[i]));
@@ -1039,7 +1070,7 @@ TEST(one_timer_rule_restarts_the_clock_on_writes_that_change_the_instances)
         CHECK(!rollout_wait_expired(&t, WAIT_DRAIN, &o, 1150));
     }
     /* a different wait starts its own clock */
-    struct rollout_timers t = {WAIT_NONE, 0, 0};
+    struct rollout_timers t = {.waiting = WAIT_NONE};
     note(&t, ACT_WAIT, WAIT_DRAIN, 1000);
     note(&t, ACT_WAIT, WAIT_SERVICES, 1070);
     CHECK(t.waiting == WAIT_SERVICES && t.since == 1070);

@@ -194,6 +194,61 @@ TEST(terminations_held_by_a_hook_are_waited_for_as_long_as_it_may_never_failing)
     rollout_decision_free(&d);
 }
 
+/* What the engine does at each poll of a wait: the timers see who is held. */
+static void observe(struct fx *f)
+{
+    struct rollout_assessment a;
+    rollout_assess(&f->s, &f->o, &a);
+    rollout_timers_observe(&f->t, &a, f->s.now);
+    rollout_assessment_free(&a);
+}
+
+TEST(a_launch_hook_excuses_the_time_it_held_instances_not_its_whole_heartbeat)
+{
+    struct fx f;
+    fx_init(&f, 1);
+    f.s.group.desired_capacity = 2;
+    add(&f, 1, "InService", "ACTIVE", 1, 2, 0);
+    struct asg_instance *fresh = add(&f, 2, "Pending:Wait", NULL, 0, 0, 0);
+    struct hook_timeout hooks[] = {{"bootstrap-check", 0, 300, 0}};
+    f.s.hooks = hooks;
+    f.s.n_hooks = 1;
+    f.t.waiting = WAIT_NEW_INSTANCES;
+    f.t.since = f.s.now - 100; /* past --instance-timeout 60: held, so waited for */
+    struct rollout_decision d;
+    decide(&f, &d, 0);
+    CHECK_INT(d.action, ACT_WAIT);
+    CHECK_CONTAINS(d.message, "1 instance(s) held by lifecycle hook bootstrap-check, up to 5 min");
+    rollout_decision_free(&d);
+    observe(&f);
+    /* Let go 20 s later: the 120 s held are excused, still waiting. */
+    f.s.now += 20;
+    fresh->lifecycle_state = (char *)"Pending";
+    decide(&f, &d, 0);
+    CHECK_INT(d.action, ACT_WAIT);
+    rollout_decision_free(&d);
+    observe(&f);
+    /* Never registered: the wait ends at 60 s + the 120 s held, not 60 + 300. */
+    f.s.now += 59;
+    decide(&f, &d, 0);
+    CHECK_INT(d.action, ACT_WAIT);
+    rollout_decision_free(&d);
+    observe(&f);
+    f.s.now += 2;
+    decide(&f, &d, 0);
+    CHECK_INT(d.action, ACT_FAIL);
+    CHECK_CONTAINS(d.message, "timed out after 180s");
+    rollout_decision_free(&d);
+    /* A wait that never saw an instance held: --instance-timeout alone. */
+    f.t.held_until = 0;
+    f.t.held_last = 0;
+    f.t.since = f.s.now - 61;
+    decide(&f, &d, 0);
+    CHECK_INT(d.action, ACT_FAIL);
+    CHECK_CONTAINS(d.message, "timed out after 60s");
+    rollout_decision_free(&d);
+}
+
 TEST(weighted_capacity_counts_units)
 {
     struct fx f;

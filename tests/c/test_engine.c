@@ -761,3 +761,34 @@ TEST(preflight_warns_of_what_does_not_stop_a_rollout)
     CHECK_STR(t->err.code, "AccessDeniedException");
     free(t);
 }
+
+/* Issue 13 (fuzz finding rollout/terminate-below-min-after-held-launch): a
+ * re-run finds the group with one member more than its desired capacity,
+ * which is its MinSize (an instance launched to even out the zones came up
+ * after the desired capacity went back). Terminating that surplus with a
+ * decrement would take the desired capacity below MinSize, which Auto
+ * Scaling refuses: the surplus is terminated without one (the group then
+ * has as many members as it wants), and the re-run finishes. */
+TEST(a_surplus_above_a_desired_capacity_at_min_size_is_removed_without_decrement)
+{
+    struct eng *t = eng_new(4, 2, 1);
+    for (size_t i = 0; i < t->f.n_inst; i++)
+        t->f.inst[i].version = t->f.lt_latest; /* all current */
+    t->f.min = t->f.desired = t->orig_min = t->orig_desired = 3;
+    t->f.serving_floor = 3;
+    /* Auto Scaling keeps more members than the desired capacity only while
+     * Terminate is suspended (here by someone else: it stays so) */
+    snprintf(t->f.suspended[t->f.n_suspended++], sizeof(t->f.suspended[0]), "Terminate");
+    in_progress(t, 0);
+    enum rollout_result r = run(t);
+    CHECK_MSG(r == ROLLOUT_DONE, "%s: %s (%s)", rollout_result_name(r), t->sum.message,
+              t->last_error);
+    settle(t);
+    const char *p = serving_problem(t);
+    CHECK_MSG(!p, "%s", p);
+    CHECK_INT(t->f.n_suspended, 1);
+    t->f.n_suspended = 0;
+    p = restore_problem(t);
+    CHECK_MSG(!p, "%s", p);
+    free(t);
+}

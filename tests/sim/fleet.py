@@ -92,6 +92,8 @@ class SimInstance:
         self.detached_at = None
         self.was_group = group
         self.terminate_cause = None
+        self.terminating_at = None    # when Auto Scaling began to terminate it
+        self.decremented = False      # terminated through the API with ShouldDecrementDesiredCapacity
         self.unhealthy_cause = None   # why it failed its health check ("fault: ..." when injected)
         self.notice_at = 0.0          # when Auto Scaling's health check sees it gone
 
@@ -505,6 +507,7 @@ class Fleet(FleetRequests, Lifecycle):
         if st.lifecycle_state.startswith("Terminating"):
             return
         si.terminate_cause = cause
+        si.terminating_at = self.eng.now()
         group = self.group(si.region, si.group)
         self.eng.ledger.event("instance_terminating", instance=si.id, group=si.group, cause=cause)
         if group is not None:

@@ -80,6 +80,7 @@ class FleetRequests:
         # The named instance leaves first: the decrement accounts for it, so Auto
         # Scaling must not pick another instance to scale in (as it would if the
         # lower desired capacity were reconciled while the instance still counted).
+        si.decremented = new is not None
         self.begin_terminate(si, "TerminateInstanceInAutoScalingGroup")
         if new is not None:
             self.decrement(group, new, "TerminateInstanceInAutoScalingGroup")

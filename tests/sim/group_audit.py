@@ -165,15 +165,32 @@ def _rebalance_launches(eng, name):
     return sum(1 for e in eng.ledger.timeline if e["event"] == "az_rebalance" and e.get("group") == name)
 
 
+def _replaced_nothing(si, old_left):
+    """A launched instance removed (TerminateInstanceInAutoScalingGroup with
+    ShouldDecrementDesiredCapacity: nothing replaces it) before any old
+    instance left the group after its launch: it stood in for no one (a
+    rollback removing the instances it had launched; the re-run launches
+    others). One that was in the group when an old instance left, or that is
+    terminated without the decrement (Auto Scaling launches a replacement),
+    has been replaced itself."""
+    if si.terminating_at is None or not si.decremented:
+        return False
+    return not any(si.launched_at <= t <= si.terminating_at for t in old_left)
+
+
 def replacements(eng, name, before):
     t0 = eng.ledger.t0
     old = set(before["members"])
-    launched, left_exempt = [], {}
-    for si in eng.instances.values():
-        if (si.group or si.was_group) != name:
-            continue
+    launched, left_exempt, unused = [], {}, []
+    mine = [si for si in eng.instances.values() if (si.group or si.was_group) == name]
+    # When the old instances began to leave, those that left for their own reasons aside.
+    old_left = [si.terminating_at for si in mine
+                if si.id in old and si.terminating_at is not None and not _exempt(si)]
+    for si in mine:
         if si.launched_at >= t0 and si.id not in old:
             launched.append(si.id)
+            if si.group != name and not _exempt(si) and _replaced_nothing(si, old_left):
+                unused.append(si.id)
         if si.group != name:
             why = _exempt(si)
             if why:
@@ -183,9 +200,10 @@ def replacements(eng, name, before):
     rebalance = _rebalance_launches(eng, name)
     group = asg_backend(eng.region).autoscaling_groups.get(name)
     zone_slack = max(0, len(group.availability_zones or []) - 1) if group is not None else 0
-    allowed = len(old) + len(left_exempt) + others + rebalance + zone_slack
+    allowed = len(old) + len(left_exempt) + len(unused) + others + rebalance + zone_slack
     rec = {"group": name, "old": len(old), "old_remaining": remaining, "launched": len(launched),
-           "left_for_their_own_reasons": left_exempt, "scaled_out_by_others": others,
+           "left_for_their_own_reasons": left_exempt, "removed_having_replaced_nothing": sorted(unused),
+           "scaled_out_by_others": others,
            "az_rebalance_launches": rebalance, "zone_evening_slack": zone_slack, "allowed_launches": allowed,
            "problem": None}
     if len(launched) > allowed:

@@ -238,6 +238,44 @@ class LedgerAudit(unittest.TestCase):
                           "an instance was replaced more than once", led["problems"])
             self.assertFalse(led["ok"])
 
+    def test_a_rollback_removing_what_it_launched_is_no_second_replacement(self):
+        """A rollback terminates the instances it launched while every old one
+        still serves; the re-run launches others for the old ones (chaos seed 11
+        rollout 17: 7 launches for 3 old ones). Those removed having replaced
+        nothing are allowed; a new instance replaced again is still caught."""
+        sc = scenario(instances=2, tasks=2)
+        sc["auto_scaling_groups"][0]["availability_zones"] = ["us-east-1a"]  # no zone-evening slack
+        with Simulator(scenario=sc, time_scale=0.01) as sim:
+            asg = sim.client("autoscaling")
+            old = ids_of(sim, "prod-asg")
+            asg.set_desired_capacity(AutoScalingGroupName="prod-asg", DesiredCapacity=4)
+            sim.wait_until(lambda: in_service(sim), timeout=30)
+            first = sorted(set(ids_of(sim, "prod-asg")) - set(old))
+            # Registered, as the chaos run's were (one never registered left for its own reasons).
+            sim.wait_until(lambda: len(container_instances(sim.client("ecs"))) == 4, timeout=30)
+            for iid in first:   # the rollback
+                asg.terminate_instance_in_auto_scaling_group(InstanceId=iid, ShouldDecrementDesiredCapacity=True)
+            sim.wait_until(lambda: not set(first) & set(ids_of(sim, "prod-asg")), timeout=30)
+            rec = sim.ledger(timeline=False)["replacements"][0]
+            self.assertEqual((rec["launched"], rec["removed_having_replaced_nothing"], rec["problem"]),
+                             (2, first, None))
+            # The re-run: one new instance per old one.
+            asg.set_desired_capacity(AutoScalingGroupName="prod-asg", DesiredCapacity=4)
+            sim.wait_until(lambda: in_service(sim), timeout=30)
+            for iid in old:
+                asg.terminate_instance_in_auto_scaling_group(InstanceId=iid, ShouldDecrementDesiredCapacity=True)
+            sim.wait_until(lambda: not set(old) & set(ids_of(sim, "prod-asg")), timeout=30)
+            rec = sim.ledger(timeline=False)["replacements"][0]
+            self.assertEqual((rec["launched"], rec["allowed_launches"], rec["old_remaining"], rec["problem"]),
+                             (4, 4, [], None))
+            # One of the re-run's instances replaced again: it stood in for an old one.
+            again = ids_of(sim, "prod-asg")[0]
+            asg.terminate_instance_in_auto_scaling_group(InstanceId=again, ShouldDecrementDesiredCapacity=False)
+            sim.wait_until(lambda: again not in ids_of(sim, "prod-asg") and in_service(sim), timeout=30)
+            led = sim.ledger(timeline=False)
+            self.assertIn("group prod-asg: 5 instances launched for 2 old ones (at most 4 allowed): "
+                          "an instance was replaced more than once", led["problems"])
+
     def test_scheduled_actions_that_came_due_are_reported(self):
         import datetime
         sc = scenario(instances=1, tasks=1)

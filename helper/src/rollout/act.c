@@ -329,7 +329,7 @@ int act_perform(struct engine *e, const struct rollout_snapshot *s,
          * terminating are no longer candidates then. */
         return FENCED(e, err,
                       e->ops->terminate_instances(e->ops->ctx, (const char *const *)d->ids.v,
-                                                  d->ids.n, 1, NULL, err));
+                                                  d->ids.n, !d->keep_desired, NULL, err));
     }
     case ACT_FINISH:
         e->phase = RUN_FINISH;

@@ -70,6 +70,10 @@ void missing_processes(const struct rollout_snapshot *s, struct rollout_decision
 int release_launches(const struct rollout_snapshot *s, struct rollout_decision *d);
 int hold_launches(const struct rollout_snapshot *s, const struct rollout_assessment *a,
                   struct rollout_decision *d);
+/* The units of `want` a termination may remove; sets d->keep_desired when
+ * it must not lower the desired capacity (members above it). */
+int terminate_budget(const struct rollout_snapshot *s, const struct rollout_assessment *a, int want,
+                     struct rollout_decision *d);
 void describe_drain(const struct rollout_assessment *a, char *buf, size_t cap);
 int even_zones(const struct rollout_snapshot *s, const struct rollout_assessment *a,
                const struct rollout_options *o, const struct rollout_timers *t,

@@ -218,6 +218,7 @@ static double on_wait(struct engine *e, const struct rollout_snapshot *s,
                       const struct rollout_assessment *a, const struct rollout_decision *d)
 {
     rollout_timers_note(&e->timers, d, s->now);
+    rollout_timers_observe(&e->timers, a, s->now);
     if (strcmp(e->last_wait, d->message) != 0) {
         snprintf(e->last_wait, sizeof(e->last_wait), "%s", d->message);
         emit(e, EV_WAIT, NULL, d->message, NULL, NULL);

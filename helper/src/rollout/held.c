@@ -34,7 +34,7 @@ static int count_of(const struct strv *held, const char *name)
 }
 
 int held_by_minimum_healthy(const struct ecs_service *svcs, size_t n, const struct strv *held,
-                            int others, char *msg, size_t cap)
+                            const struct strv *stopping, int others, char *msg, size_t cap)
 {
     msg[0] = '\0';
     if (held->n == 0 || others > 0)
@@ -49,18 +49,25 @@ int held_by_minimum_healthy(const struct ecs_service *svcs, size_t n, const stru
         if (!first)
             continue;
         const struct ecs_service *svc = find_service(svcs, n, name);
+        int stops = stopping ? count_of(stopping, name) : 0;
+        int running = svc ? svc->running_count - stops : 0;
         ok = svc && (!svc->status || strcmp(svc->status, "ACTIVE") == 0) &&
              (!svc->scheduling_strategy || strcmp(svc->scheduling_strategy, "REPLICA") == 0) &&
-             svc->pending_count == 0 && svc->running_count - 1 < lower_limit(svc);
+             svc->pending_count == 0 && running - 1 < lower_limit(svc);
         if (!ok)
             break;
         int tasks = count_of(held, name);
-        int without = svc->running_count - tasks > 0 ? svc->running_count - tasks : 0;
+        int without = running - tasks > 0 ? running - tasks : 0;
+        char also[96] = "";
+        if (stops)
+            snprintf(also, sizeof(also),
+                     " (and %d task(s) told to stop that still run, which count for nothing)",
+                     stops);
         buf_printf(&why,
-                   "%sservice %s keeps %d task(s) there: it runs %d of desired %d, and with "
+                   "%sservice %s keeps %d task(s) there: it runs %d of desired %d%s, and with "
                    "minimumHealthyPercent %d ECS stops none of them while no other instance "
                    "has room for a replacement",
-                   listed ? "; " : "", name, tasks, svc->running_count, svc->desired_count,
+                   listed ? "; " : "", name, tasks, running, svc->desired_count, also,
                    svc->minimum_healthy_percent >= 0 ? svc->minimum_healthy_percent : 100);
         buf_printf(&todo, "%sthe desired count of service %s to %d", listed ? ", " : "", name,
                    without);
@@ -111,6 +118,35 @@ static int tasks_left(struct engine *e, const char *ci_arn, struct strv *held, i
     return rc;
 }
 
+/* Appends `name` to stopping once for each task of service `name` told to
+ * stop that still runs (ECS Developer Guide, "Amazon ECS task lifecycle": a
+ * task whose desiredStatus is STOPPED keeps lastStatus RUNNING until its
+ * containers have stopped). */
+static int tasks_stopping(struct engine *e, const char *name, struct strv *stopping,
+                          struct err *err)
+{
+    struct ecs_task_filter f = {0};
+    f.service_name = name;
+    f.desired_status = "STOPPED";
+    struct strv arns = STRV_INIT;
+    int rc = e->ops->list_tasks(e->ops->ctx, e->cfg->cluster_name, &f, &arns, err);
+    for (size_t off = 0; rc == 0 && off < arns.n; off += 100) {
+        size_t len = arns.n - off < 100 ? arns.n - off : 100;
+        struct ecs_task *tasks = NULL;
+        size_t n = 0;
+        rc = e->ops->describe_tasks(e->ops->ctx, e->cfg->cluster_name,
+                                    (const char *const *)arns.v + off, len, &tasks, &n, err);
+        for (size_t k = 0; rc == 0 && k < n; k++)
+            if (tasks[k].last_status && strcmp(tasks[k].last_status, "RUNNING") == 0 &&
+                tasks[k].group && strncmp(tasks[k].group, "service:", 8) == 0 &&
+                strcmp(tasks[k].group + 8, name) == 0)
+                strv_push(stopping, name);
+        ecs_tasks_free(tasks, n);
+    }
+    strv_free(&arns);
+    return rc;
+}
+
 int drain_held(struct engine *e, const struct rollout_snapshot *s,
                const struct rollout_assessment *a, char *msg, size_t cap)
 {
@@ -136,8 +172,13 @@ int drain_held(struct engine *e, const struct rollout_snapshot *s,
     if (rc == 0 && names.n)
         rc = e->ops->describe_services(e->ops->ctx, e->cfg->cluster_name,
                                        (const char *const *)names.v, names.n, &svcs, &n, &err);
+    /* A task that ignores its stop (issue 12, chaos seed 11 rollout 49) is
+     * in runningCount but holds no service above its lower limit. */
+    struct strv stopping = STRV_INIT;
+    for (size_t i = 0; rc == 0 && others == 0 && i < names.n; i++)
+        rc = tasks_stopping(e, names.v[i], &stopping, &err);
     char why[768];
-    if (rc == 0 && held_by_minimum_healthy(svcs, n, &held, others, why, sizeof(why))) {
+    if (rc == 0 && held_by_minimum_healthy(svcs, n, &held, &stopping, others, why, sizeof(why))) {
         struct buf ids = BUF_INIT;
         for (size_t i = 0; i < where.n; i++)
             buf_printf(&ids, "%s%s", i ? ", " : "", where.v[i]);
@@ -147,6 +188,7 @@ int drain_held(struct engine *e, const struct rollout_snapshot *s,
     }
     (void)s;
     ecs_services_free(svcs, n);
+    strv_free(&stopping);
     strv_free(&held);
     strv_free(&names);
     strv_free(&where);

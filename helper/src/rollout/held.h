@@ -21,12 +21,16 @@
 
 /* `held` names the service of each task still meant to run on the draining
  * instances (one entry per task, daemon tasks left out); `others` counts the
- * other tasks there (standalone). Returns 1 when every one of them is held
- * by its service's minimumHealthyPercent (a REPLICA service, ACTIVE, with no
- * task PENDING, that could not lose one RUNNING task and stay at its lower
- * limit), with msg saying so and what to do; 0 otherwise. Pure. */
+ * other tasks there (standalone); `stopping` (NULL: none) names the service
+ * of each task told to stop that still runs (desiredStatus STOPPED,
+ * lastStatus RUNNING): runningCount counts it (lastStatus RUNNING), but it
+ * keeps no service at its lower limit, which counts the tasks meant to run.
+ * Returns 1 when every one of them is held by its service's
+ * minimumHealthyPercent (a REPLICA service, ACTIVE, with no task PENDING,
+ * that could not lose one RUNNING task and stay at its lower limit), with
+ * msg saying so and what to do; 0 otherwise. Pure. */
 int held_by_minimum_healthy(const struct ecs_service *svcs, size_t n, const struct strv *held,
-                            int others, char *msg, size_t cap);
+                            const struct strv *stopping, int others, char *msg, size_t cap);
 
 struct engine;
 struct rollout_snapshot;

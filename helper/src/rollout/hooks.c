@@ -28,7 +28,7 @@ void hook_format_duration(long s, char *buf, size_t cap)
 }
 
 void hook_hold_assess(const struct hook_timeout *hooks, size_t n, int terminating, int held,
-                      long base_s, long waited_s, struct hook_hold *out)
+                      long base_s, long waited_s, long held_s, struct hook_hold *out)
 {
     memset(out, 0, sizeof(*out));
     out->held = held;
@@ -57,7 +57,7 @@ void hook_hold_assess(const struct hook_timeout *hooks, size_t n, int terminatin
         return;
     char dur[32];
     if (held <= 0) {
-        out->limit_s = base_s + hb;
+        out->limit_s = base_s + (held_s > 0 ? held_s : 0);
         return;
     }
     if (waited_s > base_s + hb) {

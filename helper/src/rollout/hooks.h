@@ -37,15 +37,19 @@ struct hook_hold {
 };
 
 /* How long a wait may last when the transition (terminating or launching)
- * has lifecycle hooks: its own limit `base_s` plus the longest heartbeat
- * timeout of those hooks (an instance may sit that long in the wait state
- * before it goes on), or plus the longest global timeout once the wait
- * (`waited_s` so far) has outlasted that while `held` instances are still
- * in the wait state (their owner is recording heartbeats). Without hooks
- * the limit is base_s. `what` says what holds the instances, when any is
- * held. */
+ * has lifecycle hooks: while `held` instances are in the wait state, its
+ * own limit `base_s` plus the longest heartbeat timeout of those hooks (an
+ * instance may sit that long in the wait state before it goes on), or plus
+ * the longest global timeout once the wait (`waited_s` so far) has
+ * outlasted that (their owner is recording heartbeats). When none is held,
+ * base_s plus the time the wait saw instances held (`held_s`; the hold was
+ * bounded by the limits above): a hook that let its instances go after 20 s
+ * excuses 20 s, not its whole heartbeat timeout (issue 12, chaos seed 11
+ * rollout 35: new instances that never registered after a 20 s launch hook
+ * were waited for 5 minutes). Without hooks the limit is base_s.
+ * `what` says what holds the instances, when any is held. */
 void hook_hold_assess(const struct hook_timeout *hooks, size_t n, int terminating, int held,
-                      long base_s, long waited_s, struct hook_hold *out);
+                      long base_s, long waited_s, long held_s, struct hook_hold *out);
 
 /* "45 s", "40 min", "90 min", "48 h". */
 void hook_format_duration(long seconds, char *buf, size_t cap);

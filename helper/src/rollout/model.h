@@ -211,6 +211,9 @@ struct rollout_decision {
     struct strv ids;
     int number;
     int evens_zones; /* an ACT_SET_DESIRED that launches one instance to even out zones */
+    /* An ACT_TERMINATE that leaves the desired capacity as it is: the group
+     * has more members than it wants (see terminate_budget, restore.c). */
+    int keep_desired;
     /* An ACT_FINISH that leaves out-of-date instances it could not replace
      * safely (named in the message): the result is "incomplete". */
     int incomplete;
@@ -224,6 +227,11 @@ struct rollout_timers {
     enum rollout_wait waiting; /* what the previous decision waited for */
     long long since;           /* when that wait started */
     int zone_evenings;         /* instances launched so far to even out the zones */
+    /* A wait for new instances or terminations: until when it saw instances
+     * held by a lifecycle hook (0: never; counted up to the first poll that
+     * saw none held), and whether the previous poll saw one held. */
+    long long held_until;
+    int held_last;
 };
 
 /* The one timer rule (timers.c), applied by the engine and the tests alike.
@@ -244,6 +252,10 @@ int rollout_wait_expired(const struct rollout_timers *t, enum rollout_wait w,
  * ACTIVE, suspending or resuming processes, raising MaxSize must not
  * extend a timeout without end. */
 void rollout_timers_note(struct rollout_timers *t, const struct rollout_decision *d, long long now);
+/* Notes, at each poll of a wait, whether lifecycle hooks hold instances of
+ * it: the time they held them lengthens the wait's limit (hooks.h). */
+void rollout_timers_observe(struct rollout_timers *t, const struct rollout_assessment *a,
+                            long long now);
 
 /* At most this many instances per zone are launched to even out the zones
  * at the end of a rollout (Auto Scaling may keep placing them elsewhere). */

@@ -133,6 +133,24 @@ int even_zones(const struct rollout_snapshot *s, const struct rollout_assessment
     return 1;
 }
 
+/* How many units of `want` a termination may remove, and whether it
+ * lowers the desired capacity. TerminateInstanceInAutoScalingGroup (Auto
+ * Scaling API Reference): without ShouldDecrementDesiredCapacity the group
+ * launches a replacement only if its members fall below the desired
+ * capacity; with it, the desired capacity may not go below MinSize. A group
+ * with more members than it wants (a launch that came up after the desired
+ * capacity went back, with Launch held) sheds that excess without a
+ * decrement, so a desired capacity at MinSize does not refuse it. */
+int terminate_budget(const struct rollout_snapshot *s, const struct rollout_assessment *a, int want,
+                     struct rollout_decision *d)
+{
+    int over = a->members_units - s->group.desired_capacity;
+    if (over <= 0)
+        return want;
+    d->keep_desired = 1;
+    return want < over ? want : over;
+}
+
 /* Back to the original number of instances, the safe way, for the end of
  * a rollout and for a rollback: drained surplus is removed, more is drained
  * (in `order`) while the capacity rule allows, and once the group is back
@@ -169,10 +187,14 @@ int return_to_original(const struct rollout_snapshot *s, const struct rollout_as
          * awaited: that one is wanted). */
         if (count_units(a, drained_p) > 0 && !(t && t->zone_evenings > 0) && hold_launches(s, a, d))
             return 1;
-        if (pick_units(a, drained_p, surplus, BY_ZONE_SIZE, d) > 0) {
-            decision_say(d, ACT_TERMINATE, "removing %zu drained surplus instance(s)", d->ids.n);
+        if (pick_units(a, drained_p, terminate_budget(s, a, surplus, d), BY_ZONE_SIZE, d) > 0) {
+            decision_say(d, ACT_TERMINATE, "removing %zu drained surplus instance(s)%s", d->ids.n,
+                         d->keep_desired ? " (the group has more members than its desired "
+                                           "capacity: without lowering it)"
+                                         : "");
             return 1;
         }
+        d->keep_desired = 0;
         int want = surplus - count_units(a, draining_p);
         int room = a->active_units - capacity_floor(s, a);
         if (want > room)

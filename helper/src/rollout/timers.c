@@ -32,9 +32,13 @@ long wait_limit_held(const struct rollout_snapshot *s, const struct rollout_asse
         return base;
     int term = w == WAIT_TERMINATION;
     long waited = t && t->waiting == w ? (long)(s->now - t->since) : 0;
+    /* Held at the previous poll: maybe until just now. */
+    long held = 0;
+    if (t && t->waiting == w && (t->held_last || t->held_until > t->since))
+        held = (long)((t->held_last ? s->now : t->held_until) - t->since);
     struct hook_hold h;
     hook_hold_assess(s->hooks, s->n_hooks, term, term ? a->termination_held : a->launch_held, base,
-                     waited, &h);
+                     waited, held, &h);
     snprintf(what, cap, "%s", h.what);
     return h.limit_s;
 }
@@ -62,6 +66,8 @@ void rollout_timers_note(struct rollout_timers *t, const struct rollout_decision
         if (t->waiting != d->wait) {
             t->waiting = d->wait;
             t->since = now;
+            t->held_until = 0;
+            t->held_last = 0;
         }
         return;
     case ACT_SET_DESIRED:
@@ -83,6 +89,17 @@ void rollout_timers_note(struct rollout_timers *t, const struct rollout_decision
     }
     if (d->evens_zones)
         t->zone_evenings++;
+}
+
+void rollout_timers_observe(struct rollout_timers *t, const struct rollout_assessment *a,
+                            long long now)
+{
+    if (t->waiting != WAIT_NEW_INSTANCES && t->waiting != WAIT_TERMINATION)
+        return;
+    int held = t->waiting == WAIT_TERMINATION ? a->termination_held : a->launch_held;
+    if (held > 0 || t->held_last)
+        t->held_until = now;
+    t->held_last = held > 0;
 }
 
 void wait_or_fail(const struct rollout_snapshot *s, const struct rollout_assessment *a,
