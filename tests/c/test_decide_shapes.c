@@ -279,3 +279,28 @@ TEST(weighted_capacity_counts_units)
     CHECK_INT(d.ids.n, 1);
     rollout_decision_free(&d);
 }
+
+TEST(an_overage_left_at_the_original_desired_capacity_is_not_removed)
+{
+    /* chaos seed 2 rollout 93 (mixed instances, MinSize 2): the new m5.large
+     * (1) and m5.xlarge (2) came for desired 4; both old ones were removed
+     * with decrement, the desired capacity is back at 2 with 3 units. The
+     * unit above is Auto Scaling's overage: removing it with decrement (2 ->
+     * 1, below MinSize) was refused on every re-run. */
+    struct fx f;
+    fx_init(&f, 2);
+    f.s.spec.weighted = 1;
+    f.s.group.min_size = 2;
+    add(&f, 2, "InService", "ACTIVE", 1, 1, 0)->weighted_capacity = 1;
+    add(&f, 2, "InService", "ACTIVE", 1, 1, 0)->weighted_capacity = 2;
+    struct rollout_decision d;
+    decide(&f, &d, 0);
+    CHECK_INT(d.action, ACT_FINISH);
+    rollout_decision_free(&d);
+    /* With the desired capacity still raised the surplus is the rollout's. */
+    f.s.group.desired_capacity = 3;
+    decide(&f, &d, 0);
+    CHECK_INT(d.action, ACT_DRAIN);
+    CHECK_INT(d.ids.n, 1);
+    rollout_decision_free(&d);
+}

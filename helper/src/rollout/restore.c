@@ -171,6 +171,13 @@ int return_to_original(const struct rollout_snapshot *s, const struct rollout_as
         int least = smallest_units(a, drained_p, active_p);
         if (least != NO_UNITS && surplus < least)
             surplus = 0;
+        /* Each removal lowers the desired capacity by what leaves: once it
+         * is back at the original, what is above it is Auto Scaling's own
+         * overage, not the rollout's to remove (and at MinSize Auto Scaling
+         * refuses the decrement: STUCK on every re-run). */
+        int raised = s->group.desired_capacity - n_orig;
+        if (surplus > raised)
+            surplus = raised > 0 ? raised : 0;
     }
     if (surplus > 0) {
         /* Each termination lowers the desired capacity by what leaves: while
