@@ -230,6 +230,9 @@ class LedgerAudit(unittest.TestCase):
             self.assertEqual((rec["launched"], rec["left_for_their_own_reasons"], rec["problem"]),
                              (3, {victim: "failed health check"}, None))
             # Replacing a new instance again: a second replacement, a problem.
+            # Once registered: one that never registered left for its own
+            # reasons (the health check's replacement may still be booting).
+            sim.wait_until(lambda: len(container_instances(sim.client("ecs"))) == 2, timeout=30)
             again = ids_of(sim, "prod-asg")[0]
             asg.terminate_instance_in_auto_scaling_group(InstanceId=again, ShouldDecrementDesiredCapacity=False)
             sim.wait_until(lambda: again not in ids_of(sim, "prod-asg") and in_service(sim), timeout=30)
