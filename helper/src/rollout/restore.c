@@ -100,8 +100,14 @@ int even_zones(const struct rollout_snapshot *s, const struct rollout_assessment
 {
     const int n_orig = s->state.desired_capacity;
     int zones, spread = rollout_zone_spread(s, a, &zones);
-    /* With weights one more unit may launch nothing, or a large instance:
-     * Auto Scaling balances such groups by capacity itself. */
+    /* Known gap, weighted groups are left as they are: AWS documents zone
+     * balance in instances, weights or not ("Auto Scaling group
+     * Availability Zone distribution": an equal number of instances per
+     * enabled zone; "Rebalancing activities": launches go to the zone with
+     * the fewest instances), so AZRebalance does act on them once resumed.
+     * Evening them needs more than one more unit (that may launch nothing,
+     * or a large instance) and a surplus rule that sheds a whole instance
+     * below the original units. */
     if (spread <= 1 || (t && t->zone_evenings >= ROLLOUT_ZONE_EVENINGS_PER_ZONE * zones) ||
         s->group.max_size <= n_orig || s->spec.weighted)
         return 0;
