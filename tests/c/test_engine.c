@@ -416,6 +416,78 @@ TEST(an_interrupted_rollout_resumes_where_it_stopped)
     free(t);
 }
 
+/* A scaling policy's scale-out (or a scheduled action) landing between the
+ * rollout's first look and its suspension of the processes that act so;
+ * with hook_times set, the run is stopped right after the suspension. */
+static void scale_out_before_suspension(struct fake_svc *f, enum fake_op op, void *user)
+{
+    struct eng *t = user;
+    if (op != FOP_SUSPEND || f->calls[FOP_SUSPEND] != 1)
+        return;
+    f->desired++;
+    t->orig_desired = f->desired;
+    if (t->hook_times)
+        t->stop = 1;
+}
+
+TEST(a_scale_out_just_before_the_suspension_is_kept_by_the_restore)
+{
+    struct eng *t = eng_new(3, 2, 1);
+    t->f.before = scale_out_before_suspension;
+    t->f.user = t;
+    enum rollout_result r = run(t);
+    CHECK_MSG(r == ROLLOUT_DONE, "%s: %s", rollout_result_name(r), t->sum.message);
+    settle(t);
+    CHECK_INT(t->orig_desired, 4);
+    CHECK_INT(fake_outdated(&t->f), 0);
+    const char *p = serving_problem(t);
+    CHECK_MSG(!p, "%s", p);
+    p = restore_problem(t);
+    CHECK_MSG(!p, "%s", p);
+    free(t);
+}
+
+TEST(a_run_killed_between_the_suspension_and_recording_the_sizes_restores_them_right)
+{
+    struct eng *t = eng_new(3, 2, 1);
+    t->f.before = scale_out_before_suspension;
+    t->f.user = t;
+    t->hook_times = 1;
+    enum rollout_result r = run(t);
+    CHECK_MSG(r == ROLLOUT_INTERRUPTED, "%s: %s", rollout_result_name(r), t->sum.message);
+    const char *orig = fake_tag(&t->f, ROLLOUT_TAG_ORIGINAL);
+    CHECK_MSG(orig && strstr(orig, "desired=3") && strstr(orig, "pending=1"), "original tag %s",
+              orig ? orig : "(none)");
+    t->f.before = NULL;
+    r = run(t);
+    CHECK_MSG(r == ROLLOUT_DONE, "%s: %s", rollout_result_name(r), t->sum.message);
+    settle(t);
+    CHECK_INT(fake_outdated(&t->f), 0);
+    const char *p = serving_problem(t);
+    CHECK_MSG(!p, "%s", p);
+    p = restore_problem(t);
+    CHECK_MSG(!p, "%s", p);
+    free(t);
+}
+
+TEST(a_rollout_that_suspends_nothing_records_its_sizes_once)
+{
+    struct eng *t = eng_new(3, 2, 1);
+    const char *names[] = {"AZRebalance", "AlarmNotification", "ScheduledActions"};
+    for (size_t i = 0; i < 3; i++)
+        snprintf(t->f.suspended[t->f.n_suspended++], sizeof(t->f.suspended[0]), "%s", names[i]);
+    t->f.before = stop_after_drain;
+    t->f.user = t;
+    enum rollout_result r = run(t);
+    CHECK_MSG(r == ROLLOUT_INTERRUPTED, "%s: %s", rollout_result_name(r), t->sum.message);
+    CHECK_INT(t->f.calls[FOP_SUSPEND], 0);
+    const char *orig = fake_tag(&t->f, ROLLOUT_TAG_ORIGINAL);
+    CHECK_MSG(orig && strcmp(orig, "min=3,max=6,desired=3") == 0, "original tag %s",
+              orig ? orig : "(none)");
+    CHECK_INT(t->f.calls[FOP_PUT_TAGS], 1); /* the state, written once */
+    free(t);
+}
+
 static void put_tag(struct fake_svc *f, const char *key, const char *value)
 {
     struct fake_tag *tag = &f->tags[f->n_tags++];

@@ -84,10 +84,42 @@ TEST(no_suspended_processes_is_a_dash)
     rollout_state_free(&back);
 }
 
+TEST(sizes_still_to_be_read_again_round_trip)
+{
+    struct rollout_state st;
+    memset(&st, 0, sizeof(st));
+    st.in_progress = 1;
+    st.max_size = 4;
+    st.desired_capacity = 2;
+    st.sizes_pending = 1;
+    struct asg_tag *tags;
+    size_t n;
+    rollout_state_tags(&st, 0, &tags, &n);
+    CHECK_STR(tags[0].value, "min=0,max=4,desired=2,pending=1");
+    struct asg_group g = group_with(tags, n);
+    struct rollout_state back;
+    CHECK_INT(rollout_state_parse(&g, &back), 0);
+    CHECK(back.sizes_pending);
+    CHECK_INT(back.desired_capacity, 2);
+    rollout_state_free(&back);
+    rollout_tags_free(tags, n);
+    /* recorded: no field at all, as before pending sizes existed */
+    st.sizes_pending = 0;
+    rollout_state_tags(&st, 0, &tags, &n);
+    CHECK_STR(tags[0].value, "min=0,max=4,desired=2");
+    g = group_with(tags, n);
+    CHECK_INT(rollout_state_parse(&g, &back), 0);
+    CHECK(!back.sizes_pending);
+    rollout_state_free(&back);
+    rollout_tags_free(tags, n);
+    rollout_state_free(&st);
+}
+
 TEST(malformed_tags_are_refused_with_the_tag_named)
 {
-    static const char *const bad[] = {"min=3,max=2,desired=3", "min=1,desired=1",
-                                      "min=a,max=2,desired=1", "", "min=-1,max=2,desired=1"};
+    static const char *const bad[] = {"min=3,max=2,desired=3",  "min=1,desired=1",
+                                      "min=a,max=2,desired=1",  "",
+                                      "min=-1,max=2,desired=1", "min=1,max=2,desired=1,pending=0"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         struct asg_tag t = {"ecs-rollout:original", (char *)bad[i], 0};
         struct asg_group g = group_with(&t, 1);

@@ -109,6 +109,10 @@ int act_begin(struct engine *e, const struct rollout_snapshot *s, struct err *er
     for (size_t i = 0; i < rollout_n_processes_to_suspend; i++)
         if (!strv_contains(&g->suspended_processes, rollout_processes_to_suspend[i]))
             strv_push(&st.suspended_by_us, rollout_processes_to_suspend[i]);
+    /* Sizes read while scaling can still change them are read again once
+     * it cannot (ACT_RECORD_SIZES). */
+    st.sizes_pending = strv_contains(&st.suspended_by_us, "AlarmNotification") ||
+                       strv_contains(&st.suspended_by_us, "ScheduledActions");
     st.started = s->now;
     char target[256];
     if (s->target.launch_configuration)
@@ -346,6 +350,19 @@ int act_perform(struct engine *e, const struct rollout_snapshot *s,
         return FENCED(e, err,
                       e->ops->resume_processes(e->ops->ctx, group, (const char *const *)d->ids.v,
                                                d->ids.n, err));
+    case ACT_RECORD_SIZES: {
+        struct rollout_state st;
+        memset(&st, 0, sizeof(st));
+        st.min_size = s->group.min_size;
+        st.max_size = s->group.max_size;
+        st.desired_capacity = s->group.desired_capacity;
+        struct asg_tag tag;
+        rollout_original_tag(&st, &tag);
+        int rc = FENCED(e, err, e->ops->put_tags(e->ops->ctx, group, &tag, 1, err));
+        free(tag.key);
+        free(tag.value);
+        return rc;
+    }
     case ACT_WAIT:
     case ACT_NOTHING_TO_DO:
     case ACT_BEGIN:
@@ -361,9 +378,19 @@ int act_apply_to_snapshot(struct rollout_snapshot *s, const struct rollout_decis
 {
     switch (d->action) {
     case ACT_SUSPEND:
+        /* Sizes still to be recorded are read from a look taken after the
+         * suspension, not from this one. */
+        if (s->state.sizes_pending)
+            return 0;
         for (size_t i = 0; i < d->ids.n; i++)
             if (!strv_contains(&s->group.suspended_processes, d->ids.v[i]))
                 strv_push(&s->group.suspended_processes, d->ids.v[i]);
+        return 1;
+    case ACT_RECORD_SIZES:
+        s->state.min_size = s->group.min_size;
+        s->state.max_size = s->group.max_size;
+        s->state.desired_capacity = s->group.desired_capacity;
+        s->state.sizes_pending = 0;
         return 1;
     case ACT_RAISE_MAX:
         s->group.max_size = d->number;

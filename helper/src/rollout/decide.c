@@ -57,6 +57,8 @@ const char *rollout_action_name(enum rollout_action a)
         return "hold-launches";
     case ACT_RESUME:
         return "resume-processes";
+    case ACT_RECORD_SIZES:
+        return "record-sizes";
     }
     return "?";
 }
@@ -178,6 +180,26 @@ void rollout_decide(const struct rollout_snapshot *s, const struct rollout_asses
         return;
     }
 
+    /* Processes this rollout suspends stay suspended until it finishes. */
+    missing_processes(s, d);
+    if (d->ids.n) {
+        decision_say(d, ACT_SUSPEND, "suspending %zu process(es) that would fight the rollout",
+                     d->ids.n);
+        return;
+    }
+    /* A scale-out or scheduled action that landed between the first look
+     * and the suspension is the group's size now: restoring the first look
+     * would undo it, and the policy would redo it once resumed. The look
+     * this is decided on follows the suspension (act_apply_to_snapshot),
+     * and the rollout has changed no size yet. */
+    if (st->sizes_pending) {
+        decision_say(d, ACT_RECORD_SIZES,
+                     "recording the sizes the group has with scaling suspended: min %d, max %d, "
+                     "desired %d",
+                     s->group.min_size, s->group.max_size, s->group.desired_capacity);
+        return;
+    }
+
     const int n_orig = st->desired_capacity;
     int batch = rollout_batch_size(o, n_orig, st->max_size);
     if (batch < 1) {
@@ -194,14 +216,6 @@ void rollout_decide(const struct rollout_snapshot *s, const struct rollout_asses
     const int surge = replaceable < batch ? replaceable : batch;
     const int desired_target = n_orig + batch_units(a, surge);
     const int need_max = desired_target > st->max_size ? desired_target : st->max_size;
-
-    /* Processes this rollout suspends stay suspended until it finishes. */
-    missing_processes(s, d);
-    if (d->ids.n) {
-        decision_say(d, ACT_SUSPEND, "suspending %zu process(es) that would fight the rollout",
-                     d->ids.n);
-        return;
-    }
 
     /* New instances left DRAINING (an interrupted rollback) serve again
      * while old ones remain to be replaced. */

@@ -186,6 +186,7 @@ enum rollout_action {
     ACT_FINISH,        /* restore sizes, resume processes, drop the tags */
     ACT_HOLD_LAUNCHES, /* record "Launch" in the state, then suspend it (ids = {"Launch"}) */
     ACT_RESUME,        /* resume processes (ids = names) */
+    ACT_RECORD_SIZES,  /* record the group's sizes as the original ones (state.h) */
     ACT_FAIL,          /* give up: the caller rolls back */
 };
 

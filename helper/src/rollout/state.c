@@ -103,6 +103,12 @@ int rollout_state_parse(const struct asg_group *g, struct rollout_state *st)
             st->min_size = (int)min;
             st->max_size = (int)max;
             st->desired_capacity = (int)desired;
+            char pending[8];
+            if (kv_get(v, "pending", pending, sizeof(pending)) == 0) {
+                if (strcmp(pending, "1") != 0)
+                    return bad_tag(st, k, v, "\"pending=1\" or no pending field");
+                st->sizes_pending = 1;
+            }
         } else if (strcmp(k, ROLLOUT_TAG_SUSPENDED) == 0) {
             if (strcmp(v, "-") != 0) {
                 char *copy = xstrdup(v), *save = NULL;
@@ -164,6 +170,14 @@ void rollout_suspended_tag(const struct strv *names, struct asg_tag *tag)
     set_tag(tag, ROLLOUT_TAG_SUSPENDED, buf_steal(&b));
 }
 
+void rollout_original_tag(const struct rollout_state *st, struct asg_tag *tag)
+{
+    struct buf b = BUF_INIT;
+    buf_printf(&b, "min=%d,max=%d,desired=%d%s", st->min_size, st->max_size, st->desired_capacity,
+               st->sizes_pending ? ",pending=1" : "");
+    set_tag(tag, ROLLOUT_TAG_ORIGINAL, buf_steal(&b));
+}
+
 void rollout_state_tags(const struct rollout_state *st, int with_lease, struct asg_tag **tags,
                         size_t *n)
 {
@@ -171,8 +185,7 @@ void rollout_state_tags(const struct rollout_state *st, int with_lease, struct a
     size_t i = 0;
     struct buf b = BUF_INIT;
 
-    buf_printf(&b, "min=%d,max=%d,desired=%d", st->min_size, st->max_size, st->desired_capacity);
-    set_tag(&t[i++], ROLLOUT_TAG_ORIGINAL, buf_steal(&b));
+    rollout_original_tag(st, &t[i++]);
 
     rollout_suspended_tag(&st->suspended_by_us, &t[i++]);
 

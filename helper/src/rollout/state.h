@@ -39,6 +39,9 @@ struct rollout_lease {
 struct rollout_state {
     int in_progress; /* the original-sizes tag exists */
     int min_size, max_size, desired_capacity;
+    /* The sizes were read before the processes that change them were
+     * suspended: they are read again once those are ("pending=1"). */
+    int sizes_pending;
     struct strv suspended_by_us; /* process names to resume at the end */
     int has_lease;
     struct rollout_lease lease;
@@ -56,6 +59,10 @@ int rollout_state_parse(const struct asg_group *g, struct rollout_state *st);
 
 /* The tags that record `st` (all but the lease when with_lease is 0).
  * *tags is owned by the caller: free with rollout_tags_free. */
+/* The tag recording st's original sizes (and whether they are pending);
+ * tag's key and value are owned by the caller. */
+void rollout_original_tag(const struct rollout_state *st, struct asg_tag *tag);
+
 void rollout_state_tags(const struct rollout_state *st, int with_lease, struct asg_tag **tags,
                         size_t *n);
 void rollout_lease_tag(const struct rollout_lease *l, struct asg_tag *tag);
