@@ -84,6 +84,49 @@ int held_by_minimum_healthy(const struct ecs_service *svcs, size_t n, const stru
     return ok;
 }
 
+typedef void (*task_visit)(const struct ecs_task *t, void *ctx);
+
+/* Lists the tasks `f` selects and describes them, 100 at a time (the
+ * DescribeTasks limit), handing each to visit. */
+static int each_task(struct engine *e, const struct ecs_task_filter *f, task_visit visit, void *ctx,
+                     struct err *err)
+{
+    struct strv arns = STRV_INIT;
+    int rc = e->ops->list_tasks(e->ops->ctx, e->cfg->cluster_name, f, &arns, err);
+    for (size_t off = 0; rc == 0 && off < arns.n; off += 100) {
+        size_t len = arns.n - off < 100 ? arns.n - off : 100;
+        struct ecs_task *tasks = NULL;
+        size_t n = 0;
+        rc = e->ops->describe_tasks(e->ops->ctx, e->cfg->cluster_name,
+                                    (const char *const *)arns.v + off, len, &tasks, &n, err);
+        for (size_t k = 0; rc == 0 && k < n; k++)
+            visit(&tasks[k], ctx);
+        ecs_tasks_free(tasks, n);
+    }
+    strv_free(&arns);
+    return rc;
+}
+
+struct left_ctx {
+    const struct strv *daemon_services;
+    struct strv *held;
+    int *others;
+};
+
+static void visit_left(const struct ecs_task *t, void *ctx)
+{
+    struct left_ctx *c = ctx;
+    if ((t->last_status && strcmp(t->last_status, "STOPPED") == 0) ||
+        (t->desired_status && strcmp(t->desired_status, "STOPPED") == 0))
+        return;
+    if (t->group && strncmp(t->group, "service:", 8) == 0) {
+        if (!strv_contains(c->daemon_services, t->group + 8))
+            strv_push(c->held, t->group + 8);
+    } else {
+        (*c->others)++;
+    }
+}
+
 /* Appends the service name of each task still meant to run on `ci_arn`
  * to held (daemon tasks left out), counting the others. */
 static int tasks_left(struct engine *e, const char *ci_arn, struct strv *held, int *others,
@@ -92,30 +135,21 @@ static int tasks_left(struct engine *e, const char *ci_arn, struct strv *held, i
     struct ecs_task_filter f = {0};
     f.container_instance = ci_arn;
     f.desired_status = "RUNNING";
-    struct strv arns = STRV_INIT;
-    int rc = e->ops->list_tasks(e->ops->ctx, e->cfg->cluster_name, &f, &arns, err);
-    for (size_t off = 0; rc == 0 && off < arns.n; off += 100) {
-        size_t len = arns.n - off < 100 ? arns.n - off : 100;
-        struct ecs_task *tasks = NULL;
-        size_t n = 0;
-        rc = e->ops->describe_tasks(e->ops->ctx, e->cfg->cluster_name,
-                                    (const char *const *)arns.v + off, len, &tasks, &n, err);
-        for (size_t k = 0; rc == 0 && k < n; k++) {
-            const struct ecs_task *t = &tasks[k];
-            if ((t->last_status && strcmp(t->last_status, "STOPPED") == 0) ||
-                (t->desired_status && strcmp(t->desired_status, "STOPPED") == 0))
-                continue;
-            if (t->group && strncmp(t->group, "service:", 8) == 0) {
-                if (!strv_contains(&e->ob.daemon_services, t->group + 8))
-                    strv_push(held, t->group + 8);
-            } else {
-                (*others)++;
-            }
-        }
-        ecs_tasks_free(tasks, n);
-    }
-    strv_free(&arns);
-    return rc;
+    struct left_ctx c = {&e->ob.daemon_services, held, others};
+    return each_task(e, &f, visit_left, &c, err);
+}
+
+struct stopping_ctx {
+    const char *name;
+    struct strv *stopping;
+};
+
+static void visit_stopping(const struct ecs_task *t, void *ctx)
+{
+    struct stopping_ctx *c = ctx;
+    if (t->last_status && strcmp(t->last_status, "RUNNING") == 0 && t->group &&
+        strncmp(t->group, "service:", 8) == 0 && strcmp(t->group + 8, c->name) == 0)
+        strv_push(c->stopping, c->name);
 }
 
 /* Appends `name` to stopping once for each task of service `name` told to
@@ -128,23 +162,8 @@ static int tasks_stopping(struct engine *e, const char *name, struct strv *stopp
     struct ecs_task_filter f = {0};
     f.service_name = name;
     f.desired_status = "STOPPED";
-    struct strv arns = STRV_INIT;
-    int rc = e->ops->list_tasks(e->ops->ctx, e->cfg->cluster_name, &f, &arns, err);
-    for (size_t off = 0; rc == 0 && off < arns.n; off += 100) {
-        size_t len = arns.n - off < 100 ? arns.n - off : 100;
-        struct ecs_task *tasks = NULL;
-        size_t n = 0;
-        rc = e->ops->describe_tasks(e->ops->ctx, e->cfg->cluster_name,
-                                    (const char *const *)arns.v + off, len, &tasks, &n, err);
-        for (size_t k = 0; rc == 0 && k < n; k++)
-            if (tasks[k].last_status && strcmp(tasks[k].last_status, "RUNNING") == 0 &&
-                tasks[k].group && strncmp(tasks[k].group, "service:", 8) == 0 &&
-                strcmp(tasks[k].group + 8, name) == 0)
-                strv_push(stopping, name);
-        ecs_tasks_free(tasks, n);
-    }
-    strv_free(&arns);
-    return rc;
+    struct stopping_ctx c = {name, stopping};
+    return each_task(e, &f, visit_stopping, &c, err);
 }
 
 int drain_held(struct engine *e, const struct rollout_snapshot *s,
