@@ -10,6 +10,7 @@ import unittest
 import testlib
 import chaos
 from sim import load_scenario
+from sim.testing import advance
 
 from rollout import simulator
 
@@ -116,22 +117,6 @@ class StaleVersions(unittest.TestCase):
         self.assertEqual(chaos.stale_versions(members, "prod-lt", 2), {"1"})
 
 
-def _advance(sim, aws_seconds):
-    """Lets AWS time pass at once, every event in order (as test_shapes_asg)."""
-    eng = sim.engine
-    with eng.lock:
-        target = eng.now() + aws_seconds
-        while True:
-            eng.step(rounds=1000)
-            due = eng.clock.next_due()
-            now = eng.now()
-            if due is None or due > target:
-                eng.clock.fast_forward(max(0.0, target - now))
-                eng.step(rounds=1000)
-                return
-            eng.clock.fast_forward(max(0.0, due - now))
-
-
 def _plan(shape, instances):
     plan = chaos.Plan(1, 0, chaos.shape_paths(shape))
     plan.instances, plan.tasks = instances, instances * 2
@@ -158,7 +143,7 @@ class ShapesStayPut(unittest.TestCase):
         # scheduled action (1800 s): nothing but the rollout may move it.
         with simulator(_plan("scaling-policies", 2).scenario(), time_scale=0.01) as sim:
             sim.pause()
-            _advance(sim, 2000)
+            advance(sim, 2000)
             g = chaos.group(sim.client("autoscaling"), "prod-asg")
             self.assertEqual((g["DesiredCapacity"], g["MaxSize"]), (2, 12))
             led = sim.ledger(timeline=True)

@@ -10,23 +10,7 @@ import botocore.exceptions
 import testlib
 
 from sim import Simulator
-from sim.testing import container_instances, group, scenario, tasks
-
-def advance(sim, aws_seconds):
-    """Lets `aws_seconds` of AWS time pass at once, running every event in order
-    (as Engine.settle does), whatever the machine's load."""
-    eng = sim.engine
-    with eng.lock:
-        target = eng.now() + aws_seconds
-        while True:
-            eng.step(rounds=1000)
-            due = eng.clock.next_due()
-            now = eng.now()
-            if due is None or due > target:
-                eng.clock.fast_forward(max(0.0, target - now))
-                eng.step(rounds=1000)
-                return
-            eng.clock.fast_forward(max(0.0, due - now))
+from sim.testing import advance, container_instances, group, scenario, tasks
 
 
 def events(sim, name, **match):
