@@ -114,7 +114,7 @@ def libfuzzer(binary, args, artifacts, timeout):
 
 def why_failed(rc, out, artifacts):
     lines = [l for l in out.splitlines()
-             if re.search(r"property failed|ERROR: |SUMMARY: |runtime error|Test unit written", l)]
+             if re.search(r"property failed|ERROR|SUMMARY: |runtime error|Test unit written|fatal error|Tracer caught|deadly signal", l)]
     what = " | ".join(lines[:4]) or (f"exit status {rc}" if rc is not None else "timed out")
     return f"{what[:600]} (artifacts: {artifacts})"
 
