@@ -181,9 +181,9 @@ static int remove_drained(const struct rollout_snapshot *s, const struct rollout
         /* With the decrement instead, keeping the desired capacity at or
          * above the original (and MinSize). */
         d->keep_desired = 0;
-        int floor =
+        int lowest =
             g->min_size > s->state.desired_capacity ? g->min_size : s->state.desired_capacity;
-        int budget = g->desired_capacity - floor;
+        int budget = g->desired_capacity - lowest;
         n = pick_units(a, drained_p, budget < surplus ? budget : surplus, BY_ZONE_SIZE, d);
     }
     if (n > 0) {
