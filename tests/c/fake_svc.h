@@ -91,10 +91,12 @@ struct fake_ci {
 struct fake_task {
     char arn[160];
     char ci_arn[160];
-    char last[16];     /* PENDING, RUNNING, STOPPED */
-    char desired[16];  /* RUNNING, STOPPED */
-    char group[64];    /* "service:NAME" or "family:NAME" */
-    int stopped_steps; /* steps since it stopped: ECS forgets stopped tasks after a while */
+    char last[16];        /* PENDING, RUNNING, STOPPED */
+    char desired[16];     /* RUNNING, STOPPED */
+    char group[64];       /* "service:NAME" or "family:NAME" */
+    int stopped_steps;    /* steps since it stopped: ECS forgets stopped tasks after a while */
+    char stop_code[32];   /* "" while not stopped */
+    long long stopped_at; /* wall clock seconds */
 };
 
 struct fake_service {
