@@ -47,18 +47,14 @@ static int parse_task(struct svc_parse *p, const cJSON *o, struct ecs_task *t)
         svc_json_str(p, o, "stopCode", SVC_OPTIONAL, &t->stop_code) < 0)
         return -1;
     /* A timestamp: epoch seconds in AWS's JSON protocol; an ISO 8601 string
-     * from some compatible endpoints. */
+     * from some compatible endpoints. Optional and only a hint (failures.c):
+     * one that cannot be read is left unknown (0), not an error. */
     const cJSON *at = cJSON_GetObjectItemCaseSensitive(o, "stoppedAt");
-    if (cJSON_IsNumber(at) && at->valuedouble > 0) {
+    time_t when;
+    if (cJSON_IsNumber(at) && at->valuedouble > 0 && at->valuedouble < 1e15)
         t->stopped_at = (long long)at->valuedouble;
-    } else if (cJSON_IsString(at)) {
-        time_t when;
-        if (cred_parse_time(at->valuestring, &when) != 0)
-            return svc_parse_fail(p, "stoppedAt", "is not a time");
+    else if (cJSON_IsString(at) && cred_parse_time(at->valuestring, &when) == 0)
         t->stopped_at = (long long)when;
-    } else if (at && !cJSON_IsNull(at) && !cJSON_IsNumber(at)) {
-        return svc_parse_fail(p, "stoppedAt", "is not a time");
-    }
     return 0;
 }
 
