@@ -104,7 +104,10 @@ struct fake_service {
     int desired;
     int daemon;
     int elsewhere; /* placed only on other groups' instances (a memberOf constraint) */
-    /* its tasks exit as soon as they run (an essential container exits):
+    /* its tasks exit as soon as they run (an essential container exits:
+     * stopCode EssentialContainerExited, "Amazon ECS stopped task error
+     * codes", Amazon ECS Developer Guide; a drain's stops are
+     * ServiceSchedulerInitiated):
      * FAKE_CRASH_EVERYWHERE, or FAKE_CRASH_ON_NEW on instances of the
      * group's latest template version only (the new AMI breaks them) */
     int crash;
