@@ -494,3 +494,27 @@ TEST(a_weighted_rollback_evens_the_zones_too)
     CHECK(zone_spread() <= 1);
     wfx_free();
 }
+
+TEST(a_rollback_removes_an_old_overage_the_raised_desired_capacity_would_scale_in)
+{
+    /* chaos seed 6 rollout 36: four old instances, 5 units for a desired
+     * capacity of 4 (Auto Scaling's overage); the rollout raised it by 5,
+     * the new instances brought 4 and the rollback removed them with their
+     * weights: desired 5, 5 units, no new instance left. Restoring 4 is a
+     * scale-in that takes a 1-unit instance undrained; before, the rollback
+     * waited for a new instance to drain until it timed out, on every
+     * re-run. */
+    static const int ones[] = {1};
+    wfx_init(4, 2, 16, ones, 1);
+    W.desired = 5;
+    add(zones[0], 1, 1, 2);
+    add(zones[1], 1, 1, 2);
+    add(zones[2], 1, 1, 2);
+    add(zones[0], 2, 1, 2);
+    CHECK_INT(play(1, 400), ACT_FINISH);
+    CHECK_MSG(!W.problem[0], "%s", W.problem);
+    CHECK_INT(W.desired, 4);
+    CHECK_INT(units(), 4);
+    CHECK(zone_spread() <= 1);
+    wfx_free();
+}

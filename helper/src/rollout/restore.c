@@ -221,7 +221,7 @@ int return_to_original(const struct rollout_snapshot *s, const struct rollout_as
     const int n_orig = s->state.desired_capacity;
     int draining = count_views(a, draining_p);
     int surplus = a->members_units - n_orig;
-    const int evening = t && t->zone_evenings > 0;
+    const int evening = t && (t->zone_evenings > 0 || t->settling);
     /* With weights the group may end above its size (Auto Scaling itself
      * overshoots): a surplus smaller than any instance stays. */
     if (s->spec.weighted && surplus > 0) {
@@ -280,6 +280,42 @@ int return_to_original(const struct rollout_snapshot *s, const struct rollout_as
         return 1;
     }
     return 0;
+}
+
+/* A weighted group whose desired capacity is still above the original
+ * once the rollback has removed what it could of its new instances (the
+ * old ones hold an overage Auto Scaling had left: the rollout raised the
+ * desired capacity from the original, the new instances took less with
+ * them). Lowering the desired capacity to the original at the end is a
+ * scale-in event ("a new value for the desired capacity ... lower than the
+ * current capacity", Control which Auto Scaling instances terminate during
+ * scale in), which terminates, undrained, any instance whose weight fits
+ * the units above it; waiting for new instances to remove would wait
+ * forever. The surplus is taken from any instance then, drained first, as
+ * when the zones are evened (the old instances it drains are not returned
+ * to service: t->settling). Returns 1 with a decision. */
+int settle_surplus(const struct rollout_snapshot *s, const struct rollout_assessment *a,
+                   const struct rollout_options *o, const struct rollout_timers *t,
+                   struct rollout_decision *d)
+{
+    const int n_orig = s->state.desired_capacity;
+    int surplus = a->members_units - n_orig;
+    if (!s->spec.weighted || s->group.desired_capacity <= n_orig || surplus <= 0)
+        return 0;
+    int least_new = smallest_units(a, new_drained, new_active);
+    if (smallest_units(a, any_drained, any_active) > surplus ||
+        (least_new != NO_UNITS && least_new <= surplus))
+        return 0;
+    struct rollout_timers settling;
+    memset(&settling, 0, sizeof(settling));
+    if (t)
+        settling = *t;
+    settling.settling = 1;
+    if (!return_to_original(s, a, o, &settling, d, any_drained, any_draining, any_active,
+                            BY_ZONE_SIZE_NEW_FIRST))
+        return 0;
+    d->settles = 1;
+    return 1;
 }
 
 int finishing(const struct rollout_snapshot *s, const struct rollout_assessment *a,
