@@ -385,8 +385,10 @@ void rollout_decide_rollback(const struct rollout_snapshot *s, const struct roll
     /* Once the rollback launches an instance to even the zones (the last
      * thing it does), every old instance is back in service: the surplus
      * is then whichever instance the fullest zone can spare, old or new,
-     * and an old one drained for it is not returned to service. */
-    const int evening = t && t->zone_evenings > 0;
+     * and an old one drained for it is not returned to service. The same
+     * once a weighted surplus only old instances can give is settled
+     * (settle_surplus, restore.c). */
+    const int evening = t && (t->zone_evenings > 0 || t->settling);
 
     if (!evening && pick_views(a, old_draining_ours, (int)a->n, d) > 0) {
         decision_say(d, ACT_ACTIVATE, "returning %zu out-of-date instance(s) to ACTIVE", d->ids.n);
@@ -408,6 +410,8 @@ void rollout_decide_rollback(const struct rollout_snapshot *s, const struct roll
                      d->ids.n);
         return;
     }
+    if (!evening && settle_surplus(s, a, o, t, d))
+        return;
     if (evening ? return_to_original(s, a, o, t, d, any_drained, any_draining, any_active,
                                      BY_ZONE_SIZE_NEW_FIRST)
                 : return_to_original(s, a, o, t, d, new_drained, new_draining, new_active,

@@ -207,6 +207,41 @@ static int remove_drained(const struct rollout_snapshot *s, const struct rollout
     return 0;
 }
 
+/* While the zones are evened, a weighted surplus is drained from the
+ * fullest zone only: a smaller instance elsewhere (often the one just
+ * launched into the emptiest zone) would undo the evening, launch after
+ * launch. A new instance not yet registered limits what may drain: it is
+ * awaited. If nothing in the fullest zone fits the surplus, another
+ * evening launch adds to it until something does (even_zones). Returns
+ * 1 with a decision, 2 to leave the surplus to that launch, 0 when the
+ * surplus goes the ordinary way. */
+static int drain_from_fullest(const struct rollout_snapshot *s, const struct rollout_assessment *a,
+                              const struct rollout_options *o, const struct rollout_timers *t,
+                              view_pred active_p, int want, int draining, enum pick_order order,
+                              struct rollout_decision *d)
+{
+    if (pick_units_fullest(a, active_p, want, order, d) > 0) {
+        decision_say(d, ACT_DRAIN,
+                     "draining %zu surplus instance(s) from the fullest zone to return to %d "
+                     "capacity units",
+                     d->ids.n, s->state.desired_capacity);
+        return 1;
+    }
+    if (a->new_not_ready > 0) {
+        decision_say(d, ACT_WAIT,
+                     "waiting for %d new instance(s) to register before draining the surplus from "
+                     "the fullest zone",
+                     a->new_not_ready);
+        wait_or_fail(s, a, o, t, WAIT_NEW_INSTANCES, d);
+        return 1;
+    }
+    int zones, spread = rollout_zone_spread(s, a, &zones);
+    return draining == 0 && spread > 1 && t &&
+                   t->zone_evenings < ROLLOUT_ZONE_EVENINGS_PER_ZONE * zones
+               ? 2
+               : 0;
+}
+
 /* Back to the original number of instances, the safe way, for the end of
  * a rollout and for a rollback: drained surplus is removed, more is drained
  * (in `order`) while the capacity rule allows, and once the group is back
@@ -221,7 +256,7 @@ int return_to_original(const struct rollout_snapshot *s, const struct rollout_as
     const int n_orig = s->state.desired_capacity;
     int draining = count_views(a, draining_p);
     int surplus = a->members_units - n_orig;
-    const int evening = t && t->zone_evenings > 0;
+    const int evening = t && (t->zone_evenings > 0 || t->settling);
     /* With weights the group may end above its size (Auto Scaling itself
      * overshoots): a surplus smaller than any instance stays. */
     if (s->spec.weighted && surplus > 0) {
@@ -254,6 +289,11 @@ int return_to_original(const struct rollout_snapshot *s, const struct rollout_as
         int room = a->active_units - capacity_floor(s, a);
         if (want > room)
             want = room;
+        int fullest = evening && s->spec.weighted && want > 0
+                          ? drain_from_fullest(s, a, o, t, active_p, want, draining, order, d)
+                          : 0;
+        if (fullest)
+            return fullest == 1;
         if (want > 0 && pick_units(a, active_p, want, order, d) > 0) {
             decision_say(d, ACT_DRAIN, "draining %zu surplus instance(s) to return to %d %s",
                          d->ids.n, n_orig, s->spec.weighted ? "capacity units" : "instance(s)");
@@ -280,6 +320,42 @@ int return_to_original(const struct rollout_snapshot *s, const struct rollout_as
         return 1;
     }
     return 0;
+}
+
+/* A weighted group whose desired capacity is still above the original
+ * once the rollback has removed what it could of its new instances (the
+ * old ones hold an overage Auto Scaling had left: the rollout raised the
+ * desired capacity from the original, the new instances took less with
+ * them). Lowering the desired capacity to the original at the end is a
+ * scale-in event ("a new value for the desired capacity ... lower than the
+ * current capacity", Control which Auto Scaling instances terminate during
+ * scale in), which terminates, undrained, any instance whose weight fits
+ * the units above it; waiting for new instances to remove would wait
+ * forever. The surplus is taken from any instance then, drained first, as
+ * when the zones are evened (the old instances it drains are not returned
+ * to service: t->settling). Returns 1 with a decision. */
+int settle_surplus(const struct rollout_snapshot *s, const struct rollout_assessment *a,
+                   const struct rollout_options *o, const struct rollout_timers *t,
+                   struct rollout_decision *d)
+{
+    const int n_orig = s->state.desired_capacity;
+    int surplus = a->members_units - n_orig;
+    if (!s->spec.weighted || s->group.desired_capacity <= n_orig || surplus <= 0)
+        return 0;
+    int least_new = smallest_units(a, new_drained, new_active);
+    if (smallest_units(a, any_drained, any_active) > surplus ||
+        (least_new != NO_UNITS && least_new <= surplus))
+        return 0;
+    struct rollout_timers settling;
+    memset(&settling, 0, sizeof(settling));
+    if (t)
+        settling = *t;
+    settling.settling = 1;
+    if (!return_to_original(s, a, o, &settling, d, any_drained, any_draining, any_active,
+                            BY_ZONE_SIZE_NEW_FIRST))
+        return 0;
+    d->settles = 1;
+    return 1;
 }
 
 int finishing(const struct rollout_snapshot *s, const struct rollout_assessment *a,
