@@ -241,3 +241,107 @@ int finishing(const struct rollout_snapshot *s, const struct rollout_assessment 
         return 1;
     return even_zones(s, a, o, t, d) || hold_launches(s, a, d);
 }
+
+static int old_member(const struct instance_view *v)
+{
+    return view_is_member(v) && v->outdated;
+}
+
+static int new_member(const struct instance_view *v)
+{
+    return view_is_member(v) && !v->outdated;
+}
+
+static int old_drained_ours(const struct instance_view *v)
+{
+    return old_draining_ours(v) && v->phase == PHASE_DRAINED;
+}
+
+static int old_emptying_ours(const struct instance_view *v)
+{
+    return old_draining_ours(v) && v->phase != PHASE_DRAINED;
+}
+
+int overage_to_shed(const struct rollout_snapshot *s, const struct rollout_assessment *a)
+{
+    if (!s->spec.weighted)
+        return 0;
+    const int n_orig = s->state.desired_capacity;
+    int over = count_units(a, old_member) - n_orig;
+    int raised = s->group.desired_capacity - n_orig;
+    int shed = over < raised ? over : raised;
+    return shed > 0 ? shed : 0;
+}
+
+int shedding_overage(const struct rollout_snapshot *s, const struct rollout_assessment *a)
+{
+    return overage_to_shed(s, a) > 0 && count_views(a, new_member) == 0;
+}
+
+/* Old members in v's zone. */
+static int old_in_zone(const struct rollout_assessment *a, const struct instance_view *v)
+{
+    int n = 0;
+    const char *z = v->asg->availability_zone ? v->asg->availability_zone : "";
+    for (size_t i = 0; i < a->n; i++) {
+        const char *zi = a->v[i].asg->availability_zone ? a->v[i].asg->availability_zone : "";
+        n += old_member(&a->v[i]) && strcmp(zi, z) == 0;
+    }
+    return n;
+}
+
+/* Keeps old instances matching pred, within `left` units, from the zones
+ * with the most old members: the group the rollback ends with stays as
+ * even as it can (AZRebalance, resumed, would even it by launching and
+ * then terminating an instance undrained). Returns the units kept. */
+static int keep_for_overage(const struct rollout_assessment *a, view_pred pred, int left,
+                            struct strv *keep)
+{
+    int kept = 0;
+    for (;;) {
+        const struct instance_view *best = NULL;
+        int best_zone = 0;
+        for (size_t i = 0; i < a->n; i++) {
+            const struct instance_view *v = &a->v[i];
+            if (!pred(v) || v->units > left - kept || strv_contains(keep, v->asg->instance_id))
+                continue;
+            /* Those kept already have left their zone. */
+            int zone = old_in_zone(a, v);
+            for (size_t k = 0; k < keep->n; k++)
+                for (size_t j = 0; j < a->n; j++)
+                    if (strcmp(a->v[j].asg->instance_id, keep->v[k]) == 0 &&
+                        strcmp(a->v[j].asg->availability_zone ? a->v[j].asg->availability_zone : "",
+                               v->asg->availability_zone ? v->asg->availability_zone : "") == 0)
+                        zone--;
+            if (!best || zone > best_zone ||
+                (zone == best_zone && strcmp(v->asg->instance_id, best->asg->instance_id) < 0)) {
+                best = v;
+                best_zone = zone;
+            }
+        }
+        if (!best)
+            return kept;
+        strv_push(keep, best->asg->instance_id);
+        kept += best->units;
+    }
+}
+
+int old_back_to_service(const struct rollout_snapshot *s, const struct rollout_assessment *a,
+                        struct rollout_decision *d)
+{
+    struct strv keep = STRV_INIT;
+    int left = overage_to_shed(s, a);
+    /* Empty ones first: they cost nothing more to remove. One still
+     * emptying is kept only once the new instances are gone (the shed's
+     * own drain): while they are there it may be one a task holds (a drain
+     * that never finished is what failed the rollout). */
+    if (left > 0)
+        left -= keep_for_overage(a, old_drained_ours, left, &keep);
+    if (left > 0 && count_views(a, new_member) == 0)
+        keep_for_overage(a, old_emptying_ours, left, &keep);
+    for (size_t i = 0; i < a->n; i++)
+        if (old_draining_ours(&a->v[i]) && !strv_contains(&keep, a->v[i].asg->instance_id))
+            strv_push(&d->ids, a->v[i].asg->instance_id);
+    strv_free(&keep);
+    return (int)d->ids.n;
+}
