@@ -109,7 +109,6 @@ void decision_say(struct rollout_decision *d, enum rollout_action action, const 
     va_end(ap);
 }
 
-/* Lists the services not yet back at their desired count into buf. */
 /* What a service must run again before drained instances go: its desired
  * count, or, for a service already below it when the rollout began, what it
  * ran then (the rollout cannot make it healthier than it was). */
@@ -122,6 +121,7 @@ static int service_goal(const struct rollout_snapshot *s, const struct ecs_servi
     return goal;
 }
 
+/* Lists the services of the group not yet back at their goal into buf. */
 static int unstable_services(const struct rollout_snapshot *s, char *buf, size_t cap)
 {
     int n = 0;
@@ -130,6 +130,11 @@ static int unstable_services(const struct rollout_snapshot *s, char *buf, size_t
     for (size_t i = 0; i < s->n_services; i++) {
         const struct ecs_service *svc = &s->services[i];
         if (svc->status && strcmp(svc->status, "ACTIVE") != 0)
+            continue;
+        /* A service with no task on the group: the drain moved none of its
+         * tasks, and whatever keeps it short (a crash loop, no room on its
+         * own instances) the rollout neither caused nor can mend. */
+        if (s->service_on_group && !s->service_on_group[i])
             continue;
         if (svc->running_count >= service_goal(s, svc))
             continue;

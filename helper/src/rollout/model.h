@@ -72,10 +72,17 @@ struct rollout_snapshot {
     char **instance_ami;
     struct drain_tasks *drains;
     size_t n_drains;
-    /* Services whose stability gates termination (those that had tasks on
-     * the draining instances; all services when that is unknown). */
+    /* Services whose stability may gate termination: those that had tasks
+     * on the draining instances; when none was seen there (e.g. resumed
+     * after the drain), the cluster's services. */
     struct ecs_service *services;
     size_t n_services;
+    /* Per services[i]: whether it runs on the group (had tasks on its
+     * draining instances, or on its members), NULL: all of them do. Only
+     * those gate termination: a service whose tasks run only on other
+     * groups' instances is not moved by the rollout, and its shortfall
+     * (a crash loop, no room there) is not the new instances' to mend. */
+    int *service_on_group;
     int services_observed; /* services[] is current for this poll */
     /* Services already below their desired count when the rollout began,
      * with the tasks they ran then (borrowed from the observer; n 0 when not

@@ -93,6 +93,10 @@ struct observer {
     struct strv ami_ids, ami_values;
     /* services that had tasks on draining instances */
     struct strv affected_services;
+    /* services with tasks on the group's members, learnt once when none
+     * was seen on the draining instances (observe_services) */
+    struct strv group_services;
+    int group_services_known;
     /* daemon services (their tasks leave a draining instance last) */
     struct strv daemon_services;
     int daemon_services_known;
