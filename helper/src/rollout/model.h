@@ -223,9 +223,6 @@ struct rollout_decision {
     struct strv ids;
     int number;
     int evens_zones; /* an ACT_SET_DESIRED that launches one instance to even out zones */
-    /* A rollback's first step removing a weighted surplus that only its old
-     * instances can give (settle_surplus, restore.c). */
-    int settles;
     /* An ACT_TERMINATE that leaves the desired capacity as it is: the group
      * has more members than it wants (see terminate_budget, restore.c). */
     int keep_desired;
@@ -242,7 +239,6 @@ struct rollout_timers {
     enum rollout_wait waiting; /* what the previous decision waited for */
     long long since;           /* when that wait started */
     int zone_evenings;         /* instances launched so far to even out the zones */
-    int settling;              /* a rollback removes a weighted surplus from any instance */
     /* A wait for new instances or terminations: until when it saw instances
      * held by a lifecycle hook (0: never; counted up to the first poll that
      * saw none held), and whether the previous poll saw one held. */
