@@ -211,14 +211,19 @@ static int tasks_on(const struct fake_svc *f, const char *ci_arn, const char *la
     return n;
 }
 
-/* The ACTIVE connected container instance with the fewest live tasks. */
-static struct fake_ci *placement(struct fake_svc *f)
+/* The ACTIVE connected container instance with the fewest live tasks
+ * (among other groups' instances for a service placed elsewhere). */
+static struct fake_ci *placement(struct fake_svc *f, const struct fake_service *svc)
 {
     struct fake_ci *best = NULL;
     int best_n = 0;
     for (size_t i = 0; i < f->n_ci; i++) {
         struct fake_ci *ci = &f->ci[i];
         if (!is_(ci->status, "ACTIVE") || !ci->connected)
+            continue;
+        const struct fake_instance *in =
+            svc && svc->elsewhere ? find_instance(f, ci->instance_id) : NULL;
+        if (in && in->in_group)
             continue;
         int n = tasks_on(f, ci->arn, "RUNNING") + tasks_on(f, ci->arn, "PENDING");
         if (!best || n < best_n)
@@ -227,9 +232,10 @@ static struct fake_ci *placement(struct fake_svc *f)
     return best;
 }
 
-static void place_task(struct fake_svc *f, const char *group, const char *last)
+static void place_task(struct fake_svc *f, const struct fake_service *svc, const char *group,
+                       const char *last)
 {
-    struct fake_ci *ci = placement(f);
+    struct fake_ci *ci = placement(f, svc);
     if (!ci)
         return;
     struct fake_task *t = new_task(f);
@@ -302,6 +308,22 @@ static void scale_in_one(struct fake_svc *f)
     }
 }
 
+/* A task of a crashing service exits where its service crashes. */
+static int crashes_there(struct fake_svc *f, const struct fake_task *task, const struct fake_ci *ci)
+{
+    if (strncmp(task->group, "service:", 8) != 0)
+        return 0;
+    for (size_t s = 0; s < f->n_svc; s++) {
+        if (!is_(f->svc[s].name, task->group + 8) || !f->svc[s].crash)
+            continue;
+        if (f->svc[s].crash == FAKE_CRASH_EVERYWHERE)
+            return 1;
+        const struct fake_instance *in = ci ? find_instance(f, ci->instance_id) : NULL;
+        return in && in->in_group && in->version == f->lt_latest;
+    }
+    return 0;
+}
+
 void fake_step(struct fake_svc *f)
 {
     if (f->alarm_low_in_alarm > 0)
@@ -360,11 +382,21 @@ void fake_step(struct fake_svc *f)
             continue;
         if (is_(task->desired, "STOPPED")) {
             snprintf(task->last, sizeof(task->last), "STOPPED");
+            if (!task->stop_code[0])
+                snprintf(task->stop_code, sizeof(task->stop_code), "ServiceSchedulerInitiated");
+            task->stopped_at = (long long)f->wall;
             continue;
         }
         if (is_(task->last, "PENDING"))
             snprintf(task->last, sizeof(task->last), "RUNNING");
         const struct fake_ci *ci = find_ci(f, task->ci_arn);
+        if (crashes_there(f, task, ci)) {
+            snprintf(task->last, sizeof(task->last), "STOPPED");
+            snprintf(task->desired, sizeof(task->desired), "STOPPED");
+            snprintf(task->stop_code, sizeof(task->stop_code), "EssentialContainerExited");
+            task->stopped_at = (long long)f->wall;
+            continue;
+        }
         int service = strncmp(task->group, "service:", 8) == 0;
         if (ci && is_(ci->status, "DRAINING") && service && !f->stuck_drain)
             snprintf(task->desired, sizeof(task->desired), "STOPPED");
@@ -377,7 +409,7 @@ void fake_step(struct fake_svc *f)
         for (size_t t = 0; t < f->n_task; t++)
             live += is_(f->task[t].group, group) && is_(f->task[t].desired, "RUNNING");
         for (; live < f->svc[s].desired; live++)
-            place_task(f, group, "PENDING");
+            place_task(f, &f->svc[s], group, "PENDING");
     }
     watch_capacity(f);
 }
@@ -423,7 +455,7 @@ void fake_init(struct fake_svc *f, int n_instances, int n_zones, int tasks_per_i
     f->svc[0].desired = n_instances * tasks_per_instance;
     f->n_svc = 1;
     for (int i = 0; i < f->svc[0].desired; i++)
-        place_task(f, "service:web", "RUNNING");
+        place_task(f, &f->svc[0], "service:web", "RUNNING");
     f->serving_floor = n_instances;
     f->min_serving = serving(f);
 }
@@ -440,6 +472,17 @@ void fake_add_foreign_instance(struct fake_svc *f)
     struct fake_instance *in = add_instance(f, f->zones[0], 9, "InService", 0);
     if (in)
         register_ci(f, in);
+}
+
+struct fake_service *fake_add_service(struct fake_svc *f, const char *name, int desired)
+{
+    if (f->n_svc == FAKE_MAX_SERVICES)
+        return NULL;
+    struct fake_service *svc = &f->svc[f->n_svc++];
+    memset(svc, 0, sizeof(*svc));
+    snprintf(svc->name, sizeof(svc->name), "%s", name);
+    svc->desired = desired;
+    return svc;
 }
 
 void fake_add_standalone_task(struct fake_svc *f, size_t instance_index)
@@ -1154,6 +1197,9 @@ static int list_tasks(void *ctx, const char *cluster, const struct ecs_task_filt
         const struct fake_task *t = &f->task[i];
         if (flt && flt->container_instance && !is_(t->ci_arn, flt->container_instance))
             continue;
+        if (flt && flt->service_name &&
+            (strncmp(t->group, "service:", 8) != 0 || !is_(t->group + 8, flt->service_name)))
+            continue;
         if (!is_(t->desired, desired))
             continue;
         strv_push(arns, t->arn);
@@ -1184,6 +1230,8 @@ static int describe_tasks(void *ctx, const char *cluster, const char *const *arn
         v[k].desired_status = xstrdup(t->desired);
         v[k].group = xstrdup(t->group);
         v[k].container_instance_arn = f->tasks_without_ci ? NULL : xstrdup(t->ci_arn);
+        v[k].stop_code = t->stop_code[0] ? xstrdup(t->stop_code) : NULL;
+        v[k].stopped_at = t->stopped_at;
         v[k++].launch_type = xstrdup("EC2");
     }
     *out = v;

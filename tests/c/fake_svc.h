@@ -91,17 +91,29 @@ struct fake_ci {
 struct fake_task {
     char arn[160];
     char ci_arn[160];
-    char last[16];     /* PENDING, RUNNING, STOPPED */
-    char desired[16];  /* RUNNING, STOPPED */
-    char group[64];    /* "service:NAME" or "family:NAME" */
-    int stopped_steps; /* steps since it stopped: ECS forgets stopped tasks after a while */
+    char last[16];        /* PENDING, RUNNING, STOPPED */
+    char desired[16];     /* RUNNING, STOPPED */
+    char group[64];       /* "service:NAME" or "family:NAME" */
+    int stopped_steps;    /* steps since it stopped: ECS forgets stopped tasks after a while */
+    char stop_code[32];   /* "" while not stopped */
+    long long stopped_at; /* wall clock seconds */
 };
 
 struct fake_service {
     char name[32];
     int desired;
     int daemon;
+    int elsewhere; /* placed only on other groups' instances (a memberOf constraint) */
+    /* its tasks exit as soon as they run (an essential container exits:
+     * stopCode EssentialContainerExited, "Amazon ECS stopped task error
+     * codes", Amazon ECS Developer Guide; a drain's stops are
+     * ServiceSchedulerInitiated):
+     * FAKE_CRASH_EVERYWHERE, or FAKE_CRASH_ON_NEW on instances of the
+     * group's latest template version only (the new AMI breaks them) */
+    int crash;
 };
+
+enum { FAKE_CRASH_NONE = 0, FAKE_CRASH_EVERYWHERE, FAKE_CRASH_ON_NEW };
 
 struct fake_tag {
     char key[64];
@@ -215,6 +227,10 @@ void fake_add_standalone_task(struct fake_svc *f, size_t instance_index);
 /* Starts a RUNNING task of `group` ("service:web", "family:batch") on a
  * group instance's container instance, as ECS placing one there. */
 void fake_place_task(struct fake_svc *f, size_t instance_index, const char *group);
+
+/* Adds a replica service of `desired` tasks (placed by the next steps);
+ * returns it, to set elsewhere / crash. */
+struct fake_service *fake_add_service(struct fake_svc *f, const char *name, int desired);
 
 /* Queries */
 const char *fake_tag(const struct fake_svc *f, const char *key); /* NULL when absent */

@@ -405,6 +405,30 @@ TEST(imds_absent_or_broken)
     imds_teardown(&f);
 }
 
+/* An answer that is not a Success can still carry keys (fuzz_creds_json
+ * found one whose Code quoted the secret): the message never shows them. */
+TEST(imds_failure_message_never_shows_the_keys)
+{
+    const char *doc = "{\"Code\": \"Failedsecret/KEY+0123456789Z\", "
+                      "\"Message\": \"token IQoJtoken/0123456789\", "
+                      "\"SecretAccessKey\": \"secret/KEY+0123456789\", "
+                      "\"Token\": \"IQoJtoken/0123456789\"}";
+    struct http_response resp;
+    memset(&resp, 0, sizeof(resp));
+    resp.status = 200;
+    buf_puts(&resp.body, doc);
+    struct aws_credentials c;
+    memset(&c, 0, sizeof(c));
+    struct err err;
+    err_clear(&err);
+    CHECK_INT(cred_imds_parse_credentials("EC2 instance metadata (role r)", &resp, &c, &err), -1);
+    CHECK_CONTAINS(err.message, "credentials not available: Failed****Z: token ****;");
+    CHECK(strstr(err.message, "secret/KEY+0123456789") == NULL);
+    CHECK(strstr(err.message, "IQoJtoken/0123456789") == NULL);
+    http_response_free(&resp);
+    log_clear_secrets();
+}
+
 TEST(imds_down_fails_fast_as_absent)
 {
     tenv_clear();

@@ -624,6 +624,115 @@ TEST(waits_for_services_before_terminating)
     rollout_decision_free(&d);
 }
 
+/* Plays the one-instance rollout up to its first wait for services (or
+ * termination), noting each decision in the timers as the engine does. */
+static void play_to_services(struct rollout_decision *d)
+{
+    for (int i = 0; i < 50; i++) {
+        decide(d);
+        if (d->action == ACT_TERMINATE || (d->action == ACT_WAIT && d->wait == WAIT_SERVICES))
+            return;
+        rollout_timers_note(&F.t, d, F.s.now);
+        model_apply(d);
+        if (d->action == ACT_WAIT)
+            model_tick();
+        rollout_decision_free(d);
+    }
+}
+
+/* web (on the group, back at its count) and worker, crash-looping on
+ * another group's instances: 0 of 2 (issue 12 item 8, the chaos shape
+ * unhealthy-service-elsewhere). */
+static int on_group[2];
+
+static void fx_services_elsewhere(int web_running)
+{
+    F.s.n_services = 2;
+    F.svc[0].name = "web";
+    F.svc[0].status = "ACTIVE";
+    F.svc[0].desired_count = 2;
+    F.svc[0].running_count = web_running;
+    F.svc[1].name = "worker";
+    F.svc[1].status = "ACTIVE";
+    F.svc[1].desired_count = 2;
+    F.svc[1].running_count = 0;
+    on_group[0] = 1;
+    on_group[1] = 0;
+    F.s.service_on_group = on_group;
+}
+
+TEST(an_unhealthy_service_elsewhere_does_not_hold_termination)
+{
+    fx_init(1, 2, 1);
+    fx_begin();
+    fx_services_elsewhere(2);
+    struct rollout_decision d;
+    play_to_services(&d);
+    CHECK_MSG(d.action == ACT_TERMINATE, "%s: %s", rollout_action_name(d.action), d.message);
+    rollout_decision_free(&d);
+    /* The same service on the group (its tasks were on the drained
+     * instance) holds it. */
+    on_group[1] = 1;
+    decide(&d);
+    CHECK_INT(d.wait, WAIT_SERVICES);
+    CHECK_CONTAINS(d.message, "worker 0/2");
+    rollout_decision_free(&d);
+}
+
+TEST(a_service_short_on_the_new_instances_still_fails_the_rollout)
+{
+    /* web's tasks moved to the new instance and fail there: 1 of 2 runs. */
+    fx_init(1, 2, 1);
+    fx_begin();
+    fx_services_elsewhere(1);
+    struct rollout_decision d;
+    play_to_services(&d);
+    CHECK_INT(d.wait, WAIT_SERVICES);
+    CHECK_CONTAINS(d.message, "web 1/2");
+    CHECK(strstr(d.message, "worker") == NULL);
+    rollout_timers_note(&F.t, &d, F.s.now);
+    rollout_decision_free(&d);
+    F.s.now += F.o.drain_timeout_s + 1;
+    decide(&d);
+    CHECK_MSG(d.action == ACT_FAIL, "%s: %s", rollout_action_name(d.action), d.message);
+    CHECK_CONTAINS(d.message, "web 1/2");
+    rollout_decision_free(&d);
+}
+
+/* web's moved tasks fail (1 of 2 runs); where they failed decides. */
+TEST(a_service_failing_beyond_the_new_instances_does_not_hold_termination)
+{
+    fx_init(1, 2, 1);
+    fx_begin();
+    fx_services_elsewhere(1);
+    struct strv failed_on[2] = {STRV_INIT, STRV_INIT};
+    F.s.service_failed_on = failed_on;
+    struct rollout_decision d;
+    play_to_services(&d);
+    CHECK_INT(d.wait, WAIT_SERVICES);
+    rollout_decision_free(&d);
+    /* Failed on the new instance only: the new instance's fault. */
+    struct ecs_container_instance *fresh = NULL;
+    for (size_t i = 0; i < F.s.group.n_instances; i++)
+        if (strcmp(F.inst[i].launch_template.version, "2") == 0)
+            fresh = find_ci(F.inst[i].instance_id);
+    CHECK(fresh != NULL);
+    fresh->arn = "arn:ci/new";
+    strv_push(&failed_on[0], "arn:ci/new");
+    decide(&d);
+    CHECK_INT(d.wait, WAIT_SERVICES);
+    CHECK_CONTAINS(d.message, "web 1/2");
+    rollout_decision_free(&d);
+    /* Failing on another instance too (the old one, another group's):
+     * broken everywhere, the old instances mend nothing. */
+    strv_push(&failed_on[0], "arn:ci/other-group");
+    decide(&d);
+    CHECK_MSG(d.action == ACT_TERMINATE, "%s: %s", rollout_action_name(d.action), d.message);
+    CHECK_CONTAINS(d.message, "not waiting for web 1/2");
+    rollout_decision_free(&d);
+    strv_free(&failed_on[0]);
+}
+
 TEST(standalone_tasks_are_stopped_only_in_stop_mode)
 {
     fx_init(1, 2, 1);

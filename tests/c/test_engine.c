@@ -347,6 +347,95 @@ TEST(a_drain_that_never_ends_is_rolled_back)
     free(t);
 }
 
+/* The worker service (the fake's second) starts crash-looping once the
+ * rollout launches: healthy at pre-flight, so not among the services
+ * already short, which the rollout never waits for. */
+static void worker_crashes_from_the_scale_out(struct fake_svc *f, enum fake_op op, void *user)
+{
+    (void)user;
+    if (op == FOP_SET_DESIRED)
+        f->svc[1].crash = FAKE_CRASH_EVERYWHERE;
+}
+
+/* Issue 12 item 8: a service crash-looping on another group's instance
+ * (placed there by a memberOf constraint: none of its tasks on this group).
+ * The drained instances ran no service task, so the services that gate
+ * termination are looked up among all of the cluster's. */
+TEST(an_unhealthy_service_on_another_group_does_not_stop_the_rollout)
+{
+    struct eng *t = eng_new(2, 1, 0);
+    t->cfg.options.drain_timeout_s = 120;
+    fake_add_foreign_instance(&t->f);
+    struct fake_service *worker = fake_add_service(&t->f, "worker", 2);
+    worker->elsewhere = 1;
+    fake_step(&t->f);
+    fake_step(&t->f);
+    CHECK_INT(fake_service_running(&t->f, "worker"), 2);
+    t->f.before = worker_crashes_from_the_scale_out;
+    enum rollout_result r = run(t);
+    CHECK_MSG(r == ROLLOUT_DONE, "%s: %s", rollout_result_name(r), t->sum.message);
+    settle(t);
+    CHECK_INT(fake_outdated(&t->f), 0);
+    CHECK_INT(fake_service_running(&t->f, "worker"), 0); /* still failing, elsewhere */
+    const char *p = serving_problem(t);
+    CHECK_MSG(!p, "%s", p);
+    p = restore_problem(t);
+    CHECK_MSG(!p, "%s", p);
+    free(t);
+}
+
+/* The new instances break a service that ran on the old ones: its tasks
+ * exit there only. That is the new instances' fault: rolled back, with the
+ * same unhealthy service elsewhere left out of the reason. */
+TEST(a_service_failing_only_on_the_new_instances_is_rolled_back)
+{
+    struct eng *t = eng_new(2, 1, 1);
+    t->cfg.options.drain_timeout_s = 120;
+    t->f.svc[0].crash = FAKE_CRASH_ON_NEW;
+    fake_add_foreign_instance(&t->f);
+    struct fake_service *worker = fake_add_service(&t->f, "worker", 2);
+    worker->elsewhere = 1;
+    worker->crash = FAKE_CRASH_EVERYWHERE;
+    enum rollout_result r = run(t);
+    CHECK_MSG(r == ROLLOUT_ROLLED_BACK, "%s: %s", rollout_result_name(r), t->sum.message);
+    CHECK_CONTAINS(t->last_error, "web");
+    CHECK(strstr(t->last_error, "worker") == NULL);
+    settle(t);
+    CHECK_INT(fake_outdated(&t->f), 2); /* the old instances serve on */
+    const char *p = serving_problem(t);
+    CHECK_MSG(!p, "%s", p);
+    free(t);
+}
+
+/* web starts crash-looping everywhere once the rollout launches (a bad
+ * deployment of its own, not the new instances). */
+static void web_crashes_from_the_scale_out(struct fake_svc *f, enum fake_op op, void *user)
+{
+    (void)user;
+    if (op == FOP_SET_DESIRED)
+        f->svc[0].crash = FAKE_CRASH_EVERYWHERE;
+}
+
+/* A service the rollout moves that fails on the old and the other group's
+ * instances as well: keeping the old instances mends nothing, and the
+ * rollout finishes, saying it did not wait for it. */
+TEST(a_service_failing_everywhere_does_not_stop_the_rollout)
+{
+    struct eng *t = eng_new(2, 1, 1);
+    t->cfg.options.drain_timeout_s = 120;
+    fake_add_foreign_instance(&t->f);
+    t->f.before = web_crashes_from_the_scale_out;
+    enum rollout_result r = run(t);
+    CHECK_MSG(r == ROLLOUT_DONE, "%s: %s", rollout_result_name(r), t->sum.message);
+    settle(t);
+    CHECK_INT(fake_outdated(&t->f), 0);
+    CHECK_INT(t->f.killed_running, 0);
+    CHECK(t->f.min_serving >= t->f.serving_floor);
+    const char *p = restore_problem(t);
+    CHECK_MSG(!p, "%s", p);
+    free(t);
+}
+
 static void deny_after_failure(struct fake_svc *f, enum fake_op op, void *user)
 {
     struct eng *t = user;

@@ -17,6 +17,7 @@ helper/build-fuzz/artifacts/<target>/; add it to the target's corpus once
 fixed, so every later run replays it.
 """
 import argparse
+import base64
 import os
 import pathlib
 import re
@@ -24,6 +25,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 FUZZ_DIR = ROOT / "tests" / "fuzz"
@@ -112,7 +114,7 @@ def libfuzzer(binary, args, artifacts, timeout):
 
 def why_failed(rc, out, artifacts):
     lines = [l for l in out.splitlines()
-             if re.search(r"property failed|ERROR: |SUMMARY: |runtime error|Test unit written", l)]
+             if re.search(r"property failed|ERROR|SUMMARY: |runtime error|Test unit written|fatal error|Tracer caught|deadly signal", l)]
     what = " | ".join(lines[:4]) or (f"exit status {rc}" if rc is not None else "timed out")
     return f"{what[:600]} (artifacts: {artifacts})"
 
@@ -159,6 +161,8 @@ def main():
         fail_setup("no fuzz targets found")
     seconds = int(os.environ.get("FUZZ_SMOKE_SECONDS", "2")) if args.smoke else args.seconds
     failed = 0
+    failures = []
+    started = time.time()
     total = 0
     summary = []
     with tempfile.TemporaryDirectory(prefix="ecsr-fuzz-") as scratch:
@@ -170,6 +174,8 @@ def main():
             failed += line.startswith("FAIL")
             if args.v or line.startswith("FAIL"):
                 print(out[-8000:])
+            if line.startswith("FAIL"):
+                failures.append((line, artifacts))
             # The smoke run learns into a scratch folder; `make fuzz` keeps
             # what it learns between runs.
             work = pathlib.Path(scratch, t) if args.smoke else BUILD / "corpus" / t
@@ -178,6 +184,8 @@ def main():
             failed += line.startswith("FAIL")
             if args.v or line.startswith("FAIL"):
                 print(out[-8000:])
+            if line.startswith("FAIL"):
+                failures.append((line, artifacts))
             total += execs
             summary.append((t, execs, sum(1 for _ in work.glob("*"))))
     if not args.smoke:
@@ -185,6 +193,13 @@ def main():
         for t, execs, size in summary:
             print(f"{t:<28}{execs:>14}{size:>10}")
         print(f"{'total':<28}{total:>14}")
+    # Again at the end, where a log cut to its last lines (CI) still shows
+    # them, with the inputs: a finding on a machine we cannot reach replays here.
+    for line, artifacts in failures:
+        print(line)
+        for f in sorted(artifacts.glob("*")):
+            if f.is_file() and f.stat().st_mtime >= started and f.stat().st_size <= 4096:
+                print(f"  input {f.name} (base64): {base64.b64encode(f.read_bytes()).decode()}")
     print(f"fuzzing: {len(names)} targets, {total} executions, {failed} failed")
     return 1 if failed else 0
 

@@ -216,10 +216,26 @@ class Plan:
             shaped["seed"], shaped["delays"] = sc["seed"], dict(shaped.get("delays") or {}, **self.delays)
             shaped.pop("time_scale", None)
             sc = shaped
+        self._account_limit_over_all_groups(sc)
         if self.suspended:
             g = next(g for g in sc["auto_scaling_groups"] if g["name"] == self.asg_name)
             g["suspended_processes"] = sorted(set(g.get("suspended_processes", [])) | set(self.suspended))
         return sc
+
+    def _account_limit_over_all_groups(self, sc):
+        """The drawn account limit leaves the drawn room (0 to 2 instances)
+        above the instances running when the rollout starts. The EC2 quota
+        counts every running instance of the account in the region, not one
+        group's ("Amazon EC2 service quotas", On-Demand Instance limits are
+        per Region): a shape's other groups (batch-asg...) are added, else
+        their instances would use up the room and every such draw would end
+        rolled back before the rollout could launch anything.
+        https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-resource-limits.html"""
+        cluster = self.faults["cluster"]
+        if "account_limit" not in cluster:
+            return
+        others = sum(g.get("desired") or 0 for g in sc["auto_scaling_groups"] if g["name"] != self.asg_name)
+        cluster["account_limit"] += others
 
     def _steady(self, g, shape_desired):
         """Keeps a shape's own scaling where the drawn sizes put the group, so

@@ -2,7 +2,8 @@
 the helper: when a group counts as settled after a rollout (weighted mixed
 instances count capacity units, not instances); a drawn shape's own scaling
 leaves the drawn sizes alone (its target tracking policy and scheduled
-actions), so that "sizes as they were" measures the rollout; the figures
+actions), so that "sizes as they were" measures the rollout; a drawn
+account limit leaves its room above every group's instances; the figures
 of plans run in other processes (--jobs) add up to one table per shape."""
 # tier: quick  (make check: a few seconds)
 import unittest
@@ -148,6 +149,29 @@ class ShapesStayPut(unittest.TestCase):
             self.assertEqual((g["DesiredCapacity"], g["MaxSize"]), (2, 12))
             led = sim.ledger(timeline=True)
             self.assertEqual([e for e in led["timeline"] if e.get("event") == "desired_capacity"], [])
+
+
+class AccountLimit(unittest.TestCase):
+    def test_the_drawn_room_is_above_every_group_of_the_account(self):
+        # seed 3 rollouts 44 and 102 (unhealthy-service-elsewhere): the limit
+        # was drawn over prod-asg's 4 (3) instances alone, batch-asg's 2 took
+        # the room and the rollout could launch nothing (rolled back).
+        for index in (44, 102):
+            plan = chaos.Plan(3, index, chaos.shape_paths("all"))
+            self.assertEqual(plan.shape, "unhealthy-service-elsewhere")
+            drawn = plan.faults["cluster"]["account_limit"]
+            self.assertGreaterEqual(drawn, plan.instances)
+            sc = plan.scenario()
+            running = sum(g["desired"] for g in sc["auto_scaling_groups"])
+            self.assertEqual(running, plan.instances + 2)
+            self.assertEqual(plan.faults["cluster"]["account_limit"] - running, drawn - plan.instances)
+
+    def test_plain_cluster_limit_is_as_drawn(self):
+        for index in range(40):
+            plan = chaos.Plan(3, index)
+            drawn = plan.faults["cluster"].get("account_limit")
+            plan.scenario()
+            self.assertEqual(plan.faults["cluster"].get("account_limit"), drawn)
 
 
 class FiguresPerShape(unittest.TestCase):

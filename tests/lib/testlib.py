@@ -10,17 +10,47 @@ import unittest
 ROOT = pathlib.Path(os.environ.get("REPO_ROOT") or pathlib.Path(__file__).resolve().parents[2])
 
 
+def newer_helper_source(binary, root=None):
+    """The newest C source or header of the helper (helper/src, every one of
+    which some object depends on) when it is newer than `binary`, else None. A binary
+    older than its sources runs code other than the tree's: a test run on it
+    alone tests the old code (issue 12: a stale ASan build left by an earlier
+    `make test` failed test_rollout_shapes_scaling run alone, on code long
+    fixed, while `make test`, which rebuilds it, passed)."""
+    helper = pathlib.Path(root or ROOT) / "helper"
+    built = os.stat(binary).st_mtime
+    newest, newest_path = built, None
+    for p in (helper / "src").rglob("*.[ch]"):
+        try:
+            m = p.stat().st_mtime
+        except OSError:
+            continue
+        if m > newest:
+            newest, newest_path = m, p
+    return newest_path
+
+
 def helper_bin(sanitized=True):
     """The ecs-rollout binary under test. Integration tests use the ASan+UBSan
-    build when it exists, so memory errors on real I/O paths fail the run."""
+    build when it exists, so memory errors on real I/O paths fail the run.
+    A binary older than the helper's sources is refused, loudly."""
     if sanitized:
         p = os.environ.get("ECS_ROLLOUT_ASAN_BIN") or str(ROOT / "helper/build-asan/ecs-rollout")
         if os.path.exists(p):
+            _refuse_stale(p, "run `make build-asan` first (or remove helper/build-asan to test the normal build)")
             return p
     p = os.environ.get("ECS_ROLLOUT_BIN") or str(ROOT / "helper/ecs-rollout")
     if not os.path.exists(p):
         raise RuntimeError(f"{p} is missing: run `make` first")
+    _refuse_stale(p, "run `make` first")
     return p
+
+
+def _refuse_stale(binary, how):
+    src = newer_helper_source(binary)
+    if src:
+        raise RuntimeError(f"{binary} is older than {src}: it was built from other sources than "
+                           f"this tree's: {how}")
 
 
 def free_port():

@@ -331,8 +331,10 @@ class Fleet(FleetRequests, Lifecycle):
         if rebalancing:
             si = eng.instances.get(rebalancing)
             if si is not None and si.alive() and si.state is not None and si.state.lifecycle_state in COUNTED[:3]:
-                return  # wait for the rebalancing launch before scaling in
+                return  # wait for the rebalancing launch before terminating
             group._sim_rebalance = None
+            if self._rebalance_terminate(group, counted, suspended):
+                return
         have = mixed.capacity(counted)  # instances, or their weights (mixed.py)
         # A scale-in event is "a new value for the desired capacity ... lower than
         # the current capacity" (as-instance-termination.html); launches fulfil the
@@ -357,7 +359,12 @@ class Fleet(FleetRequests, Lifecycle):
                 counted.append(launched[0].state)
                 have += mixed.weight(launched[0].state)
         elif have > desired:
-            if "Terminate" in suspended or (mixed.weighted(group) and not new_value):
+            if "Terminate" in suspended:
+                return
+            if mixed.weighted(group) and not new_value:
+                # An overage is kept; the zones are still balanced by count.
+                if not suspended & {"AZRebalance", "Launch"}:
+                    self._maybe_rebalance(group, counted)
                 return
             for state in self.choose_victims(group, counted, len(counted)):
                 if have - mixed.weight(state) < desired:
@@ -489,13 +496,32 @@ class Fleet(FleetRequests, Lifecycle):
         if max(by_az.values()) - min(by_az.values()) <= 1:
             return
         max_size = group.max_size or 0
-        if len(counted) + 1 > max_size + max(1, math.ceil(0.1 * max_size)):
-            return
+        if mixed.capacity(counted) + 1 > max_size + max(1, math.ceil(0.1 * max_size)):
+            return  # MaxSize counts capacity units (weights, mixed.py)
         launched = self.launch(group, 1, counted, "An instance was launched to aid in balancing the "
                                "group's zones.")
         if launched:
             group._sim_rebalance = launched[0].id
             self.eng.ledger.event("az_rebalance", group=group.name, instance=launched[0].id)
+
+    def _rebalance_terminate(self, group, counted, suspended):
+        """The second half of a rebalancing activity: once its launch is in
+        service, one instance goes from the zone with the most instances (then
+        the termination policies), without draining ("Rebalancing activities":
+        launch first, then terminate). Zones are balanced by instance count,
+        weights or not ("Auto Scaling group Availability Zone distribution":
+        an equal number of instances per enabled zone), so the instance may
+        weigh more or less than the one launched; a shortfall is then
+        launched as any other (reconcile). Returns True if one was terminated."""
+        if "Terminate" in suspended:
+            return False
+        victims = self.choose_victims(group, counted, 1)
+        si = self.eng.instances.get(victims[0].instance.id) if victims else None
+        if si is None:
+            return False
+        self.begin_terminate(si, "AZRebalance: an instance was taken out of service to aid in balancing "
+                             "the group's zones")
+        return True
 
     # Termination.
     def begin_terminate(self, si, cause):

@@ -18,6 +18,7 @@ def install():
     _INSTALLED = True
     _patch_get_instance_fallback()
     _patch_offering_filters()
+    _patch_describe_tags()
     _patch_xml_body()
     _patch_value_picker()
     _patch_query_results()
@@ -65,6 +66,36 @@ def _patch_offering_filters():
             return offering.get("InstanceType") in filters["instance-type"]
         return orig(self, offering, filters, location_type)
     InstanceTypeOfferingBackend.matches_filters = matches_filters
+
+
+def _patch_describe_tags():
+    """Every EC2 resource reads its own tags through describe_tags with a
+    resource-id filter (TaggedEC2Resource.get_tags: serializing an instance's
+    tagSet, matching a tag: filter), and moto answers by matching that id
+    against every tag of every resource of the Region: DescribeInstances of
+    n instances cost n times the Region's tags. An exact id (no wildcard, the
+    filter moto would turn into a pattern matching only itself) is looked up
+    in moto's own dictionary instead; the answer is the same list."""
+    import re
+    from moto.ec2.models.tags import TagBackend
+    from moto.ec2.utils import EC2_PREFIX_TO_RESOURCE, get_prefix
+
+    orig = TagBackend.describe_tags
+    plain_id = re.compile(r"[A-Za-z0-9_.:/+=@-]*\Z")  # nothing fnmatch reads as a pattern
+
+    def describe_tags(self, filters=None):
+        if (not ENABLED or not isinstance(filters, dict) or list(filters) != ["resource-id"]
+                or not isinstance(filters["resource-id"], list) or len(filters["resource-id"]) != 1
+                or not isinstance(filters["resource-id"][0], str) or not plain_id.match(filters["resource-id"][0])):
+            return orig(self, filters)
+        resource_id = filters["resource-id"][0]
+        tags = self.tags.get(resource_id)  # .get: moto's defaultdict must not grow
+        if not tags:
+            return []
+        resource_type = EC2_PREFIX_TO_RESOURCE.get(get_prefix(resource_id), "")
+        return [{"resource_id": resource_id, "key": key, "value": value, "resource_type": resource_type}
+                for key, value in tags.copy().items()]
+    TagBackend.describe_tags = describe_tags
 
 
 def _text(value):
@@ -178,6 +209,14 @@ def _patch_value_picker():
 
 
 _serialize = None  # moto.core.serialize, once installed
+# (output shape id, picker type, operation, transformers) -> (shape, renderer
+# or None: moto's path). test_moto_speed.py checks which operations compiled.
+COMPILED = {}
+
+
+def compiled_operations():
+    """The operations answered by a compiled renderer so far."""
+    return sorted({k[2] for k, (_, fn) in COMPILED.items() if fn is not None})
 
 
 class _Unsupported(Exception):
@@ -199,16 +238,32 @@ def _names(picker, obj, key, shape, cache):
     return hit
 
 
-def _compile(shape, ser, done):
+def _transform(transforms, path, key):
+    """The response transformer moto's picker applies to member `key` of the
+    structure at `path` (its serializer's path: the operation, the output
+    shape, then member keys and list members' shape names): the first whose
+    path ends the member's."""
+    key_path = ".".join(path) + "." + key
+    for suffix, fn in transforms:
+        if key_path.endswith(suffix):
+            return fn
+    return None
+
+
+def _compile(shape, ser, done, path, transforms):
     """A function(value) -> list of XML pieces of the element's content, or
     None when moto would write nothing (a structure that is None). The
-    rules are BaseXMLSerializer's / QuerySerializer's for the query protocol."""
+    rules are BaseXMLSerializer's / QuerySerializer's for the query protocol
+    (EC2's too). `path` is moto's serializer path to this shape; the
+    transformers that apply below it depend only on its last components, so
+    a structure is compiled once per shape and those."""
     from moto.core.utils import MISSING, get_value
     kind = shape.type_name
     if shape.serialization.get("xmlNamespace") or shape.serialization.get("xmlAttribute"):
         raise _Unsupported(shape.name)
     if kind == "structure":
-        key = id(shape)
+        depth = max((suffix.count(".") for suffix, _ in transforms), default=0)
+        key = (id(shape), tuple(path[len(path) - depth:]) if depth else ())
         if key in done:
             return done[key]
         members = []
@@ -218,7 +273,7 @@ def _compile(shape, ser, done):
                 return None
             out = []
             picker = ser._value_picker
-            for name, tag, mshape, sub, cache in members:
+            for name, tag, mshape, sub, cache, transform in members:
                 mv = None
                 _, names, plain = _names(picker, value, name, mshape, cache)
                 for possible in names:
@@ -226,6 +281,8 @@ def _compile(shape, ser, done):
                     if v is not MISSING:
                         mv = v
                         break
+                if transform is not None:
+                    mv = transform(mv)
                 if mv is None:
                     continue
                 inner = sub(mv)
@@ -242,13 +299,14 @@ def _compile(shape, ser, done):
         for name, mshape in shape.members.items():
             mshape.parent = shape  # as moto's _serialize_type_structure sets it
             members.append((name, mshape.serialization.get("name", name), mshape,
-                            _compile(mshape, ser, done), {}))
+                            _compile(mshape, ser, done, path + (name,), transforms), {},
+                            _transform(transforms, path, name)))
         return render
     if kind == "list":
         if shape.is_flattened:
             raise _Unsupported(shape.name)
         member = shape.member
-        sub = _compile(member, ser, done)
+        sub = _compile(member, ser, done, path + (member.name,), transforms)
         item_tag = member.serialization.get("name", "member")
 
         def render_list(value):
@@ -276,40 +334,53 @@ def _compile(shape, ser, done):
     if kind == "timestamp":
         fmt = shape.serialization.get("timestampFormat", ser._timestamp_serializer.default_format)
         conv = ser._timestamp_serializer._convert_timestamp_to_str
-        return lambda v: [escape(conv(v, fmt))]
+        return lambda v: [escape(str(conv(v, fmt)))]
     raise _Unsupported(f"{shape.name} ({kind})")
 
 
+_XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>\n'  # xmltodict's, full_document=True
+
+
 def _patch_query_results():
-    """Query protocol results (Auto Scaling, STS, IAM...) written straight to
-    XML by a renderer compiled per output shape, with moto's rules and
-    picker: what moto builds as nested dicts and then walks again. Shapes it
-    does not know (maps, blobs, flattened lists, XML attributes) stay with
-    moto, as do pretty-printed and error responses."""
+    """Query protocol results (Auto Scaling, STS, IAM...) and EC2's written
+    straight to XML by a renderer compiled per output shape, with moto's
+    rules, picker and response transformers: what moto builds as nested
+    dicts and then walks again. Shapes it does not know (maps, blobs,
+    flattened lists, XML attributes) stay with moto, as do pretty-printed and
+    error responses."""
     global _serialize
     from moto.core import serialize
     _serialize = serialize
 
-    orig = serialize.QuerySerializer._serialize_result
-    compiled = {}  # (operation, picker type) -> renderer, or None: moto's path
+    orig_query = serialize.QuerySerializer._serialize_result
+    orig_ec2 = serialize.EC2Serializer._serialize_result
+    orig_ec2_body = serialize.EC2Serializer._serialize_body
 
-    def _serialize_result(self, resp, result):
+    def renderer(self):
+        """The compiled renderer for this serializer's operation, or None."""
         shape = self.operation_model.output_shape
-        if (not ENABLED or type(self) is not serialize.QuerySerializer or self.pretty_print or shape is None
-                or type(self._value_picker) not in (serialize.AttributePicker, serialize.XFormedAttributePicker)
-                or self._value_picker.response_transformers
-                or self._value_picker.alias_providers is not serialize.DEFAULT_ALIAS_PROVIDERS):
-            return orig(self, resp, result)
-        ck = (id(shape), type(self._value_picker))
-        entry = compiled.get(ck)
+        picker = self._value_picker
+        if (not ENABLED or self.pretty_print or shape is None
+                or type(picker) not in (serialize.AttributePicker, serialize.XFormedAttributePicker)
+                or picker.alias_providers is not serialize.DEFAULT_ALIAS_PROVIDERS):
+            return None
+        transforms = tuple(picker.response_transformers.items())
+        ck = (id(shape), type(picker), self.operation_model.name, transforms)
+        entry = COMPILED.get(ck)
         if entry is None or entry[0] is not shape:
             try:
-                entry = compiled[ck] = (shape, _compile(shape, self, {}))
+                fn = _compile(shape, self, {}, (self.operation_model.name, shape.name), transforms)
             except _Unsupported:
-                entry = compiled[ck] = (shape, None)
-        if entry[1] is None:
-            return orig(self, resp, result)
-        inner = entry[1](result) or []
+                fn = None
+            entry = COMPILED[ck] = (shape, fn)
+        return entry[1]
+
+    def query_result(self, resp, result):
+        render = renderer(self) if type(self) is serialize.QuerySerializer else None
+        if render is None:
+            return orig_query(self, resp, result)
+        shape = self.operation_model.output_shape
+        inner = render(result) or []
         op = self.operation_model.name
         result_key = shape.serialization.get("resultWrapper", f"{shape.name}Result")
         ns = self.operation_model.metadata.get("xmlNamespace")
@@ -325,7 +396,32 @@ def _patch_query_results():
         resp["body"] = "".join(out)
         resp["headers"]["Content-Type"] = self.CONTENT_TYPE
         return resp
-    serialize.QuerySerializer._serialize_result = _serialize_result
+    serialize.QuerySerializer._serialize_result = query_result
+
+    def ec2_result(self, resp, result):
+        """EC2Serializer._serialized_result_to_response: the result's members
+        directly in <OpResponse xmlns=...>, then requestId, as a full document."""
+        render = renderer(self) if type(self) is serialize.EC2Serializer else None
+        if render is None:
+            return orig_ec2(self, resp, result)
+        inner = render(result) or []
+        op = self.operation_model.name
+        ns = self.operation_model.metadata.get("xmlNamespace")
+        rid = self.context.request_id
+        out = [_XML_DECLARATION, f"<{op}Response" + (f" xmlns={quoteattr(ns)}" if ns else "") + ">", *inner,
+               f"<requestId>{escape(_text(rid))}</requestId>" if rid not in (None, "") else "<requestId/>",
+               f"</{op}Response>"]
+        resp["body"] = "".join(out)
+        resp["headers"]["Content-Type"] = self.CONTENT_TYPE
+        return resp
+    serialize.EC2Serializer._serialize_result = ec2_result
+
+    def ec2_body(self, body):
+        """EC2's errors and the shapes left to moto: xmltodict's full document."""
+        if self.pretty_print or not ENABLED:
+            return orig_ec2_body(self, body)
+        return _XML_DECLARATION + unparse(body)
+    serialize.EC2Serializer._serialize_body = ec2_body
 
 
 def _patch_reset():

@@ -9,6 +9,7 @@ import testlib
 import xmltodict
 
 from sim import Simulator, moto_speed
+from sim.engine import ec2_backend
 from sim.testing import raw_call, scenario
 
 ECS_INSTANCE_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role"
@@ -29,6 +30,9 @@ class Unparse(unittest.TestCase):
         for body in bodies:
             self.assertEqual(moto_speed.unparse(body),
                              xmltodict.unparse(body, full_document=False, short_empty_elements=True))
+        # EC2's bodies are full documents.
+        self.assertEqual(moto_speed._XML_DECLARATION + moto_speed.unparse(bodies[0]),
+                         xmltodict.unparse(bodies[0], full_document=True, short_empty_elements=True))
 
 
 class SameResponses(unittest.TestCase):
@@ -40,6 +44,10 @@ class SameResponses(unittest.TestCase):
             asg = sim.client("autoscaling")
             asg.set_desired_capacity(AutoScalingGroupName="prod-asg", DesiredCapacity=4)
             sim.pause()
+            # An instance without tags: moto's transformer drops its empty tagSet.
+            untagged = sim.client("ec2").run_instances(ImageId="ami-0c0c0c0c0c0c0c0c0", MinCount=1, MaxCount=1,
+                                                       InstanceType="m5.large")["Instances"][0]["InstanceId"]
+            member = asg.describe_auto_scaling_groups()["AutoScalingGroups"][0]["Instances"][0]["InstanceId"]
             calls = [("autoscaling", "DescribeAutoScalingGroups", None),
                      ("autoscaling", "DescribeAutoScalingGroups", {"AutoScalingGroupNames.member.1": "prod-asg"}),
                      ("autoscaling", "DescribeAutoScalingInstances", None),
@@ -48,6 +56,14 @@ class SameResponses(unittest.TestCase):
                      ("ec2", "DescribeInstances", None),
                      ("ec2", "DescribeLaunchTemplateVersions", {"LaunchTemplateName": "prod-lt"}),
                      ("ec2", "DescribeInstances", {"InstanceId.1": "i-00000000000000000"}),
+                     ("ec2", "DescribeInstances", {"InstanceId.1": untagged}),
+                     ("ec2", "DescribeInstances", {"Filter.1.Name": "tag:aws:autoscaling:groupName",
+                                                   "Filter.1.Value.1": "prod-asg"}),
+                     ("ec2", "DescribeTags", None),
+                     ("ec2", "DescribeTags", {"Filter.1.Name": "resource-id", "Filter.1.Value.1": untagged}),
+                     ("ec2", "DescribeTags", {"Filter.1.Name": "resource-id", "Filter.1.Value.1": member}),
+                     ("ec2", "DescribeTags", {"Filter.1.Name": "resource-id", "Filter.1.Value.1": member[:-1] + "*"}),
+                     ("ec2", "DescribeLaunchTemplates", None),
                      ("sts", "GetCallerIdentity", None)]
             for service, action, params in calls:
                 try:
@@ -59,6 +75,63 @@ class SameResponses(unittest.TestCase):
                 self.assertEqual(fast.status_code, slow.status_code, action)
                 self.assertEqual(REQUEST_ID.sub("", fast.text), REQUEST_ID.sub("", slow.text), action)
                 self.assertGreater(len(fast.text), 100, action)
+            sim.resume()
+        # The fast path answered them (not moto's, as a fallback would).
+        for op in ("DescribeAutoScalingGroups", "DescribeAutoScalingInstances", "DescribeInstances",
+                   "DescribeTags", "DescribeLaunchTemplateVersions", "DescribeLaunchTemplates"):
+            self.assertIn(op, moto_speed.compiled_operations())
+
+    def test_run_instances_result(self):
+        """RunInstances' answer (moto's transformer makes every instance
+        "pending"), serialized by moto's serializer with and without."""
+        from moto.core.utils import get_service_model
+        from moto.core.serialize import EC2Serializer, SerializationContext, XFormedAttributePicker
+        from moto.ec2.responses._base_response import EC2BaseResponse
+        with Simulator(scenario=scenario(instances=2, tasks=2), time_scale=0.01) as sim:
+            sim.client("ec2").run_instances(ImageId="ami-0c0c0c0c0c0c0c0c0", MinCount=2, MaxCount=2,
+                                            InstanceType="m5.large")
+            sim.pause()
+            backend = ec2_backend(sim.region)
+            reservation = list(backend.reservations.values())[-1]
+            op = get_service_model("ec2").operation_model("RunInstances")
+            bodies = []
+            for enabled in (False, True):
+                moto_speed.ENABLED = enabled
+                try:
+                    picker = XFormedAttributePicker(
+                        response_transformers=EC2BaseResponse.RESPONSE_KEY_PATH_TO_TRANSFORMER)
+                    ser = EC2Serializer(operation_model=op, value_picker=picker,
+                                        context=SerializationContext(request_id="r-1"))
+                    bodies.append(ser.serialize(reservation)["body"])
+                finally:
+                    moto_speed.ENABLED = True
+            sim.resume()
+        self.assertEqual(bodies[0], bodies[1])
+        self.assertEqual(bodies[1].count("<name>pending</name>"), 2)
+        self.assertIn("RunInstances", moto_speed.compiled_operations())
+
+
+class DescribeTags(unittest.TestCase):
+    def test_one_resource_as_moto(self):
+        """An instance's own tags (what serializing it and tag: filters read)."""
+        with Simulator(scenario=scenario(instances=3, tasks=3), time_scale=0.01) as sim:
+            sim.pause()
+            backend = ec2_backend(sim.region)
+            ids = [i["InstanceId"] for i in sim.client("autoscaling").describe_auto_scaling_groups()
+                   ["AutoScalingGroups"][0]["Instances"]]
+            backend.create_tags([ids[0]], {"x": "1"})
+            backend.delete_tags([ids[1]], {k: None for k in backend.tags[ids[1]]})
+            for filters in [{"resource-id": [ids[0]]}, {"resource-id": [ids[1]]}, {"resource-id": ["i-missing"]},
+                            {"resource-id": [ids[2][:-2] + "?*"]}, {"resource-id": ids}, None]:
+                try:
+                    moto_speed.ENABLED = False
+                    slow = backend.describe_tags(filters)
+                finally:
+                    moto_speed.ENABLED = True
+                self.assertEqual(backend.describe_tags(filters), slow, filters)
+            self.assertIn({"resource_id": ids[0], "key": "x", "value": "1", "resource_type": "instance"},
+                          backend.describe_tags({"resource-id": [ids[0]]}))
+            self.assertNotIn("i-missing", backend.tags)
             sim.resume()
 
 

@@ -283,6 +283,38 @@ class MixedInstances(Shape):
         _, members = self.members()
         self.assertIn(sum(int(m["WeightedCapacity"]) for m in members), (2, 3))
 
+    def test_az_rebalance_counts_instances_not_weights(self):
+        # Zones are balanced by instance count, weights or not ("Auto Scaling
+        # group Availability Zone distribution": an equal number of instances
+        # per enabled zone); a rebalancing launches in the zone with the fewest
+        # instances, then terminates in the one with the most ("Rebalancing
+        # activities", as-suspend-resume-processes.html), without draining.
+        self.start(mixed_scenario(desired=6))
+        self.asg.suspend_processes(AutoScalingGroupName="prod-asg", ScalingProcesses=["AZRebalance"])
+        _, members = self.members()
+        by_az = {}
+        for m in members:
+            by_az.setdefault(m["AvailabilityZone"], []).append(m)
+        full = max(by_az, key=lambda z: (len(by_az[z]), z))
+        gone = [m["InstanceId"] for z, ms in by_az.items() if z != full for m in ms][:2]
+        self.asg.detach_instances(AutoScalingGroupName="prod-asg", InstanceIds=gone,
+                                  ShouldDecrementDesiredCapacity=True)
+        advance(self.sim, 120)
+        out, members = self.members()
+        counts = {z: sum(1 for m in members if m["AvailabilityZone"] == z) for z in out["AvailabilityZones"]}
+        self.assertGreater(max(counts.values()) - min(counts.values()), 1, counts)
+        before = {m["InstanceId"] for m in members}
+        self.asg.resume_processes(AutoScalingGroupName="prod-asg", ScalingProcesses=["AZRebalance"])
+        advance(self.sim, 600)
+        out, members = self.members()
+        counts = {z: sum(1 for m in members if m["AvailabilityZone"] == z) for z in out["AvailabilityZones"]}
+        self.assertLessEqual(max(counts.values()) - min(counts.values()), 1, counts)
+        self.assertTrue(events(self.sim, "az_rebalance"))
+        terminated = [e["instance"] for e in events(self.sim, "instance_terminating")]
+        self.assertTrue(terminated, "the rebalancing terminates in the fullest zone")
+        self.assertLessEqual(set(terminated), before)
+        self.assertGreaterEqual(sum(int(m["WeightedCapacity"]) for m in members), out["DesiredCapacity"])
+
 
 def alarm(cw, kind):
     found = [a for a in cw.describe_alarms()["MetricAlarms"] if kind in a["AlarmName"]]

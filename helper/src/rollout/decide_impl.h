@@ -40,6 +40,10 @@ int pick_views(const struct rollout_assessment *a, view_pred pred, int k,
 /* Picks within a budget of capacity units (instances, without weights). */
 int pick_units(const struct rollout_assessment *a, view_pred pred, int units, enum pick_order order,
                struct rollout_decision *d);
+/* The same, from the zones with the most instances only (zone evening:
+ * taking from another zone would undo it). */
+int pick_units_fullest(const struct rollout_assessment *a, view_pred pred, int units,
+                       enum pick_order order, struct rollout_decision *d);
 /* Capacity units of the instances matching pred. */
 int count_units(const struct rollout_assessment *a, view_pred pred);
 
@@ -82,6 +86,10 @@ int return_to_original(const struct rollout_snapshot *s, const struct rollout_as
                        const struct rollout_options *o, const struct rollout_timers *t,
                        struct rollout_decision *d, view_pred drained_p, view_pred draining_p,
                        view_pred active_p, enum pick_order order);
+/* A rollback's weighted surplus that only old instances can give. */
+int settle_surplus(const struct rollout_snapshot *s, const struct rollout_assessment *a,
+                   const struct rollout_options *o, const struct rollout_timers *t,
+                   struct rollout_decision *d);
 /* The last steps before restoring the group, for a rollout and a rollback
  * alike: removed instances finish leaving, the zones are evened, Launch is
  * held while the desired capacity comes down. Returns 1 with a decision, 0

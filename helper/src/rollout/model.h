@@ -72,10 +72,21 @@ struct rollout_snapshot {
     char **instance_ami;
     struct drain_tasks *drains;
     size_t n_drains;
-    /* Services whose stability gates termination (those that had tasks on
-     * the draining instances; all services when that is unknown). */
+    /* Services whose stability may gate termination: those that had tasks
+     * on the draining instances; when none was seen there (e.g. resumed
+     * after the drain), the cluster's services. */
     struct ecs_service *services;
     size_t n_services;
+    /* Per services[i]: whether it runs on the group (had tasks on its
+     * draining instances, or on its members), NULL: all of them do. Only
+     * those gate termination: a service whose tasks run only on other
+     * groups' instances is not moved by the rollout, and its shortfall
+     * (a crash loop, no room there) is not the new instances' to mend. */
+    int *service_on_group;
+    /* Per services[i]: the container instances where its tasks failed by
+     * themselves since the rollout began (failures.c); NULL, or an empty
+     * list: not looked at or none. */
+    struct strv *service_failed_on;
     int services_observed; /* services[] is current for this poll */
     /* Services already below their desired count when the rollout began,
      * with the tasks they ran then (borrowed from the observer; n 0 when not
@@ -212,6 +223,9 @@ struct rollout_decision {
     struct strv ids;
     int number;
     int evens_zones; /* an ACT_SET_DESIRED that launches one instance to even out zones */
+    /* A rollback's first step removing a weighted surplus that only its old
+     * instances can give (settle_surplus, restore.c). */
+    int settles;
     /* An ACT_TERMINATE that leaves the desired capacity as it is: the group
      * has more members than it wants (see terminate_budget, restore.c). */
     int keep_desired;
@@ -228,6 +242,7 @@ struct rollout_timers {
     enum rollout_wait waiting; /* what the previous decision waited for */
     long long since;           /* when that wait started */
     int zone_evenings;         /* instances launched so far to even out the zones */
+    int settling;              /* a rollback removes a weighted surplus from any instance */
     /* A wait for new instances or terminations: until when it saw instances
      * held by a lifecycle hook (0: never; counted up to the first poll that
      * saw none held), and whether the previous poll saw one held. */

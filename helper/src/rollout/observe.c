@@ -11,6 +11,8 @@
 #include "util/mem.h"
 #include "util/strindex.h"
 
+/* DescribeTasks takes up to 100 tasks per call. */
+#define GROUP_TASKS_PER_PAGE 100
 /* ListContainerInstances filter: ids per `ec2InstanceId in [...]`. */
 #define IDS_PER_FILTER 20
 
@@ -31,6 +33,10 @@ void rollout_snapshot_free(struct rollout_snapshot *s)
     }
     free(s->drains);
     ecs_services_free(s->services, s->n_services);
+    free(s->service_on_group);
+    for (size_t i = 0; s->service_failed_on && i < s->n_services; i++)
+        strv_free(&s->service_failed_on[i]);
+    free(s->service_failed_on);
     rollout_state_free(&s->state);
     memset(s, 0, sizeof(*s));
 }
@@ -57,6 +63,7 @@ void observer_free(struct observer *ob)
     strv_free(&ob->ami_ids);
     strv_free(&ob->ami_values);
     strv_free(&ob->affected_services);
+    strv_free(&ob->group_services);
     strv_free(&ob->daemon_services);
     strv_free(&ob->short_services);
     free(ob->short_running);
@@ -425,9 +432,51 @@ static int learn_daemon_services(struct observer *ob, struct err *err)
     return rc;
 }
 
-/* The services that gate termination: those seen on draining instances, or
- * every service of the cluster when none was seen (e.g. resumed after the
- * drain). Described while some draining member is confirmed empty. */
+/* The services with a task running on one of the group's registered
+ * members, from one listing of the cluster's tasks (their
+ * containerInstanceArn, as DescribeTasks gives it), learnt once: what
+ * observe_services falls back on when no task was seen on the draining
+ * instances. */
+static int learn_group_services(struct observer *ob, const struct rollout_snapshot *s,
+                                struct err *err)
+{
+    if (ob->group_services_known)
+        return 0;
+    struct ecs_task_filter f = {0};
+    f.desired_status = "RUNNING";
+    struct strv arns = STRV_INIT, members = STRV_INIT;
+    for (size_t i = 0; i < s->n_cis; i++)
+        if (s->cis[i].arn)
+            strv_push(&members, s->cis[i].arn);
+    int rc = ob->ops->list_tasks(ob->ops->ctx, ob->cluster_name, &f, &arns, err);
+    for (size_t off = 0; rc == 0 && off < arns.n; off += GROUP_TASKS_PER_PAGE) {
+        size_t len = arns.n - off < GROUP_TASKS_PER_PAGE ? arns.n - off : GROUP_TASKS_PER_PAGE;
+        struct ecs_task *tasks = NULL;
+        size_t n = 0;
+        rc = ob->ops->describe_tasks(ob->ops->ctx, ob->cluster_name,
+                                     (const char *const *)arns.v + off, len, &tasks, &n, err);
+        for (size_t k = 0; rc == 0 && k < n; k++) {
+            const struct ecs_task *t = &tasks[k];
+            if (!t->group || strncmp(t->group, "service:", 8) != 0 || !t->container_instance_arn ||
+                !strv_contains(&members, t->container_instance_arn))
+                continue;
+            if (!strv_contains(&ob->group_services, t->group + 8))
+                strv_push(&ob->group_services, t->group + 8);
+        }
+        ecs_tasks_free(tasks, n);
+    }
+    strv_free(&arns);
+    strv_free(&members);
+    if (rc == 0)
+        ob->group_services_known = 1;
+    return rc;
+}
+
+/* The services that gate termination: those seen on draining instances, or,
+ * when none was seen (e.g. resumed after the drain), the cluster's services,
+ * each marked by whether it runs on the group (the decision waits only for
+ * those, decide.c). Described while some draining member is confirmed
+ * empty. */
 static int observe_services(struct observer *ob, struct rollout_snapshot *s, struct err *err)
 {
     size_t empty = 0;
@@ -436,10 +485,12 @@ static int observe_services(struct observer *ob, struct rollout_snapshot *s, str
     if (empty == 0)
         return 0;
     struct strv names = STRV_INIT;
-    if (ob->affected_services.n) {
+    int fallback = ob->affected_services.n == 0;
+    if (!fallback) {
         for (size_t i = 0; i < ob->affected_services.n; i++)
             strv_push(&names, ob->affected_services.v[i]);
-    } else if (ob->ops->list_services(ob->ops->ctx, ob->cluster_name, &names, err) != 0) {
+    } else if (ob->ops->list_services(ob->ops->ctx, ob->cluster_name, &names, err) != 0 ||
+               (names.n && learn_group_services(ob, s, err) != 0)) {
         strv_free(&names);
         return -1;
     }
@@ -451,6 +502,12 @@ static int observe_services(struct observer *ob, struct rollout_snapshot *s, str
     strv_free(&names);
     if (rc != 0)
         return -1;
+    if (fallback && s->n_services) {
+        s->service_on_group = xcalloc(s->n_services, sizeof(*s->service_on_group));
+        for (size_t i = 0; i < s->n_services; i++)
+            s->service_on_group[i] =
+                s->services[i].name && strv_contains(&ob->group_services, s->services[i].name);
+    }
     s->services_observed = 1;
     return 0;
 }
@@ -481,7 +538,7 @@ int observe(struct observer *ob, long long now, struct rollout_snapshot *s, stru
         goto fail;
     if (observe_drains(ob, s, err) != 0)
         goto fail;
-    if (observe_services(ob, s, err) != 0)
+    if (observe_services(ob, s, err) != 0 || observe_service_failures(ob, s, err) != 0)
         goto fail;
     return 0;
 fail:

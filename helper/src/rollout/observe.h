@@ -93,6 +93,10 @@ struct observer {
     struct strv ami_ids, ami_values;
     /* services that had tasks on draining instances */
     struct strv affected_services;
+    /* services with tasks on the group's members, learnt once when none
+     * was seen on the draining instances (observe_services) */
+    struct strv group_services;
+    int group_services_known;
     /* daemon services (their tasks leave a draining instance last) */
     struct strv daemon_services;
     int daemon_services_known;
@@ -125,6 +129,12 @@ int observe(struct observer *ob, long long now, struct rollout_snapshot *out, st
  * rollout cannot go on. */
 int observe_instances(struct observer *ob, long long now, struct rollout_snapshot *out,
                       struct err *err);
+
+/* ---- failures.c ---- */
+/* For each service of the group below its desired count in s->services:
+ * the container instances where its tasks failed by themselves since the
+ * rollout began (s->service_failed_on). */
+int observe_service_failures(struct observer *ob, struct rollout_snapshot *s, struct err *err);
 
 /* ---- observe_shapes.c ---- */
 /* EC2 launch times of the members (each asked once). */

@@ -93,23 +93,27 @@ void describe_drain(const struct rollout_assessment *a, char *buf, size_t cap)
  * one more instance (Auto Scaling puts it in the emptiest zone), then the
  * surplus rule drains one from the fullest zone. Returns 1 with a decision
  * (launch, wait for that launch, or release a held Launch), 0 when the
- * zones are even or evening them is given up. */
+ * zones are even or evening them is given up.
+ *
+ * With weights the zones are still balanced by instances, not units: "Auto
+ * Scaling group Availability Zone distribution" (an equal number of
+ * instances per enabled zone) and "Rebalancing activities" (EC2 Auto
+ * Scaling User Guide: launches go to the zone with the fewest instances).
+ * One unit above what the group has launches exactly one instance of
+ * whatever weight ("Configure instance weighting": a launch may overshoot
+ * the desired capacity by less than its weight); one unit above the
+ * original would launch nothing while the group has an overage. */
 int even_zones(const struct rollout_snapshot *s, const struct rollout_assessment *a,
                const struct rollout_options *o, const struct rollout_timers *t,
                struct rollout_decision *d)
 {
     const int n_orig = s->state.desired_capacity;
     int zones, spread = rollout_zone_spread(s, a, &zones);
-    /* Known gap, weighted groups are left as they are: AWS documents zone
-     * balance in instances, weights or not ("Auto Scaling group
-     * Availability Zone distribution": an equal number of instances per
-     * enabled zone; "Rebalancing activities": launches go to the zone with
-     * the fewest instances), so AZRebalance does act on them once resumed.
-     * Evening them needs more than one more unit (that may launch nothing,
-     * or a large instance) and a surplus rule that sheds a whole instance
-     * below the original units. */
+    int units =
+        a->members_units > s->group.desired_capacity ? a->members_units : s->group.desired_capacity;
+    int target = s->spec.weighted ? units + 1 : n_orig + 1;
     if (spread <= 1 || (t && t->zone_evenings >= ROLLOUT_ZONE_EVENINGS_PER_ZONE * zones) ||
-        s->group.max_size <= n_orig || s->spec.weighted)
+        s->group.max_size < target)
         return 0;
     if (s->group.desired_capacity > a->members_units) {
         /* Launch is held (see hold_launches): finishing. */
@@ -130,7 +134,7 @@ int even_zones(const struct rollout_snapshot *s, const struct rollout_assessment
     }
     if (release_launches(s, d))
         return 1;
-    d->number = n_orig + 1;
+    d->number = target;
     d->evens_zones = 1;
     decision_say(d, ACT_SET_DESIRED,
                  "zones differ by %d instance(s): launching one more to even them out before "
@@ -157,6 +161,87 @@ int terminate_budget(const struct rollout_snapshot *s, const struct rollout_asse
     return want < over ? want : over;
 }
 
+/* Removes drained surplus instances (up to `surplus` units), each whole.
+ * TerminateInstanceInAutoScalingGroup with ShouldDecrementDesiredCapacity
+ * lowers the desired capacity by the instance's weight ("Configure instance
+ * weighting", EC2 Auto Scaling User Guide) and is refused below MinSize;
+ * without it the group replaces the instance unless its units stay at the
+ * desired capacity (terminate_budget). A weighted instance that fits
+ * neither way (an evening launch brought more units than the one asked,
+ * with the desired capacity near MinSize or the original) has the desired
+ * capacity raised to the group's units first: that launches nothing, and
+ * the decrement then leaves it at or above the original. Returns 1 with a
+ * decision. */
+static int remove_drained(const struct rollout_snapshot *s, const struct rollout_assessment *a,
+                          int surplus, view_pred drained_p, int evening, struct rollout_decision *d)
+{
+    const struct asg_group *g = &s->group;
+    int n = pick_units(a, drained_p, terminate_budget(s, a, surplus, d), BY_ZONE_SIZE, d);
+    if (n == 0 && s->spec.weighted) {
+        /* With the decrement instead, keeping the desired capacity at or
+         * above the original (and MinSize). */
+        d->keep_desired = 0;
+        int lowest =
+            g->min_size > s->state.desired_capacity ? g->min_size : s->state.desired_capacity;
+        int budget = g->desired_capacity - lowest;
+        n = pick_units(a, drained_p, budget < surplus ? budget : surplus, BY_ZONE_SIZE, d);
+    }
+    if (n > 0) {
+        decision_say(d, ACT_TERMINATE, "removing %zu drained surplus instance(s)%s", d->ids.n,
+                     d->keep_desired ? " (the group has more members than its desired "
+                                       "capacity: without lowering it)"
+                                     : "");
+        return 1;
+    }
+    d->keep_desired = 0;
+    if (s->spec.weighted && evening && count_units(a, drained_p) > 0 &&
+        g->desired_capacity < a->members_units && a->members_units <= g->max_size) {
+        d->number = a->members_units;
+        decision_say(d, ACT_SET_DESIRED,
+                     "desired capacity %d -> %d, the %d capacity units the group has (nothing "
+                     "launches): the drained surplus instance can then be removed with its "
+                     "weight without going below MinSize %d",
+                     g->desired_capacity, a->members_units, a->members_units, g->min_size);
+        return 1;
+    }
+    return 0;
+}
+
+/* While the zones are evened, a weighted surplus is drained from the
+ * fullest zone only: a smaller instance elsewhere (often the one just
+ * launched into the emptiest zone) would undo the evening, launch after
+ * launch. A new instance not yet registered limits what may drain: it is
+ * awaited. If nothing in the fullest zone fits the surplus, another
+ * evening launch adds to it until something does (even_zones). Returns
+ * 1 with a decision, 2 to leave the surplus to that launch, 0 when the
+ * surplus goes the ordinary way. */
+static int drain_from_fullest(const struct rollout_snapshot *s, const struct rollout_assessment *a,
+                              const struct rollout_options *o, const struct rollout_timers *t,
+                              view_pred active_p, int want, int draining, enum pick_order order,
+                              struct rollout_decision *d)
+{
+    if (pick_units_fullest(a, active_p, want, order, d) > 0) {
+        decision_say(d, ACT_DRAIN,
+                     "draining %zu surplus instance(s) from the fullest zone to return to %d "
+                     "capacity units",
+                     d->ids.n, s->state.desired_capacity);
+        return 1;
+    }
+    if (a->new_not_ready > 0) {
+        decision_say(d, ACT_WAIT,
+                     "waiting for %d new instance(s) to register before draining the surplus from "
+                     "the fullest zone",
+                     a->new_not_ready);
+        wait_or_fail(s, a, o, t, WAIT_NEW_INSTANCES, d);
+        return 1;
+    }
+    int zones, spread = rollout_zone_spread(s, a, &zones);
+    return draining == 0 && spread > 1 && t &&
+                   t->zone_evenings < ROLLOUT_ZONE_EVENINGS_PER_ZONE * zones
+               ? 2
+               : 0;
+}
+
 /* Back to the original number of instances, the safe way, for the end of
  * a rollout and for a rollback: drained surplus is removed, more is drained
  * (in `order`) while the capacity rule allows, and once the group is back
@@ -171,6 +256,7 @@ int return_to_original(const struct rollout_snapshot *s, const struct rollout_as
     const int n_orig = s->state.desired_capacity;
     int draining = count_views(a, draining_p);
     int surplus = a->members_units - n_orig;
+    const int evening = t && (t->zone_evenings > 0 || t->settling);
     /* With weights the group may end above its size (Auto Scaling itself
      * overshoots): a surplus smaller than any instance stays. */
     if (s->spec.weighted && surplus > 0) {
@@ -180,9 +266,13 @@ int return_to_original(const struct rollout_snapshot *s, const struct rollout_as
         /* Each removal lowers the desired capacity by what leaves: once it
          * is back at the original, what is above it is Auto Scaling's own
          * overage, not the rollout's to remove (and at MinSize Auto Scaling
-         * refuses the decrement: STUCK on every re-run). */
+         * refuses the decrement: STUCK on every re-run). Once the zones
+         * are being evened the rollout has raised the desired capacity
+         * above the units the group had: an instance of any weight came
+         * for one unit, and the whole surplus is the rollout's (see
+         * remove_drained for the decrement). */
         int raised = s->group.desired_capacity - n_orig;
-        if (surplus > raised)
+        if (!evening && surplus > raised)
             surplus = raised > 0 ? raised : 0;
     }
     if (surplus > 0) {
@@ -191,20 +281,19 @@ int return_to_original(const struct rollout_snapshot *s, const struct rollout_as
          * start), it would launch one for every instance removed, as soon as
          * it can. Launch is held first (not while a zone-evening launch is
          * awaited: that one is wanted). */
-        if (count_units(a, drained_p) > 0 && !(t && t->zone_evenings > 0) && hold_launches(s, a, d))
+        if (count_units(a, drained_p) > 0 && !evening && hold_launches(s, a, d))
             return 1;
-        if (pick_units(a, drained_p, terminate_budget(s, a, surplus, d), BY_ZONE_SIZE, d) > 0) {
-            decision_say(d, ACT_TERMINATE, "removing %zu drained surplus instance(s)%s", d->ids.n,
-                         d->keep_desired ? " (the group has more members than its desired "
-                                           "capacity: without lowering it)"
-                                         : "");
+        if (remove_drained(s, a, surplus, drained_p, evening, d))
             return 1;
-        }
-        d->keep_desired = 0;
         int want = surplus - count_units(a, draining_p);
         int room = a->active_units - capacity_floor(s, a);
         if (want > room)
             want = room;
+        int fullest = evening && s->spec.weighted && want > 0
+                          ? drain_from_fullest(s, a, o, t, active_p, want, draining, order, d)
+                          : 0;
+        if (fullest)
+            return fullest == 1;
         if (want > 0 && pick_units(a, active_p, want, order, d) > 0) {
             decision_say(d, ACT_DRAIN, "draining %zu surplus instance(s) to return to %d %s",
                          d->ids.n, n_orig, s->spec.weighted ? "capacity units" : "instance(s)");
@@ -231,6 +320,42 @@ int return_to_original(const struct rollout_snapshot *s, const struct rollout_as
         return 1;
     }
     return 0;
+}
+
+/* A weighted group whose desired capacity is still above the original
+ * once the rollback has removed what it could of its new instances (the
+ * old ones hold an overage Auto Scaling had left: the rollout raised the
+ * desired capacity from the original, the new instances took less with
+ * them). Lowering the desired capacity to the original at the end is a
+ * scale-in event ("a new value for the desired capacity ... lower than the
+ * current capacity", Control which Auto Scaling instances terminate during
+ * scale in), which terminates, undrained, any instance whose weight fits
+ * the units above it; waiting for new instances to remove would wait
+ * forever. The surplus is taken from any instance then, drained first, as
+ * when the zones are evened (the old instances it drains are not returned
+ * to service: t->settling). Returns 1 with a decision. */
+int settle_surplus(const struct rollout_snapshot *s, const struct rollout_assessment *a,
+                   const struct rollout_options *o, const struct rollout_timers *t,
+                   struct rollout_decision *d)
+{
+    const int n_orig = s->state.desired_capacity;
+    int surplus = a->members_units - n_orig;
+    if (!s->spec.weighted || s->group.desired_capacity <= n_orig || surplus <= 0)
+        return 0;
+    int least_new = smallest_units(a, new_drained, new_active);
+    if (smallest_units(a, any_drained, any_active) > surplus ||
+        (least_new != NO_UNITS && least_new <= surplus))
+        return 0;
+    struct rollout_timers settling;
+    memset(&settling, 0, sizeof(settling));
+    if (t)
+        settling = *t;
+    settling.settling = 1;
+    if (!return_to_original(s, a, o, &settling, d, any_drained, any_draining, any_active,
+                            BY_ZONE_SIZE_NEW_FIRST))
+        return 0;
+    d->settles = 1;
+    return 1;
 }
 
 int finishing(const struct rollout_snapshot *s, const struct rollout_assessment *a,

@@ -153,11 +153,20 @@ int cred_imds_parse_credentials(const char *who, const struct http_response *res
     const cJSON *code = cJSON_GetObjectItemCaseSensitive(json, "Code");
     if (cJSON_IsString(code) && strcmp(code->valuestring, "Success") != 0) {
         const cJSON *msg = cJSON_GetObjectItemCaseSensitive(json, "Message");
-        rc = err_set(err, ERR_CREDENTIALS,
-                     "%s: credentials not available: %s: %s; check the instance profile's role "
-                     "and its trust policy (it must trust ec2.amazonaws.com)",
-                     who, code->valuestring,
-                     cJSON_IsString(msg) ? msg->valuestring : "(no message)");
+        /* A failed answer can still carry keys, and Code and Message are
+         * the endpoint's text: neither key reaches the message. */
+        const char *secret_keys[] = {"SecretAccessKey", "Token"};
+        for (size_t i = 0; i < sizeof secret_keys / sizeof secret_keys[0]; i++) {
+            const cJSON *v = cJSON_GetObjectItemCaseSensitive(json, secret_keys[i]);
+            if (cJSON_IsString(v))
+                log_add_secret(v->valuestring);
+        }
+        err_set(err, ERR_CREDENTIALS, "%s: credentials not available: ", who);
+        rc = cred_err_append(err,
+                             "%s: %s; check the instance profile's role and its trust policy "
+                             "(it must trust ec2.amazonaws.com)",
+                             code->valuestring,
+                             cJSON_IsString(msg) ? msg->valuestring : "(no message)");
     } else {
         rc = cred_from_json(json, "Token", who, out, err);
     }
