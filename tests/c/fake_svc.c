@@ -382,6 +382,9 @@ void fake_step(struct fake_svc *f)
             continue;
         if (is_(task->desired, "STOPPED")) {
             snprintf(task->last, sizeof(task->last), "STOPPED");
+            if (!task->stop_code[0])
+                snprintf(task->stop_code, sizeof(task->stop_code), "ServiceSchedulerInitiated");
+            task->stopped_at = (long long)f->wall;
             continue;
         }
         if (is_(task->last, "PENDING"))
@@ -390,6 +393,8 @@ void fake_step(struct fake_svc *f)
         if (crashes_there(f, task, ci)) {
             snprintf(task->last, sizeof(task->last), "STOPPED");
             snprintf(task->desired, sizeof(task->desired), "STOPPED");
+            snprintf(task->stop_code, sizeof(task->stop_code), "EssentialContainerExited");
+            task->stopped_at = (long long)f->wall;
             continue;
         }
         int service = strncmp(task->group, "service:", 8) == 0;
@@ -1192,6 +1197,9 @@ static int list_tasks(void *ctx, const char *cluster, const struct ecs_task_filt
         const struct fake_task *t = &f->task[i];
         if (flt && flt->container_instance && !is_(t->ci_arn, flt->container_instance))
             continue;
+        if (flt && flt->service_name &&
+            (strncmp(t->group, "service:", 8) != 0 || !is_(t->group + 8, flt->service_name)))
+            continue;
         if (!is_(t->desired, desired))
             continue;
         strv_push(arns, t->arn);
@@ -1222,6 +1230,8 @@ static int describe_tasks(void *ctx, const char *cluster, const char *const *arn
         v[k].desired_status = xstrdup(t->desired);
         v[k].group = xstrdup(t->group);
         v[k].container_instance_arn = f->tasks_without_ci ? NULL : xstrdup(t->ci_arn);
+        v[k].stop_code = t->stop_code[0] ? xstrdup(t->stop_code) : NULL;
+        v[k].stopped_at = t->stopped_at;
         v[k++].launch_type = xstrdup("EC2");
     }
     *out = v;

@@ -91,10 +91,12 @@ struct fake_ci {
 struct fake_task {
     char arn[160];
     char ci_arn[160];
-    char last[16];     /* PENDING, RUNNING, STOPPED */
-    char desired[16];  /* RUNNING, STOPPED */
-    char group[64];    /* "service:NAME" or "family:NAME" */
-    int stopped_steps; /* steps since it stopped: ECS forgets stopped tasks after a while */
+    char last[16];        /* PENDING, RUNNING, STOPPED */
+    char desired[16];     /* RUNNING, STOPPED */
+    char group[64];       /* "service:NAME" or "family:NAME" */
+    int stopped_steps;    /* steps since it stopped: ECS forgets stopped tasks after a while */
+    char stop_code[32];   /* "" while not stopped */
+    long long stopped_at; /* wall clock seconds */
 };
 
 struct fake_service {
@@ -102,7 +104,10 @@ struct fake_service {
     int desired;
     int daemon;
     int elsewhere; /* placed only on other groups' instances (a memberOf constraint) */
-    /* its tasks exit as soon as they run (an essential container exits):
+    /* its tasks exit as soon as they run (an essential container exits:
+     * stopCode EssentialContainerExited, "Amazon ECS stopped task error
+     * codes", Amazon ECS Developer Guide; a drain's stops are
+     * ServiceSchedulerInitiated):
      * FAKE_CRASH_EVERYWHERE, or FAKE_CRASH_ON_NEW on instances of the
      * group's latest template version only (the new AMI breaks them) */
     int crash;

@@ -699,6 +699,40 @@ TEST(a_service_short_on_the_new_instances_still_fails_the_rollout)
     rollout_decision_free(&d);
 }
 
+/* web's moved tasks fail (1 of 2 runs); where they failed decides. */
+TEST(a_service_failing_beyond_the_new_instances_does_not_hold_termination)
+{
+    fx_init(1, 2, 1);
+    fx_begin();
+    fx_services_elsewhere(1);
+    struct strv failed_on[2] = {STRV_INIT, STRV_INIT};
+    F.s.service_failed_on = failed_on;
+    struct rollout_decision d;
+    play_to_services(&d);
+    CHECK_INT(d.wait, WAIT_SERVICES);
+    rollout_decision_free(&d);
+    /* Failed on the new instance only: the new instance's fault. */
+    struct ecs_container_instance *fresh = NULL;
+    for (size_t i = 0; i < F.s.group.n_instances; i++)
+        if (strcmp(F.inst[i].launch_template.version, "2") == 0)
+            fresh = find_ci(F.inst[i].instance_id);
+    CHECK(fresh != NULL);
+    fresh->arn = "arn:ci/new";
+    strv_push(&failed_on[0], "arn:ci/new");
+    decide(&d);
+    CHECK_INT(d.wait, WAIT_SERVICES);
+    CHECK_CONTAINS(d.message, "web 1/2");
+    rollout_decision_free(&d);
+    /* Failing on another instance too (the old one, another group's):
+     * broken everywhere, the old instances mend nothing. */
+    strv_push(&failed_on[0], "arn:ci/other-group");
+    decide(&d);
+    CHECK_MSG(d.action == ACT_TERMINATE, "%s: %s", rollout_action_name(d.action), d.message);
+    CHECK_CONTAINS(d.message, "not waiting for web 1/2");
+    rollout_decision_free(&d);
+    strv_free(&failed_on[0]);
+}
+
 TEST(standalone_tasks_are_stopped_only_in_stop_mode)
 {
     fx_init(1, 2, 1);

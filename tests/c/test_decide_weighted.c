@@ -376,6 +376,9 @@ static enum rollout_action play(int rollback, int max_steps)
             rollout_decide(&W.s, &a, &W.o, &W.t, &d);
         rollout_assessment_free(&a);
         act = d.action;
+        if (getenv("WDEBUG")) /* each decision on stderr, to follow a failing play */
+            fprintf(stderr, "%s: %s [%d units, desired %d, spread %d]\n", rollout_action_name(act),
+                    d.message, units(), W.desired, zone_spread());
         rollout_timers_note(&W.t, &d, W.s.now);
         if (act == ACT_FAIL)
             problem(d.message, NULL);
@@ -492,5 +495,49 @@ TEST(a_weighted_rollback_evens_the_zones_too)
     CHECK_INT(play(1, 400), ACT_FINISH);
     CHECK_MSG(!W.problem[0], "%s", W.problem);
     CHECK(zone_spread() <= 1);
+    wfx_free();
+}
+
+TEST(a_rollback_removes_an_old_overage_the_raised_desired_capacity_would_scale_in)
+{
+    /* chaos seed 6 rollout 36: four old instances, 5 units for a desired
+     * capacity of 4 (Auto Scaling's overage); the rollout raised it by 5,
+     * the new instances brought 4 and the rollback removed them with their
+     * weights: desired 5, 5 units, no new instance left. Restoring 4 is a
+     * scale-in that takes a 1-unit instance undrained; before, the rollback
+     * waited for a new instance to drain until it timed out, on every
+     * re-run. */
+    static const int ones[] = {1};
+    wfx_init(4, 2, 16, ones, 1);
+    W.desired = 5;
+    add(zones[0], 1, 1, 2);
+    add(zones[1], 1, 1, 2);
+    add(zones[2], 1, 1, 2);
+    add(zones[0], 2, 1, 2);
+    CHECK_INT(play(1, 400), ACT_FINISH);
+    CHECK_MSG(!W.problem[0], "%s", W.problem);
+    CHECK_INT(W.desired, 4);
+    CHECK_INT(units(), 4);
+    CHECK(zone_spread() <= 1);
+    wfx_free();
+}
+
+TEST(an_evening_surplus_goes_from_the_fullest_zone_only)
+{
+    /* test_e2e_mixed_instances: two 2-unit instances in one zone, launches
+     * of 1 unit. The 1-unit evening launch lands in an empty zone and is
+     * the only instance the 1-unit surplus fits: removing it undid the
+     * evening, six times over, and AZRebalance then killed a task. A second
+     * evening launch makes the surplus 2, and a 2-unit instance goes from
+     * the fullest zone. */
+    static const int ones[] = {1};
+    wfx_init(4, 4, 8, ones, 1);
+    add(zones[0], 2, 2, 2);
+    add(zones[0], 2, 2, 2);
+    CHECK_INT(play(0, 400), ACT_FINISH);
+    CHECK_MSG(!W.problem[0], "%s", W.problem);
+    CHECK(zone_spread() <= 1);
+    CHECK_INT(units(), 4);
+    CHECK_INT(W.desired, 4);
     wfx_free();
 }

@@ -407,6 +407,35 @@ TEST(a_service_failing_only_on_the_new_instances_is_rolled_back)
     free(t);
 }
 
+/* web starts crash-looping everywhere once the rollout launches (a bad
+ * deployment of its own, not the new instances). */
+static void web_crashes_from_the_scale_out(struct fake_svc *f, enum fake_op op, void *user)
+{
+    (void)user;
+    if (op == FOP_SET_DESIRED)
+        f->svc[0].crash = FAKE_CRASH_EVERYWHERE;
+}
+
+/* A service the rollout moves that fails on the old and the other group's
+ * instances as well: keeping the old instances mends nothing, and the
+ * rollout finishes, saying it did not wait for it. */
+TEST(a_service_failing_everywhere_does_not_stop_the_rollout)
+{
+    struct eng *t = eng_new(2, 1, 1);
+    t->cfg.options.drain_timeout_s = 120;
+    fake_add_foreign_instance(&t->f);
+    t->f.before = web_crashes_from_the_scale_out;
+    enum rollout_result r = run(t);
+    CHECK_MSG(r == ROLLOUT_DONE, "%s: %s", rollout_result_name(r), t->sum.message);
+    settle(t);
+    CHECK_INT(fake_outdated(&t->f), 0);
+    CHECK_INT(t->f.killed_running, 0);
+    CHECK(t->f.min_serving >= t->f.serving_floor);
+    const char *p = restore_problem(t);
+    CHECK_MSG(!p, "%s", p);
+    free(t);
+}
+
 static void deny_after_failure(struct fake_svc *f, enum fake_op op, void *user)
 {
     struct eng *t = user;

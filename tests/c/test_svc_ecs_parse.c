@@ -182,6 +182,44 @@ TEST(tasks)
     ecs_tasks_free(v, n);
 }
 
+/* stopCode and stoppedAt (Task, Amazon ECS API Reference): epoch seconds
+ * in AWS's JSON, an ISO 8601 string from some compatible endpoints. */
+TEST(task_stop_code_and_time)
+{
+    cJSON *doc = cJSON_Parse(
+        "{\"tasks\":[{\"taskArn\":\"a\",\"lastStatus\":\"STOPPED\",\"desiredStatus\":\"STOPPED\","
+        "\"stopCode\":\"EssentialContainerExited\",\"stoppedAt\":1733560000.25},"
+        "{\"taskArn\":\"b\",\"lastStatus\":\"STOPPED\",\"desiredStatus\":\"STOPPED\","
+        "\"stoppedAt\":\"2024-12-07T08:26:40Z\"},"
+        "{\"taskArn\":\"c\",\"lastStatus\":\"RUNNING\",\"desiredStatus\":\"RUNNING\","
+        "\"stoppedAt\":null}]}");
+    CHECK(doc);
+    struct ecs_task *v = NULL;
+    size_t n = 0;
+    struct err err = {0};
+    CHECK_INT(ecs_parse_tasks(doc, &v, &n, &err), 0);
+    cJSON_Delete(doc);
+    CHECK_INT(n, 3);
+    CHECK_STR(v[0].stop_code, "EssentialContainerExited");
+    CHECK(v[0].stopped_at == 1733560000LL);
+    CHECK(v[1].stop_code == NULL);
+    CHECK(v[1].stopped_at == 1733560000LL);
+    CHECK(v[2].stopped_at == 0);
+    ecs_tasks_free(v, n);
+    /* Unreadable: unknown, not an error (the field is optional). */
+    doc = cJSON_Parse("{\"tasks\":[{\"taskArn\":\"a\",\"lastStatus\":\"STOPPED\","
+                      "\"desiredStatus\":\"STOPPED\",\"stoppedAt\":\"yesterday\"},"
+                      "{\"taskArn\":\"b\",\"lastStatus\":\"STOPPED\","
+                      "\"desiredStatus\":\"STOPPED\",\"stoppedAt\":[1]}]}");
+    v = NULL;
+    n = 0;
+    CHECK_INT(ecs_parse_tasks(doc, &v, &n, &err), 0);
+    cJSON_Delete(doc);
+    CHECK_INT(n, 2);
+    CHECK(v[0].stopped_at == 0 && v[1].stopped_at == 0);
+    ecs_tasks_free(v, n);
+}
+
 TEST(services)
 {
     cJSON *doc = svc_fixture_json("moto-ecs-describe-services.json");

@@ -150,6 +150,44 @@ TEST(deep_nesting_is_refused_and_wide_documents_are_fine)
     buf_free(&ok);
 }
 
+/* A tree holds each element name once, and no copy of an empty text
+ * (issue 16: names and blank texts made a third of a large answer's tree);
+ * past the names it keeps, and for long texts, it still gives every node its
+ * own right text. */
+TEST(names_are_stored_once_and_texts_packed)
+{
+    struct buf doc = BUF_INIT;
+    buf_puts(&doc, "<r>");
+    for (int i = 0; i < 300; i++)
+        buf_printf(&doc, "<member><Id>%d</Id><E></E><N%d>t%d</N%d></member>", i, i, i, i);
+    buf_puts(&doc, "<Long>");
+    for (int i = 0; i < 70000; i++)
+        buf_putc(&doc, (char)('a' + i % 26));
+    buf_puts(&doc, "</Long></r>");
+    struct xml_node *root;
+    struct err e;
+    CHECK_INT(xml_parse(doc.data, doc.len, &root, &e), 0);
+    const struct xml_node *first = xml_child(root, "member");
+    int n = 0;
+    char name[16], text[16];
+    for (const struct xml_node *m = first; m; m = xml_next_same(m), n++) {
+        CHECK(m->name == first->name);
+        CHECK(xml_child(m, "Id")->name == xml_child(first, "Id")->name);
+        CHECK(xml_child(m, "E")->text == xml_child(first, "E")->text);
+        CHECK(m->text == xml_child(first, "E")->text);
+        snprintf(name, sizeof(name), "N%d", n);
+        snprintf(text, sizeof(text), "t%d", n);
+        CHECK_STR(xml_text(m, name), text);
+        snprintf(text, sizeof(text), "%d", n);
+        CHECK_STR(xml_text(m, "Id"), text);
+    }
+    CHECK_INT(n, 300);
+    const char *long_text = xml_text(root, "Long");
+    CHECK(long_text != NULL && strlen(long_text) == 70000 && long_text[69999] == 'a' + 69999 % 26);
+    xml_free(root);
+    buf_free(&doc);
+}
+
 TEST(null_safe_helpers)
 {
     CHECK(xml_child(NULL, "a") == NULL);

@@ -142,7 +142,12 @@ def update_container_instances_state(self):
                              cluster=cluster.name, running_tasks=ci.running_tasks_count)
             eng.mark_cluster(ci.region_name, cluster.name)
         done.append(ci)
-    return ActionResult({"containerInstances": done, "failures": failures})
+    if not FAST_RENDER or ecs_fidelity.moto(eng):
+        return ActionResult({"containerInstances": done, "failures": failures})
+    # What moto's serializer says, rendered as for DescribeContainerInstances
+    # (a drain of 1,000 instances is 100 of these calls: ~0.1 s each in moto's).
+    return fastjson.response({"containerInstances": [fastjson.container_instance(ci) for ci in done],
+                              "failures": failures})
 
 
 def deregister_container_instance(self):

@@ -202,8 +202,10 @@ class Scheduler(TaskOps):
         primary = svc._sim["primary"]
         live = [t for t in self._tasks(svc) if t.desired_status == "RUNNING"]
         good, replaceable = [], []
-        for t in live:
-            (good if t._sim_dep == primary and self._ci_status(t) == "ACTIVE" else replaceable).append(t)
+        cis = self.eng.cis
+        for t in live:  # _ci_status inlined: 3,000 tasks at every pass
+            ci = cis.get(t._sim_ci) if t._sim_dep == primary else None
+            (good if ci is not None and ci.status == "ACTIVE" else replaceable).append(t)
         # Scale in: stop surplus tasks of the current deployment, pending first, busiest AZ first.
         if len(good) > desired:
             by_az = {}

@@ -47,7 +47,12 @@ def weight(state):
 
 
 def capacity(states):
-    return sum(weight(s) for s in states)
+    # weight() of each, without its call for the unweighted (every reconcile
+    # of a group of 1,000 counts them all).
+    total = 0
+    for s in states:
+        total += weight(s) if getattr(s, "weighted_capacity", None) else 1
+    return total
 
 
 def market(group, counted):

@@ -1,4 +1,5 @@
-"""The fast renderer of DescribeContainerInstances/DescribeTasks says exactly
+"""The fast renderer of DescribeContainerInstances/DescribeTasks (and
+UpdateContainerInstancesState's container instances) says exactly
 what moto's own serializer says about the same objects."""
 # tier: quick  (make check: a few seconds)
 import unittest
@@ -41,6 +42,12 @@ class FastJson(unittest.TestCase):
                                                                        "containerInstances": arns + ["nope"]})
             self.assertEqual(fast, slow)
             self.assertTrue({c["status"] for c in fast["containerInstances"]} >= {"DRAINING", "ACTIVE"})
+            # Draining again changes nothing: both answers are about the same state.
+            slow, fast = self.both(sim, "UpdateContainerInstancesState",
+                                   {"cluster": "prod", "containerInstances": [arns[0], arns[2], "nope"],
+                                    "status": "DRAINING"})
+            self.assertEqual(fast, slow)
+            self.assertEqual(len(fast["containerInstances"]), 2)
             for include in ([], ["TAGS"]):
                 slow, fast = self.both(sim, "DescribeTasks", {"cluster": "prod", "tasks": all_tasks,
                                                               "include": include})

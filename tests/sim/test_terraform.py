@@ -11,6 +11,7 @@ import unittest
 
 import stack
 import testlib
+from tfprovider import SharedProvider
 
 from sim import Simulator
 from sim.testing import AMI_NEW, AMI_OLD, FAST_DELAYS, container_instances, group
@@ -34,9 +35,12 @@ class Terraform(unittest.TestCase):
                                        "instance_type": "m5.large", "min": 0, "max": 4, "desired": 2}]}
         cls.sim = Simulator(scenario=sc, time_scale=0.02).start()
         cls.tmp = tempfile.TemporaryDirectory()
+        cls.provider = None
 
     @classmethod
     def tearDownClass(cls):
+        if cls.provider:
+            cls.provider.stop()
         cls.sim.stop()
         cls.tmp.cleanup()
 
@@ -48,6 +52,8 @@ class Terraform(unittest.TestCase):
 
     def tf(self, d, *args, ok=(0,)):
         env = dict(os.environ, TF_IN_AUTOMATION="1", CHECKPOINT_DISABLE="1", TF_INPUT="0")
+        if self.provider and args[0] != "init":
+            env = self.provider.environ(env)
         t0 = time.monotonic()
         out = subprocess.run(["terraform", *args], cwd=d, env=env, stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT, text=True, timeout=900)
@@ -58,6 +64,13 @@ class Terraform(unittest.TestCase):
 
     def init(self, d):
         self.tf(d, "init", "-no-color", f"-plugin-dir={self.plugins}")
+        # Both configurations configure the provider alike (provider.tf.in) and
+        # run one command at a time: one provider process serves every command
+        # after the first init (tests/lib/tfprovider.py: its start-up, ~2 CPU-s a
+        # command, once).
+        if type(self).provider is None:
+            environ = dict(os.environ, TF_IN_AUTOMATION="1", CHECKPOINT_DISABLE="1", TF_INPUT="0")
+            type(self).provider = SharedProvider(d, environ)
 
     def test_launch_template_change_reaches_new_instances(self):
         d = self.workdir("asg")

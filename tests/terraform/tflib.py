@@ -7,14 +7,13 @@ import os
 import pathlib
 import re
 import shutil
-import signal
 import subprocess
 import tempfile
-import time
 import unittest
 
 import stack
 import testlib
+from tfprovider import SharedProvider
 
 ROOT = testlib.ROOT
 MODULES = ROOT / "modules"
@@ -84,61 +83,6 @@ def init(cwd, environ):
     if proc.returncode != 0:
         raise AssertionError(f"terraform init failed in {cwd}:\n{proc.stdout[-4000:]}")
     return proc
-
-
-class SharedProvider:
-    """The AWS provider a `terraform init` installed in a working directory,
-    started once in its debug mode and used by every terraform command that
-    gets its reattach configuration (Terraform: "Debugging Providers",
-    TF_REATTACH_PROVIDERS). terraform otherwise starts the provider two or
-    three times per command and per `terraform test` run block, each start
-    ~0.7 s of CPU spent building its schema; a reattached provider is built
-    once and terraform only asks it for the schema.
-
-    Only for configurations whose AWS provider is mocked (mock_provider) or
-    configured the same way by every command, one command at a time: the
-    process keeps its own environment and the last configuration it got."""
-
-    def __init__(self, workdir, environ, scratch):
-        found = sorted(pathlib.Path(workdir, ".terraform", "providers", "registry.terraform.io", "hashicorp",
-                                    "aws").glob("*/*/terraform-provider-aws*"))
-        if not found:
-            raise AssertionError(f"no AWS provider installed in {workdir}/.terraform: run terraform init first")
-        self.scratch = pathlib.Path(scratch)
-        self.scratch.mkdir(parents=True, exist_ok=True)
-        out_path, log_path = self.scratch / "provider.out", self.scratch / "provider.log"
-        # Its plugin socket goes to TMPDIR: ours, removed with it.
-        penv = dict(environ, TMPDIR=str(self.scratch))
-        penv.pop("TF_REATTACH_PROVIDERS", None)
-        with open(out_path, "wb") as out, open(log_path, "wb") as log:
-            self.proc = subprocess.Popen([str(found[-1]), "-debug"], env=penv, stdout=out, stderr=log,
-                                         stdin=subprocess.DEVNULL, start_new_session=True)
-        deadline = time.monotonic() + 120
-        while True:
-            m = re.search(r"^\s*TF_REATTACH_PROVIDERS='(.+)'\s*$", out_path.read_text(errors="replace"), re.M)
-            if m:
-                self.reattach = m.group(1)
-                break
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise AssertionError(f"{found[-1]} -debug printed no reattach configuration:\n"
-                                     f"{out_path.read_text(errors='replace')[-2000:]}"
-                                     f"{log_path.read_text(errors='replace')[-2000:]}")
-            time.sleep(0.05)
-        json.loads(self.reattach)  # a clear error here rather than terraform's later
-
-    def environ(self, environ):
-        """environ with terraform pointed at this provider."""
-        return dict(environ, TF_REATTACH_PROVIDERS=self.reattach)
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)  # its debug server's way out
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
 
 
 def git(args, cwd):
@@ -272,7 +216,7 @@ def module_test_class(module):
             init(cls.workdir, cls.environ)
             # Every test file mocks the AWS provider: one provider process
             # serves both invocations' schemas.
-            cls.provider = SharedProvider(cls.workdir, cls.environ, cls.tmp.path / "provider")
+            cls.provider = SharedProvider(cls.workdir, cls.environ)
             cls.environ = cls.provider.environ(cls.environ)
             cls.statuses, cls.diags, cls.output = run_terraform_test(
                 cls.workdir, cls.environ, [f"tests/{f.name}" for f in files])

@@ -121,12 +121,34 @@ static int service_goal(const struct rollout_snapshot *s, const struct ecs_servi
     return goal;
 }
 
-/* Lists the services of the group not yet back at their goal into buf. */
-static int unstable_services(const struct rollout_snapshot *s, char *buf, size_t cap)
+/* The service's tasks failed since the rollout began on an instance other
+ * than the rollout's new ones (failures.c): it fails everywhere, not
+ * because of the new instances. */
+static int fails_beyond_new(const struct rollout_snapshot *s, const struct rollout_assessment *a,
+                            size_t i)
+{
+    const struct strv *on = s->service_failed_on ? &s->service_failed_on[i] : NULL;
+    for (size_t k = 0; on && k < on->n; k++) {
+        int on_new = 0;
+        for (size_t j = 0; j < a->n && !on_new; j++) {
+            const struct instance_view *v = &a->v[j];
+            on_new = !v->outdated && v->ci && v->ci->arn && strcmp(v->ci->arn, on->v[k]) == 0;
+        }
+        if (!on_new)
+            return 1;
+    }
+    return 0;
+}
+
+/* Lists the services of the group not yet back at their goal into buf,
+ * and those short but failing beyond the new instances into everywhere. */
+static int unstable_services(const struct rollout_snapshot *s, const struct rollout_assessment *a,
+                             char *buf, size_t cap, char *everywhere, size_t everywhere_cap)
 {
     int n = 0;
-    size_t used = 0;
+    size_t used = 0, used_everywhere = 0;
     buf[0] = '\0';
+    everywhere[0] = '\0';
     for (size_t i = 0; i < s->n_services; i++) {
         const struct ecs_service *svc = &s->services[i];
         if (svc->status && strcmp(svc->status, "ACTIVE") != 0)
@@ -138,6 +160,17 @@ static int unstable_services(const struct rollout_snapshot *s, char *buf, size_t
             continue;
         if (svc->running_count >= service_goal(s, svc))
             continue;
+        if (fails_beyond_new(s, a, i)) {
+            if (used_everywhere < everywhere_cap) {
+                int w =
+                    snprintf(everywhere + used_everywhere, everywhere_cap - used_everywhere,
+                             "%s%s %d/%d", used_everywhere ? ", " : "", svc->name ? svc->name : "?",
+                             svc->running_count, svc->desired_count);
+                if (w > 0)
+                    used_everywhere += (size_t)w;
+            }
+            continue;
+        }
         if (n < 4 && used < cap) {
             int w = snprintf(buf + used, cap - used, "%s%s %d/%d", n ? ", " : "",
                              svc->name ? svc->name : "?", svc->running_count, svc->desired_count);
@@ -249,20 +282,27 @@ void rollout_decide(const struct rollout_snapshot *s, const struct rollout_asses
     if (drained > above_min)
         drained = above_min > 0 ? above_min : 0;
     if (drained > 0 && count_views(a, old_drained) == draining_old) {
-        char unstable[256];
+        char unstable[256], everywhere[200];
         if (!s->services_observed) {
             decision_say(d, ACT_WAIT, "%d drained instance(s): checking their services", drained);
             wait_or_fail(s, a, o, t, WAIT_SERVICES, d);
             return;
         }
-        if (unstable_services(s, unstable, sizeof(unstable)) > 0) {
+        if (unstable_services(s, a, unstable, sizeof(unstable), everywhere, sizeof(everywhere)) >
+            0) {
             decision_say(d, ACT_WAIT, "waiting for services to reach their desired count: %s",
                          unstable);
             wait_or_fail(s, a, o, t, WAIT_SERVICES, d);
             return;
         }
         pick_views(a, old_drained, drained, d);
-        decision_say(d, ACT_TERMINATE, "terminating %d drained instance(s)", drained);
+        if (everywhere[0])
+            decision_say(d, ACT_TERMINATE,
+                         "terminating %d drained instance(s); not waiting for %s: its tasks "
+                         "fail on instances this rollout did not launch as well",
+                         drained, everywhere);
+        else
+            decision_say(d, ACT_TERMINATE, "terminating %d drained instance(s)", drained);
         return;
     }
 

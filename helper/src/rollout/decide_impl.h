@@ -40,6 +40,10 @@ int pick_views(const struct rollout_assessment *a, view_pred pred, int k,
 /* Picks within a budget of capacity units (instances, without weights). */
 int pick_units(const struct rollout_assessment *a, view_pred pred, int units, enum pick_order order,
                struct rollout_decision *d);
+/* The same, from the zones with the most instances only (zone evening:
+ * taking from another zone would undo it). */
+int pick_units_fullest(const struct rollout_assessment *a, view_pred pred, int units,
+                       enum pick_order order, struct rollout_decision *d);
 /* Capacity units of the instances matching pred. */
 int count_units(const struct rollout_assessment *a, view_pred pred);
 

@@ -83,6 +83,10 @@ struct rollout_snapshot {
      * groups' instances is not moved by the rollout, and its shortfall
      * (a crash loop, no room there) is not the new instances' to mend. */
     int *service_on_group;
+    /* Per services[i]: the container instances where its tasks failed by
+     * themselves since the rollout began (failures.c); NULL, or an empty
+     * list: not looked at or none. */
+    struct strv *service_failed_on;
     int services_observed; /* services[] is current for this poll */
     /* Services already below their desired count when the rollout began,
      * with the tasks they ran then (borrowed from the observer; n 0 when not

@@ -34,6 +34,9 @@ void rollout_snapshot_free(struct rollout_snapshot *s)
     free(s->drains);
     ecs_services_free(s->services, s->n_services);
     free(s->service_on_group);
+    for (size_t i = 0; s->service_failed_on && i < s->n_services; i++)
+        strv_free(&s->service_failed_on[i]);
+    free(s->service_failed_on);
     rollout_state_free(&s->state);
     memset(s, 0, sizeof(*s));
 }
@@ -535,7 +538,7 @@ int observe(struct observer *ob, long long now, struct rollout_snapshot *s, stru
         goto fail;
     if (observe_drains(ob, s, err) != 0)
         goto fail;
-    if (observe_services(ob, s, err) != 0)
+    if (observe_services(ob, s, err) != 0 || observe_service_failures(ob, s, err) != 0)
         goto fail;
     return 0;
 fail:

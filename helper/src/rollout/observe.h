@@ -130,6 +130,12 @@ int observe(struct observer *ob, long long now, struct rollout_snapshot *out, st
 int observe_instances(struct observer *ob, long long now, struct rollout_snapshot *out,
                       struct err *err);
 
+/* ---- failures.c ---- */
+/* For each service of the group below its desired count in s->services:
+ * the container instances where its tasks failed by themselves since the
+ * rollout began (s->service_failed_on). */
+int observe_service_failures(struct observer *ob, struct rollout_snapshot *s, struct err *err);
+
 /* ---- observe_shapes.c ---- */
 /* EC2 launch times of the members (each asked once). */
 int observe_launch_times(struct observer *ob, struct rollout_snapshot *s, struct err *err);

@@ -89,7 +89,8 @@ static int zone_index(const char **zones, int *n_zones, int cap, const char *az)
  * by_units, as many as fit in k capacity units (an instance that does not
  * fit is passed over for a smaller one). Returns how many. */
 static int pick_core(const struct rollout_assessment *a, view_pred pred, int k,
-                     enum pick_order order, int by_units, struct rollout_decision *d)
+                     enum pick_order order, int by_units, int fullest_only,
+                     struct rollout_decision *d)
 {
     if (k <= 0)
         return 0;
@@ -117,9 +118,13 @@ static int pick_core(const struct rollout_assessment *a, view_pred pred, int k,
     }
     int added = 0, spent = 0;
     while (spent < k) {
+        int most = 0;
+        for (int z = 0; z < n_zones; z++)
+            most = staying[z] > most ? staying[z] : most;
         size_t best = n;
         for (size_t i = 0; i < n; i++) {
-            if (c[i].taken || (by_units && c[i].v->units > k - spent))
+            if (c[i].taken || (by_units && c[i].v->units > k - spent) ||
+                (fullest_only && staying[zone_of[i]] < most))
                 continue;
             if (best == n) {
                 best = i;
@@ -158,13 +163,19 @@ static int pick_core(const struct rollout_assessment *a, view_pred pred, int k,
 int pick_views_ordered(const struct rollout_assessment *a, view_pred pred, int k,
                        enum pick_order order, struct rollout_decision *d)
 {
-    return pick_core(a, pred, k, order, 0, d);
+    return pick_core(a, pred, k, order, 0, 0, d);
 }
 
 int pick_units(const struct rollout_assessment *a, view_pred pred, int units, enum pick_order order,
                struct rollout_decision *d)
 {
-    return pick_core(a, pred, units, order, 1, d);
+    return pick_core(a, pred, units, order, 1, 0, d);
+}
+
+int pick_units_fullest(const struct rollout_assessment *a, view_pred pred, int units,
+                       enum pick_order order, struct rollout_decision *d)
+{
+    return pick_core(a, pred, units, order, 1, 1, d);
 }
 
 int pick_views(const struct rollout_assessment *a, view_pred pred, int k,

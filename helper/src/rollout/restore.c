@@ -215,6 +215,41 @@ static int remove_drained(const struct rollout_snapshot *s, const struct rollout
     return 0;
 }
 
+/* While the zones are evened, a weighted surplus is drained from the
+ * fullest zone only: a smaller instance elsewhere (often the one just
+ * launched into the emptiest zone) would undo the evening, launch after
+ * launch. A new instance not yet registered limits what may drain: it is
+ * awaited. If nothing in the fullest zone fits the surplus, another
+ * evening launch adds to it until something does (even_zones). Returns
+ * 1 with a decision, 2 to leave the surplus to that launch, 0 when the
+ * surplus goes the ordinary way. */
+static int drain_from_fullest(const struct rollout_snapshot *s, const struct rollout_assessment *a,
+                              const struct rollout_options *o, const struct rollout_timers *t,
+                              view_pred active_p, int want, int draining, enum pick_order order,
+                              struct rollout_decision *d)
+{
+    if (pick_units_fullest(a, active_p, want, order, d) > 0) {
+        decision_say(d, ACT_DRAIN,
+                     "draining %zu surplus instance(s) from the fullest zone to return to %d "
+                     "capacity units",
+                     d->ids.n, s->state.desired_capacity);
+        return 1;
+    }
+    if (a->new_not_ready > 0) {
+        decision_say(d, ACT_WAIT,
+                     "waiting for %d new instance(s) to register before draining the surplus from "
+                     "the fullest zone",
+                     a->new_not_ready);
+        wait_or_fail(s, a, o, t, WAIT_NEW_INSTANCES, d);
+        return 1;
+    }
+    int zones, spread = rollout_zone_spread(s, a, &zones);
+    return draining == 0 && spread > 1 && t &&
+                   t->zone_evenings < ROLLOUT_ZONE_EVENINGS_PER_ZONE * zones
+               ? 2
+               : 0;
+}
+
 /* Back to the original number of instances, the safe way, for the end of
  * a rollout and for a rollback: drained surplus is removed, more is drained
  * (in `order`) while the capacity rule allows, and once the group is back
@@ -262,6 +297,11 @@ int return_to_original(const struct rollout_snapshot *s, const struct rollout_as
         int room = a->active_units - capacity_floor(s, a);
         if (want > room)
             want = room;
+        int fullest = evening && s->spec.weighted && want > 0
+                          ? drain_from_fullest(s, a, o, t, active_p, want, draining, order, d)
+                          : 0;
+        if (fullest)
+            return fullest == 1;
         if (want > 0 && pick_units(a, active_p, want, order, d) > 0) {
             decision_say(d, ACT_DRAIN, "draining %zu surplus instance(s) to return to %d %s",
                          d->ids.n, n_orig, s->spec.weighted ? "capacity units" : "instance(s)");

@@ -101,6 +101,8 @@ struct ecs_task {
     char *task_definition_arn;
     char *launch_type;
     char *stopped_reason;
+    char *stop_code;      /* TaskFailedToStart, EssentialContainerExited, UserInitiated... */
+    long long stopped_at; /* Unix seconds; 0 when absent */
 };
 
 /* DescribeTasks, 100 per call; missing tasks are left out. */

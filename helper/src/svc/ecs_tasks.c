@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aws/creds.h"
 #include "svc/common.h"
 #include "svc/ecs_internal.h"
 #include "util/mem.h"
@@ -21,6 +22,7 @@ static void task_free(struct ecs_task *t)
     free(t->task_definition_arn);
     free(t->launch_type);
     free(t->stopped_reason);
+    free(t->stop_code);
     memset(t, 0, sizeof(*t));
 }
 
@@ -41,8 +43,18 @@ static int parse_task(struct svc_parse *p, const cJSON *o, struct ecs_task *t)
         svc_json_str(p, o, "containerInstanceArn", SVC_OPTIONAL, &t->container_instance_arn) < 0 ||
         svc_json_str(p, o, "taskDefinitionArn", SVC_OPTIONAL, &t->task_definition_arn) < 0 ||
         svc_json_str(p, o, "launchType", SVC_OPTIONAL, &t->launch_type) < 0 ||
-        svc_json_str(p, o, "stoppedReason", SVC_OPTIONAL, &t->stopped_reason) < 0)
+        svc_json_str(p, o, "stoppedReason", SVC_OPTIONAL, &t->stopped_reason) < 0 ||
+        svc_json_str(p, o, "stopCode", SVC_OPTIONAL, &t->stop_code) < 0)
         return -1;
+    /* A timestamp: epoch seconds in AWS's JSON protocol; an ISO 8601 string
+     * from some compatible endpoints. Optional and only a hint (failures.c):
+     * one that cannot be read is left unknown (0), not an error. */
+    const cJSON *at = cJSON_GetObjectItemCaseSensitive(o, "stoppedAt");
+    time_t when;
+    if (cJSON_IsNumber(at) && at->valuedouble > 0 && at->valuedouble < 1e15)
+        t->stopped_at = (long long)at->valuedouble;
+    else if (cJSON_IsString(at) && cred_parse_time(at->valuestring, &when) == 0)
+        t->stopped_at = (long long)when;
     return 0;
 }
 
