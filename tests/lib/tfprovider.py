@@ -3,8 +3,10 @@
 import json
 import pathlib
 import re
+import shutil
 import signal
 import subprocess
+import tempfile
 import time
 
 
@@ -21,14 +23,16 @@ class SharedProvider:
     configured the same way by every command, one command at a time: the
     process keeps its own environment and the last configuration it got."""
 
-    def __init__(self, workdir, environ, scratch):
+    def __init__(self, workdir, environ):
         found = sorted(pathlib.Path(workdir, ".terraform", "providers", "registry.terraform.io", "hashicorp",
                                     "aws").glob("*/*/terraform-provider-aws*"))
         if not found:
             raise AssertionError(f"no AWS provider installed in {workdir}/.terraform: run terraform init first")
-        self.scratch = pathlib.Path(scratch)
-        self.scratch.mkdir(parents=True, exist_ok=True)
-        out_path, log_path = self.scratch / "provider.out", self.scratch / "provider.log"
+        # Its output, its log (stderr: what TF_LOG_PROVIDER in environ asks
+        # for) and its plugin socket, removed by stop().
+        self.scratch = pathlib.Path(tempfile.mkdtemp(prefix="tf-provider-"))
+        out_path = self.scratch / "provider.out"
+        self.log_path = log_path = self.scratch / "provider.log"
         # Its plugin socket goes to TMPDIR: ours, removed with it.
         penv = dict(environ, TMPDIR=str(self.scratch))
         penv.pop("TF_REATTACH_PROVIDERS", None)
@@ -57,6 +61,12 @@ class SharedProvider:
         """environ with terraform pointed at this provider."""
         return dict(environ, TF_REATTACH_PROVIDERS=self.reattach)
 
+    def log_size(self):
+        try:
+            return self.log_path.stat().st_size
+        except OSError:
+            return 0
+
     def stop(self):
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGINT)  # its debug server's way out
@@ -65,3 +75,4 @@ class SharedProvider:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        shutil.rmtree(self.scratch, ignore_errors=True)

@@ -70,7 +70,7 @@ class Terraform(unittest.TestCase):
         # command, once).
         if type(self).provider is None:
             environ = dict(os.environ, TF_IN_AUTOMATION="1", CHECKPOINT_DISABLE="1", TF_INPUT="0")
-            type(self).provider = SharedProvider(d, environ, pathlib.Path(self.tmp.name, "provider"))
+            type(self).provider = SharedProvider(d, environ)
 
     def test_launch_template_change_reaches_new_instances(self):
         d = self.workdir("asg")

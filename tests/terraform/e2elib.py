@@ -82,9 +82,21 @@ class Workspace:
         self.environ = environ
         self.base_vars = dict(base_vars)
         self.runs = 0
+        self.provider = None
 
     def init(self):
-        return tflib.init(self.dir, self.environ)
+        proc = tflib.init(self.dir, self.environ)
+        # Every command configures the provider alike, one at a time: one
+        # provider process serves them all (tflib.SharedProvider), its debug
+        # log telling after a failure which requests it retried or saw fail.
+        if self.provider is None:
+            self.provider = tflib.SharedProvider(self.dir, dict(self.environ, TF_LOG_PROVIDER="DEBUG"))
+        return proc
+
+    def close(self):
+        if self.provider:
+            self.provider.stop()
+            self.provider = None
 
     def tf(self, command, interrupt_when=None, **variables):
         """Runs terraform COMMAND -auto-approve with the variables. With
@@ -95,10 +107,10 @@ class Workspace:
         var_file = self.dir / f"step-{self.runs}.tfvars.json"
         var_file.write_text(json.dumps(dict(self.base_vars, **variables), indent=2))
         args = [command, "-auto-approve", "-input=false", "-no-color", f"-var-file={var_file.name}"]
-        # The provider's debug log, to tell after a failure which requests it
-        # retried or saw fail.
-        log_path = self.dir / f"step-{self.runs}.provider.log"
-        environ = dict(self.environ, TF_LOG_PROVIDER="DEBUG", TF_LOG_PATH=str(log_path))
+        # The provider's debug log from here on, to tell after a failure which
+        # requests it retried or saw fail.
+        log_start = self.provider.log_size() if self.provider else 0
+        environ = self.provider.environ(self.environ) if self.provider else self.environ
         t0 = time.monotonic()
         if interrupt_when is None:
             proc = tflib.run(args, self.dir, environ)
@@ -108,7 +120,8 @@ class Workspace:
         if run.rc != 0:
             ledger = self.sim.ledger(timeline=False)
             run.simulator = {"simulator_errors": ledger["simulator_errors"], "api_calls": ledger["api_calls"],
-                             "provider_retries_and_errors": provider_http_problems(log_path)}
+                             "provider_retries_and_errors": (provider_http_problems(self.provider.log_path, log_start)
+                                                             if self.provider else ["no provider log"])}
         print(f"terraform {command} ({', '.join(f'{k}={v}' for k, v in variables.items())}): "
               f"exit {run.rc} in {run.seconds:.1f}s", flush=True)
         return run
@@ -120,15 +133,27 @@ class Workspace:
         return self.tf("destroy", **variables)
 
 
-def provider_http_problems(log_path, limit=40):
-    """From the AWS provider's debug log: the requests it sent again (attempt
-    2 and later) and the responses with an error status, in order."""
+def provider_http_problems(log_path, start=0, limit=40):
+    """From the AWS provider's debug log (from byte `start` on): the requests
+    it sent again (attempt 2 and later) and the responses with an error
+    status, in order."""
     try:
-        text = pathlib.Path(log_path).read_text(errors="replace")
+        with open(log_path, "rb") as f:
+            f.seek(start)
+            text = f.read().decode("utf-8", "replace")
     except OSError as e:
         return [f"no provider log: {e}"]
     entries = []
     for line in text.splitlines():
+        if line.startswith("{"):
+            # A provider in debug mode logs JSON: "timestamp message key=value ...".
+            try:
+                fields = json.loads(line)
+            except ValueError:
+                fields = None
+            if isinstance(fields, dict):
+                line = f"{fields.get('@timestamp', ''):24.24} {fields.get('@message', '')} " + " ".join(
+                    f"{k}={v}" for k, v in fields.items() if not k.startswith("@"))
         if line[:1].isspace() and entries:
             entries[-1] += " " + line.strip()
         else:

@@ -68,12 +68,13 @@ class GitSourceApply(unittest.TestCase):
             cls.walk = Walk()
             cls._walk()
         except BaseException:
-            cls.sim.stop()
-            cls.tmp.cleanup()
+            cls.tearDownClass()
             raise
 
     @classmethod
     def tearDownClass(cls):
+        if getattr(cls, "ws", None):
+            cls.ws.close()
         cls.sim.stop()
         cls.tmp.cleanup()
 

@@ -22,12 +22,21 @@ class Format(unittest.TestCase):
 
 
 class Validate(unittest.TestCase):
-    """One test per module and example, added below."""
+    """One test per module and example, added below. validate configures no
+    provider: one provider process, started after the first init, answers
+    every validate's schema and config checks (tflib.SharedProvider)."""
+
+    provider = None
 
     @classmethod
     def setUpClass(cls):
         tflib.terraform_bin()
         tflib.plugin_dir()
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.provider:
+            cls.provider.stop()
 
 
 def _validate_test(config_dir):
@@ -40,7 +49,9 @@ def _validate_test(config_dir):
         copy = tflib.copy_tree(tmp.path / "repo")
         workdir = copy / rel
         tflib.init(workdir, environ)
-        proc = tflib.run(["validate", "-no-color"], workdir, environ)
+        if Validate.provider is None:
+            Validate.provider = tflib.SharedProvider(workdir, environ)
+        proc = tflib.run(["validate", "-no-color"], workdir, Validate.provider.environ(environ))
         self.assertEqual(proc.returncode, 0, f"terraform validate failed for {rel}:\n{proc.stdout}")
         self.assertIn("The configuration is valid", proc.stdout)
 

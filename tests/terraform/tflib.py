@@ -216,7 +216,7 @@ def module_test_class(module):
             init(cls.workdir, cls.environ)
             # Every test file mocks the AWS provider: one provider process
             # serves both invocations' schemas.
-            cls.provider = SharedProvider(cls.workdir, cls.environ, cls.tmp.path / "provider")
+            cls.provider = SharedProvider(cls.workdir, cls.environ)
             cls.environ = cls.provider.environ(cls.environ)
             cls.statuses, cls.diags, cls.output = run_terraform_test(
                 cls.workdir, cls.environ, [f"tests/{f.name}" for f in files])
