@@ -438,3 +438,45 @@ TEST(a_rollback_keeps_an_empty_old_instance_for_the_overage)
     CHECK_INT(d.keep_desired, 0);
     rollout_decision_free(&d);
 }
+
+/* A rollback decision with `unfinished` marked as the engine marks an old
+ * instance whose drain the rollout gave up on. */
+static void decide_rollback_unfinished(struct fx *f, struct rollout_decision *d,
+                                       const char *unfinished)
+{
+    struct rollout_assessment a;
+    rollout_assess(&f->s, &f->o, &a);
+    for (size_t i = 0; i < a.n; i++)
+        a.v[i].drain_unfinished = strcmp(a.v[i].asg->instance_id, unfinished) == 0;
+    rollout_decide_rollback(&f->s, &a, &f->o, &f->t, d);
+    rollout_assessment_free(&a);
+}
+
+/* Chaos seed 2 rollout 183 once more: the instance whose drain failed the
+ * rollout (a task there never stops) is back in service and, with the
+ * fewest tasks (the one told to stop is not counted), would be the one
+ * drained to shed the overage or to even the zones: held again, on every
+ * re-run. Another is drained; with none left, nothing. */
+TEST(a_rollback_never_drains_again_what_the_rollout_could_not)
+{
+    struct fx f;
+    fx_init(&f, 4);
+    f.s.spec.weighted = 1;
+    f.s.group.min_size = 2;
+    f.s.group.max_size = f.s.state.max_size = 16;
+    f.s.group.desired_capacity = 5;
+    add(&f, 1, "InService", "ACTIVE", 1, 1, 0)->weighted_capacity = 2;
+    add(&f, 1, "InService", "ACTIVE", 1, 2, 0)->weighted_capacity = 1;
+    add(&f, 1, "InService", "ACTIVE", 1, 3, 0)->weighted_capacity = 1;
+    add(&f, 1, "InService", "ACTIVE", 1, 0, 0)->weighted_capacity = 1;
+    struct rollout_decision d;
+    decide(&f, &d, 1);
+    CHECK_INT(d.action, ACT_DRAIN);
+    CHECK_STR(d.ids.v[0], "i-03");
+    rollout_decision_free(&d);
+    decide_rollback_unfinished(&f, &d, "i-03");
+    CHECK_INT(d.action, ACT_DRAIN);
+    CHECK_INT(d.ids.n, 1);
+    CHECK_STR(d.ids.v[0], "i-01");
+    rollout_decision_free(&d);
+}

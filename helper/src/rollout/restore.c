@@ -103,6 +103,14 @@ void describe_drain(const struct rollout_assessment *a, char *buf, size_t cap)
  * whatever weight ("Configure instance weighting": a launch may overshoot
  * the desired capacity by less than its weight); one unit above the
  * original would launch nothing while the group has an overage. */
+/* An instance the rollback cannot drain (instance_view.drain_unfinished):
+ * evening the zones around it would mean draining it, held again, or
+ * launching and removing others until the evenings run out. */
+static int drain_given_up(const struct instance_view *v)
+{
+    return view_is_member(v) && v->drain_unfinished;
+}
+
 int even_zones(const struct rollout_snapshot *s, const struct rollout_assessment *a,
                const struct rollout_options *o, const struct rollout_timers *t,
                struct rollout_decision *d)
@@ -113,7 +121,7 @@ int even_zones(const struct rollout_snapshot *s, const struct rollout_assessment
         a->members_units > s->group.desired_capacity ? a->members_units : s->group.desired_capacity;
     int target = s->spec.weighted ? units + 1 : n_orig + 1;
     if (spread <= 1 || (t && t->zone_evenings >= ROLLOUT_ZONE_EVENINGS_PER_ZONE * zones) ||
-        s->group.max_size < target)
+        s->group.max_size < target || count_views(a, drain_given_up) > 0)
         return 0;
     if (s->group.desired_capacity > a->members_units) {
         /* Launch is held (see hold_launches): finishing. */
