@@ -100,6 +100,62 @@ class Shapes(Checks, unittest.TestCase):
             self.assertIn("prod-lt-arm64", r.done()["message"])
             self.assertNoWrites(calls, api_calls(sim))
 
+    def test_a_rollback_sheds_the_overage_auto_scaling_had_left(self):
+        """Desired 4 met by 1 + 1 + 1 + 2 units: Auto Scaling launches until the
+        desired capacity is met "even if this results in an overage" (instance
+        weighting). The rollout drains a 1-unit instance at once (the overage
+        leaves room), slowly, then the others once the new instances are
+        ready; a task on the 2-unit one never stops, and the rollout fails on
+        that drain with the 1-unit ones empty. Its rollback, having removed
+        what it launched with decrement, would be at desired 5 with the 5 old
+        units; lowering the desired capacity by an update would terminate an
+        instance undrained (a scale-in event): it removes one of the empty
+        1-unit instances with decrement instead of returning it to service.
+        Chaos seed 2 rollout 183: "1 capacity unit(s) above the original 4",
+        stuck on every re-run."""
+        sc = shape("mixed-instances")
+        g = next(g for g in sc["auto_scaling_groups"] if g["name"] == MIXED)
+        # Two zones, 1 + 1 units in one and 1 + 2 in the other: the group the
+        # rollback ends with is even whichever 1-unit instance goes.
+        g.update(desired=4, availability_zones=["us-east-1a", "us-east-1b"])
+        # Tasks take 90 AWS seconds to stop: the first drain is not over when
+        # the new instances are ready (boot 20 s, agent 5 s).
+        sc["delays"].update(task_deactivate=30, task_stop=60)
+        with simulator(sc) as sim:
+            ecs = sim.client("ecs")
+            members = group(sim.client("autoscaling"), MIXED)["Instances"]
+            old = {i["InstanceId"] for i in members}
+            self.assertEqual(sorted(int(i["WeightedCapacity"]) for i in members), [1, 1, 1, 2])
+            big = next(i["InstanceId"] for i in members if i["WeightedCapacity"] == "2")
+            arn = ci_of(sim, big)["containerInstanceArn"]
+            held = [t["taskArn"] for t in tasks(ecs, "prod")
+                    if t.get("containerInstanceArn") == arn and t["lastStatus"] == "RUNNING"][:1]
+            self.assertEqual(len(held), 1)
+            sim.set_faults({"cluster": {"stuck_tasks": {"tasks": held}}})
+            new_template_version(sim, template="prod-lt")
+            r = run(sim, "--drain-timeout", "8", asg=MIXED)
+            self.assertEqual(r.rc, 1, r)
+            self.assertEqual(r.done()["result"], "rolled-back", r)
+            # One old instance, emptied by the rollout, is removed by the rollback.
+            shed = [i for e in r.events() if e.get("phase") == "rollback" and e.get("action") == "terminate"
+                    for i in e["ids"] if i in old]
+            self.assertEqual(len(shed), 1, r)
+            self.assertNotEqual(shed, [big])
+            self.assertZeroDowntime(sim)
+            self.assertClean(sim, asg_name=MIXED, desired=4, max_size=16)
+            # The old instances less the one shed: 4 units, zones even (AZRebalance,
+            # resumed, launches nothing).
+            asg = sim.client("autoscaling")
+            sim.wait_until(lambda: all(i["LifecycleState"] == "InService" for i in group(asg, MIXED)["Instances"]),
+                           timeout=60, message="terminations finished")
+            sim.sleep(120)
+            g = group(asg, MIXED)
+            self.assertEqual({i["InstanceId"] for i in g["Instances"]}, old - set(shed))
+            self.assertEqual(sum(int(i["WeightedCapacity"]) for i in g["Instances"]), 4)
+            self.assertEqual({ci_of(sim, i["InstanceId"])["status"] for i in g["Instances"]}, {"ACTIVE"})
+            self.assertEqual(events(sim, "az_rebalance"), [])
+            self.assertZeroDowntime(sim)
+
     # ---- lifecycle hooks owned by others (item 3) ----
 
     def test_terminations_held_by_lifecycle_hooks_never_fail_the_rollout(self):

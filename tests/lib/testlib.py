@@ -37,7 +37,8 @@ def helper_bin(sanitized=True):
     if sanitized:
         p = os.environ.get("ECS_ROLLOUT_ASAN_BIN") or str(ROOT / "helper/build-asan/ecs-rollout")
         if os.path.exists(p):
-            _refuse_stale(p, "run `make build-asan` first (or remove helper/build-asan to test the normal build)")
+            _refuse_stale(p, "rebuild it (ECS_ROLLOUT_ASAN_BIN)" if os.environ.get("ECS_ROLLOUT_ASAN_BIN") else
+                          "run `make build-asan` first (or remove helper/build-asan to test the normal build)")
             return p
     p = os.environ.get("ECS_ROLLOUT_BIN") or str(ROOT / "helper/ecs-rollout")
     if not os.path.exists(p):

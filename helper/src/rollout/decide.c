@@ -385,12 +385,12 @@ void rollout_decide_rollback(const struct rollout_snapshot *s, const struct roll
     /* Once the rollback launches an instance to even the zones (the last
      * thing it does), every old instance is back in service: the surplus
      * is then whichever instance the fullest zone can spare, old or new,
-     * and an old one drained for it is not returned to service. The same
-     * once a weighted surplus only old instances can give is settled
-     * (settle_surplus, restore.c). */
-    const int evening = t && (t->zone_evenings > 0 || t->settling);
+     * and an old one drained for it is not returned to service. */
+    const int evening = t && t->zone_evenings > 0;
 
-    if (!evening && pick_views(a, old_draining_ours, (int)a->n, d) > 0) {
+    /* The rollout's drains of old instances end, but for those kept to shed
+     * Auto Scaling's overage (decide_impl.h, overage_to_shed). */
+    if (!evening && old_back_to_service(s, a, d) > 0) {
         decision_say(d, ACT_ACTIVATE, "returning %zu out-of-date instance(s) to ACTIVE", d->ids.n);
         return;
     }
@@ -410,16 +410,16 @@ void rollout_decide_rollback(const struct rollout_snapshot *s, const struct roll
                      d->ids.n);
         return;
     }
-    if (!evening && settle_surplus(s, a, o, t, d))
-        return;
-    if (evening ? return_to_original(s, a, o, t, d, any_drained, any_draining, any_active,
-                                     BY_ZONE_SIZE_NEW_FIRST)
-                : return_to_original(s, a, o, t, d, new_drained, new_draining, new_active,
-                                     BY_ZONE_SIZE))
+    /* Evening the zones, any instance may be the surplus; shedding the
+     * overage (decide_impl.h, overage_to_shed), only old ones are left. */
+    int any = evening || shedding_overage(s, a);
+    if (return_to_original(s, a, o, t, d, any ? any_drained : new_drained,
+                           any ? any_draining : new_draining, any ? any_active : new_active,
+                           evening ? BY_ZONE_SIZE_NEW_FIRST : BY_ZONE_SIZE))
         return;
     char terminating[320];
     if (finishing(s, a, o, t, d, terminating, sizeof(terminating)))
         return;
-    decision_say(d, ACT_FINISH, "the group is back to %d instance(s): restoring its settings%s",
-                 n_orig, terminating);
+    decision_say(d, ACT_FINISH, "the group is back to %d %s: restoring its settings%s", n_orig,
+                 s->spec.weighted ? "capacity unit(s)" : "instance(s)", terminating);
 }

@@ -86,15 +86,30 @@ int return_to_original(const struct rollout_snapshot *s, const struct rollout_as
                        const struct rollout_options *o, const struct rollout_timers *t,
                        struct rollout_decision *d, view_pred drained_p, view_pred draining_p,
                        view_pred active_p, enum pick_order order);
-/* A rollback's weighted surplus that only old instances can give. */
-int settle_surplus(const struct rollout_snapshot *s, const struct rollout_assessment *a,
-                   const struct rollout_options *o, const struct rollout_timers *t,
-                   struct rollout_decision *d);
 /* The last steps before restoring the group, for a rollout and a rollback
  * alike: removed instances finish leaving, the zones are evened, Launch is
  * held while the desired capacity comes down. Returns 1 with a decision, 0
  * when the group can be restored; `note` then says what is still
  * terminating, if anything (capacity.c, wait_for_termination). */
+/* Auto Scaling's own overage, rolled back (weights). A launch fulfils the
+ * desired capacity "even if this results in an overage" (Auto Scaling User
+ * Guide, "Configure instance weighting"), so a group may start with more
+ * units than its desired capacity. The scale-out absorbs that overage:
+ * once what the rollout launched is removed, each with decrement, the
+ * desired capacity is still above the original by it, and lowering it by
+ * an update is a scale-in event in which Auto Scaling terminates instances
+ * of its own choosing, undrained ("Control which instances terminate
+ * during scale in"); so a rollback sheds it the safe way, draining old
+ * instances and removing them with decrement (chaos seed 2 rollout 183:
+ * "1 capacity unit(s) above the original 4" on every re-run). The units to
+ * shed (0: none, and always without weights). */
+int overage_to_shed(const struct rollout_snapshot *s, const struct rollout_assessment *a);
+/* The overage is being shed: none of the rollout's new instances is left. */
+int shedding_overage(const struct rollout_snapshot *s, const struct rollout_assessment *a);
+/* The rollout's own drains of old instances, into d->ids to return to
+ * service, less those kept draining to shed the overage. Returns how many. */
+int old_back_to_service(const struct rollout_snapshot *s, const struct rollout_assessment *a,
+                        struct rollout_decision *d);
 int finishing(const struct rollout_snapshot *s, const struct rollout_assessment *a,
               const struct rollout_options *o, const struct rollout_timers *t,
               struct rollout_decision *d, char *note, size_t cap);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "rollout/conflict.h"
+#include "rollout/decide_impl.h"
 #include "rollout/engine_impl.h"
 #include "rollout/held.h"
 #include "rollout/preflight.h"
@@ -241,6 +242,10 @@ static double on_fail(struct engine *e, const struct rollout_snapshot *s,
      * held by the same tasks. */
     char held[1024];
     int is_held = d->wait == WAIT_DRAIN && drain_held(e, s, a, held, sizeof(held));
+    if (!e->rollback && d->wait == WAIT_DRAIN)
+        for (size_t i = 0; i < a->n; i++)
+            if (any_draining(&a->v[i]) && a->v[i].phase != PHASE_DRAINED)
+                strv_push(&e->unfinished_drains, a->v[i].asg->instance_id);
     if (!e->rollback) {
         enter_rollback(e, is_held ? held : d->message);
         return e->interval;
@@ -317,6 +322,8 @@ static double poll_once(struct engine *e, long long now, struct err *step_err, s
     if (observe(&e->ob, now, &s, step_err) != 0)
         return POLL_FAILED;
     rollout_assess(&s, &e->cfg->options, &a);
+    for (size_t i = 0; e->rollback && s.spec.weighted && i < a.n; i++)
+        a.v[i].drain_unfinished = strv_contains(&e->unfinished_drains, a.v[i].asg->instance_id);
     double pause = 0;
     int again = 1;
     if (!lease_still_ours(e, &s.state, err)) {
@@ -489,6 +496,7 @@ enum rollout_result rollout_run(const struct svc_ops *ops, const struct rollout_
     strv_free(&e.launched);
     scaling_watch_free(&e.scaling);
     strv_free(&e.warned_kept);
+    strv_free(&e.unfinished_drains);
     observer_free(&e.ob);
     return (enum rollout_result)sum->result;
 }

@@ -42,7 +42,11 @@ struct engine {
     double transient_since;  /* monotonic; 0: the last poll went through */
     double conflict_since;   /* monotonic; 0: no conflict with AWS going on (conflict.h) */
     struct strv warned_kept; /* instances launched during the rollout, warned about */
-    double interval;         /* before the next poll, adapted to how fast things change */
+    /* Old instances whose drain the rollout gave up on (a task there kept
+     * running): the rollback returns them to service and drains them no
+     * more (instance_view.drain_unfinished). */
+    struct strv unfinished_drains;
+    double interval; /* before the next poll, adapted to how fast things change */
     double poll_min, poll_max;
     unsigned long last_fingerprint;
     /* progress (progress.c) */

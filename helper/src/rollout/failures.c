@@ -8,9 +8,9 @@
  * A task that fails stops by itself: stopCode TaskFailedToStart or
  * EssentialContainerExited ("Amazon ECS stopped task error codes", Amazon ECS
  * Developer Guide; Task.stopCode, Amazon ECS API Reference); a drain's stops
- * are ServiceSchedulerInitiated and do not count. Stopped tasks stay listed
- * for about an hour ("Amazon ECS task lifecycle"), so only failures since
- * the rollout began count. */
+ * are ServiceSchedulerInitiated and do not count. Stopped tasks stay
+ * visible for at least an hour (DescribeTasks, Amazon ECS API Reference), so
+ * only failures since the rollout began count. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

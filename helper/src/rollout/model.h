@@ -146,6 +146,13 @@ struct instance_view {
     int agent_lost; /* out of date and its agent disconnected: cannot drain */
     int hook_wait;  /* held by a lifecycle hook (Pending:Wait, Terminating:Wait) */
     int ci_lost;    /* its container instance went missing from the answer */
+    /* Weighted groups: a drain of it this run gave up on (a task there kept
+     * running; set by the engine in a rollback). The rollback returns it to
+     * service and drains it no more: not to shed the overage (restore.c),
+     * and the zones are then left as they are (even_zones) - chaos seed 2
+     * rollout 183: the rollback drained it again to even them and was held
+     * the same way, on every re-run. */
+    int drain_unfinished;
 };
 
 struct rollout_assessment {
@@ -223,9 +230,6 @@ struct rollout_decision {
     struct strv ids;
     int number;
     int evens_zones; /* an ACT_SET_DESIRED that launches one instance to even out zones */
-    /* A rollback's first step removing a weighted surplus that only its old
-     * instances can give (settle_surplus, restore.c). */
-    int settles;
     /* An ACT_TERMINATE that leaves the desired capacity as it is: the group
      * has more members than it wants (see terminate_budget, restore.c). */
     int keep_desired;
@@ -242,7 +246,6 @@ struct rollout_timers {
     enum rollout_wait waiting; /* what the previous decision waited for */
     long long since;           /* when that wait started */
     int zone_evenings;         /* instances launched so far to even out the zones */
-    int settling;              /* a rollback removes a weighted surplus from any instance */
     /* A wait for new instances or terminations: until when it saw instances
      * held by a lifecycle hook (0: never; counted up to the first poll that
      * saw none held), and whether the previous poll saw one held. */

@@ -241,7 +241,7 @@ int any_drained(const struct instance_view *v)
 }
 int any_active(const struct instance_view *v)
 {
-    return view_is_member(v) && v->phase == PHASE_ACTIVE;
+    return view_is_member(v) && v->phase == PHASE_ACTIVE && !v->drain_unfinished;
 }
 
 int count_views(const struct rollout_assessment *a, view_pred pred)

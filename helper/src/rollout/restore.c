@@ -103,6 +103,14 @@ void describe_drain(const struct rollout_assessment *a, char *buf, size_t cap)
  * whatever weight ("Configure instance weighting": a launch may overshoot
  * the desired capacity by less than its weight); one unit above the
  * original would launch nothing while the group has an overage. */
+/* An instance the rollback cannot drain (instance_view.drain_unfinished):
+ * evening the zones around it would mean draining it, held again, or
+ * launching and removing others until the evenings run out. */
+static int drain_given_up(const struct instance_view *v)
+{
+    return view_is_member(v) && v->drain_unfinished;
+}
+
 int even_zones(const struct rollout_snapshot *s, const struct rollout_assessment *a,
                const struct rollout_options *o, const struct rollout_timers *t,
                struct rollout_decision *d)
@@ -113,7 +121,7 @@ int even_zones(const struct rollout_snapshot *s, const struct rollout_assessment
         a->members_units > s->group.desired_capacity ? a->members_units : s->group.desired_capacity;
     int target = s->spec.weighted ? units + 1 : n_orig + 1;
     if (spread <= 1 || (t && t->zone_evenings >= ROLLOUT_ZONE_EVENINGS_PER_ZONE * zones) ||
-        s->group.max_size < target)
+        s->group.max_size < target || count_views(a, drain_given_up) > 0)
         return 0;
     if (s->group.desired_capacity > a->members_units) {
         /* Launch is held (see hold_launches): finishing. */
@@ -256,7 +264,7 @@ int return_to_original(const struct rollout_snapshot *s, const struct rollout_as
     const int n_orig = s->state.desired_capacity;
     int draining = count_views(a, draining_p);
     int surplus = a->members_units - n_orig;
-    const int evening = t && (t->zone_evenings > 0 || t->settling);
+    const int evening = t && t->zone_evenings > 0;
     /* With weights the group may end above its size (Auto Scaling itself
      * overshoots): a surplus smaller than any instance stays. */
     if (s->spec.weighted && surplus > 0) {
@@ -322,42 +330,6 @@ int return_to_original(const struct rollout_snapshot *s, const struct rollout_as
     return 0;
 }
 
-/* A weighted group whose desired capacity is still above the original
- * once the rollback has removed what it could of its new instances (the
- * old ones hold an overage Auto Scaling had left: the rollout raised the
- * desired capacity from the original, the new instances took less with
- * them). Lowering the desired capacity to the original at the end is a
- * scale-in event ("a new value for the desired capacity ... lower than the
- * current capacity", Control which Auto Scaling instances terminate during
- * scale in), which terminates, undrained, any instance whose weight fits
- * the units above it; waiting for new instances to remove would wait
- * forever. The surplus is taken from any instance then, drained first, as
- * when the zones are evened (the old instances it drains are not returned
- * to service: t->settling). Returns 1 with a decision. */
-int settle_surplus(const struct rollout_snapshot *s, const struct rollout_assessment *a,
-                   const struct rollout_options *o, const struct rollout_timers *t,
-                   struct rollout_decision *d)
-{
-    const int n_orig = s->state.desired_capacity;
-    int surplus = a->members_units - n_orig;
-    if (!s->spec.weighted || s->group.desired_capacity <= n_orig || surplus <= 0)
-        return 0;
-    int least_new = smallest_units(a, new_drained, new_active);
-    if (smallest_units(a, any_drained, any_active) > surplus ||
-        (least_new != NO_UNITS && least_new <= surplus))
-        return 0;
-    struct rollout_timers settling;
-    memset(&settling, 0, sizeof(settling));
-    if (t)
-        settling = *t;
-    settling.settling = 1;
-    if (!return_to_original(s, a, o, &settling, d, any_drained, any_draining, any_active,
-                            BY_ZONE_SIZE_NEW_FIRST))
-        return 0;
-    d->settles = 1;
-    return 1;
-}
-
 int finishing(const struct rollout_snapshot *s, const struct rollout_assessment *a,
               const struct rollout_options *o, const struct rollout_timers *t,
               struct rollout_decision *d, char *note, size_t cap)
@@ -365,4 +337,108 @@ int finishing(const struct rollout_snapshot *s, const struct rollout_assessment 
     if (wait_for_termination(s, a, o, t, d, note, cap))
         return 1;
     return even_zones(s, a, o, t, d) || hold_launches(s, a, d);
+}
+
+static int old_member(const struct instance_view *v)
+{
+    return view_is_member(v) && v->outdated;
+}
+
+static int new_member(const struct instance_view *v)
+{
+    return view_is_member(v) && !v->outdated;
+}
+
+static int old_drained_ours(const struct instance_view *v)
+{
+    return old_draining_ours(v) && v->phase == PHASE_DRAINED;
+}
+
+static int old_emptying_ours(const struct instance_view *v)
+{
+    return old_draining_ours(v) && v->phase != PHASE_DRAINED;
+}
+
+int overage_to_shed(const struct rollout_snapshot *s, const struct rollout_assessment *a)
+{
+    if (!s->spec.weighted)
+        return 0;
+    const int n_orig = s->state.desired_capacity;
+    int over = count_units(a, old_member) - n_orig;
+    int raised = s->group.desired_capacity - n_orig;
+    int shed = over < raised ? over : raised;
+    return shed > 0 ? shed : 0;
+}
+
+int shedding_overage(const struct rollout_snapshot *s, const struct rollout_assessment *a)
+{
+    return overage_to_shed(s, a) > 0 && count_views(a, new_member) == 0;
+}
+
+/* Old members in v's zone. */
+static int old_in_zone(const struct rollout_assessment *a, const struct instance_view *v)
+{
+    int n = 0;
+    const char *z = v->asg->availability_zone ? v->asg->availability_zone : "";
+    for (size_t i = 0; i < a->n; i++) {
+        const char *zi = a->v[i].asg->availability_zone ? a->v[i].asg->availability_zone : "";
+        n += old_member(&a->v[i]) && strcmp(zi, z) == 0;
+    }
+    return n;
+}
+
+/* Keeps old instances matching pred, within `left` units, from the zones
+ * with the most old members: the group the rollback ends with stays as
+ * even as it can (AZRebalance, resumed, would even it by launching and
+ * then terminating an instance undrained). Returns the units kept. */
+static int keep_for_overage(const struct rollout_assessment *a, view_pred pred, int left,
+                            struct strv *keep)
+{
+    int kept = 0;
+    for (;;) {
+        const struct instance_view *best = NULL;
+        int best_zone = 0;
+        for (size_t i = 0; i < a->n; i++) {
+            const struct instance_view *v = &a->v[i];
+            if (!pred(v) || v->units > left - kept || strv_contains(keep, v->asg->instance_id))
+                continue;
+            /* Those kept already have left their zone. */
+            int zone = old_in_zone(a, v);
+            for (size_t k = 0; k < keep->n; k++)
+                for (size_t j = 0; j < a->n; j++)
+                    if (strcmp(a->v[j].asg->instance_id, keep->v[k]) == 0 &&
+                        strcmp(a->v[j].asg->availability_zone ? a->v[j].asg->availability_zone : "",
+                               v->asg->availability_zone ? v->asg->availability_zone : "") == 0)
+                        zone--;
+            if (!best || zone > best_zone ||
+                (zone == best_zone && strcmp(v->asg->instance_id, best->asg->instance_id) < 0)) {
+                best = v;
+                best_zone = zone;
+            }
+        }
+        if (!best)
+            return kept;
+        strv_push(keep, best->asg->instance_id);
+        kept += best->units;
+    }
+}
+
+int old_back_to_service(const struct rollout_snapshot *s, const struct rollout_assessment *a,
+                        struct rollout_decision *d)
+{
+    struct strv keep = STRV_INIT;
+    int left = overage_to_shed(s, a);
+    /* Empty ones first: they cost nothing more to remove. One still
+     * emptying is kept only once the new instances are gone (the shed's
+     * own drain): while they are there it may be one a task holds (a drain
+     * that never finished is what failed the rollout). */
+    if (left > 0)
+        left -= keep_for_overage(a, old_drained_ours, left, &keep);
+    if (left > 0 && count_views(a, new_member) == 0)
+        keep_for_overage(a, old_emptying_ours, left, &keep);
+    for (size_t i = 0; i < a->n; i++)
+        if (old_draining_ours(&a->v[i]) && !strv_contains(&keep, a->v[i].asg->instance_id))
+            strv_push(&d->ids, a->v[i].asg->instance_id);
+    strv_free(&keep);
+    return (int)d->ids.n;
 }

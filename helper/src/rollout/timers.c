@@ -61,8 +61,6 @@ int rollout_wait_expired(const struct rollout_timers *t, enum rollout_wait w,
 
 void rollout_timers_note(struct rollout_timers *t, const struct rollout_decision *d, long long now)
 {
-    if (d->settles)
-        t->settling = 1;
     switch (d->action) {
     case ACT_WAIT:
         if (t->waiting != d->wait) {
