@@ -333,7 +333,11 @@ class Fleet(FleetRequests, Lifecycle):
             if si is not None and si.alive() and si.state is not None and si.state.lifecycle_state in COUNTED[:3]:
                 return  # wait for the rebalancing launch before terminating
             group._sim_rebalance = None
-            if self._rebalance_terminate(group, counted, suspended):
+            # Only AZRebalance's own launch is followed by its termination; a
+            # Capacity Rebalancing launch is followed by the scale-in that takes
+            # the instance at risk (ecs_disruptions.rebalance_recommendation).
+            az_rebalance, group._sim_az_rebalance = getattr(group, "_sim_az_rebalance", False), False
+            if az_rebalance and self._rebalance_terminate(group, counted, suspended):
                 return
         have = mixed.capacity(counted)  # instances, or their weights (mixed.py)
         # A scale-in event is "a new value for the desired capacity ... lower than
@@ -502,6 +506,7 @@ class Fleet(FleetRequests, Lifecycle):
                                "group's zones.")
         if launched:
             group._sim_rebalance = launched[0].id
+            group._sim_az_rebalance = True
             self.eng.ledger.event("az_rebalance", group=group.name, instance=launched[0].id)
 
     def _rebalance_terminate(self, group, counted, suspended):

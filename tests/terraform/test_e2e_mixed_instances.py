@@ -117,12 +117,13 @@ class MixedInstancesWalk(unittest.TestCase):
             cls.ws.init()
             cls._walk()
         except BaseException:
-            cls.sim.stop()
-            cls.tmp.cleanup()
+            cls.tearDownClass()
             raise
 
     @classmethod
     def tearDownClass(cls):
+        if getattr(cls, "ws", None):
+            cls.ws.close()
         cls.sim.stop()
         cls.tmp.cleanup()
 
