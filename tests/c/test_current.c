@@ -147,6 +147,14 @@ TEST(what_cannot_be_resolved_unambiguously_is_refused)
     struct launch_spec s;
     char why[256];
 
+    /* An endpoint that kept a group's old launch template beside the mixed
+     * instances policy it was switched to (moto did). */
+    mixed_group(&g, o);
+    g.n_launch_sources = 2;
+    CHECK_INT(launch_spec_resolve(&g, LTS, N_LTS, &s, why, sizeof(why)), -1);
+    CHECK_CONTAINS(why, "reports 2 launch sources");
+    CHECK(s.v == NULL);
+
     mixed_group(&g, o);
     o[1].launch_template = ref("lt-gone", NULL, "1");
     CHECK_INT(launch_spec_resolve(&g, LTS, N_LTS, &s, why, sizeof(why)), -1);

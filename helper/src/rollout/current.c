@@ -116,6 +116,14 @@ int launch_spec_resolve(const struct asg_group *g, const struct ec2_launch_templ
     memset(out, 0, sizeof(*out));
     why[0] = '\0';
     out->weighted = g->desired_capacity_type && strcmp(g->desired_capacity_type, "units") != 0;
+    if (g->n_launch_sources > 1) {
+        snprintf(why, cap,
+                 "Auto Scaling group %s reports %d launch sources (of a launch configuration, a "
+                 "launch template and a mixed instances policy); a group has one of them, so "
+                 "which one its instances should match is unknown",
+                 g->name, g->n_launch_sources);
+        return -1;
+    }
     if (!has_ref(&g->launch_template)) {
         if (!g->launch_configuration) {
             snprintf(why, cap,

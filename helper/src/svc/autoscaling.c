@@ -228,6 +228,12 @@ static int parse_group(struct svc_parse *p, const struct xml_node *g, struct asg
         svc_xml_strv(p, g, "TerminationPolicies", &out->termination_policies) < 0)
         return -1;
 
+    /* A group has "one of" a launch configuration, a launch template and a
+     * mixed instances policy (API_CreateAutoScalingGroup); another
+     * endpoint may report a stale one beside the policy. */
+    out->n_launch_sources = (out->launch_configuration && out->launch_configuration[0]) +
+                            (xml_child(g, "LaunchTemplate") != NULL) +
+                            (xml_child(g, "MixedInstancesPolicy") != NULL);
     if (xml_child(g, "LaunchTemplate")) {
         if (asg_parse_template_ref(p, g, "LaunchTemplate", &out->launch_template) < 0)
             return -1;

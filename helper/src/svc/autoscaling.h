@@ -52,7 +52,11 @@ struct asg_group {
     char *launch_configuration;              /* NULL without one */
     struct asg_template_ref launch_template; /* the group's, or its mixed policy's */
     int mixed_instances_policy;              /* launch_template came from one */
-    struct asg_override *overrides;          /* the mixed instances policy's overrides */
+    /* How many of LaunchConfigurationName, LaunchTemplate and
+     * MixedInstancesPolicy the answer gave: AWS gives one (0 or several:
+     * launch_spec_resolve refuses). */
+    int n_launch_sources;
+    struct asg_override *overrides; /* the mixed instances policy's overrides */
     size_t n_overrides;
     /* DesiredCapacityType: NULL or "units" (instances or weights),
      * "vcpu", "memory-mib" (attribute-based instance type selection). */
