@@ -1,5 +1,7 @@
 """One AWS provider process for many terraform commands (Terraform:
 "Debugging Providers", TF_REATTACH_PROVIDERS), for the Terraform tests."""
+import atexit
+import ctypes
 import json
 import pathlib
 import re
@@ -8,6 +10,17 @@ import signal
 import subprocess
 import tempfile
 import time
+
+
+def _end_with_parent():
+    """In the provider's process, before exec: SIGTERM once the thread that
+    started it ends (Linux prctl PR_SET_PDEATHSIG), so a test killed at its
+    timeout leaves no provider behind, as terraform's own providers end with
+    terraform."""
+    try:
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass  # not Linux: stop() is the only way out
 
 
 class SharedProvider:
@@ -42,7 +55,7 @@ class SharedProvider:
         penv.pop("AWS_CA_BUNDLE", None)
         with open(out_path, "wb") as out, open(log_path, "wb") as log:
             self.proc = subprocess.Popen([str(found[-1]), "-debug"], env=penv, stdout=out, stderr=log,
-                                         stdin=subprocess.DEVNULL, start_new_session=True)
+                                         stdin=subprocess.DEVNULL, preexec_fn=_end_with_parent)
         deadline = time.monotonic() + 120
         while True:
             m = re.search(r"^\s*TF_REATTACH_PROVIDERS='(.+)'\s*$", out_path.read_text(errors="replace"), re.M)
@@ -56,6 +69,8 @@ class SharedProvider:
                                      f"{log_path.read_text(errors='replace')[-2000:]}")
             time.sleep(0.05)
         json.loads(self.reattach)  # a clear error here rather than terraform's later
+        # A test that forgets stop() still ends it, and removes its directory.
+        atexit.register(self.stop)
 
     def environ(self, environ):
         """environ with terraform pointed at this provider."""
