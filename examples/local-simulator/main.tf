@@ -30,9 +30,16 @@ module "ecs_cluster" {
   cluster_min_size      = var.cluster_min_size
   cluster_max_size      = var.cluster_max_size
 
-  # With cluster_instance_types, a mixed instances policy of those types.
-  cluster_mixed_instances_policy = length(var.cluster_instance_types) == 0 ? null : {
-    instance_types = [for t in var.cluster_instance_types : { instance_type = t }]
+  # With cluster_instance_types or cluster_family_launch_templates, a mixed
+  # instances policy: the families' types first, each launched from its
+  # family's own template (the module's main template with the family's AMI).
+  cluster_mixed_instances_policy = length(var.cluster_instance_types) + length(var.cluster_family_launch_templates) == 0 ? null : {
+    instance_types = concat(
+      flatten([for name, f in var.cluster_family_launch_templates : [for t in f.instance_types : { instance_type = t, launch_template = name }]]),
+      [for t in var.cluster_instance_types : { instance_type = t, launch_template = null }],
+    )
+    launch_templates                         = { for name, f in var.cluster_family_launch_templates : name => { ami = f.ami } }
+    on_demand_percentage_above_base_capacity = var.cluster_on_demand_percentage
   }
 
   # A capacity provider for the group, the service's strategy, with the

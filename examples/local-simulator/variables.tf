@@ -51,6 +51,21 @@ variable "cluster_instance_types" {
   default     = []
 }
 
+variable "cluster_family_launch_templates" {
+  description = "Instance families with their own launch template, e.g. { arm64 = { ami = \"ami-...\", instance_types = [\"t4g.micro\"] } } for Graviton: their types join the mixed instances policy ahead of cluster_instance_types, and instances of them launch from the family's template (the main template with the family's AMI). Empty (the default): none."
+  type = map(object({
+    ami            = string
+    instance_types = list(string)
+  }))
+  default = {}
+}
+
+variable "cluster_on_demand_percentage" {
+  description = "With a mixed instances policy: the percentage of the capacity that is On-Demand; the rest is Spot, which Auto Scaling spreads over the instance types."
+  type        = number
+  default     = 100
+}
+
 variable "capacity_provider_managed" {
   description = "The capacity provider's managed scaling, termination protection and draining (on: the module's defaults). False turns all three off."
   type        = bool

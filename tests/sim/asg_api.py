@@ -73,6 +73,15 @@ def update_auto_scaling_group(self):
         raise ValidationError(f"Desired capacity:{desired} must be between the specified min size:{new_min} "
                               f"and max size:{new_max}")
     mip = self._get_param("MixedInstancesPolicy")
+    if mip is None:
+        # A request naming a launch template or configuration switches the group
+        # to it, away from a mixed instances policy (a group launches from one of
+        # them, API_CreateAutoScalingGroup.html; "If you specify LaunchTemplate in
+        # your update request, you can't specify LaunchConfigurationName or
+        # MixedInstancesPolicy", API_UpdateAutoScalingGroup.html); a request naming
+        # none of them keeps the policy.
+        switches = self._get_param("LaunchTemplate") or self._get_param("LaunchConfigurationName")
+        mip = None if switches else _stored_policy(group)
     old_desired = group.desired_capacity
     self.autoscaling_backend.update_auto_scaling_group(
         name=group.name,
@@ -85,7 +94,7 @@ def update_auto_scaling_group(self):
         health_check_type=self._get_param("HealthCheckType"),
         new_instances_protected_from_scale_in=self._get_bool_param("NewInstancesProtectedFromScaleIn", None),
         # moto 5.2 clears the mixed instances policy on every update that does not repeat it.
-        mixed_instances_policy=mip if mip is not None else _stored_policy(group),
+        mixed_instances_policy=mip,
     )
     # moto 5.2 ignores these on update; the Terraform provider sets them there.
     policies = self._get_param("TerminationPolicies")

@@ -142,6 +142,11 @@ def snapshot(eng):
             "config": group_config(eng, group),
             "members": sorted(s.instance.id for s in group.instance_states),
             "protection": instance_protection(group),
+            # When the run starts (the engine's clock, and the ledger's): a
+            # baseline taken again later (Simulator.audit_baseline) counts only
+            # what happened after it.
+            "since": eng.now(),
+            "since_ledger": eng.ledger.now(),
         }
 
 
@@ -156,13 +161,14 @@ def _exempt(si):
     return None
 
 
-def _others_scale_out(eng, name):
+def _others_scale_out(eng, name, since=0.0):
     return sum(max(0, c["to"] - c["from"]) for c in eng.ledger.desired_changes
-               if c["group"] == name and c["cause"] not in API_CAUSES)
+               if c["group"] == name and c["cause"] not in API_CAUSES and c["t"] >= since)
 
 
-def _rebalance_launches(eng, name):
-    return sum(1 for e in eng.ledger.timeline if e["event"] == "az_rebalance" and e.get("group") == name)
+def _rebalance_launches(eng, name, since=0.0):
+    return sum(1 for e in eng.ledger.timeline
+               if e["event"] == "az_rebalance" and e.get("group") == name and e["t"] >= since)
 
 
 def _replaced_nothing(si, old_left):
@@ -179,10 +185,12 @@ def _replaced_nothing(si, old_left):
 
 
 def replacements(eng, name, before):
-    t0 = eng.ledger.t0
+    t0 = max(eng.ledger.t0, before.get("since", eng.ledger.t0))
     old = set(before["members"])
     launched, left_exempt, unused = [], {}, []
-    mine = [si for si in eng.instances.values() if (si.group or si.was_group) == name]
+    # Instances that came and went before the run started are not its own.
+    mine = [si for si in eng.instances.values() if (si.group or si.was_group) == name
+            and (si.id in old or si.launched_at >= t0)]
     # When the old instances began to leave, those that left for their own reasons aside.
     old_left = [si.terminating_at for si in mine
                 if si.id in old and si.terminating_at is not None and not _exempt(si)]
@@ -196,8 +204,8 @@ def replacements(eng, name, before):
             if why:
                 left_exempt[si.id] = why
     remaining = sorted(old & {si.id for si in eng.instances.values() if si.group == name})
-    others = _others_scale_out(eng, name)
-    rebalance = _rebalance_launches(eng, name)
+    others = _others_scale_out(eng, name, before.get("since_ledger", 0.0))
+    rebalance = _rebalance_launches(eng, name, before.get("since_ledger", 0.0))
     group = asg_backend(eng.region).autoscaling_groups.get(name)
     zone_slack = max(0, len(group.availability_zones or []) - 1) if group is not None else 0
     allowed = len(old) + len(left_exempt) + len(unused) + others + rebalance + zone_slack

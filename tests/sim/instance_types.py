@@ -13,6 +13,7 @@ _KNOWN = {
     "t3.medium": (2, 4096), "t3.large": (2, 8192), "t3.xlarge": (4, 16384),
     "t3.2xlarge": (8, 32768),
     "t3a.medium": (2, 4096), "t3a.large": (2, 8192), "t3a.xlarge": (4, 16384),
+    "t4g.nano": (2, 512), "t4g.micro": (2, 1024), "t4g.small": (2, 2048),
     "t4g.medium": (2, 4096), "t4g.large": (2, 8192),
 }
 

@@ -241,6 +241,19 @@ def _patch_autoscaling():
         return orig_lt.fget(self)
     InstanceState.launch_template = property(launch_template)
 
+    orig_group_lt = FakeAutoScalingGroup.launch_template
+
+    def group_launch_template(self):
+        # moto 5.2 defect: a group updated to a mixed instances policy kept reporting
+        # its former LaunchTemplate next to the policy. A group launches from one of
+        # a launch configuration, a launch template or a mixed instances policy
+        # (API_CreateAutoScalingGroup.html); with the policy its template is the
+        # policy's, and DescribeAutoScalingGroups has no LaunchTemplate of the group.
+        if self.mixed_instances_policy:
+            return None
+        return orig_group_lt.fget(self)
+    FakeAutoScalingGroup.launch_template = property(group_launch_template)
+
     orig_lc = InstanceState.launch_configuration_name
 
     def launch_configuration_name(self):

@@ -231,6 +231,29 @@ class MixedInstances(Shape):
                                 for m in members),
                          [("prod-arm", "1", AMI_ARM), ("prod-arm", "2", "ami-0d0d0d0d0d0d0d0d0")])
 
+    def test_switching_between_a_template_and_a_policy(self):
+        # A group launches from one of a launch template or a mixed instances
+        # policy (API_CreateAutoScalingGroup.html): updated to a policy it reports
+        # the policy alone, updated back to a template the template alone
+        # (API_UpdateAutoScalingGroup.html).
+        self.start(scenario(instances=1, tasks=0))
+        lt = self.members()[0]["LaunchTemplate"]
+        self.ec2.create_launch_template_version(LaunchTemplateId=lt["LaunchTemplateId"], SourceVersion="1",
+                                                LaunchTemplateData={"ImageId": "ami-0d0d0d0d0d0d0d0d0"})
+        spec = {"LaunchTemplateId": lt["LaunchTemplateId"], "Version": "2"}
+        self.asg.update_auto_scaling_group(AutoScalingGroupName="prod-asg", MixedInstancesPolicy={
+            "LaunchTemplate": {"LaunchTemplateSpecification": spec, "Overrides": [{"InstanceType": "m5.large"}]}})
+        out = self.members()[0]
+        self.assertNotIn("LaunchTemplate", out)
+        self.assertEqual(out["MixedInstancesPolicy"]["LaunchTemplate"]["LaunchTemplateSpecification"]["Version"], "2")
+        self.asg.update_auto_scaling_group(AutoScalingGroupName="prod-asg", MaxSize=10)
+        self.assertNotIn("LaunchTemplate", self.members()[0], "an update naming no launch source keeps the policy")
+        self.asg.update_auto_scaling_group(AutoScalingGroupName="prod-asg", LaunchTemplate=spec)
+        out = self.members()[0]
+        self.assertNotIn("MixedInstancesPolicy", out)
+        self.assertEqual((out["LaunchTemplate"]["LaunchTemplateId"], out["LaunchTemplate"]["Version"]),
+                         (lt["LaunchTemplateId"], "2"))
+
     def test_sizes_update_keeps_the_policy(self):
         # UpdateAutoScalingGroup with sizes only (what a rollout's end sends):
         # AWS changes the sizes and nothing else (API_UpdateAutoScalingGroup.html).

@@ -267,6 +267,40 @@ def managed_capacity(sim, asg_name, cluster):
     }
 
 
+def members(sim, asg_name):
+    """{instance id: what AWS reports of it} for the group's instances: the
+    launch template it was launched from (an override's own template, for a
+    mixed instances policy) and its type, as DescribeAutoScalingGroups reports
+    them per instance; "AutoScalingInstances": "same" when
+    DescribeAutoScalingInstances reports the same, else what it reports; its
+    ImageId and market from EC2 DescribeInstances (InstanceLifecycle "spot",
+    absent for On-Demand). Amazon EC2 Auto Scaling API Reference, Instance and
+    AutoScalingInstanceDetails: LaunchTemplate is "the launch template for the
+    instance"; User Guide, "Use multiple launch templates": an override's
+    template is the one the instances of its type launch from."""
+    asg, ec2 = sim.client("autoscaling"), sim.client("ec2")
+    g = group(asg, asg_name)
+    ids = sorted(i["InstanceId"] for i in g["Instances"])
+    if not ids:
+        return {}
+    details = {i["InstanceId"]: i for i in
+               asg.describe_auto_scaling_instances(InstanceIds=ids)["AutoScalingInstances"]}
+    described = {i["InstanceId"]: i for r in ec2.describe_instances(InstanceIds=ids)["Reservations"]
+                 for i in r["Instances"]}
+    out = {}
+    for i in g["Instances"]:
+        iid, lt = i["InstanceId"], i.get("LaunchTemplate") or {}
+        d = details.get(iid, {})
+        same = (d.get("LaunchTemplate"), d.get("InstanceType"), d.get("AutoScalingGroupName")) == (
+            i.get("LaunchTemplate"), i.get("InstanceType"), asg_name)
+        out[iid] = {"InstanceType": i.get("InstanceType"), "LaunchTemplateId": lt.get("LaunchTemplateId"),
+                    "LaunchTemplateName": lt.get("LaunchTemplateName"), "Version": lt.get("Version"),
+                    "ImageId": described.get(iid, {}).get("ImageId"),
+                    "Market": described.get(iid, {}).get("InstanceLifecycle", "on-demand"),
+                    "AutoScalingInstances": "same" if same else d}
+    return out
+
+
 def wait_until_serving(sim, asg_name, cluster, service, count, version, timeout=120):
     """Waits until every instance of the group is InService on the given
     template version, registered ACTIVE, and the service runs `count` tasks."""

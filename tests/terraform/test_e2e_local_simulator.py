@@ -22,7 +22,16 @@ against the cluster simulator, as a user would, in one walk:
                 fails with the helper's message, the cluster serves as before
   7 recovery    apply again without the fault: the tainted rollout resource is
                 replaced and the rollout finishes
-  8 destroy     nothing is left in the simulator
+  8 families    apply with AMI A and a mixed instances policy of t4g.micro
+                from its own launch template ("arm64", AMI B) ahead of
+                t3.micro from the main one, all Spot: the rollout replaces
+                both instances, and Auto Scaling launches one of each family
+  9 family AMI  apply with only the arm64 template's AMI changed (C): the
+                rollout replaces exactly the instance launched from that
+                override, once, and judges both the t3.micro instance and the
+                new arm64 one current (issue 12: it must never loop)
+ 10 no change   apply again: the plan is empty, no rollout, no AWS write
+ 11 destroy     nothing is left in the simulator
 
 The walk runs once (setUpClass, about four minutes: terraform and the AWS
 provider cost ~15 s of CPU per command); each test checks one step's record.
@@ -39,9 +48,21 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import testlib  # noqa: E402
 import tflib  # noqa: E402
 from e2elib import (AMI_A, AMI_B, AMI_C, AMI_D, HELPER_LINE, Snapshot, Walk, Workspace, leftovers,  # noqa: E402
-                    managed_capacity, start_simulator, wait_until_serving, writes_between)
+                    managed_capacity, members, start_simulator, wait_until_serving, writes_between)
 
 CLUSTER = "e2e-cluster"
+# Steps 8-10: a Graviton family with its own launch template ahead of the main
+# template's type, all Spot, so that Auto Scaling spreads the two instances over
+# both (mixed.py); the main template keeps one AMI throughout.
+FAMILY = "arm64"
+FAMILY_TYPE = "t4g.micro"
+MAIN_TYPE = "t3.micro"
+
+
+def families(family_ami):
+    return {"cluster_instance_ami": AMI_A, "cluster_instance_types": [MAIN_TYPE],
+            "cluster_family_launch_templates": {FAMILY: {"ami": family_ami, "instance_types": [FAMILY_TYPE]}},
+            "cluster_on_demand_percentage": 0}
 SERVICE = f"{CLUSTER}-web"
 # An argument a shell would run three commands from; the helper must receive it
 # as one argument and write its report to a file of exactly this name.
@@ -169,8 +190,25 @@ class LocalSimulatorWalk(unittest.TestCase):
             managed = settled_managed_capacity(sim, walk.steps["create"]["managed"])
             return {"run": run, "before": before, "after": snap(), "managed": managed}
 
+        def mixed_step(family_ami, failed):
+            # The group audit counts from here: this step's launches alone.
+            sim.audit_baseline()
+            before = snap()
+            run = ws.apply(**families(family_ami))
+            managed = settled_managed_capacity(sim, walk.steps["create"]["managed"])
+            facts = {"run": run, "before": before, "after": snap(), "managed": managed,
+                     "members": members(sim, CLUSTER)}
+            if run.rc != 0:
+                facts["stop"] = f"{failed}: {run!r}"
+            return facts
+
+        def family_no_change():
+            before = snap()
+            run = ws.apply(**families(AMI_C))
+            return {"run": run, "before": before, "after": snap()}
+
         def destroy():
-            run = ws.destroy(cluster_instance_ami=AMI_D)
+            run = ws.destroy(**families(AMI_C))
             return {"run": run, "leftovers": leftovers(sim)}
 
         walk.run("create", create)
@@ -180,6 +218,9 @@ class LocalSimulatorWalk(unittest.TestCase):
         walk.run("resumed", resumed)
         walk.run("failure", failure)
         walk.run("recovery", recovery)
+        walk.run("families", lambda: mixed_step(AMI_B, "the apply with a family launch template failed"))
+        walk.run("family_ami", lambda: mixed_step(AMI_C, "the apply with a new family AMI failed"))
+        walk.run("family_no_change", family_no_change)
         walk.stopped = None  # destroy whatever exists, whatever happened before
         walk.run("destroy", destroy)
 
@@ -230,12 +271,13 @@ class LocalSimulatorWalk(unittest.TestCase):
         svc = [s for s in snap.services if s["serviceName"] == SERVICE][0]
         self.assertEqual((svc["runningCount"], svc["desiredCount"]), (2, 2))
 
-    def assertRolloutInsideApply(self, run, after="aws_autoscaling_group.this: Modifications complete"):
+    def assertRolloutInsideApply(self, run, after="aws_autoscaling_group.this: Modifications complete",
+                                 done="done: 2 instance(s) replaced"):
         """The helper ran during apply, after `after` (by default: the group got
         its new template version), and finished before apply did."""
         start = run.index(after)
         first_helper_line = next((i for i, line in enumerate(run.lines()) if HELPER_LINE.search(line)), -1)
-        done = run.index("(local-exec): ", run.index("done: 2 instance(s) replaced"))
+        done = run.index("(local-exec): ", run.index(done))
         apply_complete = run.index("Apply complete!")
         self.assertGreaterEqual(start, 0, f"no line with {after!r}: {run!r}")
         self.assertGreater(first_helper_line, start, run)
@@ -414,9 +456,83 @@ class LocalSimulatorWalk(unittest.TestCase):
     def test_7_capacity_provider_policy_hook_and_protection_are_as_found(self):
         self.assertManagedCapacityAsFound("recovery")
 
-    # ---- 8 destroy -------------------------------------------------------
+    # ---- 8 families ------------------------------------------------------
 
-    def test_8_destroy_leaves_nothing_behind(self):
+    def assertOneOfEachFamily(self, step, family_version, family_ami):
+        """One t4g.micro from the family template at family_version, one
+        t3.micro from the main template at version 5, each with its AMI, as
+        DescribeAutoScalingGroups, DescribeAutoScalingInstances and EC2 report
+        them (members()); both serving."""
+        s = self.walk.step(self, step)
+        lt_id = s["after"].group["MixedInstancesPolicy"]["LaunchTemplate"]["LaunchTemplateSpecification"][
+            "LaunchTemplateId"]
+        got = sorted((m["InstanceType"], m["LaunchTemplateId"] == lt_id, m["Version"], m["ImageId"])
+                     for m in s["members"].values())
+        self.assertEqual(got, sorted([(FAMILY_TYPE, False, str(family_version), family_ami),
+                                      (MAIN_TYPE, True, "5", AMI_A)]), s["members"])
+        for m in s["members"].values():
+            self.assertEqual((m["AutoScalingInstances"], m["Market"]), ("same", "spot"), m)
+            self.assertEqual(m["LaunchTemplateName"].startswith(f"{CLUSTER}-{FAMILY}-"),
+                             m["InstanceType"] == FAMILY_TYPE, m)
+        self.assertEqual(s["after"].amis(), {i: m["ImageId"] for i, m in s["members"].items()})
+        svc = [x for x in s["after"].services if x["serviceName"] == SERVICE][0]
+        self.assertEqual((svc["runningCount"], svc["desiredCount"]), (2, 2))
+
+    def assertReplacedOnce(self, step, old, launched, remaining):
+        s = self.walk.step(self, step)
+        repl = [r for r in s["after"].ledger["replacements"] if r["group"] == CLUSTER]
+        self.assertEqual(len(repl), 1, s["after"].ledger["replacements"])
+        self.assertEqual((repl[0]["old"], repl[0]["launched"], repl[0]["old_remaining"]),
+                         (old, launched, remaining), repl[0])
+        self.assertIsNone(repl[0]["problem"])
+        # Terraform's own change (the templates) aside, the group is as found.
+        changes = [c for c in s["after"].ledger["group_config_changes"]
+                   if c["field"] not in ("LaunchTemplate", "MixedInstancesPolicy")]
+        self.assertEqual(changes, [], "the group's configuration changed")
+        self.assertEqual(s["managed"], self.walk.step(self, "create")["managed"])
+
+    def test_8_a_family_launch_template_rolls_out_one_instance_of_each_family(self):
+        s = self.walk.step(self, "families")
+        self.assertEqual(s["run"].rc, 0, s["run"])
+        self.assertSays(s["run"], r"\(local-exec\): \d\d:\d\d:\d\d done: 2 instance\(s\) replaced, 2 launched")
+        self.assertOneOfEachFamily("families", 1, AMI_B)
+        self.assertReplacedOnce("families", 2, 2, [])
+        self.assertGroupRestored(s["after"])
+        self.assertZeroDowntime(s["after"].ledger)
+
+    # ---- 9 family AMI ----------------------------------------------------
+
+    def test_9_new_family_ami_replaces_only_that_familys_instance_once(self):
+        s = self.walk.step(self, "family_ami")
+        run, before = s["run"], self.walk.step(self, "families")
+        self.assertEqual(run.rc, 0, run)
+        self.assertRolloutInsideApply(run, done="done: 1 instance(s) replaced")
+        self.assertSays(run, r"\(local-exec\): \d\d:\d\d:\d\d done: 1 instance\(s\) replaced, 1 launched")
+        self.assertOneOfEachFamily("family_ami", 2, AMI_C)
+        old_family = [i for i, m in before["members"].items() if m["InstanceType"] == FAMILY_TYPE]
+        old_main = [i for i, m in before["members"].items() if m["InstanceType"] == MAIN_TYPE]
+        # The t3.micro instance, current on the main template, was left alone.
+        self.assertEqual(sorted(s["after"].instance_ids()), sorted(old_main + [
+            i for i, m in s["members"].items() if m["InstanceType"] == FAMILY_TYPE]))
+        self.assertNotIn(old_family[0], s["after"].instance_ids())
+        self.assertReplacedOnce("family_ami", 2, 1, old_main)
+        self.assertGroupRestored(s["after"])
+        self.assertZeroDowntime(s["after"].ledger)
+
+    # ---- 10 no change ----------------------------------------------------
+
+    def test_10_apply_after_the_family_rollout_changes_nothing(self):
+        s = self.walk.step(self, "family_no_change")
+        run = s["run"]
+        self.assertEqual(run.rc, 0, run)
+        self.assertSays(run, r"No changes\.")
+        self.assertEqual(run.local_exec_lines(), [], "the helper must not run")
+        self.assertEqual(writes_between(s["before"].api_calls, s["after"].api_calls), {})
+        self.assertEqual(s["after"].instance_ids(), s["before"].instance_ids())
+
+    # ---- 11 destroy ------------------------------------------------------
+
+    def test_11_destroy_leaves_nothing_behind(self):
         s = self.walk.step(self, "destroy")
         self.assertEqual(s["run"].rc, 0, s["run"])
         self.assertSays(s["run"], r"Destroy complete!")
