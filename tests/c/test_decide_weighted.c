@@ -541,3 +541,56 @@ TEST(an_evening_surplus_goes_from_the_fullest_zone_only)
     CHECK_INT(W.desired, 4);
     wfx_free();
 }
+
+TEST(a_never_registered_instance_is_removed_without_going_below_min_size)
+{
+    /* A rollback removing a new instance that never registered with a
+     * decrement below MinSize is refused by Auto Scaling. Here the rollout
+     * raised the desired capacity to 4, a 1-unit instance came up, a 2-unit
+     * one never registered, one old instance was drained and terminated
+     * (desired 3): 3 - 2 is below MinSize 2. Without the decrement the group
+     * would launch a replacement (2 units for a desired capacity of 3):
+     * Launch is held first, and nothing launches. */
+    static const int ones[] = {1};
+    wfx_init(2, 2, 6, ones, 1);
+    W.desired = 3;
+    add(zones[0], 1, 1, 2);
+    add(zones[1], 1, 2, 2);
+    add(zones[2], 2, 2, 0)->registered = 0;
+    size_t launched = W.n;
+    CHECK_INT(play(1, 400), ACT_FINISH);
+    CHECK_MSG(!W.problem[0], "%s", W.problem);
+    CHECK_INT(W.desired, 2);
+    CHECK_INT(units(), 2);
+    CHECK_INT(W.n, launched);
+    /* chaos seed 6 rollouts 51 and 151 as they ran (--shapes
+     * mixed-instances): the old instances gone with their decrements, the
+     * desired capacity back at MinSize = 2, the group above it by the
+     * instance that never registered; its decrement was refused ("desired
+     * Capacity=2 and minSize=2"), exit 4 on every re-run. Without it the
+     * group keeps what it wants: nothing to hold. */
+    wfx_init(2, 2, 6, ones, 1);
+    W.desired = 2;
+    add(zones[0], 2, 2, 4);
+    add(zones[1], 1, 2, 0)->registered = 0;
+    launched = W.n;
+    CHECK_INT(play(1, 400), ACT_FINISH);
+    CHECK_MSG(!W.problem[0], "%s", W.problem);
+    CHECK_INT(W.desired, 2);
+    CHECK_INT(units(), 2);
+    CHECK_INT(W.n, launched);
+    CHECK(!strv_contains(&W.s.state.suspended_by_us, "Launch"));
+    /* With room above MinSize the decrement stays (nothing to hold). */
+    wfx_init(2, 1, 6, ones, 1);
+    W.desired = 4;
+    add(zones[0], 1, 1, 2);
+    add(zones[1], 1, 1, 2);
+    add(zones[2], 2, 2, 0)->registered = 0;
+    launched = W.n;
+    CHECK_INT(play(1, 400), ACT_FINISH);
+    CHECK_MSG(!W.problem[0], "%s", W.problem);
+    CHECK_INT(W.desired, 2);
+    CHECK_INT(W.n, launched);
+    CHECK(!strv_contains(&W.s.state.suspended_by_us, "Launch"));
+    wfx_free();
+}

@@ -406,8 +406,10 @@ void rollout_decide_rollback(const struct rollout_snapshot *s, const struct roll
      * the zones, while it may still come up. */
     if ((!evening || evening_given_up(s, o, t)) &&
         pick_views(a, new_unready_idle, (int)a->n, d) > 0) {
-        decision_say(d, ACT_TERMINATE, "removing %zu new instance(s) that never became ready",
-                     d->ids.n);
+        if (remove_unready(s, a, d))
+            return;
+        decision_say(d, ACT_TERMINATE, "removing %zu new instance(s) that never became ready%s",
+                     d->ids.n, d->keep_desired ? " (without lowering the desired capacity)" : "");
         return;
     }
     /* Evening the zones, any instance may be the surplus; shedding the

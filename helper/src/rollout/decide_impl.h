@@ -78,6 +78,11 @@ int hold_launches(const struct rollout_snapshot *s, const struct rollout_assessm
  * it must not lower the desired capacity (members above it). */
 int terminate_budget(const struct rollout_snapshot *s, const struct rollout_assessment *a, int want,
                      struct rollout_decision *d);
+/* Sets d->keep_desired for a rollback's removal of unready new instances
+ * (ids in d) that a decrement would take below MinSize or the original;
+ * returns 1 with d turned into holding Launch when that must come first. */
+int remove_unready(const struct rollout_snapshot *s, const struct rollout_assessment *a,
+                   struct rollout_decision *d);
 void describe_drain(const struct rollout_assessment *a, char *buf, size_t cap);
 int even_zones(const struct rollout_snapshot *s, const struct rollout_assessment *a,
                const struct rollout_options *o, const struct rollout_timers *t,

@@ -169,6 +169,45 @@ int terminate_budget(const struct rollout_snapshot *s, const struct rollout_asse
     return want < over ? want : over;
 }
 
+/* A rollback removing the new instances that never became ready (their
+ * ids in d). With ShouldDecrementDesiredCapacity each lowers the desired
+ * capacity by its weight, and TerminateInstanceInAutoScalingGroup (Auto
+ * Scaling API Reference) refuses to go below MinSize: a weighted instance
+ * heavier than the room above it was refused on every re-run. Below the
+ * original the group would be short of what it restores. Past either bound
+ * the instances go without the decrement; the group would then launch
+ * replacements for capacity below its desired capacity (which the rollback
+ * would remove again), so Launch is held first, as hold_launches does, and
+ * the end of the rollback lowers the desired capacity with it held.
+ * Returns 1 when d became that hold, 0 with d->keep_desired set as needed. */
+int remove_unready(const struct rollout_snapshot *s, const struct rollout_assessment *a,
+                   struct rollout_decision *d)
+{
+    const struct asg_group *g = &s->group;
+    int removed = 0;
+    for (size_t i = 0; i < a->n; i++)
+        if (strv_contains(&d->ids, a->v[i].asg->instance_id))
+            removed += a->v[i].units;
+    int orig = s->state.desired_capacity < g->desired_capacity ? s->state.desired_capacity
+                                                               : g->desired_capacity;
+    int lowest = g->min_size > orig ? g->min_size : orig;
+    if (g->desired_capacity - removed >= lowest)
+        return 0;
+    d->keep_desired = 1;
+    if (a->members_units - removed >= g->desired_capacity ||
+        strv_contains(&g->suspended_processes, LAUNCH))
+        return 0;
+    strv_free(&d->ids);
+    strv_push(&d->ids, LAUNCH);
+    d->keep_desired = 0;
+    decision_say(d, ACT_HOLD_LAUNCHES,
+                 "%d capacity unit(s) that never became ready go without lowering the desired "
+                 "capacity %d (MinSize %d, original %d): suspending Launch first, so that the "
+                 "group launches no replacement for them",
+                 removed, g->desired_capacity, g->min_size, s->state.desired_capacity);
+    return 1;
+}
+
 /* Removes drained surplus instances (up to `surplus` units), each whole.
  * TerminateInstanceInAutoScalingGroup with ShouldDecrementDesiredCapacity
  * lowers the desired capacity by the instance's weight ("Configure instance
