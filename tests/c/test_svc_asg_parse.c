@@ -59,6 +59,7 @@ TEST(moto_groups_every_field)
     CHECK_STR(g->launch_template.name, "web");
     CHECK_STR(g->launch_template.version, "$Latest");
     CHECK_INT(g->mixed_instances_policy, 0);
+    CHECK_INT(g->n_launch_sources, 1);
     CHECK_INT(g->has_warm_pool, 0);
     CHECK_INT(g->n_instances, 3);
     const struct asg_instance *in = &g->instances[0];
@@ -97,6 +98,7 @@ TEST(moto_groups_every_field)
     g = find_group(&p, "mixed-asg");
     CHECK(g != NULL);
     CHECK_INT(g->mixed_instances_policy, 1);
+    CHECK_INT(g->n_launch_sources, 1);
     CHECK_STR(g->launch_template.id, "lt-ee830ed7d9071fa99");
     CHECK_STR(g->launch_template.name, "web");
     CHECK_STR(g->launch_template.version, "$Default");
