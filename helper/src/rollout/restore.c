@@ -169,25 +169,22 @@ int terminate_budget(const struct rollout_snapshot *s, const struct rollout_asse
     return want < over ? want : over;
 }
 
-/* A rollback removing the new instances that never became ready (their
- * ids in d). With ShouldDecrementDesiredCapacity each lowers the desired
- * capacity by its weight, and TerminateInstanceInAutoScalingGroup (Auto
- * Scaling API Reference) refuses to go below MinSize: a weighted instance
- * heavier than the room above it was refused on every re-run. Below the
- * original the group would be short of what it restores. Past either bound
- * the instances go without the decrement; the group would then launch
- * replacements for capacity below its desired capacity (which the rollback
- * would remove again), so Launch is held first, as hold_launches does, and
- * the end of the rollback lowers the desired capacity with it held.
- * Returns 1 when d became that hold, 0 with d->keep_desired set as needed. */
-int remove_unready(const struct rollout_snapshot *s, const struct rollout_assessment *a,
-                   struct rollout_decision *d)
+/* Terminating `removed` capacity units: with ShouldDecrementDesiredCapacity
+ * each instance lowers the desired capacity by its weight, and
+ * TerminateInstanceInAutoScalingGroup (Auto Scaling API Reference) refuses
+ * to go below MinSize: a weighted instance heavier than the room above it
+ * is refused on every re-run. Below the original the group would be short
+ * of what it restores. Past either bound the instances go without the
+ * decrement; the group would then launch replacements for capacity below
+ * its desired capacity, so Launch is held first, as hold_launches does
+ * (the rollout releases it when it needs launches again, release_launches;
+ * the end lowers the desired capacity with it held). `what` names the
+ * instances for the message. Returns 1 when d became that hold, 0 with
+ * d->keep_desired set as needed. */
+int keep_desired_above_min(const struct rollout_snapshot *s, const struct rollout_assessment *a,
+                           int removed, const char *what, struct rollout_decision *d)
 {
     const struct asg_group *g = &s->group;
-    int removed = 0;
-    for (size_t i = 0; i < a->n; i++)
-        if (strv_contains(&d->ids, a->v[i].asg->instance_id))
-            removed += a->v[i].units;
     int orig = s->state.desired_capacity < g->desired_capacity ? s->state.desired_capacity
                                                                : g->desired_capacity;
     int lowest = g->min_size > orig ? g->min_size : orig;
@@ -201,11 +198,29 @@ int remove_unready(const struct rollout_snapshot *s, const struct rollout_assess
     strv_push(&d->ids, LAUNCH);
     d->keep_desired = 0;
     decision_say(d, ACT_HOLD_LAUNCHES,
-                 "%d capacity unit(s) that never became ready go without lowering the desired "
-                 "capacity %d (MinSize %d, original %d): suspending Launch first, so that the "
-                 "group launches no replacement for them",
-                 removed, g->desired_capacity, g->min_size, s->state.desired_capacity);
+                 "%d capacity unit(s) %s go without lowering the desired capacity %d (MinSize "
+                 "%d, original %d): suspending Launch first, so that the group launches no "
+                 "replacement for them",
+                 removed, what, g->desired_capacity, g->min_size, s->state.desired_capacity);
     return 1;
+}
+
+/* The units of the instances whose ids are in d. */
+int units_in_decision(const struct rollout_assessment *a, const struct rollout_decision *d)
+{
+    int units = 0;
+    for (size_t i = 0; i < a->n; i++)
+        if (strv_contains(&d->ids, a->v[i].asg->instance_id))
+            units += a->v[i].units;
+    return units;
+}
+
+/* A rollback removing the new instances that never became ready (their
+ * ids in d), within MinSize and the original (keep_desired_above_min). */
+int remove_unready(const struct rollout_snapshot *s, const struct rollout_assessment *a,
+                   struct rollout_decision *d)
+{
+    return keep_desired_above_min(s, a, units_in_decision(a, d), "that never became ready", d);
 }
 
 /* Removes drained surplus instances (up to `surplus` units), each whole.
