@@ -636,3 +636,32 @@ TEST(drained_instances_heavier_than_the_room_above_min_size_go_without_a_decreme
     CHECK(units() >= 3);
     wfx_free();
 }
+
+TEST(a_rollback_removes_a_new_instance_heavier_than_the_raise)
+{
+    /* chaos seed 4 rollout 39 (--shapes mixed-instances): three 1-unit old
+     * instances, the desired capacity raised 3 -> 4 for a batch of one, and
+     * the launch brought 2 units. A stuck task failed the rollout; the
+     * rollback returned the old instances to service and then waited for
+     * the 1-unit surplus (the raise) to fit the 2-unit new instance until
+     * it timed out, exit 4 on every re-run. The whole new instance is the
+     * rollout's: it is drained and goes without a decrement below the
+     * original (4 - 2 < 3), Launch held first. */
+    static const int ones[] = {1};
+    wfx_init(3, 2, 16, ones, 1);
+    W.desired = 4;
+    add(zones[0], 1, 1, 3);
+    add(zones[1], 1, 1, 3);
+    add(zones[2], 1, 1, 3);
+    add(zones[0], 2, 2, 0);
+    size_t launched = W.n;
+    CHECK_INT(play(1, 400), ACT_FINISH);
+    CHECK_MSG(!W.problem[0], "%s", W.problem);
+    CHECK_INT(W.desired, 3);
+    CHECK_INT(units(), 3);
+    CHECK_INT(W.n, launched);
+    for (size_t i = 0; i < W.n; i++)
+        CHECK_MSG(!is_member(&W.m[i]) || W.m[i].version == 1, "%s left after the rollback",
+                  W.m[i].id);
+    wfx_free();
+}
