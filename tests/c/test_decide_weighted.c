@@ -594,3 +594,74 @@ TEST(a_never_registered_instance_is_removed_without_going_below_min_size)
     CHECK(!strv_contains(&W.s.state.suspended_by_us, "Launch"));
     wfx_free();
 }
+
+TEST(an_out_of_date_instance_that_never_registered_goes_without_a_decrement_below_min_size)
+{
+    /* The rollout's first step removes out-of-date instances that run no
+     * task. With the desired capacity at MinSize 4, the decrement of a
+     * 2-unit instance that never registered is refused
+     * (TerminateInstanceInAutoScalingGroup, Auto Scaling API Reference):
+     * exit 4 on every re-run. Without it the group would launch a
+     * replacement: Launch is held first, then released for the batch. */
+    static const int twos[] = {2};
+    wfx_init(4, 4, 8, twos, 1);
+    W.n_orig = 2; /* what served when the rollout began */
+    add(zones[0], 2, 1, 2);
+    add(zones[1], 2, 1, 0)->registered = 0;
+    CHECK_INT(play(0, 400), ACT_FINISH);
+    CHECK_MSG(!W.problem[0], "%s", W.problem);
+    for (size_t i = 0; i < W.n; i++)
+        CHECK_MSG(!is_member(&W.m[i]) || W.m[i].version == 2, "%s left out of date", W.m[i].id);
+    CHECK_INT(W.desired, 4);
+    CHECK(units() >= 4);
+    wfx_free();
+}
+
+TEST(drained_instances_heavier_than_the_room_above_min_size_go_without_a_decrement_below_it)
+{
+    /* Batches of one, a launch of 3 units for the 2 asked: the capacity
+     * rule drains both old instances (3 units) at once, and the room above
+     * MinSize 3 is 2 instances but 2 units: the decrement of both, 5 - 3,
+     * is refused. */
+    static const int threes[] = {3};
+    wfx_init(3, 3, 8, threes, 1);
+    W.o.batch_size = 1;
+    add(zones[0], 1, 1, 2);
+    add(zones[1], 2, 1, 2);
+    CHECK_INT(play(0, 400), ACT_FINISH);
+    CHECK_MSG(!W.problem[0], "%s", W.problem);
+    for (size_t i = 0; i < W.n; i++)
+        CHECK_MSG(!is_member(&W.m[i]) || W.m[i].version == 2, "%s left out of date", W.m[i].id);
+    CHECK_INT(W.desired, 3);
+    CHECK(units() >= 3);
+    wfx_free();
+}
+
+TEST(a_rollback_removes_a_new_instance_heavier_than_the_raise)
+{
+    /* chaos seed 4 rollout 39 (--shapes mixed-instances): three 1-unit old
+     * instances, the desired capacity raised 3 -> 4 for a batch of one, and
+     * the launch brought 2 units. A stuck task failed the rollout; the
+     * rollback returned the old instances to service and then waited for
+     * the 1-unit surplus (the raise) to fit the 2-unit new instance until
+     * it timed out, exit 4 on every re-run. The whole new instance is the
+     * rollout's: it is drained and goes without a decrement below the
+     * original (4 - 2 < 3), Launch held first. */
+    static const int ones[] = {1};
+    wfx_init(3, 2, 16, ones, 1);
+    W.desired = 4;
+    add(zones[0], 1, 1, 3);
+    add(zones[1], 1, 1, 3);
+    add(zones[2], 1, 1, 3);
+    add(zones[0], 2, 2, 0);
+    size_t launched = W.n;
+    CHECK_INT(play(1, 400), ACT_FINISH);
+    CHECK_MSG(!W.problem[0], "%s", W.problem);
+    CHECK_INT(W.desired, 3);
+    CHECK_INT(units(), 3);
+    CHECK_INT(W.n, launched);
+    for (size_t i = 0; i < W.n; i++)
+        CHECK_MSG(!is_member(&W.m[i]) || W.m[i].version == 1, "%s left after the rollback",
+                  W.m[i].id);
+    wfx_free();
+}

@@ -264,8 +264,11 @@ void rollout_decide(const struct rollout_snapshot *s, const struct rollout_asses
 
     /* Out-of-date instances that never registered hold no task. */
     if (pick_views(a, old_idle, (int)a->n, d) > 0) {
-        decision_say(d, ACT_TERMINATE, "removing %zu out-of-date instance(s) that run no task",
-                     d->ids.n);
+        /* Within MinSize and the original, as every removal (restore.c). */
+        if (keep_desired_above_min(s, a, units_in_decision(a, d), "that run no task", d))
+            return;
+        decision_say(d, ACT_TERMINATE, "removing %zu out-of-date instance(s) that run no task%s",
+                     d->ids.n, d->keep_desired ? " (without lowering the desired capacity)" : "");
         return;
     }
 
@@ -279,7 +282,9 @@ void rollout_decide(const struct rollout_snapshot *s, const struct rollout_asses
      * (by hand, or by an earlier run) in a group at its MinSize wait for
      * it. */
     int above_min = s->group.desired_capacity - s->group.min_size;
-    if (drained > above_min)
+    /* With weights the room is in units, and a drained instance heavier
+     * than it goes without the decrement instead (keep_desired_above_min). */
+    if (drained > above_min && !s->spec.weighted)
         drained = above_min > 0 ? above_min : 0;
     if (drained > 0 && count_views(a, old_drained) == draining_old) {
         char unstable[256], everywhere[200];
@@ -296,13 +301,16 @@ void rollout_decide(const struct rollout_snapshot *s, const struct rollout_asses
             return;
         }
         pick_views(a, old_drained, drained, d);
+        if (s->spec.weighted && keep_desired_above_min(s, a, units_in_decision(a, d), "drained", d))
+            return;
+        const char *kept = d->keep_desired ? " without lowering the desired capacity" : "";
         if (everywhere[0])
             decision_say(d, ACT_TERMINATE,
-                         "terminating %d drained instance(s); not waiting for %s: its tasks "
+                         "terminating %d drained instance(s)%s; not waiting for %s: its tasks "
                          "fail on instances this rollout did not launch as well",
-                         drained, everywhere);
+                         drained, kept, everywhere);
         else
-            decision_say(d, ACT_TERMINATE, "terminating %d drained instance(s)", drained);
+            decision_say(d, ACT_TERMINATE, "terminating %d drained instance(s)%s", drained, kept);
         return;
     }
 

@@ -78,6 +78,12 @@ int hold_launches(const struct rollout_snapshot *s, const struct rollout_assessm
  * it must not lower the desired capacity (members above it). */
 int terminate_budget(const struct rollout_snapshot *s, const struct rollout_assessment *a, int want,
                      struct rollout_decision *d);
+/* Sets d->keep_desired for a termination of `removed` units that a
+ * decrement would take below MinSize or the original; returns 1 with d
+ * turned into holding Launch when that must come first. */
+int keep_desired_above_min(const struct rollout_snapshot *s, const struct rollout_assessment *a,
+                           int removed, const char *what, struct rollout_decision *d);
+int units_in_decision(const struct rollout_assessment *a, const struct rollout_decision *d);
 /* Sets d->keep_desired for a rollback's removal of unready new instances
  * (ids in d) that a decrement would take below MinSize or the original;
  * returns 1 with d turned into holding Launch when that must come first. */

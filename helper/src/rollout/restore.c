@@ -169,25 +169,22 @@ int terminate_budget(const struct rollout_snapshot *s, const struct rollout_asse
     return want < over ? want : over;
 }
 
-/* A rollback removing the new instances that never became ready (their
- * ids in d). With ShouldDecrementDesiredCapacity each lowers the desired
- * capacity by its weight, and TerminateInstanceInAutoScalingGroup (Auto
- * Scaling API Reference) refuses to go below MinSize: a weighted instance
- * heavier than the room above it was refused on every re-run. Below the
- * original the group would be short of what it restores. Past either bound
- * the instances go without the decrement; the group would then launch
- * replacements for capacity below its desired capacity (which the rollback
- * would remove again), so Launch is held first, as hold_launches does, and
- * the end of the rollback lowers the desired capacity with it held.
- * Returns 1 when d became that hold, 0 with d->keep_desired set as needed. */
-int remove_unready(const struct rollout_snapshot *s, const struct rollout_assessment *a,
-                   struct rollout_decision *d)
+/* Terminating `removed` capacity units: with ShouldDecrementDesiredCapacity
+ * each instance lowers the desired capacity by its weight, and
+ * TerminateInstanceInAutoScalingGroup (Auto Scaling API Reference) refuses
+ * to go below MinSize: a weighted instance heavier than the room above it
+ * is refused on every re-run. Below the original the group would be short
+ * of what it restores. Past either bound the instances go without the
+ * decrement; the group would then launch replacements for capacity below
+ * its desired capacity, so Launch is held first, as hold_launches does
+ * (the rollout releases it when it needs launches again, release_launches;
+ * the end lowers the desired capacity with it held). `what` names the
+ * instances for the message. Returns 1 when d became that hold, 0 with
+ * d->keep_desired set as needed. */
+int keep_desired_above_min(const struct rollout_snapshot *s, const struct rollout_assessment *a,
+                           int removed, const char *what, struct rollout_decision *d)
 {
     const struct asg_group *g = &s->group;
-    int removed = 0;
-    for (size_t i = 0; i < a->n; i++)
-        if (strv_contains(&d->ids, a->v[i].asg->instance_id))
-            removed += a->v[i].units;
     int orig = s->state.desired_capacity < g->desired_capacity ? s->state.desired_capacity
                                                                : g->desired_capacity;
     int lowest = g->min_size > orig ? g->min_size : orig;
@@ -201,11 +198,29 @@ int remove_unready(const struct rollout_snapshot *s, const struct rollout_assess
     strv_push(&d->ids, LAUNCH);
     d->keep_desired = 0;
     decision_say(d, ACT_HOLD_LAUNCHES,
-                 "%d capacity unit(s) that never became ready go without lowering the desired "
-                 "capacity %d (MinSize %d, original %d): suspending Launch first, so that the "
-                 "group launches no replacement for them",
-                 removed, g->desired_capacity, g->min_size, s->state.desired_capacity);
+                 "%d capacity unit(s) %s go without lowering the desired capacity %d (MinSize "
+                 "%d, original %d): suspending Launch first, so that the group launches no "
+                 "replacement for them",
+                 removed, what, g->desired_capacity, g->min_size, s->state.desired_capacity);
     return 1;
+}
+
+/* The units of the instances whose ids are in d. */
+int units_in_decision(const struct rollout_assessment *a, const struct rollout_decision *d)
+{
+    int units = 0;
+    for (size_t i = 0; i < a->n; i++)
+        if (strv_contains(&d->ids, a->v[i].asg->instance_id))
+            units += a->v[i].units;
+    return units;
+}
+
+/* A rollback removing the new instances that never became ready (their
+ * ids in d), within MinSize and the original (keep_desired_above_min). */
+int remove_unready(const struct rollout_snapshot *s, const struct rollout_assessment *a,
+                   struct rollout_decision *d)
+{
+    return keep_desired_above_min(s, a, units_in_decision(a, d), "that never became ready", d);
 }
 
 /* Removes drained surplus instances (up to `surplus` units), each whole.
@@ -233,11 +248,18 @@ static int remove_drained(const struct rollout_snapshot *s, const struct rollout
         int budget = g->desired_capacity - lowest;
         n = pick_units(a, drained_p, budget < surplus ? budget : surplus, BY_ZONE_SIZE, d);
     }
+    if (n == 0 && s->spec.weighted && !evening) {
+        /* Heavier than either room: without the decrement, Launch held
+         * first (keep_desired_above_min); what stays is at or above the
+         * original, the surplus being above it. */
+        d->keep_desired = 0;
+        n = pick_units(a, drained_p, surplus, BY_ZONE_SIZE, d);
+        if (n > 0 && keep_desired_above_min(s, a, units_in_decision(a, d), "drained", d))
+            return 1;
+    }
     if (n > 0) {
         decision_say(d, ACT_TERMINATE, "removing %zu drained surplus instance(s)%s", d->ids.n,
-                     d->keep_desired ? " (the group has more members than its desired "
-                                       "capacity: without lowering it)"
-                                     : "");
+                     d->keep_desired ? " (without lowering the desired capacity)" : "");
         return 1;
     }
     d->keep_desired = 0;
@@ -319,8 +341,14 @@ int return_to_original(const struct rollout_snapshot *s, const struct rollout_as
          * for one unit, and the whole surplus is the rollout's (see
          * remove_drained for the decrement). */
         int raised = s->group.desired_capacity - n_orig;
-        if (!evening && surplus > raised)
-            surplus = raised > 0 ? raised : 0;
+        /* The instance a raise brought may weigh more than the raise (a
+         * launch overshoots by less than its weight, "Configure instance
+         * weighting"): it is the rollout's all the same, and a surplus
+         * smaller than it was waited for until the timeout, on every
+         * re-run (chaos seed 4 rollout 39). */
+        int own = raised > 0 && least != NO_UNITS && raised < least ? least : raised;
+        if (!evening && surplus > own)
+            surplus = own > 0 ? own : 0;
     }
     if (surplus > 0) {
         /* Each termination lowers the desired capacity by what leaves: while
