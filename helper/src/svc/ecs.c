@@ -2,6 +2,8 @@
  * every ECS call shares. Tasks and services are in ecs_tasks.c. */
 #include "svc/ecs.h"
 
+#include "aws/fanout.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -574,30 +576,56 @@ int ecs_describe_container_instances(struct aws_client *c, const char *cluster,
     return 0;
 }
 
+/* One UpdateContainerInstancesState call of a fan-out: batch i. */
+struct update_state_job {
+    const char *cluster;
+    const char *const *arns;
+    size_t n;
+    const char *status;
+    size_t *n_failed; /* per batch: the ARNs ECS reported as failures */
+};
+
+static int update_state_one(struct aws_client *worker, size_t i, void *userdata, struct err *err)
+{
+    const struct update_state_job *j = userdata;
+    size_t off = i * ECS_UPDATE_STATE_BATCH;
+    size_t k = j->n - off < ECS_UPDATE_STATE_BATCH ? j->n - off : ECS_UPDATE_STATE_BATCH;
+    cJSON *req = ecs_request(j->cluster);
+    svc_json_add_strings(req, "containerInstances", j->arns + off, k);
+    svc_json_add_str(req, "status", j->status);
+    cJSON *resp;
+    int rc = ecs_call(worker, "UpdateContainerInstancesState", req, &resp, err);
+    cJSON_Delete(req);
+    if (rc == 0)
+        rc = ecs_parse_failures(resp, "UpdateContainerInstancesState", 0, &j->n_failed[i], err);
+    cJSON_Delete(resp);
+    return rc;
+}
+
 int ecs_update_container_instances_state(struct aws_client *c, const char *cluster,
                                          const char *const *arns, size_t n, const char *status,
                                          struct err *err)
 {
-    for (size_t off = 0; off < n; off += ECS_UPDATE_STATE_BATCH) {
-        size_t k = n - off < ECS_UPDATE_STATE_BATCH ? n - off : ECS_UPDATE_STATE_BATCH;
-        cJSON *req = ecs_request(cluster);
-        svc_json_add_strings(req, "containerInstances", arns + off, k);
-        svc_json_add_str(req, "status", status);
-        cJSON *resp;
-        size_t n_failed = 0;
-        int rc = ecs_call(c, "UpdateContainerInstancesState", req, &resp, err);
-        cJSON_Delete(req);
-        if (rc == 0)
-            rc = ecs_parse_failures(resp, "UpdateContainerInstancesState", 0, &n_failed, err);
-        cJSON_Delete(resp);
-        if (rc < 0) {
-            /* ECS applies the rest of a batch that reports failures. */
-            size_t done = off + (n_failed && n_failed < k ? k - n_failed : 0);
-            char what[64];
-            snprintf(what, sizeof(what), "container instances were set to %.20s", status);
-            svc_err_progress(err, done, n, what);
-            return -1;
+    size_t batches = (n + ECS_UPDATE_STATE_BATCH - 1) / ECS_UPDATE_STATE_BATCH;
+    if (batches == 0)
+        return 0;
+    size_t *n_failed = xcalloc(batches, sizeof(*n_failed));
+    int *ok = xcalloc(batches, sizeof(*ok));
+    struct update_state_job j = {cluster, arns, n, status, n_failed};
+    int rc = aws_fanout(c, batches, ECS_UPDATE_STATE_WORKERS, update_state_one, &j, ok, err);
+    if (rc < 0) {
+        /* ECS applies the rest of a batch that reports failures. */
+        size_t done = 0;
+        for (size_t i = 0; i < batches; i++) {
+            size_t off = i * ECS_UPDATE_STATE_BATCH;
+            size_t k = n - off < ECS_UPDATE_STATE_BATCH ? n - off : ECS_UPDATE_STATE_BATCH;
+            done += ok[i] ? k : n_failed[i] && n_failed[i] < k ? k - n_failed[i] : 0;
         }
+        char what[64];
+        snprintf(what, sizeof(what), "container instances were set to %.20s", status);
+        svc_err_progress(err, done, n, what);
     }
-    return 0;
+    free(ok);
+    free(n_failed);
+    return rc;
 }

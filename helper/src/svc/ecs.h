@@ -70,10 +70,13 @@ int ecs_describe_container_instances(struct aws_client *c, const char *cluster,
 void ecs_container_instances_free(struct ecs_container_instance *v, size_t n);
 /* Frees one element's fields and zeroes it (the array stays the caller's). */
 void ecs_container_instance_clear(struct ecs_container_instance *ci);
-/* UpdateContainerInstancesState, 10 per call; status "ACTIVE" or
- * "DRAINING". A failure ECS reports for any ARN is an error (ERR_SERVICE,
- * code = ECS's reason) naming it and saying how many were updated; later
- * batches are not sent. */
+/* UpdateContainerInstancesState, 10 per call, several calls at once
+ * (ECS_UPDATE_STATE_WORKERS: a thousand drains are 100 calls, which one
+ * after another took seconds); status "ACTIVE" or "DRAINING". Every batch
+ * is sent. A failure ECS reports for any ARN is an error (ERR_SERVICE,
+ * code = ECS's reason; the first failed batch's) naming it and saying how
+ * many were updated. */
+#define ECS_UPDATE_STATE_WORKERS 8
 int ecs_update_container_instances_state(struct aws_client *c, const char *cluster,
                                          const char *const *arns, size_t n, const char *status,
                                          struct err *err);
