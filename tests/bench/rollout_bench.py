@@ -154,7 +154,7 @@ def request_seconds(eng):
         return sum(v["total_ms"] for v in eng.request_stats.values()) / 1000.0
 
 
-def run_one(n, time_scale, helper, batch=None, groups=1, throttle=False, profile=None):
+def run_one(n, time_scale, helper, batch=None, groups=1, throttle=False, profile=None, trace=None):
     sc = scenario(n, groups)
     profilers = profile_threads() if profile else None
     with Simulator(scenario=sc, time_scale=time_scale, throttle=throttle) as sim:
@@ -171,6 +171,11 @@ def run_one(n, time_scale, helper, batch=None, groups=1, throttle=False, profile
         env["AWS_CONFIG_FILE"] = "/nonexistent"
         env["AWS_SHARED_CREDENTIALS_FILE"] = "/nonexistent"
         names = [g["name"] for g in sc["auto_scaling_groups"]]
+        with sim.engine.lock:
+            lag_before = dict(sim.engine.lag_stats)
+            if trace:
+                sim.engine.trace = []
+            helper_started = sim.engine.clock.now()
         cpu_children = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu_self = time.process_time()
         t0 = time.monotonic()
@@ -202,6 +207,9 @@ def run_one(n, time_scale, helper, batch=None, groups=1, throttle=False, profile
         sim_request_s = request_seconds(sim.engine) - req_before
         with sim.engine.lock:
             tick_s = (sim.engine.tick_stats["total_ms"] - tick_before) / 1000.0
+            lag = {k: v - lag_before[k] for k, v in sim.engine.lag_stats.items() if k != "max_s"}
+            lag["max_s"] = sim.engine.lag_stats["max_s"]
+            helper_ended = sim.engine.clock.now()
         dones, stderr, exits = [], [], []
         for (p, _), (_, box) in zip(procs, outs):
             done = None
@@ -220,6 +228,14 @@ def run_one(n, time_scale, helper, batch=None, groups=1, throttle=False, profile
         # them one by one; they boot together, from the group's decision, so
         # this is off the critical path, but the engine lock is held meanwhile).
         tl = led.pop("timeline", [])
+        if trace:
+            with sim.engine.lock:
+                spans, sim.engine.trace = sim.engine.trace, None
+            pathlib.Path(trace).write_text(json.dumps({
+                "ledger_t0": sim.engine.ledger.t0, "helper_started": helper_started,
+                "helper_ended": helper_ended, "timeline": tl, "trace": spans,
+                "helper_stdout": [box.get("out") or "" for _, box in outs],
+                "delays": sim.engine.delays}) + "\n")
         scale_out = [e["t"] for e in tl if e["event"] == "desired_capacity" and e.get("cause") == "SetDesiredCapacity"]
         launched = [e["t"] for e in tl if e["event"] == "instance_launched"]
         sim_launch = 0.0
@@ -261,6 +277,8 @@ def run_one(n, time_scale, helper, batch=None, groups=1, throttle=False, profile
         "sim_cpu_s": round(sim_cpu, 2),
         "sim_request_s": round(sim_request_s, 2),
         "sim_tick_s": round(tick_s, 2),
+        "sim_event_lag": {"events": lag["events"], "late": lag["late"], "mean_s": round(lag["total_s"] / lag["events"], 3)
+                          if lag["events"] else 0.0, "max_s": round(lag["max_s"], 2)},
         "throttles": throttles,
         "throttles_total": sum(throttles.values()),
         "peak_rss_mb": max(m["VmHWM"] for m in mems),
@@ -284,6 +302,10 @@ def main():
     ap.add_argument("--json", default=None)
     ap.add_argument("--profile-sim", default=None, metavar="FILE",
                     help="cProfile the simulator's threads; pstats to FILE, the top to FILE.txt")
+    ap.add_argument("--trace", default=None, metavar="FILE",
+                    help="the simulator's timeline, its events' due and run times, its requests' arrival, "
+                    "start and end times and the helper's output, as JSON to FILE.<size> "
+                    "(tests/bench/trace_gaps.py reads it)")
     ap.add_argument("--one", type=int, default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     helper = os.environ.get("ECS_ROLLOUT_BIN") or str(ROOT / "helper" / "ecs-rollout")
@@ -292,7 +314,7 @@ def main():
 
     if args.one is not None:
         print(json.dumps(run_one(args.one, args.time_scale, helper, args.batch, args.groups, args.throttle,
-                                 args.profile_sim)))
+                                 args.profile_sim, args.trace)))
         return 0
 
     per_batch = sum(DEFAULT_DELAYS[k] for k in ("boot", "agent_register", "task_start", "task_deactivate",
@@ -321,6 +343,8 @@ def main():
             cmd += ["--throttle"]
         if args.profile_sim:
             cmd += ["--profile-sim", f"{args.profile_sim}.{n}"]
+        if args.trace:
+            cmd += ["--trace", f"{args.trace}.{n}"]
         p = subprocess.run(cmd, capture_output=True, text=True)
         if p.returncode != 0:
             print(f"{n:>9} failed: {p.stderr[-2000:]}")

@@ -67,7 +67,14 @@ class Engine:
         self._stop = threading.Event()
         self._thread = None
         self.tick_stats = {"ticks": 0, "busy": 0, "total_ms": 0.0, "max_ms": 0.0, "events": 0}
+        # How late events ran against their due times (AWS seconds): what a rollout loses to
+        # a busy simulator, since each event schedules the next one from when it ran.
+        self.lag_stats = {"events": 0, "total_s": 0.0, "max_s": 0.0, "late": 0}
         self.request_stats = {}
+        # None, or a list that receives ("event", due, ran, name) per event run and
+        # ("request", arrived, started, ended, name) per AWS request (AWS seconds): the
+        # bench's --trace.
+        self.trace = None
         self.errors = []
         from .ecs_agent import Agent
         from .ecs_scheduler import Scheduler
@@ -185,6 +192,8 @@ class Engine:
                     break
                 did = True
                 self.tick_stats["events"] += 1
+                ran = self.clock.now()
+                self._note_lag(ev, ran)
                 self._guard(ev.fn, *ev.args)
             if self.dirty_groups:
                 groups, self.dirty_groups = self.dirty_groups, set()
@@ -202,6 +211,17 @@ class Engine:
             if not did:
                 break
         return worked
+
+    def _note_lag(self, ev, ran):
+        lag = max(0.0, ran - ev.due)
+        st = self.lag_stats
+        st["events"] += 1
+        st["total_s"] += lag
+        st["max_s"] = max(st["max_s"], lag)
+        if lag > 0.1:
+            st["late"] += 1
+        if self.trace is not None:
+            self.trace.append(("event", ev.due, ran, getattr(ev.fn, "__qualname__", str(ev.fn))))
 
     def _guard(self, fn, *args):
         try:

@@ -162,8 +162,10 @@ class SimApp:
             captured["status"], captured["headers"] = status, headers
             return lambda data: None
 
+        arrived = self.engine.clock.now()
         with self.engine.lock:
             started = time.perf_counter()
+            began = self.engine.clock.now()
             self.engine.ledger.count_call(name)
             if is_write(action):
                 self.engine.ledger.write_call(name, access_key_of(environ))
@@ -182,6 +184,8 @@ class SimApp:
                 start_response(f"{status} Internal Server Error", headers)
                 return [payload]
             self.engine.request_time(name, time.perf_counter() - started)
+            if self.engine.trace is not None:
+                self.engine.trace.append(("request", arrived, began, self.engine.clock.now(), name))
         if self.engine.dirty_groups or self.engine.dirty_services:
             self.engine.poke()
         start_response(captured["status"], captured["headers"])
