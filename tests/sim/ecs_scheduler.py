@@ -200,10 +200,18 @@ class Scheduler(TaskOps):
         max_count = math.floor(desired * cfg.get("maximumPercent", 200) / 100.0 + 1e-9)
         min_count = math.ceil(desired * cfg.get("minimumHealthyPercent", 100) / 100.0 - 1e-9)
         primary = svc._sim["primary"]
-        live = [t for t in self._tasks(svc) if t.desired_status == "RUNNING"]
-        good, replaceable = [], []
-        cis = self.eng.cis
-        for t in live:  # _ci_status inlined: 3,000 tasks at every pass
+        # One pass over the service's tasks (3,000 at every reconcile of a bench
+        # service, one per drain call and per tick where tasks started or stopped):
+        # the tasks ECS means to keep RUNNING, split by whether they may stay.
+        # Nothing below gives a task desiredStatus RUNNING again, so the later
+        # counts (per instance, RUNNING) are taken over this list, not the service.
+        live, good, replaceable = [], [], []
+        tasks, cis = self.eng.tasks, self.eng.cis
+        for tid in svc._sim["tasks"]:  # _tasks() and _ci_status() inlined
+            t = tasks.get(tid)
+            if t is None or t.desired_status != "RUNNING":
+                continue
+            live.append(t)
             ci = cis.get(t._sim_ci) if t._sim_dep == primary else None
             (good if ci is not None and ci.status == "ACTIVE" else replaceable).append(t)
         # Scale in: stop surplus tasks of the current deployment, pending first, busiest AZ first.
@@ -226,12 +234,12 @@ class Scheduler(TaskOps):
         total = len(good) + len(replaceable)
         start_n = min(desired - len(good), max_count - total)
         if start_n > 0:
-            self._start_tasks(svc, start_n)
+            self._start_tasks(svc, start_n, live)
         # Stop old tasks while RUNNING stays at or above minimumHealthyPercent, the lower limit
         # also while instances drain: a service at it whose replacement finds no room keeps
         # its task on the draining instance (Amazon ECS Developer Guide, "Draining Amazon ECS
         # container instances"; ECS API Reference, DeploymentConfiguration).
-        running = sum(1 for t in self._tasks(svc) if t.desired_status == "RUNNING" and t._status == "RUNNING")
+        running = sum(1 for t in live if t.desired_status == "RUNNING" and t._status == "RUNNING")
         can_stop = running - min_count
         if can_stop > 0 and replaceable:
             replaceable.sort(key=lambda t: (self._ci_status(t) != "DRAINING", t._sim_created_t))
@@ -245,14 +253,19 @@ class Scheduler(TaskOps):
             return "Container instance is being drained (DRAINING)"
         return f"Scaling activity initiated by (deployment {svc._sim['primary']})"
 
-    def _start_tasks(self, svc, n):
+    def _start_tasks(self, svc, n, live):
+        """Starts n tasks of the service; `live`: its tasks that had desiredStatus
+        RUNNING when the reconcile began (a superset of those that have it now)."""
         td = self._td(svc)
         req = requirements(td)
         cands = self.placeable(svc.region_name, svc.cluster_name, svc.placement_constraints)
         counts = {}
-        for t in self._tasks(svc):
-            if t.desired_status == "RUNNING" and self._ci_status(t) == "ACTIVE":
-                counts[t._sim_ci] = counts.get(t._sim_ci, 0) + 1
+        cis = self.eng.cis
+        for t in live:
+            if t.desired_status == "RUNNING":
+                ci = cis.get(t._sim_ci)
+                if ci is not None and ci.status == "ACTIVE":
+                    counts[t._sim_ci] = counts.get(t._sim_ci, 0) + 1
         distinct = any(c.get("type") == "distinctInstance" for c in svc.placement_constraints or [])
         chosen = self.place(cands, req, n, svc.placement_strategy, counts, distinct)
         started = [self.new_task(ci, td, f"service:{svc.name}", svc._sim["primary"], svc=svc,
@@ -318,8 +331,10 @@ class Scheduler(TaskOps):
     def _update_deployments(self, svc):
         primary_id = svc._sim["primary"]
         live_by_dep = {}
-        for t in self._tasks(svc):
-            if t._status != "STOPPED":
+        tasks = self.eng.tasks
+        for tid in svc._sim["tasks"]:
+            t = tasks.get(tid)
+            if t is not None and t._status != "STOPPED":
                 live_by_dep[t._sim_dep] = live_by_dep.get(t._sim_dep, 0) + 1
         keep = []
         for d in svc.deployments:

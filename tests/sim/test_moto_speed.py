@@ -167,5 +167,21 @@ class Reset(unittest.TestCase):
         self.assertEqual(seen["managed_policy"], {"PolicyName": "AmazonEC2ContainerServiceforEC2Role",
                                                   "AttachmentCount": 0, "DefaultVersionId": "v10"})
 
+class ModuleListing(unittest.TestCase):
+    def test_same_names_as_moto(self):
+        from moto import backends
+        moto_speed.install()
+        try:
+            moto_speed.ENABLED = False
+            theirs = set(backends.list_of_moto_modules())
+        finally:
+            moto_speed.ENABLED = True
+        ours = backends.list_of_moto_modules()
+        self.assertEqual(set(ours), theirs)
+        for name in ("autoscaling", "ec2", "ecs", "sts"):
+            self.assertIn(name, ours)
+        self.assertNotIn("__pycache__", ours)
+
+
 if __name__ == "__main__":
     testlib.main()
