@@ -24,6 +24,7 @@ def install():
     _patch_query_results()
     _patch_reset()
     _patch_module_listing()
+    _patch_task_arn()
 
 
 def _patch_get_instance_fallback():
@@ -465,3 +466,26 @@ def _patch_module_listing():
             cached.append(frozenset(orig()))
         return cached[0]
     backends.list_of_moto_modules = list_of_moto_modules
+
+
+def _patch_task_arn():
+    """moto builds a task's ARN anew at every read of Task.task_arn, asking the
+    account settings and the environment each time: a ListTasks page sorts
+    the ARNs of every matching task in the cluster (3,000 stopping tasks at
+    1,000 instances, 30 pages), and the scheduler, the renderers and the
+    ledger read them too - 200,000 builds in one bench rollout. A task's ARN
+    is fixed when it is created (ECS: the ARN format setting applies to new
+    resources, "Amazon Resource Names (ARNs) and IDs"), so it is built once,
+    at its first read. With ENABLED false, moto's own property."""
+    from moto.ecs.models import Task
+
+    orig = Task.task_arn
+
+    def task_arn(self):
+        if not ENABLED:
+            return orig.fget(self)
+        arn = self.__dict__.get("_sim_arn")
+        if arn is None:
+            arn = self.__dict__["_sim_arn"] = orig.fget(self)
+        return arn
+    Task.task_arn = property(task_arn)

@@ -183,5 +183,23 @@ class ModuleListing(unittest.TestCase):
         self.assertNotIn("__pycache__", ours)
 
 
+class TaskArn(unittest.TestCase):
+    def test_built_once_as_moto_builds_it(self):
+        with Simulator(scenario=scenario(instances=1, tasks=2), time_scale=0.01) as sim:
+            sim.pause()
+            tasks = list(sim.engine.tasks.values())
+            self.assertEqual(len(tasks), 2)
+            for t in tasks:
+                ours = t.task_arn
+                self.assertIs(t.task_arn, ours)  # built once
+                try:
+                    moto_speed.ENABLED = False
+                    theirs = t.task_arn
+                finally:
+                    moto_speed.ENABLED = True
+                self.assertEqual(ours, theirs)
+                self.assertTrue(ours.endswith(f"/{t.cluster_name}/{t.id}"), ours)
+
+
 if __name__ == "__main__":
     testlib.main()
