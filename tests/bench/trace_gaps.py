@@ -18,8 +18,8 @@ exit along the chain that ended last, one step at a time:
   task pending       <- the drain (or registration) before it (simulator's scheduler)
   drain              <- the registration before it           (helper)
   registered         <- running                              (15 s, simulator lag beyond)
-  running            <- launched                             (40 s, simulator lag beyond)
-  launched           <- SetDesiredCapacity                   (simulator: creating the instances)
+  running            <- SetDesiredCapacity                   (40 s, simulator lag beyond: creating
+                                                              the instances, booting them)
   SetDesiredCapacity <- the helper's start                   (helper: start-up and pre-flight)
 
 Each helper step is split into (a) waiting for its next poll to begin (the
@@ -82,18 +82,19 @@ class Trace:
     def helper_gap(self, frm, to, start=False):
         """Splits the helper's time from a state change (frm) to its act (to);
         start: from its start, all of it the helper's work (no poll wait)."""
-        i = bisect.bisect_left(self.req_arrivals, frm)
-        polls = [r for r in self.requests[i:] if r[3] == "autoscaling:DescribeAutoScalingGroups" and r[0] <= to]
-        if not polls and not start:
-            return {"poll_wait": 0.0, "lock_wait": 0.0, "served": 0.0, "helper": to - frm}
-        # The poll that saw the change: the last one to begin before the act.
-        p = frm if start else polls[-1][0]
-        j = bisect.bisect_left(self.req_arrivals, p)
-        inside = [r for r in self.requests[j:] if r[0] < to]
-        lock = sum(min(r[1], to) - r[0] for r in inside)
-        served = sum(max(0.0, min(r[2], to) - r[1]) for r in inside)
-        # Requests of one poll run side by side: count the time covered, not the sum.
-        covered = union(((r[0], min(r[2], to)) for r in inside))
+        # The poll that saw the change: the last one to begin before the act
+        # (it may have begun before the change, and seen it in a later read).
+        polls = [r[0] for r in self.requests[:bisect.bisect_right(self.req_arrivals, to)]
+                 if r[3] == "autoscaling:DescribeAutoScalingGroups"]
+        p = frm if start or not polls else max(frm, polls[-1])
+        p = min(p, to)
+        inside = [(max(r[0], p), max(r[0], p, min(r[1], to)), min(r[2], to)) for r in self.requests
+                  if r[0] < to and r[2] > p]
+        lock = sum(b - a for a, b, _ in inside)
+        served = sum(max(0.0, c - b) for _, b, c in inside)
+        # Requests run side by side (a poll's, a fan-out's): the time they
+        # covered, shared out between waiting and being served.
+        covered = union(((a, c) for a, _, c in inside))
         ratio = covered / (lock + served) if lock + served > 0 else 0.0
         return {"poll_wait": p - frm, "lock_wait": lock * ratio, "served": served * ratio,
                 "helper": (to - p) - covered}
@@ -146,13 +147,13 @@ def walk(tr):
         reg = cause
     n = reg["instance"]
     running = tr.per_instance("instance_running")
-    launched = tr.per_instance("instance_launched")
     rows.append(("agent registration (running -> registered)", "sim", reg["t"] - running[n], dl["agent_register"]))
-    rows.append(("boot (launched -> running)", "sim", running[n] - launched[n], dl["boot"]))
-    sd = [t for t in tr.writes("SetDesiredCapacity") if t <= launched[n]]
+    sd = [t for t in tr.writes("SetDesiredCapacity") if t <= running[n]]
     t_sd = sd[-1] if sd else 0.0
-    rows.append(("SetDesiredCapacity -> the instance launched (creating the instances)", "sim",
-                 launched[n] - t_sd, 0.0))
+    # The simulator's clock stands still while it creates the instances, so
+    # their launch times say nothing of the lag: from the call to running.
+    rows.append(("boot (SetDesiredCapacity -> running: creating the instances, booting)", "sim",
+                 running[n] - t_sd, dl["boot"]))
     rows.append(("helper start -> SetDesiredCapacity (start-up, pre-flight)", "helper", tr.helper_gap(0.0, t_sd, start=True)))
     return rows[::-1]
 
