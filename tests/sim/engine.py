@@ -33,6 +33,15 @@ DEFAULT_DELAYS = {
     "stopped_task_retention": 3600.0,  # STOPPED tasks stay visible this long
 }
 
+# ECS's service scheduler acts on what changed asynchronously (the Amazon ECS
+# Developer Guide, "Amazon ECS services", gives no reaction time); the simulator
+# runs a service pass woken only by changes at most this many AWS seconds after
+# the previous one, so that a burst of calls (100 UpdateContainerInstancesState
+# calls draining 1,000 instances, 8 at a time) makes a few passes over the
+# service's tasks rather than one per call, each holding the engine lock while
+# the next calls wait. Due events still run on time, with a pass after them.
+SERVICE_PASS_GAP = 0.05
+
 
 def asg_backend(region, account=DEFAULT_ACCOUNT_ID):
     from moto.autoscaling.models import autoscaling_backends
@@ -63,6 +72,7 @@ class Engine:
         self.faults = FaultState(seed)
         self.ledger = Ledger(self.clock)
         self.tick_interval = tick
+        self._services_passed_at = -1e9  # time.monotonic() of the last service pass
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = None
@@ -170,15 +180,37 @@ class Engine:
                     st["busy"] += 1
                     st["total_ms"] += ms
                     st["max_ms"] = max(st["max_ms"], ms)
-                due = self.clock.next_due()
-                wait = self.tick_interval
-                if due is not None:
-                    wait = min(wait, max(0.0, self.clock.real(due - self.clock.now())))
-                if self.dirty_groups or self.dirty_services:
-                    wait = 0.0
+                wait = self._next_wait()
             if wait > 0:
                 self._wake.wait(timeout=wait)
             self._wake.clear()
+            self._hold_service_pass()
+
+    def _next_wait(self):
+        """Real seconds until the tick has something to do (lock held)."""
+        due = self.clock.next_due()
+        wait = self.tick_interval
+        if due is not None:
+            wait = min(wait, max(0.0, self.clock.real(due - self.clock.now())))
+        if self.dirty_groups:
+            return 0.0
+        if self.dirty_services:
+            # Real seconds, so that a paused clock does not hold the pass back.
+            gap = self._services_passed_at + self.clock.real(SERVICE_PASS_GAP) - time.monotonic()
+            wait = min(wait, max(0.0, gap))
+        return wait
+
+    def _hold_service_pass(self):
+        """Woken by a change to a service alone, the tick waits out SERVICE_PASS_GAP
+        (calls keep being served meanwhile); a due event or a dirty group ends it."""
+        while not self._stop.is_set():
+            with self.lock:
+                if not self.dirty_services:
+                    return
+                wait = self._next_wait()
+            if wait <= 0:
+                return
+            time.sleep(wait)
 
     def step(self, rounds=20):
         """Runs due events and reconciles dirty groups and services; True if it did anything."""
@@ -201,6 +233,7 @@ class Engine:
                     self._guard(self.fleet.reconcile, region, name)
                 did = True
             if self.dirty_services:
+                self._services_passed_at = time.monotonic()
                 arns, self.dirty_services = self.dirty_services, set()
                 for arn in sorted(arns):
                     svc = self.services.get(arn)
