@@ -173,6 +173,7 @@ def run_one(n, time_scale, helper, batch=None, groups=1, throttle=False, profile
         names = [g["name"] for g in sc["auto_scaling_groups"]]
         with sim.engine.lock:
             lag_before = dict(sim.engine.lag_stats)
+            gc_before = dict(sim.engine.gc_stats)
             if trace:
                 sim.engine.trace = []
             helper_started = sim.engine.clock.now()
@@ -209,6 +210,8 @@ def run_one(n, time_scale, helper, batch=None, groups=1, throttle=False, profile
             tick_s = (sim.engine.tick_stats["total_ms"] - tick_before) / 1000.0
             lag = {k: v - lag_before[k] for k, v in sim.engine.lag_stats.items() if k != "max_s"}
             lag["max_s"] = sim.engine.lag_stats["max_s"]
+            gcs = {k: v - gc_before[k] for k, v in sim.engine.gc_stats.items() if k != "max_s"}
+            gcs["max_s"] = sim.engine.gc_stats["max_s"]
             helper_ended = sim.engine.clock.now()
         dones, stderr, exits = [], [], []
         for (p, _), (_, box) in zip(procs, outs):
@@ -279,6 +282,7 @@ def run_one(n, time_scale, helper, batch=None, groups=1, throttle=False, profile
         "sim_tick_s": round(tick_s, 2),
         "sim_event_lag": {"events": lag["events"], "late": lag["late"], "mean_s": round(lag["total_s"] / lag["events"], 3)
                           if lag["events"] else 0.0, "max_s": round(lag["max_s"], 2)},
+        "sim_gc": {"full": gcs["full"], "total_s": round(gcs["total_s"], 2), "max_s": round(gcs["max_s"], 2)},
         "throttles": throttles,
         "throttles_total": sum(throttles.values()),
         "peak_rss_mb": max(m["VmHWM"] for m in mems),
@@ -378,6 +382,10 @@ def main():
                                        sorted(writes.items(), key=lambda kv: -kv[1])))
         print(f"      simulator: {r['sim_request_s']:.1f} s answering requests, {r['sim_tick_s']:.1f} s in "
               f"its tick (time passing, launches included), {r['sim_launch_s']:.1f} s creating the new instances")
+        lag, gcs = r["sim_event_lag"], r["sim_gc"]
+        print(f"      simulator events: {lag['events']} run {lag['mean_s']:.3f} s late on average (max "
+              f"{lag['max_s']:.2f} s, {lag['late']} over 0.1 s); {gcs['full']} full garbage collection(s), "
+              f"{gcs['total_s']:.2f} s (max {gcs['max_s']:.2f} s)")
         if r["throttled"]:
             print("      throttled: " + (", ".join(f"{k}={v}" for k, v in r["throttles"].items()) or "none"))
     if args.json:

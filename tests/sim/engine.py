@@ -8,6 +8,7 @@ Scaling groups whose instances no longer match their desired capacity, ECS
 services whose tasks no longer match their desired count. Work is indexed by
 instance, container instance, task and service, so a tick costs what changed,
 not the size of the fleet."""
+import gc
 import random
 import threading
 import time
@@ -80,6 +81,10 @@ class Engine:
         # How late events ran against their due times (AWS seconds): what a rollout loses to
         # a busy simulator, since each event schedules the next one from when it ran.
         self.lag_stats = {"events": 0, "total_s": 0.0, "max_s": 0.0, "late": 0}
+        # Python's full (generation 2) collections while the simulator runs: each
+        # stops every thread, requests and tick alike.
+        self.gc_stats = {"full": 0, "total_s": 0.0, "max_s": 0.0}
+        self._gc_started = None
         self.request_stats = {}
         # None, or a list that receives ("event", due, ran, name) per event run and
         # ("request", arrived, started, ended, name) per AWS request (AWS seconds): the
@@ -154,10 +159,27 @@ class Engine:
         if self._thread:
             return
         self._stop.clear()
+        if self._on_gc not in gc.callbacks:
+            gc.callbacks.append(self._on_gc)
         self._thread = threading.Thread(target=self._loop, name="sim-tick", daemon=True)
         self._thread.start()
 
+    def _on_gc(self, phase, info):
+        if info.get("generation") != 2:
+            return
+        if phase == "start":
+            self._gc_started = time.perf_counter()
+        elif self._gc_started is not None:
+            took = time.perf_counter() - self._gc_started
+            self._gc_started = None
+            st = self.gc_stats
+            st["full"] += 1
+            st["total_s"] += took
+            st["max_s"] = max(st["max_s"], took)
+
     def stop(self):
+        if self._on_gc in gc.callbacks:
+            gc.callbacks.remove(self._on_gc)
         self._stop.set()
         self._wake.set()
         if self._thread:
