@@ -70,12 +70,13 @@ class Readme(unittest.TestCase):
         help_text = helper_help()
         offered = set(re.findall(r"(--[a-z][a-z-]+)", help_text))
         # Options of other tools the README quotes (terraform output -raw,
-        # tests/run --quick, the benchmark's --throttle and --groups).
-        foreign = {"--raw", "--quick", "--throttle", "--groups"}
+        # tests/run --quick, the benchmark's --throttle, --groups and --trace).
+        foreign = {"--raw", "--quick", "--throttle", "--groups", "--trace"}
         self.assertIn('"--quick"', (ROOT / "tests" / "run").read_text())
         bench = (ROOT / "tests" / "bench" / "rollout_bench.py").read_text()
         self.assertIn('"--throttle"', bench)
         self.assertIn('"--groups"', bench)
+        self.assertIn('"--trace"', bench)
         named = set(re.findall(r"(?<![\w-])(--[a-z][a-z-]+)", README)) - foreign
         self.assertTrue(named, "no option found in the README")
         self.assertEqual(named - offered, set(), "README names options --help does not show")
