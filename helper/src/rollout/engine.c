@@ -18,6 +18,9 @@
  * retried by the client. */
 #define TRANSIENT_GRACE_S 180
 
+/* How long a wait may show no change before polls back off (seconds). */
+#define POLL_STILL_S 60.0
+
 /* poll_once's answer when the poll failed (step_err says why). */
 #define POLL_FAILED (-1.0)
 
@@ -224,9 +227,18 @@ static double on_wait(struct engine *e, const struct rollout_snapshot *s,
         snprintf(e->last_wait, sizeof(e->last_wait), "%s", d->message);
         emit(e, EV_WAIT, NULL, d->message, NULL, NULL);
     }
+    /* Polls stay at poll_min for the first POLL_STILL_S of a wait that shows
+     * no change, then back off towards poll_max: what a rollout waits for (a
+     * boot, a drain, a termination) usually ends within a minute, and the
+     * poll after its end then comes sooner; a wait held longer (a stuck
+     * drain) costs fewer requests. */
     unsigned long fp = fingerprint(s, a);
-    double slower = e->interval * 1.5 > e->poll_max ? e->poll_max : e->interval * 1.5;
-    e->interval = fp == e->last_fingerprint ? slower : e->poll_min;
+    double now = engine_mono_s(e);
+    if (fp != e->last_fingerprint || e->still_since <= 0)
+        e->still_since = now;
+    double base = e->interval < e->poll_min ? e->poll_min : e->interval;
+    double slower = base * 1.5 > e->poll_max ? e->poll_max : base * 1.5;
+    e->interval = now - e->still_since < POLL_STILL_S ? e->poll_min : slower;
     e->last_fingerprint = fp;
     return e->interval;
 }

@@ -49,6 +49,7 @@ struct engine {
     double interval; /* before the next poll, adapted to how fast things change */
     double poll_min, poll_max;
     unsigned long last_fingerprint;
+    double still_since; /* monotonic: when the fingerprint last changed; 0: no wait yet */
     /* progress (progress.c) */
     char last_wait[512];
     struct strv initial; /* instance ids at start */
