@@ -135,8 +135,14 @@ static int pick_core(const struct rollout_assessment *a, view_pred pred, int k,
             int zi = staying[zone_of[i]], zb = staying[zone_of[best]];
             int ni = order == BY_ZONE_SIZE_NEW_FIRST ? !c[i].v->outdated : 0;
             int nb = order == BY_ZONE_SIZE_NEW_FIRST ? !c[best].v->outdated : 0;
+            /* From the fullest zones, the heaviest that fits first: a
+             * lighter one there leaves a surplus that may fit nothing
+             * else in a fullest zone (restore.c, drain_from_fullest). */
+            int ui = fullest_only ? c[i].v->units : 0;
+            int ub = fullest_only ? c[best].v->units : 0;
             int better = oi != ob   ? oi > ob
                          : zi != zb ? zi > zb
+                         : ui != ub ? ui > ub
                          : ni != nb ? ni > nb
                          : c[i].tasks != c[best].tasks
                              ? c[i].tasks < c[best].tasks
