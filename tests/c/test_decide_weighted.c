@@ -713,3 +713,31 @@ TEST(a_rollback_sheds_the_overage_and_evens_the_zones_around_a_drain_that_never_
     }
     wfx_free();
 }
+
+TEST(a_surplus_new_instance_that_never_registers_is_removed_not_awaited_into_a_rollback)
+{
+    /* chaos seed 4 rollout 47 (--shapes mixed-instances,...): two 1-unit
+     * old instances, desired 2 -> 4; the launches brought a 1-unit
+     * instance that never registers and a 2-unit one. Both old instances
+     * were drained onto the 2-unit one and removed with their decrements
+     * (desired 2): the group serves its original 2 units, the 1-unit
+     * instance is Auto Scaling's overage above them and runs nothing. The
+     * rollout waited for it to register until the wait timed out, and
+     * "rolled back" a group already all current (exit 1). It goes now, as
+     * the rollback would have removed it: without a decrement below the
+     * original, nothing launched for it. */
+    static const int ones[] = {1};
+    wfx_init(2, 2, 16, ones, 1);
+    W.desired = 2;
+    add(zones[0], 2, 2, 6);
+    struct m_inst *never = add(zones[2], 1, 2, 0);
+    never->registered = 0;
+    size_t launched = W.n;
+    CHECK_INT(play(0, 400), ACT_FINISH);
+    CHECK_MSG(!W.problem[0], "%s", W.problem);
+    CHECK(!is_member(never));
+    CHECK_INT(W.desired, 2);
+    CHECK_INT(units(), 2);
+    CHECK_INT(W.n, launched);
+    wfx_free();
+}

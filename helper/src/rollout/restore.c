@@ -237,6 +237,32 @@ int remove_unready(const struct rollout_snapshot *s, const struct rollout_assess
     return keep_desired_above_min(s, a, units_in_decision(a, d), "that never became ready", d);
 }
 
+/* The end of a rollout: new instances not registered (launching, or never
+ * registering) that the group does not need - without them it still has
+ * its original capacity - run nothing and are removed rather than awaited
+ * (chaos seed 4 rollout 47: a 1-unit overage that never registered was
+ * awaited until the rollout failed, every old instance already replaced).
+ * Not while the zones are evened: that launch is wanted. Within MinSize
+ * and the original as every removal (remove_unready). Returns 1 with a
+ * decision. */
+int remove_surplus_unready(const struct rollout_snapshot *s, const struct rollout_assessment *a,
+                           const struct rollout_timers *t, struct rollout_decision *d)
+{
+    int surplus = a->members_units - s->state.desired_capacity;
+    if ((t && t->zone_evenings > 0) || surplus <= 0 ||
+        pick_units(a, new_unready_idle, surplus, BY_ZONE_SIZE, d) == 0)
+        return 0;
+    if (remove_unready(s, a, d))
+        return 1;
+    decision_say(d, ACT_TERMINATE,
+                 "removing %zu new instance(s) not registered that the group does not need: it "
+                 "has its original %d %s without them%s",
+                 d->ids.n, s->state.desired_capacity,
+                 s->spec.weighted ? "capacity unit(s)" : "instance(s)",
+                 d->keep_desired ? " (without lowering the desired capacity)" : "");
+    return 1;
+}
+
 /* Removes drained surplus instances (up to `surplus` units), each whole.
  * TerminateInstanceInAutoScalingGroup with ShouldDecrementDesiredCapacity
  * lowers the desired capacity by the instance's weight ("Configure instance
