@@ -44,6 +44,9 @@ int pick_units(const struct rollout_assessment *a, view_pred pred, int units, en
  * taking from another zone would undo it). */
 int pick_units_fullest(const struct rollout_assessment *a, view_pred pred, int units,
                        enum pick_order order, struct rollout_decision *d);
+/* The same, the heaviest that fits first. */
+int pick_units_fullest_heaviest(const struct rollout_assessment *a, view_pred pred, int units,
+                                enum pick_order order, struct rollout_decision *d);
 /* Capacity units of the instances matching pred. */
 int count_units(const struct rollout_assessment *a, view_pred pred);
 

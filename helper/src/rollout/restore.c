@@ -334,6 +334,20 @@ static int drain_from_fullest(const struct rollout_snapshot *s, const struct rol
      * the surplus was raised to avoid. */
     if (!(short_of_room && a->new_not_ready > 0) &&
         pick_units_fullest(a, active_p, want, order, d) > 0) {
+        /* Lighter pieces that leave part of the surplus, which then fits
+         * nothing else in a fullest zone: the heaviest that fits instead
+         * (chaos seed 7 rollout 183: a 1-unit evening launch drained, the
+         * 2-unit instance beside the held one left, evening after
+         * evening). */
+        struct rollout_decision heavy = {0};
+        if (units_in_decision(a, d) < want &&
+            pick_units_fullest_heaviest(a, active_p, want, order, &heavy) > 0 &&
+            units_in_decision(a, &heavy) > units_in_decision(a, d)) {
+            struct strv lighter = d->ids;
+            d->ids = heavy.ids;
+            heavy.ids = lighter;
+        }
+        rollout_decision_free(&heavy);
         decision_say(d, ACT_DRAIN,
                      "draining %zu surplus instance(s) from the fullest zone to return to %d "
                      "capacity units",
