@@ -741,3 +741,30 @@ TEST(a_surplus_new_instance_that_never_registers_is_removed_not_awaited_into_a_r
     CHECK_INT(W.n, launched);
     wfx_free();
 }
+
+TEST(a_rollback_removes_a_new_instance_left_above_the_original_desired_capacity)
+{
+    /* chaos seed 8 rollout 6 (--shapes mixed-instances): two 1-unit old
+     * instances, desired 2 -> 4 brought a 1-unit and a 2-unit instance; a
+     * stuck task failed the rollout. The rollback removed the 2-unit one
+     * with its decrement (desired back at 2) and left the 1-unit one as
+     * if it were Auto Scaling's overage: 3 units for a desired capacity of
+     * 2, which no launch leaves (an overage is less than the weight of the
+     * instance launched, "Configure instance weighting"), and the group
+     * never settled. What is above the desired capacity goes without a
+     * decrement: nothing launches for it. */
+    static const int ones[] = {1};
+    wfx_init(2, 2, 16, ones, 1);
+    W.desired = 2;
+    add(zones[0], 1, 1, 3);
+    add(zones[1], 1, 1, 3);
+    struct m_inst *left = add(zones[2], 1, 2, 0);
+    size_t launched = W.n;
+    CHECK_INT(play(1, 400), ACT_FINISH);
+    CHECK_MSG(!W.problem[0], "%s", W.problem);
+    CHECK(!is_member(left));
+    CHECK_INT(W.desired, 2);
+    CHECK_INT(units(), 2);
+    CHECK_INT(W.n, launched);
+    wfx_free();
+}

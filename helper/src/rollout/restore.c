@@ -375,6 +375,16 @@ static int drain_from_fullest(const struct rollout_snapshot *s, const struct rol
     return t && t->zone_evenings < ROLLOUT_ZONE_EVENINGS_PER_ZONE * zones ? 2 : 0;
 }
 
+/* The units of the heaviest member. */
+static int heaviest_member(const struct rollout_assessment *a)
+{
+    int most = 0;
+    for (size_t i = 0; i < a->n; i++)
+        if (view_is_member(&a->v[i]) && a->v[i].units > most)
+            most = a->v[i].units;
+    return most;
+}
+
 /* Back to the original number of instances, the safe way, for the end of
  * a rollout and for a rollback: drained surplus is removed, more is drained
  * (in `order`) while the capacity rule allows, and once the group is back
@@ -411,6 +421,16 @@ int return_to_original(const struct rollout_snapshot *s, const struct rollout_as
          * smaller than it was waited for until the timeout, on every
          * re-run (chaos seed 4 rollout 39). */
         int own = raised > 0 && least != NO_UNITS && raised < least ? least : raised;
+        /* Units above the desired capacity as many as the heaviest member
+         * weighs are no overage a launch leaves (less than the weight of
+         * the instance launched, "Configure instance weighting"): they go
+         * without a decrement (terminate_budget), and nothing launches for
+         * them (chaos seed 8 rollout 6: a 1-unit new instance left beside
+         * two 1-unit old ones, desired back at 2, the group never
+         * settled). */
+        int above = a->members_units - s->group.desired_capacity;
+        if (above >= heaviest_member(a) && above > own)
+            own = above;
         if (!evening && surplus > own)
             surplus = own > 0 ? own : 0;
     }
