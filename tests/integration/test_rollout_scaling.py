@@ -70,7 +70,11 @@ class ScalingConfiguration(Checks, unittest.TestCase):
         with simulator(sc) as sim:
             v = new_template_version(sim)
             asg, ecs = sim.client("autoscaling"), sim.client("ecs")
-            due = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=2)
+            # Listed by the helper at its start, due once it holds ScheduledActions: ~1 s
+            # after its start here; 2 s were too few on a loaded machine (the action ran
+            # before the hold: desired 3 at the end). Put after the start, a one-time action
+            # that comes due is gone before the end, and the helper never saw it.
+            due = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=8)
             asg.put_scheduled_update_group_action(AutoScalingGroupName="prod-asg", ScheduledActionName="evening",
                                                   StartTime=due, DesiredCapacity=3)
             proc = start(sim)

@@ -179,9 +179,12 @@ class Simulator:
             group_audit.snapshot(self.engine)
 
     def pause(self):
-        """Freezes simulated time (API calls are still served); resume() goes on."""
+        """Freezes simulated time (API calls are still served); resume() goes on.
+        What was already due, and the groups and services waiting to be reconciled, are
+        done first: answers that follow are about one state until a call changes it."""
         with self.engine.lock:
             self.engine.clock.pause()
+            self.engine.step()
             self.engine.ledger.event("paused")
 
     def resume(self):
