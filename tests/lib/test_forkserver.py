@@ -113,7 +113,9 @@ class TrackedTimes(unittest.TestCase):
         names = {name for name, _, _, _ in load_run().programs()}
         tracked = json.loads(path.read_text())
         for name, t in tracked.items():
-            self.assertGreater(t["wall"], 0.0, name)
+            # Rounded to 0.1 s: a C unit test's is often 0.0.
+            self.assertIsInstance(t["wall"], (int, float), name)
+            self.assertGreaterEqual(t["wall"], 0.0, name)
         # A program added since the last `make test-times` is ordered by a
         # guess: most must be known, or the file is not a full run's.
         known = [n for n in names if n.startswith("tests/") and n in tracked]
