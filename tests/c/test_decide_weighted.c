@@ -30,6 +30,9 @@ struct m_inst {
     int registered;
     const char *ci_status;
     int tasks;
+    /* A task there never stops: a drain of it never finishes, and the
+     * rollback knows it as the engine marks it (drain_unfinished). */
+    int stuck;
 };
 
 struct wfx {
@@ -334,7 +337,7 @@ static void tick(void)
             x->registered = 1;
             x->ci_status = "ACTIVE";
         } else if (x->state == M_IN_SERVICE && strcmp(x->ci_status, "DRAINING") == 0 &&
-                   x->tasks > 0) {
+                   x->tasks > 0 && !x->stuck) {
             /* ECS moves the tasks to the ACTIVE instance with the fewest. */
             struct m_inst *to = NULL;
             for (size_t k = 0; k < W.n; k++) {
@@ -370,6 +373,10 @@ static enum rollout_action play(int rollback, int max_steps)
         struct rollout_assessment a;
         struct rollout_decision d;
         rollout_assess(&W.s, &W.o, &a);
+        for (size_t i = 0; rollback && i < a.n; i++) {
+            const struct m_inst *x = find(a.v[i].asg->instance_id);
+            a.v[i].drain_unfinished = x && x->stuck;
+        }
         if (rollback)
             rollout_decide_rollback(&W.s, &a, &W.o, &W.t, &d);
         else
@@ -663,5 +670,101 @@ TEST(a_rollback_removes_a_new_instance_heavier_than_the_raise)
     for (size_t i = 0; i < W.n; i++)
         CHECK_MSG(!is_member(&W.m[i]) || W.m[i].version == 1, "%s left after the rollback",
                   W.m[i].id);
+    wfx_free();
+}
+
+TEST(a_rollback_sheds_the_overage_and_evens_the_zones_around_a_drain_that_never_finished)
+{
+    /* chaos seed 7 rollout 183 (--shapes mixed-instances, AZRebalance
+     * suspended by the operator): four old instances, 5 units for a
+     * desired capacity of 4 (a: 1 + 2, b: 1, c: 1). The rollout raised it
+     * to 9; a 1-unit new instance came up in a, two (b: 1, c: 2) never
+     * registered; it drained a's 1-unit instance, where a task never
+     * stops, and c's, which emptied. The drain timed out. The rollback
+     * kept c's drained instance to shed the overage and removed it: zones
+     * 2, 1 and 0, on 2 re-runs in 3. a's 1-unit instance cannot go (its
+     * task), a's 2-unit one alone would leave 3 units: the zones are
+     * evened around it, as AWS's own scale-in would leave them (the zone
+     * with the most instances first, "Control which Auto Scaling
+     * instances terminate during scale in"), with nothing killed. */
+    static const int ones[] = {1};
+    static const int twos[] = {2};
+    static const int *const cycles[] = {ones, twos};
+    for (size_t c = 0; c < 2; c++) {
+        wfx_init(4, 2, 16, cycles[c], 1);
+        W.desired = 9;
+        struct m_inst *held = add(zones[0], 1, 1, 1);
+        held->ci_status = "DRAINING";
+        held->stuck = 1;
+        add(zones[0], 2, 1, 1);
+        add(zones[1], 1, 1, 1);
+        add(zones[2], 1, 1, 0)->ci_status = "DRAINING";
+        add(zones[0], 1, 2, 1);
+        add(zones[1], 1, 2, 0)->registered = 0;
+        add(zones[2], 2, 2, 0)->registered = 0;
+        enum rollout_action act = play(1, 600);
+        CHECK_MSG(act == ACT_FINISH && !W.problem[0], "launches of %d: %s after %s", cycles[c][0],
+                  W.problem[0] ? W.problem : "no problem", rollout_action_name(act));
+        CHECK_MSG(zone_spread() <= 1, "launches of %d: zones %d, %d, %d", cycles[c][0],
+                  in_zone(zones[0]), in_zone(zones[1]), in_zone(zones[2]));
+        CHECK_INT(W.desired, 4);
+        CHECK(units() >= 4);
+        CHECK(is_member(held));
+    }
+    wfx_free();
+}
+
+TEST(a_surplus_new_instance_that_never_registers_is_removed_not_awaited_into_a_rollback)
+{
+    /* chaos seed 4 rollout 47 (--shapes mixed-instances,...): two 1-unit
+     * old instances, desired 2 -> 4; the launches brought a 1-unit
+     * instance that never registers and a 2-unit one. Both old instances
+     * were drained onto the 2-unit one and removed with their decrements
+     * (desired 2): the group serves its original 2 units, the 1-unit
+     * instance is Auto Scaling's overage above them and runs nothing. The
+     * rollout waited for it to register until the wait timed out, and
+     * "rolled back" a group already all current (exit 1). It goes now, as
+     * the rollback would have removed it: without a decrement below the
+     * original, nothing launched for it. */
+    static const int ones[] = {1};
+    wfx_init(2, 2, 16, ones, 1);
+    W.desired = 2;
+    add(zones[0], 2, 2, 6);
+    struct m_inst *never = add(zones[2], 1, 2, 0);
+    never->registered = 0;
+    size_t launched = W.n;
+    CHECK_INT(play(0, 400), ACT_FINISH);
+    CHECK_MSG(!W.problem[0], "%s", W.problem);
+    CHECK(!is_member(never));
+    CHECK_INT(W.desired, 2);
+    CHECK_INT(units(), 2);
+    CHECK_INT(W.n, launched);
+    wfx_free();
+}
+
+TEST(a_rollback_removes_a_new_instance_left_above_the_original_desired_capacity)
+{
+    /* chaos seed 8 rollout 6 (--shapes mixed-instances): two 1-unit old
+     * instances, desired 2 -> 4 brought a 1-unit and a 2-unit instance; a
+     * stuck task failed the rollout. The rollback removed the 2-unit one
+     * with its decrement (desired back at 2) and left the 1-unit one as
+     * if it were Auto Scaling's overage: 3 units for a desired capacity of
+     * 2, which no launch leaves (an overage is less than the weight of the
+     * instance launched, "Configure instance weighting"), and the group
+     * never settled. What is above the desired capacity goes without a
+     * decrement: nothing launches for it. */
+    static const int ones[] = {1};
+    wfx_init(2, 2, 16, ones, 1);
+    W.desired = 2;
+    add(zones[0], 1, 1, 3);
+    add(zones[1], 1, 1, 3);
+    struct m_inst *left = add(zones[2], 1, 2, 0);
+    size_t launched = W.n;
+    CHECK_INT(play(1, 400), ACT_FINISH);
+    CHECK_MSG(!W.problem[0], "%s", W.problem);
+    CHECK(!is_member(left));
+    CHECK_INT(W.desired, 2);
+    CHECK_INT(units(), 2);
+    CHECK_INT(W.n, launched);
     wfx_free();
 }

@@ -366,6 +366,8 @@ void rollout_decide(const struct rollout_snapshot *s, const struct rollout_asses
 
     /* Every member the rollout can replace is current. Remove any surplus
      * beyond the original size the same safe way, then finish. */
+    if (remove_surplus_unready(s, a, t, d))
+        return;
     if (return_to_original(s, a, o, t, d, new_drained, new_draining, new_active, BY_ZONE_SIZE))
         return;
     if (a->new_not_ready > 0) {

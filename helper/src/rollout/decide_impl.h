@@ -44,6 +44,9 @@ int pick_units(const struct rollout_assessment *a, view_pred pred, int units, en
  * taking from another zone would undo it). */
 int pick_units_fullest(const struct rollout_assessment *a, view_pred pred, int units,
                        enum pick_order order, struct rollout_decision *d);
+/* The same, the heaviest that fits first. */
+int pick_units_fullest_heaviest(const struct rollout_assessment *a, view_pred pred, int units,
+                                enum pick_order order, struct rollout_decision *d);
 /* Capacity units of the instances matching pred. */
 int count_units(const struct rollout_assessment *a, view_pred pred);
 
@@ -89,6 +92,11 @@ int units_in_decision(const struct rollout_assessment *a, const struct rollout_d
  * returns 1 with d turned into holding Launch when that must come first. */
 int remove_unready(const struct rollout_snapshot *s, const struct rollout_assessment *a,
                    struct rollout_decision *d);
+/* The end of a rollout: removes new instances not registered that the
+ * group has its original capacity without (ids into d); 1 with a
+ * decision. */
+int remove_surplus_unready(const struct rollout_snapshot *s, const struct rollout_assessment *a,
+                           const struct rollout_timers *t, struct rollout_decision *d);
 void describe_drain(const struct rollout_assessment *a, char *buf, size_t cap);
 int even_zones(const struct rollout_snapshot *s, const struct rollout_assessment *a,
                const struct rollout_options *o, const struct rollout_timers *t,

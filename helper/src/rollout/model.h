@@ -148,10 +148,11 @@ struct instance_view {
     int ci_lost;    /* its container instance went missing from the answer */
     /* Weighted groups: a drain of it this run gave up on (a task there kept
      * running; set by the engine in a rollback). The rollback returns it to
-     * service and drains it no more: not to shed the overage (restore.c),
-     * and the zones are then left as they are (even_zones) - chaos seed 2
-     * rollout 183: the rollback drained it again to even them and was held
-     * the same way, on every re-run. */
+     * service and drains it no more, neither to shed the overage
+     * (restore.c) nor to even the zones - chaos seed 2 rollout 183: the
+     * rollback drained it again to even them and was held the same way, on
+     * every re-run. The zones are evened around it (even_zones), by what
+     * else their fullest one holds. */
     int drain_unfinished;
 };
 

@@ -87,7 +87,9 @@ static int zone_index(const char **zones, int *n_zones, int cap, const char *az)
 
 /* Adds instance ids matching `pred` to d->ids: up to k of them, or with
  * by_units, as many as fit in k capacity units (an instance that does not
- * fit is passed over for a smaller one). Returns how many. */
+ * fit is passed over for a smaller one); with fullest_only 1 from the
+ * zones with the most instances only, 2 the heaviest there first. Returns
+ * how many. */
 static int pick_core(const struct rollout_assessment *a, view_pred pred, int k,
                      enum pick_order order, int by_units, int fullest_only,
                      struct rollout_decision *d)
@@ -135,8 +137,11 @@ static int pick_core(const struct rollout_assessment *a, view_pred pred, int k,
             int zi = staying[zone_of[i]], zb = staying[zone_of[best]];
             int ni = order == BY_ZONE_SIZE_NEW_FIRST ? !c[i].v->outdated : 0;
             int nb = order == BY_ZONE_SIZE_NEW_FIRST ? !c[best].v->outdated : 0;
+            int ui = fullest_only > 1 ? c[i].v->units : 0;
+            int ub = fullest_only > 1 ? c[best].v->units : 0;
             int better = oi != ob   ? oi > ob
                          : zi != zb ? zi > zb
+                         : ui != ub ? ui > ub
                          : ni != nb ? ni > nb
                          : c[i].tasks != c[best].tasks
                              ? c[i].tasks < c[best].tasks
@@ -176,6 +181,12 @@ int pick_units_fullest(const struct rollout_assessment *a, view_pred pred, int u
                        enum pick_order order, struct rollout_decision *d)
 {
     return pick_core(a, pred, units, order, 1, 1, d);
+}
+
+int pick_units_fullest_heaviest(const struct rollout_assessment *a, view_pred pred, int units,
+                                enum pick_order order, struct rollout_decision *d)
+{
+    return pick_core(a, pred, units, order, 1, 2, d);
 }
 
 int pick_views(const struct rollout_assessment *a, view_pred pred, int k,

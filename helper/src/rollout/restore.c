@@ -103,25 +103,20 @@ void describe_drain(const struct rollout_assessment *a, char *buf, size_t cap)
  * whatever weight ("Configure instance weighting": a launch may overshoot
  * the desired capacity by less than its weight); one unit above the
  * original would launch nothing while the group has an overage. */
-/* An instance the rollback cannot drain (instance_view.drain_unfinished):
- * evening the zones around it would mean draining it, held again, or
- * launching and removing others until the evenings run out. */
-static int drain_given_up(const struct instance_view *v)
-{
-    return view_is_member(v) && v->drain_unfinished;
-}
-
-int even_zones(const struct rollout_snapshot *s, const struct rollout_assessment *a,
-               const struct rollout_options *o, const struct rollout_timers *t,
-               struct rollout_decision *d)
+/* One instance more for the zones (see even_zones), whatever their spread:
+ * a launch, a wait for that launch, or a held Launch released. Returns 0
+ * when the evenings are spent, MaxSize has no room, or the launch is
+ * given up. */
+static int evening_launch(const struct rollout_snapshot *s, const struct rollout_assessment *a,
+                          const struct rollout_options *o, const struct rollout_timers *t,
+                          int zones, int spread, struct rollout_decision *d)
 {
     const int n_orig = s->state.desired_capacity;
-    int zones, spread = rollout_zone_spread(s, a, &zones);
     int units =
         a->members_units > s->group.desired_capacity ? a->members_units : s->group.desired_capacity;
     int target = s->spec.weighted ? units + 1 : n_orig + 1;
-    if (spread <= 1 || (t && t->zone_evenings >= ROLLOUT_ZONE_EVENINGS_PER_ZONE * zones) ||
-        s->group.max_size < target || count_views(a, drain_given_up) > 0)
+    if ((t && t->zone_evenings >= ROLLOUT_ZONE_EVENINGS_PER_ZONE * zones) ||
+        s->group.max_size < target)
         return 0;
     if (s->group.desired_capacity > a->members_units) {
         /* Launch is held (see hold_launches): finishing. */
@@ -144,11 +139,30 @@ int even_zones(const struct rollout_snapshot *s, const struct rollout_assessment
         return 1;
     d->number = target;
     d->evens_zones = 1;
-    decision_say(d, ACT_SET_DESIRED,
-                 "zones differ by %d instance(s): launching one more to even them out before "
-                 "AZRebalance is resumed",
-                 spread);
+    if (spread > 1)
+        decision_say(d, ACT_SET_DESIRED,
+                     "zones differ by %d instance(s): launching one more to even them out before "
+                     "AZRebalance is resumed",
+                     spread);
+    else
+        decision_say(d, ACT_SET_DESIRED,
+                     "nothing in the fullest zone fits the %d surplus capacity unit(s): launching "
+                     "one more instance, so that one there does",
+                     a->members_units - n_orig);
     return 1;
+}
+
+/* An instance the rollback cannot drain (instance_view.drain_unfinished)
+ * is never picked to leave (any_active): the zones are evened around it,
+ * by what the fullest zone holds besides it (drain_from_fullest). */
+int even_zones(const struct rollout_snapshot *s, const struct rollout_assessment *a,
+               const struct rollout_options *o, const struct rollout_timers *t,
+               struct rollout_decision *d)
+{
+    int zones, spread = rollout_zone_spread(s, a, &zones);
+    if (spread <= 1)
+        return 0;
+    return evening_launch(s, a, o, t, zones, spread, d);
 }
 
 /* How many units of `want` a termination may remove, and whether it
@@ -223,6 +237,32 @@ int remove_unready(const struct rollout_snapshot *s, const struct rollout_assess
     return keep_desired_above_min(s, a, units_in_decision(a, d), "that never became ready", d);
 }
 
+/* The end of a rollout: new instances not registered (launching, or never
+ * registering) that the group does not need - without them it still has
+ * its original capacity - run nothing and are removed rather than awaited
+ * (chaos seed 4 rollout 47: a 1-unit overage that never registered was
+ * awaited until the rollout failed, every old instance already replaced).
+ * Not while the zones are evened: that launch is wanted. Within MinSize
+ * and the original as every removal (remove_unready). Returns 1 with a
+ * decision. */
+int remove_surplus_unready(const struct rollout_snapshot *s, const struct rollout_assessment *a,
+                           const struct rollout_timers *t, struct rollout_decision *d)
+{
+    int surplus = a->members_units - s->state.desired_capacity;
+    if ((t && t->zone_evenings > 0) || surplus <= 0 ||
+        pick_units(a, new_unready_idle, surplus, BY_ZONE_SIZE, d) == 0)
+        return 0;
+    if (remove_unready(s, a, d))
+        return 1;
+    decision_say(d, ACT_TERMINATE,
+                 "removing %zu new instance(s) not registered that the group does not need: it "
+                 "has its original %d %s without them%s",
+                 d->ids.n, s->state.desired_capacity,
+                 s->spec.weighted ? "capacity unit(s)" : "instance(s)",
+                 d->keep_desired ? " (without lowering the desired capacity)" : "");
+    return 1;
+}
+
 /* Removes drained surplus instances (up to `surplus` units), each whole.
  * TerminateInstanceInAutoScalingGroup with ShouldDecrementDesiredCapacity
  * lowers the desired capacity by the instance's weight ("Configure instance
@@ -286,10 +326,28 @@ static int remove_drained(const struct rollout_snapshot *s, const struct rollout
  * surplus goes the ordinary way. */
 static int drain_from_fullest(const struct rollout_snapshot *s, const struct rollout_assessment *a,
                               const struct rollout_options *o, const struct rollout_timers *t,
-                              view_pred active_p, int want, int draining, enum pick_order order,
-                              struct rollout_decision *d)
+                              view_pred active_p, int want, int short_of_room, int draining,
+                              enum pick_order order, struct rollout_decision *d)
 {
-    if (pick_units_fullest(a, active_p, want, order, d) > 0) {
+    /* The capacity rule allows less than the surplus until the evening
+     * launch registers: the part drained now would be the lighter piece
+     * the surplus was raised to avoid. */
+    if (!(short_of_room && a->new_not_ready > 0) &&
+        pick_units_fullest(a, active_p, want, order, d) > 0) {
+        /* Lighter pieces that leave part of the surplus, which then fits
+         * nothing else in a fullest zone: the heaviest that fits instead
+         * (chaos seed 7 rollout 183: a 1-unit evening launch drained, the
+         * 2-unit instance beside the held one left, evening after
+         * evening). */
+        struct rollout_decision heavy = {0};
+        if (units_in_decision(a, d) < want &&
+            pick_units_fullest_heaviest(a, active_p, want, order, &heavy) > 0 &&
+            units_in_decision(a, &heavy) > units_in_decision(a, d)) {
+            struct strv lighter = d->ids;
+            d->ids = heavy.ids;
+            heavy.ids = lighter;
+        }
+        rollout_decision_free(&heavy);
         decision_say(d, ACT_DRAIN,
                      "draining %zu surplus instance(s) from the fullest zone to return to %d "
                      "capacity units",
@@ -304,11 +362,27 @@ static int drain_from_fullest(const struct rollout_snapshot *s, const struct rol
         wait_or_fail(s, a, o, t, WAIT_NEW_INSTANCES, d);
         return 1;
     }
+    /* Zones one apart: whatever goes from a zone that is not the fullest
+     * makes them two apart again, and the next evening launch lands there,
+     * evening after evening (chaos seed 7 rollout 183: the fullest zone's
+     * 1-unit instance held by a task that never stops, its other 2 units,
+     * a 1-unit surplus). One more launch makes the surplus fit. */
     int zones, spread = rollout_zone_spread(s, a, &zones);
-    return draining == 0 && spread > 1 && t &&
-                   t->zone_evenings < ROLLOUT_ZONE_EVENINGS_PER_ZONE * zones
-               ? 2
-               : 0;
+    if (draining > 0 || spread < 1)
+        return 0;
+    if (spread == 1)
+        return evening_launch(s, a, o, t, zones, spread, d);
+    return t && t->zone_evenings < ROLLOUT_ZONE_EVENINGS_PER_ZONE * zones ? 2 : 0;
+}
+
+/* The units of the heaviest member. */
+static int heaviest_member(const struct rollout_assessment *a)
+{
+    int most = 0;
+    for (size_t i = 0; i < a->n; i++)
+        if (view_is_member(&a->v[i]) && a->v[i].units > most)
+            most = a->v[i].units;
+    return most;
 }
 
 /* Back to the original number of instances, the safe way, for the end of
@@ -347,6 +421,16 @@ int return_to_original(const struct rollout_snapshot *s, const struct rollout_as
          * smaller than it was waited for until the timeout, on every
          * re-run (chaos seed 4 rollout 39). */
         int own = raised > 0 && least != NO_UNITS && raised < least ? least : raised;
+        /* Units above the desired capacity as many as the heaviest member
+         * weighs are no overage a launch leaves (less than the weight of
+         * the instance launched, "Configure instance weighting"): they go
+         * without a decrement (terminate_budget), and nothing launches for
+         * them (chaos seed 8 rollout 6: a 1-unit new instance left beside
+         * two 1-unit old ones, desired back at 2, the group never
+         * settled). */
+        int above = a->members_units - s->group.desired_capacity;
+        if (above >= heaviest_member(a) && above > own)
+            own = above;
         if (!evening && surplus > own)
             surplus = own > 0 ? own : 0;
     }
@@ -362,11 +446,13 @@ int return_to_original(const struct rollout_snapshot *s, const struct rollout_as
             return 1;
         int want = surplus - count_units(a, draining_p);
         int room = a->active_units - capacity_floor(s, a);
+        const int short_of_room = want > room;
         if (want > room)
             want = room;
-        int fullest = evening && s->spec.weighted && want > 0
-                          ? drain_from_fullest(s, a, o, t, active_p, want, draining, order, d)
-                          : 0;
+        int fullest =
+            evening && s->spec.weighted && want > 0
+                ? drain_from_fullest(s, a, o, t, active_p, want, short_of_room, draining, order, d)
+                : 0;
         if (fullest)
             return fullest == 1;
         if (want > 0 && pick_units(a, active_p, want, order, d) > 0) {
