@@ -5,6 +5,8 @@
 #   make test     every test (C unit tests, the same under ASan+UBSan,
 #                 simulator, integration, Terraform); ends "N passed, N failed"
 #   make check    the quick tier: C unit tests and the fast scenarios (< 1 min)
+#   make test-times  after a full make test: its wall times become the tracked
+#                 order of a fresh clone's run (tests/test-times.json)
 #   make demo     a real rollout inside `terraform apply` on the local simulator
 #   make bench    rollout benchmarks (prints figures)
 #   make fuzz     every libFuzzer target for FUZZ_SECONDS (default 60) each;
@@ -36,7 +38,7 @@ SUBMAKE := $(MAKE) --no-print-directory -C helper -j$(JOBS)
 
 FUZZ_SECONDS ?= 60
 
-.PHONY: all build build-tests build-asan build-fuzz test check stack-check fuzz demo bench coverage \
+.PHONY: all build build-tests build-asan build-fuzz test test-times check stack-check fuzz demo bench coverage \
 	install uninstall clean deps-build deps-docs deps-test docs chaos valgrind
 
 all: build
@@ -68,11 +70,16 @@ build-fuzz: deps-test
 stack-check:
 	@python3 tests/lib/stack.py
 
-# The two builds side by side; the fuzz targets are built by the fuzz smoke
-# test itself (tests/fuzz/fuzz_runner.py), while the other tests run.
+# The three builds side by side (the fuzz smoke test's make of the fuzz
+# targets then finds them built), then every test program.
 test: stack-check deps-test
-	@$(MAKE) --no-print-directory -j2 build-tests build-asan
+	@$(MAKE) --no-print-directory -j3 build-tests build-asan build-fuzz
 	@python3 tests/run
+
+# After a full `make test`: its times become the tracked order of a fresh
+# clone's first run (tests/run starts the longest programs first).
+test-times:
+	@python3 tests/run --save-tracked-times
 
 check: deps-test build-tests
 	@python3 tests/lib/stack.py --no-terraform
