@@ -260,8 +260,7 @@ class Fleet(FleetRequests, Lifecycle):
             return
         si.boot_event.cancel()
         si.launched_at = decided_at
-        si.boot_event = self.eng.schedule(decided_at + self.eng.delay("boot") - self.eng.now(),
-                                          self._boot_done, si)
+        si.boot_event = self.eng.clock.schedule_at(decided_at + self.eng.delay("boot"), self._boot_done, si)
 
     def _launch_failed(self, group, message, kind):
         eng = self.eng

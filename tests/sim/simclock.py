@@ -62,7 +62,12 @@ class SimClock:
         return aws_seconds * self.time_scale
 
     def schedule(self, delay, fn, *args):
-        ev = Event(self.now() + max(0.0, float(delay)), fn, args)
+        return self.schedule_at(self.now() + max(0.0, float(delay)), fn, *args)
+
+    def schedule_at(self, due, fn, *args):
+        """Runs fn(*args) at AWS time `due` (at once if that has passed): events
+        due together stay together however long their scheduling took."""
+        ev = Event(max(float(due), self.now()), fn, args)
         heapq.heappush(self._heap, (ev.due, next(self._seq), ev))
         return ev
 
