@@ -4,8 +4,6 @@ exit status, atexit handlers and non-daemon threads - and its CPU seconds
 come back with its exit; the order of a fresh clone's run comes from the
 tracked times."""
 # tier: quick  (make check: a few seconds)
-import importlib.machinery
-import importlib.util
 import json
 import os
 import pathlib
@@ -38,11 +36,7 @@ sys.exit(int(os.environ.get("EXIT_WITH", "0")))
 
 
 def load_run():
-    loader = importlib.machinery.SourceFileLoader("tests_run", str(RUN))
-    spec = importlib.util.spec_from_loader("tests_run", loader)
-    mod = importlib.util.module_from_spec(spec)
-    loader.exec_module(mod)
-    return mod
+    return testlib.load_script(RUN, "tests_run")
 
 
 class ForkServer(unittest.TestCase):

@@ -1,5 +1,7 @@
 """Shared pieces for the Python tests: a unittest runner that speaks the
 PASS/FAIL/SKIP line protocol of tests/run, and paths to what the tests use."""
+import importlib.machinery
+import importlib.util
 import os
 import pathlib
 import socket
@@ -52,6 +54,15 @@ def _refuse_stale(binary, how):
     if src:
         raise RuntimeError(f"{binary} is older than {src}: it was built from other sources than "
                            f"this tree's: {how}")
+
+
+def load_script(path, name):
+    """Imports a Python script without a .py suffix (tests/run, scripts/tfdocs) as module `name`."""
+    loader = importlib.machinery.SourceFileLoader(name, str(path))
+    spec = importlib.util.spec_from_loader(name, loader)
+    mod = importlib.util.module_from_spec(spec)
+    loader.exec_module(mod)
+    return mod
 
 
 def free_port():
