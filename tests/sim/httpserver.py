@@ -46,6 +46,16 @@ class _Handler(WSGIRequestHandler):
             timestamp = time.time() + self.server.sim_faults.clock_offset()
         return super().date_time_string(timestamp)
 
+    def connection_dropped(self, error, environ=None):
+        # Werkzeug drops these silently. A client that loses the answer to a
+        # write AWS (here: moto) has made sends it again - the AWS SDKs retry
+        # any request whose connection failed - and the repeat fails as a
+        # duplicate (InvalidPermission.Duplicate, LimitExceeded, ...), far
+        # from the cause: said here, naming the call.
+        call = (environ or {}).get("sim.call") or "a request"
+        print(f"simulator: the connection answering {call} failed: {type(error).__name__}: {error}",
+              file=sys.stderr, flush=True)
+
     def log_request(self, code="-", size="-"):
         if self.server.sim_verbose:
             super().log_request(code, size)
@@ -139,6 +149,7 @@ class SimApp:
         if decision.latency > 0:
             time.sleep(decision.latency)
         name = f"{service}:{action}"
+        environ["sim.call"] = name  # for _Handler.connection_dropped
         throttle = getattr(self.engine, "throttle", None)  # throttle.py: AWS's token buckets
         if decision.kind is None and throttle is not None and not throttle.take(service, action):
             with self.engine.lock:

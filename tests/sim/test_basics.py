@@ -1,7 +1,11 @@
 """The simulator starts, serves the AWS APIs and the control API, boots
 instances and registers them with the cluster named in their user data."""
+import contextlib
+import io
 import json
 import os
+import socket
+import struct
 import tempfile
 import unittest
 
@@ -79,6 +83,31 @@ class StartAndControl(unittest.TestCase):
                 {"IpProtocol": "-1", "FromPort": 0, "ToPort": 0, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
             egress = ec2.describe_security_groups(GroupIds=[gid])["SecurityGroups"][0]["IpPermissionsEgress"]
             self.assertEqual([r for r in egress if r.get("IpRanges")], [])
+
+    def test_a_client_gone_before_its_answer_is_said_with_the_call(self):
+        """The AWS SDKs send a request again when its connection fails, and a
+        write moto made is then refused as a duplicate: the simulator's log
+        names the call whose answer was lost."""
+        with Simulator(time_scale=0.01) as sim:
+            sim.set_faults({"api": [{"action": "ec2:CreateKeyPair", "latency_ms": 1000}]})
+            body = b"Action=CreateKeyPair&Version=2016-11-15&KeyName=k1"
+            s = socket.create_connection((sim.host, sim.port))
+            s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                      b"Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/ec2/aws4_request, "
+                      b"SignedHeaders=host, Signature=0\r\n" + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+            # The request read (its latency rule matched), the client goes with a
+            # reset while it waits: its answer cannot be written.
+            sim.wait_until(lambda: sim.engine.faults.describe()["api"][0]["matched"] == 1, timeout=10,
+                           message="the request read")
+            err = io.StringIO()
+            with contextlib.redirect_stderr(err):
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                s.close()
+                sim.wait_until(lambda: "the connection answering" in err.getvalue(), timeout=10,
+                               message="the simulator saying the dropped connection")
+            self.assertIn("the connection answering ec2:CreateKeyPair failed:", err.getvalue())
+            # moto made the key pair: a client's retry would now be a duplicate.
+            self.assertEqual([k["KeyName"] for k in sim.client("ec2").describe_key_pairs()["KeyPairs"]], ["k1"])
 
     def test_ledger_written_on_stop(self):
         with tempfile.TemporaryDirectory() as d:
