@@ -25,6 +25,8 @@ def install():
     _patch_reset()
     _patch_module_listing()
     _patch_task_arn()
+    _patch_instances_by_id()
+    _patch_method_names()
 
 
 def _patch_get_instance_fallback():
@@ -489,3 +491,73 @@ def _patch_task_arn():
             arn = self.__dict__["_sim_arn"] = orig.fget(self)
         return arn
     Task.task_arn = property(task_arn)
+
+
+def _patch_instances_by_id():
+    """DescribeInstances by InstanceId.N: moto checks each of the Region's
+    reservations against the list of ids (any(id in list) per reservation), and
+    by an instance-id filter it copies and filters every reservation - 50 ms
+    (300 ms at a load of 10) for the 100 ids the helper asks about at 1,000
+    instances, with the engine lock held. The same reservations, in moto's
+    order, with the same instances and the same errors, from one pass over the
+    reservations against a set. With ENABLED false, moto's own code."""
+    import copy
+
+    from moto.ec2.exceptions import InvalidInstanceIdError
+    from moto.ec2.models.instances import InstanceBackend
+
+    orig_by_ids = InstanceBackend.get_reservations_by_instance_ids
+    orig_all = InstanceBackend.all_reservations
+
+    def matching(self, wanted):
+        found = []
+        for reservation in self.reservations.copy().values():
+            instances = [i for i in reservation.instances if i.id in wanted]
+            if instances:
+                reservation = copy.copy(reservation)
+                reservation.instances = instances
+                found.append(reservation)
+        return found
+
+    def get_reservations_by_instance_ids(self, instance_ids, filters=None):
+        if not ENABLED or not all(isinstance(i, str) for i in instance_ids):
+            return orig_by_ids(self, instance_ids, filters)
+        reservations = matching(self, set(instance_ids))
+        found_instance_ids = [i.id for r in reservations for i in r.instances]
+        if len(found_instance_ids) != len(instance_ids):  # moto's check, duplicates included
+            raise InvalidInstanceIdError(list(set(instance_ids).difference(set(found_instance_ids)))[0])
+        if filters is not None:
+            from moto.ec2.utils import filter_reservations
+            reservations = filter_reservations(reservations, filters)
+        return reservations
+
+    def all_reservations(self, filters=None):
+        # The one filter the helper sends: instance-id (passes_filter_dict: the id in the values).
+        if (not ENABLED or not isinstance(filters, dict) or list(filters) != ["instance-id"]
+                or not isinstance(filters["instance-id"], list)
+                or not all(isinstance(v, str) for v in filters["instance-id"])):
+            return orig_all(self, filters)
+        return matching(self, set(filters["instance-id"]))
+    InstanceBackend.get_reservations_by_instance_ids = get_reservations_by_instance_ids
+    InstanceBackend.all_reservations = all_reservations
+
+
+def _patch_method_names():
+    """moto finds the method of every request's action by listing its response
+    class's functions (inspect.getmembers: a few hundred attributes sorted,
+    0.2-0.5 ms a request). A class's functions do not change while the
+    simulator runs (moto_patches sets its handlers at install, before any
+    request): listed once per class. With ENABLED false, moto's own listing."""
+    from moto.core import responses
+
+    orig = responses.method_names_from_class
+    cache = {}
+
+    def method_names_from_class(clazz):
+        if not ENABLED:
+            return orig(clazz)
+        names = cache.get(clazz)
+        if names is None:
+            names = cache[clazz] = frozenset(orig(clazz))
+        return names
+    responses.method_names_from_class = method_names_from_class
