@@ -27,6 +27,7 @@ def install():
     _patch_task_arn()
     _patch_instances_by_id()
     _patch_method_names()
+    _patch_request_id()
 
 
 def _patch_get_instance_fallback():
@@ -561,3 +562,43 @@ def _patch_method_names():
             names = cache[clazz] = frozenset(orig(clazz))
         return names
     responses.method_names_from_class = method_names_from_class
+
+
+def _patch_request_id():
+    """moto puts each answer's request id into its XML with
+    re.sub(r"(?<=<RequestId>).*(?=</RequestId>)", id, body): a pattern that
+    starts with a look-behind is tried at every character of the body - 20 ms
+    for DescribeAutoScalingGroups of 2,000 instances, 7 ms for 100 container
+    instances' JSON, which has no RequestId at all. A body without
+    "<RequestId>" cannot match, and one with it gets the same substitution from
+    a pattern that starts with that literal (found by a fast search; the
+    element name goes back in front of the id). With ENABLED false, moto's own."""
+    import re
+
+    from moto.core import responses
+
+    orig = responses.BaseResponse._enrich_response
+    pattern = re.compile(r"<RequestId>.*(?=<\/RequestId>)")
+
+    def _enrich_response(headers, body):
+        if not ENABLED:
+            return orig(headers, body)
+        if "status" in headers:
+            headers["status"] = str(headers["status"])
+        request_id = responses.gen_amzn_requestid_long(headers)
+        try:
+            if "<RequestId>" in body:
+                if "\\" in request_id:  # a replacement template with escapes: moto's own pattern
+                    body = re.sub(r"(?<=<RequestId>).*(?=<\/RequestId>)", request_id, body)
+                else:
+                    body = pattern.sub(lambda m: "<RequestId>" + _after(m.group(), request_id), body)
+        except Exception:  # moto's: a body that is not text stays as it is
+            pass
+        return headers, body
+
+    def _after(matched, request_id):
+        # moto's look-behind pattern also matches the empty text right after a
+        # match that ended with "<RequestId>": the id twice.
+        inner = matched[len("<RequestId>"):]
+        return request_id + request_id if inner and inner.endswith("<RequestId>") else request_id
+    responses.BaseResponse._enrich_response = staticmethod(_enrich_response)
