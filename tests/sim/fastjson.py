@@ -22,14 +22,6 @@ def _timestamp(value):
     return value
 
 
-def _pick(obj, name, snake):
-    if isinstance(obj, dict):
-        v = obj.get(name)
-        return obj.get(snake) if v is None else v
-    v = getattr(obj, name, None)
-    return getattr(obj, snake, None) if v is None else v
-
-
 def _compile(shape):
     kind = shape.type_name
     if kind == "structure":
@@ -39,11 +31,24 @@ def _compile(shape):
         members = []
 
         def render(obj):
+            # The member's name, else its snake_case form (dict keys or attributes), inline:
+            # a function call per member cost a third of 100 container instances' answer.
             out = {}
-            for name, snake, sub in members:
-                v = _pick(obj, name, snake)
-                if v is not None:
-                    out[name] = sub(v)
+            if isinstance(obj, dict):
+                get = obj.get
+                for name, snake, sub in members:
+                    v = get(name)
+                    if v is None:
+                        v = get(snake)
+                    if v is not None:
+                        out[name] = sub(v)
+            else:
+                for name, snake, sub in members:
+                    v = getattr(obj, name, None)
+                    if v is None:
+                        v = getattr(obj, snake, None)
+                    if v is not None:
+                        out[name] = sub(v)
             return out
         _RENDERERS[key] = render
         for name, mshape in shape.members.items():
