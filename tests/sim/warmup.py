@@ -22,3 +22,27 @@ def warm_caches():
         for partition in moto_session.get_available_partitions():
             moto_session.get_available_regions(service, partition_name=partition)
     fastjson._shape("ContainerInstance")
+
+
+class SharedRegionLists:
+    """While the package imports moto: boto3 Session().get_available_regions
+    answered from one session. moto's EC2 module makes three sessions at import,
+    each parsing botocore's endpoint data anew (0.5 CPU s of every program that
+    imports the simulator); the lists are the same. Undone on exit."""
+
+    def __enter__(self):
+        import boto3
+        self._orig = orig = boto3.Session.get_available_regions
+        session, answers = boto3.Session(), {}
+
+        def get_available_regions(_self, service_name, partition_name="aws", allow_non_regional=False):
+            key = (service_name, partition_name, allow_non_regional)
+            if key not in answers:
+                answers[key] = orig(session, *key)
+            return list(answers[key])
+        boto3.Session.get_available_regions = get_available_regions
+        return self
+
+    def __exit__(self, *exc):
+        import boto3
+        boto3.Session.get_available_regions = self._orig
