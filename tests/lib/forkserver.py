@@ -41,7 +41,7 @@ def warm():
         # simulator (immutable data only: tests/sim/warmup.py).
         from sim import warmup
         warmup.warm_caches()
-    except Exception:  # noqa: BLE001 - only a saving: each program then parses them itself
+    except Exception:  # only a saving: each program then parses them itself
         pass
     # What was imported stays for every child: kept out of the children's
     # full garbage collections, which walked all of it (0.2 s each, 3-4 per simulator start).
