@@ -36,6 +36,17 @@ def warm():
             importlib.import_module(name)
         except ImportError:
             pass  # the program that needs it fails as it would have on its own
+    try:
+        # AWS's service models, parsed once here rather than at each program's first
+        # simulator (immutable data only: tests/sim/warmup.py).
+        from sim import warmup
+        warmup.warm_caches()
+    except Exception:  # only a saving: each program then parses them itself
+        pass
+    # What was imported stays for every child: kept out of the children's
+    # full garbage collections, which walked all of it (0.2 s each, 3-4 per simulator start).
+    import gc
+    gc.freeze()
 
 
 def receive(control):

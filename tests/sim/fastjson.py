@@ -22,14 +22,6 @@ def _timestamp(value):
     return value
 
 
-def _pick(obj, name, snake):
-    if isinstance(obj, dict):
-        v = obj.get(name)
-        return obj.get(snake) if v is None else v
-    v = getattr(obj, name, None)
-    return getattr(obj, snake, None) if v is None else v
-
-
 def _compile(shape):
     kind = shape.type_name
     if kind == "structure":
@@ -39,11 +31,24 @@ def _compile(shape):
         members = []
 
         def render(obj):
+            # The member's name, else its snake_case form (dict keys or attributes), inline:
+            # a function call per member cost a third of 100 container instances' answer.
             out = {}
-            for name, snake, sub in members:
-                v = _pick(obj, name, snake)
-                if v is not None:
-                    out[name] = sub(v)
+            if isinstance(obj, dict):
+                get = obj.get
+                for name, snake, sub in members:
+                    v = get(name)
+                    if v is None:
+                        v = get(snake)
+                    if v is not None:
+                        out[name] = v if sub is None else sub(v)
+            else:
+                for name, snake, sub in members:
+                    v = getattr(obj, name, None)
+                    if v is None:
+                        v = getattr(obj, snake, None)
+                    if v is not None:
+                        out[name] = v if sub is None else sub(v)
             return out
         _RENDERERS[key] = render
         for name, mshape in shape.members.items():
@@ -51,13 +56,13 @@ def _compile(shape):
         return render
     if kind == "list":
         sub = _compile(shape.member)
-        return lambda v: [sub(x) for x in v]
+        return list if sub is None else (lambda v: [sub(x) for x in v])
     if kind == "map":
         sub = _compile(shape.value)
-        return lambda v: {k: sub(x) for k, x in v.items()}
+        return (lambda v: dict(v.items())) if sub is None else (lambda v: {k: sub(x) for k, x in v.items()})
     if kind == "timestamp":
         return _timestamp
-    return lambda v: v
+    return None  # the value as it is (no call per scalar: 60,000 per 100 container instances)
 
 
 _MODEL = None

@@ -64,6 +64,11 @@ class Simulator:
             raise RuntimeError("another Simulator is running in this process (moto's state is global); "
                                "stop() it first")
         t0 = time.monotonic()
+        # No collection while the start makes its objects (the scenario's fleet, moto's
+        # backends): each full one walked every object of the process, the modules'
+        # included, 3-4 times a start; what the start made is frozen at its end.
+        gc_was_enabled = gc.isenabled()
+        gc.disable()
         try:
             moto_patches.install()
             engine_mod.ACTIVE = self.engine
@@ -98,6 +103,9 @@ class Simulator:
         except BaseException:
             self._teardown()
             raise
+        finally:
+            if gc_was_enabled:
+                gc.enable()
         self.started_in = time.monotonic() - t0
         return self
 

@@ -35,6 +35,35 @@ class Unparse(unittest.TestCase):
                          xmltodict.unparse(bodies[0], full_document=True, short_empty_elements=True))
 
 
+class RequestIdInBody(unittest.TestCase):
+    def test_same_substitution_as_moto(self):
+        """The request id goes where moto's look-behind pattern puts it, in
+        every arrangement of the tags (nested, unclosed, several lines)."""
+        import random
+        from moto.core import responses
+        moto_speed.install()
+        enrich = responses.BaseResponse._enrich_response
+        pieces = ["<RequestId>", "</RequestId>", "a", "\n", "<", "/", "RequestId>"]
+        rng = random.Random(3)
+        bodies = [None, b"<RequestId>x</RequestId>", "<RequestId>a<RequestId></RequestId>",
+                  '{"json": "no id"}'] + ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 9)))
+                                          for _ in range(3000)]
+        real = responses.gen_amzn_requestid_long
+        try:
+            for rid in ("R1d", "a\\nb"):
+                responses.gen_amzn_requestid_long = lambda headers, rid=rid: rid
+                for body in bodies:
+                    try:
+                        want = re.sub(r"(?<=<RequestId>).*(?=<\/RequestId>)", rid, body)
+                    except TypeError:
+                        want = body
+                    headers, got = enrich({"status": 200}, body)
+                    self.assertEqual(got, want, repr(body))
+                    self.assertEqual(headers, {"status": "200"})
+        finally:
+            responses.gen_amzn_requestid_long = real
+
+
 class SameResponses(unittest.TestCase):
     def test_with_and_without(self):
         sc = scenario(instances=3, tasks=3)
@@ -57,6 +86,10 @@ class SameResponses(unittest.TestCase):
                      ("ec2", "DescribeLaunchTemplateVersions", {"LaunchTemplateName": "prod-lt"}),
                      ("ec2", "DescribeInstances", {"InstanceId.1": "i-00000000000000000"}),
                      ("ec2", "DescribeInstances", {"InstanceId.1": untagged}),
+                     ("ec2", "DescribeInstances", {"InstanceId.1": member, "InstanceId.2": untagged}),
+                     ("ec2", "DescribeInstances", {"InstanceId.1": member, "InstanceId.2": "i-0000000000000000f"}),
+                     ("ec2", "DescribeInstances", {"Filter.1.Name": "instance-id", "Filter.1.Value.1": member,
+                                                   "Filter.1.Value.2": "i-0000000000000000f"}),
                      ("ec2", "DescribeInstances", {"Filter.1.Name": "tag:aws:autoscaling:groupName",
                                                    "Filter.1.Value.1": "prod-asg"}),
                      ("ec2", "DescribeTags", None),
