@@ -393,6 +393,17 @@ def killed_by_driver(sent, rc):
     return sent is not None and rc == -getattr(signal, sent)
 
 
+def hung_note(kill, sent, out, err):
+    """What a hung run had been told and had said last: whether the kill
+    planned for it was sent, its last events (a hang is analysed from these;
+    the run's files are not kept)."""
+    out.seek(0)
+    err.seek(0)
+    lines = [ln for ln in out.read().splitlines() if '"event":"progress"' not in ln]
+    told = f"{sent} sent" if sent else (f"planned {kill} not sent" if kill else "no kill planned")
+    return f"{told}; last events:\n" + "\n".join(lines[-12:]) + "\nstderr:\n" + err.read()[-1500:]
+
+
 def _settled(sim, name="prod-asg"):
     return group_settled(group(sim.client("autoscaling"), name))
 
@@ -412,7 +423,7 @@ def _run_helper(sim, plan, kill):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-            raise AssertionError(f"the helper hung for {RUN_TIMEOUT}s")
+            raise AssertionError(f"the helper hung for {RUN_TIMEOUT}s ({hung_note(kill, sent, out, err)})")
         out.seek(0)
         err.seek(0)
         return Run(proc, out.read(), err.read(), time.monotonic() - t0), sent
