@@ -26,6 +26,16 @@ int scaling_cp_is_groups(const struct ecs_capacity_provider *cp, const struct as
     return ends_with(cp->asg_arn, tail);
 }
 
+const char *scaling_cp_protecting_tasks(const struct ecs_capacity_provider *cps, size_t n,
+                                        const struct asg_group *g)
+{
+    for (size_t i = 0; i < n; i++)
+        if (scaling_cp_is_groups(&cps[i], g) && cps[i].managed_termination_protection &&
+            cps[i].managed_scaling)
+            return cps[i].name ? cps[i].name : "";
+    return NULL;
+}
+
 void scaling_cp_notes(const struct ecs_capacity_provider *cps, size_t n, const struct asg_group *g,
                       struct strv *warnings)
 {
@@ -235,6 +245,20 @@ void scaling_alarm_gate(const struct strv *scale_in, const struct cw_alarm *alar
                  buf_cstr(&expired));
     buf_free(&waiting);
     buf_free(&expired);
+}
+
+void scaling_alarm_gate_protected(struct alarm_gate *gate, const char *provider)
+{
+    if (!gate->wait && !gate->expired)
+        return;
+    gate->wait = gate->expired = 0;
+    gate->protected_ = 1;
+    snprintf(gate->message, sizeof(gate->message),
+             "scale-in alarm(s) in ALARM, AlarmNotification resumed without waiting for them: "
+             "capacity provider %s protects every instance that runs tasks from scale in "
+             "(managed termination protection), so a scale-in can take only instances without "
+             "tasks, which ECS drains itself",
+             provider);
 }
 
 static void format_time(long long t, char out[32])
