@@ -101,6 +101,37 @@ class KilledByDriver(unittest.TestCase):
         self.assertFalse(chaos.killed_by_driver(None, -11))
 
 
+class ManagedScalingAfter(unittest.TestCase):
+    """Issue 12, chaos seed 9 rollout 16: ECS's managed scaling scaled in an
+    instance left without service tasks after the rollout (4 -> 3)."""
+    POLICY = "scaling policy ECSManagedAutoScalingPolicy-f818 (alarm TargetTracking-prod-asg-AlarmLow-1a)"
+
+    def led(self, *changes):
+        return {"desired_capacity_changes": [dict(group="prod-asg", **c) for c in changes],
+                "group_config_changes": [{"group": "prod-asg", "field": "DesiredCapacity", "before": 4,
+                                          "after": changes[-1]["to"]}] if changes else []}
+
+    def test_managed_scaling_after_the_end_is_ecss(self):
+        led = self.led({"t": 1100.0, "from": 5, "to": 4, "cause": "TerminateInstanceInAutoScalingGroup"},
+                       {"t": 1197.2, "from": 4, "to": 3, "cause": self.POLICY})
+        self.assertEqual(chaos.managed_scaling_after(led, "prod-asg", 1195.0), 3)
+        filtered, managed = chaos.without_managed_desired(led, "prod-asg", 1195.0)
+        self.assertEqual((filtered["group_config_changes"], managed), ([], 3))
+
+    def test_anything_else_is_still_the_rollouts(self):
+        during = self.led({"t": 1197.2, "from": 4, "to": 3, "cause": self.POLICY})
+        self.assertIsNone(chaos.managed_scaling_after(during, "prod-asg", 1200.0), "before the end")
+        self.assertIsNone(chaos.managed_scaling_after(during, "prod-asg", None), "no run ended")
+        mixed = self.led({"t": 1197.2, "from": 4, "to": 3, "cause": self.POLICY},
+                         {"t": 1198.0, "from": 3, "to": 2, "cause": "SetDesiredCapacity"})
+        self.assertIsNone(chaos.managed_scaling_after(mixed, "prod-asg", 1195.0))
+        other = self.led({"t": 1197.2, "from": 4, "to": 3,
+                          "cause": "scaling policy cpu-target (alarm TargetTracking-prod-asg-AlarmLow-9)"})
+        filtered, managed = chaos.without_managed_desired(other, "prod-asg", 1195.0)
+        self.assertIsNone(managed)
+        self.assertEqual(len(filtered["group_config_changes"]), 1)
+
+
 class StaleVersions(unittest.TestCase):
     def member(self, iid, template, version):
         return {"InstanceId": iid, "LifecycleState": "InService",
