@@ -48,9 +48,12 @@ void scaling_cp_notes(const struct ecs_capacity_provider *cps, size_t n, const s
                        "capacity provider %s scales group %s (managed scaling) through the "
                        "group's target tracking policy: the rollout keeps AlarmNotification "
                        "suspended while it runs, so the policy cannot undo the scale-out, and "
-                       "resumes it once no scale-in alarm is left in ALARM from the doubled "
-                       "period",
-                       cp->name, g->name);
+                       "resumes it %s",
+                       cp->name, g->name,
+                       cp->managed_termination_protection
+                           ? "at the end: managed termination protection keeps every instance "
+                             "with tasks from scale in"
+                           : "once no scale-in alarm is left in ALARM from the doubled period");
         if (cp->managed_termination_protection)
             strv_pushf(warnings,
                        "capacity provider %s protects instances with tasks from scale in "
