@@ -319,7 +319,8 @@ class Figures:
                 f"({dict(self.results)}); {self.runs} helper runs; kills {dict(self.kills)}; "
                 f"operator fixes {dict(self.operator_fixes)}; "
                 f"API faults injected {inj} {dict(self.injected)}; faults drawn {dict(self.faults_drawn)}; "
-                f"exit codes {dict(sorted(self.exit_codes.items()))}"
+                f"exit codes {dict(sorted(self.exit_codes.items()))}; managed scale-ins after the rollout "
+                f"{sum(m['managed_scale_ins'] for m in self.measures.values())}"
                 + (f"; per shape {({k: dict(v) for k, v in sorted(self.shapes.items())})}" if self.shapes else ""))
 
 
@@ -393,6 +394,46 @@ def killed_by_driver(sent, rc):
     return sent is not None and rc == -getattr(signal, sent)
 
 
+def hung_note(kill, sent, out, err):
+    """What a hung run had been told and had said last: whether the kill
+    planned for it was sent, its last events (a hang is analysed from these;
+    the run's files are not kept)."""
+    out.seek(0)
+    err.seek(0)
+    lines = [ln for ln in out.read().splitlines() if '"event":"progress"' not in ln]
+    told = f"{sent} sent" if sent else (f"planned {kill} not sent" if kill else "no kill planned")
+    return f"{told}; last events:\n" + "\n".join(lines[-12:]) + "\nstderr:\n" + err.read()[-1500:]
+
+
+# Real seconds a member InService may take to register with ECS before the
+# check calls it not serving (the agent registers 5 AWS s after boot: 50 ms).
+REGISTER_WAIT = 30
+
+
+def members_serving(sim, asg_name, skip=()):
+    """{instance id: container instance status or None} of the group's members
+    but `skip`, once all are ACTIVE or REGISTER_WAIT has passed. A rollback that
+    ends with a member gone by itself (a Spot interruption) resumes Launch, and
+    Auto Scaling launches its replacement after the helper has ended: InService
+    at boot, registered 5 AWS s later. Checked at once, a replacement between
+    the two was "not serving" (issue 12, chaos seed 9 rollout 31)."""
+    asg, ecs = sim.client("autoscaling"), sim.client("ecs")
+
+    def look():
+        cis = {c["ec2InstanceId"]: c["status"] for c in container_instances(ecs)}
+        return {i["InstanceId"]: cis.get(i["InstanceId"]) for i in group(asg, asg_name)["Instances"]
+                if i["InstanceId"] not in skip}
+
+    def all_active():
+        m = look()
+        return [m] if all(v == "ACTIVE" for v in m.values()) else None
+
+    try:
+        return sim.wait_until(all_active, timeout=REGISTER_WAIT)[0]
+    except TimeoutError:
+        return look()
+
+
 def _settled(sim, name="prod-asg"):
     return group_settled(group(sim.client("autoscaling"), name))
 
@@ -412,23 +453,65 @@ def _run_helper(sim, plan, kill):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-            raise AssertionError(f"the helper hung for {RUN_TIMEOUT}s")
+            raise AssertionError(f"the helper hung for {RUN_TIMEOUT}s ({hung_note(kill, sent, out, err)})")
         out.seek(0)
         err.seek(0)
         return Run(proc, out.read(), err.read(), time.monotonic() - t0), sent
 
 
 PLAIN = "plain"   # the rollouts drawn without a shape, in the figures
+MANAGED_POLICY = "scaling policy ECSManagedAutoScalingPolicy-"
 
 
-def measure(sim, plan, final, figures):
+def managed_scaling_after(led, asg_name, t_end):
+    """The desired capacity ECS's managed scaling set after the rollout gave
+    the group's scaling back (AWS time t_end, last_resume), or None when nobody
+    changed it or someone else did too. With managed scaling ECS sets the group's desired capacity itself
+    (ECS Developer Guide, "Automatically manage Amazon ECS capacity with cluster
+    auto scaling"): a rollout that ends with an instance running no service
+    task (where ECS placed the moved tasks is ECS's choice) sees it scaled in,
+    alone or at once when the reservation alarm was already in ALARM from the
+    doubled period. Issue 12 asks the rollout to leave the provider, its
+    policy, protection, hooks and suspended processes as found - not the
+    desired capacity ECS manages. Tasks such a scale-in kills are still
+    counted (abrupt_kills), but for daemon tasks, which ECS ignores there.
+    https://docs.aws.amazon.com/AmazonECS/latest/developerguide/cluster-auto-scaling.html"""
+    if t_end is None:
+        return None
+    after = [c for c in led["desired_capacity_changes"] if c["group"] == asg_name and c["t"] > t_end]
+    if not after or not all(str(c.get("cause", "")).startswith(MANAGED_POLICY) for c in after):
+        return None
+    return after[-1]["to"]
+
+
+def last_resume(sim):
+    """AWS time of the last ResumeProcesses (the rollout giving the group's
+    scaling back at its end: the driver resumes nothing), None before any."""
+    times = [e["t"] for e in sim.ledger(timeline=True)["timeline"]
+             if e["event"] == "write" and e.get("call") == "autoscaling:ResumeProcesses"]
+    return max(times) if times else None
+
+
+def without_managed_desired(led, asg_name, t_end):
+    """The ledger with the group's DesiredCapacity change left out when ECS's
+    managed scaling made it after the rollout (managed_scaling_after)."""
+    managed = managed_scaling_after(led, asg_name, t_end)
+    if managed is None:
+        return led, None
+    changes = [c for c in led["group_config_changes"]
+               if not (c["group"] == asg_name and c["field"] == "DesiredCapacity" and c["after"] == managed)]
+    return dict(led, group_config_changes=changes), managed
+
+
+def measure(sim, plan, final, figures, t_end=None):
     """What the ledger shows after a rollout, into the figures of its shape:
     tasks killed abruptly, services that went below what they allow, whether
     no instance was replaced more than once (and, done, no old instance of the
     rolled template is left), whether the group's configuration is as before."""
     sim.clear_faults()
-    led = sim.ledger(timeline=False)
+    led, managed = without_managed_desired(sim.ledger(timeline=False), plan.asg_name, t_end)
     m = figures.measures[plan.shape or PLAIN]
+    m["managed_scale_ins"] += managed is not None
     m["measured"] += 1
     m["abrupt_kills"] += len(led["abrupt_kills"])
     m["services_short"] += sum(1 for s in led["services"] if not s.get("exempt") and s["went_below_allowed"])
@@ -451,7 +534,7 @@ def run_one(plan, figures, verbose=False, log=print, keep=None):
             return _run_one(sim, plan, figures, verbose, log, keep, ended)
         finally:
             try:
-                measure(sim, plan, ended.get("run"), figures)
+                measure(sim, plan, ended.get("run"), figures, ended.get("t_end"))
             except Exception as e:  # noqa: BLE001 - the rollout's own failure is the one to report
                 log(f"  (no figures for {plan.seed}:{plan.index}: {e})")
 
@@ -489,6 +572,7 @@ def _run_one(sim, plan, figures, verbose, log, keep, ended):
         figures.exit_codes[r.rc] += 1
         if r.rc in (0, 1):
             final = ended["run"] = r
+            ended["t_end"] = last_resume(sim)
             break
         if r.rc == 4:
             fixes = operator_fixes(r)
@@ -527,9 +611,11 @@ def _run_one(sim, plan, figures, verbose, log, keep, ended):
         pathlib.Path(keep, f"{plan.seed}-{plan.index}-ledger.json").write_text(
             json.dumps(sim.ledger(timeline=True), indent=1, default=str))
     check = _Checker()
-    led = sim.ledger(timeline=False)
+    led, managed = without_managed_desired(sim.ledger(timeline=False), plan.asg_name, ended["t_end"])
     check.assertZeroDowntime(sim, led=led, strict_desired=plan.min_healthy >= 100)
     desired, max_size, suspended = original
+    if managed is not None:
+        desired = managed
     check.assertClean(sim, asg_name=plan.asg_name, desired=desired, max_size=max_size, suspended=suspended,
                       led=led)
     if final.rc == 0:
@@ -540,17 +626,13 @@ def _run_one(sim, plan, figures, verbose, log, keep, ended):
     # instance Auto Scaling launched before the rollout that the fault kept
     # from registering (a Spot replacement, say): pre-flight refuses it by
     # name (exit 1, "fix or terminate them first") and it is the operator's.
-    g = group(asg, plan.asg_name)
-    cis = {c["ec2InstanceId"]: c["status"] for c in container_instances(sim.client("ecs"))}
     refused_by_name = set()
     if final.rc == 1:
         never = {e["instance"] for e in sim.ledger(timeline=True)["timeline"]
                  if e["event"] == "fault_never_register"}
         refused_by_name = {i for i in never if i in final.stderr and "are not registered" in final.stderr}
-    for inst in g["Instances"]:
-        if inst["InstanceId"] in refused_by_name:
-            continue
-        check.assertEqual(cis.get(inst["InstanceId"]), "ACTIVE", f"{inst['InstanceId']} is not serving")
+    for iid, status in members_serving(sim, plan.asg_name, refused_by_name).items():
+        check.assertEqual(status, "ACTIVE", f"{iid} is not serving")
     result = final.done()["result"] if final.done() else str(final.rc)
     figures.results[result] += 1
     return result, history

@@ -6,6 +6,7 @@ actions), so that "sizes as they were" measures the rollout; a drawn
 account limit leaves its room above every group's instances; the figures
 of plans run in other processes (--jobs) add up to one table per shape."""
 # tier: quick  (make check: a few seconds)
+import threading
 import unittest
 
 import testlib
@@ -99,6 +100,67 @@ class KilledByDriver(unittest.TestCase):
         self.assertFalse(chaos.killed_by_driver("SIGKILL", 0))    # it ended first
         self.assertFalse(chaos.killed_by_driver(None, -15))       # not ours: a failure
         self.assertFalse(chaos.killed_by_driver(None, -11))
+
+
+class ManagedScalingAfter(unittest.TestCase):
+    """Issue 12, chaos seed 9 rollout 16: ECS's managed scaling scaled in an
+    instance left without service tasks after the rollout (4 -> 3)."""
+    POLICY = "scaling policy ECSManagedAutoScalingPolicy-f818 (alarm TargetTracking-prod-asg-AlarmLow-1a)"
+
+    def led(self, *changes):
+        return {"desired_capacity_changes": [dict(group="prod-asg", **c) for c in changes],
+                "group_config_changes": [{"group": "prod-asg", "field": "DesiredCapacity", "before": 4,
+                                          "after": changes[-1]["to"]}] if changes else []}
+
+    def test_managed_scaling_after_the_end_is_ecss(self):
+        led = self.led({"t": 1100.0, "from": 5, "to": 4, "cause": "TerminateInstanceInAutoScalingGroup"},
+                       {"t": 1197.2, "from": 4, "to": 3, "cause": self.POLICY})
+        self.assertEqual(chaos.managed_scaling_after(led, "prod-asg", 1195.0), 3)
+        filtered, managed = chaos.without_managed_desired(led, "prod-asg", 1195.0)
+        self.assertEqual((filtered["group_config_changes"], managed), ([], 3))
+
+    def test_anything_else_is_still_the_rollouts(self):
+        during = self.led({"t": 1197.2, "from": 4, "to": 3, "cause": self.POLICY})
+        self.assertIsNone(chaos.managed_scaling_after(during, "prod-asg", 1200.0), "before the end")
+        self.assertIsNone(chaos.managed_scaling_after(during, "prod-asg", None), "no run ended")
+        mixed = self.led({"t": 1197.2, "from": 4, "to": 3, "cause": self.POLICY},
+                         {"t": 1198.0, "from": 3, "to": 2, "cause": "SetDesiredCapacity"})
+        self.assertIsNone(chaos.managed_scaling_after(mixed, "prod-asg", 1195.0))
+        other = self.led({"t": 1197.2, "from": 4, "to": 3,
+                          "cause": "scaling policy cpu-target (alarm TargetTracking-prod-asg-AlarmLow-9)"})
+        filtered, managed = chaos.without_managed_desired(other, "prod-asg", 1195.0)
+        self.assertIsNone(managed)
+        self.assertEqual(len(filtered["group_config_changes"]), 1)
+
+
+class MembersServing(unittest.TestCase):
+    def test_a_replacement_booted_but_not_yet_registered_is_waited_for(self):
+        # Issue 12, chaos seed 9 rollout 31: the rollback resumed Launch and
+        # Auto Scaling replaced the instance a Spot interruption took after
+        # the helper ended; the check ran between its InService and its
+        # registration, 5 AWS s (50 ms) later, and called it not serving.
+        sc = chaos.Plan(1, 0).scenario()
+        with simulator(sc, time_scale=0.01) as sim:
+            sim.pause()
+            asg = sim.client("autoscaling")
+            g = chaos.group(asg, "prod-asg")
+            asg.set_desired_capacity(AutoScalingGroupName="prod-asg", DesiredCapacity=g["DesiredCapacity"] + 1)
+            advance(sim, 21)   # booted (20 AWS s), its agent not yet registered
+            ids = [i["InstanceId"] for i in chaos.group(asg, "prod-asg")["Instances"]]
+            cis = {c["ec2InstanceId"] for c in chaos.container_instances(sim.client("ecs"))}
+            self.assertEqual(len(set(ids) - cis), 1, "the window the check fell into")
+            threading.Timer(0.3, sim.resume).start()
+            self.assertEqual(chaos.members_serving(sim, "prod-asg"), {i: "ACTIVE" for i in ids})
+            # One that never registers is reported, after the wait.
+            chaos.REGISTER_WAIT, saved = 0.5, chaos.REGISTER_WAIT
+            try:
+                sim.set_faults({"cluster": {"never_register": 1}})
+                asg.set_desired_capacity(AutoScalingGroupName="prod-asg", DesiredCapacity=len(ids) + 1)
+                sim.wait_until(lambda: len(chaos.group(asg, "prod-asg")["Instances"]) > len(ids), timeout=30)
+                serving = chaos.members_serving(sim, "prod-asg")
+                self.assertEqual(sorted(v for v in serving.values() if v != "ACTIVE"), [None], serving)
+            finally:
+                chaos.REGISTER_WAIT = saved
 
 
 class StaleVersions(unittest.TestCase):

@@ -80,6 +80,25 @@ class CapacityProviders:
             n += 1
         return n
 
+    def daemon_left_by_design(self, task, si):
+        """True for a daemon service's task on an instance that a scale-in took while a
+        capacity provider of its group had managed termination protection on: ECS "only
+        terminates EC2 instances that don't have any running Amazon ECS tasks. Tasks that are
+        run by a service that uses the DAEMON scheduling strategy are ignored and an instance
+        can be terminated by cluster auto scaling even when the instance is running these
+        tasks" (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/managed-termination-protection.html).
+        Such a kill is Auto Scaling's and ECS's doing as designed, not a rollout's."""
+        svc = task._sim_svc
+        if svc is None or svc.scheduling_strategy != "DAEMON" or si is None or not si.group:
+            return False
+        if not (si.terminate_cause or "").startswith("scale-in"):
+            return False
+        for cp, group, _ in self.providers(si.region):
+            asg = cp.auto_scaling_group_provider or {}
+            if group.name == si.group and _enabled(asg.get("managedTerminationProtection")):
+                return True
+        return False
+
     def _ci(self, si):
         ci = self.eng.cis.get(si.ci_id) if si is not None and si.ci_id else None
         return ci if ci is not None and ci.status != "INACTIVE" else None

@@ -392,7 +392,7 @@ class TaskOps:
                              instance=si.id, cause=cause)
             task._sim_alive = False
             return
-        if ecs_disruptions.external_shutdown(si):
+        if ecs_disruptions.external_shutdown(si) or eng.capacity.daemon_left_by_design(task, si):
             record = functools.partial(eng.ledger.external_kill, svc.arn if svc is not None else None)
         else:
             record = eng.ledger.abrupt_kill

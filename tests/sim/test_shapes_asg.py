@@ -450,6 +450,27 @@ class CapacityProviders(Shape):
         self.assertEqual(set(states(self.asg)), old, "scale-in took the unprotected instances")
         self.assertEqual(self.sim.ledger()["abrupt_kills"], [])
 
+    def test_a_scale_in_under_protection_takes_daemon_tasks_as_ecs_designs(self):
+        # Issue 12, chaos seed 9 rollout 16 (capacity-provider): after the
+        # rollout one instance ran only the daemon service's task; managed
+        # scaling took it, and the ledger called the daemon task an abrupt
+        # kill. ECS ignores daemon tasks when it lets an instance go
+        # (managed-termination-protection.html): the kill is ECS's, the
+        # ledger's external_kills.
+        sc = provider_scenario()
+        sc["services"].append({"cluster": "prod", "name": "agent", "cpu": 64, "memory": 128,
+                               "scheduling": "DAEMON"})
+        self.start(sc)
+        old = set(states(self.asg))
+        self.asg.set_desired_capacity(AutoScalingGroupName="prod-asg", DesiredCapacity=6)
+        advance(self.sim, 120 + 12 * 60 + 120 + 300)
+        self.assertEqual(group(self.asg)["DesiredCapacity"], 3, "managed scaling scaled in")
+        self.assertEqual(set(states(self.asg)), old, "scale-in took the instances without service tasks")
+        led = self.sim.ledger()
+        self.assertEqual(led["abrupt_kills"], [])
+        self.assertEqual({k["service"] for k in led["external_kills"]}, {"agent"}, led["external_kills"])
+        self.assertEqual({k["instance"] for k in led["external_kills"]} & old, set())
+
     def test_the_audit_leaves_protection_to_ecs_and_catches_setinstanceprotection(self):
         # Issue 12 (chaos, capacity-provider): ECS took protection off an
         # instance that lost its tasks, and the audit called it a change of

@@ -25,7 +25,8 @@ int hold_alarm_notification(struct engine *e, const struct rollout_snapshot *s,
     if (d->action != ACT_FINISH || !resumes(s, ALARM_NOTIFICATION))
         return 0;
     struct alarm_gate gate;
-    if (scaling_check_alarms(e->ops, s->group.name, s->now, &e->scaling, &gate, err) != 0)
+    if (scaling_check_alarms(e->ops, &s->group, e->cfg->cluster_name, s->now, &e->scaling, &gate,
+                             err) != 0)
         return -1;
     if (gate.wait) {
         rollout_decision_free(d);
@@ -35,7 +36,7 @@ int hold_alarm_notification(struct engine *e, const struct rollout_snapshot *s,
         snprintf(d->message, sizeof(d->message), "%s", gate.message);
         return 1;
     }
-    if (gate.expired)
+    if (gate.expired || gate.protected_)
         emit(e, EV_WARNING, NULL, gate.message, NULL, NULL);
     return 0;
 }

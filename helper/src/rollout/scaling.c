@@ -26,6 +26,16 @@ int scaling_cp_is_groups(const struct ecs_capacity_provider *cp, const struct as
     return ends_with(cp->asg_arn, tail);
 }
 
+const char *scaling_cp_protecting_tasks(const struct ecs_capacity_provider *cps, size_t n,
+                                        const struct asg_group *g)
+{
+    for (size_t i = 0; i < n; i++)
+        if (scaling_cp_is_groups(&cps[i], g) && cps[i].managed_termination_protection &&
+            cps[i].managed_scaling)
+            return cps[i].name ? cps[i].name : "";
+    return NULL;
+}
+
 void scaling_cp_notes(const struct ecs_capacity_provider *cps, size_t n, const struct asg_group *g,
                       struct strv *warnings)
 {
@@ -38,9 +48,12 @@ void scaling_cp_notes(const struct ecs_capacity_provider *cps, size_t n, const s
                        "capacity provider %s scales group %s (managed scaling) through the "
                        "group's target tracking policy: the rollout keeps AlarmNotification "
                        "suspended while it runs, so the policy cannot undo the scale-out, and "
-                       "resumes it once no scale-in alarm is left in ALARM from the doubled "
-                       "period",
-                       cp->name, g->name);
+                       "resumes it %s",
+                       cp->name, g->name,
+                       cp->managed_termination_protection
+                           ? "at the end: managed termination protection keeps every instance "
+                             "with tasks from scale in"
+                           : "once no scale-in alarm is left in ALARM from the doubled period");
         if (cp->managed_termination_protection)
             strv_pushf(warnings,
                        "capacity provider %s protects instances with tasks from scale in "
@@ -235,6 +248,20 @@ void scaling_alarm_gate(const struct strv *scale_in, const struct cw_alarm *alar
                  buf_cstr(&expired));
     buf_free(&waiting);
     buf_free(&expired);
+}
+
+void scaling_alarm_gate_protected(struct alarm_gate *gate, const char *provider)
+{
+    if (!gate->wait && !gate->expired)
+        return;
+    gate->wait = gate->expired = 0;
+    gate->protected_ = 1;
+    snprintf(gate->message, sizeof(gate->message),
+             "scale-in alarm(s) in ALARM, AlarmNotification resumed without waiting for them: "
+             "capacity provider %s protects every instance that runs tasks from scale in "
+             "(managed termination protection), so a scale-in can take only instances without "
+             "tasks, which ECS drains itself",
+             provider);
 }
 
 static void format_time(long long t, char out[32])

@@ -27,7 +27,9 @@
  *   waits for the group's scale-in alarms to leave ALARM, at most one full
  *   evaluation window of each (plus one period for the metric to arrive):
  *   after that the alarm judges the group at its original size, and what
- *   it does is what it would have done without the rollout. */
+ *   it does is what it would have done without the rollout. Not when the
+ *   group's capacity provider has managed termination protection (and
+ *   managed scaling): no scale-in can then take an instance with tasks. */
 #ifndef ECSR_ROLLOUT_SCALING_H
 #define ECSR_ROLLOUT_SCALING_H
 
@@ -43,6 +45,16 @@
  * ARN is the group's, or ends with its name when the group's ARN is
  * unknown). */
 int scaling_cp_is_groups(const struct ecs_capacity_provider *cp, const struct asg_group *g);
+
+/* The name of a capacity provider of the group with managed termination
+ * protection and managed scaling both ENABLED, or NULL. ECS then keeps
+ * scale-in protection on every instance that runs tasks other than daemon
+ * tasks, so a scale-in, whichever policy asks for it, can take only
+ * instances without them (ECS Developer Guide, "Control the instances
+ * Amazon ECS terminates"; the protection "doesn't work" without managed
+ * scaling, API_AutoScalingGroupProviderUpdate). */
+const char *scaling_cp_protecting_tasks(const struct ecs_capacity_provider *cps, size_t n,
+                                        const struct asg_group *g);
 
 /* Pre-flight notes on the group's capacity providers: what the rollout does
  * with managed scaling, termination protection and draining (warnings). */
@@ -83,6 +95,7 @@ void scaling_policy_alarm_names(const struct asg_policy *policies, size_t n, str
 struct alarm_gate {
     int wait;          /* 1: a scale-in alarm is still in ALARM and may clear */
     int expired;       /* some alarm stayed in ALARM beyond its bound */
+    int protected_;    /* alarms in ALARM, not waited for: no scale-in can take a task */
     long bound_s;      /* the longest bound of the alarms in ALARM */
     char message[512]; /* what is waited for, or why it is resumed anyway */
 };
@@ -92,6 +105,13 @@ struct alarm_gate {
  * Period x (EvaluationPeriods + 1) seconds (60 x 2 when unknown). */
 void scaling_alarm_gate(const struct strv *scale_in, const struct cw_alarm *alarms, size_t n,
                         long waited_s, struct alarm_gate *out);
+
+/* A gate (scaling_alarm_gate) over a group whose capacity provider
+ * `provider` protects every instance with tasks from scale-in
+ * (scaling_cp_protecting_tasks): the alarms in ALARM are not waited for,
+ * since resuming AlarmNotification cannot scale in an instance the rollout
+ * has not drained; the message says so. No change without alarms in ALARM. */
+void scaling_alarm_gate_protected(struct alarm_gate *gate, const char *provider);
 
 /* Scheduled actions that came due in [from, to] (their start time; a
  * recurring action's next start as listed when it was observed): one

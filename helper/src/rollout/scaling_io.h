@@ -35,9 +35,11 @@ int scaling_preflight(const struct svc_ops *ops, const char *cluster, const stru
 
 /* Before AlarmNotification is resumed: reads the group's policies and
  * their alarms and judges them (scaling_alarm_gate), the wait counted from
- * the first call (w->gate_since). */
-int scaling_check_alarms(const struct svc_ops *ops, const char *group, long long now,
-                         struct scaling_watch *w, struct alarm_gate *out, struct err *err);
+ * the first call (w->gate_since); with alarms in ALARM, also the cluster's
+ * capacity providers (scaling_alarm_gate_protected). */
+int scaling_check_alarms(const struct svc_ops *ops, const struct asg_group *g, const char *cluster,
+                         long long now, struct scaling_watch *w, struct alarm_gate *out,
+                         struct err *err);
 
 /* At the end: the scheduled actions that came due since `started` (those
  * observed at the start and those listed now), one message each. */
