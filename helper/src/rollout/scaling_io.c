@@ -68,16 +68,26 @@ static int services_note(const struct svc_ops *ops, const char *cluster, struct 
     return rc;
 }
 
+/* The capacity providers of cluster cl (none when cl is NULL or has none). */
+static int cluster_capacity_providers(const struct svc_ops *ops, const struct ecs_cluster *cl,
+                                      struct ecs_capacity_provider **cps, size_t *n,
+                                      struct err *err)
+{
+    *cps = NULL;
+    *n = 0;
+    if (!cl || !cl->capacity_providers.n)
+        return 0;
+    return ops->describe_capacity_providers(ops->ctx, (const char *const *)cl->capacity_providers.v,
+                                            cl->capacity_providers.n, cps, n, err);
+}
+
 static int capacity_provider_notes(const struct svc_ops *ops, const struct ecs_cluster *cl,
                                    const struct asg_group *g, struct strv *warnings,
                                    struct err *err)
 {
-    if (!cl || !cl->capacity_providers.n)
-        return 0;
-    struct ecs_capacity_provider *cps = NULL;
-    size_t n = 0;
-    if (ops->describe_capacity_providers(ops->ctx, (const char *const *)cl->capacity_providers.v,
-                                         cl->capacity_providers.n, &cps, &n, err) != 0)
+    struct ecs_capacity_provider *cps;
+    size_t n;
+    if (cluster_capacity_providers(ops, cl, &cps, &n, err) != 0)
         return -1;
     scaling_cp_notes(cps, n, g, warnings);
     ecs_capacity_providers_free(cps, n);
@@ -152,18 +162,13 @@ static int protecting_provider(const struct svc_ops *ops, const struct asg_group
     memset(&cl, 0, sizeof(cl));
     if (ops->describe_cluster(ops->ctx, cluster, &cl, err) != 0)
         return -1;
-    int rc = 0;
-    if (cl.capacity_providers.n) {
-        struct ecs_capacity_provider *cps = NULL;
-        size_t n = 0;
-        rc =
-            ops->describe_capacity_providers(ops->ctx, (const char *const *)cl.capacity_providers.v,
-                                             cl.capacity_providers.n, &cps, &n, err);
-        const char *p = rc == 0 ? scaling_cp_protecting_tasks(cps, n, g) : NULL;
-        if (p)
-            snprintf(name, cap, "%s", p);
-        ecs_capacity_providers_free(cps, n);
-    }
+    struct ecs_capacity_provider *cps;
+    size_t n;
+    int rc = cluster_capacity_providers(ops, &cl, &cps, &n, err);
+    const char *p = rc == 0 ? scaling_cp_protecting_tasks(cps, n, g) : NULL;
+    if (p)
+        snprintf(name, cap, "%s", p);
+    ecs_capacity_providers_free(cps, n);
     ecs_cluster_free(&cl);
     return rc;
 }
