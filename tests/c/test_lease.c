@@ -203,7 +203,7 @@ TEST(a_lease_taken_over_at_any_moment_ends_the_run_without_another_write)
 
 /* One check per batch (act.c, batch_fence): the StopTask calls of one
  * decision are fenced by one read before the first; a run held up in the
- * middle of the batch past FENCE_BATCH_S checks again before its next
+ * middle of the batch past LEASE_FRESH_S checks again before its next
  * write, and stops there when another run took over meanwhile. */
 struct batch_watch {
     struct world *w;
@@ -270,5 +270,110 @@ TEST(a_batch_of_writes_is_fenced_once_and_again_after_a_stall)
               b.stops_after_stall);
     CHECK_INT(b.stops, 2);
     CHECK_CONTAINS(fake_tag(&w->f, ROLLOUT_TAG_LEASE), "token=0badc0de");
+    free(w);
+}
+
+/* A lease read whose answer arrives only after a stall (the run stopped
+ * while the read was in flight: the answer says "ours", but another run
+ * took over before this one went on). The answer is too old to fence a
+ * write on (LEASE_FRESH_S): the run reads again, learns of the takeover
+ * and writes nothing more. The CI run of 2026-12-06 met this in
+ * tests/integration/test_lease_fencing.py (a SIGSTOP that landed while the
+ * lease read was queued at the simulator). */
+struct read_stall {
+    struct world *w;
+    int reads, stall_at; /* lease reads so far; the one to stall in (0: never) */
+    int pending;         /* the takeover happens before the next call reaches AWS */
+    long writes_after;
+};
+
+static void stall_in_read(struct fake_svc *f, enum fake_op op, void *user)
+{
+    struct read_stall *s = user;
+    if (s->pending) {
+        char v[160];
+        snprintf(v, sizeof(v), OTHER_LEASE_FMT, (long long)(f->wall + s->w->aws_offset) + 600);
+        set_tag(f, ROLLOUT_TAG_LEASE, v);
+        s->w->taken = 1;
+        s->pending = 0;
+    }
+    if (fake_op_is_write(op)) {
+        s->writes_after += s->w->taken;
+        return;
+    }
+    if (op == FOP_DESCRIBE_TAGS && ++s->reads == s->stall_at) {
+        /* the answer is made now, with the lease still ours; it reaches the
+         * run two minutes later */
+        f->wall += 120;
+        f->mono += 120;
+        s->pending = 1;
+    }
+}
+
+static struct world *world_stalling_in_read(struct read_stall *s, int stall_at)
+{
+    struct world *w = world_new(3);
+    w->cfg.options.batch_size = 1;
+    memset(s, 0, sizeof(*s));
+    s->w = w;
+    s->stall_at = stall_at;
+    w->f.before = stall_in_read;
+    w->f.user = s;
+    return w;
+}
+
+TEST(a_lease_read_answered_before_a_stall_is_read_again_before_a_write)
+{
+    struct read_stall s;
+    struct world *w = world_stalling_in_read(&s, 0);
+    struct rollout_summary sum;
+    struct err err;
+    CHECK_MSG(run(w, &sum, &err) == ROLLOUT_DONE, "%s", sum.message);
+    int reads = s.reads;
+    CHECK_MSG(reads >= 5, "only %d lease reads", reads);
+    free(w);
+    int taken = 0;
+    for (int k = 1; k <= reads; k++) {
+        w = world_stalling_in_read(&s, k);
+        enum rollout_result r = run(w, &sum, &err);
+        if (w->taken) {
+            taken++;
+            CHECK_MSG(s.writes_after == 0,
+                      "stalled in lease read %d: %ld writes after the takeover", k, s.writes_after);
+            CHECK_MSG(r == ROLLOUT_BUSY || r == ROLLOUT_DONE, "stalled in lease read %d: %s (%s)",
+                      k, rollout_result_name(r), sum.message);
+            CHECK_CONTAINS(fake_tag(&w->f, ROLLOUT_TAG_LEASE), "token=0badc0de");
+        }
+        free(w);
+    }
+    CHECK_MSG(taken >= reads - 1, "the takeover happened in %d of %d runs", taken, reads);
+    printf("stalled in each of %d lease reads: no write after a takeover\n", reads);
+}
+
+static void slow_lease_reads(struct fake_svc *f, enum fake_op op, void *user)
+{
+    (void)user;
+    if (op == FOP_DESCRIBE_TAGS) {
+        f->wall += 8;
+        f->mono += 8;
+    }
+}
+
+TEST(lease_reads_that_always_come_late_stop_the_run_before_its_first_write)
+{
+    /* Every answer 8 s late: none is fresh enough to fence a write on. */
+    struct world *w = world_new(2);
+    w->f.before = slow_lease_reads;
+    struct rollout_summary sum;
+    struct err err;
+    enum rollout_result r = run(w, &sum, &err);
+    CHECK_MSG(r == ROLLOUT_ERROR, "%s (%s)", rollout_result_name(r), sum.message);
+    CHECK_CONTAINS(sum.message, "could not be read within 5 s (3 tries)");
+    unsigned long writes = 0;
+    for (int op = 0; op < FOP_N; op++)
+        if (fake_op_is_write((enum fake_op)op))
+            writes += w->f.calls[op];
+    CHECK_MSG(writes == 0, "%lu writes", writes);
+    CHECK_INT(fake_outdated(&w->f), 2);
     free(w);
 }

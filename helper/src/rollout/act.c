@@ -25,15 +25,13 @@
  * ROLLOUT_LEASE_RENEW_SECONDS (60 s) to run (it renews an older one); the
  * writes that follow it at once land well within that. A batch held up
  * between two writes (a stall, SIGSTOP, slow answers: the monotonic clock
- * counts suspend time) for longer than FENCE_BATCH_S since the check is
+ * counts suspend time) for longer than LEASE_FRESH_S since the check is
  * checked again before its next write, so a run woken mid-batch still
  * learns of a takeover before it writes. *fenced_at < 0: no check yet. */
-#define FENCE_BATCH_S 5.0
-
 static int batch_fence(struct engine *e, double *fenced_at, struct err *err)
 {
     double now = engine_mono_s(e);
-    if (*fenced_at >= 0 && now - *fenced_at <= FENCE_BATCH_S)
+    if (*fenced_at >= 0 && now - *fenced_at <= LEASE_FRESH_S)
         return 0;
     if (lease_check(e, LEASE_NEED_OURS, err) != 0)
         return -1;

@@ -90,6 +90,10 @@ enum rollout_result conclude(struct engine *e, enum rollout_result r, const char
  * it is read afresh immediately before every write (act.c calls
  * lease_check) and on every poll, and judged against AWS's clock. */
 void lease_identity(struct engine *e);
+/* How old a lease read may be and still fence a write: an answer that
+ * took longer to come, or a batch of writes held up longer since its
+ * check, is read again (a takeover may have happened meanwhile). */
+#define LEASE_FRESH_S 5.0
 /* What a write needs of the lease. */
 enum lease_need {
     LEASE_NEED_OURS,    /* an ordinary write: the lease is ours (renewed when due) */

@@ -118,6 +118,28 @@ static int read_state(struct engine *e, struct rollout_state *st, struct err *er
     return 0;
 }
 
+/* A read fences only while it is fresh: an answer that took longer than
+ * LEASE_FRESH_S to come (the run stopped while it was in flight, SIGSTOP,
+ * a frozen VM, a slow network) may predate a takeover that happened
+ * meanwhile, so it is read again before anything is written on it. */
+#define LEASE_FRESH_TRIES 3
+
+static int read_state_fresh(struct engine *e, struct rollout_state *st, struct err *err)
+{
+    for (int i = 0; i < LEASE_FRESH_TRIES; i++) {
+        double sent = engine_mono_s(e);
+        if (read_state(e, st, err) != 0)
+            return -1;
+        if (engine_mono_s(e) - sent <= LEASE_FRESH_S)
+            return 0;
+        rollout_state_free(st);
+    }
+    return err_set(err, ERR_TIMEOUT,
+                   "the rollout lease of group %s could not be read within %.0f s (%d tries); "
+                   "nothing was written on an answer that old",
+                   e->cfg->asg_name, LEASE_FRESH_S, LEASE_FRESH_TRIES);
+}
+
 static int is_ours(const struct engine *e, const struct rollout_state *st)
 {
     return st->has_lease && st->lease.token && strcmp(st->lease.token, e->token) == 0;
@@ -180,7 +202,7 @@ int lease_settle(struct engine *e, struct err *err)
         return err_set(err, ERR_INTERRUPTED,
                        "stopped on request; run the same command again to resume");
     struct rollout_state st;
-    if (read_state(e, &st, err) != 0)
+    if (read_state_fresh(e, &st, err) != 0)
         return -1;
     int ours = is_ours(e, &st);
     if (!ours) {
@@ -197,7 +219,7 @@ int lease_settle(struct engine *e, struct err *err)
 static int check_ours(struct engine *e, struct err *err)
 {
     struct rollout_state st;
-    if (read_state(e, &st, err) != 0)
+    if (read_state_fresh(e, &st, err) != 0)
         return -1;
     int ours = is_ours(e, &st);
     if (!ours)
@@ -234,7 +256,7 @@ int lease_check(struct engine *e, enum lease_need need, struct err *err)
     if (need == LEASE_NEED_RELEASE && !e->lease_written)
         return 1;
     struct rollout_state st;
-    if (read_state(e, &st, err) != 0)
+    if (read_state_fresh(e, &st, err) != 0)
         return -1;
     int rc = 0;
     if (need == LEASE_NEED_RELEASE) {
