@@ -27,6 +27,26 @@ class ResetConnection(Exception):
 
 
 class _Handler(WSGIRequestHandler):
+    # Each answer (status line, headers and body) leaves in one send: werkzeug
+    # writes the head and the body separately, and a server thread short of
+    # CPU sent the body up to 60 ms after the head. The AWS SDK for Go (the
+    # Terraform provider's) then sometimes gave up on an answer whose head it
+    # had read and whose body was on the way (it closed the connection, the body
+    # met a reset) and sent the request again: a write moto had made failed as
+    # a duplicate (AddRoleToInstanceProfile -> LimitExceeded, DeleteLaunchTemplate
+    # -> NotFound). A buffered writer, flushed by werkzeug after the body,
+    # sends both at once (socketserver.StreamRequestHandler: wbufsize).
+    wbufsize = 1 << 20
+
+    def run_wsgi(self):
+        # "100 Continue" cannot wait in the buffer for the answer: the client
+        # holds its body until it arrives (RFC 9110 section 10.1.1).
+        if self.headers.get("Expect", "").lower().strip() == "100-continue":
+            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            self.wfile.flush()
+            del self.headers["Expect"]
+        super().run_wsgi()
+
     def handle(self):
         try:
             super().handle()
@@ -203,14 +223,42 @@ class SimApp:
         return [payload]
 
 
+def with_content_length(app):
+    """app with every answer's Content-Length set (RFC 9112 section 6.3):
+    werkzeug sends an answer without one in chunks, its last chunk after the
+    request handler's 10 ms wait for more of the request, apart from the rest.
+    For SimApp, whose answers are whole bytes."""
+    def answer(environ, start_response):
+        got = {}
+
+        def capture(status, headers, exc_info=None):
+            got["status"], got["headers"] = status, headers
+            return lambda data: None
+
+        result = app(environ, capture)
+        try:
+            body = b"".join(result)
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+        status, headers = got["status"], got["headers"]
+        code = int(status.split(None, 1)[0])
+        if not (100 <= code < 200 or code in (204, 304) or environ.get("REQUEST_METHOD") == "HEAD"):
+            headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+            headers.append(("Content-Length", str(len(body))))
+        start_response(status, headers)
+        return [body]
+    return answer
+
+
 class SimServer:
     def __init__(self, engine, control, host="127.0.0.1", port=0, verbose=False):
         self.app = SimApp(engine, control, verbose=verbose)
         if not verbose:
             logging.getLogger("werkzeug").setLevel(logging.ERROR)
         try:
-            self.server = make_server(host, port, self.app, threaded=True, request_handler=_Handler,
-                                      passthrough_errors=True)
+            self.server = make_server(host, port, with_content_length(self.app), threaded=True,
+                                      request_handler=_Handler, passthrough_errors=True)
         except OSError as e:
             raise OSError(e.errno, f"cannot listen on {host}:{port}: {e.strerror}") from None
         self.server.sim_verbose = verbose
