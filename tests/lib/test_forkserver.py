@@ -2,7 +2,7 @@
 runs as `python3 SCRIPT` would - its argv, sys.path[0], __name__, output,
 exit status, atexit handlers and non-daemon threads - and its CPU seconds
 come back with its exit; the order of a fresh clone's run comes from the
-tracked times; programs are scheduled -j at once, more while a CPU is idle."""
+tracked times; programs are scheduled -j at once, more while half a CPU is idle."""
 # tier: quick  (make check: a few seconds)
 import json
 import os
@@ -102,7 +102,7 @@ class FakeIdle:
 
 
 class Scheduling(unittest.TestCase):
-    """tests/run's schedule(): -j at once, more only while a CPU is idle, never
+    """tests/run's schedule(): -j at once, more only while half a CPU is idle, never
     more than --max-jobs, in the given order."""
 
     def run_all(self, n, jobs, max_jobs, idle, seconds=0.3):
@@ -123,7 +123,7 @@ class Scheduling(unittest.TestCase):
         return started, sorted(ended), most[0]
 
     def test_no_more_than_j_while_no_cpu_is_idle(self):
-        for idle in (FakeIdle(0.5), FakeIdle(None)):
+        for idle in (FakeIdle(0.4), FakeIdle(None)):
             started, ended, most = self.run_all(6, 2, 6, idle)
             self.assertEqual(started, list(range(6)), "in the given order")
             self.assertEqual(ended, list(range(6)))
