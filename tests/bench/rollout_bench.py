@@ -149,6 +149,27 @@ class MemoryWatch:
         return {k: round(v / 1024, 2) for k, v in self.peak.items()}
 
 
+# A call the rollout makes once per instance between the instance's last task
+# stopping and its termination (the critical path's last delay): throttled,
+# those calls alone lengthen the critical path by at least their bucket's floor.
+PER_INSTANCE_ON_PATH = "autoscaling:TerminateInstanceInAutoScalingGroup"
+
+
+def throttle_floor(calls, throttles, critical_path_s, time_scale):
+    """The least wall time a throttled run can take: the critical path plus
+    the floor of its per-instance calls on the path (throttle.floor_seconds;
+    the calls that went through: the ledger counts refused ones too), with
+    where the bucket's figures come from."""
+    n = calls.get(PER_INSTANCE_ON_PATH, 0) - throttles.get(PER_INSTANCE_ON_PATH, 0)
+    spec = throttle_mod.bucket_of(PER_INSTANCE_ON_PATH)
+    if not n or spec is None:
+        return None
+    extra = throttle_mod.floor_seconds(n, PER_INSTANCE_ON_PATH) * time_scale
+    return {"call": PER_INSTANCE_ON_PATH, "calls": n, "capacity": spec[0], "refill_per_s": spec[1],
+            "source": spec[2], "extra_s": round(extra, 2), "wall_s": round(critical_path_s + extra, 2),
+            "ratio": round((critical_path_s + extra) / critical_path_s, 3)}
+
+
 def request_seconds(eng):
     with eng.lock:
         return sum(v["total_ms"] for v in eng.request_stats.values()) / 1000.0
@@ -284,6 +305,8 @@ def run_one(n, time_scale, helper, batch=None, groups=1, throttle=False, profile
                           if lag["events"] else 0.0, "max_s": round(lag["max_s"], 2)},
         "sim_gc": {"full": gcs["full"], "total_s": round(gcs["total_s"], 2), "max_s": round(gcs["max_s"], 2)},
         "throttles": throttles,
+        "throttle_floor": throttle_floor(calls, throttles, crit["total_real_seconds"], time_scale)
+        if throttle else None,
         "throttles_total": sum(throttles.values()),
         "peak_rss_mb": max(m["VmHWM"] for m in mems),
         "peak_anon_mb": max(m["RssAnon"] for m in mems),
@@ -388,6 +411,13 @@ def main():
               f"{gcs['total_s']:.2f} s (max {gcs['max_s']:.2f} s)")
         if r["throttled"]:
             print("      throttled: " + (", ".join(f"{k}={v}" for k, v in r["throttles"].items()) or "none"))
+            fl = r.get("throttle_floor")
+            if fl:
+                print(f"      throttling floor: {fl['calls']} {fl['call'].split(':')[1]} calls (one per instance, "
+                      f"between its drain and its termination) against a bucket of {fl['capacity']} refilling "
+                      f"{fl['refill_per_s']:g}/s ({fl['source']}) take at least {fl['extra_s']:.1f} s: no run can "
+                      f"take less than {r['critical_path_s']:.1f} + {fl['extra_s']:.1f} = {fl['wall_s']:.1f} s "
+                      f"= {fl['ratio']:.3f} of the critical path (this one: {r['ratio']:.3f})")
     if args.json:
         pathlib.Path(args.json).write_text(json.dumps(results, indent=1) + "\n")
     return 0

@@ -1199,6 +1199,25 @@ TEST(one_timer_rule_restarts_the_clock_on_writes_that_change_the_instances)
 /* The decisions read the same clock: a drain held by standalone tasks that
  * keep coming back (--standalone-tasks stop) fails at its limit although
  * every poll stops some: stopping them does not restart the drain's clock. */
+/* Polls of a wait for terminations: placed where the last of a burst is
+ * due, from the rate seen between two polls. */
+TEST(terminations_ending_together_are_polled_where_the_last_is_due)
+{
+    /* 1,000 leaving, then 700: 300 left in 1 s, the other 700 are due in
+     * 2.33 s, later than the interval. */
+    CHECK(rollout_termination_poll(1000, 700, 1.0, 1.0) == 1.0);
+    /* 200 left, 300 went in 1 s: due in 0.67 s. */
+    double t = rollout_termination_poll(500, 200, 1.0, 1.0);
+    CHECK_MSG(t > 0.66 && t < 0.67, "due in %.3f s", t);
+    /* 10 left: never sooner than a quarter of the interval. */
+    CHECK(rollout_termination_poll(500, 10, 1.0, 1.0) == 0.25);
+    /* None left since, none left, no time passed: the interval. */
+    CHECK(rollout_termination_poll(500, 500, 1.0, 1.0) == 1.0);
+    CHECK(rollout_termination_poll(500, 0, 1.0, 1.0) == 1.0);
+    CHECK(rollout_termination_poll(500, 200, 0.0, 1.0) == 1.0);
+    CHECK(rollout_termination_poll(600, 700, 1.0, 2.0) == 2.0);
+}
+
 TEST(a_drain_fails_at_its_limit_although_tasks_are_stopped_along_the_way)
 {
     fx_init(1, 2, 1);

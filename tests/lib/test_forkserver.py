@@ -2,7 +2,7 @@
 runs as `python3 SCRIPT` would - its argv, sys.path[0], __name__, output,
 exit status, atexit handlers and non-daemon threads - and its CPU seconds
 come back with its exit; the order of a fresh clone's run comes from the
-tracked times."""
+tracked times; programs are scheduled -j at once, more while half a CPU is idle."""
 # tier: quick  (make check: a few seconds)
 import json
 import os
@@ -89,6 +89,59 @@ class ForkServer(unittest.TestCase):
         cpu = self.tr.run_program("probe", [sys.executable, str(self.script)], "", {}, self.server)[4]
         self.assertGreaterEqual(cpu, 0.09)
         self.assertAlmostEqual(self.server.children_cpu - before, cpu, places=6)
+
+
+class FakeIdle:
+    """IdleCpus with a fixed answer and a short window."""
+
+    def __init__(self, cpus, window=0.05):
+        self.cpus, self.window = cpus, window
+
+    def idle(self):
+        return self.cpus
+
+
+class Scheduling(unittest.TestCase):
+    """tests/run's schedule(): -j at once, more only while half a CPU is idle, never
+    more than --max-jobs, in the given order."""
+
+    def run_all(self, n, jobs, max_jobs, idle, seconds=0.3):
+        started, ended, at_once, most = [], [], [0], [0]
+        lock = threading.Lock()
+
+        def run(prog):
+            with lock:
+                started.append(prog)
+                at_once[0] += 1
+                most[0] = max(most[0], at_once[0])
+            threading.Event().wait(seconds)
+            with lock:
+                at_once[0] -= 1
+            return prog
+
+        load_run().schedule(list(range(n)), run, jobs, max_jobs, ended.append, idle=idle)
+        return started, sorted(ended), most[0]
+
+    def test_no_more_than_j_while_no_cpu_is_idle(self):
+        for idle in (FakeIdle(0.4), FakeIdle(None)):
+            started, ended, most = self.run_all(6, 2, 6, idle)
+            self.assertEqual(started, list(range(6)), "in the given order")
+            self.assertEqual(ended, list(range(6)))
+            self.assertEqual(most, 2)
+
+    def test_more_while_a_cpu_is_idle_up_to_max_jobs(self):
+        started, ended, most = self.run_all(10, 2, 4, FakeIdle(1.5), seconds=0.6)
+        self.assertEqual(started, list(range(10)))
+        self.assertEqual(ended, list(range(10)))
+        self.assertEqual(most, 4)
+
+    def test_a_failure_to_run_one_is_raised(self):
+        def run(prog):
+            if prog == 1:
+                raise OSError("cannot start it")
+            return prog
+        with self.assertRaisesRegex(OSError, "cannot start it"):
+            load_run().schedule([0, 1, 2], run, 1, 1, lambda r: None, idle=FakeIdle(0.0))
 
 
 class TrackedTimes(unittest.TestCase):

@@ -55,6 +55,28 @@ class Buckets(unittest.TestCase):
         for service, (capacity, refill, source) in DEFAULTS.items():
             self.assertTrue(source and capacity > 0 and refill > 0, service)
 
+    def test_floor_is_what_the_bucket_lets_through(self):
+        """floor_seconds (the bench's throttling floor) agrees with the
+        buckets themselves: the calls it says take T seconds get through
+        one at a time at the bucket's pace, and not sooner."""
+        name = "autoscaling:TerminateInstanceInAutoScalingGroup"
+        capacity, refill, source = throttle.bucket_of(name)
+        self.assertIn("assumed", source)
+        self.assertEqual(throttle.bucket_of("ecs:DescribeTasks")[:2], (50, 20.0))
+        self.assertIsNone(throttle.bucket_of("s3:GetObject"))
+        self.assertEqual(throttle.floor_seconds(capacity, name), 0.0)
+        n = 130
+        floor = throttle.floor_seconds(n, name)
+        clock = FakeClock()
+        th = Throttle(clock)
+        done, start = 0, clock.t
+        while done < n:
+            if th.take("autoscaling", "TerminateInstanceInAutoScalingGroup"):
+                done += 1
+            else:
+                clock.t += 0.001
+        self.assertAlmostEqual(clock.t - start, floor, delta=0.01)
+
 
 class OnTheWire(unittest.TestCase):
     def test_throttled_requests_get_each_services_error(self):

@@ -115,6 +115,25 @@ class Throttle:
             return dict(sorted(self.throttled.items(), key=lambda kv: -kv[1]))
 
 
+def bucket_of(name, buckets=BUCKETS, defaults=None):
+    """(capacity, refill per AWS second, source) of the bucket that throttles
+    the action "service:Action"; None if it is not throttled."""
+    for _, actions, capacity, refill, source in buckets:
+        if name in actions:
+            return capacity, refill, source
+    spec = (DEFAULTS if defaults is None else defaults).get(name.split(":", 1)[0])
+    return tuple(spec) if spec else None
+
+
+def floor_seconds(calls, name, buckets=BUCKETS, defaults=None):
+    """The least AWS time `calls` requests of one action take against its
+    bucket, however they are spread: a full bucket, then its refill rate."""
+    spec = bucket_of(name, buckets, defaults)
+    if spec is None or calls <= spec[0]:
+        return 0.0
+    return (calls - spec[0]) / spec[1]
+
+
 def enable(engine, buckets=BUCKETS, defaults=None):
     """Throttles the simulator's AWS requests from now on (fresh, full buckets)."""
     engine.throttle = Throttle(engine.now, buckets, defaults)

@@ -10,6 +10,7 @@ The repository is a temporary git repository holding this working tree's
 modules/ and helper/, so uncommitted changes are what gets tested."""
 import os
 import re
+import subprocess
 import sys
 import unittest
 
@@ -119,6 +120,17 @@ class GitSourceApply(unittest.TestCase):
         self.assertSays(run, r"\(local-exec\): \d\d:\d\d:\d\d nothing to do: all 2 instance\(s\) are current")
         built = list(self.cache.glob("*/ecs-rollout"))
         self.assertEqual(len(built), 1, built)
+
+    def test_the_cached_build_is_the_helper_of_the_downloaded_sources(self):
+        s = self.walk.step(self, "create")
+        self.assertEqual(s["run"].rc, 0, s["run"])
+        built = list(self.cache.glob("*/ecs-rollout"))
+        self.assertEqual(len(built), 1, built)
+        version = (tflib.ROOT / "helper" / "VERSION").read_text().strip()
+        proc = subprocess.run([str(built[0]), "--version"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, timeout=60)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(proc.stdout.strip(), f"ecs-rollout {version}")
 
     def test_second_apply_rolls_out_with_the_cached_build(self):
         s = self.walk.step(self, "new_ami")

@@ -22,18 +22,11 @@ against the cluster simulator, as a user would, in one walk:
                 fails with the helper's message, the cluster serves as before
   7 recovery    apply again without the fault: the tainted rollout resource is
                 replaced and the rollout finishes
-  8 families    apply with AMI A and a mixed instances policy of t4g.micro
-                from its own launch template ("arm64", AMI B) ahead of
-                t3.micro from the main one, all Spot: the rollout replaces
-                both instances, and Auto Scaling launches one of each family
-  9 family AMI  apply with only the arm64 template's AMI changed (C): the
-                rollout replaces exactly the instance launched from that
-                override, once, and judges both the t3.micro instance and the
-                new arm64 one current (issue 12: it must never loop)
- 10 no change   apply again: the plan is empty, no rollout, no AWS write
- 11 destroy     nothing is left in the simulator
+Steps 8-11 (a family launch template, its new AMI, no change, destroy) are
+test_e2e_families.py, a walk of its own beside this one (tests/run runs them
+side by side). This walk ends without a destroy: its simulator goes with it.
 
-The walk runs once (setUpClass, about four minutes: terraform and the AWS
+The walk runs once (setUpClass, about two and a half minutes: terraform and the AWS
 provider cost ~15 s of CPU per command); each test checks one step's record.
 The helper is the sanitizer build (rollout_helper_path), so memory errors on
 this path fail the walk."""
@@ -47,11 +40,11 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import testlib  # noqa: E402
 import tflib  # noqa: E402
-from e2elib import (AMI_A, AMI_B, AMI_C, AMI_D, HELPER_LINE, Snapshot, Walk, Workspace, leftovers,  # noqa: E402
-                    managed_capacity, members, start_simulator, wait_until_serving, writes_between)
+from e2elib import (AMI_A, AMI_B, AMI_C, AMI_D, HELPER_LINE, Snapshot, Walk, Workspace,  # noqa: E402
+                    managed_capacity, start_simulator, wait_until_serving, writes_between)
 
 CLUSTER = "e2e-cluster"
-# Steps 8-10: a Graviton family with its own launch template ahead of the main
+# test_e2e_families.py: a Graviton family with its own launch template ahead of the main
 # template's type, all Spot, so that Auto Scaling spreads the two instances over
 # both (mixed.py); the main template keeps one AMI throughout.
 FAMILY = "arm64"
@@ -93,12 +86,18 @@ def settled_managed_capacity(sim, expected, timeout=60):
         time.sleep(0.2)
 
 
-class LocalSimulatorWalk(unittest.TestCase):
+class WalkChecks:
+    """The walk's set-up and the checks both walks of the example share
+    (this one, steps 1-7, and test_e2e_families.py, steps 8-11): a subclass
+    sets TMP_PREFIX and _walk()."""
+
+    TMP_PREFIX = "tf-e2e-"
+
     @classmethod
     def setUpClass(cls):
         tflib.terraform_bin()
         tflib.plugin_dir()
-        cls.tmp = tflib.TempDir("tf-e2e-local-")
+        cls.tmp = tflib.TempDir(cls.TMP_PREFIX)
         cls.sim = start_simulator()
         try:
             cls.walk = Walk()
@@ -125,106 +124,19 @@ class LocalSimulatorWalk(unittest.TestCase):
         cls.tmp.cleanup()
 
     @classmethod
-    def _walk(cls):
-        sim, ws, walk = cls.sim, cls.ws, cls.walk
-
-        def snap():
-            return Snapshot(sim, CLUSTER, CLUSTER)
-
-        def create():
-            run = ws.apply(cluster_instance_ami=AMI_A)
-            if run.rc != 0:
-                return {"run": run, "stop": f"the first apply failed: {run!r}"}
-            wait_until_serving(sim, CLUSTER, CLUSTER, SERVICE, 2, 1)
-            sim.wait_until(lambda: ecs_has_set_up(managed_capacity(sim, CLUSTER, CLUSTER), 2), timeout=60,
-                           message="ECS's policy, draining hook and scale-in protection on the group")
-            # The group audit's "before": the cluster as terraform made it.
-            sim.audit_baseline()
-            return {"run": run, "after": snap(), "managed": managed_capacity(sim, CLUSTER, CLUSTER)}
-
-        def new_ami():
-            before = snap()
-            run = ws.apply(cluster_instance_ami=AMI_B,
-                           rollout_extra_args=[f"--report={cls.reports / NASTY_REPORT_NAME}"])
-            managed = settled_managed_capacity(sim, walk.steps["create"]["managed"])
-            facts = {"run": run, "before": before, "after": snap(), "managed": managed}
-            if run.rc != 0:
-                facts["stop"] = f"the rollout apply failed: {run!r}"
-            return facts
-
-        def no_change():
-            before = snap()
-            run = ws.apply(cluster_instance_ami=AMI_B,
-                           rollout_extra_args=[f"--report={cls.reports / NASTY_REPORT_NAME}"])
-            return {"run": run, "before": before, "after": snap()}
-
-        def interrupted():
-            before = snap()
-            run = ws.apply(cluster_instance_ami=AMI_C,
-                           interrupt_when=r"\(local-exec\): \d\d:\d\d:\d\d launching 2 new instance\(s\)")
-            return {"run": run, "before": before, "after": snap()}
-
-        def resumed():
-            before = snap()
-            run = ws.apply(cluster_instance_ami=AMI_C)
-            managed = settled_managed_capacity(sim, walk.steps["create"]["managed"])
-            facts = {"run": run, "before": before, "after": snap(), "managed": managed}
-            if run.rc != 0:
-                facts["stop"] = f"the apply after the interruption failed: {run!r}"
-            return facts
-
-        def failure():
-            before = snap()
-            # Both new instances of the batch (the whole group) never register.
-            sim.set_faults({"cluster": {"never_register": 2}}, replace=True)
-            try:
-                run = ws.apply(cluster_instance_ami=AMI_D, rollout_instance_timeout=10)
-            finally:
-                sim.clear_faults()
-            managed = settled_managed_capacity(sim, walk.steps["create"]["managed"])
-            return {"run": run, "before": before, "after": snap(), "managed": managed}
-
-        def recovery():
-            before = snap()
-            run = ws.apply(cluster_instance_ami=AMI_D)
-            managed = settled_managed_capacity(sim, walk.steps["create"]["managed"])
-            return {"run": run, "before": before, "after": snap(), "managed": managed}
-
-        def mixed_step(family_ami, failed):
-            # The group audit counts from here: this step's launches alone.
-            sim.audit_baseline()
-            before = snap()
-            run = ws.apply(**families(family_ami))
-            managed = settled_managed_capacity(sim, walk.steps["create"]["managed"])
-            facts = {"run": run, "before": before, "after": snap(), "managed": managed,
-                     "members": members(sim, CLUSTER)}
-            if run.rc != 0:
-                facts["stop"] = f"{failed}: {run!r}"
-            return facts
-
-        def family_no_change():
-            before = snap()
-            run = ws.apply(**families(AMI_C))
-            return {"run": run, "before": before, "after": snap()}
-
-        def destroy():
-            run = ws.destroy(**families(AMI_C))
-            return {"run": run, "leftovers": leftovers(sim)}
-
-        walk.run("create", create)
-        walk.run("new_ami", new_ami)
-        walk.run("no_change", no_change)
-        walk.run("interrupted", interrupted)
-        walk.run("resumed", resumed)
-        walk.run("failure", failure)
-        walk.run("recovery", recovery)
-        walk.run("families", lambda: mixed_step(AMI_B, "the apply with a family launch template failed"))
-        walk.run("family_ami", lambda: mixed_step(AMI_C, "the apply with a new family AMI failed"))
-        walk.run("family_no_change", family_no_change)
-        walk.stopped = None  # destroy whatever exists, whatever happened before
-        walk.run("destroy", destroy)
-
-    # ---- helpers ---------------------------------------------------------
+    def _create(cls, ami):
+        """The first apply: the cluster, group and service come up on `ami`, and
+        ECS sets up its policy, hook and protection on the group."""
+        sim, ws = cls.sim, cls.ws
+        run = ws.apply(cluster_instance_ami=ami)
+        if run.rc != 0:
+            return {"run": run, "stop": f"the first apply failed: {run!r}"}
+        wait_until_serving(sim, CLUSTER, CLUSTER, SERVICE, 2, 1)
+        sim.wait_until(lambda: ecs_has_set_up(managed_capacity(sim, CLUSTER, CLUSTER), 2), timeout=60,
+                       message="ECS's policy, draining hook and scale-in protection on the group")
+        # The group audit's "before": the cluster as terraform made it.
+        sim.audit_baseline()
+        return {"run": run, "after": Snapshot(sim, CLUSTER, CLUSTER), "managed": managed_capacity(sim, CLUSTER, CLUSTER)}
 
     def assertSays(self, run, pattern, text=None):
         """pattern (a regular expression) matches terraform's output (or text);
@@ -283,6 +195,78 @@ class LocalSimulatorWalk(unittest.TestCase):
         self.assertGreater(first_helper_line, start, run)
         self.assertGreaterEqual(done, first_helper_line, run)
         self.assertGreater(apply_complete, done, run)
+
+
+class LocalSimulatorWalk(WalkChecks, unittest.TestCase):
+    TMP_PREFIX = "tf-e2e-local-"
+
+    @classmethod
+    def _walk(cls):
+        sim, ws, walk = cls.sim, cls.ws, cls.walk
+
+        def snap():
+            return Snapshot(sim, CLUSTER, CLUSTER)
+
+        def create():
+            return cls._create(AMI_A)
+
+        def new_ami():
+            before = snap()
+            run = ws.apply(cluster_instance_ami=AMI_B,
+                           rollout_extra_args=[f"--report={cls.reports / NASTY_REPORT_NAME}"])
+            managed = settled_managed_capacity(sim, walk.steps["create"]["managed"])
+            facts = {"run": run, "before": before, "after": snap(), "managed": managed}
+            if run.rc != 0:
+                facts["stop"] = f"the rollout apply failed: {run!r}"
+            return facts
+
+        def no_change():
+            before = snap()
+            run = ws.apply(cluster_instance_ami=AMI_B,
+                           rollout_extra_args=[f"--report={cls.reports / NASTY_REPORT_NAME}"])
+            return {"run": run, "before": before, "after": snap()}
+
+        def interrupted():
+            before = snap()
+            run = ws.apply(cluster_instance_ami=AMI_C,
+                           interrupt_when=r"\(local-exec\): \d\d:\d\d:\d\d launching 2 new instance\(s\)")
+            return {"run": run, "before": before, "after": snap()}
+
+        def resumed():
+            before = snap()
+            run = ws.apply(cluster_instance_ami=AMI_C)
+            managed = settled_managed_capacity(sim, walk.steps["create"]["managed"])
+            facts = {"run": run, "before": before, "after": snap(), "managed": managed}
+            if run.rc != 0:
+                facts["stop"] = f"the apply after the interruption failed: {run!r}"
+            return facts
+
+        def failure():
+            before = snap()
+            # Both new instances of the batch (the whole group) never register.
+            sim.set_faults({"cluster": {"never_register": 2}}, replace=True)
+            try:
+                run = ws.apply(cluster_instance_ami=AMI_D, rollout_instance_timeout=10)
+            finally:
+                sim.clear_faults()
+            managed = settled_managed_capacity(sim, walk.steps["create"]["managed"])
+            return {"run": run, "before": before, "after": snap(), "managed": managed}
+
+        def recovery():
+            before = snap()
+            run = ws.apply(cluster_instance_ami=AMI_D)
+            managed = settled_managed_capacity(sim, walk.steps["create"]["managed"])
+            return {"run": run, "before": before, "after": snap(), "managed": managed}
+
+        walk.run("create", create)
+        walk.run("new_ami", new_ami)
+        walk.run("no_change", no_change)
+        walk.run("interrupted", interrupted)
+        walk.run("resumed", resumed)
+        walk.run("failure", failure)
+        walk.run("recovery", recovery)
+        # No destroy: the simulator goes with the walk, and test_e2e_families.py
+        # destroys the example (with more in it) and checks nothing is left.
 
     # ---- 1 create --------------------------------------------------------
 
@@ -455,88 +439,6 @@ class LocalSimulatorWalk(unittest.TestCase):
 
     def test_7_capacity_provider_policy_hook_and_protection_are_as_found(self):
         self.assertManagedCapacityAsFound("recovery")
-
-    # ---- 8 families ------------------------------------------------------
-
-    def assertOneOfEachFamily(self, step, family_version, family_ami):
-        """One t4g.micro from the family template at family_version, one
-        t3.micro from the main template at version 5, each with its AMI, as
-        DescribeAutoScalingGroups, DescribeAutoScalingInstances and EC2 report
-        them (members()); both serving."""
-        s = self.walk.step(self, step)
-        lt_id = s["after"].group["MixedInstancesPolicy"]["LaunchTemplate"]["LaunchTemplateSpecification"][
-            "LaunchTemplateId"]
-        got = sorted((m["InstanceType"], m["LaunchTemplateId"] == lt_id, m["Version"], m["ImageId"])
-                     for m in s["members"].values())
-        self.assertEqual(got, sorted([(FAMILY_TYPE, False, str(family_version), family_ami),
-                                      (MAIN_TYPE, True, "5", AMI_A)]), s["members"])
-        for m in s["members"].values():
-            self.assertEqual((m["AutoScalingInstances"], m["Market"]), ("same", "spot"), m)
-            self.assertEqual(m["LaunchTemplateName"].startswith(f"{CLUSTER}-{FAMILY}-"),
-                             m["InstanceType"] == FAMILY_TYPE, m)
-        self.assertEqual(s["after"].amis(), {i: m["ImageId"] for i, m in s["members"].items()})
-        svc = [x for x in s["after"].services if x["serviceName"] == SERVICE][0]
-        self.assertEqual((svc["runningCount"], svc["desiredCount"]), (2, 2))
-
-    def assertReplacedOnce(self, step, old, launched, remaining):
-        s = self.walk.step(self, step)
-        repl = [r for r in s["after"].ledger["replacements"] if r["group"] == CLUSTER]
-        self.assertEqual(len(repl), 1, s["after"].ledger["replacements"])
-        self.assertEqual((repl[0]["old"], repl[0]["launched"], repl[0]["old_remaining"]),
-                         (old, launched, remaining), repl[0])
-        self.assertIsNone(repl[0]["problem"])
-        # Terraform's own change (the templates) aside, the group is as found.
-        changes = [c for c in s["after"].ledger["group_config_changes"]
-                   if c["field"] not in ("LaunchTemplate", "MixedInstancesPolicy")]
-        self.assertEqual(changes, [], "the group's configuration changed")
-        self.assertEqual(s["managed"], self.walk.step(self, "create")["managed"])
-
-    def test_8_a_family_launch_template_rolls_out_one_instance_of_each_family(self):
-        s = self.walk.step(self, "families")
-        self.assertEqual(s["run"].rc, 0, s["run"])
-        self.assertSays(s["run"], r"\(local-exec\): \d\d:\d\d:\d\d done: 2 instance\(s\) replaced, 2 launched")
-        self.assertOneOfEachFamily("families", 1, AMI_B)
-        self.assertReplacedOnce("families", 2, 2, [])
-        self.assertGroupRestored(s["after"])
-        self.assertZeroDowntime(s["after"].ledger)
-
-    # ---- 9 family AMI ----------------------------------------------------
-
-    def test_9_new_family_ami_replaces_only_that_familys_instance_once(self):
-        s = self.walk.step(self, "family_ami")
-        run, before = s["run"], self.walk.step(self, "families")
-        self.assertEqual(run.rc, 0, run)
-        self.assertRolloutInsideApply(run, done="done: 1 instance(s) replaced")
-        self.assertSays(run, r"\(local-exec\): \d\d:\d\d:\d\d done: 1 instance\(s\) replaced, 1 launched")
-        self.assertOneOfEachFamily("family_ami", 2, AMI_C)
-        old_family = [i for i, m in before["members"].items() if m["InstanceType"] == FAMILY_TYPE]
-        old_main = [i for i, m in before["members"].items() if m["InstanceType"] == MAIN_TYPE]
-        # The t3.micro instance, current on the main template, was left alone.
-        self.assertEqual(sorted(s["after"].instance_ids()), sorted(old_main + [
-            i for i, m in s["members"].items() if m["InstanceType"] == FAMILY_TYPE]))
-        self.assertNotIn(old_family[0], s["after"].instance_ids())
-        self.assertReplacedOnce("family_ami", 2, 1, old_main)
-        self.assertGroupRestored(s["after"])
-        self.assertZeroDowntime(s["after"].ledger)
-
-    # ---- 10 no change ----------------------------------------------------
-
-    def test_10_apply_after_the_family_rollout_changes_nothing(self):
-        s = self.walk.step(self, "family_no_change")
-        run = s["run"]
-        self.assertEqual(run.rc, 0, run)
-        self.assertSays(run, r"No changes\.")
-        self.assertEqual(run.local_exec_lines(), [], "the helper must not run")
-        self.assertEqual(writes_between(s["before"].api_calls, s["after"].api_calls), {})
-        self.assertEqual(s["after"].instance_ids(), s["before"].instance_ids())
-
-    # ---- 11 destroy ------------------------------------------------------
-
-    def test_11_destroy_leaves_nothing_behind(self):
-        s = self.walk.step(self, "destroy")
-        self.assertEqual(s["run"].rc, 0, s["run"])
-        self.assertSays(s["run"], r"Destroy complete!")
-        self.assertEqual(s["leftovers"], {})
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 """Static checks of every module and example: `terraform fmt -check` over the
 tree, and `terraform init` (offline, from the provider mirror) plus
-`terraform validate` of each, in a temporary copy so the repository stays
-clean."""
+`terraform validate` of each that no other test plans or applies, in a
+temporary copy so the repository stays clean. (A plan begins with the same
+validation walk, so a configuration that another program plans or applies is
+validated there: each terraform command costs ~7 CPU seconds.)"""
 import os
 import sys
 import unittest
@@ -58,7 +60,18 @@ def _validate_test(config_dir):
     return test
 
 
+# Configurations another test program plans or applies (terraform validates
+# a configuration at the start of every plan: its validate walk), with the
+# program that does.
+VALIDATED_ELSEWHERE = {
+    "modules/ecs-cluster": "tests/terraform/test_ecs_cluster_module.py",  # terraform test: a plan per run
+    "modules/ecs-service": "tests/terraform/test_ecs_service_module.py",  # terraform test: a plan per run
+    "examples/local-simulator": "tests/terraform/test_e2e_local_simulator.py",  # applies it
+}
+
 for _dir in tflib.config_dirs():
+    if str(_dir.relative_to(tflib.ROOT)) in VALIDATED_ELSEWHERE:
+        continue
     _name = "test_init_and_validate_" + str(_dir.relative_to(tflib.ROOT)).replace("/", "_").replace("-", "_")
     setattr(Validate, _name, _validate_test(_dir))
 
@@ -69,6 +82,21 @@ class Layout(unittest.TestCase):
         for expected in ("modules/ecs-cluster", "modules/ecs-service",
                          "examples/docker-service-with-elb", "examples/local-simulator"):
             self.assertIn(expected, found)
+
+    def test_configurations_validated_elsewhere_are_planned_or_applied_there(self):
+        dirs = {str(d.relative_to(tflib.ROOT)) for d in tflib.config_dirs()}
+        for rel, program in VALIDATED_ELSEWHERE.items():
+            self.assertIn(rel, dirs)
+            text = (tflib.ROOT / program).read_text()
+            if rel.startswith("modules/"):
+                module = rel.split("/", 1)[1]
+                self.assertIn(f'module_test_class("{module}")', text, f"{program} no longer runs terraform test of {rel}")
+                self.assertTrue(any((tflib.ROOT / rel / "tests").glob("*.tftest.hcl")), f"{rel} has no terraform test")
+            else:
+                self.assertIn(f'"{rel.split("/", 1)[0]}" / "{rel.split("/", 1)[1]}"', text,
+                              f"{program} no longer applies {rel}")
+        # At least one configuration is still validated here.
+        self.assertTrue([n for n in dir(Validate) if n.startswith("test_init_and_validate_")])
 
     def test_modules_follow_the_file_convention(self):
         for module in ("ecs-cluster", "ecs-service"):

@@ -240,6 +240,18 @@ static double on_wait(struct engine *e, const struct rollout_snapshot *s,
     double slower = base * 1.5 > e->poll_max ? e->poll_max : base * 1.5;
     e->interval = now - e->still_since < POLL_STILL_S ? e->poll_min : slower;
     e->last_fingerprint = fp;
+    /* The end of a burst of terminations (1,000 called within seconds end
+     * within seconds) is polled for where it is due, not a whole interval
+     * late; each poll of this wait is the group's description alone. */
+    if (d->wait == WAIT_TERMINATION) {
+        if (e->leaving_seen > 0)
+            e->interval = rollout_termination_poll(e->leaving_seen, a->leaving,
+                                                   now - e->leaving_seen_at, e->interval);
+        e->leaving_seen = a->leaving;
+        e->leaving_seen_at = now;
+    } else {
+        e->leaving_seen = 0;
+    }
     return e->interval;
 }
 

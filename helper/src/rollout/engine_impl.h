@@ -50,6 +50,8 @@ struct engine {
     double poll_min, poll_max;
     unsigned long last_fingerprint;
     double still_since; /* monotonic: when the fingerprint last changed; 0: no wait yet */
+    int leaving_seen;   /* members leaving at the last poll of a wait for terminations; 0: none */
+    double leaving_seen_at; /* monotonic: when */
     /* progress (progress.c) */
     char last_wait[512];
     struct strv initial; /* instance ids at start */

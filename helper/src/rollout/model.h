@@ -277,6 +277,14 @@ void rollout_timers_note(struct rollout_timers *t, const struct rollout_decision
 void rollout_timers_observe(struct rollout_timers *t, const struct rollout_assessment *a,
                             long long now);
 
+/* When to poll a wait for terminations again (seconds from now): members
+ * terminated together finish about together, so from the rate at which they
+ * left between two polls (`before` leaving `elapsed` seconds ago, `leaving`
+ * now) the next poll goes where the last of them is due, when that is sooner
+ * than `interval`, and never sooner than a quarter of it. `interval` while
+ * none left since, or none is left. */
+double rollout_termination_poll(int before, int leaving, double elapsed, double interval);
+
 /* At most this many instances per zone are launched to even out the zones
  * at the end of a rollout (Auto Scaling may keep placing them elsewhere). */
 #define ROLLOUT_ZONE_EVENINGS_PER_ZONE 2

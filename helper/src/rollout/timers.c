@@ -126,3 +126,13 @@ int evening_given_up(const struct rollout_snapshot *s, const struct rollout_opti
 {
     return rollout_wait_expired(t, WAIT_NEW_INSTANCES, o, s->now);
 }
+
+double rollout_termination_poll(int before, int leaving, double elapsed, double interval)
+{
+    if (before <= leaving || leaving <= 0 || !(elapsed > 0) || !(interval > 0))
+        return interval;
+    double due = leaving * elapsed / (before - leaving);
+    if (due >= interval)
+        return interval;
+    return due < interval / 4 ? interval / 4 : due;
+}

@@ -130,9 +130,9 @@ void cred_format_time(time_t t, char out[32])
     struct tm tm;
     if (!gmtime_r(&t, &tm) || tm.tm_year < -1900 || tm.tm_year > 9999 - 1900)
         snprintf(out, 32, "@%lld", (long long)t);
-    else
-        snprintf(out, 32, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    else if (snprintf(out, 32, "%04d", tm.tm_year + 1900) != 4 ||
+             strftime(out + 4, 28, "-%m-%dT%H:%M:%SZ", &tm) == 0)
+        snprintf(out, 32, "@%lld", (long long)t);
 }
 
 static const char *json_string(const cJSON *obj, const char *key)
