@@ -176,6 +176,17 @@ class WalkChecks:
         changes = [c for c in s["after"].ledger["group_config_changes"] if c["field"] != "LaunchTemplate"]
         self.assertEqual(changes, [], "the group's configuration changed")
 
+    def assertNoChangeApply(self, step):
+        """An apply with nothing changed: terraform says so, the helper does
+        not run, nothing is written to AWS and the instances stay."""
+        s = self.walk.step(self, step)
+        run = s["run"]
+        self.assertEqual(run.rc, 0, run)
+        self.assertSays(run, r"No changes\.")
+        self.assertEqual(run.local_exec_lines(), [], "the helper must not run")
+        self.assertEqual(writes_between(s["before"].api_calls, s["after"].api_calls), {})
+        self.assertEqual(s["after"].instance_ids(), s["before"].instance_ids())
+
     def assertServing(self, snap, version, ami):
         self.assertEqual(set(snap.versions().values()), {str(version)}, snap.group["Instances"])
         self.assertEqual(all(i["LifecycleState"] == "InService" for i in snap.group["Instances"]), True)
@@ -345,13 +356,7 @@ class LocalSimulatorWalk(WalkChecks, unittest.TestCase):
     # ---- 3 no change -----------------------------------------------------
 
     def test_3_apply_without_changes_runs_no_rollout_and_writes_nothing(self):
-        s = self.walk.step(self, "no_change")
-        run = s["run"]
-        self.assertEqual(run.rc, 0, run)
-        self.assertSays(run, r"No changes\.")
-        self.assertEqual(run.local_exec_lines(), [], "the helper must not run")
-        self.assertEqual(writes_between(s["before"].api_calls, s["after"].api_calls), {})
-        self.assertEqual(s["after"].instance_ids(), s["before"].instance_ids())
+        self.assertNoChangeApply("no_change")
 
     # ---- 4 interrupted ---------------------------------------------------
 
