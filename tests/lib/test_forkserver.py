@@ -119,7 +119,8 @@ class Scheduling(unittest.TestCase):
                 at_once[0] -= 1
             return prog
 
-        load_run().schedule(list(range(n)), run, jobs, max_jobs, ended.append, idle=idle)
+        said = load_run().schedule(list(range(n)), run, jobs, max_jobs, ended.append, idle=idle)
+        self.assertEqual(said, most[0], "the most at once, as schedule() returns it")
         return started, sorted(ended), most[0]
 
     def test_no_more_than_j_while_no_cpu_is_idle(self):
