@@ -25,9 +25,9 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import testlib  # noqa: E402
-from e2elib import AMI_A, AMI_B, AMI_C, AMI_D, Snapshot, leftovers, members  # noqa: E402
+from e2elib import AMI_A, AMI_B, AMI_C, AMI_D, leftovers, members  # noqa: E402
 from test_e2e_local_simulator import (CLUSTER, FAMILY, FAMILY_TYPE, MAIN_TYPE, SERVICE,  # noqa: E402
-                                      WalkChecks, families, settled_managed_capacity)
+                                      WalkChecks, families)
 
 
 class FamiliesWalk(WalkChecks, unittest.TestCase):
@@ -37,25 +37,15 @@ class FamiliesWalk(WalkChecks, unittest.TestCase):
     def _walk(cls):
         sim, ws, walk = cls.sim, cls.ws, cls.walk
 
-        def snap():
-            return Snapshot(sim, CLUSTER, CLUSTER)
-
         def mixed_step(family_ami, failed):
             # The group audit counts from here: this step's launches alone.
             sim.audit_baseline()
-            before = snap()
-            run = ws.apply(**families(family_ami))
-            managed = settled_managed_capacity(sim, walk.steps["create"]["managed"])
-            facts = {"run": run, "before": before, "after": snap(), "managed": managed,
-                     "members": members(sim, CLUSTER)}
-            if run.rc != 0:
-                facts["stop"] = f"{failed}: {run!r}"
+            facts = cls._apply_step(failed, managed=True, **families(family_ami))
+            facts["members"] = members(sim, CLUSTER)
             return facts
 
         def family_no_change():
-            before = snap()
-            run = ws.apply(**families(AMI_C))
-            return {"run": run, "before": before, "after": snap()}
+            return cls._apply_step(**families(AMI_C))
 
         def destroy():
             run = ws.destroy(**families(AMI_C))

@@ -136,7 +136,27 @@ class WalkChecks:
                        message="ECS's policy, draining hook and scale-in protection on the group")
         # The group audit's "before": the cluster as terraform made it.
         sim.audit_baseline()
-        return {"run": run, "after": Snapshot(sim, CLUSTER, CLUSTER), "managed": managed_capacity(sim, CLUSTER, CLUSTER)}
+        return {"run": run, "after": cls._snap(), "managed": managed_capacity(sim, CLUSTER, CLUSTER)}
+
+    @classmethod
+    def _snap(cls):
+        return Snapshot(cls.sim, CLUSTER, CLUSTER)
+
+    @classmethod
+    def _apply_step(cls, failed=None, managed=False, **variables):
+        """A step's apply of `variables`, between two snapshots: {"run",
+        "before", "after"}, with "managed" (ECS's set-up on the group, once
+        settled, before "after" is taken) when asked; `failed` names the step's
+        failure, which stops the walk when the apply fails."""
+        before = cls._snap()
+        run = cls.ws.apply(**variables)
+        facts = {"run": run, "before": before}
+        if managed:
+            facts["managed"] = settled_managed_capacity(cls.sim, cls.walk.steps["create"]["managed"])
+        facts["after"] = cls._snap()
+        if failed and run.rc != 0:
+            facts["stop"] = f"{failed}: {run!r}"
+        return facts
 
     def assertSays(self, run, pattern, text=None):
         """pattern (a regular expression) matches terraform's output (or text);
@@ -215,45 +235,28 @@ class LocalSimulatorWalk(WalkChecks, unittest.TestCase):
     def _walk(cls):
         sim, ws, walk = cls.sim, cls.ws, cls.walk
 
-        def snap():
-            return Snapshot(sim, CLUSTER, CLUSTER)
-
         def create():
             return cls._create(AMI_A)
 
+        report = [f"--report={cls.reports / NASTY_REPORT_NAME}"]
+
         def new_ami():
-            before = snap()
-            run = ws.apply(cluster_instance_ami=AMI_B,
-                           rollout_extra_args=[f"--report={cls.reports / NASTY_REPORT_NAME}"])
-            managed = settled_managed_capacity(sim, walk.steps["create"]["managed"])
-            facts = {"run": run, "before": before, "after": snap(), "managed": managed}
-            if run.rc != 0:
-                facts["stop"] = f"the rollout apply failed: {run!r}"
-            return facts
+            return cls._apply_step("the rollout apply failed", managed=True, cluster_instance_ami=AMI_B,
+                                   rollout_extra_args=report)
 
         def no_change():
-            before = snap()
-            run = ws.apply(cluster_instance_ami=AMI_B,
-                           rollout_extra_args=[f"--report={cls.reports / NASTY_REPORT_NAME}"])
-            return {"run": run, "before": before, "after": snap()}
+            return cls._apply_step(cluster_instance_ami=AMI_B, rollout_extra_args=report)
 
         def interrupted():
-            before = snap()
-            run = ws.apply(cluster_instance_ami=AMI_C,
-                           interrupt_when=r"\(local-exec\): \d\d:\d\d:\d\d launching 2 new instance\(s\)")
-            return {"run": run, "before": before, "after": snap()}
+            return cls._apply_step(cluster_instance_ami=AMI_C,
+                                   interrupt_when=r"\(local-exec\): \d\d:\d\d:\d\d launching 2 new instance\(s\)")
 
         def resumed():
-            before = snap()
-            run = ws.apply(cluster_instance_ami=AMI_C)
-            managed = settled_managed_capacity(sim, walk.steps["create"]["managed"])
-            facts = {"run": run, "before": before, "after": snap(), "managed": managed}
-            if run.rc != 0:
-                facts["stop"] = f"the apply after the interruption failed: {run!r}"
-            return facts
+            return cls._apply_step("the apply after the interruption failed", managed=True,
+                                   cluster_instance_ami=AMI_C)
 
         def failure():
-            before = snap()
+            before = cls._snap()
             # Both new instances of the batch (the whole group) never register.
             sim.set_faults({"cluster": {"never_register": 2}}, replace=True)
             try:
@@ -261,13 +264,10 @@ class LocalSimulatorWalk(WalkChecks, unittest.TestCase):
             finally:
                 sim.clear_faults()
             managed = settled_managed_capacity(sim, walk.steps["create"]["managed"])
-            return {"run": run, "before": before, "after": snap(), "managed": managed}
+            return {"run": run, "before": before, "after": cls._snap(), "managed": managed}
 
         def recovery():
-            before = snap()
-            run = ws.apply(cluster_instance_ami=AMI_D)
-            managed = settled_managed_capacity(sim, walk.steps["create"]["managed"])
-            return {"run": run, "before": before, "after": snap(), "managed": managed}
+            return cls._apply_step(managed=True, cluster_instance_ami=AMI_D)
 
         walk.run("create", create)
         walk.run("new_ami", new_ami)
