@@ -34,18 +34,162 @@ class _Handler(WSGIRequestHandler):
     # had read and whose body was on the way (it closed the connection, the body
     # met a reset) and sent the request again: a write moto had made failed as
     # a duplicate (AddRoleToInstanceProfile -> LimitExceeded, DeleteLaunchTemplate
-    # -> NotFound). A buffered writer, flushed by werkzeug after the body,
-    # sends both at once (socketserver.StreamRequestHandler: wbufsize).
+    # -> NotFound). run_wsgi writes the whole answer at once (_send) into a
+    # buffered writer (socketserver.StreamRequestHandler: wbufsize) and
+    # flushes it.
     wbufsize = 1 << 20
 
+    # Connections stay open between requests (HTTP/1.1 persistence, RFC 9112
+    # section 9.3): werkzeug answers every request with "Connection: close",
+    # so each AWS call was a new connection and a new server thread. An idle
+    # connection is closed after this many seconds, longer than the clients
+    # keep one idle (libcurl's CURLOPT_MAXAGE_CONN 118 s, Go's net/http
+    # IdleConnTimeout 90 s), so it is the client that closes, never a request
+    # already on its way.
+    timeout = 150
+
+    def setup(self):
+        super().setup()
+        self.server.sim_track(self.connection, True)
+
+    def finish(self):
+        try:
+            super().finish()
+        finally:
+            self.server.sim_track(self.connection, False)
+
+    def parse_request(self):
+        """The request line and headers (RFC 9112 sections 3 and 5). http.server
+        reads the headers with the email package's parser, about 0.3 ms of the
+        simulator's one interpreter per request (a twentieth of a
+        termination's whole cost); a header line is split here at its first
+        colon. HTTP/1.0 and 1.1 only."""
+        self.command = None
+        self.request_version = self.default_request_version
+        self.close_connection = True
+        self.requestline = requestline = str(self.raw_requestline, "iso-8859-1").rstrip("\r\n")
+        words = requestline.split()
+        if not words:
+            return False
+        if len(words) != 3 or words[2] not in ("HTTP/1.0", "HTTP/1.1"):
+            self.send_error(400, f"Bad request line {requestline[:200]!r}")
+            return False
+        self.command, self.path, self.request_version = words
+        if self.path.startswith("//"):
+            self.path = "/" + self.path.lstrip("/")
+        headers = []
+        while True:
+            line = self.rfile.readline(65537)
+            if len(line) > 65536 or len(headers) > 100:
+                self.send_error(431, "Request header fields too large")
+                return False
+            if line in (b"\r\n", b"\n", b""):
+                break
+            text = line.decode("iso-8859-1").rstrip("\r\n")
+            if text[:1] in (" ", "\t") and headers:  # obs-fold (RFC 9112 section 5.2)
+                headers[-1] = (headers[-1][0], headers[-1][1] + " " + text.strip())
+                continue
+            name, colon, value = text.partition(":")
+            if not colon or not name or name != name.strip():
+                self.send_error(400, f"Bad header line {text[:200]!r}")
+                return False
+            headers.append((name, value.strip()))
+        self.headers = message = self.MessageClass()
+        message._headers = headers  # email.message.Message's own list of (name, value)
+        # HTTP/1.1 keeps the connection unless told "close" (RFC 9112 section
+        # 9.3); HTTP/1.0 clients are answered and closed.
+        tokens = {t.strip().lower() for t in message.get("Connection", "").split(",")}
+        self.close_connection = self.request_version != "HTTP/1.1" or "close" in tokens
+        return True
+
     def run_wsgi(self):
+        """One request, answered whole in one send. Replaces werkzeug's, which
+        (besides "Connection: close") reads whatever follows an answer for 10
+        ms and discards it: on a kept connection, the next request - and
+        since it blocks reading 10 MB, the connection with it (the hang of
+        the first keep-alive attempt)."""
         # "100 Continue" cannot wait in the buffer for the answer: the client
         # holds its body until it arrives (RFC 9110 section 10.1.1).
         if self.headers.get("Expect", "").lower().strip() == "100-continue":
             self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
             self.wfile.flush()
             del self.headers["Expect"]
-        super().run_wsgi()
+        self.environ = environ = self.make_environ()
+        try:
+            body = self._read_body(environ)
+        except ValueError as e:
+            # The request's end is unknown, so is the next one's start: answer
+            # and close (RFC 9112 section 6.3).
+            self.close_connection = True
+            self._send(400, "Bad Request", [("Content-Type", "text/plain")], f"{e}\n".encode(), environ)
+            return
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        # Dechunked here: with the header left, werkzeug's request (moto's)
+        # takes the body for one of unknown length and reads none of it.
+        environ.pop("wsgi.input_terminated", None)
+        environ.pop("HTTP_TRANSFER_ENCODING", None)
+        got = {}
+
+        def start_response(status, headers, exc_info=None):
+            got["status"], got["headers"] = status, headers
+            return lambda data: None
+
+        try:
+            result = self.server.app(environ, start_response)
+            try:
+                payload = b"".join(result)
+            finally:
+                if hasattr(result, "close"):
+                    result.close()
+        except ResetConnection:
+            raise
+        except Exception:
+            self.close_connection = True
+            raise  # passthrough_errors: socketserver prints it
+        code, _, reason = got["status"].partition(" ")
+        try:
+            self._send(int(code), reason, got["headers"], payload, environ)
+        except (ConnectionError, TimeoutError) as e:
+            self.close_connection = True
+            self.connection_dropped(e, environ)
+
+    def _read_body(self, environ):
+        """The request's whole body, and not a byte of the next request."""
+        if environ.get("wsgi.input_terminated"):  # chunked (RFC 9112 section 7.1)
+            try:
+                return environ["wsgi.input"].read()
+            except OSError as e:
+                raise ValueError(f"unreadable chunked body: {e}") from None
+        text = environ.get("CONTENT_LENGTH") or "0"
+        if not text.strip().isdigit():
+            raise ValueError(f"Content-Length {text!r} is not a length")
+        length = int(text)
+        body = self.rfile.read(length) if length else b""
+        if len(body) != length:
+            raise ValueError(f"the body ended after {len(body)} of its {length} bytes")
+        return body
+
+    def _send(self, code, reason, headers, payload, environ):
+        no_body = environ.get("REQUEST_METHOD") == "HEAD" or 100 <= code < 200 or code in (204, 304)
+        lines = [f"{self.protocol_version} {code} {reason}\r\n",
+                 f"Server: {self.version_string()}\r\n", f"Date: {self.date_time_string()}\r\n"]
+        for k, v in headers:
+            lower = k.lower()
+            if lower in ("connection", "transfer-encoding", "date", "server") or (
+                    lower == "content-length" and not no_body):
+                continue
+            lines.append(f"{k}: {v}\r\n")
+        if not no_body:
+            # Every answer with a body says its length (RFC 9112 section 6.3),
+            # the one thing that tells a kept connection where it ends.
+            lines.append(f"Content-Length: {len(payload)}\r\n")
+        if self.close_connection:
+            lines.append("Connection: close\r\n")
+        lines.append("\r\n")
+        self.log_request(code, len(payload))
+        self.wfile.write("".join(lines).encode("latin-1") + (b"" if no_body else payload))
+        self.wfile.flush()
 
     def handle(self):
         try:
@@ -225,46 +369,20 @@ class SimApp:
         return [payload]
 
 
-def with_content_length(app):
-    """app with every answer's Content-Length set (RFC 9112 section 6.3):
-    werkzeug sends an answer without one in chunks, its last chunk after the
-    request handler's 10 ms wait for more of the request, apart from the rest.
-    For SimApp, whose answers are whole bytes."""
-    def answer(environ, start_response):
-        got = {}
-
-        def capture(status, headers, exc_info=None):
-            got["status"], got["headers"] = status, headers
-            return lambda data: None
-
-        result = app(environ, capture)
-        try:
-            body = b"".join(result)
-        finally:
-            if hasattr(result, "close"):
-                result.close()
-        status, headers = got["status"], got["headers"]
-        code = int(status.split(None, 1)[0])
-        if not (100 <= code < 200 or code in (204, 304) or environ.get("REQUEST_METHOD") == "HEAD"):
-            headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
-            headers.append(("Content-Length", str(len(body))))
-        start_response(status, headers)
-        return [body]
-    return answer
-
-
 class SimServer:
     def __init__(self, engine, control, host="127.0.0.1", port=0, verbose=False):
         self.app = SimApp(engine, control, verbose=verbose)
         if not verbose:
             logging.getLogger("werkzeug").setLevel(logging.ERROR)
         try:
-            self.server = make_server(host, port, with_content_length(self.app), threaded=True,
+            self.server = make_server(host, port, self.app, threaded=True,
                                       request_handler=_Handler, passthrough_errors=True)
         except OSError as e:
             raise OSError(e.errno, f"cannot listen on {host}:{port}: {e.strerror}") from None
         self.server.sim_verbose = verbose
         self.server.sim_faults = engine.faults
+        self._connections, self._connections_lock = set(), threading.Lock()
+        self.server.sim_track = self._track
         self.server.daemon_threads = True
         self.host, self.port = self.server.server_address[:2]
         self._thread = None
@@ -276,9 +394,22 @@ class SimServer:
                                         name="sim-http", daemon=True)
         self._thread.start()
 
+    def _track(self, connection, is_open):
+        with self._connections_lock:
+            (self._connections.add if is_open else self._connections.discard)(connection)
+
     def stop(self):
         self.server.shutdown()
         self.server.server_close()
+        # A kept connection would go on being answered by a stopped simulator;
+        # its thread sees the end of its stream and leaves.
+        with self._connections_lock:
+            kept = list(self._connections)
+        for connection in kept:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
         if self._thread:
             self._thread.join(timeout=10)
 
