@@ -185,6 +185,7 @@ def run_one(n, time_scale, helper, batch=None, groups=1, throttle=False, profile
                                            LaunchTemplateData={"ImageId": AMI_NEW})
         before = dict(sim.ledger(timeline=False)["api_calls"])
         req_before = request_seconds(sim.engine)
+        conns_before = sim.server.connections_opened
         with sim.engine.lock:
             tick_before = sim.engine.tick_stats["total_ms"]
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
@@ -227,6 +228,7 @@ def run_one(n, time_scale, helper, batch=None, groups=1, throttle=False, profile
         helper_cpu = (ru.ru_utime - cpu_children.ru_utime) + (ru.ru_stime - cpu_children.ru_stime)
         mems = [w.stop() for _, w in procs]
         sim_request_s = request_seconds(sim.engine) - req_before
+        connections = sim.server.connections_opened - conns_before
         with sim.engine.lock:
             tick_s = (sim.engine.tick_stats["total_ms"] - tick_before) / 1000.0
             lag = {k: v - lag_before[k] for k, v in sim.engine.lag_stats.items() if k != "max_s"}
@@ -298,6 +300,7 @@ def run_one(n, time_scale, helper, batch=None, groups=1, throttle=False, profile
         "reads_per_poll_by_api": {k: round(v / polls, 2) for k, v in sorted(reads.items(), key=lambda kv: -kv[1])}
         if polls else {},
         "helper_cpu_s": round(helper_cpu, 2),
+        "connections": connections,
         "sim_cpu_s": round(sim_cpu, 2),
         "sim_request_s": round(sim_request_s, 2),
         "sim_tick_s": round(tick_s, 2),
@@ -403,7 +406,8 @@ def main():
         writes = {k: v for k, v in r["calls"].items() if k.split(":")[1] in WRITES}
         print("      writes: " + ", ".join(f"{k.split(':')[1]}={v}" for k, v in
                                        sorted(writes.items(), key=lambda kv: -kv[1])))
-        print(f"      simulator: {r['sim_request_s']:.1f} s answering requests, {r['sim_tick_s']:.1f} s in "
+        print(f"      simulator: {r['sim_request_s']:.1f} s answering requests (over {r['connections']} connections),"
+              f" {r['sim_tick_s']:.1f} s in "
               f"its tick (time passing, launches included), {r['sim_launch_s']:.1f} s creating the new instances")
         lag, gcs = r["sim_event_lag"], r["sim_gc"]
         print(f"      simulator events: {lag['events']} run {lag['mean_s']:.3f} s late on average (max "

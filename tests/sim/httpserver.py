@@ -382,6 +382,7 @@ class SimServer:
         self.server.sim_verbose = verbose
         self.server.sim_faults = engine.faults
         self._connections, self._connections_lock = set(), threading.Lock()
+        self.connections_opened = 0  # connections accepted so far (the bench prints it)
         self.server.sim_track = self._track
         self.server.daemon_threads = True
         self.host, self.port = self.server.server_address[:2]
@@ -396,7 +397,11 @@ class SimServer:
 
     def _track(self, connection, is_open):
         with self._connections_lock:
-            (self._connections.add if is_open else self._connections.discard)(connection)
+            if is_open:
+                self._connections.add(connection)
+                self.connections_opened += 1
+            else:
+                self._connections.discard(connection)
 
     def stop(self):
         self.server.shutdown()
