@@ -69,7 +69,7 @@ class FastDispatch:
         (request.max_content_length, request.max_form_memory_size,
          request.max_form_parts) = self._limits(service)
         try:
-            result = dispatch(request, request.url, dict(request.headers))
+            result = dispatch(request, _url(environ) or request.url, dict(request.headers))
         except ClientError as exc:  # as moto's convert_to_flask_response
             result = 400, {}, exc.response["Error"]["Message"]
         if len(result) == 3:
@@ -80,6 +80,21 @@ class FastDispatch:
         # flask_cors, as moto sets it up (origins "*", always_send): on every answer.
         response.headers["Access-Control-Allow-Origin"] = "*"
         return response(environ, start_response)
+
+
+_PLAIN_HOST = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:")
+
+
+def _url(environ):
+    """request.url of a POST to "/" with no query from a plain host name or
+    address: werkzeug's (get_current_url, with its IRI decoding, 0.1-0.2 ms of
+    a 1 ms termination) gives the same text. None otherwise: werkzeug's."""
+    host = environ.get("HTTP_HOST", "")
+    if (not host or environ.get("QUERY_STRING") or environ.get("SCRIPT_NAME")
+            or environ.get("wsgi.url_scheme") != "http" or not _PLAIN_HOST.issuperset(host)
+            or host.endswith(":80")):  # werkzeug drops the default port
+        return None
+    return f"http://{host.lower()}/"  # and lowers the name
 
 
 def _signed_service(environ):

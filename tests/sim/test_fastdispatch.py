@@ -80,5 +80,22 @@ class SameAnswers(unittest.TestCase):
             self.assertEqual(app.fast.answered, before + 1)
 
 
+class RequestUrl(unittest.TestCase):
+    def test_the_short_way_gives_werkzeugs_url_or_steps_aside(self):
+        from sim.fastdispatch import Request, _url
+        shortcuts = 0
+        for host in ("127.0.0.1:5000", "localhost", "LocalHost:1", "ecs.us-east-1.amazonaws.com", "a:80",
+                     "[::1]:5", "h:443", "b\u00fccher.example", ""):
+            for query in ("", "Action=X"):
+                environ = {"REQUEST_METHOD": "POST", "PATH_INFO": "/", "QUERY_STRING": query, "SCRIPT_NAME": "",
+                           "wsgi.url_scheme": "http", "HTTP_HOST": host, "SERVER_NAME": "127.0.0.1",
+                           "SERVER_PORT": "5000"}
+                url = _url(environ)
+                if url is not None:
+                    shortcuts += 1
+                    self.assertEqual(url, Request(environ).url, (host, query))
+        self.assertEqual(shortcuts, 5)
+
+
 if __name__ == "__main__":
     testlib.main()

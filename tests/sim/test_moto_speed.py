@@ -216,6 +216,18 @@ class ModuleListing(unittest.TestCase):
         self.assertNotIn("__pycache__", ours)
 
 
+class ActionNames(unittest.TestCase):
+    def test_same_method_names_as_moto(self):
+        from moto.core import responses, utils
+        moto_speed.install()
+        names = ["TerminateInstanceInAutoScalingGroup", "DescribeAutoScalingGroups", "ListTasks",
+                 "DescribeContainerInstances", "GetCallerIdentity", "AssumeRoleWithWebIdentity", "", "x"]
+        for name in names * 2:  # the second time from the cache
+            self.assertEqual(responses.camelcase_to_underscores(name), utils.camelcase_to_underscores(name), name)
+        self.assertEqual(responses.camelcase_to_underscores("TerminateInstanceInAutoScalingGroup"),
+                         "terminate_instance_in_auto_scaling_group")
+
+
 class TaskArn(unittest.TestCase):
     def test_built_once_as_moto_builds_it(self):
         with Simulator(scenario=scenario(instances=1, tasks=2), time_scale=0.01) as sim:
