@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "aws/adaptive.h"
 #include "aws/client_impl.h"
 #include "aws/sigv4.h"
 #include "util/buf.h"
@@ -205,6 +206,22 @@ int aws_client_aws_time(const struct aws_client *c, double elapsed, double *earl
     return 0;
 }
 
+/* Adaptive mode: waits for the service's client-side token (after a
+ * throttle, its rate limit). */
+static int wait_for_token(struct aws_client *c, const struct aws_call *call, struct err *err)
+{
+    double wait = aws_adaptive_acquire(c->adaptive, call->svc->signing_name, clock_elapsed_s());
+    if (wait <= 0.0)
+        return 0;
+    log_debug("%s %s: waiting %.3f s for the client-side rate limit (adaptive retry mode)",
+              call->svc->name, call->action, wait);
+    struct err slept;
+    if (aws_retry_sleep(c, wait, &slept) == 0)
+        return 0;
+    return err_set(err, ERR_INTERRUPTED,
+                   "%s: interrupted while waiting for the client-side rate limit", call->action);
+}
+
 int aws_call_perform(struct aws_client *c, const struct aws_call *call, struct err *err)
 {
     char *url;
@@ -237,6 +254,9 @@ int aws_call_perform(struct aws_client *c, const struct aws_call *call, struct e
     struct err last;
     err_clear(&last);
     for (int attempt = 1;; attempt++) {
+        /* Before signing: the signature's time is the sending time. */
+        if (c->adaptive && wait_for_token(c, call, err) != 0)
+            break;
         struct http_headers headers = HTTP_HEADERS_INIT;
         if (build_headers(c, call, &u, &headers, &last) != 0) {
             /* Credentials and signing problems are not transient here: the
@@ -291,6 +311,10 @@ int aws_call_perform(struct aws_client *c, const struct aws_call *call, struct e
                       max_attempts, last.message);
         }
         http_response_free(&resp);
+        if (c->adaptive)
+            aws_adaptive_record(c->adaptive, call->svc->signing_name,
+                                !ok && sent == 0 && aws_error_is_throttling(&last),
+                                clock_elapsed_s());
         if (ok) {
             aws_retry_quota_release(c, quota_taken ? quota_taken : 1);
             rc = 0;

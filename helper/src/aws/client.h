@@ -88,7 +88,10 @@ struct aws_client {
      * AWS_RETRY_QUOTA_MAX; a retry costs 5 (10 after a timeout); a success
      * gives back 1, or what its last retry cost. Set by aws_client_init. */
     int retry_quota;
-    uint64_t rng_state;     /* backoff jitter when retry.random01 is NULL */
+    uint64_t rng_state; /* backoff jitter when retry.random01 is NULL */
+    /* The adaptive retry mode's rate limiters (adaptive.h), borrowed and
+     * shared with the fan-out's workers; NULL: standard mode. */
+    struct aws_adaptive *adaptive;
     struct aws_clock clock; /* from every answer, errors included */
 };
 
@@ -122,6 +125,11 @@ int aws_endpoint_transport_check(const struct aws_client *c, const struct aws_se
  * 0, or -1 when no answer has carried a readable Date yet. */
 int aws_client_aws_time(const struct aws_client *c, double elapsed, double *earliest,
                         double *latest);
+
+/* The retry mode: AWS_RETRY_MODE "adaptive" (*adaptive = 1), "standard" or
+ * "legacy" (0: the helper's standard mode stands in for legacy), unset or
+ * empty: `fallback`; anything else is an ERR_USAGE error. */
+int aws_retry_mode_adaptive(int fallback, int *adaptive, struct err *err);
 
 /* Max attempts per call: retry.max_attempts, else AWS_MAX_ATTEMPTS (a whole
  * number from 1 to 100; anything else is an ERR_USAGE error), else 3. */

@@ -131,6 +131,7 @@ int aws_fanout(struct aws_client *c, size_t n, int max_workers, aws_fanout_job j
             w->client.interrupted = c->interrupted;
             w->client.fixed_time = c->fixed_time;
             w->client.allow_plain_http = c->allow_plain_http;
+            w->client.adaptive = c->adaptive; /* one rate limit for them all */
             w->client.rng_state ^= (uint64_t)(k + 1) * 0x9e3779b97f4a7c15ULL;
             if (pthread_create(&w->thread, NULL, work, w) != 0) {
                 w->setup_failed = 1;

@@ -112,6 +112,21 @@ int aws_retry_max_attempts(const struct aws_client *c, int *out, struct err *err
     return 0;
 }
 
+int aws_retry_mode_adaptive(int fallback, int *adaptive, struct err *err)
+{
+    const char *v = getenv("AWS_RETRY_MODE");
+    if (!v || !*v) {
+        *adaptive = fallback;
+        return 0;
+    }
+    if (strcmp(v, "adaptive") == 0 || strcmp(v, "standard") == 0 || strcmp(v, "legacy") == 0) {
+        *adaptive = strcmp(v, "adaptive") == 0;
+        return 0;
+    }
+    return err_set(err, ERR_USAGE,
+                   "AWS_RETRY_MODE='%s' is not valid: it must be standard, adaptive or legacy", v);
+}
+
 /* splitmix64: enough for jitter, and seedable per client. */
 static double prng01(struct aws_client *c)
 {

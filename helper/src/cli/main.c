@@ -27,6 +27,11 @@
 
 /* A rollout survives AWS hiccups better with more attempts per request. */
 #define ROLLOUT_MAX_ATTEMPTS 8
+/* A rollout's fan-outs send in bursts (a thousand terminations at once):
+ * once throttled, they wait for a client-side rate limit rather than meet
+ * more throttles (the SDKs' adaptive retry mode; AWS_RETRY_MODE=standard
+ * turns it off). */
+#define ROLLOUT_ADAPTIVE 1
 
 static volatile sig_atomic_t stop_requested;
 
@@ -305,7 +310,7 @@ static int run_external(struct cli_options *o)
     } else {
         eo.quiet = o->quiet;
         struct cli_aws a;
-        if (cli_aws_open(&a, &eo, 0, &stop_requested, &err) != 0) {
+        if (cli_aws_open(&a, &eo, 0, 0, &stop_requested, &err) != 0) {
             rc = fail(&err);
         } else {
             struct rollout_config cfg;
@@ -357,8 +362,9 @@ int main(int argc, char **argv)
         return rc;
     }
     struct cli_aws a;
-    if (cli_aws_open(&a, &o, o.command == CMD_ROLLOUT ? ROLLOUT_MAX_ATTEMPTS : 0, &stop_requested,
-                     &err) != 0)
+    int rollout = o.command == CMD_ROLLOUT;
+    if (cli_aws_open(&a, &o, rollout ? ROLLOUT_MAX_ATTEMPTS : 0, rollout ? ROLLOUT_ADAPTIVE : 0,
+                     &stop_requested, &err) != 0)
         return fail(&err);
     int rc = o.command == CMD_ROLLOUT ? run_rollout(&a, &o) : run_view(&a, &o);
     cli_aws_close(&a);

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "aws/adaptive.h"
 #include "aws/config.h"
 #include "svc/sts.h"
 #include "util/mem.h"
@@ -15,7 +16,7 @@ static int allow_plain_http(const struct cli_options *o)
 }
 
 int cli_aws_open(struct cli_aws *a, const struct cli_options *o, int default_max_attempts,
-                 const volatile sig_atomic_t *interrupted, struct err *err)
+                 int default_adaptive, const volatile sig_atomic_t *interrupted, struct err *err)
 {
     memset(a, 0, sizeof(*a));
     char *region = NULL;
@@ -74,6 +75,15 @@ int cli_aws_open(struct cli_aws *a, const struct cli_options *o, int default_max
     if ((!env || !*env) && default_max_attempts > 0)
         a->client.retry.max_attempts = default_max_attempts;
     a->open = 1;
+    int adaptive;
+    if (aws_retry_mode_adaptive(default_adaptive, &adaptive, err) != 0) {
+        cli_aws_close(a);
+        return -1;
+    }
+    if (adaptive) {
+        a->adaptive = aws_adaptive_new();
+        a->client.adaptive = a->adaptive;
+    }
     return 0;
 }
 
@@ -85,5 +95,6 @@ void cli_aws_close(struct cli_aws *a)
     cred_provider_free(a->creds);
     aws_client_cleanup(&a->sts);
     http_client_free(a->http);
+    aws_adaptive_free(a->adaptive);
     memset(a, 0, sizeof(*a));
 }
