@@ -175,7 +175,8 @@ def request_seconds(eng):
         return sum(v["total_ms"] for v in eng.request_stats.values()) / 1000.0
 
 
-def run_one(n, time_scale, helper, batch=None, groups=1, throttle=False, profile=None, trace=None):
+def run_one(n, time_scale, helper, batch=None, groups=1, throttle=False, profile=None, trace=None,
+            retry_mode=None):
     sc = scenario(n, groups)
     profilers = profile_threads() if profile else None
     with Simulator(scenario=sc, time_scale=time_scale, throttle=throttle) as sim:
@@ -192,6 +193,8 @@ def run_one(n, time_scale, helper, batch=None, groups=1, throttle=False, profile
         env.update(sim.env())
         env["AWS_CONFIG_FILE"] = "/nonexistent"
         env["AWS_SHARED_CREDENTIALS_FILE"] = "/nonexistent"
+        if retry_mode:
+            env["AWS_RETRY_MODE"] = retry_mode
         names = [g["name"] for g in sc["auto_scaling_groups"]]
         with sim.engine.lock:
             lag_before = dict(sim.engine.lag_stats)
@@ -327,6 +330,8 @@ def main():
     ap.add_argument("--groups", type=int, default=1, help="Auto Scaling groups sharing the instances "
                     "of one cluster, rolled out side by side (one helper each)")
     ap.add_argument("--throttle", action="store_true", help="throttle like AWS (tests/sim/throttle.py)")
+    ap.add_argument("--retry-mode", choices=("standard", "adaptive"), default=None,
+                    help="the helper's AWS_RETRY_MODE (default: its own, adaptive for a rollout)")
     ap.add_argument("--time-scale", type=float, default=1.0)
     ap.add_argument("--batch", type=int, default=None)
     ap.add_argument("--json", default=None)
@@ -344,14 +349,15 @@ def main():
 
     if args.one is not None:
         print(json.dumps(run_one(args.one, args.time_scale, helper, args.batch, args.groups, args.throttle,
-                                 args.profile_sim, args.trace)))
+                                 args.profile_sim, args.trace, args.retry_mode)))
         return 0
 
     per_batch = sum(DEFAULT_DELAYS[k] for k in ("boot", "agent_register", "task_start", "task_deactivate",
                                                  "task_stop", "terminate"))
     print(f"ecs-rollout benchmark: AWS-like delays ({per_batch:.0f} simulated seconds per batch), "
           f"time scale {args.time_scale}, {args.groups} group(s), "
-          f"{'throttled like AWS' if args.throttle else 'no throttling'}, helper {helper}")
+          f"{'throttled like AWS' if args.throttle else 'no throttling'}, "
+          f"retry mode {args.retry_mode or 'the helper default'}, helper {helper}")
     try:
         load = os.getloadavg()[0]
         print(f"machine: {os.cpu_count()} CPUs, load average {load:.1f} at the start "
@@ -371,6 +377,8 @@ def main():
             cmd += ["--batch", str(args.batch)]
         if args.throttle:
             cmd += ["--throttle"]
+        if args.retry_mode:
+            cmd += ["--retry-mode", args.retry_mode]
         if args.profile_sim:
             cmd += ["--profile-sim", f"{args.profile_sim}.{n}"]
         if args.trace:
