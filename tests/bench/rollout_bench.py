@@ -331,7 +331,7 @@ def main():
                     "of one cluster, rolled out side by side (one helper each)")
     ap.add_argument("--throttle", action="store_true", help="throttle like AWS (tests/sim/throttle.py)")
     ap.add_argument("--retry-mode", choices=("standard", "adaptive"), default=None,
-                    help="the helper's AWS_RETRY_MODE (default: its own, adaptive for a rollout)")
+                    help="the helper's AWS_RETRY_MODE (default: its own, standard)")
     ap.add_argument("--time-scale", type=float, default=1.0)
     ap.add_argument("--batch", type=int, default=None)
     ap.add_argument("--json", default=None)

@@ -60,8 +60,8 @@ const struct cli_env_doc cli_env_docs[] = {
      "Endpoints for all or one service."},
     {"AWS_MAX_ATTEMPTS", "Attempts per AWS request (default 3; a rollout uses 8 unless set)."},
     {"AWS_RETRY_MODE",
-     "\"adaptive\" (a rollout's default): once a service throttles, wait for a client-side rate "
-     "limit; \"standard\" or \"legacy\": retries only."},
+     "\"adaptive\": once a service throttles, wait for a client-side rate limit; \"standard\" "
+     "(the default) or \"legacy\": retries only."},
     {"AWS_CA_BUNDLE", "Trust these certificates (PEM file) for HTTPS."},
     {"ECS_ROLLOUT_ALLOW_PLAIN_HTTP", "\"true\" or \"1\": as --allow-plain-http."},
     {"HTTPS_PROXY, HTTP_PROXY, NO_PROXY", "Proxies, as curl understands them."},
