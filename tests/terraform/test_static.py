@@ -3,7 +3,7 @@ tree, and `terraform init` (offline, from the provider mirror) plus
 `terraform validate` of each that no other test plans or applies, in a
 temporary copy so the repository stays clean. (A plan begins with the same
 validation walk, so a configuration that another program plans or applies is
-validated there: each terraform command costs ~7 CPU seconds.)"""
+validated there: each terraform command costs 3-7 CPU seconds.)"""
 import os
 import sys
 import unittest
