@@ -29,6 +29,8 @@ def install():
     _patch_method_names()
     _patch_request_id()
     _patch_account_lookup()
+    _patch_resource_ids()
+    _patch_image_lookup()
 
 
 def _patch_get_instance_fallback():
@@ -647,3 +649,42 @@ def _patch_account_lookup():
                     return account_id
         return iam_models.DEFAULT_ACCOUNT_ID
     iam_models.get_account_id_from = get_account_id_from
+
+
+def _patch_resource_ids():
+    """Every EC2 id (i-, vol-, snap-, sg-, eni-... and the snapshot and volume
+    of each of the 2,354 default AMIs a Region's EC2 backend makes, at every
+    Simulator start) is hex digits drawn one random.choice at a time: 200,000
+    draws, half of a start's CPU. One getrandbits per id draws the same digits:
+    each uniform over 0-9a-f, from moto's own generator (mock_random, which
+    seeding still makes repeatable). With ENABLED false, moto's own."""
+    from moto.ec2 import utils
+
+    orig = utils.random_resource_id
+    rng = utils.random  # moto.moto_api._internal.mock_random
+
+    def random_resource_id(size=8):
+        if not ENABLED:
+            return orig(size)
+        return f"{rng.getrandbits(4 * size):0{size}x}" if size > 0 else ""
+    utils.random_resource_id = random_resource_id
+
+
+def _patch_image_lookup():
+    """Every new Instance looks its AMI up with an image-id filter, which moto
+    matches (fnmatch) against each of the 2,354 AMIs it preloads: 120 instances
+    of one RunInstances, 280,000 matches. An exact id (nothing fnmatch reads as
+    a pattern) is a dictionary lookup with the same answer. With ENABLED false,
+    moto's own."""
+    from moto.ec2.models.amis import AmiBackend
+
+    orig = AmiBackend.describe_images
+
+    def describe_images(self, ami_ids=None, filters=None, exec_users=None, owners=None):
+        if (ENABLED and not ami_ids and not exec_users and not owners and isinstance(filters, dict)
+                and list(filters) == ["image-id"] and isinstance(filters["image-id"], str)
+                and not any(c in filters["image-id"] for c in "*?[")):
+            ami = self.amis.get(filters["image-id"])
+            return [ami] if ami is not None else []
+        return orig(self, ami_ids=ami_ids, filters=filters, exec_users=exec_users, owners=owners)
+    AmiBackend.describe_images = describe_images

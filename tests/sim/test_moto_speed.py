@@ -234,5 +234,48 @@ class TaskArn(unittest.TestCase):
                 self.assertTrue(ours.endswith(f"/{t.cluster_name}/{t.id}"), ours)
 
 
+class ResourceIds(unittest.TestCase):
+    def test_hex_digits_of_the_size_from_motos_generator(self):
+        from moto.ec2 import utils
+        from moto.moto_api._internal import mock_random
+        moto_speed.install()
+        for size in (2, 8, 17):
+            ids = {utils.random_resource_id(size) for _ in range(400)}
+            self.assertTrue(all(re.fullmatch(f"[0-9a-f]{{{size}}}", i) for i in ids), ids)
+            self.assertGreater(len(ids), 300 if size > 2 else 150)  # random, not fixed
+            # Every digit, leading zeros included, in every position.
+            for pos in range(size):
+                self.assertEqual({i[pos] for i in ids}, set("0123456789abcdef"), (size, pos))
+        self.assertRegex(utils.random_id("vol"), r"\Avol-[0-9a-f]{17}\Z")
+        # Seeding moto's generator makes ids repeatable, as it does moto's own.
+        mock_random.seed(5)
+        first = [utils.random_resource_id(17) for _ in range(3)]
+        mock_random.seed(5)
+        self.assertEqual([utils.random_resource_id(17) for _ in range(3)], first)
+        mock_random.seed()  # unseeded again for the tests after this one
+        try:
+            moto_speed.ENABLED = False
+            self.assertRegex(utils.random_resource_id(8), r"\A[0-9a-f]{8}\Z")
+        finally:
+            moto_speed.ENABLED = True
+
+
+class ImageLookup(unittest.TestCase):
+    def test_exact_image_id_as_moto(self):
+        with Simulator(scenario=scenario(instances=1, tasks=1), time_scale=0.01) as sim:
+            sim.pause()
+            backend = ec2_backend(sim.region)
+            known = sorted(backend.amis)[7]
+            for value in (known, "ami-00000000000000000", known[:-2] + "*", known[:-1] + "?"):
+                ours = backend.describe_images(filters={"image-id": value})
+                try:
+                    moto_speed.ENABLED = False
+                    theirs = backend.describe_images(filters={"image-id": value})
+                finally:
+                    moto_speed.ENABLED = True
+                self.assertEqual([a.id for a in ours], [a.id for a in theirs], value)
+            self.assertEqual([a.id for a in backend.describe_images(filters={"image-id": known})], [known])
+
+
 if __name__ == "__main__":
     testlib.main()
