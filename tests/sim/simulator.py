@@ -31,7 +31,7 @@ _running_lock = threading.Lock()
 
 class Simulator:
     def __init__(self, scenario=None, port=None, host="127.0.0.1", time_scale=None, ledger_path=None,
-                 seed=None, tick=0.02, region=None, delays=None, verbose=False, iam_auth=False,
+                 seed=None, tick=1.0, region=None, delays=None, verbose=False, iam_auth=False,
                  api_fidelity=None, throttle=False):
         self.scenario = scenario_mod.load(scenario)
         sc = self.scenario
