@@ -80,6 +80,10 @@ class Engine:
         self._services_passed_at = -1e9  # time.monotonic() of the last service pass
         self._wake = threading.Event()
         self.clock.on_earlier = self._wake.set
+        # Counts what may have changed the simulation: ticks that did work, AWS
+        # requests (httpserver), pokes. Simulator.wait_until calls its predicate
+        # again once this moved rather than at every interval.
+        self.changes = 0
         self._stop = threading.Event()
         self._thread = None
         self.tick_stats = {"ticks": 0, "busy": 0, "total_ms": 0.0, "max_ms": 0.0, "events": 0}
@@ -157,6 +161,7 @@ class Engine:
         self._wake.set()
 
     def poke(self):
+        self.changes += 1
         self._wake.set()
 
     # The background thread.
@@ -207,6 +212,7 @@ class Engine:
                 st = self.tick_stats
                 st["ticks"] += 1
                 if worked:
+                    self.changes += 1
                     st["busy"] += 1
                     st["total_ms"] += ms
                     st["max_ms"] = max(st["max_ms"], ms)
