@@ -8,10 +8,12 @@ number of RUNNING tasks stays at or above minimumHealthyPercent. Daemon services
 run one task on every ACTIVE instance; on a DRAINING instance the daemon task
 stops after every other service task there has stopped."""
 import math
+import os
 import uuid
 
 from moto.core.utils import utcnow
 
+from . import svc_index
 from .ecs_tasks import TaskOps, requirements
 from .engine import ecs_backend
 
@@ -26,6 +28,8 @@ def new_deployment_id():
 class Scheduler(TaskOps):
     def __init__(self, eng):
         self.eng = eng
+        # Every reconcile compares the indexes with a walk of all tasks (slow; tests).
+        self.check_indexes = os.environ.get("SIM_CHECK_INDEXES") == "1"
 
     # Services.
     def adopt_service(self, svc, params):
@@ -61,7 +65,7 @@ class Scheduler(TaskOps):
         svc.running_count = 0
         svc.pending_count = 0
         svc.events = []
-        svc._sim = {"tasks": set(), "serving": 0, "steady": False, "unplaced_at": -1e9}
+        svc._sim = {"tasks": set(), "serving": 0, "steady": False, "unplaced_at": -1e9, "idx": svc_index.new()}
         svc.deployments = []
         self._new_deployment(svc, "service created")
         eng.services[svc.arn] = svc
@@ -177,6 +181,8 @@ class Scheduler(TaskOps):
                 svc.deployments = []
                 self.eng.ledger.event("service_inactive", service=svc.name)
             return
+        if self.check_indexes:
+            svc_index.check(svc, self.eng.tasks)
         if svc.scheduling_strategy == "DAEMON":
             self._reconcile_daemon(svc)
         else:
@@ -200,22 +206,25 @@ class Scheduler(TaskOps):
         max_count = math.floor(desired * cfg.get("maximumPercent", 200) / 100.0 + 1e-9)
         min_count = math.ceil(desired * cfg.get("minimumHealthyPercent", 100) / 100.0 - 1e-9)
         primary = svc._sim["primary"]
-        # One pass over the service's tasks (3,000 at every reconcile of a bench
-        # service, one per drain call and per tick where tasks started or stopped):
-        # the tasks ECS means to keep RUNNING, split by whether they may stay.
-        # Nothing below gives a task desiredStatus RUNNING again, so the later
-        # counts (per instance, RUNNING) are taken over this list, not the service.
-        live, good, replaceable = [], [], []
-        tasks, cis = self.eng.tasks, self.eng.cis
-        for tid in svc._sim["tasks"]:  # _tasks() and _ci_status() inlined
-            t = tasks.get(tid)
-            if t is None or t.desired_status != "RUNNING":
-                continue
-            live.append(t)
-            ci = cis.get(t._sim_ci) if t._sim_dep == primary else None
-            (good if ci is not None and ci.status == "ACTIVE" else replaceable).append(t)
+        # The tasks ECS means to keep RUNNING (desiredStatus RUNNING), split by whether
+        # they may stay: those of the PRIMARY deployment on ACTIVE instances, and the
+        # rest. Read from the service's index (svc_index.py) per instance and
+        # deployment, not by walking every task of the service: a drain call makes
+        # only the few on the drained instances replaceable.
+        live = svc._sim["idx"]["live"]
+        cis = self.eng.cis
+        good_buckets, replaceable = [], []
+        good_n = 0
+        for (ci_id, dep), bucket in live.items():
+            ci = cis.get(ci_id) if dep == primary else None
+            if ci is not None and ci.status == "ACTIVE":
+                good_buckets.append(bucket)
+                good_n += len(bucket)
+            else:
+                replaceable.extend(bucket.values())
         # Scale in: stop surplus tasks of the current deployment, pending first, busiest AZ first.
-        if len(good) > desired:
+        if good_n > desired:
+            good = [t for bucket in good_buckets for t in bucket.values()]
             by_az = {}
             for t in good:
                 by_az[t.availability_zone] = by_az.get(t.availability_zone, 0) + 1
@@ -225,21 +234,22 @@ class Scheduler(TaskOps):
             for t in surplus:
                 self.stop(t, f"Scaling activity initiated by (deployment {primary})")
             self._event_tasks(svc, "stopped", surplus)
-            good = order[len(good) - desired:]
+            good_n = desired
         # Replaceable tasks that are not serving go at once.
-        for t in [t for t in replaceable if t._status != "RUNNING"]:
-            self.stop(t, self._replace_reason(svc, t))
-            replaceable.remove(t)
+        for t in replaceable:
+            if t._status != "RUNNING":
+                self.stop(t, self._replace_reason(svc, t))
+        replaceable = [t for t in replaceable if t.desired_status == "RUNNING"]
         # Start replacements within maximumPercent.
-        total = len(good) + len(replaceable)
-        start_n = min(desired - len(good), max_count - total)
+        total = good_n + len(replaceable)
+        start_n = min(desired - good_n, max_count - total)
         if start_n > 0:
-            self._start_tasks(svc, start_n, live)
+            self._start_tasks(svc, start_n)
         # Stop old tasks while RUNNING stays at or above minimumHealthyPercent, the lower limit
         # also while instances drain: a service at it whose replacement finds no room keeps
         # its task on the draining instance (Amazon ECS Developer Guide, "Draining Amazon ECS
         # container instances"; ECS API Reference, DeploymentConfiguration).
-        running = sum(1 for t in live if t.desired_status == "RUNNING" and t._status == "RUNNING")
+        running = svc._sim["idx"]["live_running"]  # desiredStatus and lastStatus RUNNING
         can_stop = running - min_count
         if can_stop > 0 and replaceable:
             replaceable.sort(key=lambda t: (self._ci_status(t) != "DRAINING", t._sim_created_t))
@@ -253,19 +263,18 @@ class Scheduler(TaskOps):
             return "Container instance is being drained (DRAINING)"
         return f"Scaling activity initiated by (deployment {svc._sim['primary']})"
 
-    def _start_tasks(self, svc, n, live):
-        """Starts n tasks of the service; `live`: its tasks that had desiredStatus
-        RUNNING when the reconcile began (a superset of those that have it now)."""
+    def _start_tasks(self, svc, n):
+        """Starts n tasks of the service, spread over instances by how many of its
+        tasks (desiredStatus RUNNING) each ACTIVE instance has."""
         td = self._td(svc)
         req = requirements(td)
         cands = self.placeable(svc.region_name, svc.cluster_name, svc.placement_constraints)
         counts = {}
         cis = self.eng.cis
-        for t in live:
-            if t.desired_status == "RUNNING":
-                ci = cis.get(t._sim_ci)
-                if ci is not None and ci.status == "ACTIVE":
-                    counts[t._sim_ci] = counts.get(t._sim_ci, 0) + 1
+        for (ci_id, _dep), bucket in svc._sim["idx"]["live"].items():
+            ci = cis.get(ci_id)
+            if ci is not None and ci.status == "ACTIVE":
+                counts[ci_id] = counts.get(ci_id, 0) + len(bucket)
         distinct = any(c.get("type") == "distinctInstance" for c in svc.placement_constraints or [])
         chosen = self.place(cands, req, n, svc.placement_strategy, counts, distinct)
         started = [self.new_task(ci, td, f"service:{svc.name}", svc._sim["primary"], svc=svc,
@@ -330,12 +339,7 @@ class Scheduler(TaskOps):
 
     def _update_deployments(self, svc):
         primary_id = svc._sim["primary"]
-        live_by_dep = {}
-        tasks = self.eng.tasks
-        for tid in svc._sim["tasks"]:
-            t = tasks.get(tid)
-            if t is not None and t._status != "STOPPED":
-                live_by_dep[t._sim_dep] = live_by_dep.get(t._sim_dep, 0) + 1
+        live_by_dep = svc._sim["idx"]["open_by_dep"]  # tasks not STOPPED, per deployment
         keep = []
         for d in svc.deployments:
             if d["id"] != primary_id:

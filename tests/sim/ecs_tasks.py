@@ -13,7 +13,7 @@ import re
 from moto.core.utils import utcnow
 from moto.ecs.models import Task
 
-from . import cql, ecs_disruptions
+from . import cql, ecs_disruptions, svc_index
 from .engine import ecs_backend
 
 
@@ -264,6 +264,7 @@ class TaskOps:
                 dep["runningCount"] += d_run
                 dep["pendingCount"] += d_pend
                 dep["updatedAt"] = utcnow()
+            svc_index.task_changed(svc._sim["idx"], task, old_last, old_des, new_last, new_des)
         task._status = new_last
         task.desired_status = new_des
         task.version = getattr(task, "version", 0) + 1
