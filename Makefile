@@ -60,8 +60,10 @@ build-tests: deps-build
 	@$(SUBMAKE) BUILD=build BIN=ecs-rollout TEST_OPT="-O1 -g" all man tests
 
 ASAN_MAKE := $(SUBMAKE) BUILD=build-asan BIN=build-asan/ecs-rollout SANITIZE=1 CFLAGS="-O1 -g"
+# The test programs' own code at -O0 (TEST_OPT): half the compile time of
+# -O1, and the normal build already compiles it with the optimizer's warnings.
 build-asan: deps-build
-	@$(ASAN_MAKE) all tests
+	@$(ASAN_MAKE) TEST_OPT="-O0 -g" all tests
 
 # The sanitizer build's ecs-rollout alone: what the integration and Terraform
 # tests run, so `make test` (tests/run --build) makes it first.
