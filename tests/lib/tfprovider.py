@@ -12,6 +12,63 @@ import tempfile
 import time
 
 
+# The environment variable that points one AWS service at an endpoint, for
+# each service name of the AWS provider's `endpoints` block our
+# configurations use: AWS_ENDPOINT_URL_<service id> (AWS SDKs and Tools
+# Reference Guide, "Service-specific endpoints" and its "Identifiers for
+# service-specific endpoints" table; the AWS provider's "Custom Service
+# Endpoints" guide lists the same variable for each block argument).
+ENDPOINT_VARIABLES = {
+    "autoscaling": "AWS_ENDPOINT_URL_AUTO_SCALING",
+    "ec2": "AWS_ENDPOINT_URL_EC2",
+    "ecs": "AWS_ENDPOINT_URL_ECS",
+    "iam": "AWS_ENDPOINT_URL_IAM",
+    "ssm": "AWS_ENDPOINT_URL_SSM",
+    "sts": "AWS_ENDPOINT_URL_STS",
+}
+_ENDPOINTS_BLOCK = re.compile(r"^  endpoints \{\n(?P<body>.*?)^  \}\n", re.M | re.S)
+_ENDPOINT_LINE = re.compile(r"^\s*(?P<service>\w+)\s*=\s*(?P<value>\S+)\s*$")
+
+
+def endpoint_environment(services, url):
+    """{AWS_ENDPOINT_URL_<SERVICE>: url} for each provider service name."""
+    unknown = sorted(set(services) - set(ENDPOINT_VARIABLES))
+    if unknown:
+        raise AssertionError(f"no endpoint variable known for the AWS provider's {unknown}: add them to "
+                             "tfprovider.ENDPOINT_VARIABLES")
+    return {ENDPOINT_VARIABLES[s]: url for s in services}
+
+
+def endpoints_to_environment(tf_file, expression, url):
+    """Moves the AWS provider's `endpoints` block out of tf_file (a copy of a
+    configuration, in terraform fmt's layout) into the environment of a
+    SharedProvider: removes the block and returns the variables that send the
+    same services to url, which is what `expression` (every value in the
+    block, e.g. var.aws_endpoint_url) evaluates to.
+
+    Why: provider 5.100 validates its configuration at every graph walk (two
+    in a plan, three in an apply), and its plugin framework names every
+    attribute of the block by a path that holds the whole block, ~260
+    services, rebuilt for each: ~3 CPU-s per walk, 8 of the ~9 that an apply
+    costs the provider (perf, README "Tests"). The same services reach the
+    same endpoint either way; scripts/demo (test_demo) applies the example
+    with its block as it is."""
+    path = pathlib.Path(tf_file)
+    text = path.read_text()
+    blocks = list(_ENDPOINTS_BLOCK.finditer(text))
+    if len(blocks) != 1:
+        raise AssertionError(f"{path}: expected one provider endpoints block, found {len(blocks)}")
+    services = []
+    for line in blocks[0].group("body").splitlines():
+        m = _ENDPOINT_LINE.match(line)
+        if not m or m.group("value") != expression:
+            raise AssertionError(f"{path}: an endpoints line other than `SERVICE = {expression}`: {line!r}")
+        services.append(m.group("service"))
+    environ = endpoint_environment(services, url)
+    path.write_text(text[:blocks[0].start()] + text[blocks[0].end():])
+    return environ
+
+
 def _end_with_parent():
     """In the provider's process, before exec: SIGTERM once the thread that
     started it ends (Linux prctl PR_SET_PDEATHSIG), so a test killed at its

@@ -13,7 +13,7 @@ import unittest
 
 import stack
 import testlib
-from tfprovider import SharedProvider
+from tfprovider import SharedProvider, endpoints_to_environment  # noqa: F401 (e2elib's)
 
 ROOT = testlib.ROOT
 MODULES = ROOT / "modules"
