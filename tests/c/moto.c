@@ -65,6 +65,35 @@ static char *find_in_path(const char *prog)
     return NULL;
 }
 
+/* tests/sim/moto-server of the tree this program was built in (moto's own
+ * server with the simulator's speed patches: the same answers at a fraction of
+ * the CPU), found from the program's path, helper/<build>/tests/<program>;
+ * NULL if there is none (then moto_server from PATH). */
+static char *tree_moto_server(void)
+{
+#ifdef __linux__
+    char path[4096];
+    ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+    if (n <= 0)
+        return NULL;
+    path[n] = '\0';
+    for (int up = 0; up < 4; up++) {
+        char *slash = strrchr(path, '/');
+        if (!slash)
+            return NULL;
+        *slash = '\0';
+    }
+    struct buf cand = BUF_INIT;
+    buf_printf(&cand, "%s/tests/sim/moto-server", path);
+    struct stat st;
+    if (stat(buf_cstr(&cand), &st) == 0 && S_ISREG(st.st_mode) &&
+        access(buf_cstr(&cand), X_OK) == 0)
+        return buf_steal(&cand);
+    buf_free(&cand);
+#endif
+    return NULL;
+}
+
 /* The port the server listens on, from its log (werkzeug prints
  * " * Running on http://127.0.0.1:PORT" once bound), or 0 before that.
  * The server binds port 0 itself: a port picked here and handed over would
@@ -229,7 +258,9 @@ static void stop_server(pid_t pid)
 struct moto *moto_start(const struct moto_options *opts)
 {
     static int started;
-    char *prog = find_in_path("moto_server");
+    char *prog = tree_moto_server();
+    if (!prog)
+        prog = find_in_path("moto_server");
     if (!prog) {
         test_fail(__FILE__, __LINE__,
                   "moto_server is not on PATH (PATH=%s): the integration tests need it; "

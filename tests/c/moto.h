@@ -6,8 +6,10 @@
  *     ... point a client at moto_url(m) ...
  *     moto_stop(m);
  *
- * A missing moto_server (not on PATH) is a test failure with a message that
- * says so, never a skip. */
+ * The server is tests/sim/moto-server of this tree (moto's own server with
+ * the simulator's speed patches), else moto_server from PATH. A missing
+ * moto_server (not on PATH) is a test failure with a message that says so,
+ * never a skip. */
 #ifndef ECSR_TEST_MOTO_H
 #define ECSR_TEST_MOTO_H
 

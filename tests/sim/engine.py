@@ -60,7 +60,7 @@ def ecs_backend(region, account=DEFAULT_ACCOUNT_ID):
 
 
 class Engine:
-    def __init__(self, region="us-east-1", time_scale=1.0, delays=None, seed=0, tick=0.02):
+    def __init__(self, region="us-east-1", time_scale=1.0, delays=None, seed=0, tick=1.0):
         self.lock = threading.RLock()
         self.region = region
         self.clock = SimClock(time_scale)
@@ -72,9 +72,18 @@ class Engine:
         self.rng = random.Random(seed)
         self.faults = FaultState(seed)
         self.ledger = Ledger(self.clock)
+        # The longest the tick thread sleeps with nothing due: it is woken by what
+        # gives it work (an earlier event: SimClock.on_earlier; a dirty group or
+        # service; a poke), not by polling, which cost an idle simulator 50
+        # wake-ups a second.
         self.tick_interval = tick
         self._services_passed_at = -1e9  # time.monotonic() of the last service pass
         self._wake = threading.Event()
+        self.clock.on_earlier = self._wake.set
+        # Counts what may have changed the simulation: ticks that did work, AWS
+        # requests (httpserver), pokes. Simulator.wait_until calls its predicate
+        # again once this moved rather than at every interval.
+        self.changes = 0
         self._stop = threading.Event()
         self._thread = None
         self.tick_stats = {"ticks": 0, "busy": 0, "total_ms": 0.0, "max_ms": 0.0, "events": 0}
@@ -152,6 +161,7 @@ class Engine:
         self._wake.set()
 
     def poke(self):
+        self.changes += 1
         self._wake.set()
 
     # The background thread.
@@ -189,6 +199,9 @@ class Engine:
     def _loop(self):
         while not self._stop.is_set():
             with self.lock:
+                # Wake-ups from here on count (those during the step are its own
+                # doing; the wait below is computed after it).
+                self._wake.clear()
                 started = time.perf_counter()
                 try:
                     worked = self.step()
@@ -199,13 +212,13 @@ class Engine:
                 st = self.tick_stats
                 st["ticks"] += 1
                 if worked:
+                    self.changes += 1
                     st["busy"] += 1
                     st["total_ms"] += ms
                     st["max_ms"] = max(st["max_ms"], ms)
                 wait = self._next_wait()
-            if wait > 0:
+            if wait > 0 and not self._stop.is_set():
                 self._wake.wait(timeout=wait)
-            self._wake.clear()
             self._hold_service_pass()
 
     def _next_wait(self):

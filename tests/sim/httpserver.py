@@ -167,6 +167,7 @@ class SimApp:
         environ["CONTENT_LENGTH"] = str(len(body))
         environ.pop("wsgi.input_terminated", None)
         service, action, protocol = identify(environ, body)
+        self.engine.changes += 1  # for Simulator.wait_until: whatever it answers, something asked
         decision = self.engine.faults.decide(service, action)
         if decision.latency > 0:
             time.sleep(decision.latency)

@@ -88,7 +88,6 @@ def _copy_managed_policy(policy):
 def _patch_ec2():
     from moto.core.types import Base64EncodedString
     from moto.ec2.exceptions import InvalidParameterCombination, OperationNotPermitted4
-    from moto.ec2.models.amis import AmiBackend
     from moto.ec2.models.instances import InstanceBackend
     from moto.ec2.models.launch_templates import LaunchTemplate, LaunchTemplateVersion
     from moto.ec2.utils import parse_user_data
@@ -139,19 +138,6 @@ def _patch_ec2():
                 return si.inst
         return orig_get(self, instance_id)
     InstanceBackend.get_instance = get_instance
-
-    orig_images = AmiBackend.describe_images
-
-    def describe_images(self, ami_ids=None, filters=None, exec_users=None, owners=None):
-        # Performance: every new Instance looks its AMI up with a wildcard filter over
-        # all ~1,200 AMIs moto preloads; an exact id is a dictionary lookup.
-        if (not ami_ids and not exec_users and not owners and isinstance(filters, dict)
-                and list(filters) == ["image-id"] and isinstance(filters["image-id"], str)
-                and not any(c in filters["image-id"] for c in "*?[")):
-            ami = self.amis.get(filters["image-id"])
-            return [ami] if ami is not None else []
-        return orig_images(self, ami_ids=ami_ids, filters=filters, exec_users=exec_users, owners=owners)
-    AmiBackend.describe_images = describe_images
 
     orig_create_version = LaunchTemplate.create_version
 

@@ -29,6 +29,9 @@ def install():
     _patch_method_names()
     _patch_request_id()
     _patch_account_lookup()
+    _patch_resource_ids()
+    _patch_image_lookup()
+    _patch_default_amis()
 
 
 def _patch_get_instance_fallback():
@@ -647,3 +650,115 @@ def _patch_account_lookup():
                     return account_id
         return iam_models.DEFAULT_ACCOUNT_ID
     iam_models.get_account_id_from = get_account_id_from
+
+
+def _patch_resource_ids():
+    """Every EC2 id (i-, vol-, snap-, sg-, eni-... and the snapshot and volume
+    of each of the 2,354 default AMIs a Region's EC2 backend makes, at every
+    Simulator start) is hex digits drawn one random.choice at a time: 200,000
+    draws, half of a start's CPU. One getrandbits per id draws the same digits:
+    each uniform over 0-9a-f, from moto's own generator (mock_random, which
+    seeding still makes repeatable). With ENABLED false, moto's own."""
+    from moto.ec2 import utils
+
+    orig = utils.random_resource_id
+    rng = utils.random  # moto.moto_api._internal.mock_random
+
+    def random_resource_id(size=8):
+        if not ENABLED:
+            return orig(size)
+        return f"{rng.getrandbits(4 * size):0{size}x}" if size > 0 else ""
+    utils.random_resource_id = random_resource_id
+
+
+def _patch_image_lookup():
+    """Every new Instance looks its AMI up with an image-id filter, which moto
+    matches (fnmatch) against each of the 2,354 AMIs it preloads: 120 instances
+    of one RunInstances, 280,000 matches. An exact id (nothing fnmatch reads as
+    a pattern) is a dictionary lookup with the same answer. With ENABLED false,
+    moto's own."""
+    from moto.ec2.models.amis import AmiBackend
+
+    orig = AmiBackend.describe_images
+
+    def describe_images(self, ami_ids=None, filters=None, exec_users=None, owners=None):
+        if (ENABLED and not ami_ids and not exec_users and not owners and isinstance(filters, dict)
+                and list(filters) == ["image-id"] and isinstance(filters["image-id"], str)
+                and not any(c in filters["image-id"] for c in "*?[")):
+            ami = self.amis.get(filters["image-id"])
+            return [ami] if ami is not None else []
+        return orig(self, ami_ids=ami_ids, filters=filters, exec_users=exec_users, owners=owners)
+    AmiBackend.describe_images = describe_images
+
+
+def _clone(obj, ec2_backend, mutable):
+    """A copy of a moto EC2 object for another backend: its own copies of the
+    attributes named in `mutable` (lists, sets, dicts API calls change), the rest
+    (strings, datetimes, zones) shared."""
+    new = object.__new__(type(obj))
+    attrs = obj.__dict__.copy()
+    for name in mutable:
+        attrs[name] = type(attrs[name])(attrs[name])
+    if "ec2_backend" in attrs:
+        attrs["ec2_backend"] = ec2_backend
+    new.__dict__ = attrs
+    return new
+
+
+def _mutable(obj):
+    return tuple(k for k, v in vars(obj).items() if isinstance(v, (list, set, dict)))
+
+
+def _patch_default_amis():
+    """Each EC2 backend (every Region at every Simulator start, and again after a
+    reset) makes the Region's 1,177 default AMIs, each with a volume (deleted at
+    once) and a snapshot: a third of a simulator's start. They are the same each
+    time (moto's resource files) but for the random snapshot ids, so the first
+    backend of an account and Region makes them and the next ones get copies as
+    that one made them: the same AMIs, tags, snapshots and snapshot ids (as an
+    AMI's snapshot keeps its id on AWS); the times moto sets to now (snapshot
+    StartTime, an AMI's creation date when its file gives none) are now. With
+    ENABLED false, or MOTO_AMIS_PATH or the default AMIs switched off, moto's own."""
+    import os
+
+    from moto import settings
+    from moto.core.utils import utcnow
+    from moto.ec2.models.amis import AmiBackend
+
+    orig = AmiBackend._load_amis
+    made = {}  # (account, Region) -> [(AMI, snapshot, volume, tags)] as the first backend made them
+
+    def _load_amis(self):
+        if not ENABLED or self.amis or "MOTO_AMIS_PATH" in os.environ or not settings.ec2_load_default_amis():
+            return orig(self)
+        key = (self.account_id, self.region_name)
+        templates = made.get(key)
+        if templates is None:
+            snapshots, started = set(self.snapshots), utcnow()
+            orig(self)
+            if any(ami.ebs_snapshot.id in snapshots for ami in self.amis.values()):
+                return  # not as expected: no copies from this one
+            made[key] = templates = []
+            for ami in self.amis.values():
+                snapshot = ami.ebs_snapshot
+                templates.append((_clone(ami, None, _mutable(ami)), ami.creation_date >= started, _mutable(ami),
+                                  _clone(snapshot, None, _mutable(snapshot)), _mutable(snapshot),
+                                  _clone(snapshot.volume, None, _mutable(snapshot.volume)), _mutable(snapshot.volume),
+                                  dict(self.tags.get(ami.id) or {})))
+                # The templates keep nothing of this backend alive.
+                templates[-1][0].ebs_snapshot = templates[-1][3].volume = None
+            return
+        now = utcnow()
+        for ami_t, made_now, ami_m, snapshot_t, snapshot_m, volume_t, volume_m, tags in templates:
+            snapshot = _clone(snapshot_t, self, snapshot_m)
+            snapshot.volume = _clone(volume_t, self, volume_m)
+            snapshot.start_time = now
+            ami = _clone(ami_t, self, ami_m)
+            ami.ebs_snapshot = snapshot
+            if made_now:  # no creation date in moto's file: moto dates it when it makes it
+                ami.creation_date = now
+            self.snapshots[snapshot.id] = snapshot
+            self.amis[ami.id] = ami
+            if tags:
+                self.tags[ami.id] = dict(tags)
+    AmiBackend._load_amis = _load_amis

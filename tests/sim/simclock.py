@@ -34,6 +34,10 @@ class SimClock:
         self._paused_at = None
         self._heap = []
         self._seq = itertools.count()
+        # Called when the earliest due time comes closer (a new earliest event, a
+        # jump ahead, a resume), from whichever thread did it: the engine's tick
+        # thread sleeps until the earliest event and is woken by this.
+        self.on_earlier = None
 
     def now(self):
         """AWS seconds since the simulator started (frozen while paused)."""
@@ -48,6 +52,7 @@ class SimClock:
         if self._paused_at is not None:
             self._t0 += time.monotonic() - self._paused_at
             self._paused_at = None
+            self._earlier()
 
     @property
     def paused(self):
@@ -56,6 +61,11 @@ class SimClock:
     def fast_forward(self, aws_seconds):
         """Jumps the clock ahead (used while settling a scenario's initial state)."""
         self._offset += max(0.0, aws_seconds)
+        self._earlier()
+
+    def _earlier(self):
+        if self.on_earlier is not None:
+            self.on_earlier()
 
     def real(self, aws_seconds):
         """Real seconds that `aws_seconds` take."""
@@ -69,6 +79,8 @@ class SimClock:
         due together stay together however long their scheduling took."""
         ev = Event(max(float(due), self.now()), fn, args)
         heapq.heappush(self._heap, (ev.due, next(self._seq), ev))
+        if self._heap[0][2] is ev:
+            self._earlier()
         return ev
 
     def next_due(self):

@@ -27,11 +27,14 @@ DUMMY_ACCESS_KEY = "AKIASIMULATORDUMMY01"
 DUMMY_SECRET_KEY = "simulator-dummy-secret-key-not-a-secret"
 
 _running_lock = threading.Lock()
+# Simulator.wait_until: the longest a predicate waits to be called again while
+# nothing changes in the simulation (a predicate may also look at something else).
+IDLE_RECHECK = 0.25
 
 
 class Simulator:
     def __init__(self, scenario=None, port=None, host="127.0.0.1", time_scale=None, ledger_path=None,
-                 seed=None, tick=0.02, region=None, delays=None, verbose=False, iam_auth=False,
+                 seed=None, tick=1.0, region=None, delays=None, verbose=False, iam_auth=False,
                  api_fidelity=None, throttle=False):
         self.scenario = scenario_mod.load(scenario)
         sc = self.scenario
@@ -215,18 +218,34 @@ class Simulator:
     def sleep(self, aws_seconds):
         time.sleep(self.engine.clock.real(aws_seconds))
 
-    def wait_until(self, predicate, timeout=60.0, interval=0.02, message=None):
-        """Polls predicate() (real seconds) until it returns something true; returns it."""
+    def wait_until(self, predicate, timeout=60.0, interval=None, message=None):
+        """Polls predicate() (real seconds) until it returns something true; returns it.
+
+        Without `interval`: predicate() is called again 20 ms after the last call
+        once the simulation may have changed since (an event ran, a group or
+        service was reconciled, an AWS request came, from anyone: engine.changes),
+        else every IDLE_RECHECK seconds - a predicate that asks the simulator
+        through its API costs two processes a request each call, and while AWS
+        time passes with nothing due most calls found nothing new. With
+        `interval`, every `interval` seconds whatever happened: for predicates
+        about things outside the simulator that must be seen at once."""
         deadline = time.monotonic() + timeout
+        gated = interval is None
+        interval = 0.02 if gated else interval
         last = None
         while True:
             last = predicate()
             if last:
                 return last
-            if time.monotonic() >= deadline:
+            seen, called = self.engine.changes, time.monotonic()
+            if called >= deadline:
                 raise TimeoutError(f"{message or 'condition'} not reached within {timeout}s "
                                    f"(AWS time {self.now():.1f}s; last value {last!r})")
-            time.sleep(interval)
+            while True:
+                time.sleep(interval)
+                now = time.monotonic()
+                if not gated or self.engine.changes != seen or now - called >= IDLE_RECHECK or now >= deadline:
+                    break
 
     def critical_path(self, batches=1):
         return scenario_mod.critical_path_of(self.scenario, self.engine.delays, self.time_scale, batches)

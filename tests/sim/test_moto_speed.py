@@ -234,5 +234,103 @@ class TaskArn(unittest.TestCase):
                 self.assertTrue(ours.endswith(f"/{t.cluster_name}/{t.id}"), ours)
 
 
+class ResourceIds(unittest.TestCase):
+    def test_hex_digits_of_the_size_from_motos_generator(self):
+        from moto.ec2 import utils
+        from moto.moto_api._internal import mock_random
+        moto_speed.install()
+        for size in (2, 8, 17):
+            ids = {utils.random_resource_id(size) for _ in range(400)}
+            self.assertTrue(all(re.fullmatch(f"[0-9a-f]{{{size}}}", i) for i in ids), ids)
+            self.assertGreater(len(ids), 300 if size > 2 else 150)  # random, not fixed
+            # Every digit, leading zeros included, in every position.
+            for pos in range(size):
+                self.assertEqual({i[pos] for i in ids}, set("0123456789abcdef"), (size, pos))
+        self.assertRegex(utils.random_id("vol"), r"\Avol-[0-9a-f]{17}\Z")
+        # Seeding moto's generator makes ids repeatable, as it does moto's own.
+        mock_random.seed(5)
+        first = [utils.random_resource_id(17) for _ in range(3)]
+        mock_random.seed(5)
+        self.assertEqual([utils.random_resource_id(17) for _ in range(3)], first)
+        mock_random.seed()  # unseeded again for the tests after this one
+        try:
+            moto_speed.ENABLED = False
+            self.assertRegex(utils.random_resource_id(8), r"\A[0-9a-f]{8}\Z")
+        finally:
+            moto_speed.ENABLED = True
+
+
+class ImageLookup(unittest.TestCase):
+    def test_exact_image_id_as_moto(self):
+        with Simulator(scenario=scenario(instances=1, tasks=1), time_scale=0.01) as sim:
+            sim.pause()
+            backend = ec2_backend(sim.region)
+            known = sorted(backend.amis)[7]
+            for value in (known, "ami-00000000000000000", known[:-2] + "*", known[:-1] + "?"):
+                ours = backend.describe_images(filters={"image-id": value})
+                try:
+                    moto_speed.ENABLED = False
+                    theirs = backend.describe_images(filters={"image-id": value})
+                finally:
+                    moto_speed.ENABLED = True
+                self.assertEqual([a.id for a in ours], [a.id for a in theirs], value)
+            self.assertEqual([a.id for a in backend.describe_images(filters={"image-id": known})], [known])
+
+
+class DefaultAmis(unittest.TestCase):
+    ACCOUNT, REGION = "111122223333", "us-east-1"  # an account no other test uses
+
+    def fresh(self):
+        """A new EC2 backend of ACCOUNT and REGION, as after a reset."""
+        from moto.ec2.models import ec2_backends
+        account = ec2_backends[self.ACCOUNT]
+        dict.pop(account, self.REGION, None)  # its own `in` answers for every Region it knows
+        return account[self.REGION]
+
+    @staticmethod
+    def look(backend):
+        """Every AMI with its snapshot, volume and tags, but for what is random or now."""
+        out = {}
+        for ami in backend.describe_images():
+            snap = ami.ebs_snapshot
+            self_ = {k: v for k, v in vars(ami).items() if k not in ("ec2_backend", "ebs_snapshot", "creation_date")}
+            self_["snapshot"] = {k: v for k, v in vars(snap).items()
+                                 if k not in ("ec2_backend", "id", "start_time", "volume")}
+            self_["volume"] = {k: v for k, v in vars(snap.volume).items() if k not in ("ec2_backend", "id", "create_time")}
+            self_["tags"] = backend.tags.get(ami.id)
+            self_["owned"] = (ami.ec2_backend, snap.ec2_backend, snap.volume.ec2_backend, backend.snapshots[snap.id]) \
+                == (backend, backend, backend, snap)
+            out[ami.id] = self_
+        return out
+
+    def test_copies_are_what_moto_makes(self):
+        moto_speed.install()
+        try:
+            moto_speed.ENABLED = False
+            theirs = self.look(self.fresh())
+        finally:
+            moto_speed.ENABLED = True
+        from moto.core.utils import utcnow
+        before = utcnow()
+        first, second = self.fresh(), self.fresh()  # made by moto, then copied
+        # Made now, as moto dates them (its files give no creation dates).
+        for backend in (first, second):
+            self.assertTrue(all(a.creation_date >= before and a.ebs_snapshot.start_time >= before
+                                for a in backend.amis.values()))
+        self.assertGreater(len(theirs), 1000)
+        self.assertEqual(self.look(first), theirs)
+        self.assertEqual(self.look(second), theirs)
+        self.assertTrue(all(a["owned"] for a in theirs.values()))
+        # A copy is its own: what an API call changes on one reaches no other.
+        ami_id = sorted(second.amis)[0]
+        second.create_tags([ami_id], {"mine": "yes"})
+        second.amis[ami_id].launch_permissions.append({"UserId": "123456789012"})
+        second.amis[ami_id].ebs_snapshot.create_volume_permission_groups.add("all")
+        third = self.fresh()
+        self.assertEqual(self.look(third), theirs)
+        self.assertNotIn("mine", third.tags[ami_id])
+        self.assertEqual(self.look(second)[ami_id]["tags"]["mine"], "yes")
+
+
 if __name__ == "__main__":
     testlib.main()
