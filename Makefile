@@ -38,7 +38,7 @@ SUBMAKE := $(MAKE) --no-print-directory -C helper -j$(JOBS)
 
 FUZZ_SECONDS ?= 60
 
-.PHONY: all build build-tests build-asan build-fuzz test test-times check stack-check fuzz demo bench coverage \
+.PHONY: all build build-tests build-asan build-asan-helper build-fuzz test test-times check stack-check fuzz demo bench coverage \
 	install uninstall clean deps-build deps-docs deps-test docs chaos valgrind
 
 all: build
@@ -55,11 +55,20 @@ deps-test:
 build: deps-build
 	@$(SUBMAKE) BUILD=build BIN=ecs-rollout all man
 
+# The test programs' own code at -O1: the library they test stays -O2.
 build-tests: deps-build
-	@$(SUBMAKE) BUILD=build BIN=ecs-rollout all man tests
+	@$(SUBMAKE) BUILD=build BIN=ecs-rollout TEST_OPT="-O1 -g" all man tests
 
+ASAN_MAKE := $(SUBMAKE) BUILD=build-asan BIN=build-asan/ecs-rollout SANITIZE=1 CFLAGS="-O1 -g"
+# The test programs' own code at -O0 (TEST_OPT): half the compile time of
+# -O1, and the normal build already compiles it with the optimizer's warnings.
 build-asan: deps-build
-	@$(SUBMAKE) BUILD=build-asan BIN=build-asan/ecs-rollout SANITIZE=1 CFLAGS="-O1 -g" all tests
+	@$(ASAN_MAKE) TEST_OPT="-O0 -g" all tests
+
+# The sanitizer build's ecs-rollout alone: what the integration and Terraform
+# tests run, so `make test` (tests/run --build) makes it first.
+build-asan-helper: deps-build
+	@$(ASAN_MAKE) all
 
 # libFuzzer targets: clang with -fsanitize=fuzzer,address,undefined.
 build-fuzz: deps-test
@@ -70,13 +79,15 @@ build-fuzz: deps-test
 stack-check:
 	@python3 tests/lib/stack.py
 
-# The normal and sanitizer builds side by side, then every test program. The
-# fuzz targets (~60 CPU seconds of clang) are built by the fuzz smoke test
-# (tests/fuzz/test-fuzz-smoke: its make) while the other programs run, which
-# leave CPU idle as they wait, rather than before any test can start.
+# The normal ecs-rollout, then every test program: tests/run --build makes
+# the rest while the programs run (which leave CPU idle as they wait), rather
+# than before any can start: the sanitizer ecs-rollout first (the integration
+# tests wait for it), then the C unit tests of both builds, each C program
+# starting once its build is done. Likewise the fuzz targets are built by the
+# fuzz smoke test (tests/fuzz/test-fuzz-smoke: its make).
 test: stack-check deps-test
-	@$(MAKE) --no-print-directory -j2 build-tests build-asan
-	@python3 tests/run
+	@$(MAKE) --no-print-directory build
+	@python3 tests/run --build
 
 # After a full `make test`: its times become the tracked order of a fresh
 # clone's first run (tests/run starts the longest programs first).

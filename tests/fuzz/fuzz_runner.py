@@ -9,11 +9,14 @@
                                           then a few seconds of fuzzing each
 
 Targets build with clang (-fsanitize=fuzzer,address,undefined) into
-helper/build-fuzz. Seeds: tests/fuzz/corpus/<target>/ (committed), plus for
+helper/build-fuzz at -O1 (`make fuzz`: executions per second), or for the
+smoke run into helper/build-fuzz-smoke at -O0 with one copy of the library
+(half the ~60 CPU seconds of clang; the same targets, checks and sanitizers;
+two seconds of fuzzing need no speed). Seeds: tests/fuzz/corpus/<target>/ (committed), plus for
 fuzz_sigv4 the request.txt files of the SigV4 test suite, copied at run time
 into a scratch folder (never into the repository). A crash, leak, sanitizer
 report, hang or failed property keeps its input under
-helper/build-fuzz/artifacts/<target>/; add it to the target's corpus once
+helper/build-fuzz[-smoke]/artifacts/<target>/; add it to the target's corpus once
 fixed, so every later run replays it.
 """
 import argparse
@@ -31,6 +34,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 FUZZ_DIR = ROOT / "tests" / "fuzz"
 CORPUS = FUZZ_DIR / "corpus"
 BUILD = ROOT / "helper" / "build-fuzz"
+SMOKE_BUILD = ROOT / "helper" / "build-fuzz-smoke"
 CLANG = os.environ.get("FUZZ_CC", "clang")
 
 
@@ -56,14 +60,22 @@ def check_toolchain():
                        + r.stderr.strip().replace("\n", " | ")[:400])
 
 
-def build():
+def build(smoke):
+    """The targets into BUILD, or for the smoke run into SMOKE_BUILD: -O0
+    compiles in half the time of -O1, and fuzz_rollout links the one library
+    rather than a second copy without comparison tracing (FUZZ_NOCMP=0), the
+    tracing costing only speed, which two seconds of fuzzing do not need.
+    Returns the folder."""
     jobs = os.environ.get("FUZZ_JOBS", "2")
+    flags = [f"BUILD={SMOKE_BUILD.name}", "CFLAGS=-O0 -g", "FUZZ_NOCMP=0"] if smoke else \
+        [f"BUILD={BUILD.name}", "CFLAGS=-O1 -g"]
     r = subprocess.run(["make", "--no-print-directory", "-C", str(ROOT / "helper"), f"-j{jobs}",
-                        f"CC={CLANG}", "FUZZ=1", "BUILD=build-fuzz", "CFLAGS=-O1 -g", "fuzzers"],
+                        f"CC={CLANG}", "FUZZ=1", *flags, "fuzzers"],
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if r.returncode != 0:
         print(r.stdout[-6000:])
         fail_setup("building the fuzz targets failed (output above)")
+    return SMOKE_BUILD if smoke else BUILD
 
 
 def targets(only):
@@ -155,7 +167,7 @@ def main():
     ap.add_argument("-v", action="store_true", help="print libFuzzer's output")
     args = ap.parse_args()
     check_toolchain()
-    build()
+    build_dir = build(args.smoke)
     names = targets(args.k)
     if not names:
         fail_setup("no fuzz targets found")
@@ -167,8 +179,8 @@ def main():
     summary = []
     with tempfile.TemporaryDirectory(prefix="ecsr-fuzz-") as scratch:
         for t in names:
-            binary = BUILD / "fuzz" / t
-            artifacts = BUILD / "artifacts" / t
+            binary = build_dir / "fuzz" / t
+            artifacts = build_dir / "artifacts" / t
             line, out = run_corpus(t, binary, artifacts)
             print(line, flush=True)
             failed += line.startswith("FAIL")

@@ -11,6 +11,7 @@ import sys
 import tempfile
 import threading
 import unittest
+from unittest import mock
 
 import testlib
 
@@ -136,6 +137,22 @@ class Scheduling(unittest.TestCase):
         self.assertEqual(ended, list(range(10)))
         self.assertEqual(most, 4)
 
+    def test_a_program_not_ready_waits_and_the_next_ready_one_starts(self):
+        built = threading.Event()
+        started = []
+
+        def run(prog):
+            started.append(prog)
+            if prog == 2:  # the last ready one: the build ends
+                threading.Event().wait(0.1)
+                built.set()
+            return prog
+        ended = []
+        load_run().schedule([0, 1, 2, 3], run, 1, 1, ended.append, idle=FakeIdle(0.0),
+                            ready=lambda p: p not in (0, 3) or built.is_set())
+        self.assertEqual(started, [1, 2, 0, 3], "the ready ones first, then the rest in order once built")
+        self.assertEqual(sorted(ended), [0, 1, 2, 3])
+
     def test_a_failure_to_run_one_is_raised(self):
         def run(prog):
             if prog == 1:
@@ -143,6 +160,78 @@ class Scheduling(unittest.TestCase):
             return prog
         with self.assertRaisesRegex(OSError, "cannot start it"):
             load_run().schedule([0, 1, 2], run, 1, 1, lambda r: None, idle=FakeIdle(0.0))
+
+
+FAKE_MAKE = r'''
+import pathlib, sys, time
+target = sys.argv[-1]
+print("making", target, flush=True)
+time.sleep(float(pathlib.Path(sys.argv[1]).read_text() or 0) if target == "asan-helper" else 0)
+sys.exit(2 if target == "broken" else 0)
+'''
+
+
+class BuildSteps(unittest.TestCase):
+    """tests/run --build: the builds run while the programs do; the ASan
+    ecs-rollout's end is told through a locked file (testlib waits on it), a
+    C program is ready once its build ended, and a failed build is a FAIL
+    line, its programs FAILs naming it."""
+
+    def setUp(self):
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        self.dir = pathlib.Path(tmp.name)
+        (self.dir / "make.py").write_text(FAKE_MAKE)
+        self.delay = self.dir / "delay"
+        self.delay.write_text("0.5")
+        self.tr = load_run()
+        self.root = self.tr.ROOT
+
+    def steps(self, *steps):
+        return self.tr.BuildSteps(dict(os.environ), steps=steps,
+                                  make=[sys.executable, str(self.dir / "make.py"), str(self.delay)])
+
+    def c_prog(self, folder):
+        return ("test_x", [str(self.root / "helper" / folder / "tests" / "test_x")], "", True)
+
+    def test_the_asan_helper_is_waited_for_then_each_c_program_once_its_build_ended(self):
+        b = self.steps(("asan-helper", None), ("normal-tests", "build"), ("broken", "build-asan"))
+        self.addCleanup(b.close)
+        normal, asan = self.c_prog("build"), self.c_prog("build-asan")
+        python = ("tests/x/test_y.py", [sys.executable, "tests/x/test_y.py"], "", False)
+        self.assertTrue(b.ready(python))
+        self.assertFalse(b.ready(normal))
+        self.assertFalse(b.ready(asan))
+        b.start()
+        # testlib's side: blocked while the first build runs, then "ok".
+        with open(b.status_file) as f:
+            import fcntl
+            with self.assertRaises(BlockingIOError):
+                fcntl.flock(f, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            fcntl.flock(f, fcntl.LOCK_SH)
+            self.assertEqual(f.read(), "ok\n")
+        b.thread.join(30)
+        self.assertTrue(b.ready(normal))
+        self.assertTrue(b.ready(asan))
+        self.assertIsNone(b.why_not_built(normal))
+        self.assertEqual(b.why_not_built(asan), "`make broken` failed")
+        results = b.take_results()
+        self.assertEqual([r[0] for r in results], ["make asan-helper", "make normal-tests", "make broken"])
+        self.assertEqual([r[1] for r in results], [[], [], [("FAIL", "make broken: exited with status 2")]])
+        self.assertIn("making broken", results[2][2])
+        self.assertGreater(results[0][3], 0.4)  # its wall time
+
+    def test_a_failed_asan_helper_build_is_told_to_the_waiting_programs(self):
+        self.delay.write_text("0")
+        b = self.steps(("broken", None))
+        b.start()
+        b.thread.join(30)
+        with mock.patch.dict(os.environ, {"ECS_ROLLOUT_ASAN_BUILD": b.status_file}):
+            with self.assertRaises(RuntimeError) as cm:
+                testlib.helper_bin()
+        self.assertIn("failed: `make broken` failed", str(cm.exception))
+        b.close()
+        self.assertFalse(os.path.exists(b.status_dir))
 
 
 class TrackedTimes(unittest.TestCase):

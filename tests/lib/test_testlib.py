@@ -3,9 +3,11 @@ the helper's sources is refused with what to build, since a test run on it
 tests other code than the tree's (issue 12: a stale ASan build made a test
 run alone fail on code long fixed)."""
 # tier: quick  (make check: under a second)
+import fcntl
 import os
 import pathlib
 import tempfile
+import threading
 import unittest
 from unittest import mock
 
@@ -72,6 +74,31 @@ class HelperBin(unittest.TestCase):
                 testlib.helper_bin()
             self.touch(other, 3000)
             self.assertEqual(testlib.helper_bin(), str(other))
+
+
+    def test_under_tests_run_build_the_asan_build_is_waited_for(self):
+        # tests/run --build holds the file locked while it builds, then says how it went.
+        status = self.root / "asan-build"
+        with open(status, "w") as held:
+            fcntl.flock(held, fcntl.LOCK_EX)
+            self.touch(self.asan, 500)  # stale until the build ends
+            got = []
+            with mock.patch.dict(os.environ, {"ECS_ROLLOUT_ASAN_BUILD": str(status)}):
+                waiter = threading.Thread(target=lambda: got.append(testlib.helper_bin()))
+                waiter.start()
+                waiter.join(0.3)
+                self.assertTrue(waiter.is_alive(), "helper_bin() must wait for the build")
+                self.touch(self.asan, 3000)
+                held.write("ok\n")
+                held.flush()
+                fcntl.flock(held, fcntl.LOCK_UN)
+                waiter.join(10)
+        self.assertEqual(got, [str(self.asan)])
+        # The normal build is made before: nothing to wait for.
+        with open(status, "w") as held:
+            fcntl.flock(held, fcntl.LOCK_EX)
+            with mock.patch.dict(os.environ, {"ECS_ROLLOUT_ASAN_BUILD": str(status)}):
+                self.assertEqual(testlib.helper_bin(sanitized=False), str(self.normal))
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """Shared pieces for the Python tests: a unittest runner that speaks the
 PASS/FAIL/SKIP line protocol of tests/run, and paths to what the tests use."""
+import fcntl
 import importlib.machinery
 import importlib.util
 import os
@@ -37,6 +38,7 @@ def helper_bin(sanitized=True):
     build when it exists, so memory errors on real I/O paths fail the run.
     A binary older than the helper's sources is refused, loudly."""
     if sanitized:
+        wait_for_asan_build()
         p = os.environ.get("ECS_ROLLOUT_ASAN_BIN") or str(ROOT / "helper/build-asan/ecs-rollout")
         if os.path.exists(p):
             _refuse_stale(p, "rebuild it (ECS_ROLLOUT_ASAN_BIN)" if os.environ.get("ECS_ROLLOUT_ASAN_BIN") else
@@ -47,6 +49,27 @@ def helper_bin(sanitized=True):
         raise RuntimeError(f"{p} is missing: run `make` first")
     _refuse_stale(p, "run `make` first")
     return p
+
+
+def wait_for_asan_build():
+    """Under `make test`, tests/run builds the ASan ecs-rollout while the
+    programs run (tests/run --build) and names in ECS_ROLLOUT_ASAN_BUILD a
+    file it keeps locked until that build ends, then holding "ok" or why
+    not: wait for it, so that a program uses the sanitizer build of this
+    tree, never none or a stale one. Without the variable, nothing to wait for."""
+    path = os.environ.get("ECS_ROLLOUT_ASAN_BUILD")
+    if not path:
+        return
+    try:
+        f = open(path)
+    except OSError as e:
+        raise RuntimeError(f"ECS_ROLLOUT_ASAN_BUILD={path}: {e.strerror}: tests/run --build names a file it made") from e
+    with f:
+        fcntl.flock(f, fcntl.LOCK_SH)
+        said = f.read().strip()
+    if said != "ok":
+        raise RuntimeError("the ASan+UBSan build of ecs-rollout that tests/run made for this run "
+                           + (f"{said} (its FAIL line has make's output)" if said else "ended without a word"))
 
 
 def _refuse_stale(binary, how):

@@ -105,7 +105,7 @@ def git_snapshot(repo):
     if not shutil.which("git"):
         raise MissingTool("git is not on PATH")
     ignore = shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "terraform.tfstate*",
-                                    "build", "build-asan", "ecs-rollout", "*.o", "*.d")
+                                    "build", "build-*", "ecs-rollout", "*.o", "*.d")
     shutil.copytree(MODULES, repo / "modules", ignore=ignore)
     shutil.copytree(ROOT / "helper", repo / "helper", ignore=ignore)
     git(["init", "-q"], repo)
