@@ -23,6 +23,16 @@ static void succeed(struct aws_adaptive *a, const char *service, int n, double t
     }
 }
 
+/* Auto Scaling sent to at 40 attempts a second from t - 3 to t, then
+ * throttled at t: the limiter's state after that throttle in *st. */
+static void throttle_after_40_a_second(struct aws_adaptive *a, double t,
+                                       struct aws_adaptive_state *st)
+{
+    succeed(a, "autoscaling", 120, t - 3.0, t);
+    aws_adaptive_record(a, "autoscaling", 1, t);
+    CHECK_INT(aws_adaptive_state(a, "autoscaling", st), 0);
+}
+
 TEST(off_until_a_throttle)
 {
     struct aws_adaptive *a = aws_adaptive_new();
@@ -61,11 +71,9 @@ TEST(a_throttle_cuts_the_rate_to_0_7_of_the_measured_one)
 TEST(requests_are_spaced_at_the_rate_in_the_order_they_came)
 {
     struct aws_adaptive *a = aws_adaptive_new();
-    succeed(a, "autoscaling", 120, 10.0, 13.0);
     double t = 13.0;
-    aws_adaptive_record(a, "autoscaling", 1, t);
     struct aws_adaptive_state st;
-    CHECK_INT(aws_adaptive_state(a, "autoscaling", &st), 0);
+    throttle_after_40_a_second(a, t, &st);
     double rate = st.max_rate, tokens = st.capacity;
     CHECK(rate > 1.0);
     for (int i = 1; i <= 50; i++) {
@@ -148,11 +156,9 @@ static int by_value(const void *x, const void *y)
 TEST(workers_share_one_limit)
 {
     struct aws_adaptive *a = aws_adaptive_new();
-    succeed(a, "autoscaling", 120, 10.0, 13.0);
     double t = 13.0;
-    aws_adaptive_record(a, "autoscaling", 1, t);
     struct aws_adaptive_state st;
-    CHECK_INT(aws_adaptive_state(a, "autoscaling", &st), 0);
+    throttle_after_40_a_second(a, t, &st);
     struct racer r[8];
     pthread_t th[8];
     for (int k = 0; k < 8; k++) {
