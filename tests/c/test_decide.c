@@ -1196,6 +1196,35 @@ TEST(one_timer_rule_restarts_the_clock_on_writes_that_change_the_instances)
     CHECK(t.zone_evenings == 2);
 }
 
+/* Two waits taking turns poll after poll (new instances not ready while a
+ * drained instance holds a task that never stops: chaos seed 17, rollout 49)
+ * keep their own clocks: each one times out at its limit. */
+TEST(one_timer_rule_keeps_each_clock_when_two_waits_take_turns)
+{
+    struct rollout_options o;
+    memset(&o, 0, sizeof(o));
+    o.drain_timeout_s = 6;
+    o.instance_timeout_s = 10;
+    struct rollout_timers t = {.waiting = WAIT_NONE};
+    long long now = 1000;
+    for (; now < 1007; now++) {
+        note(&t, ACT_WAIT, WAIT_NEW_INSTANCES, now);
+        CHECK(t.since == 1000);
+        note(&t, ACT_WAIT, WAIT_DRAIN, now);
+        CHECK(t.since == 1000);
+    }
+    CHECK(rollout_wait_expired(&t, WAIT_DRAIN, &o, now));
+    note(&t, ACT_WAIT, WAIT_NEW_INSTANCES, now);
+    CHECK(!rollout_wait_expired(&t, WAIT_NEW_INSTANCES, &o, now));
+    CHECK(rollout_wait_expired(&t, WAIT_NEW_INSTANCES, &o, 1011));
+    /* a step forward: both start again */
+    note(&t, ACT_DRAIN, WAIT_NONE, 1011);
+    note(&t, ACT_WAIT, WAIT_NEW_INSTANCES, 1012);
+    CHECK(t.since == 1012);
+    note(&t, ACT_WAIT, WAIT_DRAIN, 1013);
+    CHECK(t.since == 1013);
+}
+
 /* The decisions read the same clock: a drain held by standalone tasks that
  * keep coming back (--standalone-tasks stop) fails at its limit although
  * every poll stops some: stopping them does not restart the drain's clock. */

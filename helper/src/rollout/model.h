@@ -246,7 +246,13 @@ void rollout_decision_free(struct rollout_decision *d);
 struct rollout_timers {
     enum rollout_wait waiting; /* what the previous decision waited for */
     long long since;           /* when that wait started */
-    int zone_evenings;         /* instances launched so far to even out the zones */
+    /* When each kind of wait started since the rollout last stepped forward
+     * (bit w of `started_set`: kind w has started): two waits that take
+     * turns, poll after poll, keep their clocks rather than restarting each
+     * other's, so neither outlasts its limit. */
+    long long started[WAIT_EXCLUDED + 1];
+    unsigned started_set;
+    int zone_evenings; /* instances launched so far to even out the zones */
     /* A wait for new instances or terminations: until when it saw instances
      * held by a lifecycle hook (0: never; counted up to the first poll that
      * saw none held), and whether the previous poll saw one held. */

@@ -64,8 +64,13 @@ void rollout_timers_note(struct rollout_timers *t, const struct rollout_decision
     switch (d->action) {
     case ACT_WAIT:
         if (t->waiting != d->wait) {
+            unsigned bit = 1u << d->wait;
+            if (!(t->started_set & bit)) {
+                t->started[d->wait] = now;
+                t->started_set |= bit;
+            }
             t->waiting = d->wait;
-            t->since = now;
+            t->since = t->started[d->wait];
             t->held_until = 0;
             t->held_last = 0;
         }
@@ -76,6 +81,7 @@ void rollout_timers_note(struct rollout_timers *t, const struct rollout_decision
     case ACT_FINISH:
     case ACT_FAIL:
         t->waiting = WAIT_NONE;
+        t->started_set = 0; /* a step forward: every wait starts afresh */
         break;
     case ACT_STOP_TASKS:
     case ACT_ACTIVATE:
