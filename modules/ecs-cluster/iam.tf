@@ -128,7 +128,7 @@ locals {
           ArnEquals = { "ecs:cluster" = aws_ecs_cluster.this.arn }
         }
       },
-    ], local.capacity_provider_statements)
+    ], local.capacity_provider_statements, local.bulk_scale_in_statements)
   }
 
   # What the rollout needs for the shapes the capacity provider gives the
@@ -139,11 +139,24 @@ locals {
   # lifecycle hook, read like any other; managed termination protection needs
   # nothing: the rollout terminates drained instances explicitly, which
   # scale-in protection does not prevent, and changes no instance's
-  # protection.
+  # protection (its bulk scale-in is not used there, below).
   capacity_provider_statements = local.managed_scaling ? [{
     Sid      = "ReadScalingAlarms"
     Effect   = "Allow"
     Action   = ["cloudwatch:DescribeAlarms"]
     Resource = "*"
   }] : []
+
+  # The bulk scale-in (ecs-rollout --bulk-terminate-from, default 50): a
+  # large drained batch leaves by one scale-in, the members that stay
+  # protected from it for that moment (SetInstanceProtection) and unprotected
+  # after. Only where ECS does not manage the members' protection (managed
+  # termination protection off): with it on the helper terminates one by
+  # one and never calls SetInstanceProtection.
+  bulk_scale_in_statements = local.managed_termination_protection ? [] : [{
+    Sid      = "BulkScaleInProtectionInThisGroup"
+    Effect   = "Allow"
+    Action   = ["autoscaling:SetInstanceProtection"]
+    Resource = local.asg_arn_pattern
+  }]
 }

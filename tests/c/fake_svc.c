@@ -44,6 +44,7 @@ static const char *const op_names[FOP_N] = {
     "DescribeLifecycleHooks",
     "DescribeAlarms",
     "DescribeTags",
+    "SetInstanceProtection",
 };
 
 const char *fake_op_name(enum fake_op op)
@@ -63,6 +64,7 @@ int fake_op_is_write(enum fake_op op)
     case FOP_DELETE_TAGS:
     case FOP_UPDATE_CONTAINER_INSTANCES_STATE:
     case FOP_STOP_TASK:
+    case FOP_SET_PROTECTION:
         return 1;
     default:
         return 0;
@@ -180,6 +182,8 @@ static struct fake_instance *add_instance(struct fake_svc *f, const char *zone, 
     snprintf(in->lifecycle, sizeof(in->lifecycle), "%s", lifecycle);
     in->version = version;
     in->in_group = in_group;
+    in->protected_ = in_group && f->new_protected;
+    in->launched_at = f->wall;
     return in;
 }
 
@@ -287,14 +291,17 @@ static const char *fewest_zone(const struct fake_svc *f)
 /* Scale-in by the default termination policy ("Configure termination
  * policies", EC2 Auto Scaling User Guide), simplified: from the zone with
  * the most members, an instance of an older launch template first, then
- * the oldest. Undrained: its tasks are killed (killed_running). */
-static void scale_in_one(struct fake_svc *f)
+ * the oldest. Only instances not protected from scale-in; with none left
+ * the desired capacity stays lowered and nothing is terminated ("Use
+ * instance scale-in protection", Considerations). Undrained: its tasks are
+ * killed (killed_running). 0 when none could be taken. */
+static int scale_in_one(struct fake_svc *f)
 {
     struct fake_instance *pick = NULL;
     int pick_zone_n = -1;
     for (size_t i = 0; i < f->n_inst; i++) {
         struct fake_instance *in = &f->inst[i];
-        if (!is_member(in))
+        if (!is_member(in) || in->protected_)
             continue;
         int zone_n = 0;
         for (size_t k = 0; k < f->n_inst; k++)
@@ -302,10 +309,13 @@ static void scale_in_one(struct fake_svc *f)
         if (!pick || zone_n > pick_zone_n || (zone_n == pick_zone_n && in->version < pick->version))
             pick = in, pick_zone_n = zone_n;
     }
-    if (pick) {
-        snprintf(pick->lifecycle, sizeof(pick->lifecycle), "Terminating");
-        f->scaled_in++;
-    }
+    if (!pick)
+        return 0;
+    const struct fake_ci *ci = fake_ci_of(f, pick->id);
+    f->scaled_in_drained += ci && is_(ci->status, "DRAINING");
+    snprintf(pick->lifecycle, sizeof(pick->lifecycle), "Terminating");
+    f->scaled_in++;
+    return 1;
 }
 
 /* A task of a crashing service exits where its service crashes. */
@@ -368,7 +378,8 @@ void fake_step(struct fake_svc *f)
         members++;
     }
     for (; !fake_is_suspended(f, "Terminate") && members > f->desired; members--)
-        scale_in_one(f);
+        if (!scale_in_one(f))
+            break;
     /* tasks move on; stopped ones are forgotten after a while (ECS keeps
      * them about an hour; the fake, a minute) */
     w = 0;
@@ -536,6 +547,14 @@ int fake_members(const struct fake_svc *f)
     return n;
 }
 
+int fake_protected(const struct fake_svc *f)
+{
+    int n = 0;
+    for (size_t i = 0; i < f->n_inst; i++)
+        n += is_member(&f->inst[i]) && f->inst[i].protected_;
+    return n;
+}
+
 int fake_outdated(const struct fake_svc *f)
 {
     int n = 0;
@@ -671,6 +690,7 @@ static int describe_group(void *ctx, const char *name, struct asg_group *g, stru
         a->launch_template.id = xstrdup(f->lt_id);
         a->launch_template.name = xstrdup(f->lt_name);
         a->launch_template.version = xstrdup(v);
+        a->protected_from_scale_in = in->protected_;
     }
     g->tags = xcalloc(f->n_tags ? f->n_tags : 1, sizeof(*g->tags));
     for (size_t i = 0; i < f->n_tags; i++) {
@@ -684,6 +704,7 @@ static int describe_group(void *ctx, const char *name, struct asg_group *g, stru
     strv_push(&g->termination_policies, "Default");
     g->health_check_type = xstrdup("EC2");
     g->has_warm_pool = f->warm_pool;
+    g->new_instances_protected_from_scale_in = f->new_protected;
     g->status = f->deleting ? xstrdup("Delete in progress") : NULL;
     return 0;
 }
@@ -759,6 +780,31 @@ static int terminate_instances(void *ctx, const char *const *ids, size_t n, int 
         }
     }
     return rc;
+}
+
+/* SetInstanceProtection (API Reference): up to 50 ids; an id not in the
+ * group fails the call (ValidationError). */
+static int set_instance_protection(void *ctx, const char *group, const char *const *ids, size_t n,
+                                   int on, struct err *err)
+{
+    struct fake_svc *f = ctx;
+    if (enter(f, FOP_SET_PROTECTION, err) != 0 || check_group(f, group, err) != 0)
+        return -1;
+    if (n == 0 || n > 50)
+        return err_service(err, 400, "ValidationError", "1 to 50 instance ids", "fake-request");
+    for (size_t i = 0; i < n; i++) {
+        const struct fake_instance *in = find_instance(f, ids[i]);
+        if (!in || !in->in_group)
+            return err_service(err, 400, "ValidationError",
+                               "The instance is not part of Auto Scaling group", "fake-request");
+    }
+    for (size_t i = 0; i < n; i++)
+        find_instance(f, ids[i])->protected_ = on;
+    if (on)
+        f->protection_calls_on++;
+    else
+        f->protection_calls_off++;
+    return 0;
 }
 
 static int suspend_processes(void *ctx, const char *group, const char *const *processes, size_t n,
@@ -912,6 +958,8 @@ static int describe_instances(void *ctx, const char *const *ids, size_t n,
         v[k].instance_id = xstrdup(in->id);
         v[k].image_id = xstrdup(ami);
         v[k].state = xstrdup(is_(in->lifecycle, "Pending") ? "pending" : "running");
+        if (f->launch_times)
+            v[k].launch_time = (long long)in->launched_at;
         v[k++].availability_zone = xstrdup(in->zone);
     }
     *out = v;
@@ -1349,6 +1397,7 @@ struct svc_ops fake_ops(struct fake_svc *f)
         .set_desired_capacity = set_desired_capacity,
         .update_group_size = update_group_size,
         .terminate_instances = terminate_instances,
+        .set_instance_protection = set_instance_protection,
         .suspend_processes = suspend_processes,
         .resume_processes = resume_processes,
         .put_tags = put_tags,

@@ -44,6 +44,7 @@ enum fake_op {
     FOP_DESCRIBE_LIFECYCLE_HOOKS,
     FOP_DESCRIBE_ALARMS,
     FOP_DESCRIBE_TAGS,
+    FOP_SET_PROTECTION,
     FOP_N,
 };
 
@@ -65,8 +66,8 @@ const char *fake_fault_name(enum fake_fault f);
 /* Whether the engine is expected to wait the fault out rather than fail. */
 int fake_fault_is_transient(enum fake_fault f);
 
-#define FAKE_MAX_INSTANCES 64
-#define FAKE_MAX_CIS 96
+#define FAKE_MAX_INSTANCES 128
+#define FAKE_MAX_CIS 192
 #define FAKE_MAX_TASKS 768
 #define FAKE_MAX_SERVICES 8
 #define FAKE_MAX_TAGS 16
@@ -79,6 +80,8 @@ struct fake_instance {
     long version;       /* launch template version it was launched from */
     int age;            /* steps since launch */
     int in_group;       /* 0: another group's instance in the same cluster */
+    int protected_;     /* ProtectedFromScaleIn */
+    double launched_at; /* wall clock at launch (EC2 launchTime) */
 };
 
 struct fake_ci {
@@ -154,6 +157,8 @@ struct fake_svc {
     int capacity_provider;    /* 1: a capacity provider of the cluster manages the group, 2: with
                                  managed scaling */
     int template_without_ami; /* the launch template sets no ImageId */
+    int new_protected;        /* NewInstancesProtectedFromScaleIn */
+    int launch_times;         /* DescribeInstances reports launchTime */
 
     /* dynamics */
     int launch_steps;   /* steps from Pending to InService and registered (default 2) */
@@ -202,6 +207,9 @@ struct fake_svc {
     int serving_floor;             /* the capacity the group must keep (desired at start) */
     int killed_running;            /* running tasks on instances that were terminated */
     int scaled_in;                 /* instances the group scaled in by itself (desired < members) */
+    int scaled_in_drained;         /* of those, instances whose container instance was DRAINING */
+    int protection_calls_on;       /* SetInstanceProtection true calls */
+    int protection_calls_off;      /* SetInstanceProtection false calls */
     int drained_instances;         /* UpdateContainerInstancesState DRAINING, instance count */
 };
 
@@ -236,8 +244,9 @@ struct fake_service *fake_add_service(struct fake_svc *f, const char *name, int 
 const char *fake_tag(const struct fake_svc *f, const char *key); /* NULL when absent */
 int fake_tag_count(const struct fake_svc *f, const char *prefix);
 int fake_is_suspended(const struct fake_svc *f, const char *process);
-int fake_members(const struct fake_svc *f);  /* group instances not Terminating */
-int fake_outdated(const struct fake_svc *f); /* members not at lt_latest */
+int fake_members(const struct fake_svc *f);   /* group instances not Terminating */
+int fake_protected(const struct fake_svc *f); /* members protected from scale-in */
+int fake_outdated(const struct fake_svc *f);  /* members not at lt_latest */
 int fake_cis_with_status(const struct fake_svc *f, const char *status); /* group members' */
 int fake_service_running(const struct fake_svc *f, const char *name);
 struct fake_ci *fake_ci_of(struct fake_svc *f, const char *instance_id);

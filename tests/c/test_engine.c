@@ -113,6 +113,9 @@ static const char *restore_problem(const struct eng *t)
                  fake_tag_count(&t->f, ROLLOUT_TAG_PREFIX));
     else if (t->f.n_suspended)
         snprintf(why, sizeof(why), "process %s left suspended", t->f.suspended[0]);
+    else if (fake_protected(&t->f))
+        snprintf(why, sizeof(why), "%d member(s) left protected from scale-in",
+                 fake_protected(&t->f));
     else if (fake_members(&t->f) != t->orig_desired)
         snprintf(why, sizeof(why), "%d members, expected %d", fake_members(&t->f), t->orig_desired);
     else
@@ -212,6 +215,11 @@ TEST(every_write_failing_once_with_each_kind_of_error)
                 t->f.max = t->orig_max = 4; /* MaxSize is raised, then restored */
                 fake_add_standalone_task(&t->f, 0);
                 t->cfg.options.standalone = STANDALONE_STOP;
+                /* every other fault, the drained batch leaves by one scale-in
+                 * (rollout/bulk.h): SetInstanceProtection is among the writes
+                 * that fail, and so is the per-instance termination */
+                t->cfg.options.bulk_terminate_from = fault % 2 ? 2 : 0;
+                t->f.launch_times = 1;
                 t->hook_op = (enum fake_op)op;
                 t->hook_at = at;
                 t->hook_fault = (enum fake_fault)fault;

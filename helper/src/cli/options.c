@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rollout/bulk.h"
+
 const struct cli_option_doc cli_option_docs[OPT_COUNT] = {
 #define OPT(id, name, letter, arg, commands, help) {name, letter, arg, commands, help},
 #include "cli/options.def"
@@ -159,6 +161,7 @@ int cli_parse(int argc, char **argv, struct cli_options *o, struct err *err)
     memset(o, 0, sizeof(*o));
     o->command = CMD_ROLLOUT;
     o->rollout.standalone = STANDALONE_WAIT;
+    o->rollout.bulk_terminate_from = ROLLOUT_BULK_FROM_DEFAULT;
 
     struct option longopts[OPT_COUNT + 1];
     char shortopts[2 * OPT_COUNT + 2];
@@ -272,6 +275,11 @@ int cli_parse(int argc, char **argv, struct cli_options *o, struct err *err)
         case OPT_INSTANCE_TIMEOUT:
             if (parse_seconds(name, v, 1, 7 * 86400, &instance, err) != 0)
                 return -1;
+            break;
+        case OPT_BULK_TERMINATE_FROM:
+            if (parse_count(name, v, 0, 100000, &n, err) != 0)
+                return -1;
+            o->rollout.bulk_terminate_from = (int)n;
             break;
         case OPT_STANDALONE_TASKS:
             if (strcmp(v, "wait") == 0)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rollout/bulk.h"
 #include "rollout/engine_impl.h"
 #include "util/buf.h"
 #include "util/mem.h"
@@ -269,6 +270,70 @@ static int registered_since(struct engine *e, const struct rollout_snapshot *s,
     return rc != 0 ? -1 : found;
 }
 
+/* SetInstanceProtection takes 50 instance ids per call (API Reference,
+ * SetInstanceProtection). */
+#define PROTECT_PER_CALL 50
+
+/* SetInstanceProtection of ids, 50 per call, each call fenced as one of a
+ * batch (batch_fence). */
+static int set_protection(struct engine *e, const char *group, const struct strv *ids, int on,
+                          struct err *err)
+{
+    double fenced_at = -1.0;
+    for (size_t off = 0; off < ids->n; off += PROTECT_PER_CALL) {
+        size_t k = ids->n - off < PROTECT_PER_CALL ? ids->n - off : PROTECT_PER_CALL;
+        if (batch_fence(e, &fenced_at, err) != 0 ||
+            e->ops->set_instance_protection(e->ops->ctx, group, (const char *const *)ids->v + off,
+                                            k, on, err) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* The bulk scale-in (bulk.h): protect the other members that are not yet,
+ * then lower the desired capacity by the drained ones; Auto Scaling takes
+ * exactly those. A failure of either write (a missing permission, a
+ * MinSize raised meanwhile, AWS failing past the client's retries) leaves
+ * this run to the per-instance path (e->bulk_off), said as a warning, and
+ * nothing else: the next poll takes off what was protected (the restore
+ * rule; a desired change that went through after all is waited for) and
+ * terminates one by one, which fails as it would have without the bulk
+ * path if the cause is there too. A lost lease is a failure. */
+static int bulk_scale_in(struct engine *e, const struct rollout_snapshot *s,
+                         const struct rollout_decision *d, const struct strv *protect,
+                         struct err *err)
+{
+    const struct asg_group *g = &s->group;
+    int desired = g->desired_capacity - (int)d->ids.n;
+    if (set_protection(e, g->name, protect, 1, err) != 0 ||
+        FENCED(e, err, e->ops->set_desired_capacity(e->ops->ctx, g->name, desired, err)) != 0) {
+        e->bulk_off = 1;
+        if (e->lost_lease || e->busy)
+            return -1;
+        emit_err(e, EV_WARNING,
+                 "the scale-in of the drained instances could not be made; terminating them one "
+                 "by one instead",
+                 err);
+        return ACT_LOOK_AGAIN;
+    }
+    /* What it must take, and what it must not: checked once it has
+     * picked (engine.c, bulk_check_victims). */
+    strv_free(&e->bulk_victims);
+    strv_free(&e->bulk_kept);
+    for (size_t i = 0; i < d->ids.n; i++)
+        strv_push(&e->bulk_victims, d->ids.v[i]);
+    for (size_t i = 0; i < g->n_instances; i++)
+        if (bulk_counted_state(g->instances[i].lifecycle_state) &&
+            !strv_contains(&d->ids, g->instances[i].instance_id))
+            strv_push(&e->bulk_kept, g->instances[i].instance_id);
+    e->sum->bulk_scale_ins++;
+    emitf(e, EV_INFO,
+          "one scale-in for %zu drained instance(s): %zu other instance(s) protected, desired "
+          "capacity %d -> %d",
+          d->ids.n, protect->n, g->desired_capacity, desired);
+    return 0;
+}
+
 int act_perform(struct engine *e, const struct rollout_snapshot *s,
                 const struct rollout_decision *d, struct err *err)
 {
@@ -327,6 +392,18 @@ int act_perform(struct engine *e, const struct rollout_snapshot *s,
         int late = registered_since(e, s, &d->ids, err);
         if (late != 0)
             return late < 0 ? -1 : ACT_LOOK_AGAIN;
+        struct strv protect = STRV_INIT;
+        char why[256] = "";
+        int bulk = !e->bulk_off && rollout_bulk_eligible(s, &e->cfg->options, d, e->rollback,
+                                                         &protect, why, sizeof(why));
+        int rc = bulk ? bulk_scale_in(e, s, d, &protect, err) : 0;
+        strv_free(&protect);
+        if (bulk)
+            return rc;
+        if (e->cfg->options.bulk_terminate_from > 0 &&
+            (int)d->ids.n >= e->cfg->options.bulk_terminate_from)
+            emitf(e, EV_INFO, "terminating %zu instance(s) one by one, not by one scale-in: %s",
+                  d->ids.n, e->bulk_off ? "it failed earlier in this run" : why);
         /* A failure is retried from a fresh look: the instances already
          * terminating are no longer candidates then. */
         return FENCED(e, err,
@@ -361,6 +438,8 @@ int act_perform(struct engine *e, const struct rollout_snapshot *s,
         free(tag.value);
         return rc;
     }
+    case ACT_UNPROTECT:
+        return set_protection(e, group, &d->ids, 0, err);
     case ACT_WAIT:
     case ACT_NOTHING_TO_DO:
     case ACT_BEGIN:

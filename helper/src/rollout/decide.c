@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rollout/bulk.h"
 #include "rollout/decide_impl.h"
 #include "util/mem.h"
 
@@ -59,6 +60,8 @@ const char *rollout_action_name(enum rollout_action a)
         return "resume-processes";
     case ACT_RECORD_SIZES:
         return "record-sizes";
+    case ACT_UNPROTECT:
+        return "unprotect";
     }
     return "?";
 }
@@ -201,6 +204,34 @@ static int standalone_to_stop(const struct rollout_assessment *a, struct rollout
     return n;
 }
 
+/* Before any other step of a rollout or rollback in progress (bulk.h): a
+ * bulk scale-in in flight is waited for (its drained instances must not be
+ * returned to service or counted on, nor its protection touched), and the
+ * protection it added comes off once it has picked its victims. */
+static int bulk_scale_in_steps(const struct rollout_snapshot *s, const struct rollout_assessment *a,
+                               const struct rollout_options *o, const struct rollout_timers *t,
+                               struct rollout_decision *d)
+{
+    if (rollout_bulk_in_flight(s)) {
+        int members = 0;
+        for (size_t i = 0; i < s->group.n_instances; i++)
+            members += bulk_counted_state(s->group.instances[i].lifecycle_state);
+        decision_say(d, ACT_WAIT,
+                     "waiting for the scale-in to take %d drained instance(s) (desired capacity "
+                     "%d, %d member(s))",
+                     members - s->group.desired_capacity, s->group.desired_capacity, members);
+        wait_or_fail(s, a, o, t, WAIT_TERMINATION, d);
+        return 1;
+    }
+    if (rollout_protection_to_restore(s, d) > 0) {
+        decision_say(d, ACT_UNPROTECT,
+                     "taking scale-in protection off %zu instance(s) launched during the rollout",
+                     d->ids.n);
+        return 1;
+    }
+    return 0;
+}
+
 void rollout_decide(const struct rollout_snapshot *s, const struct rollout_assessment *a,
                     const struct rollout_options *o, const struct rollout_timers *t,
                     struct rollout_decision *d)
@@ -218,6 +249,8 @@ void rollout_decide(const struct rollout_snapshot *s, const struct rollout_asses
         return;
     }
 
+    if (bulk_scale_in_steps(s, a, o, t, d))
+        return;
     /* Processes this rollout suspends stay suspended until it finishes. */
     missing_processes(s, d);
     if (d->ids.n) {
@@ -391,6 +424,8 @@ void rollout_decide_rollback(const struct rollout_snapshot *s, const struct roll
                              struct rollout_decision *d)
 {
     memset(d, 0, sizeof(*d));
+    if (bulk_scale_in_steps(s, a, o, t, d))
+        return;
     const int n_orig = s->state.desired_capacity;
     /* Once the rollback launches an instance to even the zones (the last
      * thing it does), every old instance is back in service: the surplus

@@ -345,6 +345,11 @@ static double poll_once(struct engine *e, long long now, struct err *step_err, s
     struct rollout_assessment a;
     if (observe(&e->ob, now, &s, step_err) != 0)
         return POLL_FAILED;
+    if (bulk_note_protection(e, &s, step_err) != 0) {
+        rollout_snapshot_free(&s);
+        return POLL_FAILED;
+    }
+    bulk_check_victims(e, &s);
     rollout_assess(&s, &e->cfg->options, &a);
     for (size_t i = 0; e->rollback && s.spec.weighted && i < a.n; i++)
         a.v[i].drain_unfinished = strv_contains(&e->unfinished_drains, a.v[i].asg->instance_id);
@@ -470,6 +475,7 @@ static double on_poll_failed(struct engine *e, const struct err *step_err, struc
 
 static void interrupt(struct engine *e, struct err *err)
 {
+    bulk_unprotect_on_stop(e);
     lease_release(e);
     err_set(err, ERR_INTERRUPTED, "stopped on request; run the same command again to resume");
     conclude(e, ROLLOUT_INTERRUPTED, "%s", err->message);
@@ -487,6 +493,7 @@ static void engine_init(struct engine *e, const struct svc_ops *ops,
     e->poll_min = cfg->poll_min_s > 0 ? cfg->poll_min_s : 1.0;
     e->poll_max = cfg->poll_max_s > 0 ? cfg->poll_max_s : 3.0;
     e->interval = e->poll_min;
+    e->protection_managed = -1;
     lease_identity(e);
     observer_init(&e->ob, ops, cfg->asg_name, cfg->cluster_name, &cfg->options);
 }
@@ -521,6 +528,8 @@ enum rollout_result rollout_run(const struct svc_ops *ops, const struct rollout_
     scaling_watch_free(&e.scaling);
     strv_free(&e.warned_kept);
     strv_free(&e.unfinished_drains);
+    strv_free(&e.bulk_victims);
+    strv_free(&e.bulk_kept);
     observer_free(&e.ob);
     return (enum rollout_result)sum->result;
 }

@@ -49,6 +49,7 @@ struct rollout_summary {
     int tasks_moved;   /* tasks that were on instances when they were drained */
     int tasks_stopped; /* standalone tasks stopped by the rollout */
     int batches;
+    int bulk_scale_ins; /* terminations carried out as one scale-in (bulk.h) */
     double elapsed_s;
     unsigned long aws_calls;
     unsigned long aws_attempts;

@@ -61,6 +61,15 @@ struct engine {
     int outdated_at_start;
     /* the group's scaling configuration (hold.c) */
     struct scaling_watch scaling;
+    /* The bulk scale-in (bulk.h): whether ECS manages the group's
+     * protection (-1: not read yet this run; engine.c), the per-instance
+     * path only for the rest of this run (a bulk write failed), and what
+     * the latest scale-in must take and must not, for the check once it
+     * has picked (a warning, never a decision). */
+    int protection_managed;
+    int bulk_off;
+    struct strv bulk_victims;
+    struct strv bulk_kept;
 };
 
 /* Time, through the service boundary. */
@@ -149,6 +158,19 @@ int act_take_lease(struct engine *e, struct err *err);
 int act_release_lease(struct engine *e, struct err *err);
 /* The lease's renewal, by lease_check itself right after its read. */
 int act_renew_lease(struct engine *e, struct err *err);
+
+/* ---- bulk_run.c: the engine's side of the bulk scale-in (bulk.h) ---- */
+/* Fills s->protection_managed, reading the group's capacity providers once
+ * a run, when it may matter (a member protected, or enough DRAINING for a
+ * bulk scale-in). -1 when they could not be read. */
+int bulk_note_protection(struct engine *e, struct rollout_snapshot *s, struct err *err);
+/* Once the latest bulk scale-in has picked its victims: warns of a member
+ * it was to keep that left, and of a drained one it did not take. */
+void bulk_check_victims(struct engine *e, const struct rollout_snapshot *s);
+/* Before a run stopped on request releases its lease: takes off the
+ * protection its bulk scale-in added (best effort; the next run's first
+ * poll does otherwise). */
+void bulk_unprotect_on_stop(struct engine *e);
 
 /* ---- hold.c: what the rollout holds of the group's scaling ---- */
 /* Before a decision to finish resumes AlarmNotification: while a scale-in

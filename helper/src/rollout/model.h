@@ -36,6 +36,9 @@ struct rollout_options {
     const char *ami;         /* --ami: also out of date when running another AMI */
     long instance_timeout_s; /* new instances must be ready within this */
     long drain_timeout_s;    /* a batch must drain within this */
+    /* --bulk-terminate-from: a forward termination of at least this many
+     * drained instances is one scale-in (bulk.h); 0: never. */
+    int bulk_terminate_from;
 };
 
 /* What "current" means for this group. */
@@ -109,6 +112,11 @@ struct rollout_snapshot {
     struct strv ci_lost;
     struct hook_timeout *hooks; /* the group's lifecycle hooks (names owned) */
     size_t n_hooks;
+    /* Whether ECS manages the members' scale-in protection (a capacity
+     * provider of the group with managed termination protection): 1 yes,
+     * 0 no, -1 not known. The bulk scale-in and the restore rule (bulk.h)
+     * touch protection only at 0. */
+    int protection_managed;
 };
 
 void rollout_snapshot_free(struct rollout_snapshot *s);
@@ -206,6 +214,7 @@ enum rollout_action {
     ACT_HOLD_LAUNCHES, /* record "Launch" in the state, then suspend it (ids = {"Launch"}) */
     ACT_RESUME,        /* resume processes (ids = names) */
     ACT_RECORD_SIZES,  /* record the group's sizes as the original ones (state.h) */
+    ACT_UNPROTECT,     /* SetInstanceProtection false for ids (bulk.h, the restore rule) */
     ACT_FAIL,          /* give up: the caller rolls back */
 };
 

@@ -26,6 +26,15 @@ int scaling_cp_is_groups(const struct ecs_capacity_provider *cp, const struct as
     return ends_with(cp->asg_arn, tail);
 }
 
+int scaling_cp_manages_protection(const struct ecs_capacity_provider *cps, size_t n,
+                                  const struct asg_group *g)
+{
+    for (size_t i = 0; i < n; i++)
+        if (scaling_cp_is_groups(&cps[i], g) && cps[i].managed_termination_protection)
+            return 1;
+    return 0;
+}
+
 const char *scaling_cp_protecting_tasks(const struct ecs_capacity_provider *cps, size_t n,
                                         const struct asg_group *g)
 {

@@ -56,6 +56,13 @@ int scaling_cp_is_groups(const struct ecs_capacity_provider *cp, const struct as
 const char *scaling_cp_protecting_tasks(const struct ecs_capacity_provider *cps, size_t n,
                                         const struct asg_group *g);
 
+/* Whether a capacity provider of the group has managed termination
+ * protection ENABLED (with managed scaling or not): ECS then sets and
+ * clears the members' scale-in protection itself, and the rollout's bulk
+ * scale-in (bulk.h) leaves protection alone. */
+int scaling_cp_manages_protection(const struct ecs_capacity_provider *cps, size_t n,
+                                  const struct asg_group *g);
+
 /* Pre-flight notes on the group's capacity providers: what the rollout does
  * with managed scaling, termination protection and draining (warnings). */
 void scaling_cp_notes(const struct ecs_capacity_provider *cps, size_t n, const struct asg_group *g,

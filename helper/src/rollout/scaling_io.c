@@ -173,6 +173,24 @@ static int protecting_provider(const struct svc_ops *ops, const struct asg_group
     return rc;
 }
 
+int scaling_read_protection_managed(const struct svc_ops *ops, const char *cluster,
+                                    const struct asg_group *g, int *managed, struct err *err)
+{
+    *managed = 0;
+    struct ecs_cluster cl;
+    memset(&cl, 0, sizeof(cl));
+    if (ops->describe_cluster(ops->ctx, cluster, &cl, err) != 0)
+        return -1;
+    struct ecs_capacity_provider *cps;
+    size_t n;
+    int rc = cluster_capacity_providers(ops, &cl, &cps, &n, err);
+    if (rc == 0)
+        *managed = scaling_cp_manages_protection(cps, n, g);
+    ecs_capacity_providers_free(cps, n);
+    ecs_cluster_free(&cl);
+    return rc;
+}
+
 int scaling_check_alarms(const struct svc_ops *ops, const struct asg_group *g, const char *cluster,
                          long long now, struct scaling_watch *w, struct alarm_gate *out,
                          struct err *err)

@@ -41,6 +41,12 @@ int scaling_check_alarms(const struct svc_ops *ops, const struct asg_group *g, c
                          long long now, struct scaling_watch *w, struct alarm_gate *out,
                          struct err *err);
 
+/* Whether a capacity provider of group g in `cluster` has managed
+ * termination protection (scaling_cp_manages_protection): *managed 1 or 0.
+ * Read by the bulk scale-in (bulk.h). */
+int scaling_read_protection_managed(const struct svc_ops *ops, const char *cluster,
+                                    const struct asg_group *g, int *managed, struct err *err);
+
 /* At the end: the scheduled actions that came due since `started` (those
  * observed at the start and those listed now), one message each. */
 int scaling_scheduled_report(const struct svc_ops *ops, const char *group, long long started,

@@ -90,6 +90,7 @@ void rollout_timers_note(struct rollout_timers *t, const struct rollout_decision
     case ACT_HOLD_LAUNCHES:
     case ACT_RESUME:
     case ACT_RECORD_SIZES:
+    case ACT_UNPROTECT:
     case ACT_NOTHING_TO_DO:
     case ACT_BEGIN:
         break;

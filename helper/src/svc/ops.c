@@ -31,6 +31,12 @@ static int terminate_instances(void *ctx, const char *const *ids, size_t n, int 
     return asg_terminate_instances(ctx, ids, n, decrement, done, err);
 }
 
+static int set_instance_protection(void *ctx, const char *group, const char *const *ids, size_t n,
+                                   int protected_from_scale_in, struct err *err)
+{
+    return asg_set_instance_protection(ctx, group, ids, n, protected_from_scale_in, err);
+}
+
 static int suspend_processes(void *ctx, const char *group, const char *const *processes, size_t n,
                              struct err *err)
 {
@@ -239,6 +245,7 @@ struct svc_ops svc_ops_aws(struct aws_client *c)
         .set_desired_capacity = set_desired_capacity,
         .update_group_size = update_group_size,
         .terminate_instances = terminate_instances,
+        .set_instance_protection = set_instance_protection,
         .suspend_processes = suspend_processes,
         .resume_processes = resume_processes,
         .put_tags = put_tags,

@@ -28,6 +28,10 @@ struct svc_ops {
                              struct err *err);
     int (*terminate_instances)(void *ctx, const char *const *ids, size_t n,
                                int should_decrement_desired, int *done, struct err *err);
+    /* SetInstanceProtection, 50 ids per call (asg_set_instance_protection):
+     * the bulk scale-in (rollout/bulk.h). */
+    int (*set_instance_protection)(void *ctx, const char *group, const char *const *ids, size_t n,
+                                   int protected_from_scale_in, struct err *err);
     int (*suspend_processes)(void *ctx, const char *group, const char *const *processes, size_t n,
                              struct err *err);
     int (*resume_processes)(void *ctx, const char *group, const char *const *processes, size_t n,

@@ -74,6 +74,10 @@ run "defaults_manage_scaling_protection_and_draining" {
     ])
     error_message = "the rollout's permissions for a managed capacity provider: the alarms of its scaling policy: ${output.rollout_iam_policy_json}"
   }
+  assert {
+    condition     = length([for st in jsondecode(output.rollout_iam_policy_json).Statement : st if contains(["BulkScaleInProtectionInThisGroup"], st.Sid)]) == 0
+    error_message = "with managed termination protection ECS owns the members' protection: the rollout never calls SetInstanceProtection"
+  }
 }
 
 run "reserved_prefix_gets_another_name" {
@@ -118,6 +122,10 @@ run "disabled_leaves_the_group_as_before" {
   assert {
     condition     = length([for st in jsondecode(output.rollout_iam_policy_json).Statement : st if contains(["ReadScalingAlarms"], st.Sid)]) == 0
     error_message = "no capacity provider permission without a capacity provider"
+  }
+  assert {
+    condition     = jsonencode([for st in jsondecode(output.rollout_iam_policy_json).Statement : st.Action if contains(["BulkScaleInProtectionInThisGroup"], st.Sid)]) == jsonencode([["autoscaling:SetInstanceProtection"]])
+    error_message = "without managed termination protection the bulk scale-in protects members of the group (SetInstanceProtection): ${output.rollout_iam_policy_json}"
   }
 }
 
