@@ -149,23 +149,43 @@ class MemoryWatch:
         return {k: round(v / 1024, 2) for k, v in self.peak.items()}
 
 
-# A call the rollout makes once per instance between the instance's last task
-# stopping and its termination (the critical path's last delay): throttled,
-# those calls alone lengthen the critical path by at least their bucket's floor.
+# The calls the rollout makes between an instance's last task stopping and its
+# termination (the critical path's last delay). One by one: a
+# TerminateInstanceInAutoScalingGroup per instance. By one scale-in
+# (--bulk-terminate-from, src/rollout/bulk.h): the SetInstanceProtection calls
+# that protect the members that stay (50 ids per call; as many again take it
+# off once the scale-in has picked, off the path) and one SetDesiredCapacity.
+# Throttled, those calls alone lengthen the critical path by at least their
+# buckets' floor (one bucket per Auto Scaling action, sim/throttle.py).
 PER_INSTANCE_ON_PATH = "autoscaling:TerminateInstanceInAutoScalingGroup"
+BULK_PROTECT = "autoscaling:SetInstanceProtection"
+BULK_DESIRED = "autoscaling:SetDesiredCapacity"
 
 
 def throttle_floor(calls, throttles, critical_path_s, time_scale):
     """The least wall time a throttled run can take: the critical path plus
-    the floor of its per-instance calls on the path (throttle.floor_seconds;
-    the calls that went through: the ledger counts refused ones too), with
-    where the bucket's figures come from."""
-    n = calls.get(PER_INSTANCE_ON_PATH, 0) - throttles.get(PER_INSTANCE_ON_PATH, 0)
-    spec = throttle_mod.bucket_of(PER_INSTANCE_ON_PATH)
-    if not n or spec is None:
+    the floor of the calls it made on the path (throttle.floor_seconds per
+    action's bucket, the slowest bucket counting; the calls that went
+    through: the ledger counts refused ones too), with where the buckets'
+    figures come from."""
+    def through(name):
+        return calls.get(name, 0) - throttles.get(name, 0)
+
+    on_path = {}
+    if through(PER_INSTANCE_ON_PATH):
+        on_path[PER_INSTANCE_ON_PATH] = through(PER_INSTANCE_ON_PATH)
+    if through(BULK_PROTECT):
+        # half protect before the scale-in (on the path), half unprotect after
+        on_path[BULK_PROTECT] = (through(BULK_PROTECT) + 1) // 2
+        on_path[BULK_DESIRED] = 1
+    specs = {name: throttle_mod.bucket_of(name) for name in on_path}
+    on_path = {name: n for name, n in on_path.items() if specs[name] is not None}
+    if not on_path:
         return None
-    extra = throttle_mod.floor_seconds(n, PER_INSTANCE_ON_PATH) * time_scale
-    return {"call": PER_INSTANCE_ON_PATH, "calls": n, "capacity": spec[0], "refill_per_s": spec[1],
+    extra = max(throttle_mod.floor_seconds(n, name) for name, n in on_path.items()) * time_scale
+    spec = specs[next(iter(on_path))]
+    return {"call": PER_INSTANCE_ON_PATH if PER_INSTANCE_ON_PATH in on_path else BULK_PROTECT,
+            "calls": on_path, "bulk": BULK_PROTECT in on_path, "capacity": spec[0], "refill_per_s": spec[1],
             "source": spec[2], "extra_s": round(extra, 2), "wall_s": round(critical_path_s + extra, 2),
             "ratio": round((critical_path_s + extra) / critical_path_s, 3)}
 
@@ -425,9 +445,12 @@ def main():
             print("      throttled: " + (", ".join(f"{k}={v}" for k, v in r["throttles"].items()) or "none"))
             fl = r.get("throttle_floor")
             if fl:
-                print(f"      throttling floor: {fl['calls']} {fl['call'].split(':')[1]} calls (one per instance, "
-                      f"between its drain and its termination) against a bucket of {fl['capacity']} refilling "
-                      f"{fl['refill_per_s']:g}/s ({fl['source']}) take at least {fl['extra_s']:.1f} s: no run can "
+                what = " + ".join(f"{n} {name.split(':')[1]}" for name, n in fl["calls"].items())
+                how = ("the bulk scale-in: protection of the members that stay, 50 per call, then one "
+                       "desired capacity change" if fl["bulk"] else "one per instance")
+                print(f"      throttling floor: {what} calls ({how}, between the drain and the termination) "
+                      f"against buckets of {fl['capacity']} refilling {fl['refill_per_s']:g}/s, one per action "
+                      f"({fl['source']}) take at least {fl['extra_s']:.1f} s: no run can "
                       f"take less than {r['critical_path_s']:.1f} + {fl['extra_s']:.1f} = {fl['wall_s']:.1f} s "
                       f"= {fl['ratio']:.3f} of the critical path (this one: {r['ratio']:.3f})")
     if args.json:

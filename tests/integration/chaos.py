@@ -129,6 +129,16 @@ class Plan:
         self.shape = random.Random(f"{seed}:{index}:shape").choice(names + [None] * ((len(names) + 1) // 2)) \
             if names else None
         self.shape_path = (shapes or {}).get(self.shape)
+        # Half the rollouts remove their drained batches with one scale-in
+        # (--bulk-terminate-from 1 or 2, src/rollout/bulk.h), so the bulk path
+        # meets the faults and kills; drawn with an RNG of its own, so the rest
+        # of each plan stays as it was.
+        bulk_rng = random.Random(f"{seed}:{index}:bulk")
+        self.bulk_from = bulk_rng.choice([None, None, 1, 2])
+        # and a third of those are SIGKILLed right after their first protection
+        # call: between protecting and lowering the desired capacity (or just
+        # after it), which the next run must restore
+        kill_after_protect = bool(self.bulk_from) and bulk_rng.random() < 1 / 3
         self.asg_name, self.template = "prod-asg", "prod-lt"   # the group rolled, its launch template
         rng = self.rng = random.Random(f"{seed}:{index}")
         self.instances = rng.choice([2, 2, 3, 3, 4])
@@ -193,6 +203,8 @@ class Plan:
                 self.kills.append(("write", rng.choice(WRITE_ACTIONS), rng.choice([1, 1, 2]), sig))
             else:
                 self.kills.append(("time", round(rng.uniform(0.05, 3.0), 2), sig))
+        if kill_after_protect:
+            self.kills.insert(0, ("write", "autoscaling:SetInstanceProtection", 1, "SIGKILL"))
         # Real seconds: the simulator runs at time scale 0.01 (1 AWS s = 10 ms).
         self.instance_timeout = 10 if "account-limit" not in self.names else 20
         self.drain_timeout = 6
@@ -258,12 +270,15 @@ class Plan:
         a = ["--instance-timeout", str(self.instance_timeout), "--drain-timeout", str(self.drain_timeout)]
         if self.batch:
             a += ["--batch-size", str(self.batch)]
+        if self.bulk_from:
+            a += ["--bulk-terminate-from", str(self.bulk_from)]
         return a
 
     def describe(self):
         return (f"seed {self.seed} rollout {self.index}: {('shape ' + self.shape + ', ') if self.shape else ''}"
                 f"{self.instances} instances, {self.tasks} tasks "
-                f"({self.min_healthy}/{self.max_percent}), batch {self.batch or 'all'}, suspended "
+                f"({self.min_healthy}/{self.max_percent}), batch {self.batch or 'all'}, "
+                f"bulk scale-in from {self.bulk_from or '-'}, suspended "
                 f"{self.suspended or '-'}, faults {self.names or '-'}, kills {self.kills or '-'}")
 
 

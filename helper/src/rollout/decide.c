@@ -8,7 +8,9 @@
  * serves with less than it had. Instances are removed only once their tasks
  * are all STOPPED and the services they hosted are back at their desired
  * count, by terminating exactly those instances (never by lowering the
- * desired capacity and leaving the choice to the group). */
+ * desired capacity and leaving the choice to the group: a bulk scale-in,
+ * bulk.h, lowers it only once every other member is protected from it, so
+ * the group has no choice but those). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
