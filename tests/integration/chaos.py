@@ -335,7 +335,9 @@ class Figures:
                 f"operator fixes {dict(self.operator_fixes)}; "
                 f"API faults injected {inj} {dict(self.injected)}; faults drawn {dict(self.faults_drawn)}; "
                 f"exit codes {dict(sorted(self.exit_codes.items()))}; managed scale-ins after the rollout "
-                f"{sum(m['managed_scale_ins'] for m in self.measures.values())}"
+                f"{sum(m['managed_scale_ins'] for m in self.measures.values())}; rollouts that protected "
+                f"instances for a bulk scale-in {sum(m['bulk_protected'] for m in self.measures.values())} "
+                f"(of {sum(m['bulk_drawn'] for m in self.measures.values())} with --bulk-terminate-from)"
                 + (f"; per shape {({k: dict(v) for k, v in sorted(self.shapes.items())})}" if self.shapes else ""))
 
 
@@ -538,6 +540,9 @@ def measure(sim, plan, final, figures, t_end=None):
                        for i in group(sim.client("autoscaling"), plan.asg_name)["Instances"])
     m["replaced_once"] += once
     m["audit_identical"] += not any(c["group"] == plan.asg_name for c in led["group_config_changes"])
+    # rollouts that protected instances for a bulk scale-in (src/rollout/bulk.h)
+    m["bulk_protected"] += led["api_calls"].get("autoscaling:SetInstanceProtection", 0) > 0
+    m["bulk_drawn"] += bool(plan.bulk_from)
 
 
 def run_one(plan, figures, verbose=False, log=print, keep=None):
