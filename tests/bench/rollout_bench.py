@@ -317,6 +317,7 @@ def run_one(n, time_scale, helper, batch=None, groups=1, throttle=False, profile
         "sim_launch_s": round(sim_launch, 2),
         "ratio_without_sim_launch": round((wall - sim_launch) / crit["total_real_seconds"], 3),
         "requests": sum(d.get("aws_requests") or 0 for d in dones),
+        "bulk_scale_ins": sum(d.get("bulk_scale_ins") or 0 for d in dones),
         "requests_seen_by_simulator": sum(calls.values()),
         "polls": polls,
         "reads_per_poll": round(sum(reads.values()) / polls, 1) if polls else None,
@@ -433,7 +434,8 @@ def main():
             print(f"      {per:>6.2f}  {api:<42} {READ_REASONS.get(api, '')}")
         writes = {k: v for k, v in r["calls"].items() if k.split(":")[1] in WRITES}
         print("      writes: " + ", ".join(f"{k.split(':')[1]}={v}" for k, v in
-                                       sorted(writes.items(), key=lambda kv: -kv[1])))
+                                       sorted(writes.items(), key=lambda kv: -kv[1]))
+              + f"; drained batches removed by one scale-in (--bulk-terminate-from): {r.get('bulk_scale_ins', 0)}")
         print(f"      simulator: {r['sim_request_s']:.1f} s answering requests (over {r['connections']} connections),"
               f" {r['sim_tick_s']:.1f} s in "
               f"its tick (time passing, launches included), {r['sim_launch_s']:.1f} s creating the new instances")

@@ -158,6 +158,7 @@ static void json_event(struct output *out, const struct rollout_event *ev)
         cJSON_AddNumberToObject(o, "tasks_moved", s->tasks_moved);
         cJSON_AddNumberToObject(o, "tasks_stopped", s->tasks_stopped);
         cJSON_AddNumberToObject(o, "batches", s->batches);
+        cJSON_AddNumberToObject(o, "bulk_scale_ins", s->bulk_scale_ins);
         cJSON_AddNumberToObject(o, "elapsed_s", s->elapsed_s);
         cJSON_AddNumberToObject(o, "aws_requests", (double)s->aws_attempts);
     }
