@@ -296,7 +296,8 @@ struct eng {
     struct err err;
     volatile sig_atomic_t stop;
     int orig_desired;
-    int warned_left, warned_not_taken, one_by_one;
+    int warned_left, warned_not_taken, one_by_one, warned_fallback;
+    char fallback[512];
     int hook; /* what the hook does (test-specific) */
     int hooked;
 };
@@ -311,6 +312,10 @@ static void on_event(const struct rollout_event *ev, void *user)
         t->warned_not_taken++;
     if (ev->kind == EV_INFO && strstr(m, "one by one"))
         t->one_by_one++;
+    if (ev->kind == EV_WARNING && strstr(m, "could not be made; terminating them one by one")) {
+        t->warned_fallback++;
+        snprintf(t->fallback, sizeof(t->fallback), "%s", m);
+    }
     if (getenv("ENGINE_TEST_EVENTS"))
         fprintf(stderr, "[%s] %s %s\n", ev->phase ? ev->phase : "-",
                 ev->kind == EV_ACTION ? ev->action : "", m);
@@ -588,5 +593,21 @@ TEST(a_run_stopped_after_the_scale_in_takes_its_protection_off)
     CHECK_MSG(r == ROLLOUT_DONE, "%s: %s", rollout_result_name(r), t->sum.message);
     const char *p = problem(t);
     CHECK_MSG(!p, "%s", p);
+    free(t);
+}
+
+TEST(without_permission_to_protect_the_batch_goes_one_by_one)
+{
+    struct eng *t = eng_new(8, 4);
+    fake_fail_always(&t->f, FOP_SET_PROTECTION, FAULT_ACCESS_DENIED);
+    enum rollout_result r = run(t);
+    CHECK_MSG(r == ROLLOUT_DONE, "%s: %s", rollout_result_name(r), t->sum.message);
+    const char *p = problem(t);
+    CHECK_MSG(!p, "%s", p);
+    CHECK_INT(t->f.calls[FOP_SET_PROTECTION], 1);
+    CHECK_INT(t->sum.bulk_scale_ins, 0);
+    CHECK_INT(t->f.calls[FOP_TERMINATE], 1);
+    CHECK_INT(t->warned_fallback, 1);
+    CHECK_CONTAINS(t->fallback, "SetInstanceProtection");
     free(t);
 }

@@ -58,6 +58,22 @@ TEST(a_failed_parse_leaves_nothing_behind)
     CHECK(!o.quiet);
 }
 
+TEST(bulk_terminate_from_defaults_to_auto_scalings_burst_and_0_turns_it_off)
+{
+    struct cli_options o;
+    struct err e;
+    CHECK_INT(parse(&o, &e, REQ, NULL), 0);
+    CHECK_INT(o.rollout.bulk_terminate_from, 50);
+    CHECK_INT(parse(&o, &e, REQ, "--bulk-terminate-from", "0", NULL), 0);
+    CHECK_INT(o.rollout.bulk_terminate_from, 0);
+    CHECK_INT(parse(&o, &e, REQ, "--bulk-terminate-from", "7", NULL), 0);
+    CHECK_INT(o.rollout.bulk_terminate_from, 7);
+    CHECK_INT(parse(&o, &e, REQ, "--bulk-terminate-from", "-1", NULL), -1);
+    CHECK_CONTAINS(e.message, "--bulk-terminate-from expects a whole number");
+    CHECK_INT(parse(&o, &e, REQ, "--bulk-terminate-from", "5", "plan", NULL), -1);
+    CHECK_CONTAINS(e.message, "does not apply to the plan command");
+}
+
 TEST(defaults)
 {
     struct cli_options o;
