@@ -537,8 +537,8 @@ TEST(a_victim_that_was_not_drained_is_said)
     free(t);
 }
 
-/* A stop (and a transient failure) between protecting and lowering the
- * desired capacity: the group is left as a kill there would leave it. */
+/* A stop (and a failure of the desired change) between protecting and
+ * lowering the desired capacity: the stop takes the protection off. */
 static void stop_before_the_desired_change(struct fake_svc *f, enum fake_op op, void *user)
 {
     struct eng *t = user;
@@ -549,7 +549,7 @@ static void stop_before_the_desired_change(struct fake_svc *f, enum fake_op op, 
     }
 }
 
-TEST(a_run_stopped_between_protecting_and_the_desired_change_is_restored_by_the_next)
+TEST(a_run_stopped_between_protecting_and_the_desired_change_takes_the_protection_off)
 {
     struct eng *t = eng_new(8, 4);
     t->f.before = stop_before_the_desired_change;
@@ -557,7 +557,9 @@ TEST(a_run_stopped_between_protecting_and_the_desired_change_is_restored_by_the_
     enum rollout_result r = run(t);
     CHECK_MSG(t->hooked, "never hooked");
     CHECK_MSG(r == ROLLOUT_INTERRUPTED, "%s: %s", rollout_result_name(r), t->sum.message);
-    CHECK_INT(fake_protected(&t->f), 8);
+    CHECK_INT(fake_protected(&t->f), 0);
+    CHECK_INT(t->f.protection_calls_off, 1);
+    CHECK_INT(t->f.scaled_in, 0);
     t->f.before = NULL;
     r = run(t);
     CHECK_MSG(r == ROLLOUT_DONE, "%s: %s", rollout_result_name(r), t->sum.message);

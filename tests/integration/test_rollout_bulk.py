@@ -5,11 +5,12 @@ each; no task is killed, no service runs short, the group's configuration
 (per-instance protection included) is as it was; a SIGKILL between protecting and
 lowering the desired capacity is restored by the re-run; and each shape where it
 would not be as safe falls back to one call per instance."""
+import signal
 import unittest
 
 import testlib
-from rollout import (AMI_OLD, Checks, group, kill_when, new_template_version, run, scenario,
-                     simulator, start)
+from rollout import (AMI_OLD, Checks, api_calls, finish, group, kill_when, new_template_version, run,
+                     scenario, simulator, start)
 
 
 def asg_group(instances, **extra):
@@ -109,6 +110,26 @@ class Bulk(Checks, unittest.TestCase):
             self.assertAllCurrent(sim, v)
             self.assertClean(sim, desired=6, max_size=12, led=led)
             self.assertEqual(protected(sim), 0)
+
+    def test_a_sigterm_after_the_scale_in_takes_the_protection_off_before_stopping(self):
+        sc = scenario(instances=6, tasks=12, auto_scaling_groups=[asg_group(6)])
+        with simulator(sc) as sim:
+            v = new_template_version(sim)
+            proc = start(sim, "--bulk-terminate-from", "2")
+            # the second SetDesiredCapacity is the scale-in: stop the helper right after it
+            sim.wait_until(lambda: api_calls(sim).get("autoscaling:SetDesiredCapacity", 0) >= 2, timeout=120,
+                           interval=0.01, message="the scale-in")
+            proc.send_signal(signal.SIGTERM)
+            r = finish(proc)
+            self.assertEqual(r.rc, 4, r)
+            self.assertEqual(r.done()["result"], "interrupted", r)
+            self.assertEqual(protected(sim), 0)
+            r, calls = self.rollout(sim, "--bulk-terminate-from", "2")
+            self.assertEqual(r.rc, 0, r)
+            self.assertNotIn("autoscaling:SetInstanceProtection", calls, calls)
+            led = self.assertZeroDowntime(sim)
+            self.assertAllCurrent(sim, v)
+            self.assertClean(sim, desired=6, max_size=12, led=led)
 
     def check_one_by_one(self, sc, why, setup=None, **clean):
         with simulator(sc) as sim:

@@ -305,11 +305,13 @@ static int bulk_scale_in(struct engine *e, const struct rollout_snapshot *s,
 {
     const struct asg_group *g = &s->group;
     int desired = g->desired_capacity - (int)d->ids.n;
+    e->bulk_tried = 1;
     if (set_protection(e, g->name, protect, 1, err) != 0 ||
         FENCED(e, err, e->ops->set_desired_capacity(e->ops->ctx, g->name, desired, err)) != 0) {
-        e->bulk_off = 1;
-        if (e->lost_lease || e->busy)
+        /* A stop request that cut an answer short: the stop comes first. */
+        if (e->lost_lease || e->busy || err->kind == ERR_INTERRUPTED)
             return -1;
+        e->bulk_off = 1;
         emit_err(e, EV_WARNING,
                  "the scale-in of the drained instances could not be made; terminating them one "
                  "by one instead",

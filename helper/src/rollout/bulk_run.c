@@ -68,13 +68,21 @@ void bulk_check_victims(struct engine *e, const struct rollout_snapshot *s)
     strv_free(&e->bulk_kept);
 }
 
-/* A run stopped on request after a bulk scale-in of its own: the
+/* How long a run stopped on request waits for its scale-in to pick its
+ * instances before it leaves the protection to the next run (seconds).
+ * Auto Scaling starts a scale-in's terminations within moments of the
+ * desired change. */
+#define UNPROTECT_ON_STOP_S 30.0
+
+/* A run stopped on request after it began a bulk scale-in (its desired
+ * change may have gone through even when its answer was cut short): the
  * protection it added comes off before the lease goes, once the scale-in
- * has picked (a few polls at most); what is left, the next run's first
- * poll takes off (the restore rule). */
+ * has picked; what is left, the next run's first poll takes off (the
+ * restore rule). */
 void bulk_unprotect_on_stop(struct engine *e)
 {
-    for (int tries = 0; e->sum->bulk_scale_ins > 0 && !e->lost_lease && tries < 10; tries++) {
+    double until = engine_mono_s(e) + UNPROTECT_ON_STOP_S;
+    while (e->bulk_tried && !e->lost_lease) {
         struct rollout_snapshot s;
         struct err err;
         if (observe(&e->ob, (long long)engine_wall_s(e), &s, &err) != 0) {
@@ -100,6 +108,13 @@ void bulk_unprotect_on_stop(struct engine *e)
         rollout_snapshot_free(&s);
         if (!in_flight)
             return;
+        if (engine_mono_s(e) >= until) {
+            emitf(e, EV_WARNING,
+                  "the scale-in of the drained instances had not taken them after %.0fs: the "
+                  "scale-in protection it added stays until the next run takes it off",
+                  UNPROTECT_ON_STOP_S);
+            return;
+        }
         e->ops->sleep(e->ops->ctx, e->poll_min);
     }
 }

@@ -67,6 +67,7 @@ struct engine {
      * the latest scale-in must take and must not, for the check once it
      * has picked (a warning, never a decision). */
     int protection_managed;
+    int bulk_tried; /* this run began a bulk scale-in: it may have protected members */
     int bulk_off;
     struct strv bulk_victims;
     struct strv bulk_kept;
