@@ -405,6 +405,7 @@ run "rollout_policy_covers_every_helper_call_scoped_to_this_cluster" {
       "autoscaling:DescribeLifecycleHooks", "autoscaling:DescribePolicies", "autoscaling:DescribeScheduledActions",
       "autoscaling:SetDesiredCapacity", "autoscaling:UpdateAutoScalingGroup", "autoscaling:TerminateInstanceInAutoScalingGroup",
       "autoscaling:SuspendProcesses", "autoscaling:ResumeProcesses", "autoscaling:CreateOrUpdateTags", "autoscaling:DeleteTags",
+      "autoscaling:SetInstanceProtection",
       "ecs:DescribeClusters", "ecs:DescribeCapacityProviders", "ecs:ListContainerInstances", "ecs:DescribeContainerInstances",
       "ecs:UpdateContainerInstancesState", "ecs:ListTasks", "ecs:DescribeTasks", "ecs:ListServices", "ecs:DescribeServices",
       "ecs:StopTask", "ec2:DescribeLaunchTemplates", "ec2:DescribeLaunchTemplateVersions", "ec2:DescribeInstances",
@@ -415,7 +416,7 @@ run "rollout_policy_covers_every_helper_call_scoped_to_this_cluster" {
     condition = alltrue([
       for s in jsondecode(output.rollout_iam_policy_json).Statement :
       s.Resource == "arn:aws:autoscaling:eu-west-1:123456789012:autoScalingGroup:*:autoScalingGroupName/test-cluster"
-      if anytrue([for a in s.Action : contains(["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup", "autoscaling:CreateOrUpdateTags"], a)])
+      if anytrue([for a in s.Action : contains(["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup", "autoscaling:CreateOrUpdateTags", "autoscaling:SetInstanceProtection"], a)])
     ])
     error_message = "group-changing calls must be limited to this group"
   }
