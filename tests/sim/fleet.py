@@ -66,6 +66,17 @@ def normalize_user_data(user_data):
         return Base64EncodedString.from_raw_string(str(user_data))
 
 
+def scale_in_protected(state):
+    """Whether scale-in must pass this member over: its ProtectedFromScaleIn
+    flag, which only counts once it is InService ("Instance scale-in protection
+    starts when the instance state is InService", Amazon EC2 Auto Scaling User
+    Guide, "Use instance scale-in protection",
+    https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-instance-protection.html):
+    a Pending instance (Pending:Wait, Pending:Proceed) may be chosen whatever
+    its flag (NewInstancesProtectedFromScaleIn, SetInstanceProtection)."""
+    return bool(state.protected_from_scale_in) and state.lifecycle_state == "InService"
+
+
 class SimInstance:
     """The simulator's record of one EC2 instance."""
 
@@ -339,6 +350,8 @@ class Fleet(FleetRequests, Lifecycle):
             if az_rebalance and self._rebalance_terminate(group, counted, suspended):
                 return
         have = mixed.capacity(counted)  # instances, or their weights (mixed.py)
+        if have > desired and eng.now() < getattr(group, "_sim_scale_in_at", 0.0):
+            return  # the scale-in activity has not started yet (FleetRequests.set_desired)
         # A scale-in event is "a new value for the desired capacity ... lower than
         # the current capacity" (as-instance-termination.html); launches fulfil the
         # desired capacity "even if this results in an overage" (weights, mixed.py).
@@ -377,6 +390,8 @@ class Fleet(FleetRequests, Lifecycle):
                 if si is not None:
                     self.begin_terminate(si, "scale-in: desired capacity "
                                          f"{desired} < {have + mixed.weight(state)} capacity units")
+            if have > desired:
+                self._scale_in_blocked(group, counted, have, desired)
         elif not suspended & {"AZRebalance", "Launch", "Terminate"}:
             self._maybe_rebalance(group, counted)
 
@@ -414,10 +429,35 @@ class Fleet(FleetRequests, Lifecycle):
                 self.begin_terminate(si, "failed health check: an instance was taken out of service "
                                      "in response to a health check")
 
+    def _scale_in_blocked(self, group, counted, have, desired):
+        """Fewer unprotected instances than the decrease: "If all instances in an
+        Auto Scaling group are protected from scale in, and a scale in event
+        occurs, its desired capacity is decremented. However, the Auto Scaling
+        group can't terminate the required number of instances until their
+        instance scale in protection settings are disabled", with the Activity
+        history message quoted below (Amazon EC2 Auto Scaling User Guide, "Use
+        instance scale-in protection",
+        https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-instance-protection.html).
+        The surplus stays InService; SetInstanceProtection marks the group
+        (moto_patches._mark_group_after), so taking protection off lets the next
+        pass terminate it. Recorded once per desired value."""
+        if getattr(group, "_sim_blocked_at", None) == desired:
+            return
+        group._sim_blocked_at = desired
+        message = "Could not scale to desired capacity because all remaining instances are protected from scale-in."
+        self.eng.activity(group.region, group, message, getattr(group, "_sim_cause", None) or "",
+                          status="Failed", message=message)
+        self.eng.ledger.event("scale_in_blocked", group=group.name, desired=desired, capacity=have,
+                              protected=sum(1 for s in counted if scale_in_protected(s)))
+
     def choose_victims(self, group, counted, n):
-        """Which instances scale-in terminates: the AZ with the most instances first,
-        then the group's termination policies, then Default, then at random."""
-        cands = [s for s in counted if not s.protected_from_scale_in]
+        """Which instances scale-in terminates (Amazon EC2 Auto Scaling User Guide,
+        "Configure termination policies",
+        https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-termination-policies.html):
+        only unprotected instances (scale_in_protected); the AZ with the most
+        instances *and at least one unprotected instance* first, then the group's
+        termination policies, then Default, then at random."""
+        cands = [s for s in counted if not scale_in_protected(s)]
         if not cands or n <= 0:
             return []
         # Capacity rebalancing replaced these: they go first (ecs_disruptions.py).
@@ -433,7 +473,13 @@ class Fleet(FleetRequests, Lifecycle):
         remaining = Counter(state_az(s) for s in counted)
         victims = []
         while len(victims) < n and by_az:
-            az = max(by_az, key=lambda a: (remaining[a], a))
+            # "If one Availability Zone has more instances than others, Amazon EC2
+            # Auto Scaling applies the termination policy to the imbalanced zone
+            # first. If the Availability Zones are balanced, it applies the
+            # termination policy across all Zones" (termination policies page):
+            # among the zones tied for the most, the one holding the policy's pick.
+            top = max(remaining[a] for a in by_az)
+            az = min((a for a in by_az if remaining[a] == top), key=lambda a: (keyf(by_az[a][-1]), a))
             victims.append(by_az[az].pop())
             remaining[az] -= 1
             if not by_az[az]:
@@ -476,6 +522,10 @@ class Fleet(FleetRequests, Lifecycle):
             elif policy == "Default":
                 parts.append(lambda s: 0 if info(s)[2] else 1)  # launch configurations go first
                 parts.append(lambda s: 0 if info(s)[1] and not current_lt(info(s)[1]) else 1)
+                # "Finally, check for instances using the oldest version of the
+                # current launch template" (termination policies page above).
+                parts.append(lambda s: int(info(s)[1]["Version"]) if info(s)[1] and current_lt(info(s)[1])
+                             and str(info(s)[1].get("Version", "")).isdigit() else 0)
                 parts.append(lambda s: -((now - info(s)[3]) % 3600))
                 break
         tiebreak = {}
