@@ -213,6 +213,27 @@ class ScaleIn(unittest.TestCase):
         self.assertNotIn(on_v1, states(self.asg))
         self.assertIn(on_v2, states(self.asg))
 
+    def test_the_audit_flags_protection_left_on_new_members(self):
+        """Per-instance protection is configuration: an old member's change shows
+        unless put back, and a new member must keep what the group gave it."""
+        self.start(instances=2)
+        old = in_service(self.asg)
+        self.asg.set_desired_capacity(AutoScalingGroupName=GROUP, DesiredCapacity=3)
+        self.wait_members(3)
+        new = next(i for i in in_service(self.asg) if i not in old)
+        self.protect(old + [new])
+        fields = {c["field"] for c in self.sim.ledger(timeline=False)["group_config_changes"]}
+        self.assertTrue({f"ProtectedFromScaleIn[{i}]" for i in old + [new]} <= fields, fields)
+        self.protect(old, on=False)
+        led = self.sim.ledger(timeline=False)
+        fields = {c["field"] for c in led["group_config_changes"]}
+        self.assertIn(f"ProtectedFromScaleIn[{new}]", fields, "left protected")
+        self.assertFalse({f"ProtectedFromScaleIn[{i}]" for i in old} & fields, "put back")
+        self.assertFalse(led["ok"])
+        self.protect([new], on=False)
+        fields = {c["field"] for c in self.sim.ledger(timeline=False)["group_config_changes"]}
+        self.assertFalse(any(f.startswith("ProtectedFromScaleIn[") for f in fields), fields)
+
     def test_desired_capacity_bounds(self):
         self.start(instances=2)
         self.asg.update_auto_scaling_group(AutoScalingGroupName=GROUP, MinSize=2)
