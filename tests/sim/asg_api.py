@@ -204,7 +204,7 @@ def set_instance_protection(self):
       (https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-instance-protection.html),
       and it was chosen already; its flag changes as asked and Describe* show it.
     Protection of a Pending instance only starts when it is InService (same
-    page; fleet.scale_in_protected)."""
+    page; termination.scale_in_protected)."""
     group = _group(self, self._get_param("AutoScalingGroupName"))
     ids = self._get_param("InstanceIds", []) or []
     if len(ids) > PROTECTION_IDS_MAX:

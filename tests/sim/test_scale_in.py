@@ -11,9 +11,12 @@ import botocore.exceptions
 import testlib
 
 from sim import Simulator
-from sim.testing import group, scenario
+from sim.testing import advance, group, scenario
 
 GROUP = "prod-asg"
+# prod-asg with a capacity provider: managed scaling and termination protection.
+PROVIDER_GROUP = dict(scenario()["auto_scaling_groups"][0], protect_from_scale_in=True,
+                      capacity_provider={"name": "prod-cp"})
 
 
 def states(asg):
@@ -26,7 +29,8 @@ def in_service(asg):
 
 class ScaleIn(unittest.TestCase):
     def start(self, **kw):
-        self.sim = Simulator(scenario=scenario(tasks=0, **kw), time_scale=0.01).start()
+        kw.setdefault("tasks", 0)
+        self.sim = Simulator(scenario=scenario(**kw), time_scale=0.01).start()
         self.addCleanup(self.sim.stop)
         self.asg = self.sim.client("autoscaling", max_attempts=1)
         return self.sim
@@ -233,6 +237,31 @@ class ScaleIn(unittest.TestCase):
         self.protect([new], on=False)
         fields = {c["field"] for c in self.sim.ledger(timeline=False)["group_config_changes"]}
         self.assertFalse(any(f.startswith("ProtectedFromScaleIn[") for f in fields), fields)
+
+    def test_ecs_protects_an_instance_before_placing_a_task_on_it(self):
+        """managed-termination-protection.html: ECS "first turns on the instance
+        scale-in protection ... Then, Amazon ECS places the tasks": an instance
+        ECS unprotected while empty is protected as a task lands on it, not up
+        to a minute later."""
+        self.start(instances=3, tasks=6, auto_scaling_groups=[PROVIDER_GROUP])
+        self.ecs = self.sim.client("ecs")
+        old = set(states(self.asg))
+        self.asg.set_desired_capacity(AutoScalingGroupName="prod-asg", DesiredCapacity=4)
+        advance(self.sim, 120)
+        new = (set(states(self.asg)) - old).pop()
+        prot = {i["InstanceId"]: i["ProtectedFromScaleIn"] for i in group(self.asg)["Instances"]}
+        self.assertFalse(prot[new], "ECS unprotects an empty instance")
+        seen = len(self.sim.ledger()["timeline"])
+        self.ecs.update_service(cluster="prod", service="web", desiredCount=12)
+        advance(self.sim, 30)
+        timeline = self.sim.ledger()["timeline"][seen:]
+        placed = [e["t"] for e in timeline if e["event"] == "task_pending" and e.get("instance") == new]
+        protected = [e["t"] for e in timeline if e["event"] == "ecs_scale_in_protection"
+                     and e["instance"] == new and e["protected"]]
+        self.assertTrue(placed, "tasks placed on the new instance")
+        self.assertTrue(protected, "protected")
+        # The same moment (the ledger's clock runs on while moto builds the task).
+        self.assertAlmostEqual(protected[0], placed[0], delta=0.5, msg="protected as the first task was placed")
 
     def test_desired_capacity_bounds(self):
         self.start(instances=2)
