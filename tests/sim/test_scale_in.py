@@ -263,6 +263,27 @@ class ScaleIn(unittest.TestCase):
         # The same moment (the ledger's clock runs on while moto builds the task).
         self.assertAlmostEqual(protected[0], placed[0], delta=0.5, msg="protected as the first task was placed")
 
+    def test_standby_and_terminating_members_are_not_counted(self):
+        """The desired capacity counts Pending and InService members only: a
+        Standby member is neither counted nor scaled in, and one already
+        Terminating (held by a hook) is not taken twice."""
+        self.start(instances=4)
+        self.asg.put_lifecycle_hook(AutoScalingGroupName=GROUP, LifecycleHookName="drain",
+                                    LifecycleTransition="autoscaling:EC2_INSTANCE_TERMINATING",
+                                    HeartbeatTimeout=600, DefaultResult="CONTINUE")
+        a, b, c, d = in_service(self.asg)
+        self.asg.enter_standby(AutoScalingGroupName=GROUP, InstanceIds=[a], ShouldDecrementDesiredCapacity=True)
+        self.asg.terminate_instance_in_auto_scaling_group(InstanceId=b, ShouldDecrementDesiredCapacity=True)
+        self.assertEqual(group(self.asg)["DesiredCapacity"], 2)
+        self.assertEqual(states(self.asg)[b], "Terminating:Wait")
+        self.asg.set_desired_capacity(AutoScalingGroupName=GROUP, DesiredCapacity=1)
+        victim = self.sim.wait_until(lambda: next((i for i in (c, d) if states(self.asg)[i] != "InService"), None),
+                                     message="one of the two InService members goes")
+        self.sim.sleep(30)
+        now = states(self.asg)
+        self.assertEqual((now[a], now[b], now[victim]), ("Standby", "Terminating:Wait", "Terminating:Wait"))
+        self.assertEqual(len(in_service(self.asg)), 1, "one victim: the Standby and Terminating ones do not count")
+
     def test_desired_capacity_bounds(self):
         self.start(instances=2)
         self.asg.update_auto_scaling_group(AutoScalingGroupName=GROUP, MinSize=2)
