@@ -12,8 +12,9 @@ delays, and the figures that matter:
   cpu       CPU seconds of the helper and of the simulator (user + system):
             figures that do not depend on how loaded the machine is
   throttled (--throttle) the simulator refuses requests beyond AWS's
-            per-API token buckets (tests/sim/throttle.py); the helper's time
-            against the unthrottled run, and the throttles it met
+            token buckets (tests/sim/throttle.py: per API for ECS and EC2, one
+            shared by every Auto Scaling action); the helper's time against
+            the unthrottled run, and the throttles it met
 
 The helper polls once per simulated second (--poll-interval scaled by the
 time scale), as it would against AWS. Figures are printed, never asserted.
@@ -151,7 +152,8 @@ class MemoryWatch:
 
 # A call the rollout makes once per instance between the instance's last task
 # stopping and its termination (the critical path's last delay): throttled,
-# those calls alone lengthen the critical path by at least their bucket's floor.
+# those calls alone lengthen the critical path by at least their bucket's floor
+# (Auto Scaling's bucket is shared by all its actions: still a lower bound).
 PER_INSTANCE_ON_PATH = "autoscaling:TerminateInstanceInAutoScalingGroup"
 
 
