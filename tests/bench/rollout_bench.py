@@ -152,8 +152,7 @@ class MemoryWatch:
 
 # A call the rollout makes once per instance between the instance's last task
 # stopping and its termination (the critical path's last delay): throttled,
-# those calls alone lengthen the critical path by at least their bucket's floor
-# (Auto Scaling's bucket is shared by all its actions: still a lower bound).
+# those calls alone lengthen the critical path by at least their bucket's floor.
 PER_INSTANCE_ON_PATH = "autoscaling:TerminateInstanceInAutoScalingGroup"
 
 
