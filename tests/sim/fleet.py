@@ -18,7 +18,7 @@ from . import mixed
 from .engine import asg_backend, ec2_backend
 from .fleet_requests import ASG_TAG, COUNTED, FleetRequests
 from .lifecycle import LAUNCHING, TERMINATING, Lifecycle
-from .termination import Termination, state_az
+from .termination import Termination, scale_in_protected, state_az
 
 _CLUSTER_RE = re.compile(r"ECS_CLUSTER\s*=\s*[\"']?([A-Za-z0-9_-]{1,255})")
 
@@ -375,8 +375,8 @@ class Fleet(FleetRequests, Lifecycle, Termination):
                 if si is not None:
                     self.begin_terminate(si, "scale-in: desired capacity "
                                          f"{desired} < {have + mixed.weight(state)} capacity units")
-            if have > desired:
-                self._scale_in_blocked(group, counted, have, desired)
+            if any(have - mixed.weight(s) >= desired for s in counted if scale_in_protected(s)):
+                self._scale_in_blocked(group, counted, have, desired)  # not a weighted overage
         elif not suspended & {"AZRebalance", "Launch", "Terminate"}:
             self._maybe_rebalance(group, counted)
 
