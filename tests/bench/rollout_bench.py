@@ -12,8 +12,9 @@ delays, and the figures that matter:
   cpu       CPU seconds of the helper and of the simulator (user + system):
             figures that do not depend on how loaded the machine is
   throttled (--throttle) the simulator refuses requests beyond AWS's
-            per-API token buckets (tests/sim/throttle.py); the helper's time
-            against the unthrottled run, and the throttles it met
+            token buckets (tests/sim/throttle.py: per API for ECS and EC2, one
+            shared by every Auto Scaling action); the helper's time against
+            the unthrottled run, and the throttles it met
 
 The helper polls once per simulated second (--poll-interval scaled by the
 time scale), as it would against AWS. Figures are printed, never asserted.

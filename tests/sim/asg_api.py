@@ -1,7 +1,7 @@
 """Auto Scaling actions the simulator answers itself (patched onto moto's
 response class by moto_patches.py): capacity changes become simulated launches
 and terminations instead of moto's instant ones, with AWS's validation."""
-from moto.autoscaling.exceptions import ValidationError
+from moto.autoscaling.exceptions import AutoscalingClientError, ValidationError
 from moto.core.responses import ActionResult, EmptyResult
 
 from .engine import active
@@ -175,6 +175,49 @@ def attach_instances(self):
     return EmptyResult()
 
 
+# SetInstanceProtection takes at most this many instance ids per call
+# (https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_SetInstanceProtection.html:
+# "You can specify up to 50 instances"; "If you exceed your maximum limit of
+# instance IDs, which is 50 per Auto Scaling group, the call fails").
+PROTECTION_IDS_MAX = 50
+
+
+def set_instance_protection(self):
+    """SetInstanceProtection as AWS answers it; moto 5.2 raises a KeyError (HTTP
+    500) for a group that does not exist, and sets the flag on the instances it
+    finds, ignoring the others and any count.
+    - the group must exist (the ValidationError every Auto Scaling action sends
+      for an unknown group name);
+    - more than 50 ids fail the call (API reference above). Its error list names
+      LimitExceeded (HTTP 400) as the answer for a limit exceeded, so that is the
+      code; the message is the simulator's wording (AWS publishes none);
+    - every id must be a member of the group, or the call fails and changes
+      nothing: ValidationError "The instance ID is not part of Auto Scaling group
+      NAME." (the text the AWS provider for Terraform met on this call, its
+      CHANGELOG for hashicorp/terraform-provider-aws#35071, "Fix `ValidationError:
+      The instance ... is not part of Auto Scaling group ...` errors on resource
+      Delete when disabling scale-in protection for instances that are already
+      fully terminated"): an instance that has left the group, terminated or
+      detached, is refused;
+    - a member already Terminating keeps terminating: protection keeps an
+      instance from being chosen for scale-in
+      (https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-instance-protection.html),
+      and it was chosen already; its flag changes as asked and Describe* show it.
+    Protection of a Pending instance only starts when it is InService (same
+    page; termination.scale_in_protected)."""
+    group = _group(self, self._get_param("AutoScalingGroupName"))
+    ids = self._get_param("InstanceIds", []) or []
+    if len(ids) > PROTECTION_IDS_MAX:
+        raise AutoscalingClientError(
+            "LimitExceeded", f"SetInstanceProtection takes up to {PROTECTION_IDS_MAX} instance IDs "
+            f"per call; {len(ids)} were given.")
+    members = {s.instance.id for s in group.instance_states}
+    for iid in ids:
+        if iid not in members:
+            raise ValidationError(f"The instance {iid} is not part of Auto Scaling group {group.name}.")
+    return ORIGINAL["set_instance_protection"](self)
+
+
 def _standby(action):
     def handler(self):
         eng = active()
@@ -272,4 +315,5 @@ HANDLERS = {
     "describe_instance_refreshes": describe_instance_refreshes,
     "cancel_instance_refresh": cancel_instance_refresh,
     "record_lifecycle_action_heartbeat": record_lifecycle_action_heartbeat,
+    "set_instance_protection": set_instance_protection,
 }

@@ -216,6 +216,31 @@ class CapacityProviders:
                                      protected=busy)
         return True
 
+    def protect_before_placing(self, ci, svc):
+        """ECS "first turns on the instance scale-in protection option for the EC2
+        instances in the Auto Scaling group. Then, Amazon ECS places the tasks on
+        the instances" (managed-termination-protection.html): a task other than a
+        daemon's placed on an unprotected member (one ECS unprotected while it was
+        empty) protects it at once, not at the next minute's pass. Taking
+        protection off stays with the minute's pass ("When all non-daemon tasks
+        are stopped on an instance, Amazon ECS initiates the scale-in process and
+        turns off scale-in protection")."""
+        if not self.active or (svc is not None and svc.scheduling_strategy == "DAEMON"):
+            return
+        eng = self.eng
+        si = eng.instances.get(ci.ec2_instance_id)
+        st = si.state if si is not None else None
+        if st is None or st.protected_from_scale_in or st.lifecycle_state.startswith("Terminating"):
+            return
+        for cp, group, _ in self.providers(si.region):
+            asg = cp.auto_scaling_group_provider
+            if group.name == si.group and _enabled(asg.get("managedTerminationProtection")) and \
+                    _enabled((asg.get("managedScaling") or {}).get("status")):
+                st.protected_from_scale_in = True
+                eng.ledger.event("ecs_scale_in_protection", instance=st.instance.id, group=group.name,
+                                 protected=True)
+                return
+
     def scale_out_steps(self, policy, current, wanted):
         """minimumScalingStepSize/maximumScalingStepSize bound a scale-out (API_ManagedScaling)."""
         steps = getattr(policy, "_sim_steps", None)

@@ -177,6 +177,7 @@ class TaskOps:
         req = requirements(td)
         if not reserved:
             reserve(ci, req, +1)
+        eng.capacity.protect_before_placing(ci, svc)  # managed termination protection
         task = Task(cluster, td, ci.container_instance_arn, {"CPU": req[0], "MEMORY": req[1],
                     "PORTS": list(req[2]), "PORTS_UDP": []}, backend=ecs, group=group,
                     launch_type="EC2", overrides=overrides or {}, started_by=started_by or "",

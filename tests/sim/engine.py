@@ -30,6 +30,7 @@ DEFAULT_DELAYS = {
     "deregister": 10.0,       # ECS notices a dead instance: tasks STOPPED, container instance INACTIVE
     "health_check": 15.0,     # Auto Scaling notices an instance terminated outside of it
     "launch_retry": 10.0,     # Auto Scaling retries a failed launch
+    "scale_in": 5.0,          # a lower desired capacity -> the scale-in activity chooses its victims
     "agent_retry": 30.0,      # the ECS agent retries a failed registration
     "stopped_task_retention": 3600.0,  # STOPPED tasks stay visible this long
 }

@@ -18,13 +18,9 @@ from . import mixed
 from .engine import asg_backend, ec2_backend
 from .fleet_requests import ASG_TAG, COUNTED, FleetRequests
 from .lifecycle import LAUNCHING, TERMINATING, Lifecycle
+from .termination import Termination, scale_in_protected, state_az
 
 _CLUSTER_RE = re.compile(r"ECS_CLUSTER\s*=\s*[\"']?([A-Za-z0-9_-]{1,255})")
-
-
-def state_az(state):
-    """AZ of an Auto Scaling InstanceState (moto keeps a placement object there)."""
-    return state.instance.availability_zone
 
 
 def user_data_text(user_data):
@@ -101,7 +97,7 @@ class SimInstance:
         return self.phase in ("pending", "running")
 
 
-class Fleet(FleetRequests, Lifecycle):
+class Fleet(FleetRequests, Lifecycle, Termination):
     def __init__(self, eng):
         self.eng = eng
         self.run_instances = None     # moto's unpatched run_instances, set by moto_patches
@@ -339,6 +335,8 @@ class Fleet(FleetRequests, Lifecycle):
             if az_rebalance and self._rebalance_terminate(group, counted, suspended):
                 return
         have = mixed.capacity(counted)  # instances, or their weights (mixed.py)
+        if have > desired and eng.now() < getattr(group, "_sim_scale_in_at", 0.0):
+            return  # the scale-in activity has not started yet (FleetRequests.set_desired)
         # A scale-in event is "a new value for the desired capacity ... lower than
         # the current capacity" (as-instance-termination.html); launches fulfil the
         # desired capacity "even if this results in an overage" (weights, mixed.py).
@@ -377,6 +375,8 @@ class Fleet(FleetRequests, Lifecycle):
                 if si is not None:
                     self.begin_terminate(si, "scale-in: desired capacity "
                                          f"{desired} < {have + mixed.weight(state)} capacity units")
+            if any(have - mixed.weight(s) >= desired for s in counted if scale_in_protected(s)):
+                self._scale_in_blocked(group, counted, have, desired)  # not a weighted overage
         elif not suspended & {"AZRebalance", "Launch", "Terminate"}:
             self._maybe_rebalance(group, counted)
 
@@ -413,78 +413,6 @@ class Fleet(FleetRequests, Lifecycle):
             elif st.lifecycle_state in COUNTED + ("Standby",) and "ReplaceUnhealthy" not in suspended:
                 self.begin_terminate(si, "failed health check: an instance was taken out of service "
                                      "in response to a health check")
-
-    def choose_victims(self, group, counted, n):
-        """Which instances scale-in terminates: the AZ with the most instances first,
-        then the group's termination policies, then Default, then at random."""
-        cands = [s for s in counted if not s.protected_from_scale_in]
-        if not cands or n <= 0:
-            return []
-        # Capacity rebalancing replaced these: they go first (ecs_disruptions.py).
-        evict = [s for s in counted if getattr(s, "_sim_evict", False)][:n]
-        if evict:
-            return evict + self.choose_victims(group, [s for s in counted if s not in evict], n - len(evict))
-        keyf = self._policy_key(group)
-        by_az = {}
-        for s in cands:
-            by_az.setdefault(state_az(s), []).append(s)
-        for lst in by_az.values():
-            lst.sort(key=keyf, reverse=True)  # best victim last, popped first
-        remaining = Counter(state_az(s) for s in counted)
-        victims = []
-        while len(victims) < n and by_az:
-            az = max(by_az, key=lambda a: (remaining[a], a))
-            victims.append(by_az[az].pop())
-            remaining[az] -= 1
-            if not by_az[az]:
-                del by_az[az]
-        return victims
-
-    def _policy_key(self, group):
-        eng = self.eng
-        now = eng.now()
-        current = mixed.current_templates(group)  # the group's template and its overrides' own
-        lcs = asg_backend(group.region).launch_configurations
-
-        def info(state):
-            si = eng.instances.get(state.instance.id)
-            lt = getattr(state, "_sim_lt", None)
-            lc = getattr(state, "_sim_lc", None)
-            launched = si.launched_at if si else 0.0
-            return si, lt, lc, launched
-
-        def lc_age(lc):
-            conf = lcs.get(lc)
-            return conf.created_time.timestamp() if conf is not None else 0.0
-
-        def current_lt(lt):
-            return lt["LaunchTemplateId"] in current or ("name", lt.get("LaunchTemplateName")) in current
-
-        parts = []
-        for policy in list(group.termination_policies or []) + ["Default"]:
-            if policy == "OldestInstance":
-                parts.append(lambda s: info(s)[3])
-            elif policy == "NewestInstance":
-                parts.append(lambda s: -info(s)[3])
-            elif policy == "OldestLaunchConfiguration":
-                parts.append(lambda s: (0, lc_age(info(s)[2])) if info(s)[2] else (1, 0))
-            elif policy == "OldestLaunchTemplate":
-                parts.append(lambda s: ((0, 0) if not info(s)[1] or not current_lt(info(s)[1])
-                                        else (1, int(info(s)[1]["Version"]))))
-            elif policy == "ClosestToNextInstanceHour":
-                parts.append(lambda s: -((now - info(s)[3]) % 3600))
-            elif policy == "Default":
-                parts.append(lambda s: 0 if info(s)[2] else 1)  # launch configurations go first
-                parts.append(lambda s: 0 if info(s)[1] and not current_lt(info(s)[1]) else 1)
-                parts.append(lambda s: -((now - info(s)[3]) % 3600))
-                break
-        tiebreak = {}
-
-        def key(state):
-            if state.instance.id not in tiebreak:
-                tiebreak[state.instance.id] = eng.rng.random()
-            return tuple(p(state) for p in parts) + (tiebreak[state.instance.id],)
-        return key
 
     def _maybe_rebalance(self, group, counted):
         if any(s.lifecycle_state != "InService" for s in counted):

@@ -19,7 +19,21 @@ class FleetRequests:
             self.eng.ledger.desired_change(group.name, old, new, cause)
             group._sim_cause = activity_cause or (f"A user request explicitly set group desired capacity "
                                                   f"changing the desired capacity from {old} to {new}.")
-        # Auto Scaling starts the launches/terminations right away; the instances then take their time.
+        if old is not None and new < old:
+            # The call only records the new size: Auto Scaling then runs the
+            # scale-in as a scaling activity of its own, choosing its victims
+            # when the activity starts, not during the call (SetDesiredCapacity,
+            # UpdateAutoScalingGroup: "Sets the size of the specified Auto Scaling
+            # group"; the User Guide's "Verify a scaling activity" has clients
+            # look for the activity afterwards). AWS publishes no start time;
+            # `scale_in` (engine.DEFAULT_DELAYS) is the simulator's. A client
+            # that takes protection off before the victims are Terminating lets
+            # the activity choose among every instance.
+            delay = self.eng.delay("scale_in")
+            group._sim_scale_in_at = self.eng.now() + delay
+            group._sim_blocked_at = None
+            self.eng.schedule(delay, self.eng.mark_group, group.region, group.name)
+        # Launches start right away; the instances then take their time.
         self.reconcile(group.region, group.name)
 
     def decrement(self, group, new, cause):

@@ -313,6 +313,20 @@ def report(eng):
                 if iid in now and now[iid] != was:
                     changes.append({"group": name, "field": f"ProtectedFromScaleIn[{iid}]", "before": was,
                                     "after": now[iid]})
+            # A member that joined during the run starts with the group's setting
+            # ("When Amazon EC2 Auto Scaling launches a new instance ... the
+            # instance inherits the instance scale-in protection setting of the
+            # group"; attached instances too, Amazon EC2 Auto Scaling User Guide,
+            # "Use instance scale-in protection",
+            # https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-instance-protection.html):
+            # a rollout that protects the members that stay while it scales in
+            # must leave the new ones as the group would have launched them.
+            inherit = bool(before["config"].get("NewInstancesProtectedFromScaleIn"))
+            for iid, prot in sorted(now.items()):
+                if iid not in before["protection"] and prot != inherit:
+                    changes.append({"group": name, "field": f"ProtectedFromScaleIn[{iid}]",
+                                    "before": f"{inherit} (a new member: the group's NewInstancesProtectedFromScaleIn)",
+                                    "after": prot})
         rec = replacements(eng, name, before)
         repl.append(rec)
         if rec["problem"]:

@@ -60,7 +60,10 @@ class Asg(unittest.TestCase):
         self.asg.update_auto_scaling_group(AutoScalingGroupName="prod-asg", TerminationPolicies=["NewestInstance"])
         self.assertEqual(group(self.asg)["TerminationPolicies"], ["NewestInstance"])
         self.asg.set_desired_capacity(AutoScalingGroupName="prod-asg", DesiredCapacity=3)
+        # The scale-in activity starts after the call (engine delay "scale_in"); its first victim:
+        self.sim.wait_until(lambda: len(ids(self.asg)) < 4, message="the scale-in starts")
         self.assertNotIn(newest, ids(self.asg), "NewestInstance terminated the newest one")
+        self.assertEqual(len(ids(self.asg)), 3, "one victim")
         self.wait_count(3)
         # OldestInstance, with the oldest protected from scale-in.
         members = ids(self.asg)

@@ -125,6 +125,9 @@ class AbruptKills(unittest.TestCase):
         with Simulator(scenario=scenario(instances=3, tasks=6), time_scale=0.01) as sim:
             asg = sim.client("autoscaling")
             asg.set_desired_capacity(AutoScalingGroupName="prod-asg", DesiredCapacity=2)
+            # The scale-in activity starts after the call (engine delay "scale_in").
+            sim.wait_until(lambda: any(e["event"] == "instance_terminating" for e in sim.ledger()["timeline"]),
+                           message="the scale-in starts")
             kills = sim.ledger()["abrupt_kills"]
             self.assertEqual(len(kills), 2)
             self.assertTrue(all(k["cause"].startswith("scale-in") for k in kills))

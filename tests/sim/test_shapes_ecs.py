@@ -146,6 +146,11 @@ class TransientStates(unittest.TestCase):
     def test_list_lag(self):
         sim = self.sim
         asg, ecs = sim.client("autoscaling"), sim.client("ecs")
+        # An earlier test's replacement may be InService but not yet registered
+        # (agent_register): wait for every member to be registered, so that it is
+        # in `before` and, after the sleep, older than the lag.
+        sim.wait_until(lambda: {c["ec2InstanceId"] for c in container_instances(ecs, status="ACTIVE")} >=
+                       {i["InstanceId"] for i in group(asg)["Instances"]}, message="every member registered")
         before = set(ecs.list_container_instances(cluster="prod")["containerInstanceArns"])
         sim.sleep(31)  # so the lag hides no instance that is already there
         sim.set_faults({"cluster": {"list_lag": 30}})

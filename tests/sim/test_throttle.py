@@ -44,10 +44,26 @@ class Buckets(unittest.TestCase):
 
     def test_each_other_action_has_its_own_bucket(self):
         th = Throttle(FakeClock())
-        self.assertEqual(burst(th, "autoscaling", "TerminateInstanceInAutoScalingGroup", 60), 50)
-        self.assertEqual(burst(th, "autoscaling", "DescribeAutoScalingGroups", 60), 50)
+        self.assertEqual(burst(th, "ecs", "UpdateContainerInstancesState", 60), 50)
+        self.assertEqual(burst(th, "ecs", "ListContainerInstances", 60), 50)
         self.assertEqual(burst(th, "ec2", "DescribeInstances", 150), 100, "EC2 non-mutating: 100")
         self.assertEqual(burst(th, "iam", "GetUser", 500), 500, "services without a rate are not throttled")
+
+    def test_auto_scaling_actions_share_one_bucket(self):
+        """Auto Scaling's API Reference ("API request rate"): one shared bucket,
+        so a rollout's SetInstanceProtection batches, its SetDesiredCapacity and
+        its DescribeAutoScalingGroups polls take from the same tokens."""
+        clock = FakeClock()
+        th = Throttle(clock)
+        self.assertEqual(burst(th, "autoscaling", "SetInstanceProtection", 30), 30)
+        self.assertEqual(burst(th, "autoscaling", "DescribeAutoScalingGroups", 30), 20, "50 shared tokens")
+        self.assertEqual(burst(th, "autoscaling", "SetDesiredCapacity", 1), 0)
+        clock.t += 0.125  # 20 per second: two tokens and a half
+        self.assertEqual(burst(th, "autoscaling", "SetDesiredCapacity", 5), 2)
+        self.assertEqual(th.stats(), {"autoscaling:DescribeAutoScalingGroups": 10,
+                                      "autoscaling:SetDesiredCapacity": 4})
+        self.assertEqual(burst(th, "ecs", "ListTasks", 10), 10, "another service")
+        self.assertIn("shared", throttle.bucket_of("autoscaling:SetInstanceProtection")[2])
 
     def test_every_rate_names_its_source(self):
         for name, actions, capacity, refill, source in BUCKETS:

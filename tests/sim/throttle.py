@@ -24,9 +24,18 @@ Where the figures come from:
         (https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html):
         one bucket per API; non-mutating actions (its example DescribeHosts)
         hold 100 tokens and refill 20 per second.
-  Auto Scaling  AWS publishes no per-action rates ("Throttling" is all its API
-        reference says); assumed like ECS's documented example: 50 tokens,
-        20 per second, one bucket per action.
+  Auto Scaling  one bucket for every action: "Amazon EC2 Auto Scaling throttles
+        API requests based on a shared API bucket. For example, calls to the
+        DescribeAutoScalingGroups and DescribeScheduledActions API operations
+        use tokens from the same bucket" (Amazon EC2 Auto Scaling API
+        Reference, Welcome, "API request rate",
+        https://docs.aws.amazon.com/autoscaling/ec2/APIReference/Welcome.html;
+        "all Amazon EC2 Auto Scaling API calls have a single, shared API
+        limit", AWS Knowledge Center, "autoscaling-api-calls-throttled"). So
+        SetInstanceProtection, SetDesiredCapacity, the lifecycle calls and the
+        Describe polls of a rollout take from one bucket. Its size and refill
+        are not published: assumed like ECS's documented example, 50 tokens,
+        20 per second.
 """
 import threading
 
@@ -44,9 +53,12 @@ BUCKETS = (
 DEFAULTS = {
     "ecs": (50, 20.0, "assumed: the documented example's 50/20"),
     "ec2": (100, 20.0, f"documented for non-mutating actions ({EC2_DOC})"),
-    "autoscaling": (50, 20.0, "assumed (not published): ECS's documented 50/20"),
+    "autoscaling": (50, 20.0, "assumed (not published): ECS's documented 50/20, one bucket shared by every "
+                    "action (https://docs.aws.amazon.com/autoscaling/ec2/APIReference/Welcome.html)"),
     "sts": (50, 20.0, "assumed (not published)"),
 }
+# Services whose actions all take from one bucket (the service's DEFAULTS entry).
+SERVICE_WIDE = frozenset({"autoscaling"})
 
 
 class Bucket:
@@ -75,8 +87,9 @@ class Throttle:
     """The buckets of one account and Region. `now` is a callable giving AWS
     seconds (the simulator clock); thread-safe (its own lock)."""
 
-    def __init__(self, now, buckets=BUCKETS, defaults=None):
+    def __init__(self, now, buckets=BUCKETS, defaults=None, service_wide=SERVICE_WIDE):
         self._now = now
+        self._service_wide = frozenset(service_wide)
         self._lock = threading.Lock()
         self._defaults = dict(DEFAULTS if defaults is None else defaults)
         self._shared = {}   # "ecs:DescribeTasks" -> Bucket
@@ -90,6 +103,8 @@ class Throttle:
         self.allowed = 0
 
     def _bucket(self, name, service, now):
+        if service in self._service_wide:
+            name = f"{service}:*"
         b = self._shared.get(name) or self._own.get(name)
         if b is None:
             spec = self._defaults.get(service)
@@ -127,7 +142,8 @@ def bucket_of(name, buckets=BUCKETS, defaults=None):
 
 def floor_seconds(calls, name, buckets=BUCKETS, defaults=None):
     """The least AWS time `calls` requests of one action take against its
-    bucket, however they are spread: a full bucket, then its refill rate."""
+    bucket, however they are spread: a full bucket, then its refill rate (a
+    lower bound when other actions share the bucket, SERVICE_WIDE)."""
     spec = bucket_of(name, buckets, defaults)
     if spec is None or calls <= spec[0]:
         return 0.0
