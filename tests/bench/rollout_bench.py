@@ -157,7 +157,8 @@ class MemoryWatch:
 # that protect the members that stay (50 ids per call; as many again take it
 # off once the scale-in has picked, off the path) and one SetDesiredCapacity.
 # Throttled, those calls alone lengthen the critical path by at least their
-# buckets' floor (one bucket per Auto Scaling action, sim/throttle.py).
+# bucket's floor (Auto Scaling's one bucket, shared by all its actions,
+# sim/throttle.py; a lower bound, since the polls take from it too).
 PER_INSTANCE_ON_PATH = "autoscaling:TerminateInstanceInAutoScalingGroup"
 BULK_PROTECT = "autoscaling:SetInstanceProtection"
 BULK_DESIRED = "autoscaling:SetDesiredCapacity"
@@ -165,10 +166,9 @@ BULK_DESIRED = "autoscaling:SetDesiredCapacity"
 
 def throttle_floor(calls, throttles, critical_path_s, time_scale):
     """The least wall time a throttled run can take: the critical path plus
-    the floor of the calls it made on the path (throttle.floor_seconds per
-    action's bucket, the slowest bucket counting; the calls that went
-    through: the ledger counts refused ones too), with where the buckets'
-    figures come from."""
+    the floor of the calls it made on the path against the bucket they share
+    (throttle.floor_seconds; the calls that went through: the ledger counts
+    refused ones too), with where the bucket's figures come from."""
     def through(name):
         return calls.get(name, 0) - throttles.get(name, 0)
 
@@ -183,7 +183,8 @@ def throttle_floor(calls, throttles, critical_path_s, time_scale):
     on_path = {name: n for name, n in on_path.items() if specs[name] is not None}
     if not on_path:
         return None
-    extra = max(throttle_mod.floor_seconds(n, name) for name, n in on_path.items()) * time_scale
+    # all Auto Scaling actions: one bucket (sim/throttle.py)
+    extra = throttle_mod.floor_seconds(sum(on_path.values()), next(iter(on_path))) * time_scale
     spec = specs[next(iter(on_path))]
     return {"call": PER_INSTANCE_ON_PATH if PER_INSTANCE_ON_PATH in on_path else BULK_PROTECT,
             "calls": on_path, "bulk": BULK_PROTECT in on_path, "capacity": spec[0], "refill_per_s": spec[1],
@@ -452,7 +453,7 @@ def main():
                 how = ("the bulk scale-in: protection of the members that stay, 50 per call, then one "
                        "desired capacity change" if fl["bulk"] else "one per instance")
                 print(f"      throttling floor: {what} calls ({how}, between the drain and the termination) "
-                      f"against buckets of {fl['capacity']} refilling {fl['refill_per_s']:g}/s, one per action "
+                      f"against Auto Scaling's one bucket of {fl['capacity']} refilling {fl['refill_per_s']:g}/s "
                       f"({fl['source']}) take at least {fl['extra_s']:.1f} s: no run can "
                       f"take less than {r['critical_path_s']:.1f} + {fl['extra_s']:.1f} = {fl['wall_s']:.1f} s "
                       f"= {fl['ratio']:.3f} of the critical path (this one: {r['ratio']:.3f})")
