@@ -247,6 +247,37 @@ TEST(an_unprotected_member_that_is_not_drained_means_no_scale_in_of_ours_is_in_f
     CHECK(!rollout_bulk_in_flight(&F.s)); /* nothing scales in */
 }
 
+TEST(no_protection_comes_off_while_a_scale_in_is_owed_even_when_ecs_does_not_show_the_drain)
+{
+    /* chaos seed 16 rollout 23 (transient-ecs): the desired change had gone
+     * through, the drained victim's container instance was missing from
+     * ECS's answer, so no scale-in "of ours" looked in flight, and the rule
+     * took protection off new instances with tasks; the scale-in took one. */
+    fx_init(4);
+    for (int i = 4; i < 8; i++)
+        F.inst[i].protected_from_scale_in = 1;
+    F.s.group.desired_capacity = 4;
+    F.ci[0].ec2_instance_id = "i-elsewhere"; /* a victim missing from ECS's answer */
+    F.ci[1].status = "ACTIVE";
+    CHECK(!rollout_bulk_in_flight(&F.s));
+    struct rollout_decision d;
+    memset(&d, 0, sizeof(d));
+    CHECK_INT(rollout_protection_to_restore(&F.s, &d), 0);
+    /* the scale-in has taken its 4: the protection comes off */
+    for (int i = 0; i < 4; i++)
+        F.inst[i].lifecycle_state = "Terminating";
+    CHECK_INT(rollout_protection_to_restore(&F.s, &d), 4);
+    rollout_decision_free(&d);
+    /* Terminate suspended: nothing is owed, the protection comes off */
+    fx_init(4);
+    for (int i = 4; i < 8; i++)
+        F.inst[i].protected_from_scale_in = 1;
+    F.s.group.desired_capacity = 4;
+    strv_push(&F.s.group.suspended_processes, "Terminate");
+    CHECK_INT(rollout_protection_to_restore(&F.s, &d), 4);
+    rollout_decision_free(&d);
+}
+
 TEST(the_restore_rule_unprotects_only_what_the_rollout_may_have_protected)
 {
     fx_init(4);

@@ -157,11 +157,24 @@ int rollout_bulk_in_flight(const struct rollout_snapshot *s)
     return members > g->desired_capacity && takeable >= members - g->desired_capacity;
 }
 
+/* Auto Scaling owes a scale-in: more counted members than the desired
+ * capacity, and Terminate runs. It picks its victims when its activity
+ * starts, moments after the desired change, from the members unprotected
+ * then ("Use instance scale-in protection"): protection taken off now
+ * would let it take one of those. Whether the unprotected members look
+ * drained does not matter: ECS's view of them can be missing or late. */
+static int scale_in_owed(const struct rollout_snapshot *s)
+{
+    const struct asg_group *g = &s->group;
+    return !strv_contains(&g->suspended_processes, "Terminate") &&
+           counted_members(g) > g->desired_capacity;
+}
+
 int rollout_protection_to_restore(const struct rollout_snapshot *s, struct rollout_decision *d)
 {
     const struct asg_group *g = &s->group;
     if (!s->state.in_progress || s->protection_managed != 0 ||
-        g->new_instances_protected_from_scale_in || rollout_bulk_in_flight(s))
+        g->new_instances_protected_from_scale_in || scale_in_owed(s))
         return 0;
     int n = 0;
     for (size_t i = 0; i < g->n_instances; i++) {

@@ -52,8 +52,11 @@ int rollout_bulk_in_flight(const struct rollout_snapshot *s);
 
 /* The restore rule: members launched during the rollout that are protected
  * from scale-in, in a group whose default is unprotected and whose
- * protection ECS does not manage, while no bulk scale-in is in flight:
- * their protection is the rollout's and comes off (ids into d->ids).
+ * protection ECS does not manage, while Auto Scaling owes no scale-in
+ * (counted members <= desired capacity, or Terminate suspended): their
+ * protection is the rollout's and comes off (ids into d->ids). Never
+ * while one is owed, whoever lowered the desired capacity: the scale-in
+ * could then take an instance with tasks.
  * Returns how many. */
 int rollout_protection_to_restore(const struct rollout_snapshot *s, struct rollout_decision *d);
 
