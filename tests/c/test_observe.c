@@ -526,3 +526,75 @@ TEST(drains_at_zero_list_the_cluster_only_when_it_is_cheaper)
     CHECK(drain_cluster_listing_cheaper(400, 1200, 15000, 10000, 2000));
     CHECK(!drain_cluster_listing_cheaper(100, 300, 0, 50000, 2000));
 }
+
+static int contains_id(const struct strv *v, const char *id)
+{
+    for (size_t i = 0; i < v->n; i++)
+        if (strcmp(v->v[i], id) == 0)
+            return 1;
+    return 0;
+}
+
+static int shows_instance(const struct rollout_snapshot *s, const char *id)
+{
+    for (size_t i = 0; i < s->n_cis; i++)
+        if (s->cis[i].ec2_instance_id && strcmp(s->cis[i].ec2_instance_id, id) == 0)
+            return 1;
+    return 0;
+}
+
+static void rollout_in_progress(struct fake_svc *f)
+{
+    struct fake_tag *tag = &f->tags[f->n_tags++];
+    snprintf(tag->key, sizeof(tag->key), "%s", ROLLOUT_TAG_ORIGINAL);
+    snprintf(tag->value, sizeof(tag->value), "min=%d,max=%d,desired=%d", f->min, f->max,
+             f->desired);
+    tag = &f->tags[f->n_tags++];
+    snprintf(tag->key, sizeof(tag->key), "%s", ROLLOUT_TAG_SUSPENDED);
+    snprintf(tag->value, sizeof(tag->value), "-");
+}
+
+/* Chaos seed 31 rollout 0 (transient-ecs): a resumed run's first poll had
+ * ECS answer MISSING for the instance the killed run had drained; seen
+ * DRAINING at the next poll, the drain was taken for someone else's (a
+ * drain that began during this run without this run making it), so the
+ * rollout left it alone, ended incomplete, and AZRebalance killed its
+ * stuck task. A member not shown at the first poll counts as seen at the
+ * start when it first shows up. */
+TEST(a_resumed_runs_drain_hidden_from_its_first_poll_is_still_the_rollouts)
+{
+    int hidden = 0;
+    for (int k = 1; k <= 3 && !hidden; k++) {
+        struct obs *t = obs_new(3, 1, 1);
+        rollout_in_progress(&t->f);
+        /* drained by the run that was killed, recorded nowhere as foreign */
+        snprintf(t->f.ci[0].status, sizeof(t->f.ci[0].status), "DRAINING");
+        const char *id = t->f.ci[0].instance_id;
+        t->f.hide_ci = k; /* the k-th ARN asked about is answered MISSING */
+        struct rollout_snapshot s;
+        struct err err;
+        CHECK_MSG(poll_(t, &s, &err) == 0, "%s", err.message);
+        CHECK(s.state.in_progress);
+        hidden = !shows_instance(&s, id);
+        rollout_snapshot_free(&s);
+        if (hidden) {
+            t->f.hide_ci = 0;
+            CHECK_MSG(poll_(t, &s, &err) == 0, "%s", err.message);
+            CHECK(shows_instance(&s, id));
+            CHECK_MSG(!contains_id(&s.not_ours, id),
+                      "%s, drained before this run began, is taken for someone else's drain", id);
+            rollout_snapshot_free(&s);
+            /* a drain that begins during this run, by someone else, on an
+             * instance the first poll saw ACTIVE: still someone else's */
+            const char *other = t->f.ci[1].instance_id;
+            snprintf(t->f.ci[1].status, sizeof(t->f.ci[1].status), "DRAINING");
+            t->f.wall += 600; /* past the observer's refresh of settled records */
+            CHECK_MSG(poll_(t, &s, &err) == 0, "%s", err.message);
+            CHECK(contains_id(&s.not_ours, other));
+            CHECK(!contains_id(&s.not_ours, id));
+            rollout_snapshot_free(&s);
+        }
+        obs_free(t);
+    }
+    CHECK_MSG(hidden, "no hide_ci value hid the drained instance from the first poll");
+}

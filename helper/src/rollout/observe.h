@@ -59,6 +59,9 @@ struct observer_shapes {
     struct strv draining_at_start;
     int started;
     struct strv seen_undrained;
+    /* Members whose container instance the first poll did not show (a
+     * MISSING answer): their first sighting counts as the start. */
+    struct strv unseen_at_start;
     /* The group's lifecycle hooks, asked again now and then. */
     struct hook_timeout *hooks;
     size_t n_hooks;

@@ -36,6 +36,7 @@ void observer_shapes_free(struct observer_shapes *sh)
     strv_free(&sh->own_drains);
     strv_free(&sh->draining_at_start);
     strv_free(&sh->seen_undrained);
+    strv_free(&sh->unseen_at_start);
     hooks_free(sh->hooks, sh->n_hooks);
     memset(sh, 0, sizeof(*sh));
 }
@@ -107,6 +108,26 @@ static int is_draining_ci(const struct ecs_container_instance *ci)
     return ci->status && strcmp(ci->status, "DRAINING") == 0;
 }
 
+static int ci_of_instance(const struct rollout_snapshot *s, const char *id)
+{
+    for (size_t i = 0; i < s->n_cis; i++)
+        if (s->cis[i].ec2_instance_id && strcmp(s->cis[i].ec2_instance_id, id) == 0)
+            return 1;
+    return 0;
+}
+
+/* Removes id from v; 1 when it was there. */
+static int take_id(struct strv *v, const char *id)
+{
+    for (size_t i = 0; i < v->n; i++)
+        if (strcmp(v->v[i], id) == 0) {
+            free(v->v[i]);
+            v->v[i] = v->v[--v->n];
+            return 1;
+        }
+    return 0;
+}
+
 int observe_marks(struct observer *ob, struct rollout_snapshot *s, struct err *err)
 {
     struct observer_shapes *sh = &ob->sh;
@@ -120,17 +141,29 @@ int observe_marks(struct observer *ob, struct rollout_snapshot *s, struct err *e
      * it; a drain present when this run started (a previous run of the
      * same rollout) and not recorded is the rollout's. */
     int first = !sh->started;
+    /* A member whose container instance this run's first poll did not see
+     * (ECS answered MISSING, an eventually consistent Describe; Amazon ECS
+     * API Reference, "Failure") counts as seen at the start when it first
+     * shows up: a drain it then shows is as old as this run, not one that
+     * began during it (chaos seed 31 rollout 0: a resumed run took the
+     * previous run's stuck drain for someone else's). Only when resumed:
+     * before the rollout begins, every drain is someone else's. */
+    if (first && s->state.in_progress)
+        for (size_t k = 0; k < s->group.n_instances; k++)
+            if (!ci_of_instance(s, s->group.instances[k].instance_id))
+                strv_push(&sh->unseen_at_start, s->group.instances[k].instance_id);
     for (size_t i = 0; i < s->n_cis; i++) {
         const struct ecs_container_instance *ci = &s->cis[i];
         if (!ci->ec2_instance_id)
             continue;
         const char *id = ci->ec2_instance_id;
+        int late_first_sight = !first && take_id(&sh->unseen_at_start, id);
         if (!is_draining_ci(ci)) {
             if (!strv_contains(&sh->seen_undrained, id))
                 strv_push(&sh->seen_undrained, id);
             continue;
         }
-        if (first && !strv_contains(&sh->draining_at_start, id))
+        if ((first || late_first_sight) && !strv_contains(&sh->draining_at_start, id))
             strv_push(&sh->draining_at_start, id);
         int mine = strv_contains(&sh->own_drains, id);
         int foreign;
