@@ -480,3 +480,36 @@ TEST(a_rollback_never_drains_again_what_the_rollout_could_not)
     CHECK_STR(d.ids.v[0], "i-01");
     rollout_decision_free(&d);
 }
+
+/* Chaos seed 31 rollout 0 (transient-ecs): someone else's drain that keeps
+ * a task stays in its zone, and Auto Scaling counts it there (zones are
+ * balanced by instances, "Rebalancing activities", EC2 Auto Scaling User
+ * Guide), as rollout_zone_spread does. The surplus the zone evening brings
+ * must leave the zone that holds it, not the zone the evening launch just
+ * filled: else the evening launches and removes the same instance until
+ * the evenings are spent, and AZRebalance, resumed with the zones uneven,
+ * terminates the drain with its task still running. */
+TEST(the_evening_surplus_leaves_the_zone_of_someone_elses_drain)
+{
+    struct fx f;
+    fx_init(&f, 3);
+    strv_push(&f.s.group.availability_zones, "us-east-1a");
+    strv_push(&f.s.group.availability_zones, "us-east-1b");
+    strv_push(&f.s.group.availability_zones, "us-east-1c");
+    f.s.group.desired_capacity = 4;
+    f.t.zone_evenings = 1;
+    add(&f, 1, "InService", "DRAINING", 1, 1, 0); /* theirs, a task that never stops */
+    add(&f, 2, "InService", "ACTIVE", 1, 3, 0);
+    add(&f, 2, "InService", "ACTIVE", 1, 2, 0)->availability_zone = (char *)"us-east-1b";
+    add(&f, 2, "InService", "ACTIVE", 1, 0, 0)->availability_zone = (char *)"us-east-1c";
+    strv_push(&f.s.not_ours, "i-00");
+    struct rollout_decision d;
+    decide(&f, &d, 0);
+    CHECK_MSG(d.action == ACT_DRAIN && d.ids.n == 1, "action %d, %zu id(s): %s", (int)d.action,
+              d.ids.n, d.message);
+    CHECK_MSG(d.ids.n == 1 && strcmp(d.ids.v[0], "i-01") == 0, "drained %s, not i-01 (zone a)",
+              d.ids.n ? d.ids.v[0] : "nothing");
+    rollout_decision_free(&d);
+    strv_free(&f.s.not_ours);
+    strv_free(&f.s.group.availability_zones);
+}
