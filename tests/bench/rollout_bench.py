@@ -198,7 +198,7 @@ def request_seconds(eng):
 
 
 def run_one(n, time_scale, helper, batch=None, groups=1, throttle=False, profile=None, trace=None,
-            retry_mode=None):
+            retry_mode=None, bulk_terminate_from=None):
     sc = scenario(n, groups)
     profilers = profile_threads() if profile else None
     with Simulator(scenario=sc, time_scale=time_scale, throttle=throttle) as sim:
@@ -233,6 +233,8 @@ def run_one(n, time_scale, helper, batch=None, groups=1, throttle=False, profile
                     "--poll-interval", f"{max(0.05, 1.0 * time_scale):.3f}", "--timeout", "3600"]
             if batch:
                 argv += ["--batch-size", str(batch)]
+            if bulk_terminate_from is not None:
+                argv += ["--bulk-terminate-from", str(bulk_terminate_from)]
             p = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             procs.append((p, MemoryWatch(p.pid)))
         outs = []
@@ -363,6 +365,8 @@ def main():
                     help="the helper's AWS_RETRY_MODE (default: its own, standard)")
     ap.add_argument("--time-scale", type=float, default=1.0)
     ap.add_argument("--batch", type=int, default=None)
+    ap.add_argument("--bulk-terminate-from", type=int, default=None, metavar="N",
+                    help="the helper's --bulk-terminate-from (0: one termination call per instance)")
     ap.add_argument("--json", default=None)
     ap.add_argument("--profile-sim", default=None, metavar="FILE",
                     help="cProfile the simulator's threads; pstats to FILE, the top to FILE.txt")
@@ -378,7 +382,8 @@ def main():
 
     if args.one is not None:
         print(json.dumps(run_one(args.one, args.time_scale, helper, args.batch, args.groups, args.throttle,
-                                 args.profile_sim, args.trace, args.retry_mode)))
+                                 args.profile_sim, args.trace, args.retry_mode,
+                                 args.bulk_terminate_from)))
         return 0
 
     per_batch = sum(DEFAULT_DELAYS[k] for k in ("boot", "agent_register", "task_start", "task_deactivate",
@@ -386,7 +391,8 @@ def main():
     print(f"ecs-rollout benchmark: AWS-like delays ({per_batch:.0f} simulated seconds per batch), "
           f"time scale {args.time_scale}, {args.groups} group(s), "
           f"{'throttled like AWS' if args.throttle else 'no throttling'}, "
-          f"retry mode {args.retry_mode or 'the helper default'}, helper {helper}")
+          f"retry mode {args.retry_mode or 'the helper default'}, --bulk-terminate-from "
+          f"{'the helper default' if args.bulk_terminate_from is None else args.bulk_terminate_from}, helper {helper}")
     try:
         load = os.getloadavg()[0]
         print(f"machine: {os.cpu_count()} CPUs, load average {load:.1f} at the start "
@@ -408,6 +414,8 @@ def main():
             cmd += ["--throttle"]
         if args.retry_mode:
             cmd += ["--retry-mode", args.retry_mode]
+        if args.bulk_terminate_from is not None:
+            cmd += ["--bulk-terminate-from", str(args.bulk_terminate_from)]
         if args.profile_sim:
             cmd += ["--profile-sim", f"{args.profile_sim}.{n}"]
         if args.trace:
