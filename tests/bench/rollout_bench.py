@@ -198,7 +198,7 @@ def request_seconds(eng):
 
 
 def run_one(n, time_scale, helper, batch=None, groups=1, throttle=False, profile=None, trace=None,
-            retry_mode=None):
+            retry_mode=None, bulk_terminate_from=None):
     sc = scenario(n, groups)
     profilers = profile_threads() if profile else None
     with Simulator(scenario=sc, time_scale=time_scale, throttle=throttle) as sim:
@@ -233,6 +233,8 @@ def run_one(n, time_scale, helper, batch=None, groups=1, throttle=False, profile
                     "--poll-interval", f"{max(0.05, 1.0 * time_scale):.3f}", "--timeout", "3600"]
             if batch:
                 argv += ["--batch-size", str(batch)]
+            if bulk_terminate_from is not None:
+                argv += ["--bulk-terminate-from", str(bulk_terminate_from)]
             p = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             procs.append((p, MemoryWatch(p.pid)))
         outs = []
@@ -298,6 +300,10 @@ def run_one(n, time_scale, helper, batch=None, groups=1, throttle=False, profile
         calls = {k: v - before.get(k, 0) for k, v in led["api_calls"].items() if v - before.get(k, 0)}
         batches = max((d.get("batches") or 1) for d in dones)
         crit = sim.critical_path(batches=batches)
+        # A run that removed its batches by one scale-in each waits, on AWS's side, for the
+        # scale-in activity to start: its own critical path has that delay (one batch here).
+        bulk_scale_ins = sum(d.get("bulk_scale_ins") or 0 for d in dones)
+        crit_bulk = sim.critical_path(batches=batches, by_scale_in=True) if bulk_scale_ins else None
         polls = calls.get("autoscaling:DescribeAutoScalingGroups", 0)
         reads = {k: v for k, v in calls.items() if k.split(":")[1] not in WRITES}
         results = [d.get("result") for d in dones]
@@ -319,7 +325,9 @@ def run_one(n, time_scale, helper, batch=None, groups=1, throttle=False, profile
         "sim_launch_s": round(sim_launch, 2),
         "ratio_without_sim_launch": round((wall - sim_launch) / crit["total_real_seconds"], 3),
         "requests": sum(d.get("aws_requests") or 0 for d in dones),
-        "bulk_scale_ins": sum(d.get("bulk_scale_ins") or 0 for d in dones),
+        "bulk_scale_ins": bulk_scale_ins,
+        "critical_path_by_scale_in_s": crit_bulk["total_real_seconds"] if crit_bulk else None,
+        "ratio_by_scale_in": round(wall / crit_bulk["total_real_seconds"], 3) if crit_bulk else None,
         "requests_seen_by_simulator": sum(calls.values()),
         "polls": polls,
         "reads_per_poll": round(sum(reads.values()) / polls, 1) if polls else None,
@@ -357,6 +365,8 @@ def main():
                     help="the helper's AWS_RETRY_MODE (default: its own, standard)")
     ap.add_argument("--time-scale", type=float, default=1.0)
     ap.add_argument("--batch", type=int, default=None)
+    ap.add_argument("--bulk-terminate-from", type=int, default=None, metavar="N",
+                    help="the helper's --bulk-terminate-from (0: one termination call per instance)")
     ap.add_argument("--json", default=None)
     ap.add_argument("--profile-sim", default=None, metavar="FILE",
                     help="cProfile the simulator's threads; pstats to FILE, the top to FILE.txt")
@@ -372,7 +382,8 @@ def main():
 
     if args.one is not None:
         print(json.dumps(run_one(args.one, args.time_scale, helper, args.batch, args.groups, args.throttle,
-                                 args.profile_sim, args.trace, args.retry_mode)))
+                                 args.profile_sim, args.trace, args.retry_mode,
+                                 args.bulk_terminate_from)))
         return 0
 
     per_batch = sum(DEFAULT_DELAYS[k] for k in ("boot", "agent_register", "task_start", "task_deactivate",
@@ -380,7 +391,8 @@ def main():
     print(f"ecs-rollout benchmark: AWS-like delays ({per_batch:.0f} simulated seconds per batch), "
           f"time scale {args.time_scale}, {args.groups} group(s), "
           f"{'throttled like AWS' if args.throttle else 'no throttling'}, "
-          f"retry mode {args.retry_mode or 'the helper default'}, helper {helper}")
+          f"retry mode {args.retry_mode or 'the helper default'}, --bulk-terminate-from "
+          f"{'the helper default' if args.bulk_terminate_from is None else args.bulk_terminate_from}, helper {helper}")
     try:
         load = os.getloadavg()[0]
         print(f"machine: {os.cpu_count()} CPUs, load average {load:.1f} at the start "
@@ -402,6 +414,8 @@ def main():
             cmd += ["--throttle"]
         if args.retry_mode:
             cmd += ["--retry-mode", args.retry_mode]
+        if args.bulk_terminate_from is not None:
+            cmd += ["--bulk-terminate-from", str(args.bulk_terminate_from)]
         if args.profile_sim:
             cmd += ["--profile-sim", f"{args.profile_sim}.{n}"]
         if args.trace:
@@ -438,6 +452,11 @@ def main():
         print("      writes: " + ", ".join(f"{k.split(':')[1]}={v}" for k, v in
                                        sorted(writes.items(), key=lambda kv: -kv[1]))
               + f"; drained batches removed by one scale-in (--bulk-terminate-from): {r.get('bulk_scale_ins', 0)}")
+        if r.get("critical_path_by_scale_in_s"):
+            print(f"      critical path by one scale-in (the activity starts {r['critical_path_by_scale_in_s'] - r['critical_path_s']:.1f} s "
+                  f"after the desired change, AWS's side): {r['critical_path_by_scale_in_s']:.1f} s, "
+                  f"ratio {r['ratio_by_scale_in']:.3f} (the table's ratio is against one termination call per instance, "
+                  f"{r['critical_path_s']:.1f} s)")
         print(f"      simulator: {r['sim_request_s']:.1f} s answering requests (over {r['connections']} connections),"
               f" {r['sim_tick_s']:.1f} s in "
               f"its tick (time passing, launches included), {r['sim_launch_s']:.1f} s creating the new instances")

@@ -260,17 +260,21 @@ def apply(sim, data):
             asg.suspend_processes(AutoScalingGroupName=g["name"], ScalingProcesses=g["suspended_processes"])
 
 
-def critical_path_of(data, delays, time_scale, batches=1):
+def critical_path_of(data, delays, time_scale, batches=1, by_scale_in=False):
     """The least time a rollout can take, per batch: boot the replacements, let their
     agents register, start the moved tasks, stop the old ones, terminate the old
-    instances. Nothing about the helper; only the simulated AWS delays."""
+    instances. Nothing about the helper; only the simulated AWS delays. by_scale_in:
+    the old instances leave by one scale-in (a lower desired capacity), whose activity
+    starts `scale_in` after the change, rather than by one termination call each."""
     parts = {
         "boot": delays["boot"],
         "agent_register": delays["agent_register"],
         "task_start": delays["task_start"],
         "task_stop": delays["task_deactivate"] + delays["task_stop"],
-        "terminate": delays["terminate"],
     }
+    if by_scale_in:
+        parts["scale_in"] = delays["scale_in"]
+    parts["terminate"] = delays["terminate"]
     per_batch = sum(parts.values())
     groups = data.get("auto_scaling_groups", [])
     return {

@@ -247,8 +247,9 @@ class Simulator:
                 if not gated or self.engine.changes != seen or now - called >= IDLE_RECHECK or now >= deadline:
                     break
 
-    def critical_path(self, batches=1):
-        return scenario_mod.critical_path_of(self.scenario, self.engine.delays, self.time_scale, batches)
+    def critical_path(self, batches=1, by_scale_in=False):
+        return scenario_mod.critical_path_of(self.scenario, self.engine.delays, self.time_scale, batches,
+                                             by_scale_in)
 
     def stop(self):
         """Stops serving; returns the ledger and writes it to ledger_path."""
