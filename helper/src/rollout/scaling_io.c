@@ -152,24 +152,35 @@ int scaling_preflight(const struct svc_ops *ops, const char *cluster, const stru
     return 0;
 }
 
+/* The capacity providers of `cluster` (*cps owned by the caller:
+ * ecs_capacity_providers_free, also on failure). */
+static int read_cluster_providers(const struct svc_ops *ops, const char *cluster,
+                                  struct ecs_capacity_provider **cps, size_t *n, struct err *err)
+{
+    *cps = NULL;
+    *n = 0;
+    struct ecs_cluster cl;
+    memset(&cl, 0, sizeof(cl));
+    if (ops->describe_cluster(ops->ctx, cluster, &cl, err) != 0)
+        return -1;
+    int rc = cluster_capacity_providers(ops, &cl, cps, n, err);
+    ecs_cluster_free(&cl);
+    return rc;
+}
+
 /* The capacity provider of group g in `cluster` that protects its
  * instances with tasks from scale-in, into name (empty: none). */
 static int protecting_provider(const struct svc_ops *ops, const struct asg_group *g,
                                const char *cluster, char *name, size_t cap, struct err *err)
 {
     name[0] = '\0';
-    struct ecs_cluster cl;
-    memset(&cl, 0, sizeof(cl));
-    if (ops->describe_cluster(ops->ctx, cluster, &cl, err) != 0)
-        return -1;
     struct ecs_capacity_provider *cps;
     size_t n;
-    int rc = cluster_capacity_providers(ops, &cl, &cps, &n, err);
+    int rc = read_cluster_providers(ops, cluster, &cps, &n, err);
     const char *p = rc == 0 ? scaling_cp_protecting_tasks(cps, n, g) : NULL;
     if (p)
         snprintf(name, cap, "%s", p);
     ecs_capacity_providers_free(cps, n);
-    ecs_cluster_free(&cl);
     return rc;
 }
 
@@ -177,17 +188,12 @@ int scaling_read_protection_managed(const struct svc_ops *ops, const char *clust
                                     const struct asg_group *g, int *managed, struct err *err)
 {
     *managed = 0;
-    struct ecs_cluster cl;
-    memset(&cl, 0, sizeof(cl));
-    if (ops->describe_cluster(ops->ctx, cluster, &cl, err) != 0)
-        return -1;
     struct ecs_capacity_provider *cps;
     size_t n;
-    int rc = cluster_capacity_providers(ops, &cl, &cps, &n, err);
+    int rc = read_cluster_providers(ops, cluster, &cps, &n, err);
     if (rc == 0)
         *managed = scaling_cp_manages_protection(cps, n, g);
     ecs_capacity_providers_free(cps, n);
-    ecs_cluster_free(&cl);
     return rc;
 }
 
