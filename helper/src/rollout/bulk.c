@@ -37,7 +37,7 @@ static int launched_during(const struct rollout_snapshot *s, size_t i)
     return s->launch_time && rollout_launched_during(&s->marks, s->launch_time[i]);
 }
 
-static int counted_members(const struct asg_group *g)
+int bulk_counted_members(const struct asg_group *g)
 {
     int n = 0;
     for (size_t i = 0; i < g->n_instances; i++)
@@ -78,7 +78,7 @@ static int eligible(const struct rollout_snapshot *s, const struct rollout_optio
      * terminates nothing. */
     if (strv_contains(&g->suspended_processes, "Terminate"))
         return refuse(why, cap, "the group's Terminate process is suspended");
-    int members = counted_members(g);
+    int members = bulk_counted_members(g);
     if (members != g->desired_capacity)
         return refuse(why, cap, "the group has %d member(s) for a desired capacity of %d", members,
                       g->desired_capacity);
@@ -137,26 +137,6 @@ int rollout_bulk_eligible(const struct rollout_snapshot *s, const struct rollout
     return ok;
 }
 
-int rollout_bulk_in_flight(const struct rollout_snapshot *s)
-{
-    const struct asg_group *g = &s->group;
-    if (strv_contains(&g->suspended_processes, "Terminate"))
-        return 0;
-    int members = 0, takeable = 0;
-    for (size_t i = 0; i < g->n_instances; i++) {
-        const struct asg_instance *in = &g->instances[i];
-        if (!bulk_counted_state(in->lifecycle_state))
-            continue;
-        members++;
-        if (in->protected_from_scale_in)
-            continue;
-        if (!is_(in->lifecycle_state, "InService") || !ci_draining(s, in->instance_id))
-            return 0; /* the scale-in could take this one: not the rollout's */
-        takeable++;
-    }
-    return members > g->desired_capacity && takeable >= members - g->desired_capacity;
-}
-
 /* Auto Scaling owes a scale-in: more counted members than the desired
  * capacity, and Terminate runs. It picks its victims when its activity
  * starts, moments after the desired change, from the members unprotected
@@ -167,7 +147,24 @@ static int scale_in_owed(const struct rollout_snapshot *s)
 {
     const struct asg_group *g = &s->group;
     return !strv_contains(&g->suspended_processes, "Terminate") &&
-           counted_members(g) > g->desired_capacity;
+           bulk_counted_members(g) > g->desired_capacity;
+}
+
+int rollout_bulk_in_flight(const struct rollout_snapshot *s)
+{
+    if (!scale_in_owed(s))
+        return 0;
+    const struct asg_group *g = &s->group;
+    int takeable = 0;
+    for (size_t i = 0; i < g->n_instances; i++) {
+        const struct asg_instance *in = &g->instances[i];
+        if (!bulk_counted_state(in->lifecycle_state) || in->protected_from_scale_in)
+            continue;
+        if (!is_(in->lifecycle_state, "InService") || !ci_draining(s, in->instance_id))
+            return 0; /* the scale-in could take this one: not the rollout's */
+        takeable++;
+    }
+    return takeable >= bulk_counted_members(g) - g->desired_capacity;
 }
 
 int rollout_protection_to_restore(const struct rollout_snapshot *s, struct rollout_decision *d)

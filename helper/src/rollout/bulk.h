@@ -35,6 +35,9 @@
 /* Whether Auto Scaling counts an instance in this lifecycle state towards
  * the desired capacity (Pending*, InService). */
 int bulk_counted_state(const char *lifecycle_state);
+/* How many members of g are counted against its desired capacity
+ * (bulk_counted_state). */
+int bulk_counted_members(const struct asg_group *g);
 
 /* Whether the termination `d` (an ACT_TERMINATE) may be carried out as one
  * bulk scale-in. 1: yes, with the other members to protect first in

@@ -215,9 +215,7 @@ static int bulk_scale_in_steps(const struct rollout_snapshot *s, const struct ro
                                struct rollout_decision *d)
 {
     if (rollout_bulk_in_flight(s)) {
-        int members = 0;
-        for (size_t i = 0; i < s->group.n_instances; i++)
-            members += bulk_counted_state(s->group.instances[i].lifecycle_state);
+        int members = bulk_counted_members(&s->group);
         decision_say(d, ACT_WAIT,
                      "waiting for the scale-in to take %d drained instance(s) (desired capacity "
                      "%d, %d member(s))",
